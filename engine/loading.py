@@ -1,0 +1,449 @@
+"""Rule and catalog files (YAML) -> a validated RuleSet, with file:line errors.
+
+Every problem found in a load is collected and raised together as one
+DefinitionError, so a user fixing their file sees all of it at once.
+The syntax is documented in formulas/README.md.
+"""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from . import cache, resources, units
+from .dimensions import DimensionMismatch, tree_dims
+from .errors import DefinitionError, EngineError, ExpressionError
+from .expr import Tree, parse_equation, parse_expression, variables as tree_variables
+from .model import DOMAINS, ROUNDINGS, Check, Entry, Equation, RuleSet, Table, Variable
+
+_VARIABLE_KEYS = {"unit", "domain", "rounding", "role", "values", "default", "default_source",
+                  "en", "zh", "typical", "typical_source", "notes"}
+_EQUATION_KEYS = {"id", "eq", "source", "en", "zh", "notes", "notes_zh", "variant", "tolerance", "area", "title"}
+_CHECK_KEYS = {"id", "when", "severity", "en", "zh", "source", "notes"}
+_ENTRY_META = {"source", "name", "aliases", "info", "notes"}
+
+
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()  # types scalars (int, float, bool, null, str)
+
+
+class Node:
+    """A YAML value with the line it started on (1-based)."""
+
+    __slots__ = ("value", "line")
+
+    def __init__(self, value: Any, line: int) -> None:
+        self.value, self.line = value, line
+
+
+def _located(node: yaml.Node) -> Node:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            out[str(key_node.value)] = _located(value_node)
+        return Node(out, line)
+    if isinstance(node, yaml.SequenceNode):
+        return Node([_located(item) for item in node.value], line)
+    # scalars: let the safe constructor type them (int, float, bool, null, str)
+    return Node(_CONSTRUCTOR.construct_object(node), line)
+
+
+def _plain(node: Node) -> Any:
+    if isinstance(node.value, dict):
+        return {k: _plain(v) for k, v in node.value.items()}
+    if isinstance(node.value, list):
+        return [_plain(v) for v in node.value]
+    return node.value
+
+
+def read_yaml(path: Path, problems: list[str]) -> Node | None:
+    """Parse one file, keeping line numbers; YAML syntax errors become problems."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{path}: cannot read ({exc})")
+        return None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problems.append(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})")
+        return None
+    if root is None:
+        return Node({}, 1)
+    node = _located(root)
+    if not isinstance(node.value, dict):
+        problems.append(f"{path}:{node.line}: expected a mapping with variables/equations/checks/tables, "
+                        f"found a {type(_plain(node)).__name__}")
+        return None
+    return node
+
+
+def bundled_files() -> list[Path]:
+    """The rule files and catalogs that ship with llmplan, in a stable order."""
+    found = []
+    for folder in ("formulas", "catalogs"):
+        found += sorted(resources.data_dir(folder).glob("*.yaml"))
+    return found
+
+
+def load_rules(extra: Iterable[Path | str] = ()) -> RuleSet:
+    """Load the bundled rules plus a user's extra files/folders (which may add, never shadow)."""
+    paths = bundled_files()
+    bundled = len(paths)
+    for item in extra:
+        item = Path(item)
+        paths += sorted(item.glob("*.yaml")) if item.is_dir() else [item]
+    return _Loader(paths, bundled).load()
+
+
+class _Loader:
+    def __init__(self, paths: list[Path], bundled: int) -> None:
+        self.paths, self.bundled = paths, bundled
+        self.problems: list[str] = []
+        self.variables: dict[str, Variable] = {}
+        self.var_where: dict[str, str] = {}
+
+    def load(self) -> RuleSet:
+        docs: list[tuple[Path, Node]] = []
+        for path in self.paths:
+            node = read_yaml(path, self.problems)
+            if node is not None:
+                docs.append((path, node))
+        for path, node in docs:
+            self._variables(path, node)
+        tables = self._tables(docs)
+        self._fill_categorical_values(tables)
+        equations = [eq for path, node in docs for eq in self._equations(path, node)]
+        checks = [c for path, node in docs for c in self._checks(path, node)]
+        self._check_ids(equations, checks)
+        self._check_selectors(equations)
+        if self.problems:
+            raise DefinitionError(self.problems)
+        units.save()
+        digest = cache.digest(b"".join(p.read_bytes() for p, _ in docs))
+        return RuleSet(self.variables, equations, checks, tables, [str(p) for p, _ in docs], digest)
+
+    # -- variables ---------------------------------------------------------
+    def _variables(self, path: Path, doc: Node) -> None:
+        section = doc.value.get("variables")
+        if section is None:
+            return
+        if not isinstance(section.value, dict):
+            self.problems.append(f"{path}:{section.line}: 'variables' must be a mapping name -> declaration")
+            return
+        for name, node in section.value.items():
+            where = f"{path}:{node.line}"
+            if name in self.variables:
+                self.problems.append(f"{where}: variable {name!r} is already declared at {self.var_where[name]}; "
+                                     "declare each name once (a user file cannot redefine a bundled one)")
+                continue
+            variable = self._variable(name, node, where)
+            if variable is not None:
+                self.variables[name] = variable
+                self.var_where[name] = where
+
+    def _variable(self, name: str, node: Node, where: str) -> Variable | None:
+        if not name.isidentifier() or name.startswith("_") or not name.isascii():
+            self.problems.append(f"{where}: {name!r} is not a valid variable name (use snake_case ASCII)")
+            return None
+        spec = _plain(node)
+        if not isinstance(spec, dict):
+            self.problems.append(f"{where}: variable {name!r} needs a mapping (unit, domain, en, zh, ...)")
+            return None
+        for key in spec.keys() - _VARIABLE_KEYS:
+            self._unknown_key(where, f"variable {name!r}", key, _VARIABLE_KEYS)
+        domain = spec.get("domain", "positive")
+        if domain not in DOMAINS:
+            self.problems.append(f"{where}: variable {name!r}: domain {domain!r} is not one of {', '.join(DOMAINS)}")
+            return None
+        unit = "" if domain == "categorical" else str(spec.get("unit", "") or "")
+        try:
+            factor, dims = units.unit_info(unit)
+        except EngineError as exc:
+            self.problems.append(f"{where}: variable {name!r}: {exc}")
+            return None
+        rounding = spec.get("rounding", "up")
+        if rounding not in ROUNDINGS:
+            self.problems.append(f"{where}: variable {name!r}: rounding {rounding!r} is not one of {ROUNDINGS}")
+        for lang in ("en", "zh"):
+            if not spec.get(lang):
+                self.problems.append(f"{where}: variable {name!r} has no '{lang}' description")
+        default = spec.get("default")
+        if default is not None and not spec.get("default_source"):
+            self.problems.append(f"{where}: variable {name!r} has a default but no default_source "
+                                 "(say where the value comes from)")
+        if default is not None and domain != "categorical":
+            if isinstance(default, bool) or not isinstance(default, (int, float)):
+                self.problems.append(f"{where}: variable {name!r}: default must be a number in {unit or 'plain units'}")
+                default = None
+            else:
+                default = float(default) * factor
+        typical = spec.get("typical")
+        if typical is not None:
+            if not (isinstance(typical, list) and len(typical) == 2 and all(isinstance(t, (int, float)) for t in typical)):
+                self.problems.append(f"{where}: variable {name!r}: typical must be [low, high]")
+                typical = None
+            else:
+                typical = (float(typical[0]) * factor, float(typical[1]) * factor)
+        values = spec.get("values") or ()
+        return Variable(name=name, unit=unit, factor=factor, dims=dims, domain=domain,
+                        en=str(spec.get("en", "")), zh=str(spec.get("zh", "")), where=where,
+                        rounding=rounding, role=str(spec.get("role", "") or ""),
+                        values=tuple(str(v) for v in values), default=default,
+                        default_source=str(spec.get("default_source", "") or ""),
+                        typical=typical, typical_source=str(spec.get("typical_source", "") or ""))
+
+    def _unknown_key(self, where: str, what: str, key: str, allowed: set[str]) -> None:
+        close = difflib.get_close_matches(key, sorted(allowed), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(sorted(allowed))})"
+        self.problems.append(f"{where}: {what}: unknown key {key!r}{hint}")
+
+    def _name_hint(self, name: str) -> str:
+        close = difflib.get_close_matches(name, list(self.variables), n=1)
+        return f" (did you mean {close[0]!r}?)" if close else ""
+
+    # -- equations and checks ---------------------------------------------
+    def _numeric_name(self, name: str) -> bool:
+        variable = self.variables.get(name)
+        return variable is not None and not variable.categorical
+
+    def _unit_dims(self, text: str) -> Any:
+        return units.unit_info(text)[1]
+
+    def _equations(self, path: Path, doc: Node) -> list[Equation]:
+        out = []
+        for item, where in self._items(path, doc, "equations"):
+            spec = _plain(item)
+            for key in spec.keys() - _EQUATION_KEYS:
+                self._unknown_key(where, f"equation {spec.get('id')!r}", key, _EQUATION_KEYS)
+            if not self._required(spec, where, "equation", ("id", "eq", "source")):
+                continue
+            try:
+                lhs, rhs = parse_equation(str(spec["eq"]), self._numeric_name, units=units.unit_info)
+            except (ExpressionError, EngineError) as exc:
+                self.problems.append(f"{where}: equation {spec['id']!r}: {self._explain_names(exc)}")
+                continue
+            if not self._dimensions_agree(where, spec["id"], lhs, rhs):
+                continue
+            variant = self._variant(where, spec)
+            tolerance = spec.get("tolerance", 1e-6)
+            out.append(Equation(
+                id=str(spec["id"]), text=str(spec["eq"]), lhs=lhs, rhs=rhs,
+                variables=frozenset(tree_variables(lhs) | tree_variables(rhs)), source=str(spec["source"]),
+                where=where, en=str(spec.get("en", spec.get("title", "")) or ""), zh=str(spec.get("zh", "") or ""),
+                notes=str(spec.get("notes", "") or ""), variant=variant, tolerance=float(tolerance),
+                area=str(spec.get("area", path.stem))))
+        return out
+
+    def _explain_names(self, exc: Exception) -> str:
+        text = str(exc)
+        if text.startswith("unknown name "):
+            name = text.split("'")[1]
+            if name in self.variables and self.variables[name].categorical:
+                return (f"{name!r} is categorical; formulas use the numbers its table provides "
+                        "(or select an equation with `variant`)")
+            return f"{text}: not a declared variable{self._name_hint(name)}"
+        return text
+
+    def _dimensions_agree(self, where: str, eq_id: str, lhs: Tree, rhs: Tree) -> bool:
+        var_dims = lambda n: self.variables[n].dims  # noqa: E731 - tiny adapter
+        try:
+            left, right = tree_dims(lhs, var_dims, self._unit_dims), tree_dims(rhs, var_dims, self._unit_dims)
+        except DimensionMismatch as exc:
+            self.problems.append(f"{where}: equation {eq_id!r} is not dimensionally consistent: {exc}")
+            return False
+        if left != right:
+            self.problems.append(f"{where}: equation {eq_id!r} is not dimensionally consistent: left side is "
+                                 f"{units.dims_text(left)}, right side is {units.dims_text(right)}")
+            return False
+        return True
+
+    def _variant(self, where: str, spec: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        variant = spec.get("variant") or {}
+        if not isinstance(variant, dict):
+            self.problems.append(f"{where}: equation {spec['id']!r}: variant must map a selector to value(s), "
+                                 "e.g. variant: {flops_model: six_nd}")
+            return ()
+        out = []
+        for selector, allowed in variant.items():
+            allowed = allowed if isinstance(allowed, list) else [allowed]
+            out.append((str(selector), tuple(str(a) for a in allowed)))
+        return tuple(out)
+
+    def _checks(self, path: Path, doc: Node) -> list[Check]:
+        out = []
+        for item, where in self._items(path, doc, "checks"):
+            spec = _plain(item)
+            for key in spec.keys() - _CHECK_KEYS:
+                self._unknown_key(where, f"check {spec.get('id')!r}", key, _CHECK_KEYS)
+            if not self._required(spec, where, "check", ("id", "when", "source", "en", "zh")):
+                continue
+            severity = spec.get("severity", "warning")
+            if severity not in ("info", "warning"):
+                self.problems.append(f"{where}: check {spec['id']!r}: severity must be info or warning")
+            try:
+                condition = parse_expression(str(spec["when"]), self._numeric_name, condition=True,
+                                             units=units.unit_info)
+                tree_dims(condition, lambda n: self.variables[n].dims, self._unit_dims)
+            except (ExpressionError, DimensionMismatch, EngineError) as exc:
+                self.problems.append(f"{where}: check {spec['id']!r}: {self._explain_names(exc)}")
+                continue
+            out.append(Check(id=str(spec["id"]), text=str(spec["when"]), condition=condition,
+                             variables=frozenset(tree_variables(condition)), severity=severity,
+                             en=str(spec["en"]), zh=str(spec["zh"]), source=str(spec["source"]), where=where))
+        return out
+
+    def _items(self, path: Path, doc: Node, section: str) -> list[tuple[Node, str]]:
+        node = doc.value.get(section)
+        if node is None:
+            return []
+        if not isinstance(node.value, list):
+            self.problems.append(f"{path}:{node.line}: '{section}' must be a list")
+            return []
+        out = []
+        for item in node.value:
+            if not isinstance(item.value, dict):
+                self.problems.append(f"{path}:{item.line}: each entry of '{section}' must be a mapping")
+                continue
+            out.append((item, f"{path}:{item.line}"))
+        return out
+
+    def _required(self, spec: dict[str, Any], where: str, what: str, keys: tuple[str, ...]) -> bool:
+        missing = [k for k in keys if spec.get(k) in (None, "")]
+        for key in missing:
+            hint = " (a seed section, paper with table/equation, or datasheet)" if key == "source" else ""
+            self.problems.append(f"{where}: {what} {spec.get('id', '?')!r} has no '{key}'{hint}")
+        return not missing
+
+    def _check_ids(self, equations: list[Equation], checks: list[Check]) -> None:
+        seen: dict[str, str] = {}
+        for item in [*equations, *checks]:
+            if item.id in seen:
+                self.problems.append(f"{item.where}: id {item.id!r} is already used at {seen[item.id]}")
+            seen[item.id] = item.where
+
+    def _check_selectors(self, equations: list[Equation]) -> None:
+        for eq in equations:
+            for selector, allowed in eq.variant:
+                variable = self.variables.get(selector)
+                if variable is None or not variable.categorical:
+                    self.problems.append(f"{eq.where}: equation {eq.id!r}: variant selector {selector!r} must be "
+                                         f"a declared categorical variable{self._name_hint(selector)}")
+                    continue
+                if variable.default is None:
+                    self.problems.append(f"{variable.where}: selector {selector!r} needs a default (the seed's "
+                                         "convention) so questions that do not name it still work")
+                for value in allowed:
+                    if value not in variable.values:
+                        self.problems.append(f"{eq.where}: equation {eq.id!r}: {value!r} is not a value of "
+                                             f"{selector!r} (values: {', '.join(variable.values)})")
+
+    # -- tables (catalogs and conventions) ---------------------------------
+    def _tables(self, docs: list[tuple[Path, Node]]) -> dict[str, Table]:
+        tables: dict[str, Table] = {}
+        for path, doc in docs:
+            specs: list[tuple[Node, str]] = []
+            if "variable" in doc.value and "entries" in doc.value:
+                specs.append((doc, f"{path}:{doc.line}"))
+            specs += self._items(path, doc, "tables")
+            for node, where in specs:
+                table = self._table(path, node, where)
+                if table is None:
+                    continue
+                if table.variable in tables:
+                    self.problems.append(f"{where}: a table for {table.variable!r} already exists at "
+                                         f"{tables[table.variable].where}")
+                    continue
+                tables[table.variable] = table
+        return tables
+
+    def _table(self, path: Path, node: Node, where: str) -> Table | None:
+        spec = node.value
+        name = _plain(spec.get("variable", Node(None, node.line)))
+        variable = self.variables.get(str(name))
+        if variable is None or not variable.categorical:
+            self.problems.append(f"{where}: table variable {name!r} must be a declared categorical variable"
+                                 f"{self._name_hint(str(name))}")
+            return None
+        fields = _plain(spec.get("fields", Node({}, node.line))) or {}
+        ok_fields: dict[str, str] = {}
+        for field_name, unit in fields.items():
+            target = self.variables.get(field_name)
+            if target is None or target.categorical:
+                self.problems.append(f"{where}: table {name!r}: field {field_name!r} is not a declared numeric "
+                                     f"variable{self._name_hint(field_name)}")
+                continue
+            try:
+                _, dims = units.unit_info(str(unit or ""))
+            except EngineError as exc:
+                self.problems.append(f"{where}: table {name!r}: field {field_name!r}: {exc}")
+                continue
+            if dims != target.dims:
+                self.problems.append(f"{where}: table {name!r}: field {field_name!r} written in {unit!r} "
+                                     f"({units.dims_text(dims)}) but the variable is {units.dims_text(target.dims)}")
+                continue
+            ok_fields[field_name] = str(unit or "")
+        entries_node = spec.get("entries")
+        if entries_node is None or not isinstance(entries_node.value, dict):
+            self.problems.append(f"{where}: table {name!r} needs 'entries' (a mapping key -> values)")
+            return None
+        entries = {}
+        for key, entry_node in entries_node.value.items():
+            entry = self._entry(path, str(name), str(key), entry_node, ok_fields)
+            if entry is not None:
+                entries[str(key)] = entry
+        return Table(variable=str(name), fields=ok_fields, entries=entries, where=where,
+                     en=str(_plain(spec.get("en", Node("", 0))) or ""), zh=str(_plain(spec.get("zh", Node("", 0))) or ""))
+
+    def _entry(self, path: Path, table: str, key: str, node: Node, fields: dict[str, str]) -> Entry | None:
+        where = f"{path}:{node.line}"
+        spec = _plain(node)
+        if not isinstance(spec, dict):
+            self.problems.append(f"{where}: {table} entry {key!r} must be a mapping of field values")
+            return None
+        if not spec.get("source"):
+            self.problems.append(f"{where}: {table} entry {key!r} has no 'source' (datasheet, model card, paper)")
+        values: dict[str, float] = {}
+        for field_name, value in spec.items():
+            if field_name in _ENTRY_META:
+                continue
+            if field_name not in fields:
+                self._unknown_key(where, f"{table} entry {key!r}", field_name, set(fields) | _ENTRY_META)
+                continue
+            if value is None:
+                continue  # not published for this entry: the user must give it
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                self.problems.append(f"{where}: {table} entry {key!r}: {field_name} must be a number in "
+                                     f"{fields[field_name] or 'plain units'}, found {value!r}")
+                continue
+            values[field_name] = float(value) * units.unit_info(fields[field_name])[0]
+        aliases = spec.get("aliases") or []
+        return Entry(key=key, values=values, source=str(spec.get("source", "")), where=where,
+                     name=str(spec.get("name", "") or ""), aliases=tuple(str(a) for a in aliases),
+                     info=dict(spec.get("info") or {}),
+                     written={k: v for k, v in spec.items() if k in fields})
+
+    def _fill_categorical_values(self, tables: dict[str, Table]) -> None:
+        """A categorical variable with a table takes its values from the table's keys."""
+        for name, table in tables.items():
+            variable = self.variables[name]
+            keys = tuple(table.entries)
+            if variable.values and set(variable.values) - set(keys):
+                self.problems.append(f"{variable.where}: values of {name!r} not in its table at {table.where}: "
+                                     f"{', '.join(sorted(set(variable.values) - set(keys)))}")
+            self.variables[name] = _replace(variable, values=keys)
+        for name, variable in self.variables.items():
+            if variable.categorical and variable.default is not None and str(variable.default) not in variable.values:
+                self.problems.append(f"{variable.where}: default {variable.default!r} of {name!r} is not one of "
+                                     f"its values ({', '.join(variable.values) or 'none declared'})")
+
+
+def _replace(variable: Variable, **changes: Any) -> Variable:
+    from dataclasses import replace
+
+    return replace(variable, **changes)
