@@ -12,6 +12,7 @@ import struct
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ OTHER_FILES = {
     "config.json": b'{"architectures": ["BaichuanForCausalLM"], "vocab_size": 50}\n',
     "tokenizer_config.json": b'{"tokenizer_class": "BaichuanTokenizer"}\n',
     "generation_config.json": b'{"do_sample": true}\n',
-    "README.md": "# tiny baichuan 2 / 小模型\n".encode("utf-8"),
+    "README.md": "# tiny baichuan 2 / 小模型\n".encode(),
     ".gitattributes": b"*.safetensors filter=lfs\n",
     "extra/notes.txt": b"nested file\n",
 }
@@ -184,11 +185,11 @@ def _round(values: np.ndarray, dtype: FakeDtype) -> np.ndarray:
     return values
 
 
-def fake_torch() -> types.ModuleType:
-    mod = types.ModuleType("torch")
-    mod.float32, mod.float16, mod.bfloat16 = FakeDtype("float32"), FakeDtype("float16"), FakeDtype("bfloat16")
+def fake_torch() -> Any:
+    """Stand-in for the torch module: pickled dicts of FakeTensor instead of torch's zip format."""
+    float32 = FakeDtype("float32")
 
-    def load(path: os.PathLike, map_location: str = "cpu", weights_only: bool = False, mmap: bool = False):
+    def load(path: os.PathLike, map_location: str = "cpu", weights_only: bool = False, mmap: bool = False) -> Any:
         with open(path, "rb") as fh:
             return pickle.load(fh)
 
@@ -196,10 +197,10 @@ def fake_torch() -> types.ModuleType:
         with open(path, "wb") as fh:
             pickle.dump(obj, fh)
 
-    mod.load, mod.save = load, save
-    mod.from_numpy = lambda arr: FakeTensor(arr, mod.float32)
-    mod.equal = lambda a, b: a.dtype == b.dtype and np.array_equal(a.values, b.values)
-    return mod
+    return types.SimpleNamespace(
+        float32=float32, float16=FakeDtype("float16"), bfloat16=FakeDtype("bfloat16"), load=load, save=save,
+        from_numpy=lambda arr: FakeTensor(arr, float32),
+        equal=lambda a, b: a.dtype == b.dtype and np.array_equal(a.values, b.values))
 
 
 _TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}

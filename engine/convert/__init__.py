@@ -20,7 +20,7 @@ _LAZY = {
     "convert_baichuan2_to_baichuan1": "engine.convert.baichuan",
 }
 
-__all__ = ["ConversionError", *_LAZY]
+__all__ = ["ConversionError", "ConversionReport", "NormStats", "convert_baichuan2_to_baichuan1"]
 
 
 def __getattr__(name: str) -> Any:

@@ -17,9 +17,10 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -364,7 +365,7 @@ def _torch_load(torch: Any, path: Path, mmap: bool = False) -> dict[str, Any]:
 class _TorchBackend(_Backend):
     """PyTorch .bin shards: the shard holding the head is loaded whole (one shard at most)."""
 
-    _DTYPES = {"torch.float32": "F32", "torch.float16": "F16", "torch.bfloat16": "BF16"}
+    _DTYPES: ClassVar[dict[str, str]] = {"torch.float32": "F32", "torch.float16": "F16", "torch.bfloat16": "BF16"}
 
     def head_norms(self, path: Path) -> tuple[str, tuple[int, ...], np.ndarray]:
         torch = _import_torch()

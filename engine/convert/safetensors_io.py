@@ -13,9 +13,10 @@ import json
 import math
 import os
 import struct
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -268,8 +269,7 @@ def write_file(path: str | os.PathLike[str],
     with open(path, "wb") as fh:
         fh.write(struct.pack("<Q", len(encoded)))
         fh.write(encoded)
-        for blob in blobs:
-            fh.write(blob)
+        fh.writelines(blobs)
 
 
 def overwrite_range(path: str | os.PathLike[str], offset: int, data: bytes) -> None:
