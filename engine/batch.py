@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .errors import EngineError
+from .errors import ContradictionError, EngineError, EvaluationError, ValueParseError
 from .model import RuleSet
 from .numeric import compile_tree, find_root
 from .planning import Plan, Planner, Step
@@ -69,11 +69,12 @@ class Batch:
     keys: dict[str, Categorical]
     status: dict[str, np.ndarray]
     errors: np.ndarray                                  # object: str or None
+    error_kinds: np.ndarray                             # object: EngineError subclass or None
     warnings: list[tuple[str, np.ndarray]]              # (check id, row mask)
     groups: list[Group]
     targets: list[tuple[str, ...]]
     row_targets: np.ndarray                             # code into targets
-    unrounded: dict[str, np.ndarray] = field(default_factory=dict)   # integer answers before rounding
+    unrounded: dict[str, np.ndarray] = field(default_factory=dict)   # values before rounding/recomputing
 
     def group_of(self, row: int) -> Group | None:
         for group in self.groups:
@@ -98,12 +99,14 @@ class BatchSolver:
         values = {name: np.asarray(col, dtype=float).copy() for name, col in numbers.items()}
         status = {name: np.where(np.isnan(col), NONE, GIVEN).astype(np.int8) for name, col in values.items()}
         errors = np.full(rows, None, dtype=object) if errors is None else errors.copy()
+        kinds = np.where(errors == None, None, ValueParseError)  # noqa: E711 - elementwise
+        self._errors = (errors, kinds)
         keys = dict(keys)
         soft = self._expand_tables(values, status, keys, errors, targets, row_targets, rows)
         for name, variable in self.rules.variables.items():
             if variable.default is not None and not variable.categorical and name not in soft:
                 soft[name] = np.full(rows, variable.default)
-        batch = Batch(rows, values, keys, status, errors, [], [], list(targets), row_targets)
+        batch = Batch(rows, values, keys, status, errors, kinds, [], [], list(targets), row_targets)
         for group_rows, known, selectors, target in self._patterns(values, keys, errors, targets, row_targets, rows):
             self._solve_group(batch, group_rows, known, selectors, target, soft)
         self._advisories(batch)
@@ -129,7 +132,7 @@ class BatchSolver:
             for code, label in enumerate(column.labels):
                 key = self._canonical(name, label)
                 if key is None:
-                    self._row_error(errors, column.codes == code, self._unknown_key_message(name, label))
+                    self._row_error(column.codes == code, self._unknown_key_message(name, label), ValueParseError)
                 canonical.append(key or label)
             given = column.codes >= 0
             codes = column.codes
@@ -181,11 +184,13 @@ class BatchSolver:
             return str(exc)
         return f"{name}: unknown value {label!r}"
 
-    @staticmethod
-    def _row_error(errors: np.ndarray, mask: np.ndarray, message: str) -> None:
+    def _row_error(self, mask: np.ndarray, message: str, kind: type) -> None:
+        """First error of a row wins: it is the cause, later ones are consequences."""
+        errors, kinds = self._errors
         for i in np.flatnonzero(mask):
             if errors[i] is None:
                 errors[i] = message
+                kinds[i] = kind
 
     # -- grouping ----------------------------------------------------------
     def _patterns(self, values, keys, errors, targets, row_targets, rows):
@@ -223,7 +228,7 @@ class BatchSolver:
             plan = self.planner.plan(known, targets, selectors, soft_ordered)
         except EngineError as exc:
             batch.groups.append(Group(rows, None, error=str(exc)))
-            self._row_error(batch.errors, _mask(rows, batch.rows), str(exc))
+            self._row_error(_mask(rows, batch.rows), str(exc), type(exc))
             return
         group = Group(rows, plan)
         batch.groups.append(group)
@@ -259,12 +264,12 @@ class BatchSolver:
             bad = np.zeros(n, dtype=bool)
             for col in results.values():
                 bad |= ~np.isfinite(col)
-            if bad.any():
+            if bad.any() and set(step.unknowns) & plan.needed:   # side values may stay empty
                 eq_ids = ", ".join(e.id for e in step.equations)
                 names = ", ".join(step.unknowns)
-                self._row_error(batch.errors, _mask(rows[bad], batch.rows),
+                self._row_error(_mask(rows[bad], batch.rows),
                                 f"no valid value for {names} from rule {eq_ids}: no real, finite answer in the "
-                                f"variable's domain for these inputs")
+                                f"variable's domain for these inputs", EvaluationError)
 
     def _step(self, step: Step, env: dict, n: int) -> dict[str, np.ndarray]:
         with np.errstate(all="ignore"):
@@ -346,6 +351,9 @@ class BatchSolver:
                 freed.discard(back)
                 base.add(back)
         group.replan = replan
+        for name in freed:   # keep what the user asked for, to show it next to the recomputed value
+            if name in env:
+                batch.unrounded.setdefault(name, np.full(batch.rows, np.nan))[rows] = env[name]
         fresh = {n: env[n] for n in replan.knowns}
         self._run(batch, replan, fresh, rows, whole, targets)
         for name in replan.derived:
@@ -367,6 +375,7 @@ class BatchSolver:
                 row = rows[i]
                 if batch.errors[row] is None:
                     batch.errors[row] = self._contradiction(eq, env, i, left[i], right[i], gap[i])
+                    batch.error_kinds[row] = ContradictionError
 
     def _contradiction(self, eq, env, i, left, right, gap) -> str:
         from .formatting import format_quantity

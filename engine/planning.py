@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Iterable
 
 from . import symbolic
 from .errors import UnderdeterminedError
@@ -42,15 +43,19 @@ class Plan:
     steps: list[Step]
     checks: list[Equation]                         # fully known, not used: verify consistency
     defaults: list[str] = field(default_factory=list)   # numeric variables filled by a default
+    needed: frozenset[str] = frozenset()           # variables the targets depend on
 
     @property
     def derived(self) -> list[str]:
         return [u for step in self.steps for u in step.unknowns]
 
 
-def structural(equations: list[Equation], known: set[str], limit_blocks: bool = False
+def structural(equations: list[Equation], known: set[str], bad_blocks: frozenset = frozenset()
                ) -> list[tuple[tuple[Equation, ...], tuple[str, ...]]]:
-    """Order in which equations determine unknowns; mutates `known`."""
+    """Order in which equations determine unknowns; mutates `known`.
+
+    `bad_blocks` holds pairs of equation ids that turned out to be dependent (no unique solution).
+    """
     order: list[tuple[tuple[Equation, ...], tuple[str, ...]]] = []
     used: set[str] = set()
     while True:
@@ -69,7 +74,7 @@ def structural(equations: list[Equation], known: set[str], limit_blocks: bool = 
                 used.add(eq.id)
         if progressed:
             continue
-        block = _find_block(equations, known, used)
+        block = _find_block(equations, known, used, bad_blocks)
         if block is None:
             return order
         eqs, names = block
@@ -78,10 +83,12 @@ def structural(equations: list[Equation], known: set[str], limit_blocks: bool = 
         used.update(eq.id for eq in eqs)
 
 
-def _find_block(equations: list[Equation], known: set[str], used: set[str]
+def _find_block(equations: list[Equation], known: set[str], used: set[str], bad_blocks: frozenset
                 ) -> tuple[tuple[Equation, ...], tuple[str, ...]] | None:
     open_eqs = [eq for eq in equations if eq.id not in used and len(eq.variables - known) == 2]
     for a, b in combinations(open_eqs, 2):
+        if frozenset((a.id, b.id)) in bad_blocks:
+            continue
         names = (a.variables | b.variables) - known
         if len(names) == 2 and a.variables - known == b.variables - known:
             return (a, b), tuple(sorted(names))
@@ -115,20 +122,48 @@ class Planner:
         equations = self.active(selectors)
         known = set(knowns)
         order = structural(equations, known)
-        defaults = []
-        for name in soft:   # declared order: each default only where still undetermined
-            if name not in known and name not in targets:
-                known.add(name)
-                defaults.append(name)
-                order += structural([e for e in equations if not _all_used(e, order)], known)
+        defaults: list[str] = []
+        if any(t not in known for t in targets) and soft:
+            defaults = self._needed_defaults(equations, known, targets, soft)
+            if defaults:
+                known = set(knowns) | set(defaults)
+                order = structural(equations, known)
         missing = [t for t in targets if t not in known]
         if missing:
             raise self._underdetermined(missing, knowns | set(defaults), equations)
-        steps = [self._step(eqs, names) for eqs, names in order]
+        bad: set[frozenset[str]] = set()
+        while True:
+            steps = [self._step(eqs, names) for eqs, names in order]
+            failed = {frozenset(e.id for e in s.equations) for s in steps if len(s.equations) > 1 and s.numeric}
+            if not failed:
+                break
+            bad |= failed   # dependent pair (e.g. two forms of the same relation): plan without it
+            known = set(knowns) | set(defaults)
+            order = structural(equations, known, frozenset(bad))
+            if any(t not in known for t in targets):
+                raise self._underdetermined([t for t in targets if t not in known], knowns | set(defaults), equations)
         used = {eq.id for eqs, _ in order for eq in eqs}
         checks = [eq for eq in equations if eq.id not in used and eq.variables <= known]
         sel = tuple(sorted(selectors.items()))
-        return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults)
+        return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
+                    frozenset(_trace(order, targets)))
+
+    @staticmethod
+    def _needed_defaults(equations: list[Equation], derivable: set[str], targets: tuple[str, ...],
+                         soft: tuple[str, ...]) -> list[str]:
+        """Defaults the targets depend on: added one at a time (declared order), then traced back."""
+        trial = set(derivable)
+        order = []
+        added = []
+        for name in soft:
+            if name not in trial and name not in targets:
+                trial.add(name)
+                added.append(name)
+                order += structural([e for e in equations if not _all_used(e, order)], trial)
+        if any(t not in trial for t in targets):
+            return []
+        needed = _trace(order, targets)
+        return [name for name in added if name in needed]
 
     def _step(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> Step:
         solutions = symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains)
@@ -159,6 +194,15 @@ class Planner:
             message = (f"to solve {target} give more values; no single extra value is enough. "
                        f"Variables in the rules for {target}: {', '.join(related) or 'none'}")
         return UnderdeterminedError(message, missing=missing, suggestions=helpful)
+
+
+def _trace(order: list[tuple[tuple[Equation, ...], tuple[str, ...]]], targets: Iterable[str]) -> set[str]:
+    """Variables the targets depend on, following the order backwards."""
+    needed = set(targets)
+    for eqs, names in reversed(order):
+        if needed & set(names):
+            needed |= {v for eq in eqs for v in eq.variables}
+    return needed
 
 
 def _all_used(eq: Equation, order: list[tuple[tuple[Equation, ...], tuple[str, ...]]]) -> bool:

@@ -75,6 +75,8 @@ def _parse_text(variable: Variable, raw: str) -> float:
             suffix = (suffix[: -len(chinese)] + " " + unit).strip()
             break
     number, suffix = _count_suffix(variable, number, suffix)
+    if suffix in _COUNT_SUFFIX and ("[information]" not in dict(variable.dims) or suffix not in "Bb"):
+        number, suffix = number * _COUNT_SUFFIX[suffix], ""   # 1M gpu_hours, 10K gpu_days
     if not suffix:
         return number * variable.factor
     try:

@@ -1,0 +1,44 @@
+"""llmplan: a declarative rules engine for planning LLM training runs.
+
+Public API (import-light: numpy/sympy/pint load only when first needed):
+    Engine.load(extra=()) -> Engine
+    Engine.solve(targets, givens, lang="en") -> Result
+    solve(targets, givens) -> Result        (one-off convenience)
+    load_rules(extra=()) -> RuleSet
+and every exception in engine.errors.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import (ContradictionError, DefinitionError, EngineError, EvaluationError, ExpressionError,
+                     PlanningError, UnderdeterminedError, ValueParseError)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ContradictionError", "DefinitionError", "Engine", "EngineError", "EvaluationError", "ExpressionError",
+    "PlanningError", "Result", "UnderdeterminedError", "ValueParseError", "__version__", "load_rules", "solve",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy re-exports keep `import engine` cheap for commands that need little.
+    if name in ("Engine", "Result"):
+        from . import solver
+
+        return getattr(solver, name)
+    if name == "load_rules":
+        from .loading import load_rules
+
+        return load_rules
+    raise AttributeError(name)
+
+
+def solve(targets: list[str] | str, givens: dict[str, Any], lang: str = "en") -> Any:
+    """Answer one question with the bundled rules."""
+    from .solver import Engine
+
+    if isinstance(targets, str):
+        targets = [targets]
+    return Engine.load().solve(targets, givens, lang)
