@@ -75,6 +75,7 @@ class Batch:
     targets: list[tuple[str, ...]]
     row_targets: np.ndarray                             # code into targets
     unrounded: dict[str, np.ndarray] = field(default_factory=dict)   # values before rounding/recomputing
+    typed: dict[str, np.ndarray] = field(default_factory=dict)       # key columns: typed by the user (not default)
 
     def group_of(self, row: int) -> Group | None:
         for group in self.groups:
@@ -106,7 +107,8 @@ class BatchSolver:
         for name, variable in self.rules.variables.items():
             if variable.default is not None and not variable.categorical and name not in soft:
                 soft[name] = np.full(rows, variable.default)
-        batch = Batch(rows, values, keys, status, errors, kinds, [], [], list(targets), row_targets)
+        batch = Batch(rows, values, keys, status, errors, kinds, [], [], list(targets), row_targets,
+                      typed=self._typed)
         for group_rows, known, selectors, target in self._patterns(values, keys, errors, targets, row_targets, rows):
             self._solve_group(batch, group_rows, known, selectors, target, soft)
         self._advisories(batch)
@@ -119,6 +121,7 @@ class BatchSolver:
                        ) -> dict[str, np.ndarray]:
         """Resolve keys; fill table fields: from typed keys as knowns, from default keys as soft values."""
         soft: dict[str, np.ndarray] = {}
+        self._typed: dict[str, np.ndarray] = {}
         asked = {t for ts in targets for t in ts}
         for name, variable in self.rules.variables.items():
             if not variable.categorical:
@@ -140,6 +143,7 @@ class BatchSolver:
                 canonical.append(str(variable.default))
                 codes = np.where(given, codes, len(canonical) - 1)
             keys[name] = Categorical(codes, canonical)
+            self._typed[name] = given
             if table is not None:
                 self._fill_fields(table, canonical, codes, given, values, status, soft, asked)
         return soft

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Iterable
+from typing import Callable, Iterable
 
 from . import symbolic
 from .errors import UnderdeterminedError
@@ -50,11 +50,15 @@ class Plan:
         return [u for step in self.steps for u in step.unknowns]
 
 
-def structural(equations: list[Equation], known: set[str], bad_blocks: frozenset = frozenset()
+BlockTest = Callable[[tuple[Equation, ...], tuple[str, ...]], bool]
+
+
+def structural(equations: list[Equation], known: set[str], block_ok: BlockTest | None = None
                ) -> list[tuple[tuple[Equation, ...], tuple[str, ...]]]:
     """Order in which equations determine unknowns; mutates `known`.
 
-    `bad_blocks` holds pairs of equation ids that turned out to be dependent (no unique solution).
+    `block_ok` says whether a pair of equations really determines its two unknowns (two forms of
+    the same relation do not); without it, no blocks are formed.
     """
     order: list[tuple[tuple[Equation, ...], tuple[str, ...]]] = []
     used: set[str] = set()
@@ -74,7 +78,7 @@ def structural(equations: list[Equation], known: set[str], bad_blocks: frozenset
                 used.add(eq.id)
         if progressed:
             continue
-        block = _find_block(equations, known, used, bad_blocks)
+        block = _find_block(equations, known, used, block_ok) if block_ok else None
         if block is None:
             return order
         eqs, names = block
@@ -83,15 +87,13 @@ def structural(equations: list[Equation], known: set[str], bad_blocks: frozenset
         used.update(eq.id for eq in eqs)
 
 
-def _find_block(equations: list[Equation], known: set[str], used: set[str], bad_blocks: frozenset
+def _find_block(equations: list[Equation], known: set[str], used: set[str], block_ok: BlockTest
                 ) -> tuple[tuple[Equation, ...], tuple[str, ...]] | None:
     open_eqs = [eq for eq in equations if eq.id not in used and len(eq.variables - known) == 2]
     for a, b in combinations(open_eqs, 2):
-        if frozenset((a.id, b.id)) in bad_blocks:
-            continue
-        names = (a.variables | b.variables) - known
-        if len(names) == 2 and a.variables - known == b.variables - known:
-            return (a, b), tuple(sorted(names))
+        names = tuple(sorted(a.variables - known))
+        if a.variables - known == b.variables - known and block_ok((a, b), names):
+            return (a, b), names
     return None
 
 
@@ -121,35 +123,28 @@ class Planner:
                soft: tuple[str, ...]) -> Plan:
         equations = self.active(selectors)
         known = set(knowns)
-        order = structural(equations, known)
+        order = structural(equations, known, self._block_ok)
         defaults: list[str] = []
         if any(t not in known for t in targets) and soft:
             defaults = self._needed_defaults(equations, known, targets, soft)
             if defaults:
                 known = set(knowns) | set(defaults)
-                order = structural(equations, known)
+                order = structural(equations, known, self._block_ok)
         missing = [t for t in targets if t not in known]
         if missing:
-            raise self._underdetermined(missing, knowns | set(defaults), equations)
-        bad: set[frozenset[str]] = set()
-        while True:
-            steps = [self._step(eqs, names) for eqs, names in order]
-            failed = {frozenset(e.id for e in s.equations) for s in steps if len(s.equations) > 1 and s.numeric}
-            if not failed:
-                break
-            bad |= failed   # dependent pair (e.g. two forms of the same relation): plan without it
-            known = set(knowns) | set(defaults)
-            order = structural(equations, known, frozenset(bad))
-            if any(t not in known for t in targets):
-                raise self._underdetermined([t for t in targets if t not in known], knowns | set(defaults), equations)
+            raise self._underdetermined(missing, set(knowns), set(soft), equations)
+        steps = [self._step(eqs, names) for eqs, names in order]
         used = {eq.id for eqs, _ in order for eq in eqs}
         checks = [eq for eq in equations if eq.id not in used and eq.variables <= known]
         sel = tuple(sorted(selectors.items()))
         return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
                     frozenset(_trace(order, targets)))
 
-    @staticmethod
-    def _needed_defaults(equations: list[Equation], derivable: set[str], targets: tuple[str, ...],
+    def _block_ok(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> bool:
+        """A pair forms a block only if sympy solves it (cached on disk)."""
+        return symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains) is not None
+
+    def _needed_defaults(self, equations: list[Equation], derivable: set[str], targets: tuple[str, ...],
                          soft: tuple[str, ...]) -> list[str]:
         """Defaults the targets depend on: added one at a time (declared order), then traced back."""
         trial = set(derivable)
@@ -159,7 +154,7 @@ class Planner:
             if name not in trial and name not in targets:
                 trial.add(name)
                 added.append(name)
-                order += structural([e for e in equations if not _all_used(e, order)], trial)
+                order += structural([e for e in equations if not _all_used(e, order)], trial, self._block_ok)
         if any(t not in trial for t in targets):
             return []
         needed = _trace(order, targets)
@@ -175,13 +170,13 @@ class Planner:
             residual = ("add", (eq.lhs, ("mul", (("num", -1.0), eq.rhs))))
         return Step(names, eqs, (), residual)
 
-    def _underdetermined(self, missing: list[str], knowns: set[str], equations: list[Equation]
+    def _underdetermined(self, missing: list[str], knowns: set[str], soft: set[str], equations: list[Equation]
                          ) -> UnderdeterminedError:
         helpful = []
-        candidates = sorted({n for eq in equations for n in eq.variables} - knowns - set(missing))
+        candidates = sorted({n for eq in equations for n in eq.variables} - knowns - soft - set(missing))
         for name in candidates:
-            trial = set(knowns) | {name}
-            structural(equations, trial)
+            trial = set(knowns) | soft | {name}
+            structural(equations, trial, self._block_ok)
             if all(m in trial for m in missing):
                 helpful.append(name)
         helpful = _prefer_inputs(helpful, self.rules)

@@ -185,7 +185,10 @@ class Engine:
         """Everything about one row: values, statuses, warnings, derivation."""
         values = {n: float(col[row]) for n, col in batch.values.items() if not np.isnan(col[row])}
         status = {n: STATUS_NAMES[int(batch.status[n][row])] for n in values if n in batch.status}
-        keys = {n: c.labels[c.codes[row]] for n, c in batch.keys.items() if c.codes[row] >= 0}
+        keys = {n: c.labels[c.codes[row]] for n, c in batch.keys.items()
+                if c.codes[row] >= 0 and batch.typed.get(n, np.ones(batch.rows, bool))[row]}
+        default_keys = {n: c.labels[c.codes[row]] for n, c in batch.keys.items()
+                        if c.codes[row] >= 0 and n not in keys}
         targets = batch.targets[int(batch.row_targets[row])]
         group = next((g for g in batch.groups if g.plan is not None and row in set(g.rows.tolist())), None)
         derivation, assumptions, rounded, checks = [], [], {}, []
@@ -196,9 +199,9 @@ class Engine:
             for name in group.rounded:
                 rounded[name] = (before[name], values.get(name, before[name]))
             if group.replan is not None:
-                derivation += self._derive(group.replan, values, batch, row, "recompute")
+                derivation += self._recomputed(group.replan, group.rounded, values, batch, row)
             checks = (group.replan or group.plan).checks
-            assumptions = self._assumptions(group.plan, keys, batch, row)
+            assumptions = self._assumptions(group.plan, default_keys, batch, row)
         warnings = self._warnings(batch, row, lang)
         for name, (raw, new) in rounded.items():
             variable = self.rules.variables[name]
@@ -220,6 +223,17 @@ class Engine:
                                         bool(set(step.unknowns) & plan.needed)))
         return steps
 
+    def _recomputed(self, plan: Plan, rounded: list[str], values: dict[str, float], batch: Batch, row: int
+                    ) -> list[DerivationStep]:
+        """Steps after rounding that the rounded integers actually change."""
+        affected = set(rounded)
+        out = []
+        for step in self._derive(plan, values, batch, row, "recompute"):
+            if affected & {v for e in step.equations for v in e.variables} - set(step.unknowns):
+                affected |= set(step.unknowns)
+                out.append(step)
+        return out
+
     def _chosen_candidate(self, step: Step, values: dict[str, float]) -> dict[str, Tree]:
         """The closed form whose value matches the row (several roots may exist)."""
         for candidate in step.candidates:
@@ -232,18 +246,16 @@ class Engine:
                 return candidate
         return step.candidates[0] if step.candidates else {}
 
-    def _assumptions(self, plan: Plan, keys: dict[str, str], batch: Batch, row: int) -> list[tuple[str, str, str]]:
+    def _assumptions(self, plan: Plan, default_keys: dict[str, str], batch: Batch, row: int
+                     ) -> list[tuple[str, str, str]]:
         out = []
-        for name, variable in self.rules.variables.items():
-            column = batch.keys.get(name)
-            if variable.categorical and variable.default is not None and column is not None \
-                    and name in keys and keys[name] == str(variable.default) and column.codes[row] >= 0 \
-                    and self._default_used(name, plan):
-                out.append((name, str(variable.default), variable.default_source))
+        for name, key in default_keys.items():
+            if self._default_used(name, plan):
+                out.append((name, key, self.rules.variables[name].default_source))
         for name in plan.defaults:
             variable = self.rules.variables[name]
             shown = format_quantity(variable, batch.values[name][row])
-            source = variable.default_source or self._table_source(name, keys)
+            source = variable.default_source or self._table_source(name, default_keys)
             out.append((name, shown, source))
         return out
 
