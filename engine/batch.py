@@ -22,6 +22,8 @@ from .model import RuleSet
 from .numeric import compile_tree, find_root
 from .planning import Plan, Planner, Step
 
+APPROXIMATE = 0.01   # equations with at least this tolerance only warn when given values disagree
+
 # status codes per cell
 NONE, GIVEN, CATALOG, DEFAULT, SOLVED, DERIVED, RECOMPUTED = range(7)
 STATUS_NAMES = ("", "given", "catalog", "default", "solved", "derived", "recomputed")
@@ -76,6 +78,7 @@ class Batch:
     row_targets: np.ndarray                             # code into targets
     unrounded: dict[str, np.ndarray] = field(default_factory=dict)   # values before rounding/recomputing
     typed: dict[str, np.ndarray] = field(default_factory=dict)       # key columns: typed by the user (not default)
+    mismatches: list[tuple[object, np.ndarray]] = field(default_factory=list)  # (approximate Equation, gap per row)
 
     def group_of(self, row: int) -> Group | None:
         for group in self.groups:
@@ -375,6 +378,13 @@ class BatchSolver:
                 scale = np.maximum(np.abs(left), np.abs(right))
                 gap = np.abs(left - right) / np.where(scale > 0, scale, 1.0)
             bad = ~(gap <= eq.tolerance)
+            if eq.tolerance >= APPROXIMATE:
+                # an approximate relation (published count vs architecture): warn, don't refuse
+                if bad.any():
+                    full = np.full(batch.rows, np.nan)
+                    full[rows[bad]] = gap[bad]
+                    batch.mismatches.append((eq, full))
+                continue
             for i in np.flatnonzero(bad):
                 row = rows[i]
                 if batch.errors[row] is None:

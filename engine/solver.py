@@ -281,6 +281,10 @@ class Engine:
             if mask[row]:
                 check = checks[check_id]
                 out.append(Warning_(check.id, self.check_message(check, batch, row, lang), check.severity, check.source))
+        for eq, gaps in batch.mismatches:
+            if not np.isnan(gaps[row]):
+                out.append(Warning_(f"mismatch.{eq.id}", _mismatch_message(eq, float(gaps[row]), lang),
+                                    "warning", eq.source))
         return out
 
     def check_message(self, check: Check, batch: Batch, row: int, lang: str = "en") -> str:
@@ -292,6 +296,14 @@ class Engine:
             return match.group(0)
 
         return re.sub(r"\{([a-z_][a-z0-9_]*)\}", fill, check.message(lang))
+
+
+def _mismatch_message(eq: Equation, gap: float, lang: str) -> str:
+    if lang == "zh":
+        return (f"输入值与规则 {eq.id}（{eq.text}）相差 {gap:.1%}，超出其 {eq.tolerance:.0%} 容差；"
+                "已按给定值计算，请确认")
+    return (f"given values differ from rule {eq.id} ({eq.text}) by {gap:.1%}, beyond its {eq.tolerance:.0%} "
+            "tolerance; the given values were used — check them")
 
 
 def _substitute(tree: Tree, values: dict[str, float], rules: RuleSet) -> str:
