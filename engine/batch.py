@@ -71,7 +71,7 @@ class Batch:
     keys: dict[str, Categorical]
     status: dict[str, np.ndarray]
     errors: np.ndarray                                  # object: str or None
-    error_kinds: np.ndarray                             # object: EngineError subclass or None
+    error_kinds: np.ndarray                             # object: EngineError subclass (or instance) or None
     warnings: list[tuple[str, np.ndarray]]              # (check id, row mask)
     groups: list[Group]
     targets: list[tuple[str, ...]]
@@ -191,7 +191,7 @@ class BatchSolver:
             return str(exc)
         return f"{name}: unknown value {label!r}"
 
-    def _row_error(self, mask: np.ndarray, message: str, kind: type) -> None:
+    def _row_error(self, mask: np.ndarray, message: str, kind: type | EngineError) -> None:
         """First error of a row wins: it is the cause, later ones are consequences."""
         errors, kinds = self._errors
         for i in np.flatnonzero(mask):
@@ -235,7 +235,7 @@ class BatchSolver:
             plan = self.planner.plan(known, targets, selectors, soft_ordered)
         except EngineError as exc:
             batch.groups.append(Group(rows, None, error=str(exc)))
-            self._row_error(_mask(rows, batch.rows), str(exc), type(exc))
+            self._row_error(_mask(rows, batch.rows), str(exc), exc)
             return
         group = Group(rows, plan)
         batch.groups.append(group)
@@ -378,24 +378,29 @@ class BatchSolver:
                 scale = np.maximum(np.abs(left), np.abs(right))
                 gap = np.abs(left - right) / np.where(scale > 0, scale, 1.0)
             bad = ~(gap <= eq.tolerance)
-            if eq.tolerance >= APPROXIMATE:
-                # an approximate relation (published count vs architecture): warn, don't refuse
-                if bad.any():
-                    full = np.full(batch.rows, np.nan)
-                    full[rows[bad]] = gap[bad]
-                    batch.mismatches.append((eq, full))
-                continue
+            if eq.tolerance >= APPROXIMATE and bad.any():
+                # an approximate relation (published count vs architecture): a modest miss warns,
+                # a large one (beyond 5x the tolerance) is still a contradiction
+                near = bad & (gap <= 5 * eq.tolerance)
+                full = np.full(batch.rows, np.nan)
+                full[rows[near]] = gap[near]
+                batch.mismatches.append((eq, full))
+                bad &= ~near
             for i in np.flatnonzero(bad):
                 row = rows[i]
                 if batch.errors[row] is None:
-                    batch.errors[row] = self._contradiction(eq, env, i, left[i], right[i], gap[i])
+                    batch.errors[row] = self._contradiction(eq, plan, env, i, left[i], right[i], gap[i])
                     batch.error_kinds[row] = ContradictionError
 
-    def _contradiction(self, eq, env, i, left, right, gap) -> str:
+    def _contradiction(self, eq, plan: Plan, env, i, left, right, gap) -> str:
         from .formatting import format_quantity
 
-        given = ", ".join(f"{n}={format_quantity(self.rules.variables[n], _pick(env[n], i))}"
-                          for n in sorted(eq.variables))
+        parts = []
+        for n in sorted(eq.variables):
+            shown = f"{n}={format_quantity(self.rules.variables[n], _pick(env[n], i))}"
+            origins = _origins(plan, n)
+            parts.append(f"{shown} (from {', '.join(sorted(origins))})" if origins else shown)
+        given = "; ".join(parts)
         return (f"given values contradict each other: rule {eq.id} ({eq.text}) has left side {left:.6g} "
                 f"and right side {right:.6g} in base units, which differ by {gap:.2%} "
                 f"(tolerance {eq.tolerance:.0e}); values: {given}. Remove or correct one of them")
@@ -421,6 +426,25 @@ class BatchSolver:
             fired = fired & known
             if fired.any():
                 batch.warnings.append((check.id, fired))
+
+
+def _origins(plan: Plan, name: str) -> set[str]:
+    """The known inputs a derived value was computed from ({} for an input)."""
+    producers = {u: step for step in plan.steps for u in step.unknowns}
+    if name not in producers:
+        return set()
+    out, todo, seen = set(), [name], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        step = producers.get(current)
+        if step is None:
+            out.add(current)
+            continue
+        todo += [v for eq in step.equations for v in eq.variables if v not in step.unknowns]
+    return out
 
 
 def _mask(rows: np.ndarray, total: int) -> np.ndarray:

@@ -23,6 +23,12 @@ _VARIABLE_KEYS = {"unit", "domain", "rounding", "role", "values", "default", "de
 _EQUATION_KEYS = {"id", "eq", "source", "en", "zh", "notes", "notes_zh", "variant", "tolerance", "area", "title"}
 _CHECK_KEYS = {"id", "when", "severity", "en", "zh", "source", "notes"}
 _ENTRY_META = {"source", "name", "aliases", "info", "notes"}
+_FILE_KEYS = {"variables", "equations", "checks", "tables"}
+_CATALOG_KEYS = {"variable", "en", "zh", "fields", "entries", "notes", "source"}
+_TABLE_KEYS = _CATALOG_KEYS
+_ROLES = ("", "budget")
+_COMMON_UNITS = ("", "token", "char", "byte", "GB", "GiB", "TB", "FLOP", "TFLOPS", "PFLOPS", "FLOP/token",
+                 "s", "hour", "day", "token/s", "USD", "USD/hour", "W", "byte/char", "char/token", "token/char")
 
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()  # types scalars (int, float, bool, null, str)
@@ -31,23 +37,71 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()  # types scalars (int, float, 
 class Node:
     """A YAML value with the line it started on (1-based)."""
 
-    __slots__ = ("value", "line")
+    __slots__ = ("value", "line", "key_line")
 
-    def __init__(self, value: Any, line: int) -> None:
+    def __init__(self, value: Any, line: int, key_line: int | None = None) -> None:
         self.value, self.line = value, line
+        self.key_line = line if key_line is None else key_line   # line of the key naming it, if any
 
 
-def _located(node: yaml.Node) -> Node:
+MAX_NESTING = 64          # real rule files nest 5-6 levels
+MAX_YAML_NODES = 500_000  # values after expanding aliases (a "billion laughs" file is refused)
+
+
+class _Refused(Exception):
+    """A file whose structure cannot be a rule file (cycle, alias bomb, absurd nesting)."""
+
+    def __init__(self, line: int, text: str) -> None:
+        super().__init__(text)
+        self.line, self.text = line, text
+
+
+def _located(node: yaml.Node, problems: list[str] | None = None, path: object = "",
+             _state: list[Any] | None = None) -> Node:
+    """YAML node graph -> Node tree. Duplicate keys become problems (never a silent overwrite);
+    recursive aliases, alias bombs and absurd nesting raise _Refused."""
+    state = _state if _state is not None else [0, []]   # [nodes built, ids of the nodes on the path]
     line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            out[str(key_node.value)] = _located(value_node)
-        return Node(out, line)
-    if isinstance(node, yaml.SequenceNode):
-        return Node([_located(item) for item in node.value], line)
+    state[0] += 1
+    if state[0] > MAX_YAML_NODES:
+        raise _Refused(line, f"expands to more than {MAX_YAML_NODES:,} values (YAML aliases?); "
+                             "write the values out")
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if id(node) in state[1]:
+            raise _Refused(line, "a YAML alias refers to itself (circular '&anchor ... *anchor'); "
+                                 "write the value out")
+        if len(state[1]) >= MAX_NESTING:
+            raise _Refused(line, f"nested more than {MAX_NESTING} levels deep")
+        state[1].append(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                out: dict[str, Node] = {}
+                first_line: dict[str, int] = {}
+                for key_node, value_node in node.value:
+                    key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else None
+                    key_line = key_node.start_mark.line + 1
+                    if key is None:
+                        if problems is not None:
+                            problems.append(f"{path}:{key_line}: a key must be a plain name, not a list or mapping")
+                        continue
+                    if key in first_line:
+                        if problems is not None:
+                            problems.append(f"{path}:{key_line}: duplicate key {key!r} (first at line "
+                                            f"{first_line[key]}); YAML would silently keep only the last one, "
+                                            "so write each key once")
+                        continue
+                    first_line[key] = key_line
+                    out[key] = _located(value_node, problems, path, state)
+                    out[key].key_line = key_line
+                return Node(out, line)
+            return Node([_located(item, problems, path, state) for item in node.value], line)
+        finally:
+            state[1].pop()
     # scalars: let the safe constructor type them (int, float, bool, null, str)
-    return Node(_CONSTRUCTOR.construct_object(node), line)
+    try:
+        return Node(_CONSTRUCTOR.construct_object(node), line)
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        raise _Refused(line, f"cannot read the value {str(node.value)[:40]!r} ({exc})") from None
 
 
 def _plain(node: Node) -> Any:
@@ -62,8 +116,11 @@ def read_yaml(path: Path, problems: list[str]) -> Node | None:
     """Parse one file, keeping line numbers; YAML syntax errors become problems."""
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{path}: cannot read ({exc})")
+    except UnicodeDecodeError as exc:
+        problems.append(f"{path}: cannot read: not UTF-8 text (byte {exc.start}); save the file as UTF-8")
+        return None
+    except OSError as exc:
+        problems.append(f"{path}: cannot read ({exc.strerror or exc})")
         return None
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
@@ -71,11 +128,25 @@ def read_yaml(path: Path, problems: list[str]) -> Node | None:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problems.append(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})")
+        context = getattr(exc, "context_mark", None)
+        started = (f"; {getattr(exc, 'context', '') or 'the construct'} started at line {context.line + 1}"
+                   if context is not None and mark is not None and context.line != mark.line else "")
+        problems.append(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc}{started}); "
+                        "check indentation (spaces, not tabs), colons, quotes and brackets")
+        return None
+    except RecursionError:
+        problems.append(f"{path}: not valid YAML (nested too deeply)")
         return None
     if root is None:
         return Node({}, 1)
-    node = _located(root)
+    try:
+        node = _located(root, problems, path)
+    except _Refused as exc:
+        problems.append(f"{path}:{exc.line}: {exc.text}")
+        return None
+    except RecursionError:
+        problems.append(f"{path}: nested too deeply to be a rule file")
+        return None
     if not isinstance(node.value, dict):
         problems.append(f"{path}:{node.line}: expected a mapping with variables/equations/checks/tables, "
                         f"found a {type(_plain(node)).__name__}")
@@ -95,10 +166,26 @@ def load_rules(extra: Iterable[Path | str] = ()) -> RuleSet:
     """Load the bundled rules plus a user's extra files/folders (which may add, never shadow)."""
     paths = bundled_files()
     bundled = len(paths)
+    problems: list[str] = []
+    seen = {p.resolve() for p in paths}
     for item in extra:
         item = Path(item)
-        paths += sorted(item.glob("*.yaml")) if item.is_dir() else [item]
-    return _Loader(paths, bundled).load()
+        if item.is_dir():
+            found = sorted(p for p in item.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+            if not found:
+                problems.append(f"{item}: folder has no *.yaml rule or catalog files")
+        elif item.exists():
+            found = [item]
+        else:
+            problems.append(f"{item}: no such file or folder")
+            found = []
+        for path in found:   # the same file named twice (or a bundled one) is read once
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                paths.append(path)
+    loader = _Loader(paths, bundled)
+    loader.problems += problems
+    return loader.load()
 
 
 class _Loader:
@@ -115,6 +202,7 @@ class _Loader:
             if node is not None:
                 docs.append((path, node))
         for path, node in docs:
+            self._top_level(path, node)
             self._variables(path, node)
         tables = self._tables(docs)
         self._fill_categorical_values(tables)
@@ -128,6 +216,15 @@ class _Loader:
         digest = cache.digest(b"".join(p.read_bytes() for p, _ in docs))
         return RuleSet(self.variables, equations, checks, tables, [str(p) for p, _ in docs], digest)
 
+    def _top_level(self, path: Path, doc: Node) -> None:
+        keys = set(doc.value)
+        for key in sorted(keys - _FILE_KEYS - _CATALOG_KEYS):
+            self._unknown_key(f"{path}:{doc.value[key].key_line}", "file", key, _FILE_KEYS | _CATALOG_KEYS)
+        if keys & {"variable", "fields", "entries"} and not {"variable", "entries"} <= keys:
+            missing = " and ".join(repr(k) for k in ("variable", "entries") if k not in keys)
+            self.problems.append(f"{path}:{doc.line}: a catalog file needs {missing} (see formulas/README.md, "
+                                 "'Catalog files')")
+
     # -- variables ---------------------------------------------------------
     def _variables(self, path: Path, doc: Node) -> None:
         section = doc.value.get("variables")
@@ -137,7 +234,7 @@ class _Loader:
             self.problems.append(f"{path}:{section.line}: 'variables' must be a mapping name -> declaration")
             return
         for name, node in section.value.items():
-            where = f"{path}:{node.line}"
+            where = f"{path}:{node.key_line}"
             if name in self.variables:
                 self.problems.append(f"{where}: variable {name!r} is already declared at {self.var_where[name]}; "
                                      "declare each name once (a user file cannot redefine a bundled one)")
@@ -150,6 +247,10 @@ class _Loader:
     def _variable(self, name: str, node: Node, where: str) -> Variable | None:
         if not name.isidentifier() or name.startswith("_") or not name.isascii():
             self.problems.append(f"{where}: {name!r} is not a valid variable name (use snake_case ASCII)")
+            return None
+        if keyword.iskeyword(name) or name in FUNCTIONS or name in ("unit", "None", "True", "False"):
+            self.problems.append(f"{where}: {name!r} is a reserved word in formulas; choose another name "
+                                 f"(e.g. {name}_value)")
             return None
         spec = _plain(node)
         if not isinstance(spec, dict):
@@ -165,11 +266,14 @@ class _Loader:
         try:
             factor, dims = units.unit_info(unit)
         except EngineError as exc:
-            self.problems.append(f"{where}: variable {name!r}: {exc}")
+            self.problems.append(f"{where}: variable {name!r}: {exc}{_unit_hint(unit)}")
             return None
         rounding = spec.get("rounding", "up")
         if rounding not in ROUNDINGS:
             self.problems.append(f"{where}: variable {name!r}: rounding {rounding!r} is not one of {ROUNDINGS}")
+        if spec.get("role") not in (None, *_ROLES):
+            self.problems.append(f"{where}: variable {name!r}: role {spec.get('role')!r} is not known; the only "
+                                 "role is 'budget' (a limit the user sets), or leave it out")
         for lang in ("en", "zh"):
             if not spec.get(lang):
                 self.problems.append(f"{where}: variable {name!r} has no '{lang}' description")
@@ -178,8 +282,15 @@ class _Loader:
             self.problems.append(f"{where}: variable {name!r} has a default but no default_source "
                                  "(say where the value comes from)")
         if default is not None and domain != "categorical":
-            if isinstance(default, bool) or not isinstance(default, (int, float)):
-                self.problems.append(f"{where}: variable {name!r}: default must be a number in {unit or 'plain units'}")
+            if isinstance(default, str) and default.strip().isidentifier():
+                self.problems.append(f"{where}: variable {name!r}: default {default!r} names a variable, but a "
+                                     f"default must be a number in {unit or 'plain units'}; defaults cannot "
+                                     "refer to other variables (that could go round in a circle) - derive "
+                                     "it with an equation instead")
+                default = None
+            elif isinstance(default, bool) or not isinstance(default, (int, float)) or not math.isfinite(default):
+                self.problems.append(f"{where}: variable {name!r}: default must be a finite number in "
+                                     f"{unit or 'plain units'}, found {default!r}")
                 default = None
             else:
                 default = float(default) * factor
@@ -191,6 +302,12 @@ class _Loader:
             else:
                 typical = (float(typical[0]) * factor, float(typical[1]) * factor)
         values = spec.get("values") or ()
+        if not isinstance(values, list) or not all(isinstance(v, (str, int, float)) for v in values):
+            self.problems.append(f"{where}: variable {name!r}: values must be a list of keys, e.g. [none, full]")
+            values = ()
+        elif values and domain != "categorical":
+            self.problems.append(f"{where}: variable {name!r}: values are only for categorical variables "
+                                 "(add domain: categorical, or remove values)")
         return Variable(name=name, unit=unit, factor=factor, dims=dims, domain=domain,
                         en=str(spec.get("en", "")), zh=str(spec.get("zh", "")), where=where,
                         rounding=rounding, role=str(spec.get("role", "") or ""),

@@ -167,7 +167,7 @@ class Engine:
                                    [targets], np.zeros(1, dtype=np.int64), 1)
         if batch.errors[0] is not None:
             kind = batch.error_kinds[0] or EngineError
-            raise kind(batch.errors[0])
+            raise kind if isinstance(kind, EngineError) else kind(batch.errors[0])
         return self.result_for_row(batch, 0, lang)
 
     def solve_columns(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
