@@ -85,6 +85,7 @@ class Result:
     rounded: dict[str, tuple[float, float]] = field(default_factory=dict)
     checks: list[Equation] = field(default_factory=list)
     lang: str = "en"
+    unrounded: dict[str, float] = field(default_factory=dict)   # before rounding: raw integers, budgets as given
 
     def show(self, name: str) -> str:
         return format_quantity(self.rules.variables[name], self.values[name])
@@ -192,9 +193,10 @@ class Engine:
         targets = batch.targets[int(batch.row_targets[row])]
         group = next((g for g in batch.groups if g.plan is not None and row in set(g.rows.tolist())), None)
         derivation, assumptions, rounded, checks = [], [], {}, []
+        unrounded = {n: float(c[row]) for n, c in batch.unrounded.items() if not np.isnan(c[row])}
         if group is not None:
             before = dict(values)
-            before.update({n: float(c[row]) for n, c in batch.unrounded.items() if not np.isnan(c[row])})
+            before.update(unrounded)
             derivation = self._derive(group.plan, before, batch, row, "solve")
             for name in group.rounded:
                 rounded[name] = (before[name], values.get(name, before[name]))
@@ -208,7 +210,7 @@ class Engine:
             warnings.insert(0, Warning_("rounded", f"{name} = {raw:.4g} rounded {variable.rounding} to {new:g}; "
                                         "values that depend on it are recomputed for the rounded count", "info"))
         return Result(self.rules, targets, values, status, keys, warnings, derivation, assumptions,
-                      rounded, checks, lang)
+                      rounded, checks, lang, unrounded)
 
     def _derive(self, plan: Plan, values: dict[str, float], batch: Batch, row: int, phase: str
                 ) -> list[DerivationStep]:
