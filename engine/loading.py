@@ -7,6 +7,8 @@ The syntax is documented in formulas/README.md.
 from __future__ import annotations
 
 import difflib
+import keyword
+import math
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -15,7 +17,7 @@ import yaml
 from . import cache, resources, units
 from .dimensions import DimensionMismatch, tree_dims
 from .errors import DefinitionError, EngineError, ExpressionError
-from .expr import Tree, parse_equation, parse_expression, variables as tree_variables
+from .expr import FUNCTIONS, Tree, parse_equation, parse_expression, variables as tree_variables
 from .model import DOMAINS, ROUNDINGS, Check, Entry, Equation, RuleSet, Table, Variable
 
 _VARIABLE_KEYS = {"unit", "domain", "rounding", "role", "values", "default", "default_source",
@@ -276,7 +278,8 @@ class _Loader:
                                  "role is 'budget' (a limit the user sets), or leave it out")
         for lang in ("en", "zh"):
             if not spec.get(lang):
-                self.problems.append(f"{where}: variable {name!r} has no '{lang}' description")
+                self.problems.append(f"{where}: variable {name!r} has no '{lang}' description (add `{lang}:` "
+                                     f"with one line in {'English' if lang == 'en' else 'Chinese'})")
         default = spec.get("default")
         if default is not None and not spec.get("default_source"):
             self.problems.append(f"{where}: variable {name!r} has a default but no default_source "
@@ -301,7 +304,7 @@ class _Loader:
                 typical = None
             else:
                 typical = (float(typical[0]) * factor, float(typical[1]) * factor)
-        values = spec.get("values") or ()
+        values = spec.get("values") or []
         if not isinstance(values, list) or not all(isinstance(v, (str, int, float)) for v in values):
             self.problems.append(f"{where}: variable {name!r}: values must be a list of keys, e.g. [none, full]")
             values = ()
@@ -340,15 +343,21 @@ class _Loader:
                 self._unknown_key(where, f"equation {spec.get('id')!r}", key, _EQUATION_KEYS)
             if not self._required(spec, where, "equation", ("id", "eq", "source")):
                 continue
+            eq_where = f"{path}:{item.value['eq'].line}"   # formula problems point at the eq: line
             try:
                 lhs, rhs = parse_equation(str(spec["eq"]), self._numeric_name, units=units.unit_info)
             except (ExpressionError, EngineError) as exc:
-                self.problems.append(f"{where}: equation {spec['id']!r}: {self._explain_names(exc)}")
+                self.problems.append(f"{eq_where}: equation {spec['id']!r}: {self._explain_names(exc)}")
                 continue
-            if not self._dimensions_agree(where, spec["id"], lhs, rhs):
+            if not self._dimensions_agree(eq_where, spec["id"], lhs, rhs):
                 continue
             variant = self._variant(where, spec)
             tolerance = spec.get("tolerance", 1e-6)
+            if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
+                    or not 0 <= tolerance < 1:
+                self.problems.append(f"{where}: equation {spec['id']!r}: tolerance must be a relative "
+                                     f"tolerance between 0 and 1 (e.g. 1e-6 or 0.02), found {tolerance!r}")
+                continue
             out.append(Equation(
                 id=str(spec["id"]), text=str(spec["eq"]), lhs=lhs, rhs=rhs,
                 variables=frozenset(tree_variables(lhs) | tree_variables(rhs)), source=str(spec["source"]),
@@ -372,13 +381,22 @@ class _Loader:
         try:
             left, right = tree_dims(lhs, var_dims, self._unit_dims), tree_dims(rhs, var_dims, self._unit_dims)
         except DimensionMismatch as exc:
-            self.problems.append(f"{where}: equation {eq_id!r} is not dimensionally consistent: {exc}")
+            self.problems.append(f"{where}: equation {eq_id!r} is not dimensionally consistent: {exc}"
+                                 f"{self._units_of(lhs, rhs)}")
             return False
         if left != right:
             self.problems.append(f"{where}: equation {eq_id!r} is not dimensionally consistent: left side is "
-                                 f"{units.dims_text(left)}, right side is {units.dims_text(right)}")
+                                 f"{units.dims_text(left)}, right side is {units.dims_text(right)}"
+                                 f"{self._units_of(lhs, rhs)}")
             return False
         return True
+
+    def _units_of(self, *trees: Tree) -> str:
+        """'; declared units: a [GB], b [plain number]' - what to compare when fixing an equation."""
+        names = sorted(set().union(*(tree_variables(t) for t in trees)))
+        shown = [f"{n} [{self.variables[n].unit or 'plain number'}]" for n in names]
+        return ("; declared units: " + ", ".join(shown) +
+                ". Make both sides the same dimension (a unit(\"...\") literal converts a count)") if shown else ""
 
     def _variant(self, where: str, spec: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
         variant = spec.get("variant") or {}
@@ -403,12 +421,13 @@ class _Loader:
             severity = spec.get("severity", "warning")
             if severity not in ("info", "warning"):
                 self.problems.append(f"{where}: check {spec['id']!r}: severity must be info or warning")
+            when_where = f"{path}:{item.value['when'].line}"   # condition problems point at the when: line
             try:
                 condition = parse_expression(str(spec["when"]), self._numeric_name, condition=True,
                                              units=units.unit_info)
                 tree_dims(condition, lambda n: self.variables[n].dims, self._unit_dims)
             except (ExpressionError, DimensionMismatch, EngineError) as exc:
-                self.problems.append(f"{where}: check {spec['id']!r}: {self._explain_names(exc)}")
+                self.problems.append(f"{when_where}: check {spec['id']!r}: {self._explain_names(exc)}")
                 continue
             out.append(Check(id=str(spec["id"]), text=str(spec["when"]), condition=condition,
                              variables=frozenset(tree_variables(condition)), severity=severity,
@@ -464,22 +483,62 @@ class _Loader:
     def _tables(self, docs: list[tuple[Path, Node]]) -> dict[str, Table]:
         tables: dict[str, Table] = {}
         for path, doc in docs:
-            specs: list[tuple[Node, str]] = []
+            specs: list[tuple[Node, str, bool]] = []
             if "variable" in doc.value and "entries" in doc.value:
-                specs.append((doc, f"{path}:{doc.line}"))
-            specs += self._items(path, doc, "tables")
-            for node, where in specs:
-                table = self._table(path, node, where)
+                specs.append((doc, f"{path}:{doc.line}", False))
+            specs += [(item, where, True) for item, where in self._items(path, doc, "tables")]
+            for node, where, nested in specs:
+                table = self._table(path, node, where, nested)
                 if table is None:
                     continue
-                if table.variable in tables:
-                    self.problems.append(f"{where}: a table for {table.variable!r} already exists at "
-                                         f"{tables[table.variable].where}")
+                if table.variable in tables:   # a later file (a user's catalog) adds entries, never replaces
+                    tables[table.variable] = self._merge(tables[table.variable], table)
                     continue
                 tables[table.variable] = table
+        for table in tables.values():
+            self._check_entry_names(table)
         return tables
 
-    def _table(self, path: Path, node: Node, where: str) -> Table | None:
+    def _merge(self, old: Table, new: Table) -> Table:
+        """Entries of a later table for the same variable join the earlier one. A key that exists is
+        refused (no silent shadowing); fields written in another unit of the same dimension are
+        converted to the earlier table's unit, so displays stay right."""
+        fields = dict(old.fields)
+        scale: dict[str, float] = {}
+        for field_name, unit in new.fields.items():
+            if field_name in fields and fields[field_name] != unit:
+                scale[field_name] = units.unit_info(unit)[0] / units.unit_info(fields[field_name])[0]
+            fields.setdefault(field_name, unit)
+        entries = dict(old.entries)
+        for key, entry in new.entries.items():
+            if key in entries:
+                self.problems.append(f"{entry.where}: {new.variable} entry {key!r} already exists at "
+                                     f"{entries[key].where}; a user catalog can add entries but not replace "
+                                     f"them - choose another key (e.g. {key}-custom)")
+                continue
+            if scale:
+                written = {f: (v * scale[f] if f in scale and isinstance(v, (int, float)) else v)
+                           for f, v in entry.written.items()}
+                entry = _replace(entry, written=written)
+            entries[key] = entry
+        return _replace(old, fields=fields, entries=entries)
+
+    def _check_entry_names(self, table: Table) -> None:
+        """Keys and aliases are matched case-insensitively: each spelling must name one entry."""
+        owner: dict[str, Entry] = {}
+        for entry in table.entries.values():
+            for spelling in dict.fromkeys([entry.key, *entry.aliases]):
+                folded = spelling.strip().casefold()
+                other = owner.get(folded)
+                if other is None:
+                    owner[folded] = entry
+                elif other is not entry:
+                    what = "key" if spelling == entry.key else "alias"
+                    self.problems.append(f"{entry.where}: {table.variable} {what} {spelling!r} of entry "
+                                         f"{entry.key!r} already names entry {other.key!r} at {other.where} "
+                                         "(keys and aliases match case-insensitively); choose another spelling")
+
+    def _table(self, path: Path, node: Node, where: str, nested: bool = True) -> Table | None:
         spec = node.value
         name = _plain(spec.get("variable", Node(None, node.line)))
         variable = self.variables.get(str(name))
@@ -487,22 +546,33 @@ class _Loader:
             self.problems.append(f"{where}: table variable {name!r} must be a declared categorical variable"
                                  f"{self._name_hint(str(name))}")
             return None
+        if nested:   # a whole catalog file's keys are checked by _top_level
+            for key in sorted(set(spec) - _TABLE_KEYS):
+                self._unknown_key(f"{path}:{spec[key].key_line}", f"table {name!r}", key, _TABLE_KEYS)
         fields = _plain(spec.get("fields", Node({}, node.line))) or {}
+        if not isinstance(fields, dict):
+            self.problems.append(f"{where}: table {name!r}: fields must map each variable to the unit its "
+                                 "numbers are written in, e.g. fields: {peak_flops: TFLOPS}")
+            fields = {}
         ok_fields: dict[str, str] = {}
         for field_name, unit in fields.items():
             target = self.variables.get(field_name)
             if target is None or target.categorical:
                 self.problems.append(f"{where}: table {name!r}: field {field_name!r} is not a declared numeric "
-                                     f"variable{self._name_hint(field_name)}")
+                                     f"variable{self._name_hint(field_name)}"
+                                     + (" (a table cannot fill another categorical variable: that would chain "
+                                        "defaults)" if target is not None else ""))
                 continue
             try:
                 _, dims = units.unit_info(str(unit or ""))
             except EngineError as exc:
-                self.problems.append(f"{where}: table {name!r}: field {field_name!r}: {exc}")
+                self.problems.append(f"{where}: table {name!r}: field {field_name!r}: {exc}{_unit_hint(str(unit))}")
                 continue
             if dims != target.dims:
                 self.problems.append(f"{where}: table {name!r}: field {field_name!r} written in {unit!r} "
-                                     f"({units.dims_text(dims)}) but the variable is {units.dims_text(target.dims)}")
+                                     f"({units.dims_text(dims)}) but the variable is {units.dims_text(target.dims)}"
+                                     f"; write it in {target.unit or 'plain numbers'} or another unit of that "
+                                     "dimension")
                 continue
             ok_fields[field_name] = str(unit or "")
         entries_node = spec.get("entries")
@@ -518,7 +588,7 @@ class _Loader:
                      en=str(_plain(spec.get("en", Node("", 0))) or ""), zh=str(_plain(spec.get("zh", Node("", 0))) or ""))
 
     def _entry(self, path: Path, table: str, key: str, node: Node, fields: dict[str, str]) -> Entry | None:
-        where = f"{path}:{node.line}"
+        where = f"{path}:{node.key_line}"
         spec = _plain(node)
         if not isinstance(spec, dict):
             self.problems.append(f"{where}: {table} entry {key!r} must be a mapping of field values")
@@ -534,16 +604,31 @@ class _Loader:
                 continue
             if value is None:
                 continue  # not published for this entry: the user must give it
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                self.problems.append(f"{where}: {table} entry {key!r}: {field_name} must be a number in "
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                self.problems.append(f"{where}: {table} entry {key!r}: {field_name} must be a finite number in "
                                      f"{fields[field_name] or 'plain units'}, found {value!r}")
+                continue
+            domain = self.variables[field_name].domain
+            if (domain in ("positive", "integer", "fraction") and value <= 0) or (domain == "nonnegative" and value < 0) \
+                    or (domain == "fraction" and value > 1):
+                self.problems.append(f"{where}: {table} entry {key!r}: {field_name} = {value!r} is outside its "
+                                     f"domain ({domain})")
                 continue
             values[field_name] = float(value) * units.unit_info(fields[field_name])[0]
         aliases = spec.get("aliases") or []
+        if isinstance(aliases, (str, int, float)):
+            aliases = [aliases]
+        if not isinstance(aliases, list) or not all(isinstance(a, (str, int, float)) for a in aliases):
+            self.problems.append(f"{where}: {table} entry {key!r}: aliases must be a list of spellings, "
+                                 "e.g. aliases: [A800-80GB]")
+            aliases = []
+        info = spec.get("info") or {}
+        if not isinstance(info, dict):
+            self.problems.append(f"{where}: {table} entry {key!r}: info must be a mapping of facts")
+            info = {}
         return Entry(key=key, values=values, source=str(spec.get("source", "")), where=where,
                      name=str(spec.get("name", "") or ""), aliases=tuple(str(a) for a in aliases),
-                     info=dict(spec.get("info") or {}),
-                     written={k: v for k, v in spec.items() if k in fields})
+                     info=dict(info), written={k: v for k, v in spec.items() if k in fields})
 
     def _fill_categorical_values(self, tables: dict[str, Table]) -> None:
         """A categorical variable with a table takes its values from the table's keys."""
@@ -564,3 +649,10 @@ def _replace(variable: Variable, **changes: Any) -> Variable:
     from dataclasses import replace
 
     return replace(variable, **changes)
+
+
+def _unit_hint(unit: str) -> str:
+    """'; did you mean ...' for a unit that is not known."""
+    close = difflib.get_close_matches(unit, _COMMON_UNITS, n=2)
+    hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    return f"{hint}; write a unit such as GB, TFLOPS, token, day, USD/hour, or \"\" for a plain number"
