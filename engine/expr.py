@@ -275,7 +275,7 @@ def render(tree: Tree) -> str:
         for t in tree[1][1:]:
             if t[0] == "mul" and t[1] and t[1][0] == ("num", -1.0):
                 rest = t[1][1:]
-                out += " - " + _paren(("mul", rest) if len(rest) > 1 else rest[0], "add")
+                out += " - " + _paren(("mul", rest) if len(rest) > 1 else rest[0], "sub")
             else:
                 out += " + " + render(t)
         return out
@@ -283,7 +283,7 @@ def render(tree: Tree) -> str:
         num, den = [], []
         for t in tree[1]:
             if t[0] == "pow" and t[2] == ("num", -1.0):
-                den.append(_paren(t[1], "mul"))
+                den.append(_paren(t[1], "den"))
             else:
                 num.append(_paren(t, "mul"))
         if num[:1] == ["-1"]:
@@ -305,8 +305,14 @@ def render(tree: Tree) -> str:
 
 def _paren(tree: Tree, context: str) -> str:
     text = render(tree)
+    if context == "sub":   # a - (b - c)
+        return f"({text})" if tree[0] == "add" else text
+    if context == "den":   # a / (b * c): anything but a single factor needs parentheses
+        return f"({text})" if tree[0] in ("add", "mul") or (tree[0] == "num" and tree[1] < 0) else text
     order = {"add": 1, "mul": 2, "pow": 3, "and": 0, "or": 0, "cmp": 0}
-    if tree[0] in order and order[tree[0]] <= order.get(context, 0) and tree[0] != "call":
+    if tree[0] in order and order[tree[0]] < order.get(context, 0):
+        return f"({text})"
+    if context == "pow" and tree[0] == "pow":
         return f"({text})"
     if context == "pow" and (tree[0] in ("mul", "add") or (tree[0] == "num" and tree[1] < 0)):
         return f"({text})"
