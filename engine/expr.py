@@ -37,6 +37,15 @@ MAX_DEPTH = 40           # nesting of the tree
 MAX_CONST_EXPONENT = 64  # a constant exponent beyond this is a typo or an attack
 MAX_LITERAL = 1e300
 
+_WORDS = {  # refused node types, as people call them
+    "Attribute": "attribute access .name", "Subscript": "indexing [...]", "Lambda": "lambda",
+    "ListComp": "a comprehension", "SetComp": "a comprehension", "DictComp": "a comprehension",
+    "GeneratorExp": "a generator expression", "JoinedStr": "an f-string", "FormattedValue": "an f-string",
+    "IfExp": "if/else", "NamedExpr": "assignment (:=)", "Starred": "unpacking (*)", "Await": "await",
+    "Yield": "yield", "YieldFrom": "yield", "List": "a list", "Tuple": "a tuple", "Set": "a set", "Dict": "a dict",
+    "Slice": "a slice",
+}
+
 _CMP_OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 
 
@@ -82,6 +91,10 @@ def _check_text(text: object) -> None:
     if bad:
         raise ExpressionError(f"formula contains control or direction characters (U+{ord(bad[0]):04X}); "
                               "write it in plain ASCII")
+    wide = next((c for c in text if ord(c) > 126), None)
+    if wide is not None:   # Python would silently read full-width 'ｐａｒａｍｓ' as params; be explicit
+        raise ExpressionError(f"formula contains the non-ASCII character {wide!r} (U+{ord(wide):04X}); "
+                              "write formulas in plain ASCII")
 
 
 class _Builder:
@@ -102,7 +115,8 @@ class _Builder:
             raise ExpressionError(f"formula nested deeper than {MAX_DEPTH} levels: {self.text[:60]!r}")
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None:
-            raise self.fail(f"{type(node).__name__} ({ast.dump(node)[:40]}...)")
+            kind = type(node).__name__
+            raise self.fail(f"{_WORDS[kind]} ({kind})" if kind in _WORDS else kind)
         return method(node, depth + 1)
 
     def _Constant(self, node: ast.Constant, depth: int) -> Tree:
@@ -118,7 +132,7 @@ class _Builder:
 
     def _Name(self, node: ast.Name, depth: int) -> Tree:
         if node.id.startswith("_") or not self.known(node.id):
-            raise ExpressionError(f"unknown name {node.id!r} in formula {self.text.strip()[:120]!r}")
+            raise ExpressionError(f"unknown name {node.id[:60]!r} in formula {self.text.strip()[:120]!r}")
         return ("var", node.id)
 
     def _UnaryOp(self, node: ast.UnaryOp, depth: int) -> Tree:

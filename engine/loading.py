@@ -47,7 +47,7 @@ class Node:
 
 
 MAX_NESTING = 64          # real rule files nest 5-6 levels
-MAX_YAML_NODES = 500_000  # values after expanding aliases (a "billion laughs" file is refused)
+MAX_YAML_NODES = 200_000  # values after expanding aliases (a "billion laughs" file is refused)
 
 
 class _Refused(Exception):
@@ -324,7 +324,7 @@ class _Loader:
         self.problems.append(f"{where}: {what}: unknown key {key!r}{hint}")
 
     def _name_hint(self, name: str) -> str:
-        close = difflib.get_close_matches(name, list(self.variables), n=1)
+        close = difflib.get_close_matches(name, [v for v in self.variables if v != name], n=1)
         return f" (did you mean {close[0]!r}?)" if close else ""
 
     # -- equations and checks ---------------------------------------------

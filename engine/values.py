@@ -44,7 +44,10 @@ def parse_number(variable: Variable, raw: Any) -> float:
     if isinstance(raw, bool):
         raise ValueParseError(f"{variable.name}: expected a number, got {raw!r}")
     if isinstance(raw, (int, float)):
-        value = float(raw) * variable.factor
+        try:
+            value = float(raw) * variable.factor
+        except OverflowError:
+            raise ValueParseError(f"{variable.name}: {str(raw)[:40]}... is too large") from None
     else:
         value = _parse_text(variable, str(raw))
     check_domain(variable, value)
@@ -76,6 +79,8 @@ def _parse_text(variable: Variable, raw: str) -> float:
             break
     number, suffix = _count_suffix(variable, number, suffix)
     if suffix in _COUNT_SUFFIX and ("[information]" not in dict(variable.dims) or suffix not in "Bb"):
+        if _prefixed(variable):   # 80G for a GB variable is 80 GB (not 80e9 GB); 312T TFLOPS is 312 TFLOPS
+            return number * _COUNT_SUFFIX[suffix] * variable.factor / _prefixed(variable)
         number, suffix = number * _COUNT_SUFFIX[suffix], ""   # 1M gpu_hours, 10K gpu_days
     if not suffix:
         return number * variable.factor
@@ -88,6 +93,19 @@ def _parse_text(variable: Variable, raw: str) -> float:
         raise ValueParseError(f"{variable.name}: {raw[:40]!r} is {dims_text(dims)}, but {variable.name} "
                               f"expects {_expects(variable)}")
     return number * factor
+
+
+def _prefixed(variable: Variable) -> float:
+    """The metric prefix (1e3 ... 1e15) of a declared unit such as GB or TFLOPS, else 0.
+
+    A count suffix typed after a number of such a variable (80G, 312T) is that prefix on the
+    base unit; for other units (hour, day, USD) it multiplies the declared unit (1M gpu_hours)."""
+    if not variable.dims or variable.dims in _COUNT_DIMS:
+        return 0.0
+    for prefix in (1e3, 1e6, 1e9, 1e12, 1e15):
+        if math.isclose(variable.factor, prefix, rel_tol=1e-12):
+            return prefix
+    return 0.0
 
 
 def _count_suffix(variable: Variable, number: float, suffix: str) -> tuple[float, str]:
@@ -113,11 +131,19 @@ def check_domain(variable: Variable, value: float) -> None:
     if domain == "fraction" and value > 1:
         raise ValueParseError(f"{variable.name}: must be a fraction between 0 and 1 (or a percentage "
                               f"such as 40%), got {shown:g}")
+    if domain == "integer" and abs(shown - round(shown)) > 1e-9 * max(1.0, abs(shown)):
+        raise ValueParseError(f"{variable.name}: must be a whole number, got {shown:g}")
 
 
 def parse_key(variable: Variable, table: Table | None, raw: Any) -> str:
     """A categorical value: a catalog key or alias, resolved to the canonical key."""
-    text = normalise(str(raw)) if isinstance(raw, str) else str(raw)
+    if isinstance(raw, str) and len(raw) > MAX_TEXT:
+        raise ValueParseError(f"{variable.name}: value is {len(raw)} characters long; expected a key such as "
+                              f"{', '.join(list(variable.values)[:3])}")
+    try:
+        text = normalise(str(raw)) if isinstance(raw, str) else str(raw)
+    except ValueParseError as exc:
+        raise ValueParseError(f"{variable.name}: {raw[:40]!r} {exc}") from None
     if isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))
     if table is not None:

@@ -1,0 +1,34 @@
+"""Shared fixtures: one loaded engine per session, and a way to run the CLI as a user would."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def bundled_engine() -> Any:
+    """Engine.load() with the bundled rules only (loaded once; treat it as read-only)."""
+    from engine.solver import Engine
+
+    return Engine.load()
+
+
+def run_llmplan(*args: str, cwd: Path | str | None = None, timeout: float = 120,
+                input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m engine ARGS...` in a fresh process (exit code, stdout, stderr as text)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               PYTHONIOENCODING="utf-8")
+    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=cwd or ROOT, env=env, text=True,
+                          capture_output=True, timeout=timeout, input=input_text, encoding="utf-8")
+
+
+@pytest.fixture
+def llmplan() -> Callable[..., subprocess.CompletedProcess[str]]:
+    return run_llmplan
