@@ -1,0 +1,146 @@
+"""The one context every report template reads: plain dicts and lists.
+
+Everything a template shows is decided here, already formatted (quantities
+through engine.formatting, formulas through formulas.py, charts as SVG
+text), next to the raw base-unit numbers it came from (`value`), so the
+HTML and the Markdown templates only lay things out and never compute or
+format twice. Built from one Result (`llmplan solve --report`) or from a
+batch outcome (`llmplan run --report`, `llmplan report`).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from types import SimpleNamespace
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..formatting import format_quantity
+from . import formulas, whatif
+from .labels import labels as label_table
+from .scenario import scenario_context
+
+DETAIL_LIMIT = 200        # scenarios shown in a report; a 100k-row sweep belongs in a workbook, not a page
+
+
+def solve_context(engine: Any, result: Any, lang: str = "en") -> dict[str, Any]:
+    """Context for one answered question."""
+    words = label_table(lang)
+    return _build(engine, [(", ".join(result.targets), result, None)], lang, words["title_solve"], 1)
+
+
+def batch_context(engine: Any, outcome: Any, lang: str = "en", limit: int = DETAIL_LIMIT) -> dict[str, Any]:
+    """Context for many rows: anything with `.batch` (engine.batch.Batch) and `.names` (row labels)."""
+    words = label_table(lang)
+    batch, names = outcome.batch, list(outcome.names)
+    blank = getattr(outcome, "blank", None)      # workbook rows that ask nothing: no answer, no error
+    rows = [r for r in range(batch.rows) if blank is None or not blank[r]]
+    entries = []
+    for row in rows[:limit]:
+        name = str(names[row]) if row < len(names) and str(names[row]).strip() else f"{words['scenario']} {row + 1}"
+        result = engine.result_for_row(batch, row, lang)
+        entries.append((name, result, batch.errors[row]))
+    return _build(engine, entries, lang, words["title"], len(rows))
+
+
+def _build(engine: Any, entries: Sequence[tuple[str, Any, str | None]], lang: str, title: str,
+           total: int) -> dict[str, Any]:
+    from .. import __version__
+
+    words = label_table(lang)
+    answered = [r if error is None else None for _, r, error in entries]
+    bands, grids = whatif.bands(engine, answered), whatif.time_grids(engine, answered)
+    scenarios = [scenario_context(engine, i, name, result, error, bands[i], grids[i], lang)
+                 for i, (name, result, error) in enumerate(entries)]
+    date = _today()
+    context = {
+        "lang": lang, "labels": words, "title": title, "version": __version__, "date": date,
+        "generated": words["generated"].format(version=__version__, date=date),
+        "note": words["truncated"].format(shown=len(entries), total=total) if total > len(entries) else "",
+        "scenarios": scenarios,
+        "sweeps": _sweeps(answered, words, lang),
+    }
+    context.update(_used(engine, answered, lang))
+    return context
+
+
+def _today() -> str:
+    """Today's date, or SOURCE_DATE_EPOCH's (reproducible builds of reports)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).date().isoformat()
+    return _dt.date.today().isoformat()
+
+
+# -- sweeps ---------------------------------------------------------------------------
+def _sweeps(results: Sequence[Any], words: dict[str, str], lang: str) -> list[dict[str, Any]]:
+    from . import charts
+
+    out = []
+    for k, sweep in enumerate(whatif.sweeps(results)):
+        rules = next(r for r in results if r is not None).rules
+        x_var, y_var = rules.variables[sweep.variable], rules.variables[sweep.target]
+        x_label = f"{sweep.variable} [{x_var.unit}]" if x_var.unit else sweep.variable
+        y_label = f"{sweep.target} [{y_var.unit}]" if y_var.unit else sweep.target
+        numeric = [x for x in sweep.xs if not isinstance(x, str)]
+        log_x = bool(numeric) and min(numeric) > 0 and max(numeric) / min(numeric) > 20
+        title = words["chart_sweep"].format(x=x_var.label(lang), y=y_var.label(lang))
+        points = [{"x": x if isinstance(x, str) else formulas.plain(x), "y": format_quantity(y_var, y * y_var.factor),
+                   "scenario": f"s{i + 1}"} for x, y, i in zip(sweep.xs, sweep.ys, sweep.rows)]
+        out.append({"id": f"sweep{k + 1}", "name": f"sweep{k + 1}.svg", "title": title,
+                    "variable": sweep.variable, "target": sweep.target, "points": points,
+                    "svg": charts.sweep(sweep.xs, sweep.ys, x_label, y_label, log_x)})
+    return out
+
+
+# -- rules, catalog entries, defaults and sources ------------------------------------------
+def _used(engine: Any, results: Sequence[Any], lang: str) -> dict[str, Any]:
+    rules: dict[str, dict[str, Any]] = {}
+    checks: dict[str, dict[str, Any]] = {}
+    entries: dict[tuple[str, str], dict[str, Any]] = {}
+    defaults: dict[tuple[str, str], dict[str, Any]] = {}
+    for result in results:
+        if result is None:
+            continue
+        for step in result.derivation:
+            for eq in step.equations:
+                rules.setdefault(eq.id, {"id": eq.id, "label": eq.label(lang), "text": eq.text, "source": eq.source,
+                                         "formula": formulas.rule(eq).__dict__})
+        for warning in result.warnings:
+            check = _check(engine, warning.code)
+            if check is not None:
+                checks.setdefault(check.id, {"id": check.id, "text": check.text, "source": check.source})
+        for name, key in _all_keys(result).items():
+            entry = _entry(engine, name, key)
+            if entry is not None:
+                entries.setdefault((name, entry.key), {"variable": name, "key": entry.key, "name": entry.name,
+                                                       "source": entry.source})
+        for name, shown, source in result.assumptions:
+            defaults.setdefault((name, shown), {"name": name, "display": shown, "source": source})
+    sources = [item["source"] for group in (rules, checks, entries, defaults) for item in group.values()]
+    return {"rules": list(rules.values()), "checks": list(checks.values()), "entries": list(entries.values()),
+            "defaults": list(defaults.values()), "sources": [s for s in dict.fromkeys(sources) if s]}
+
+
+def _check(engine: Any, code: str) -> Any:
+    return next((c for c in engine.rules.checks if c.id == code), None)
+
+
+def _all_keys(result: Any) -> dict[str, str]:
+    """Typed keys and the default keys the answer relied on (listed as assumptions)."""
+    keys = dict(result.keys)
+    for name, shown, _ in result.assumptions:
+        if result.rules.variables[name].categorical:
+            keys.setdefault(name, shown)
+    return keys
+
+
+def _entry(engine: Any, name: str, key: str) -> Any:
+    table = engine.rules.tables.get(name)
+    return None if table is None else table.resolve(key)
+
+
+def one_row(values: dict[str, float]) -> Any:
+    """A one-row stand-in for a Batch, enough for Engine.check_message to fill placeholders."""
+    return SimpleNamespace(values={n: np.array([v]) for n, v in values.items()})

@@ -1,0 +1,226 @@
+"""One scenario of a report: question, inputs, answer, derivation, warnings, charts.
+
+Part of the report context (context.py): plain dicts of formatted strings
+next to the base-unit numbers (`value`) they were formatted from.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..formatting import format_quantity
+from . import formulas
+from .labels import labels as label_table
+from .whatif import TimeGrid, inputs_of
+
+# figures worth a glance in the summary, in human units (FLOPs, GPUs, days, GPU-hours, cost, memory)
+HEADLINE = ("train_flops", "n_gpus", "train_time", "gpu_hours", "train_cost", "memory_per_gpu", "train_memory",
+            "tokens", "params", "corpus_bytes")
+MEMORY_PARTS = (("weights", "weights_bytes"), ("grads", "grads_bytes"), ("optimizer", "optimizer_bytes"),
+                ("activations", "activation_bytes"))
+
+
+def scenario_context(engine: Any, index: int, name: str, result: Any, error: str | None,
+                     band: list[tuple[float, dict[str, float]]] | None, grid: TimeGrid | None,
+                     lang: str) -> dict[str, Any]:
+    words = label_table(lang)
+    rules = result.rules
+    answered = error is None
+    scenario = {
+        "id": f"s{index + 1}", "index": index + 1, "name": name, "error": error or "",
+        "status": words["ok"] if answered else words["errors"],
+        "targets": [{"name": t, "label": rules.variables[t].label(lang)} for t in result.targets],
+        "inputs": _inputs(engine, result, lang),
+        "answer": _answer(result, words, lang) if answered else [],
+        "key_figures": _key_figures(result, lang) if answered else [],
+        "derivation": _derivation(result, words, lang) if answered else [],
+        "side": _side(result, lang) if answered else [],
+        "warnings": _warnings(engine, result, words, lang) if answered else [],
+        "band": _band(result, band, lang) if answered and band else None,
+        "charts": _charts(index, result, grid, words) if answered else [],
+    }
+    scenario["given"] = ", ".join(f"{i['name']} = {i['display']}" for i in scenario["inputs"] if i["origin"] == "given")
+    return scenario
+
+
+# -- inputs ------------------------------------------------------------------------------
+def _inputs(engine: Any, result: Any, lang: str) -> list[dict[str, Any]]:
+    """Inputs as given, then catalog figures and defaults, each with where it came from."""
+    words = label_table(lang)
+    rules = result.rules
+    numbers, keys = inputs_of(result)
+    rows = []
+    for name, key in keys.items():
+        entry = _entry(engine, name, key)
+        source = f"{entry.name}: {entry.source}" if entry is not None and entry.name else entry.source if entry else ""
+        rows.append(_input(rules, name, key, float("nan"), "given", source, words, lang))
+    for name, value in numbers.items():
+        rows.append(_input(rules, name, format_quantity(rules.variables[name], value), value, "given", "", words, lang))
+    for name, value in result.values.items():
+        if result.status.get(name) == "catalog":
+            rows.append(_input(rules, name, result.show(name), value, "catalog", _catalog_source(engine, result, name),
+                               words, lang))
+    for name, shown, source in result.assumptions:
+        rows.append(_input(rules, name, shown, result.values.get(name, float("nan")), "default", source, words, lang))
+    return rows
+
+
+def _input(rules: Any, name: str, display: str, value: float, origin: str, source: str,
+           words: dict[str, str], lang: str) -> dict[str, Any]:
+    return {"name": name, "label": rules.variables[name].label(lang), "display": display, "value": value,
+            "origin": origin, "origin_label": words[origin], "source": source}
+
+
+def _entry(engine: Any, name: str, key: str) -> Any:
+    table = engine.rules.tables.get(name)
+    return None if table is None else table.resolve(key)
+
+
+def _catalog_source(engine: Any, result: Any, name: str) -> str:
+    """Which typed key filled this figure, and that entry's source."""
+    for key_name, key in result.keys.items():
+        table = engine.rules.tables.get(key_name)
+        if table is not None and name in table.fields:
+            entry = table.resolve(key)
+            if entry is not None:
+                return f"{key_name}={entry.key}: {entry.source}"
+    return ""
+
+
+# -- answer ------------------------------------------------------------------------------
+def _answer(result: Any, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
+    rules = result.rules
+    rows = []
+    for name in result.targets:
+        note = ""
+        if name in result.rounded:
+            raw, new = result.rounded[name]
+            note = _rounded_text(rules, name, raw, new, words)
+        rows.append(_quantity(rules, name, result.values[name], lang, note))
+    for name, status in result.status.items():
+        if status == "recomputed":
+            asked = result.unrounded.get(name)
+            note = words["recompute_phase"]
+            if asked is not None:
+                note += f" ({words['asked']} {format_quantity(rules.variables[name], asked)})"
+            rows.append(_quantity(rules, name, result.values[name], lang, note))
+    return rows
+
+
+def _rounded_text(rules: Any, name: str, raw: float, new: float, words: dict[str, str]) -> str:
+    variable = rules.variables[name]
+    return words["rounded"].format(name=name, raw=f"{raw / variable.factor:.4g}", how=words["round_" + variable.rounding],
+                                   new=format_quantity(variable, new))
+
+
+def _quantity(rules: Any, name: str, value: float, lang: str, note: str = "") -> dict[str, Any]:
+    variable = rules.variables[name]
+    return {"name": name, "label": variable.label(lang), "display": format_quantity(variable, value),
+            "value": value, "note": note}
+
+
+def _key_figures(result: Any, lang: str) -> list[dict[str, Any]]:
+    picked = [n for n in HEADLINE if n in result.values and n not in result.targets
+              and result.status.get(n) == "derived"]
+    return [_quantity(result.rules, n, result.values[n], lang) for n in picked[:4]]
+
+
+# -- derivation ----------------------------------------------------------------------------
+def _derivation(result: Any, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
+    """Steps on the path to the answer, in order: rule, formula, numbers with units, result."""
+    before = {**result.values, **result.unrounded}
+    steps = []
+    for step in result.derivation:
+        if not step.needed:
+            continue
+        values = before if step.phase == "solve" else result.values
+        steps.append({
+            "phase": step.phase, "phase_label": words["recompute_phase"] if step.phase == "recompute" else "",
+            "rules": [{"id": eq.id, "label": eq.label(lang), "text": eq.text, "source": eq.source,
+                       "formula": formulas.rule(eq).__dict__} for eq in step.equations],
+            "unknowns": [_unknown(step, name, values, result, lang) for name in step.unknowns],
+        })
+    return steps
+
+
+def _unknown(step: Any, name: str, values: dict[str, float], result: Any, lang: str) -> dict[str, Any]:
+    rules = result.rules
+    value = step.results[name]
+    here = {**values, name: value}
+    out = _quantity(rules, name, value, lang)
+    out["numeric"] = name not in step.solved
+    if out["numeric"]:
+        out.update(formulas.numeric(name, step.equations[0], frozenset(step.unknowns), here, rules))
+    else:
+        out.update(formulas.chain(name, step.solved[name], here, rules))
+    return out
+
+
+def _side(result: Any, lang: str) -> list[dict[str, Any]]:
+    names = [n for step in result.derivation if not step.needed for n in step.unknowns if n in result.values]
+    return [_quantity(result.rules, n, result.values[n], lang) for n in dict.fromkeys(names)]
+
+
+# -- warnings --------------------------------------------------------------------------------
+def _warnings(engine: Any, result: Any, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
+    """Rounding notes and the advisories that fired, in the report's language, with sources."""
+    from .context import one_row
+
+    out = [{"code": "rounded", "severity": "info", "severity_label": words["info"], "source": "",
+            "message": _rounded_text(result.rules, name, raw, new, words)}
+           for name, (raw, new) in result.rounded.items()]
+    checks = {c.id: c for c in engine.rules.checks}
+    for warning in result.warnings:
+        check = checks.get(warning.code)
+        if check is None:
+            continue           # the engine's own notes (rounding) are rebuilt above in this language
+        message = engine.check_message(check, one_row(result.values), 0, lang)
+        out.append({"code": check.id, "severity": check.severity, "severity_label": words.get(check.severity,
+                    check.severity), "source": check.source, "message": message})
+    return out
+
+
+# -- utilization band ----------------------------------------------------------------------------
+def _band(result: Any, band: list[tuple[float, dict[str, float]]], lang: str) -> dict[str, Any]:
+    rules = result.rules
+    targets = list(result.targets)
+    rows = [{"mfu": f"{mfu:.2f}", "value": mfu,
+             "answers": [format_quantity(rules.variables[t], answers[t]) or "—" for t in targets],
+             "numbers": [answers[t] for t in targets]} for mfu, answers in band]
+    return {"targets": [{"name": t, "label": rules.variables[t].label(lang)} for t in targets], "rows": rows}
+
+
+# -- charts ------------------------------------------------------------------------------------------
+def _charts(index: int, result: Any, grid: TimeGrid | None, words: dict[str, str]) -> list[dict[str, Any]]:
+    from . import charts
+
+    out = []
+    parts, per_gpu = _memory_parts(result)
+    if parts:
+        unit_var = result.rules.variables[parts[0][1]]
+        scale = unit_var.factor
+        capacity = result.values.get("gpu_memory")
+        svg = charts.memory([(words[k], v / scale) for k, _, v in parts], capacity / scale if capacity else None,
+                            words["gpu_memory"], unit_var.unit)
+        title = words["chart_memory"] if per_gpu else words["chart_memory_total"]
+        out.append({"id": f"s{index + 1}-memory", "name": f"s{index + 1}-memory.svg", "title": title, "svg": svg})
+    if grid is not None and any(v == v for values in grid.by_mfu.values() for v in values):
+        low, high = grid.by_mfu[max(grid.by_mfu)], grid.by_mfu[min(grid.by_mfu)]
+        own = (grid.own_mfu, grid.by_mfu[grid.own_mfu]) if grid.own_mfu in grid.by_mfu and \
+            grid.own_mfu not in (min(grid.by_mfu), max(grid.by_mfu)) else None
+        svg = charts.time_vs_gpus(grid.gpus, low, high, words, own, grid.point)
+        out.append({"id": f"s{index + 1}-time", "name": f"s{index + 1}-time.svg", "title": words["chart_time"],
+                    "svg": svg})
+    return out
+
+
+def _memory_parts(result: Any) -> tuple[list[tuple[str, str, float]], bool]:
+    """Weights, gradients, optimizer, activations: per GPU where the rules give that, else whole model."""
+    parts, per_gpu = [], False
+    for key, name in MEMORY_PARTS:
+        for candidate in (f"{name}_per_gpu", name):
+            if candidate in result.values:
+                per_gpu |= candidate.endswith("_per_gpu")
+                if result.values[candidate] > 0:
+                    parts.append((key, candidate, result.values[candidate]))
+                break
+    return parts, per_gpu or "memory_per_gpu" in result.values
