@@ -6,51 +6,34 @@ is evaluated with numpy over all its rows at once. A single question from
 the command line is a batch of one row, so there is one code path.
 
     columns (base units, NaN = unknown; catalog keys as Categorical)
-      -> expand catalog/convention tables (user keys: hard; default keys: soft)
+      -> expand catalog/convention keys (engine/keys.py)
       -> group rows by pattern -> plan -> evaluate steps -> round integers
       -> consistency checks (errors) and advisory checks (warnings)
+
+The hot path avoids per-row Python: validity is checked with two reductions
+(min/max) per column and masks are built only when something is wrong.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from .errors import ContradictionError, EngineError, EvaluationError, ValueParseError
-from .model import RuleSet
+from .keys import CATALOG, GIVEN, NONE, Categorical, Soft, expand_keys
+from .model import Equation, RuleSet
 from .numeric import compile_tree, find_root
 from .planning import Plan, Planner, Step
+
+__all__ = ["Batch", "BatchSolver", "Categorical", "Group", "STATUS_NAMES"]
 
 APPROXIMATE = 0.01   # equations with at least this tolerance only warn when given values disagree
 
 # status codes per cell
-NONE, GIVEN, CATALOG, DEFAULT, SOLVED, DERIVED, RECOMPUTED = range(7)
+DEFAULT, SOLVED, DERIVED, RECOMPUTED = 3, 4, 5, 6
 STATUS_NAMES = ("", "given", "catalog", "default", "solved", "derived", "recomputed")
-
-
-@dataclass
-class Categorical:
-    """A dictionary-encoded column of keys: codes index labels; -1 = empty."""
-
-    codes: np.ndarray
-    labels: list[str]
-
-    @classmethod
-    def from_values(cls, values: Sequence[object]) -> "Categorical":
-        labels: list[str] = []
-        index: dict[str, int] = {}
-        codes = np.empty(len(values), dtype=np.int64)
-        for i, value in enumerate(values):
-            if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
-                codes[i] = -1
-                continue
-            text = str(value)
-            if text not in index:
-                index[text] = len(labels)
-                labels.append(text)
-            codes[i] = index[text]
-        return cls(codes, labels)
+_ = (NONE, GIVEN, CATALOG)  # re-exported codes 0..2 live in engine/keys.py
 
 
 @dataclass
@@ -78,7 +61,9 @@ class Batch:
     row_targets: np.ndarray                             # code into targets
     unrounded: dict[str, np.ndarray] = field(default_factory=dict)   # values before rounding/recomputing
     typed: dict[str, np.ndarray] = field(default_factory=dict)       # key columns: typed by the user (not default)
-    mismatches: list[tuple[object, np.ndarray]] = field(default_factory=list)  # (approximate Equation, gap per row)
+    mismatches: list[tuple[Equation, np.ndarray]] = field(default_factory=list)  # approximate eq, gap per row
+    failed: np.ndarray | None = None                    # bool per row: has an error
+    owned: set[str] = field(default_factory=set)        # value arrays allocated here (safe to write into)
 
     def group_of(self, row: int) -> Group | None:
         for group in self.groups:
@@ -94,215 +79,171 @@ class BatchSolver:
         self.rules = rules
         self.planner = planner or Planner(rules)
         self._order = {name: i for i, name in enumerate(rules.variables)}
-        self._compiled: dict[int, object] = {}
+        self._compiled: dict[int, tuple] = {}
+        self._numeric_defaults = {n: v.default for n, v in rules.variables.items()
+                                  if v.default is not None and not v.categorical}
 
     # -- entry point -------------------------------------------------------
     def solve(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
               targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,
               errors: np.ndarray | None = None) -> Batch:
-        values = {name: np.asarray(col, dtype=float).copy() for name, col in numbers.items()}
-        status = {name: np.where(np.isnan(col), NONE, GIVEN).astype(np.int8) for name, col in values.items()}
-        errors = np.full(rows, None, dtype=object) if errors is None else errors.copy()
-        kinds = np.where(errors == None, None, ValueParseError)  # noqa: E711 - elementwise
-        self._errors = (errors, kinds)
-        keys = dict(keys)
-        soft = self._expand_tables(values, status, keys, errors, targets, row_targets, rows)
-        for name, variable in self.rules.variables.items():
-            if variable.default is not None and not variable.categorical and name not in soft:
-                soft[name] = np.full(rows, variable.default)
-        batch = Batch(rows, values, keys, status, errors, kinds, [], [], list(targets), row_targets,
-                      typed=self._typed)
-        for group_rows, known, selectors, target in self._patterns(values, keys, errors, targets, row_targets, rows):
+        values = {name: np.asarray(col, dtype=float) for name, col in numbers.items()}
+        # bool -> int8 view: True/False are exactly the codes GIVEN/NONE, no extra pass
+        status = {name: (~np.isnan(col)).view(np.int8) for name, col in values.items()}
+        errors = np.full(rows, None, dtype=object) if errors is None else np.array(errors, dtype=object)
+        failed = np.not_equal(errors, None).astype(bool) if rows else np.zeros(0, dtype=bool)
+        kinds = np.full(rows, None, dtype=object)
+        kinds[failed] = ValueParseError
+        batch = Batch(rows, values, {}, status, errors, kinds, [], [], list(targets), np.asarray(row_targets),
+                      failed=failed)
+        asked = {t for ts in targets for t in ts}
+        expansion = expand_keys(self.rules, values, status, keys, asked, rows,
+                                lambda mask, name, label: self._unknown_key(batch, mask, name, label))
+        batch.keys, batch.typed = expansion.keys, expansion.typed
+        soft: Soft = dict(expansion.soft)
+        for name, default in self._numeric_defaults.items():
+            soft.setdefault(name, default)
+        for group_rows, known, selectors, target in self._patterns(batch):
             self._solve_group(batch, group_rows, known, selectors, target, soft)
         self._advisories(batch)
         return batch
 
-    # -- tables ------------------------------------------------------------
-    def _expand_tables(self, values: dict[str, np.ndarray], status: dict[str, np.ndarray],
-                       keys: dict[str, Categorical], errors: np.ndarray,
-                       targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int
-                       ) -> dict[str, np.ndarray]:
-        """Resolve keys; fill table fields: from typed keys as knowns, from default keys as soft values."""
-        soft: dict[str, np.ndarray] = {}
-        self._typed: dict[str, np.ndarray] = {}
-        asked = {t for ts in targets for t in ts}
-        for name, variable in self.rules.variables.items():
-            if not variable.categorical:
-                continue
-            column = keys.get(name)
-            if column is None and variable.default is None:
-                continue
-            column = column or Categorical(np.full(rows, -1, dtype=np.int64), [])
-            table = self.rules.tables.get(name)
-            canonical = []
-            for code, label in enumerate(column.labels):
-                key = self._canonical(name, label)
-                if key is None:
-                    self._row_error(column.codes == code, self._unknown_key_message(name, label), ValueParseError)
-                canonical.append(key or label)
-            given = column.codes >= 0
-            codes = column.codes
-            if variable.default is not None and not given.all():
-                canonical.append(str(variable.default))
-                codes = np.where(given, codes, len(canonical) - 1)
-            keys[name] = Categorical(codes, canonical)
-            self._typed[name] = given
-            if table is not None:
-                self._fill_fields(table, canonical, codes, given, values, status, soft, asked)
-        return soft
-
-    def _canonical(self, name: str, label: str) -> str | None:
-        table = self.rules.tables.get(name)
-        if table is not None:
-            entry = table.resolve(label)
-            return entry.key if entry is not None else None
-        allowed = self.rules.variables[name].values
-        folded = {v.casefold(): v for v in allowed}
-        return folded.get(label.strip().casefold())
-
-    def _fill_fields(self, table, labels: list[str], codes: np.ndarray, given: np.ndarray,
-                     values: dict[str, np.ndarray], status: dict[str, np.ndarray],
-                     soft: dict[str, np.ndarray], asked: set[str]) -> None:
-        rows = len(codes)
-        entries = [table.entries.get(label) for label in labels]
-        for field_name in table.fields:
-            if field_name in asked:
-                continue   # a question's answer is never filled from a catalog
-            lookup = np.array([e.values.get(field_name, np.nan) if e is not None else np.nan
-                               for e in entries] + [np.nan])
-            filled = lookup[codes]  # code -1 picks the trailing NaN
-            current = values.get(field_name)
-            if current is None:
-                current = values[field_name] = np.full(rows, np.nan)
-                status[field_name] = np.zeros(rows, dtype=np.int8)
-            hard = given & np.isnan(current) & ~np.isnan(filled)
-            current[hard] = filled[hard]
-            status[field_name][hard] = CATALOG
-            soft_rows = ~given & ~np.isnan(filled)
-            if soft_rows.any():
-                soft.setdefault(field_name, np.full(rows, np.nan))[soft_rows] = filled[soft_rows]
-
-    def _unknown_key_message(self, name: str, label: str) -> str:
+    def _unknown_key(self, batch: Batch, mask: np.ndarray, name: str, label: str) -> None:
         from .values import parse_key
 
+        message = f"{name}: unknown value {label!r}"
         try:
             parse_key(self.rules.variables[name], self.rules.tables.get(name), label)
         except EngineError as exc:
-            return str(exc)
-        return f"{name}: unknown value {label!r}"
+            message = str(exc)   # names the variable and suggests the nearest keys
+        self._row_error(batch, mask, message, ValueParseError)
 
-    def _row_error(self, mask: np.ndarray, message: str, kind: type | EngineError) -> None:
+    def _row_error(self, batch: Batch, mask: np.ndarray, message: str, kind: type | EngineError) -> None:
         """First error of a row wins: it is the cause, later ones are consequences."""
-        errors, kinds = self._errors
-        for i in np.flatnonzero(mask):
-            if errors[i] is None:
-                errors[i] = message
-                kinds[i] = kind
+        fresh = mask & ~batch.failed
+        for i in np.flatnonzero(fresh):
+            batch.errors[i] = message
+            batch.error_kinds[i] = kind
+        batch.failed |= fresh
 
     # -- grouping ----------------------------------------------------------
-    def _patterns(self, values, keys, errors, targets, row_targets, rows):
-        names = sorted(values)
+    def _patterns(self, batch: Batch) -> Iterator[tuple[np.ndarray, frozenset[str], dict[str, str], tuple]]:
+        names = sorted(batch.values)
         selectors = sorted(self.rules.selectors)
-        ok = np.array([e is None for e in errors], dtype=bool) if rows else np.zeros(0, bool)
-        columns = [~np.isnan(values[n]) for n in names]
-        sel_codes = [keys[s].codes if s in keys else np.full(rows, -1) for s in selectors]
-        if all(c.all() or not c.any() for c in columns) and all((c == c[0]).all() for c in sel_codes) \
-                and (row_targets == row_targets[0]).all():
-            inverse = np.zeros(rows, dtype=np.int64)
-            uniques = np.zeros((1, 0))
-            first = np.array([0])
+        rows = batch.rows
+        if not rows:
+            return
+        known_cols = [_known(batch.values[n]) for n in names]
+        sel_codes = [batch.keys[s].codes if s in batch.keys else np.full(rows, -1) for s in selectors]
+        uniform = all(np.ndim(c) == 0 or c.all() or not c.any() for c in known_cols) and \
+            all(c.min() == c.max() for c in sel_codes) and batch.row_targets.min() == batch.row_targets.max()
+        if uniform:
+            groups = [(0, None)]
         else:
-            matrix = np.column_stack(columns + sel_codes + [row_targets]).astype(np.int64)
-            uniques, first, inverse = np.unique(matrix, axis=0, return_index=True, return_inverse=True)
+            full = [np.broadcast_to(c, (rows,)) for c in known_cols]
+            matrix = np.column_stack(full + sel_codes + [batch.row_targets]).astype(np.int64)
+            _, first, inverse = np.unique(matrix, axis=0, return_index=True, return_inverse=True)
             inverse = inverse.reshape(-1)
-        for g, row0 in enumerate(first):
-            member = np.flatnonzero((inverse == g) & ok) if len(first) > 1 else np.flatnonzero(ok)
-            if not len(member):
+            groups = [(row0, inverse == g) for g, row0 in enumerate(first)]
+        ok = ~batch.failed
+        for row0, member in groups:
+            member_rows = np.flatnonzero(ok if member is None else member & ok)
+            if not len(member_rows):
                 continue
-            known = frozenset(n for n, c in zip(names, columns) if c[row0])
+            known = frozenset(n for n, c in zip(names, known_cols) if (c if np.ndim(c) == 0 else c[row0]))
             chosen = {}
             for s, codes in zip(selectors, sel_codes):
                 code = codes[row0]
-                chosen[s] = keys[s].labels[code] if code >= 0 else str(self.rules.variables[s].default)
-            yield member, known, chosen, targets[row_targets[row0]]
+                chosen[s] = batch.keys[s].labels[code] if code >= 0 else str(self.rules.variables[s].default)
+            yield member_rows, known, chosen, batch.targets[int(batch.row_targets[row0])]
 
     # -- evaluation ----------------------------------------------------------
     def _solve_group(self, batch: Batch, rows: np.ndarray, known: frozenset[str], selectors: dict[str, str],
-                     targets: tuple[str, ...], soft: dict[str, np.ndarray]) -> None:
-        soft_here = {n: col for n, col in soft.items() if n not in known and not np.isnan(col[rows]).any()}
-        soft_ordered = dict(sorted(soft_here.items(), key=lambda kv: self._order.get(kv[0], 0)))
+                     targets: tuple[str, ...], soft: Soft) -> None:
+        usable = {n: v for n, v in soft.items() if n not in known and _complete(v, rows)}
+        ordered = dict(sorted(usable.items(), key=lambda kv: self._order.get(kv[0], 0)))
         try:
-            plan = self.planner.plan(known, targets, selectors, soft_ordered)
+            plan = self.planner.plan(known, targets, selectors, ordered)
         except EngineError as exc:
             batch.groups.append(Group(rows, None, error=str(exc)))
-            self._row_error(_mask(rows, batch.rows), str(exc), exc)
+            self._row_error(batch, _mask(rows, batch.rows), str(exc), exc)
             return
         group = Group(rows, plan)
         batch.groups.append(group)
         whole = len(rows) == batch.rows
-        env = self._env(batch, rows, plan, soft_ordered, whole)
-        self._run(batch, plan, env, rows, whole, targets)
-        self._round(batch, group, env, rows, whole, known, selectors, targets)
+        env = self._env(batch, rows, plan, ordered, whole)
+        codes: dict[str, int] = {n: DEFAULT for n in plan.defaults}
+        self._run(batch, plan, env, rows, targets, codes)
+        self._round(batch, group, env, rows, known, selectors, targets, codes)
         self._consistency(batch, group.replan or plan, env, rows)
         for name, col in env.items():
-            self._store(batch, name, rows, col, whole)
+            self._store(batch, name, rows, col, whole, codes.get(name))
 
-    def _env(self, batch: Batch, rows, plan: Plan, soft: dict[str, np.ndarray], whole: bool) -> dict:
+    def _env(self, batch: Batch, rows: np.ndarray, plan: Plan, soft: Soft, whole: bool) -> dict:
         env = {}
         for name in plan.knowns:
-            source = batch.values.get(name)
-            if name in plan.defaults:
-                source = soft[name]
-                status = batch.status.setdefault(name, np.zeros(batch.rows, dtype=np.int8))
-                status[rows] = DEFAULT
-                batch.values.setdefault(name, np.full(batch.rows, np.nan))
-            env[name] = source if whole else source[rows]
+            source = soft[name] if name in plan.defaults else batch.values[name]
+            env[name] = source if whole or np.ndim(source) == 0 else source[rows]
         return env
 
-    def _run(self, batch: Batch, plan: Plan, env: dict, rows, whole: bool, targets) -> None:
+    def _run(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray, targets: tuple,
+             codes: dict[str, int], steps: list[Step] | None = None) -> None:
         n = len(rows)
-        for step in plan.steps:
-            results = self._step(step, env, n)
+        for step in plan.steps if steps is None else steps:
+            results, bad = self._step(step, env, n)
             for name, col in results.items():
                 env[name] = col
-                status = batch.status.setdefault(name, np.zeros(batch.rows, dtype=np.int8))
-                status[rows] = SOLVED if name in targets else DERIVED
-                batch.values.setdefault(name, np.full(batch.rows, np.nan))
-            bad = np.zeros(n, dtype=bool)
-            for col in results.values():
-                bad |= ~np.isfinite(col)
-            if bad.any() and set(step.unknowns) & plan.needed:   # side values may stay empty
+                codes[name] = SOLVED if name in targets else DERIVED
+            if bad is not None and bad.any() and set(step.unknowns) & plan.needed:   # side values may stay empty
                 eq_ids = ", ".join(e.id for e in step.equations)
-                names = ", ".join(step.unknowns)
-                self._row_error(_mask(rows[bad], batch.rows),
-                                f"no valid value for {names} from rule {eq_ids}: no real, finite answer in the "
-                                f"variable's domain for these inputs", EvaluationError)
+                self._row_error(batch, _mask(rows[bad], batch.rows),
+                                f"no valid value for {', '.join(step.unknowns)} from rule {eq_ids}: no real, finite "
+                                "answer in the variable's domain for these inputs", EvaluationError)
 
-    def _step(self, step: Step, env: dict, n: int) -> dict[str, np.ndarray]:
+    def _step(self, step: Step, env: dict, n: int) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """Values of the step's unknowns, and the rows without a valid value (None: all valid)."""
         with np.errstate(all="ignore"):
             if step.numeric:
                 if step.residual is None or len(step.unknowns) != 1:
-                    return {u: np.full(n, np.nan) for u in step.unknowns}
+                    return {u: np.full(n, np.nan) for u in step.unknowns}, np.ones(n, dtype=bool)
                 name = step.unknowns[0]
-                residual = self._compile(step.residual)
-                domain = self.rules.variables[name].domain
-                return {name: find_root(residual, name, env, n, domain)}
-            chosen = {u: np.full(n, np.nan) for u in step.unknowns}
-            open_rows = np.ones(n, dtype=bool)
-            for candidate in step.candidates:
-                cols = {u: np.broadcast_to(np.asarray(self._compile(t)(env), dtype=float), (n,))
-                        for u, t in candidate.items()}
-                valid = open_rows.copy()
-                for u, col in cols.items():
-                    valid &= self._in_domain(u, col)
-                if len(step.candidates) == 1 and valid.all():
-                    return {u: np.array(col, dtype=float) for u, col in cols.items()}
-                for u, col in cols.items():
-                    chosen[u][valid] = col[valid]
-                open_rows &= ~valid
-                if not open_rows.any():
-                    break
-            return chosen
+                root = find_root(self._compile(step.residual), name, env, n, self.rules.variables[name].domain)
+                return {name: root}, np.isnan(root)
+            if len(step.candidates) == 1:
+                cols = {u: _column(self._compile(t)(env), n) for u, t in step.candidates[0].items()}
+                if all(self._all_in_domain(u, c) for u, c in cols.items()):
+                    return cols, None
+            return self._pick_candidates(step, env, n)
+
+    def _pick_candidates(self, step: Step, env: dict, n: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Per row, the first closed-form root that is real, finite and in the domain."""
+        chosen = {u: np.full(n, np.nan) for u in step.unknowns}
+        open_rows = np.ones(n, dtype=bool)
+        for candidate in step.candidates:
+            cols = {u: _column(self._compile(t)(env), n) for u, t in candidate.items()}
+            valid = open_rows.copy()
+            for u, col in cols.items():
+                valid &= self._in_domain(u, col)
+            for u, col in cols.items():
+                chosen[u][valid] = col[valid]
+            open_rows &= ~valid
+            if not open_rows.any():
+                break
+        return chosen, open_rows
+
+    def _all_in_domain(self, name: str, col: np.ndarray) -> bool:
+        """Two reductions instead of several masks; NaN makes every comparison false."""
+        if not len(col):
+            return True
+        low, high = col.min(), col.max()
+        domain = self.rules.variables[name].domain
+        if domain in ("positive", "integer"):
+            return bool(low > 0 and high < np.inf)
+        if domain == "fraction":
+            return bool(low > 0 and high <= 1 + 1e-12)
+        if domain == "nonnegative":
+            return bool(low >= 0 and high < np.inf)
+        return bool(np.isfinite(low) and np.isfinite(high))
 
     def _in_domain(self, name: str, col: np.ndarray) -> np.ndarray:
         domain = self.rules.variables[name].domain
@@ -315,34 +256,36 @@ class BatchSolver:
             ok &= col <= 1 + 1e-12
         return ok
 
-    def _compile(self, tree):
-        key = id(tree)
-        hit = self._compiled.get(key)
-        if hit is None:
+    def _compile(self, tree: tuple):
+        hit = self._compiled.get(id(tree))
+        if hit is None or hit[0] is not tree:
             hit = (tree, compile_tree(tree))
-            self._compiled[key] = hit
+            self._compiled[id(tree)] = hit
         return hit[1]
 
     # -- integers ------------------------------------------------------------
-    def _round(self, batch, group: Group, env, rows, whole, known, selectors, targets) -> None:
+    def _round(self, batch: Batch, group: Group, env: dict, rows: np.ndarray, known: frozenset[str],
+               selectors: dict[str, str], targets: tuple, codes: dict[str, int]) -> None:
         plan = group.plan
-        integers = [u for u in plan.derived if self.rules.variables[u].domain == "integer"]
-        if not integers:
-            return
-        for name in integers:
+        for name in [u for u in plan.derived if self.rules.variables[u].domain == "integer"]:
             raw = env[name]
             rounding = self.rules.variables[name].rounding
-            fn = {"up": np.ceil, "down": np.floor, "nearest": np.round}[rounding]
-            # 1e-9 slack: 64.0000000001 GPUs from float noise is 64, not 65
-            rounded = fn(raw * (1 - 1e-12) if rounding == "up" else raw * (1 + 1e-12) if rounding == "down" else raw)
-            if not np.array_equal(rounded, raw, equal_nan=True):
+            # relative slack of 1e-12: 64.0000000001 GPUs from float noise is 64, not 65
+            if rounding == "up":
+                rounded = np.ceil(raw * (1 - 1e-12))
+            elif rounding == "down":
+                rounded = np.floor(raw * (1 + 1e-12))
+            else:
+                rounded = np.round(raw)
+            if not np.array_equal(rounded, raw):   # (NaN rows also land here: harmless)
                 batch.unrounded.setdefault(name, np.full(batch.rows, np.nan))[rows] = raw
                 env[name] = rounded
                 group.rounded.append(name)
         if group.rounded:
-            self._recompute(batch, group, env, rows, whole, known, selectors, targets)
+            self._recompute(batch, group, env, rows, known, selectors, targets, codes)
 
-    def _recompute(self, batch, group: Group, env, rows, whole, known, selectors, targets) -> None:
+    def _recompute(self, batch: Batch, group: Group, env: dict, rows: np.ndarray, known: frozenset[str],
+                   selectors: dict[str, str], targets: tuple, codes: dict[str, int]) -> None:
         """Re-solve with the rounded integers known and the budgets (train_time, cost, ...) freed."""
         budgets = {n for n in known if self.rules.variables[n].role == "budget"}
         base = (known - budgets) | set(group.rounded) | set(group.plan.defaults)
@@ -350,7 +293,7 @@ class BatchSolver:
         replan = None
         while replan is None:
             try:
-                replan = self.planner.plan(frozenset(base), tuple(sorted(freed & budgets)), selectors)
+                replan = self.planner.plan(frozenset(base), tuple(sorted(freed)), selectors)
             except EngineError:
                 if not freed:
                     return
@@ -359,22 +302,33 @@ class BatchSolver:
                 base.add(back)
         group.replan = replan
         for name in freed:   # keep what the user asked for, to show it next to the recomputed value
-            if name in env:
-                batch.unrounded.setdefault(name, np.full(batch.rows, np.nan))[rows] = env[name]
+            batch.unrounded.setdefault(name, np.full(batch.rows, np.nan))[rows] = env[name]
         fresh = {n: env[n] for n in replan.knowns}
-        self._run(batch, replan, fresh, rows, whole, targets)
+        # only steps that the rounded integers change are evaluated again
+        affected = set(group.rounded) | freed
+        steps = []
+        for step in replan.steps:
+            if affected & {v for e in step.equations for v in e.variables} - set(step.unknowns):
+                affected |= set(step.unknowns)
+                steps.append(step)
+            else:
+                fresh.update({u: env[u] for u in step.unknowns})
+        self._run(batch, replan, fresh, rows, targets, {}, steps)
         for name in replan.derived:
-            if name in freed:
-                status = batch.status[name]
-                status[rows] = RECOMPUTED
             env[name] = fresh[name]
+            if name in freed:
+                codes[name] = RECOMPUTED
 
     # -- checks ----------------------------------------------------------------
-    def _consistency(self, batch: Batch, plan: Plan, env: dict, rows) -> None:
+    def _consistency(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray) -> None:
+        n = len(rows)
         for eq in plan.checks:
             with np.errstate(all="ignore"):
-                left = np.broadcast_to(np.asarray(self._compile(eq.lhs)(env), dtype=float), (len(rows),))
-                right = np.broadcast_to(np.asarray(self._compile(eq.rhs)(env), dtype=float), (len(rows),))
+                left = _column(self._compile(eq.lhs)(env), n)
+                right = _column(self._compile(eq.rhs)(env), n)
+                worst = np.abs(left - right).max() if n else 0.0
+                if worst <= eq.tolerance * min(np.abs(left).min(), np.abs(right).min()):
+                    continue   # every row agrees (the usual case): no per-row work
                 scale = np.maximum(np.abs(left), np.abs(right))
                 gap = np.abs(left - right) / np.where(scale > 0, scale, 1.0)
             bad = ~(gap <= eq.tolerance)
@@ -388,11 +342,13 @@ class BatchSolver:
                 bad &= ~near
             for i in np.flatnonzero(bad):
                 row = rows[i]
-                if batch.errors[row] is None:
+                if not batch.failed[row]:
                     batch.errors[row] = self._contradiction(eq, plan, env, i, left[i], right[i], gap[i])
                     batch.error_kinds[row] = ContradictionError
+                    batch.failed[row] = True
 
-    def _contradiction(self, eq, plan: Plan, env, i, left, right, gap) -> str:
+    def _contradiction(self, eq: Equation, plan: Plan, env: dict, i: int, left: float, right: float,
+                       gap: float) -> str:
         from .formatting import format_quantity
 
         parts = []
@@ -400,18 +356,33 @@ class BatchSolver:
             shown = f"{n}={format_quantity(self.rules.variables[n], _pick(env[n], i))}"
             origins = _origins(plan, n)
             parts.append(f"{shown} (from {', '.join(sorted(origins))})" if origins else shown)
-        given = "; ".join(parts)
         return (f"given values contradict each other: rule {eq.id} ({eq.text}) has left side {left:.6g} "
                 f"and right side {right:.6g} in base units, which differ by {gap:.2%} "
-                f"(tolerance {eq.tolerance:.0e}); values: {given}. Remove or correct one of them")
+                f"(tolerance {eq.tolerance:.0e}); values: {'; '.join(parts)}. Remove or correct one of them")
 
-    def _store(self, batch: Batch, name: str, rows, col, whole: bool) -> None:
-        target = batch.values.setdefault(name, np.full(batch.rows, np.nan))
+    def _store(self, batch: Batch, name: str, rows: np.ndarray, col, whole: bool, code: int | None) -> None:
+        if code is None:
+            return   # a known input: already in batch.values
         if whole:
-            if target is not col:
-                np.copyto(target, np.broadcast_to(col, target.shape))
-        else:
-            target[rows] = col
+            if np.ndim(col) == 0:
+                col = np.full(batch.rows, col)
+            elif any(col is other for other in batch.values.values()):
+                col = col.copy()   # identities (gpu_hours = gpu_seconds) must not share one array
+            batch.values[name] = np.asarray(col, dtype=float)
+            batch.status[name] = np.full(batch.rows, code, dtype=np.int8)
+            batch.owned.add(name)
+            return
+        target = batch.values.get(name)
+        if target is None:
+            target = batch.values[name] = np.full(batch.rows, np.nan)
+        elif name not in batch.owned:
+            target = batch.values[name] = target.copy()   # the caller's input array: never write into it
+        batch.owned.add(name)
+        target[rows] = col
+        status = batch.status.get(name)
+        if status is None:
+            status = batch.status[name] = np.zeros(batch.rows, dtype=np.int8)
+        status[rows] = code
 
     def _advisories(self, batch: Batch) -> None:
         env = batch.values
@@ -419,13 +390,34 @@ class BatchSolver:
             if not all(n in env for n in check.variables):
                 continue
             with np.errstate(all="ignore"):
-                fired = np.broadcast_to(np.asarray(self._compile(check.condition)(env), dtype=bool), (batch.rows,))
-            known = np.ones(batch.rows, dtype=bool)
+                fired = np.asarray(self._compile(check.condition)(env), dtype=bool)
+            if not fired.any():
+                continue   # comparisons with NaN are false, so unknown values rarely fire
+            fired = np.broadcast_to(fired, (batch.rows,)).copy()
             for n in check.variables:
-                known &= ~np.isnan(env[n])
-            fired = fired & known
+                fired &= ~np.isnan(env[n])
             if fired.any():
                 batch.warnings.append((check.id, fired))
+
+
+def _known(col: np.ndarray) -> "np.ndarray | bool":
+    """Which rows are known; a plain bool when all rows agree (one reduction, no mask)."""
+    if not np.isnan(col.min()):
+        return True
+    mask = ~np.isnan(col)
+    return mask if mask.any() else False
+
+
+def _column(value, n: int) -> np.ndarray:
+    array = np.asarray(value, dtype=float)
+    return array if array.shape == (n,) else np.broadcast_to(array, (n,)).copy()
+
+
+def _complete(value, rows: np.ndarray) -> bool:
+    """A soft value usable for every row of a group."""
+    if np.ndim(value) == 0:
+        return not np.isnan(value)
+    return not np.isnan(value[rows]).any()
 
 
 def _origins(plan: Plan, name: str) -> set[str]:
@@ -455,11 +447,3 @@ def _mask(rows: np.ndarray, total: int) -> np.ndarray:
 
 def _pick(col, i: int) -> float:
     return float(col[i]) if isinstance(col, np.ndarray) and col.ndim else float(col)
-
-
-def targets_of(batch: Batch, row: int) -> tuple[str, ...]:
-    return batch.targets[int(batch.row_targets[row])]
-
-
-def iter_rows(batch: Batch) -> Iterable[int]:
-    return range(batch.rows)

@@ -87,17 +87,39 @@ def _compile_product(tree: Tree) -> Compiled:
             numerator.append(compile_tree(child))
 
     def product(env: Env) -> "np.ndarray | float":
-        out: "np.ndarray | float" = constant
-        for part in numerator:
-            out = out * part(env)
+        # The first operation makes a fresh temporary; later ones write into it (one pass each,
+        # no new allocation). Inputs from env are never written into.
+        out = _chain(numerator, env, constant)
         if denominator:
-            below = denominator[0](env)
-            for part in denominator[1:]:
-                below = below * part(env)
-            out = out / below
+            below = _chain(denominator, env, 1.0)
+            if isinstance(out, np.ndarray) and out.base is None and out.flags.writeable and _fresh(out, env):
+                np.divide(out, below, out=out, casting="unsafe")
+            else:
+                out = out / below
         return out
 
     return product
+
+
+def _chain(parts: list[Compiled], env: Env, constant: float) -> "np.ndarray | float":
+    """Product of the parts (times a constant), reusing the first temporary array."""
+    out: "np.ndarray | float" = constant
+    owned = False
+    for part in parts:
+        value = part(env)
+        if owned and isinstance(value, (np.ndarray, float, int)) and np.shape(value) in ((), np.shape(out)):
+            np.multiply(out, value, out=out, casting="unsafe")
+        elif out is constant and constant == 1.0:
+            out = value
+        else:
+            out = out * value
+            owned = isinstance(out, np.ndarray) and out.ndim > 0
+    return out
+
+
+def _fresh(array: np.ndarray, env: Env) -> bool:
+    """Not one of the caller's arrays (safe to overwrite)."""
+    return all(array is not v for v in env.values())
 
 
 def _compile_power(tree: Tree) -> Compiled:
