@@ -56,7 +56,7 @@ def parse_expression(text: str, names: Callable[[str], bool] | set[str] | frozen
     try:
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise ExpressionError(f"not a formula: {text!r} ({exc.msg}, column {exc.offset})") from None
+        raise ExpressionError(f"not a formula: {_short(text)} ({exc.msg}, column {exc.offset})") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"formula too deeply nested or malformed: {text[:60]!r}...") from None
     count = sum(1 for _ in ast.walk(node))
@@ -91,6 +91,9 @@ def _check_text(text: object) -> None:
     if bad:
         raise ExpressionError(f"formula contains control or direction characters (U+{ord(bad[0]):04X}); "
                               "write it in plain ASCII")
+    if "#" in text:
+        raise ExpressionError(f"formula contains '#': comments would hide the rest of it ({_short(text)}); "
+                              "put remarks in `notes:`")
     wide = next((c for c in text if ord(c) > 126), None)
     if wide is not None:   # Python would silently read full-width 'ｐａｒａｍｓ' as params; be explicit
         raise ExpressionError(f"formula contains the non-ASCII character {wide!r} (U+{ord(wide):04X}); "
@@ -184,7 +187,12 @@ class _Builder:
             raise ExpressionError(f'unit() takes one quoted unit, e.g. unit("token"): {self.text[:80]!r}')
         text = node.args[0].value
         if self.units is not None:
-            self.units(text)  # raises if the unit is unknown
+            try:
+                self.units(text)  # raises if the unit is unknown
+            except ExpressionError:
+                raise
+            except Exception as exc:   # the units callable's own error (ValueParseError): same message, our type
+                raise ExpressionError(f"unit({text[:40]!r}): {exc}") from None
         return ("unit", text)
 
     def _Compare(self, node: ast.Compare, depth: int) -> Tree:
@@ -204,6 +212,11 @@ class _Builder:
             raise self.fail("and/or")
         kind = "and" if isinstance(node.op, ast.And) else "or"
         return (kind, tuple(self.build(v, depth) for v in node.values))
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """repr of text, cut to a readable length for messages."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
 
 
 def _check_exponent(exponent: Tree, text: str) -> None:

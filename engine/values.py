@@ -73,6 +73,8 @@ def _parse_text(variable: Variable, raw: str) -> float:
             raise ValueParseError(f"{variable.name}: a percentage needs a plain-number variable; "
                                   f"{variable.name} is in {variable.unit}")
         return number / 100.0
+    if "%" in suffix:   # 40%% or 40 % % is a typo, not percent squared
+        raise ValueParseError(f"{variable.name}: {raw[:40]!r} is not a percentage; write e.g. 40%")
     for chinese, unit in sorted(_CHINESE_UNITS.items(), key=lambda kv: -len(kv[0])):
         if suffix.endswith(chinese):
             suffix = (suffix[: -len(chinese)] + " " + unit).strip()
