@@ -5,6 +5,8 @@ Public API (import-light: numpy/sympy/pint load only when first needed):
     Engine.solve(targets, givens, lang="en") -> Result
     solve(targets, givens) -> Result        (one-off convenience)
     load_rules(extra=()) -> RuleSet
+    run_frame(df, engine=None, lang="en") -> engine.frames.Outcome    (polars DataFrame of scenarios)
+    solve_frame(df, engine=None, lang="en") -> polars DataFrame of results (+ warnings/error columns)
 and every exception in engine.errors.
 """
 from __future__ import annotations
@@ -19,6 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ContradictionError", "DefinitionError", "Engine", "EngineError", "EvaluationError", "ExpressionError",
     "PlanningError", "Result", "UnderdeterminedError", "ValueParseError", "__version__", "load_rules", "solve",
+    "run_frame", "solve_frame",
 ]
 
 
@@ -32,6 +35,10 @@ def __getattr__(name: str) -> Any:
         from .loading import load_rules
 
         return load_rules
+    if name in ("run_frame", "solve_frame"):   # polars loads only here
+        from . import frames
+
+        return getattr(frames, name)
     raise AttributeError(name)
 
 
