@@ -142,6 +142,18 @@ def _read_parquet(path: Path) -> Sheet:
 
 
 def _read_workbook(path: Path, wanted: str = SHEET) -> Sheet:
+    import logging
+
+    log = logging.getLogger("fastexcel")   # "could not determine dtype" for empty columns: not news
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        return _read_workbook_quietly(path, wanted)
+    finally:
+        log.setLevel(level)
+
+
+def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
     import fastexcel
 
     try:
