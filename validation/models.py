@@ -130,6 +130,7 @@ class Attention(nn.Module):
     def __init__(self, shape: Shape, impl: str, block: int) -> None:
         super().__init__()
         self.shape, self.impl, self.block = shape, impl, block
+        self.selective = False
         d = shape.d_head
         self.q = nn.Linear(shape.hidden, shape.heads * d, bias=bool(shape.qkv_bias))
         self.k = nn.Linear(shape.hidden, shape.kv_heads * d, bias=bool(shape.qkv_bias))
@@ -150,18 +151,26 @@ class Attention(nn.Module):
             rep = sh.heads // sh.kv_heads
             k = k.repeat_interleave(rep, dim=1)
             v = v.repeat_interleave(rep, dim=1)
-        p = sh.dropout if self.training else 0.0
-        if self.impl == "sdpa":
-            out = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=p)
-        elif self.impl == "full":
-            out = self._attend(q, k, v, 0, s, p)
-        elif self.impl == "causal":
-            out = torch.cat([self._attend(q[:, :, i:i + self.block], k[:, :, :i + self.block],
-                                          v[:, :, :i + self.block], i, s, p)
-                             for i in range(0, s, self.block)], dim=2)
+        if self.selective and self.training:
+            # Korthikanti et al. 2022 §5 selective recomputation: keep q, k, v, recompute the attention core
+            from torch.utils.checkpoint import checkpoint
+            out = checkpoint(self._core, q, k, v, use_reentrant=False)
         else:
-            raise ValueError(f"unknown attention implementation {self.impl!r}")
+            out = self._core(q, k, v)
         return self.o(out.transpose(1, 2).reshape(b, s, sh.heads * d))
+
+    def _core(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        s = q.shape[2]
+        p = self.shape.dropout if self.training else 0.0
+        if self.impl == "sdpa":
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=p)
+        if self.impl == "full":
+            return self._attend(q, k, v, 0, s, p)
+        if self.impl == "causal":
+            return torch.cat([self._attend(q[:, :, i:i + self.block], k[:, :, :i + self.block],
+                                           v[:, :, :i + self.block], i, s, p)
+                              for i in range(0, s, self.block)], dim=2)
+        raise ValueError(f"unknown attention implementation {self.impl!r}")
 
     @staticmethod
     def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, first: int, s: int, p: float) -> torch.Tensor:
@@ -170,7 +179,9 @@ class Attention(nn.Module):
         scores = (q * (1.0 / math.sqrt(q.shape[-1]))) @ k.transpose(-1, -2)
         rows = torch.arange(first, first + nq, device=q.device)[:, None]
         cols = torch.arange(nk, device=q.device)[None, :]
-        scores = scores.masked_fill(cols > rows, float("-inf"))
+        # additive mask (as HF does): an add saves nothing for the backward pass, masked_fill would keep the mask
+        mask = torch.zeros(nq, nk, dtype=scores.dtype, device=q.device).masked_fill(cols > rows, float("-inf"))
+        scores = scores + mask
         probs = F.dropout(torch.softmax(scores, dim=-1), p=p)
         return probs @ v
 
@@ -218,12 +229,12 @@ class Block(nn.Module):
 class Decoder(nn.Module):
     """Token embedding (+ learned positions) → layers → final norm → lm_head; loss = next-token cross entropy."""
 
-    def __init__(self, shape: Shape, attention: str = "full", block: int = 32, checkpoint: bool = False) -> None:
+    def __init__(self, shape: Shape, attention: str = "full", block: int = 32, recompute: str = "none") -> None:
         super().__init__()
         if shape.heads % shape.kv_heads:
             raise ValueError("heads must be a multiple of kv_heads")
         self.shape = shape
-        self.checkpoint = checkpoint
+        self.recompute = "none"
         self.embed = nn.Embedding(shape.vocab_size, shape.hidden)
         self.positions = nn.Embedding(shape.learned_positions, shape.hidden) if shape.learned_positions else None
         self.layers = nn.ModuleList(Block(shape, attention, block) for _ in range(shape.layers))
@@ -233,6 +244,26 @@ class Decoder(nn.Module):
             self.lm_head.weight = self.embed.weight          # tied: one shared tensor
         elif shape.embedding_copies != 2:
             raise ValueError("embedding_copies must be 1 (tied) or 2 (untied)")
+        self.configure(attention=attention, block=block, recompute=recompute)
+
+    def configure(self, *, attention: str | None = None, block: int | None = None,
+                  recompute: str | None = None) -> "Decoder":
+        """Switch the attention implementation / recomputation in place (same weights).
+
+        recompute: "none"; "selective" = checkpoint the attention core of every layer (Korthikanti
+        et al. 2022 §5); "full" = checkpoint every layer (only its input is kept)."""
+        if recompute is not None:
+            if recompute not in ("none", "selective", "full"):
+                raise ValueError(f"unknown recompute {recompute!r}")
+            self.recompute = recompute
+        for layer in self.layers:
+            attn = layer.attn
+            if attention is not None:
+                attn.impl = attention
+            if block is not None:
+                attn.block = block
+            attn.selective = self.recompute == "selective"
+        return self
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """Mean next-token cross-entropy loss over the micro-batch (targets = inputs shifted by one)."""
@@ -244,7 +275,7 @@ class Decoder(nn.Module):
             x = x + self.positions(torch.arange(s, device=tokens.device))
         x = F.dropout(x, p=self.shape.dropout, training=self.training)
         for layer in self.layers:
-            if self.checkpoint and self.training:
+            if self.recompute == "full" and self.training:
                 from torch.utils.checkpoint import checkpoint
                 x = checkpoint(layer, x, use_reentrant=False)
             else:
@@ -255,11 +286,11 @@ class Decoder(nn.Module):
 
 
 def build(shape: Shape, *, attention: str = "full", block: int = 32, device: str | torch.device = "cpu",
-          dtype: torch.dtype = torch.float32, seed: int = 0, checkpoint: bool = False) -> Decoder:
+          dtype: torch.dtype = torch.float32, seed: int = 0, recompute: str = "none") -> Decoder:
     """A Decoder with random weights; on device="meta" no memory is allocated."""
     torch.manual_seed(seed)
     with torch.device(device):
-        model = Decoder(shape, attention=attention, block=block, checkpoint=checkpoint)
+        model = Decoder(shape, attention=attention, block=block, recompute=recompute)
     return model.to(dtype=dtype)
 
 
