@@ -71,7 +71,7 @@ def memory(parts: Sequence[tuple[str, float]], capacity: float | None, capacity_
            unit: str = "GB") -> str:
     """One stacked bar of memory parts (weights, gradients, ...) against the GPU's memory."""
     def make() -> Any:
-        fig = _figure(6.4, 1.9)
+        fig = _figure(6.4, 2.1)
         ax = fig.add_subplot()
         left = 0.0
         for (label, value), color in zip(parts, itertools.cycle(_COLORS)):
@@ -82,10 +82,12 @@ def memory(parts: Sequence[tuple[str, float]], capacity: float | None, capacity_
             ax.annotate(f"{capacity_label} {capacity:,.4g} {unit}", xy=(capacity, 1.0),
                         xycoords=("data", "axes fraction"), xytext=(3, 2), textcoords="offset points",
                         va="bottom", fontsize=8, annotation_clip=False)
-        ax.set_xlim(0, max(left, capacity or 0) * 1.18)
+        ax.annotate(f"{left:,.4g} {unit}", xy=(left, 0), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=8, fontweight="bold")
+        ax.set_xlim(0, max(left, capacity or 0) * 1.2)
         ax.set_yticks([])
         ax.set_xlabel(unit)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=4, frameon=False, fontsize=8)
+        fig.legend(loc="outside lower center", ncol=4, frameon=False, fontsize=8)
         return fig
 
     return _draw(make)

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Callable
 
 from ..expr import Tree
-from ..model import Equation, RuleSet
+from ..model import Equation, RuleSet, Variable
 from ..symbolic import to_sympy
 
 _LETTERS = "jkqwxyz"
@@ -249,8 +249,9 @@ def rule(eq: Equation) -> Formula:
     return Formula(math_block(lhs.mathml, "<mo>=</mo>", rhs.mathml), f"{lhs.latex} = {rhs.latex}")
 
 
-def chain(name: str, tree: Tree, values: dict[str, float], rules: RuleSet) -> dict[str, str]:
-    """`name = formula`, `= numbers with units`, `= result`: one step of a derivation.
+def chain(name: str, tree: Tree, values: dict[str, float], rules: RuleSet,
+          rounded: tuple[float, str] | None = None) -> dict[str, str]:
+    """`name = formula`, `= numbers with units`, `= result` (`= rounded (note)`): one step of a derivation.
 
     MathML as one table aligned on "="; LaTeX as one aligned block.
     """
@@ -258,11 +259,26 @@ def chain(name: str, tree: Tree, values: dict[str, float], rules: RuleSet) -> di
     symbolic = fill(tree, symbolic_filler)
     numbers = fill(tree, numbers_filler(values, rules))
     result = values[name] / variable.factor
-    mathml = math_table([(f"<mi>{html.escape(name)}</mi>", symbolic.mathml), ("", numbers.mathml),
-                         ("", quantity_mathml(result, variable.unit))])
-    latex = _aligned([(name_latex(name), symbolic.latex), ("", numbers.latex),
-                      ("", quantity_latex(result, variable.unit))])
-    return {"mathml": mathml, "latex": latex}
+    rows = [(f"<mi>{html.escape(name)}</mi>", symbolic.mathml), ("", numbers.mathml),
+            ("", quantity_mathml(result, variable.unit))]
+    lines = [(name_latex(name), symbolic.latex), ("", numbers.latex), ("", quantity_latex(result, variable.unit))]
+    _add_rounding(rows, lines, variable, rounded)
+    return {"mathml": math_table(rows), "latex": _aligned(lines)}
+
+
+def _add_rounding(rows: list[tuple[str, str]], lines: list[tuple[str, str]], variable: Variable,
+                  rounded: tuple[float, str] | None) -> None:
+    """An integer answer's last line: the rounded count, with the rounding named (up, down, nearest)."""
+    if rounded is None:
+        return
+    value, note = rounded[0] / variable.factor, rounded[1]
+    rows.append(("", f"{quantity_mathml(value, variable.unit)}<mspace width=\"0.6em\"/>"
+                     f"<mtext>({html.escape(note)})</mtext>"))
+    lines.append(("", f"{quantity_latex(value, variable.unit)} \\quad \\text{{({_latex_plain(note)})}}"))
+
+
+def _latex_plain(text: str) -> str:
+    return _LATEX_SPECIAL.sub(r"\\\1", text)
 
 
 def numeric(name: str, eq: Equation, unknowns: frozenset[str], values: dict[str, float], rules: RuleSet

@@ -144,14 +144,19 @@ def _derivation(result: Any, words: dict[str, str], lang: str) -> list[dict[str,
 
 def _unknown(step: Any, name: str, values: dict[str, float], result: Any, lang: str) -> dict[str, Any]:
     rules = result.rules
-    value = step.results[name]
-    here = {**values, name: value}
-    out = _quantity(rules, name, value, lang)
-    out["numeric"] = name not in step.solved
+    raw = step.results[name]
+    here = {**values, name: raw}
+    rounded = None
+    if step.phase == "solve" and name in result.rounded:     # the chain ends at the rounded count
+        words = label_table(lang)
+        rounded = (result.rounded[name][1], words["rounded_short"].format(
+            how=words["round_" + rules.variables[name].rounding]))
+    out = _quantity(rules, name, rounded[0] if rounded else raw, lang)
+    out.update(raw=raw, rounded=rounded is not None, numeric=name not in step.solved)
     if out["numeric"]:
         out.update(formulas.numeric(name, step.equations[0], frozenset(step.unknowns), here, rules))
     else:
-        out.update(formulas.chain(name, step.solved[name], here, rules))
+        out.update(formulas.chain(name, step.solved[name], here, rules, rounded))
     return out
 
 
