@@ -41,7 +41,9 @@ class Row:
 
     @property
     def error(self) -> float:
-        """Relative error of llmplan's figure: (llmplan - reference) / reference."""
+        """Relative error of llmplan's figure: (llmplan - reference) / reference (NaN: nothing to compare)."""
+        if math.isnan(self.reference) or math.isnan(self.llmplan):
+            return math.nan
         if self.reference == 0:
             return 0.0 if self.llmplan == 0 else math.inf
         return (self.llmplan - self.reference) / self.reference
@@ -89,6 +91,8 @@ def fmt(value: float, unit: str = "") -> str:
 
 
 def fmt_error(row: Row) -> str:
+    if math.isnan(row.reference) or math.isnan(row.llmplan):
+        return "—"
     e = row.error
     if not math.isfinite(e):
         return "∞"
