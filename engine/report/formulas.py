@@ -19,6 +19,7 @@ import html
 import math
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from typing import Callable
 
@@ -45,7 +46,7 @@ class Skeleton:
 
     mathml: str
     latex: str
-    slots: tuple[tuple[str, object], ...]     # ("var", name) | ("unit", text) | ("num", value)
+    slots: tuple[tuple[str, object], ...]     # ("var", name) | ("unit", text) | ("num", value) | ("exact", p/q)
 
 
 # -- numbers ------------------------------------------------------------------
@@ -129,6 +130,10 @@ def _swap(tree: Tree, slots: list[tuple[str, object]]) -> Tree:
         value = float(tree[1])
         if value.is_integer() and abs(value) < 1e6:
             return tree                     # small integers print well as they are (6·N·D, powers, -1)
+        exact = _simple_fraction(value)
+        if exact is not None:               # 0.5 and 0.1666… from sympy's solutions: back to 1/2 and 1/6
+            slots.append(("exact", exact))
+            return ("var", _placeholder("E", len(slots) - 1))
         slots.append(("num", abs(value)))
         holder = ("var", _placeholder("N", len(slots) - 1))
         return holder if value > 0 else ("mul", (("num", -1.0), holder))
@@ -139,6 +144,12 @@ def _swap(tree: Tree, slots: list[tuple[str, object]]) -> Tree:
     if kind == "call":
         return ("call", tree[1], tuple(_swap(t, slots) for t in tree[2]))
     return tree
+
+
+def _simple_fraction(value: float) -> Fraction | None:
+    """p/q with a small q when the float is exactly that fraction (so 1/6 prints as 1/6, 0.34 stays 0.34)."""
+    fraction = Fraction(value).limit_denominator(12)
+    return fraction if abs(float(fraction) - value) <= 1e-12 * abs(value) else None
 
 
 def _numeric_entities(text: str) -> str:
@@ -160,9 +171,12 @@ def skeleton(tree: Tree) -> Skeleton:
 
     slots: list[tuple[str, object]] = []
     swapped = _swap(tree, slots)
-    holders = {_placeholder("N" if kind == "num" else "V", i): i for i, (kind, _) in enumerate(slots)}
+    prefix = {"num": "N", "exact": "E"}
+    holders = {_placeholder(prefix.get(kind, "V"), i): i for i, (kind, _) in enumerate(slots)}
     symbols = {name: sympy.Symbol(name, positive=True) for name in holders}
-    expr = to_sympy(swapped, symbols)
+    exact = {symbols[_placeholder("E", i)]: sympy.Rational(f.numerator, f.denominator)
+             for i, (kind, f) in enumerate(slots) if kind == "exact"}
+    expr = to_sympy(swapped, symbols).subs(exact)
     markup = mathml(expr, printer="presentation", mul_symbol="dot", disable_split_super_sub=True)
     markup = re.sub(r"<msup><mi>([NV][jkqwxyz]{4})</mi>", lambda m: f"<msup>\x00{holders[m.group(1)]}b\x01", markup)
     markup = re.sub(r"<mi>([NV][jkqwxyz]{4})</mi>", lambda m: f"\x00{holders[m.group(1)]}\x01", markup)
