@@ -149,6 +149,9 @@ class Engine:
         return tuple(dict.fromkeys(out))
 
     def parse_givens(self, givens: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
+        from .hf_config import givens_from_config
+
+        givens = givens_from_config(givens)   # model=path/to/config.json -> layers, hidden, ...
         numbers, keys = {}, {}
         for name, raw in givens.items():
             variable = self.variable(name)
