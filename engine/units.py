@@ -66,7 +66,8 @@ def _ask_pint(text: str) -> list[Any]:
     try:
         quantity = reg.Quantity(1.0, reg.parse_units(text.replace("^", "**")))
         base = quantity.to_base_units()
-    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError, KeyError):
+    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError, KeyError,
+            AssertionError, IndexError, RecursionError):   # pint's parser asserts on text like "A^"
         raise ValueParseError(f"{text!r} is not a unit llmplan knows "
                               "(units are defined in formulas/units.txt)") from None
     dims = sorted((str(d), float(e)) for d, e in base.dimensionality.items())
