@@ -141,9 +141,7 @@ class BatchSolver:
             groups = [(0, None)]
         else:
             full = [np.broadcast_to(c, (rows,)) for c in known_cols]
-            matrix = np.column_stack(full + sel_codes + [batch.row_targets]).astype(np.int64)
-            _, first, inverse = np.unique(matrix, axis=0, return_index=True, return_inverse=True)
-            inverse = inverse.reshape(-1)
+            first, inverse = _group_rows(full + sel_codes + [batch.row_targets])
             groups = [(row0, inverse == g) for g, row0 in enumerate(first)]
         ok = ~batch.failed
         for row0, member in groups:
@@ -406,6 +404,47 @@ def _known(col: np.ndarray) -> "np.ndarray | bool":
         return True
     mask = ~np.isnan(col)
     return mask if mask.any() else False
+
+
+def _group_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each distinct combination, combination index per row), in order of first row.
+
+    The columns are packed into one int64 key (mixed radix over the columns that vary), so the
+    grouping is a 1-D operation; np.unique(axis=0) on a rows x columns matrix sorts rows
+    lexicographically and takes seconds for a million rows."""
+    rows = len(columns[0])
+    key = np.zeros(rows, dtype=np.int64)
+    radix = 1
+    for col in columns:
+        low, high = int(col.min()), int(col.max())
+        if low == high:
+            continue
+        span = high - low + 1
+        if radix * span >= 2 ** 62:   # too many combinations to pack: fall back to row-wise unique
+            matrix = np.column_stack(columns).astype(np.int64)
+            _, first, inverse = np.unique(matrix, axis=0, return_index=True, return_inverse=True)
+            order = np.argsort(first, kind="stable")
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            return first[order], rank[inverse.reshape(-1)]
+        key += (col.astype(np.int64) - low) * radix
+        radix *= span
+    if radix <= 4 * rows + 1024:   # dense codes: a lookup table instead of a sort
+        present = np.zeros(radix, dtype=bool)
+        present[key] = True
+        codes = np.flatnonzero(present)
+        lookup = np.zeros(radix, dtype=np.int64)
+        lookup[codes] = np.arange(len(codes))
+        inverse = lookup[key]
+    else:
+        codes, inverse = np.unique(key, return_inverse=True)
+        inverse = inverse.reshape(-1)
+    first = np.full(len(codes), rows, dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(rows, dtype=np.int64))
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[inverse]
 
 
 def _column(value, n: int) -> np.ndarray:

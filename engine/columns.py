@@ -307,7 +307,12 @@ def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], re
 
 # -- keys -----------------------------------------------------------------------------------
 def _key_text(series: pl.Series) -> pl.Series:
+    """Text of key/solve cells (3.0 -> "3"), trimmed, "" -> null; an Enum column stays as it is."""
     dtype = series.dtype
+    if isinstance(dtype, pl.Enum):
+        return series
+    if dtype == pl.Categorical:
+        series = series.cast(pl.String)
     if dtype.is_float():
         whole = series == series.floor()
         text = pl.select(pl.when(pl.lit(whole)).then(pl.lit(series).cast(pl.Int64, strict=False).cast(pl.String))
@@ -345,13 +350,10 @@ def canonical_key(engine: "Engine", variable: Variable, label: str) -> str:
 
 def _keys(engine: "Engine", variable: Variable, column: Column, series: pl.Series, locator: Locator,
           report: Report) -> Categorical:
-    if isinstance(series.dtype, pl.Enum):
-        codes, labels = codes_of(series)
-        codes = codes.copy()
-    elif series.dtype == pl.Null:
+    if series.dtype == pl.Null:
         return Categorical(np.full(len(series), -1, dtype=np.int64), [])
-    else:
-        codes, labels = codes_of(_key_text(series.cast(pl.String) if series.dtype == pl.Categorical else series))
+    codes, labels = codes_of(_key_text(series))
+    codes = np.array(codes, dtype=np.int64)   # writable
     canonical = []
     for code, label in enumerate(labels):
         text = label.strip()
@@ -387,10 +389,15 @@ def _solve(engine: "Engine", column: Column, series: pl.Series, locator: Locator
     rows = len(series)
     if series.dtype == pl.Null:
         return [()], np.zeros(rows, dtype=np.int64), np.zeros(rows, dtype=bool)
-    codes, labels = codes_of(_key_text(series.cast(pl.String)))
+    codes, labels = codes_of(_key_text(series))
     targets: list[tuple[str, ...]] = [()]
     lookup = np.zeros(len(labels) + 1, dtype=np.int64)   # code -1 -> the empty target set
+    blank = np.zeros(len(labels) + 1, dtype=bool)
+    blank[-1] = True
     for code, label in enumerate(labels):
+        if not label.strip():
+            blank[code] = True
+            continue
         try:
             wanted = parse_targets(engine, label)
         except EngineError as exc:
@@ -400,7 +407,7 @@ def _solve(engine: "Engine", column: Column, series: pl.Series, locator: Locator
         if wanted not in targets:
             targets.append(wanted)
         lookup[code] = targets.index(wanted)
-    return targets, lookup[codes], codes >= 0
+    return targets, lookup[codes], ~blank[codes]
 
 
 def _asked_and_given(columns: list[Column], numbers: dict[str, np.ndarray], targets: list[tuple[str, ...]],

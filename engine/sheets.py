@@ -169,11 +169,11 @@ def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
     where = f"{path} sheet {name!r}"
     try:
         frame = reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None).to_polars()
-        if frame.width:
+        headers = list(frame.columns)
+        if _renamed(headers):   # fastexcel renames repeated/empty headers: read row 1 as written
             first = reader.load_sheet_by_name(name, header_row=None, n_rows=1, dtypes="string").to_polars()
-            headers = [v if v is not None else "" for v in first.row(0)] if first.height else list(frame.columns)
-        else:
-            headers = []
+            if first.height:
+                headers = [v if v is not None else "" for v in first.row(0)]
     except Exception as exc:   # noqa: BLE001
         raise ScenarioError(f"{where}: cannot be read ({_first_line(exc)})") from None
     if not frame.width:
@@ -188,6 +188,16 @@ def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
     messages = {key: f"{locator.cell(key[1], '', key[0])}: {text}" for key, text in cells.items()}
     return Sheet(frame, headers[:frame.width] + list(frame.columns[len(headers):]), path, locator, name,
                  numeric, messages)
+
+
+def _renamed(columns: list[str]) -> bool:
+    """Whether fastexcel renamed a header (empty -> __UNNAMED__n, repeated x -> x_1)."""
+    names = set(columns)
+    for column in columns:
+        repeated = re.fullmatch(r"(.*)_\d+", column)
+        if column.startswith("__UNNAMED__") or (repeated and repeated.group(1) in names):
+            return True
+    return False
 
 
 def _exact_numbers(reader: Any, name: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series]]:

@@ -89,9 +89,9 @@ class Book:
                 raise ValueError(f"{sheet.rows:,} rows do not fit in an .xlsx sheet (at most {MAX_ROWS - 1:,}); "
                                  "write .csv or .parquet instead")
             for col, cells in enumerate(sheet.columns):   # register every style: xf index assigned on use
-                for style in cells.styles:
+                for row, style in enumerate(cells.styles, start=1):   # (these rows are replaced on save)
                     if style is not None:
-                        sheet.worksheet.write_blank(1, col, None, style)
+                        sheet.worksheet.write_blank(row, col, None, style)
         self.workbook.close()
         styles = {id(s): s for sheet in self.data for c in sheet.columns for s in c.styles if s is not None}
         xf = {key: (fmt.xf_index or 0) for key, fmt in styles.items()}
@@ -107,8 +107,7 @@ class Book:
                     target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
                     continue
                 head, first_row, tail = _split_sheet(data.decode("utf-8"), sheet)
-                with target.open(zipfile.ZipInfo(info.filename, date_time=info.date_time), "w",
-                                 force_zip64=True) as stream:
+                with target.open(info.filename, "w", force_zip64=True) as stream:   # deflate, level 1
                     stream.write(head.encode("utf-8"))
                     stream.write(first_row.encode("utf-8"))
                     for start in range(0, sheet.rows, CHUNK):

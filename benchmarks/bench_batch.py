@@ -1,0 +1,227 @@
+"""Batch-engine benchmark: builds its own inputs and prints ratios measured in this process.
+
+    python benchmarks/bench_batch.py [--rows 1000000] [--workbook-rows 200000] [--sympy-sample 200]
+
+(a) ROWS rows of one inverse pattern (n_gpus from params, tokens, gpu, train_time, mfu, recompute)
+    through the full engine path (polars frame -> columns -> plan lookup -> vectorized evaluation
+    -> rounding -> checks [-> results frame]) against
+      - hand-written numpy computing the same values (catalog lookups, train_flops, n_gpus, ceil,
+        train_time recomputed, gpu time, throughput, tokens per parameter, the advisory checks),
+      - hand-written numpy for n_gpus alone (the bare formula),
+      - per-row sympy `evalf(subs=...)`, timed on a sample and extrapolated.
+(b) a WORKBOOK_ROWS-row scenario workbook end to end (read, solve, write .xlsx) against reading and
+    writing the same workbook with polars alone (read_excel + write_excel).
+Targets (issue #4): engine <= 2x numpy, >= 10,000x faster than per-row sympy, workbook <= 2x polars.
+Not a timed test: the numbers depend on the machine (and on what else runs on it).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.solver import Engine  # noqa: E402
+
+GPUS = ["A800", "H100-SXM"]
+RECOMPUTE = ["none", "full"]
+
+
+def best(fn, repeat: int = 3) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), out
+
+
+def inverse_frame(rows: int, seed: int = 0) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pl.DataFrame({
+        "solve": pl.Series(["n_gpus"], dtype=pl.Enum(["n_gpus"])).gather(np.zeros(rows, dtype=np.int64)),
+        "params": rng.uniform(1e9, 7e10, rows),
+        "tokens": rng.uniform(1e11, 2e12, rows),
+        "gpu": pl.Series(GPUS, dtype=pl.Enum(GPUS)).gather(rng.integers(0, 2, rows)),
+        "train_time [days]": rng.uniform(10, 90, rows),
+        "mfu": rng.uniform(0.3, 0.55, rows),
+        "recompute": pl.Series(RECOMPUTE, dtype=pl.Enum(RECOMPUTE)).gather(rng.integers(0, 2, rows)),
+    })
+
+
+def numpy_same_outputs(frame: pl.DataFrame, engine: Engine) -> dict[str, np.ndarray]:
+    """Hand-written numpy for what the engine computes for this pattern."""
+    peak_table = np.array([engine.rules.tables["gpu"].entries[g].values["peak_flops"] for g in GPUS])
+    factor_table = np.array([engine.rules.tables["recompute"].entries[r].values["flops_factor"] for r in RECOMPUTE])
+    params = frame.get_column("params").to_numpy()
+    tokens = frame.get_column("tokens").to_numpy()
+    train_time = frame.get_column("train_time [days]").to_numpy() * 86400.0
+    mfu = frame.get_column("mfu").to_numpy()
+    peak = peak_table[frame.get_column("gpu").to_physical().to_numpy()]
+    factor = factor_table[frame.get_column("recompute").to_physical().to_numpy()]
+    train_flops = factor * params * tokens
+    raw = train_flops / (peak * mfu * train_time)
+    n_gpus = np.ceil(raw * (1 - 1e-12))
+    new_time = train_flops / (n_gpus * peak * mfu)
+    gpu_seconds = n_gpus * new_time
+    out = {"train_flops": train_flops, "n_gpus": n_gpus, "train_time": new_time, "gpu_seconds": gpu_seconds,
+           "gpu_hours": gpu_seconds / 3600.0, "gpu_days": gpu_seconds / 86400.0,
+           "throughput_per_gpu": tokens / gpu_seconds, "tokens_per_param": tokens / params}
+    out["mfu_band"] = (mfu < 0.3) | (mfu > 0.55)
+    out["chinchilla"] = (out["tokens_per_param"] < 5) | (out["tokens_per_param"] > 200)
+    return out
+
+
+def numpy_bare(frame: pl.DataFrame, engine: Engine) -> np.ndarray:
+    peak_table = np.array([engine.rules.tables["gpu"].entries[g].values["peak_flops"] for g in GPUS])
+    factor_table = np.array([engine.rules.tables["recompute"].entries[r].values["flops_factor"] for r in RECOMPUTE])
+    peak = peak_table[frame.get_column("gpu").to_physical().to_numpy()]
+    factor = factor_table[frame.get_column("recompute").to_physical().to_numpy()]
+    return np.ceil(factor * frame.get_column("params").to_numpy() * frame.get_column("tokens").to_numpy()
+                   / (peak * frame.get_column("mfu").to_numpy() * frame.get_column("train_time [days]").to_numpy()
+                      * 86400.0))
+
+
+def sympy_per_row(frame: pl.DataFrame, engine: Engine, sample: int) -> tuple[float, np.ndarray]:
+    import sympy
+
+    k, n, d, p, u, t = sympy.symbols("k N D P u T", positive=True)
+    expr = k * n * d / (p * u * t)     # evalf, then rounded up as the engine does
+    peaks = {g: engine.rules.tables["gpu"].entries[g].values["peak_flops"] for g in GPUS}
+    factors = {r: engine.rules.tables["recompute"].entries[r].values["flops_factor"] for r in RECOMPUTE}
+    rows = frame.head(sample).to_dicts()
+    start = time.perf_counter()
+    out = [math.ceil(float(expr.evalf(subs={k: factors[r["recompute"]], n: r["params"], d: r["tokens"],
+                                            p: peaks[r["gpu"]], u: r["mfu"], t: r["train_time [days]"] * 86400.0}))
+                     * (1 - 1e-12)) for r in rows]
+    return (time.perf_counter() - start) / sample, np.array(out)
+
+
+def part_a(rows: int, sample: int) -> None:
+    from engine.columns import Locator, prepare
+    from engine.frames import run_frame
+
+    engine = Engine.load()
+    frame = inverse_frame(rows)
+    run_frame(frame.head(1000), engine)          # warm: plan, symbolic inversion, compiled closures
+
+    def to_batch():
+        prep = prepare(engine, frame, Locator("bench"))
+        return engine.solve_columns(prep.numbers, prep.keys, prep.targets, prep.row_targets, prep.rows, prep.errors)
+
+    t_batch, batch = best(to_batch)
+    t_frame, outcome = best(lambda: run_frame(frame, engine), repeat=2)
+    t_numpy, reference = best(lambda: numpy_same_outputs(frame, engine), repeat=5)
+    t_bare, bare = best(lambda: numpy_bare(frame, engine), repeat=5)
+    per_row, symbolic = sympy_per_row(frame, engine, sample)
+    t_sympy = per_row * rows
+    assert np.array_equal(batch.values["n_gpus"], reference["n_gpus"]), "engine and numpy disagree on n_gpus"
+    assert np.array_equal(batch.values["n_gpus"][:sample], symbolic), "engine and sympy disagree on n_gpus"
+    assert np.allclose(batch.values["train_time"], reference["train_time"], rtol=1e-12)
+    assert outcome.error_count == 0
+    print(f"(a) {rows:,} rows, one inverse pattern (n_gpus from params, tokens, gpu, train_time, mfu, recompute)")
+    print(f"    engine, frame -> Batch (parse, plan, evaluate, round, recompute, checks) {t_batch * 1e3:9.1f} ms")
+    print(f"    engine, frame -> results DataFrame (+ warnings/assumptions/error)   {t_frame * 1e3:9.1f} ms")
+    print(f"    numpy, the same outputs by hand                                    {t_numpy * 1e3:9.1f} ms")
+    print(f"    numpy, n_gpus alone                                                {t_bare * 1e3:9.1f} ms")
+    print(f"    sympy evalf(subs=) per row: {per_row * 1e6:.0f} us/row x {rows:,} = {t_sympy:,.0f} s (extrapolated "
+          f"from {sample} rows)")
+    print(f"    RATIO engine(Batch) / numpy(same outputs)   = {t_batch / t_numpy:6.2f}x   (target <= 2x)")
+    print(f"    RATIO engine(Batch) / numpy(n_gpus alone)   = {t_batch / t_bare:6.2f}x")
+    print(f"    RATIO engine(results) / numpy(same outputs) = {t_frame / t_numpy:6.2f}x")
+    print(f"    RATIO sympy per row / engine(Batch)         = {t_sympy / t_batch:,.0f}x faster   (target >= 10,000x)")
+
+
+def workbook_frame(rows: int, seed: int = 1) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    kind = rng.integers(0, 3, rows)
+    return pl.DataFrame({
+        "name": pl.int_range(0, rows, eager=True).cast(pl.String).str.pad_start(7, "0"),
+        "solve": np.array(["n_gpus", "train_time", "train_flops"])[kind],
+        "params": rng.choice([1.3e9, 7e9, 13e9, 34e9, 70e9], rows),
+        "tokens": rng.choice([3e11, 1e12, 2e12], rows),
+        "gpu": np.where(kind == 2, None, rng.choice(["A800", "H100-SXM", "H800-SXM"], rows)),
+        "train_time [days]": np.where(kind == 0, rng.uniform(10, 90, rows), np.nan),
+        "n_gpus": np.where(kind == 1, rng.choice([64, 128, 256, 512, 1024], rows), np.nan).astype(float),
+        "mfu": np.where(kind == 2, np.nan, rng.uniform(0.3, 0.55, rows)),
+        "recompute": rng.choice(["none", "full"], rows),
+        "notes": np.array(["baseline", "ablation", "long run"])[rng.integers(0, 3, rows)],
+    }).with_columns(pl.col("train_time [days]", "n_gpus", "mfu").fill_nan(None))
+
+
+def write_input(frame: pl.DataFrame, path: Path) -> None:
+    from engine.xlsxdata import Book, Cells
+
+    book = Book()
+    sheet = book.data_sheet("scenarios")
+    sheet.rows = frame.height
+    for col, name in enumerate(frame.columns):
+        sheet.worksheet.write_string(0, col, name)
+        series = frame.get_column(name)
+        sheet.columns.append(Cells(number=series) if series.dtype.is_numeric() else Cells(text=series))
+    book.save(path)
+
+
+def part_b(rows: int) -> None:
+    from engine.frames import run_frame
+    from engine.sheets import read_scenarios
+    from engine.workbook import write_results
+
+    engine = Engine.load()
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "scenarios.xlsx"
+        write_input(workbook_frame(rows), source)
+        run_frame(workbook_frame(100), engine)   # warm the plans
+
+        def llmplan() -> tuple[float, float, float]:
+            t0 = time.perf_counter()
+            sheet = read_scenarios(source)
+            t1 = time.perf_counter()
+            outcome = run_frame(sheet.frame, engine, locator=sheet.locator, source=str(source), headers=sheet.headers,
+                                problems=sheet.problems, numeric_cells=sheet.numeric_cells)
+            t2 = time.perf_counter()
+            write_results(outcome, engine, Path(folder) / "results.xlsx", sheet.headers)
+            t3 = time.perf_counter()
+            assert outcome.error_count == 0
+            return t1 - t0, t2 - t1, t3 - t2
+
+        def polars_alone() -> tuple[float, float]:
+            t0 = time.perf_counter()
+            frame = pl.read_excel(source, sheet_name="scenarios")
+            t1 = time.perf_counter()
+            frame.write_excel(Path(folder) / "polars.xlsx")
+            return t1 - t0, time.perf_counter() - t1
+
+        ours = min((llmplan() for _ in range(2)), key=sum)
+        theirs = polars_alone()
+        size_in = source.stat().st_size / 1e6
+        size_out = (Path(folder) / "results.xlsx").stat().st_size / 1e6
+    print(f"(b) {rows:,}-row workbook ({size_in:.1f} MB in, {size_out:.1f} MB out with derived columns, "
+          "rules and inputs sheets)")
+    print(f"    llmplan: read {ours[0]:.2f} s + solve {ours[1]:.2f} s + write {ours[2]:.2f} s = {sum(ours):.2f} s")
+    print(f"    polars alone: read_excel {theirs[0]:.2f} s + write_excel {theirs[1]:.2f} s = {sum(theirs):.2f} s")
+    print(f"    RATIO llmplan / polars alone = {sum(ours) / sum(theirs):.2f}x   (target <= 2x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--workbook-rows", type=int, default=200_000)
+    parser.add_argument("--sympy-sample", type=int, default=200)
+    parser.add_argument("--skip-workbook", action="store_true")
+    args = parser.parse_args()
+    part_a(args.rows, args.sympy_sample)
+    if not args.skip_workbook:
+        part_b(args.workbook_rows)
+    print(f"(machine: {math.floor(time.time())} unix time; numpy {np.__version__}, polars {pl.__version__})")
+
+
+if __name__ == "__main__":
+    main()
