@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import Row, fmt, markdown_table
+from .common import Row, fmt, markdown_table, summary_table
 
 
 def _torch_ok() -> bool:
@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-torch", action="store_true", help="skip the parts that need PyTorch")
     ap.add_argument("--quick", action="store_true", help="skip the real-size FLOPs shapes (meta device)")
     ap.add_argument("--sources", action="store_true", help="add a source column to the tables")
+    ap.add_argument("--readme", action="store_true",
+                    help="print only the README-sized summary (one line per rule) and the FLOPs drift table")
     args = ap.parse_args(argv)
 
     started = time.perf_counter()
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                      published.chinchilla_rows(), ""))
 
     all_rows = [r for _, rows, _ in sections for r in rows]
-    for title, rows, note in sections:
+    for title, rows, note in ([] if args.readme else sections):
         print(f"\n## {title}\n")
         if note:
             print(note + "\n")
@@ -86,6 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         if title.startswith("Training FLOPs") and flops_summary:
             print("\nSummary: error of each rule against the count it models, (llmplan − measured) / measured\n")
             print(flops_summary)
+
+    print("\n## Summary: how accurate is llmplan\n")
+    print("error = (llmplan − measured or published) / measured or published; "
+          "info = reported, not asserted (see the detailed tables for why)\n")
+    print(summary_table(all_rows))
+    if args.readme and flops_summary:
+        print("\n### Training FLOPs per case: error of each rule against the count it models\n")
+        print(flops_summary)
 
     failed = [r for r in all_rows if not r.ok]
     asserted = sum(r.asserted for r in all_rows)

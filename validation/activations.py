@@ -86,13 +86,17 @@ def rows(result: dict[str, Any], how: str) -> list[Row]:
         if korthikanti_block:
             out.append(Row(SECTION, f"{name}: per layer", predicted, rec["per_layer"], "B", TOLERANCE,
                            "Korthikanti et al. 2022 block (LayerNorm, GELU 4h, dropout, bf16); allowance for "
-                           "softmax statistics (flash: 4·a·s·b B), RNG state and 512-B allocator rounding", src))
+                           "softmax statistics (flash: 4·a·s·b B), RNG state and 512-B allocator rounding", src,
+                           {"group": f"GPT block (Korthikanti), {rec['mode']}: activation_bytes_per_layer "
+                                     f"({', '.join(f'{k}={v}' for k, v in MODE_GIVENS[rec['mode']].items())})"}))
         else:
             why = ("no dropout: no masks (2·sbh) and one s×s tensor instead of three (2·a·s²·b, not 5)"
                    if shape["mlp_matrices"] == 2 else
                    "LLaMA block: SwiGLU keeps 4 ffn-wide tensors (8·ffn/h·sbh = 21.5 sbh here, GELU 4h: 16), "
                    "no dropout; Korthikanti's constants describe a GPT block")
-            out.append(Row(SECTION, f"{name}: per layer", predicted, rec["per_layer"], "B", None, why, src))
+            out.append(Row(SECTION, f"{name}: per layer", predicted, rec["per_layer"], "B", None, why, src,
+                           {"group": f"{shape['name']}, {rec['mode']}: activation_bytes_per_layer (not the "
+                                     f"block the rule describes)"}))
     # whole step for the largest GPT point: embedding, final norm, logits, loss are outside the per-layer rule
     gpt = [r for r in result["records"] if r["shape"]["name"] == "gpt-2048" and r["mode"] == "standard"
            and "error" not in r]
@@ -103,7 +107,9 @@ def rows(result: dict[str, Any], how: str) -> list[Row]:
         out.append(Row(SECTION, f"{rec['shape']['name']} s={rec['seq_len']} b={rec['micro_batch']} standard: "
                        f"whole step, {layers} layers", predicted, rec["by_layers"][str(layers)]["forward_kept"], "B",
                        None, "activation_bytes leaves out the embedding, final norm, logits and loss "
-                       "(Korthikanti §4.3), which a short model makes visible", src))
+                       "(Korthikanti §4.3), which a short model makes visible", src,
+                       {"group": f"{rec['shape']['name']}, {layers} layers: activation_bytes vs everything the "
+                                 f"forward pass keeps"}))
     ms = result.get("model_state")
     if ms:
         sh = ms["shape"]
@@ -116,5 +122,6 @@ def rows(result: dict[str, Any], how: str) -> list[Row]:
                        f"{sh['name']} fp32 + Adam after one step: model_state_bytes vs memory_allocated",
                        predicted, ms["memory_allocated"], "B", None,
                        f"allocator rounding and CUDA-library workspaces on top of the exact tensor bytes "
-                       f"({ms['param_tensors']} parameter tensors)", src))
+                       f"({ms['param_tensors']} parameter tensors)", src,
+                       {"group": "fp32 + Adam on the GPU: model_state_bytes vs torch.cuda.memory_allocated"}))
     return out

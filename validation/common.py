@@ -74,19 +74,17 @@ class Row:
 
 
 def fmt(value: float, unit: str = "") -> str:
-    """Compact human figure: exact integers below 1e12, else 4 significant digits."""
+    """Human figure: bytes and plain counts exact, FLOPs and tokens to 4 significant digits, times whole."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if unit == "%":
         return f"{value * 100:.2f}%"
-    if unit in ("B", "byte"):
-        return f"{int(value):,} B" if float(value).is_integer() else f"{value:,.1f} B"
-    if float(value).is_integer() and abs(value) < 1e12:
+    if unit == "B" or (unit == "" and float(value).is_integer() and abs(value) < 1e15):
         text = f"{int(value):,}"
-    elif abs(value) >= 1e5 or (abs(value) < 1e-3 and value != 0):
+    elif unit in ("FLOP", "tokens", ""):
         text = f"{value:.4g}"
     else:
-        text = f"{value:,.4g}"
+        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
     return f"{text} {unit}".strip()
 
 
@@ -129,3 +127,37 @@ def check(rows: Iterable[Row]) -> None:
         msg = "\n".join(f"{r.section}: {r.case}: llmplan {fmt(r.llmplan, r.unit)} vs {fmt(r.reference, r.unit)} "
                         f"({fmt_error(r)}, tolerance {fmt_tolerance(r)}) {r.reason}" for r in bad)
         raise AssertionError("llmplan disagrees with reality:\n" + msg)
+
+
+def group_of(row: Row) -> str:
+    """Rows that check the same rule against the same kind of reference (for the summary)."""
+    if "group" in row.extra:
+        return row.extra["group"]
+    if row.section.startswith("Published"):
+        return row.case
+    return row.case.split(": ", 1)[-1]
+
+
+def summary_table(rows: Iterable[Row]) -> str:
+    """README-sized table: one line per rule and reference, with the range of errors over its cases."""
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for r in rows:
+        groups.setdefault((r.section, group_of(r)), []).append(r)
+    lines = ["| area | check | cases | llmplan vs measured / published | tolerance | |", "|---|---|---|---|---|---|"]
+    for (section, name), rs in groups.items():
+        errs = [r.error for r in rs if math.isfinite(r.error)]
+        if not errs:
+            rng = "—"
+        elif all(e == 0 for e in errs):
+            rng = "exact"
+        else:
+            lo, hi = min(errs), max(errs)
+            rng = f"{lo * 100:+.2f}%" if len(errs) == 1 or abs(hi - lo) < 5e-5 else f"{lo * 100:+.2f}% … {hi * 100:+.2f}%"
+        if len(rs) == 1 and rs[0].section.startswith("Published"):
+            rng = f"{fmt(rs[0].llmplan, rs[0].unit)} vs {fmt(rs[0].reference, rs[0].unit)}" + \
+                  (f" ({rng})" if rng not in ("—", "exact") else "")
+        tol = {fmt_tolerance(r) for r in rs}
+        verdict = "FAIL" if any(not r.ok for r in rs) else ("ok" if any(r.asserted for r in rs) else "info")
+        lines.append(f"| {section} | {name} | {len(rs)} | {rng} | {' / '.join(sorted(tol))} | {verdict} |")
+    return "\n".join(lines)
+

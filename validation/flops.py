@@ -178,7 +178,7 @@ def param_rows(shapes: list[Shape] | None = None) -> list[Row]:
                             f"{str(exc).splitlines()[0][:90]}", src))
             continue
         rows.append(Row(SECTION_PARAMS, case, got, measured, "", 0.0, "arch_params must equal sum(p.numel()) exactly",
-                        src))
+                        src, {"group": "arch_params vs sum(p.numel()) of the torch module"}))
     return rows
 
 

@@ -122,13 +122,15 @@ def rows(shape: Shape, combos: list[tuple[str, str]] | None = None) -> list[Row]
         if dtype_name == "bf16":
             recipe += f", optimizer_state_bytes_per_param={TORCH_STATE_BYTES[(dtype_name, optimizer)]} B"
         why = f"llmplan {recipe}: must be exact"
+        grp = {"group": f"{'fp32' if dtype_name == 'fp32' else 'bf16'} params, {recipe.split(', optimizer_state')[0]}"
+                        f"{', states in bf16' if dtype_name == 'bf16' else ''}: weights, grads, optimizer, total"}
         out += [
-            Row(SECTION, f"{tag}: weights_bytes", got["weights_bytes"], held.weights, "B", 0.0, why, src),
-            Row(SECTION, f"{tag}: grads_bytes", got["grads_bytes"], held.grads, "B", 0.0, why, src),
+            Row(SECTION, f"{tag}: weights_bytes", got["weights_bytes"], held.weights, "B", 0.0, why, src, grp),
+            Row(SECTION, f"{tag}: grads_bytes", got["grads_bytes"], held.grads, "B", 0.0, why, src, grp),
             Row(SECTION, f"{tag}: optimizer_bytes (per-element states)", got["optimizer_bytes"], held.optimizer, "B",
-                0.0, why, src),
+                0.0, why, src, grp),
             Row(SECTION, f"{tag}: model_state_bytes (step counters excluded)", got["model_state_bytes"],
-                held.weights + held.grads + held.optimizer, "B", 0.0, why, src),
+                held.weights + held.grads + held.optimizer, "B", 0.0, why, src, grp),
         ]
         if optimizer == "adam" and dtype_name == "fp32":
             out.append(Row(SECTION, f"{tag}: Adam `step` counters ({held.n_tensors} tensors × 4 B; not modeled)", 0,
