@@ -108,6 +108,25 @@ def test_report_renders_in_chromium(pages: dict[str, Path], tmp_path: Path, name
     assert "<mfrac>" in dom and "<text" in dom
 
 
+def _pdf_pages(page: Path, work: Path) -> int:
+    pdf = work / (page.stem + ".pdf")
+    browse(page, work, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+
+
+def test_print_starts_each_scenario_on_a_new_page(pages: dict[str, Path], tmp_path: Path) -> None:
+    """The print stylesheet's page breaks: the same page printed without them takes fewer sheets."""
+    page = pages["en"]
+    text = page.read_text(encoding="utf-8")
+    rule = ".scenario { break-before: page; }"
+    assert rule in text
+    unbroken = tmp_path / "unbroken.html"
+    unbroken.write_text(text.replace(rule, ""), encoding="utf-8")
+    with_breaks, without = _pdf_pages(page, tmp_path / "a"), _pdf_pages(unbroken, tmp_path / "b")
+    assert with_breaks > without >= 1
+    assert with_breaks >= 1 + text.count('<section class="scenario"')
+
+
 def test_detectors_catch_a_broken_page(tmp_path: Path) -> None:
     """The console and network checks above would fail on a page with a script error and a remote image."""
     page = tmp_path / "bad.html"
