@@ -272,10 +272,10 @@ def _guard(fn: Any, *args: Any) -> Any:
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = [f"activation memory per layer, measured on {result['measured_on']} (torch {result['torch']}), "
-             f"bytes; Korthikanti = Korthikanti et al. 2022 Table 2 (hand formula)",
-             "| model | s | b | mode | measured per layer | Korthikanti | error | saved tensors per layer "
-             "| peak extra per layer |",
+    lines = [(f"activation memory per layer, measured on {result['measured_on']} (torch {result['torch']}), "
+             f"bytes; Korthikanti = Korthikanti et al. 2022 Table 2 (hand formula)"),
+             ("| model | s | b | mode | measured per layer | Korthikanti | error | saved tensors per layer "
+             "| peak extra per layer |"),
              "|---|---|---|---|---|---|---|---|---|"]
     for r in result["records"]:
         k = r["korthikanti_per_layer"]

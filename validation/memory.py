@@ -77,6 +77,7 @@ def measure(shape: Shape, dtype_name: str, optimizer: str, seq_len: int = 64, mi
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
     model = build(shape, dtype=dtype)
     params = list(model.parameters())
+    opt: torch.optim.Optimizer
     if optimizer == "adam":
         opt = torch.optim.Adam(params, lr=1e-3)
     elif optimizer == "sgd-momentum":

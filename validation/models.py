@@ -32,6 +32,10 @@ Attention implementations (`attention=`):
                aten._scaled_dot_product_flash_attention_for_cpu, for which
                FlopCounterMode has no formula (it counts 0 attention FLOPs), so
                the FLOPs checks never use it; it is here for the GPU memory script.
+
+Recomputation (`recompute=`, Decoder.configure): "none"; "selective" checkpoints
+the attention core of every layer (Korthikanti et al. 2022 §5); "full"
+checkpoints every layer, so only each layer's input is kept.
 """
 from __future__ import annotations
 
@@ -76,7 +80,7 @@ class Shape:
         """Query width heads · head_dim (Kaplan's d_attn)."""
         return self.heads * self.d_head
 
-    def with_(self, **changes: Any) -> "Shape":
+    def with_(self, **changes: Any) -> Shape:
         return replace(self, **changes)
 
     def arch_givens(self) -> dict[str, float]:
@@ -218,7 +222,7 @@ class Block(nn.Module):
         self.p = shape.dropout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        drop = lambda t: F.dropout(t, p=self.p, training=self.training)  # noqa: E731
+        drop = lambda t: F.dropout(t, p=self.p, training=self.training)
         if self.parallel:
             h = self.norm1(x)
             return x + drop(self.attn(h)) + drop(self.mlp(h))
@@ -247,7 +251,7 @@ class Decoder(nn.Module):
         self.configure(attention=attention, block=block, recompute=recompute)
 
     def configure(self, *, attention: str | None = None, block: int | None = None,
-                  recompute: str | None = None) -> "Decoder":
+                  recompute: str | None = None) -> Decoder:
         """Switch the attention implementation / recomputation in place (same weights).
 
         recompute: "none"; "selective" = checkpoint the attention core of every layer (Korthikanti
@@ -258,6 +262,7 @@ class Decoder(nn.Module):
             self.recompute = recompute
         for layer in self.layers:
             attn = layer.attn
+            assert isinstance(attn, Attention)
             if attention is not None:
                 attn.impl = attention
             if block is not None:

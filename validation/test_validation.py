@@ -31,7 +31,7 @@ else:  # pragma: no cover
     SHAPES, CASES = [], []
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _flops(i: int):
     return flops.measure_case(CASES[i])
 
