@@ -111,16 +111,20 @@ def _number(variable: Any, text: str) -> float:
 def _range(variable: Any, spec: str) -> np.ndarray:
     low_text, _, rest = spec.partition("..")
     name = variable.name
+    problem: EngineError | None = None
     for match in reversed(list(_STEP.finditer(rest))):
         if match.start() and rest[match.start() - 1] in "eE" and match.group() == "+":
             continue   # 1e+5: an exponent, not a step
         high_text, op, step_text = rest[:match.start()], match.group(), rest[match.end():]
         try:
             low, high = _number(variable, low_text), _number(variable, high_text)
-        except EngineError:
+        except EngineError as exc:
+            problem = problem or exc
             continue
         break
     else:
+        if problem is not None:
+            raise ValueParseError(f"{spec!r}: {problem}") from None
         raise ValueParseError(f"{name}: {spec!r}: write a range with a step, LOW..HIGH*FACTOR (e.g. 8..1024*2) "
                               "or LOW..HIGH+STEP (e.g. 0.3..0.55+0.05)")
     if high < low:
