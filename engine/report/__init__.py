@@ -39,5 +39,5 @@ def write_workbook_report(workbook: str | os.PathLike[str], path: str | os.PathL
     """A report for a results workbook written by `llmplan run`, re-solved from its `inputs` sheet."""
     from .workbook import outcome_from_workbook
 
-    engine, outcome = outcome_from_workbook(workbook, engine)
+    engine, outcome = outcome_from_workbook(workbook, engine, lang)
     return write_batch_report(engine, outcome, path, lang)

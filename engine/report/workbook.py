@@ -18,41 +18,26 @@ from ..errors import EngineError, ValueParseError
 INPUTS_SHEET = "inputs"
 
 
-def outcome_from_workbook(path: str | os.PathLike[str], engine: Any = None) -> tuple[Any, Any]:
+def outcome_from_workbook(path: str | os.PathLike[str], engine: Any = None, lang: str = "en") -> tuple[Any, Any]:
     """(engine, outcome) for the workbook's `inputs` sheet; outcome has `.batch` and `.names`."""
     source = Path(path)
     if not source.is_file():
         raise ValueParseError(f"{source}: no such results workbook (write one with `llmplan run SCENARIOS.xlsx "
                               f"-o {source.name}`)")
+    sheets, frames = _module("sheets"), _module("frames")
+    try:
+        sheet = sheets.read_scenarios(source, sheet=INPUTS_SHEET)
+    except sheets.ScenarioError as exc:
+        raise ValueParseError(f"{exc} (a results workbook from `llmplan run` keeps the scenarios it was run on in "
+                              f"its `{INPUTS_SHEET}` sheet)") from None
     if engine is None:
         from ..solver import Engine
 
         engine = Engine.load()
-    frame, extra = _read_inputs(source)
-    frames = _module("frames")
-    return engine, frames.run_frame(frame, engine, source=str(source), **extra)
-
-
-def _read_inputs(source: Path) -> tuple[Any, dict[str, Any]]:
-    """The `inputs` sheet as a polars DataFrame, with whatever the reader adds for cell references."""
-    sheets = _module("sheets")
-    for name in ("read_sheet", "read_scenarios", "read_table"):
-        reader = getattr(sheets, name, None)
-        if reader is not None:
-            read = reader(source, sheet=INPUTS_SHEET)
-            return _unpack(read)
-    raise EngineError("llmplan report: engine/sheets.py has no reader for a named sheet "
-                      "(expected read_sheet(path, sheet=...)); the workbook runner is not finished")
-
-
-def _unpack(read: Any) -> tuple[Any, dict[str, Any]]:
-    """Readers return a frame, or (frame, options for run_frame), or an object with .frame."""
-    if isinstance(read, tuple):
-        frame, extra = read[0], (read[1] if len(read) > 1 and isinstance(read[1], dict) else {})
-        return frame, dict(extra)
-    frame = getattr(read, "frame", read)
-    extra = {k: getattr(read, k) for k in ("locator", "problems", "numeric_cells", "notes") if hasattr(read, k)}
-    return frame, extra
+    outcome = frames.run_frame(sheet.frame, engine, lang, locator=sheet.locator, source=str(source),
+                               headers=sheet.headers, problems=sheet.problems, numeric_cells=sheet.numeric_cells,
+                               notes=sheet.notes)
+    return engine, outcome
 
 
 def _module(name: str) -> Any:
@@ -62,5 +47,5 @@ def _module(name: str) -> Any:
         return importlib.import_module(f"engine.{name}")
     except ImportError as exc:
         raise EngineError(f"llmplan report needs engine/{name}.py (the scenario-workbook runner), which this "
-                          f"installation does not have yet ({exc}); `llmplan solve ... --report` works "
+                          f"installation does not have ({exc}); `llmplan solve ... --report` works "
                           "without it") from None
