@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from .solver import Engine
 
 RESERVED = {"solve": "solve", "name": "name", "assumptions": "output", "warnings": "output", "error": "output"}
-QUIET = {"notes", "note", "comment", "comments", "description", "id", "scenario", "group", "owner", "source"}
+QUIET = {"notes", "note", "comment", "comments", "description", "id", "scenario", "group", "owner", "source", "area",
+         "category", "tag", "tags"}
 _HEADER = re.compile(r"^\s*(.*?)\s*(?:\[\s*([^\]]*?)\s*\])?\s*$", re.S)
 _TARGET_SPLIT = re.compile(r"[\s,;，；]+")
 

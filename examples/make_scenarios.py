@@ -1,0 +1,120 @@
+"""Write examples/scenarios.xlsx: realistic planning questions, forward and inverse, one deliberate mistake.
+
+    python examples/make_scenarios.py              # (re)writes examples/scenarios.xlsx
+    llmplan run examples/scenarios.xlsx -o results.xlsx --report report.html
+
+Only variables the loaded rules declare are used; a row naming one the rules lack is left out
+(and reported), so the file always runs with the rules it was made with.
+Rows to add once their rules exist: pipeline bubble time (pp, micro-batches), energy per run in kWh.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+COLUMNS = ["name", "solve", "gpu", "model", "method", "recompute", "precision", "optimizer", "zero_stage",
+           "tokenizer", "encoding", "params", "tokens [token]", "train_flops [FLOP]", "n_gpus", "mfu",
+           "train_time [day]", "gpu_hours [hour]", "gpu_days [day]", "price_per_gpu_hour [USD/hour]",
+           "train_cost [USD]", "dp", "lora_rank", "trainable_params", "memory_per_gpu [GB]", "train_memory [GB]",
+           "tokens_per_param [token]", "unique_tokens [token]", "epochs", "loss", "corpus_bytes [GB]", "area",
+           "notes"]
+
+ROWS = [  # (name, solve, {column: value}, area, notes)
+    ("LLaMA-2 7B pretraining compute", "train_flops", {"params": "7B", "tokens [token]": "2T"},
+     "compute", "forward: 6·N·D"),
+    ("What a 1e23 FLOP budget trains at 7B", "tokens", {"params": "7B", "train_flops [FLOP]": 1e23},
+     "compute", "inverse: tokens from a compute budget"),
+    ("7B / 2T on 256 A800 at 45% MFU", "train_time",
+     {"gpu": "A800", "recompute": "full", "params": "7B", "tokens [token]": "2T", "n_gpus": 256, "mfu": 0.45},
+     "time", "forward: days, with full activation recomputation (8·N·D)"),
+    ("A800s to finish 7B / 2T in 30 days", "n_gpus",
+     {"gpu": "A800", "recompute": "full", "params": "7B", "tokens [token]": "2T", "mfu": 0.4,
+      "train_time [day]": 30}, "time", "inverse: GPU count for a deadline (rounded up, days recomputed)"),
+    ("Tokens for 20,000 H100 GPU-days at 13B", "tokens",
+     {"gpu": "H100-SXM", "params": "13B", "gpu_days [day]": 20000, "mfu": 0.4},
+     "time", "inverse: data a GPU-day budget buys"),
+    ("MFU a finished run achieved", "mfu",
+     {"gpu": "A800", "params": "7B", "tokens [token]": "2T", "gpu_hours [hour]": 250000},
+     "time", "inverse: utilization from the GPU-hours billed"),
+    ("70B / 2T on 2048 H100 at $2.5/h", "train_time, train_cost",
+     {"gpu": "H100-SXM", "params": "70B", "tokens [token]": "2T", "n_gpus": 2048, "mfu": 0.4,
+      "price_per_gpu_hour [USD/hour]": 2.5}, "time", "forward: two targets in one row"),
+    ("Model states of llama2-7b (full fine-tune)", "train_memory",
+     {"model": "llama2-7b", "precision": "mixed-bf16", "optimizer": "adam"},
+     "memory", "forward: weights + grads + Adam states (16 bytes/param)"),
+    ("llama2-7b per GPU with ZeRO-3 on 8 A800", "memory_per_gpu",
+     {"gpu": "A800", "model": "llama2-7b", "precision": "mixed-bf16", "optimizer": "adam", "zero_stage": 3,
+      "n_gpus": 8}, "memory", "forward: sharded model states + activations"),
+    ("QLoRA r=64 of llama2-7b on one A10", "memory_per_gpu",
+     {"gpu": "A10", "model": "llama2-7b", "method": "qlora", "lora_rank": 64},
+     "memory", "forward: 4-bit base weights, adapters trained"),
+    ("LoRA r=16 trainable parameters", "trainable_params",
+     {"model": "llama2-7b", "method": "lora", "lora_rank": 16}, "memory", "forward: adapter size"),
+    ("ZeRO-3 data-parallel size for 70B in 80 GB", "dp",
+     {"model": "llama2-70b", "precision": "mixed-bf16", "optimizer": "adam", "zero_stage": 3,
+      "memory_per_gpu [GB]": 80}, "memory", "inverse: GPUs needed to fit the model states"),
+    ("Chinchilla-optimal split of 1e23 FLOPs", "params, tokens",
+     {"train_flops [FLOP]": 1e23, "tokens_per_param [token]": 20}, "scaling", "inverse: N and D at ~20 tokens/param"),
+    ("Predicted loss of 7B on 2T tokens", "loss", {"params": "7B", "tokens [token]": "2T"},
+     "scaling", "forward: Chinchilla parametric fit"),
+    ("Epochs over 500B unique tokens", "epochs", {"tokens [token]": "2T", "unique_tokens [token]": "500B"},
+     "scaling", "forward: repeated data (warns beyond a few epochs)"),
+    ("Disk for 1T tokens of Chinese text", "corpus_bytes",
+     {"unique_tokens [token]": "1T", "tokenizer": "baichuan-7b", "encoding": "utf-8-zh"},
+     "storage", "forward: tokens -> characters -> bytes"),
+    ("Tokens in a 1 TB Chinese corpus", "unique_tokens",
+     {"corpus_bytes [GB]": 1000, "tokenizer": "baichuan-7b", "encoding": "utf-8-zh"},
+     "storage", "inverse: tokens from bytes on disk"),
+    ("Deliberate mistake: a GPU that does not exist", "n_gpus",
+     {"gpu": "A900", "params": "7B", "tokens [token]": "2T", "mfu": 0.4, "train_time [day]": 30},
+     "time", "bad row: the error names the cell and suggests A800/A100"),
+]
+
+
+def header_variable(header: str) -> str:
+    return header.split(" [")[0]
+
+
+def main(path: Path = ROOT / "examples" / "scenarios.xlsx") -> Path:
+    import xlsxwriter
+
+    from engine.solver import Engine
+
+    variables = Engine.load().rules.variables
+    usable = [c for c in COLUMNS if c in ("name", "solve", "area", "notes") or header_variable(c) in variables]
+    missing = [c for c in COLUMNS if c not in usable]
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("scenarios")
+    bold = book.add_format({"bold": True, "bg_color": "#D9D9D9", "bottom": 1})
+    sheet.write_row(0, 0, usable, bold)
+    sheet.freeze_panes(1, 2)
+    sheet.set_column(0, 0, 44)
+    sheet.set_column(1, 1, 22)
+    sheet.set_column(2, len(usable) - 1, 14)
+    sheet.set_column(len(usable) - 1, len(usable) - 1, 60)
+    row = 1
+    for name, solve, values, area, notes in ROWS:
+        needed = {header_variable(c) for c in values} | {t.strip() for t in solve.split(",")}
+        if any(n not in variables for n in needed) or any(c not in usable for c in values):
+            print(f"left out (rules lack a variable): {name}", file=sys.stderr)
+            continue
+        cells = {"name": name, "solve": solve, "area": area, "notes": notes, **values}
+        for col, header in enumerate(usable):
+            value = cells.get(header)
+            if isinstance(value, str):
+                sheet.write_string(row, col, value)
+            elif value is not None:
+                sheet.write_number(row, col, value)
+        row += 1
+    book.close()
+    if missing:
+        print(f"columns left out (not in the rules): {', '.join(missing)}", file=sys.stderr)
+    print(f"wrote {path} ({row - 1} scenarios)", file=sys.stderr)
+    return path
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "examples" / "scenarios.xlsx")
