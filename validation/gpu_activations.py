@@ -224,6 +224,70 @@ def model_state_check(device: str = "cuda") -> dict[str, Any]:
             "memory_allocated": held, "expected_16B": 16 * params}
 
 
+WHOLE = Shape("gpt-1.3b", layers=24, hidden=2048, heads=16, kv_heads=16, ffn_hidden=8192, vocab_size=50304,
+              mlp_matrices=2, embedding_copies=1, qkv_bias=1, attn_out_bias=1, mlp_bias=1,
+              norm_vectors_per_norm=2, learned_positions=2048, dropout=0.1)
+
+
+def whole_step(shape: Shape = WHOLE, seq_len: int = 2048, micro_batch: int = 4,
+               modes: tuple[str, ...] = ("standard", "flash", "full"), device: str = "cuda") -> list[dict[str, Any]]:
+    """Peak memory of complete training steps (forward, backward, Adam step) of a ~1.3B GPT in pure bf16
+    (bf16 weights, gradients and Adam states), for memory_per_gpu: what the GPU really needs."""
+    import contextlib
+
+    import torch
+
+    mem = _Mem(device)
+    mem.sync()
+    mem.empty_cache()
+    start = mem.allocated()
+    model = build(shape, device=device, dtype=torch.bfloat16)
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-5)
+    x = tokens(shape, seq_len, micro_batch, device=device)
+    params = list(model.parameters())
+    out = []
+    for mode in modes:
+        attention, recompute = MODES[mode]
+        model.configure(attention=attention, recompute=recompute)
+        ctx: Any = contextlib.nullcontext()
+        if attention == "sdpa":
+            from torch.nn.attention import SDPBackend, sdpa_kernel
+            ctx = sdpa_kernel(SDPBackend.FLASH_ATTENTION)
+        try:
+            with ctx:
+                for _ in range(2):                   # the first step creates the Adam states
+                    opt.zero_grad(set_to_none=True)
+                    mem.sync()
+                    mem.reset_peak()
+                    before = mem.allocated()
+                    loss = model(x)
+                    loss.backward()
+                    opt.step()
+                    del loss
+                    mem.sync()
+                peak = mem.peak()
+                reserved = int(torch.cuda.max_memory_reserved()) if mem.cuda else 0
+            opt.zero_grad(set_to_none=True)
+            mem.sync()
+            states = sum(t.numel() * t.element_size() for p in params for t in opt.state[p].values()
+                         if torch.is_tensor(t) and t.dim() > 0)     # not Adam's 0-dim step counters
+            out.append({"shape": shape.to_json(), "seq_len": seq_len, "micro_batch": micro_batch, "mode": mode,
+                        "params": sum(p.numel() for p in params), "param_tensors": len(params),
+                        "weights_bytes": sum(p.numel() * p.element_size() for p in params),
+                        "grads_bytes": sum(p.numel() * p.element_size() for p in params),
+                        "optimizer_state_bytes": states,
+                        "held_between_steps": mem.allocated() - start - x.numel() * x.element_size(),
+                        "step_start": before - start, "peak_allocated": peak - start,
+                        "peak_reserved": reserved})
+        except RuntimeError as exc:
+            out.append({"shape": shape.to_json(), "mode": mode, "error": str(exc).splitlines()[0]})
+            opt.zero_grad(set_to_none=True)
+    del model, opt, x, params
+    mem.empty_cache()
+    return out
+
+
 def sdpa_flops_check(device: str = "cuda") -> dict[str, Any]:
     """FlopCounterMode over a step with F.scaled_dot_product_attention on the GPU (flash backend): it counts
     the s×s attention matmuls in full and 5 of them in the backward (the score recomputation included)."""
@@ -257,6 +321,7 @@ def run(device: str = "cuda") -> dict[str, Any]:
         "date": _dt.date.today().isoformat(), "layers": list(LAYERS),
         "model_state": model_state_check(device),
         "sdpa_flops": _guard(sdpa_flops_check, device),
+        "whole_step": _guard(whole_step),
         "records": (measure(GPT, GPT_POINTS, list(MODES))
                     + measure(GPT.with_(name="gpt-2048-nodropout", dropout=0.0), [(2048, 2)], ["standard", "flash"])
                     + measure(LLAMA, LLAMA_POINTS, ["standard", "flash"])),
@@ -293,6 +358,14 @@ def table(result: dict[str, Any]) -> str:
                      f"{fl['full_mask_formula']:,}; SDPA formula (5 backward matmuls) {fl['sdpa_formula']:,}")
     elif fl:
         lines.append(f"\nSDPA FLOPs check: {fl.get('error')}")
+    for w in result.get("whole_step") or []:
+        if not isinstance(w, dict) or "error" in w:
+            lines.append(f"\nwhole step: {w}")
+            continue
+        lines.append(f"\nwhole step {w['shape']['name']} s={w['seq_len']} b={w['micro_batch']} {w['mode']}: "
+                     f"peak allocated {w['peak_allocated']:,} B (reserved {w['peak_reserved']:,}); weights "
+                     f"{w['weights_bytes']:,} + Adam states {w['optimizer_state_bytes']:,}; held between steps "
+                     f"{w['held_between_steps']:,}")
     ms = result["model_state"]
     lines.append(f"\nmodel states (fp32 + Adam, one step): memory_allocated {ms['memory_allocated']:,} B, "
                  f"16 B x {ms['params']:,} params = {ms['expected_16B']:,} B "
