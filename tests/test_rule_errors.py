@@ -8,6 +8,7 @@ user's file can add a GPU or a rule but never silently shadow a bundled name.
 """
 from __future__ import annotations
 
+import math
 import re
 import textwrap
 import time
@@ -479,16 +480,41 @@ _trees = st.recursive(_scalars, lambda children: st.one_of(
     st.lists(children, max_size=4), st.dictionaries(_keys, children, max_size=5)), max_leaves=25)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+# A small stand-in for the bundled rules (numeric names, a categorical with a table, an equation),
+# so each fuzzed file loads in milliseconds; the loader code paths are the same.
+FUZZ_BASE = """\
+variables:
+  params: {unit: "", en: p, zh: p}
+  tokens: {unit: token, en: t, zh: t}
+  peak_flops: {unit: TFLOPS, en: f, zh: f}
+  gpu: {domain: categorical, en: g, zh: g}
+  flops_model: {domain: categorical, values: [six_nd], default: six_nd, default_source: s, en: m, zh: m}
+equations:
+  - {id: base.x, eq: tokens = params * unit("token"), source: s, en: e, zh: z, variant: {flops_model: six_nd}}
+tables:
+  - variable: gpu
+    fields: {peak_flops: TFLOPS}
+    entries:
+      A800: {peak_flops: 312, aliases: [a800-pcie], source: s}
+"""
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(doc=st.dictionaries(_keys, _trees, max_size=5))
 def test_fuzzed_rule_files_load_or_raise_definition_error(tmp_path: Path, doc: dict) -> None:
+    from engine.loading import _Loader
+
+    base = tmp_path / "base.yaml"
+    if not base.exists():
+        base.write_text(FUZZ_BASE, encoding="utf-8")
+        _Loader([base], 1).load()   # the stand-in itself is valid
     path = tmp_path / "fuzz.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     try:
-        load_rules([path])
+        _Loader([base, path], 1).load()
     except DefinitionError as exc:
-        assert all(str(path) in p or "/formulas/" in p or "/catalogs/" in p for p in exc.problems), exc.problems
+        assert all(p.startswith(str(path)) or p.startswith(str(base)) for p in exc.problems), exc.problems
 
 
 # -- user files may add, never shadow -----------------------------------------------------------------
@@ -570,3 +596,64 @@ def test_a_user_rule_adds_a_variable_and_an_equation(tmp_path: Path) -> None:
     result = engine.solve(["tokens_per_gpu"], {"tokens": "2T", "n_gpus": 100})
     assert result.values["tokens_per_gpu"] == pytest.approx(2e10)
     assert engine.rules.equation("user.tokens_per_gpu").where == f"{path}:7"
+
+
+# Rule-file-shaped documents with plausible and implausible values in every slot: deeper into the
+# loader than random dictionaries get. Whatever loads must also answer (or refuse) a question.
+_units = st.sampled_from(["", "token", "GB", "TFLOPS", "s", "day", "FLOP/token", "parsec", "GB/", "1/0", "%", "^", None, 3])
+_domains = st.sampled_from(["positive", "nonnegative", "fraction", "real", "integer", "categorical", "imaginary", None])
+_names = st.sampled_from(["params", "tokens", "peak_flops", "gpu", "flops_model", "foo", "bar", "baz", "tokens_2"])
+_formula = st.sampled_from(["foo = 2 * params", "bar = foo * tokens", "foo = sqrt(params)", "baz = foo + bar",
+                            "foo = params ** 2", "foo = exp(params)", "foo = log(bar)", "foo = bar",
+                            "bar = foo", "foo = 1 / params", "foo = params - params", "foo = 0", "foo = min(params, bar)",
+                            "tokens = foo * unit(\"token\")", "foo = gpu", "foo == bar", "foo = = bar", "peak_flops = foo"])
+_variable = st.fixed_dictionaries({}, optional={
+    "unit": _units, "domain": _domains, "en": st.sampled_from(["e", "", None]), "zh": st.sampled_from(["z", ""]),
+    "default": st.one_of(st.none(), st.floats(allow_nan=True), st.sampled_from(["six_nd", "a", "foo", True])),
+    "default_source": st.sampled_from(["s", ""]), "values": st.one_of(st.lists(st.sampled_from(["a", "b", "A"])),
+                                                                     st.just("a, b")),
+    "rounding": st.sampled_from(["up", "sideways"]), "role": st.sampled_from(["budget", "x"]),
+    "typical": st.one_of(st.lists(st.floats(allow_nan=False), max_size=3), st.just("wide"))})
+_equation = st.fixed_dictionaries({"id": st.sampled_from(["u.a", "u.b", "base.x"]), "eq": _formula}, optional={
+    "source": st.sampled_from(["s", ""]), "en": st.just("e"), "zh": st.just("z"),
+    "variant": st.one_of(st.just({"flops_model": "six_nd"}), st.just({"flops_model": "nope"}), st.just({"foo": "a"}),
+                         st.just("six_nd")),
+    "tolerance": st.one_of(st.floats(allow_nan=True), st.just("tight"))})
+_entry = st.fixed_dictionaries({}, optional={"peak_flops": st.one_of(st.floats(allow_nan=True), st.just("fast")),
+                                            "foo": st.floats(-1, 10), "aliases": st.one_of(
+                                                st.lists(st.sampled_from(["a800-pcie", "X", "x", "A800"])), st.just("X")),
+                                            "source": st.just("s"), "info": st.one_of(st.just({"a": 1}), st.just([1]))})
+_table = st.fixed_dictionaries({"variable": _names}, optional={
+    "fields": st.one_of(st.dictionaries(_names, _units, max_size=3), st.just(["peak_flops"])),
+    "entries": st.one_of(st.dictionaries(st.sampled_from(["A800", "MyGPU", "a800", "other"]), _entry, max_size=3),
+                         st.just([1, 2]))})
+_rule_docs = st.fixed_dictionaries({}, optional={
+    "variables": st.dictionaries(_names, _variable, max_size=4),
+    "equations": st.lists(_equation, max_size=3), "tables": st.lists(_table, max_size=2)})
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(doc=_rule_docs, target=_names)
+def test_fuzzed_rule_shaped_files(tmp_path: Path, doc: dict, target: str) -> None:
+    from engine.errors import EngineError
+    from engine.loading import _Loader
+    from engine.solver import Engine
+
+    base = tmp_path / "base.yaml"
+    base.write_text(FUZZ_BASE, encoding="utf-8")
+    path = tmp_path / "fuzz.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    try:
+        rules = _Loader([base, path], 1).load()
+    except DefinitionError as exc:
+        assert all(p.startswith(str(path)) or p.startswith(str(base)) for p in exc.problems), exc.problems
+        return
+    engine = Engine(rules)
+    if target not in rules.variables or rules.variables[target].categorical:
+        return
+    try:
+        result = engine.solve([target], {"params": "7B", "gpu": "A800"} if target != "params" else {"gpu": "A800"})
+    except EngineError:
+        return
+    assert all(math.isfinite(v) for v in result.values.values()), result.values
