@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from report_fixtures import BAD_ROWS, INVERSE_MFU, SCENARIOS, SWEEP, load_engine, solve_scenarios
 
 FORMATS = ("html", "md")

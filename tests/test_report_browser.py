@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from report_fixtures import load_engine, solve_scenarios
 
 
@@ -73,7 +72,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _pixels(png: Path) -> tuple[tuple[int, int], np.ndarray]:
-    from PIL import Image   # pillow comes with matplotlib (a runtime dependency)
+    from PIL import Image  # pillow comes with matplotlib (a runtime dependency)
 
     with Image.open(png) as image:
         rgb = image.convert("RGB")

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from report_fixtures import EXAMPLE
 
 SHEET = """\
@@ -102,7 +101,7 @@ def test_answers_match_the_results_workbook(results: dict[str, Path]) -> None:
     sections = re.split(r'<section class="scenario" id="s\d+">', text)[1:]
     assert len(sections) == len(body)
     checked = 0
-    for section, row in zip(sections, body):
+    for section, row in zip(sections, body, strict=True):
         for name, value in re.findall(r'<span class="value" data-name="([^"]+)" data-value="([^"]+)"', section):
             if name not in str(row[solve]).split():
                 continue          # a budget recomputed for a rounded count has its own column

@@ -14,12 +14,13 @@ import io
 import itertools
 import re
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 _FONTS = ("'DejaVu Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Micro Hei', "
           "'PingFang SC', 'Microsoft YaHei', sans-serif")
 _COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
-_RC = {"svg.fonttype": "none", "svg.hashsalt": "llmplan", "font.size": 9,
+_RC: Any = {"svg.fonttype": "none", "svg.hashsalt": "llmplan", "font.size": 9,
        "axes.spines.top": False, "axes.spines.right": False}
 _ids = itertools.count(1)
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -87,7 +88,7 @@ def _sweeps(results: Sequence[Any], words: dict[str, str], lang: str) -> list[di
         log_x = bool(numeric) and min(numeric) > 0 and max(numeric) / min(numeric) > 20
         title = words["chart_sweep"].format(x=x_var.label(lang), y=y_var.label(lang))
         points = [{"x": x if isinstance(x, str) else formulas.plain(x), "y": format_quantity(y_var, y * y_var.factor),
-                   "scenario": f"s{i + 1}"} for x, y, i in zip(sweep.xs, sweep.ys, sweep.rows)]
+                   "scenario": f"s{i + 1}"} for x, y, i in zip(sweep.xs, sweep.ys, sweep.rows, strict=True)]
         out.append({"id": f"sweep{k + 1}", "name": f"sweep{k + 1}.svg", "title": title,
                     "variable": sweep.variable, "target": sweep.target, "points": points,
                     "svg": charts.sweep(sweep.xs, sweep.ys, x_label, y_label, log_x)})

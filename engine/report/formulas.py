@@ -18,10 +18,10 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Callable
 
 from ..expr import Tree
 from ..model import Equation, RuleSet, Variable
@@ -174,7 +174,7 @@ def skeleton(tree: Tree) -> Skeleton:
     prefix = {"num": "N", "exact": "E"}
     holders = {_placeholder(prefix.get(kind, "V"), i): i for i, (kind, _) in enumerate(slots)}
     symbols = {name: sympy.Symbol(name, positive=True) for name in holders}
-    exact = {symbols[_placeholder("E", i)]: sympy.Rational(f.numerator, f.denominator)
+    exact = {symbols[_placeholder("E", i)]: sympy.Rational(str(f))
              for i, (kind, f) in enumerate(slots) if kind == "exact"}
     expr = to_sympy(swapped, symbols).subs(exact)
     markup = mathml(expr, printer="presentation", mul_symbol="dot", disable_split_super_sub=True)

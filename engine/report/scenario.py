@@ -25,7 +25,7 @@ def scenario_context(engine: Any, index: int, name: str, result: Any, error: str
     words = label_table(lang)
     rules = result.rules
     answered = error is None
-    scenario = {
+    scenario: dict[str, Any] = {
         "id": f"s{index + 1}", "index": index + 1, "name": name, "error": error or "",
         "status": words["ok"] if answered else words["errors"],
         "targets": [{"name": t, "label": rules.variables[t].label(lang)} for t in result.targets],
@@ -108,8 +108,8 @@ def _answer(result: Any, words: dict[str, str], lang: str) -> list[dict[str, Any
 
 def _rounded_text(rules: Any, name: str, raw: float, new: float, words: dict[str, str]) -> str:
     variable = rules.variables[name]
-    return words["rounded"].format(name=name, raw=f"{raw / variable.factor:.4g}", how=words["round_" + variable.rounding],
-                                   new=format_quantity(variable, new))
+    return words["rounded"].format(name=name, raw=f"{raw / variable.factor:.4g}",
+                                   how=words["round_" + variable.rounding], new=format_quantity(variable, new))
 
 
 def _quantity(rules: Any, name: str, value: float, lang: str, note: str = "") -> dict[str, Any]:

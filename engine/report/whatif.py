@@ -8,8 +8,9 @@ of single solves, and the rules decide every number, as in the main answer.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def bands(engine: Any, results: Sequence[Any]) -> list[list[tuple[float, dict[st
     if not rows:
         return out
     batch = solve_rows(engine, rows)
-    for row, (owner, spec) in enumerate(zip(owners, rows)):
+    for row, (owner, spec) in enumerate(zip(owners, rows, strict=True)):
         answers = {t: _value(batch, t, row) for t in spec.targets}
         out[owner] = (out[owner] or []) + [(spec.numbers["mfu"], answers)]
     return out
@@ -124,7 +125,7 @@ def time_grids(engine: Any, results: Sequence[Any]) -> list[TimeGrid | None]:
     retry = [k for k, col in enumerate(columns) if np.isnan(col).any()]
     if retry:   # e.g. a given dp·tp·pp pins n_gpus: fall back to time = FLOPs / (n · peak · mfu)
         again = _solve_grids(engine, [results[wanted[k]] for k in retry], minimal=True)
-        for k, col in zip(retry, again):
+        for k, col in zip(retry, again, strict=True):
             columns[k] = col
     for k, i in enumerate(wanted):
         out[i] = _grid(results[i], columns[k])
