@@ -32,6 +32,7 @@ RESERVED = {"solve": "solve", "name": "name", "assumptions": "output", "warnings
 QUIET = {"notes", "note", "comment", "comments", "description", "id", "scenario", "group", "owner", "source", "area",
          "category", "tag", "tags"}
 _HEADER = re.compile(r"^\s*(.*?)\s*(?:\[\s*([^\]]*?)\s*\])?\s*$", re.S)
+_PAREN = re.compile(r"^(.*?)\s*\(\s*([^()]*?)\s*\)$")
 _TARGET_SPLIT = re.compile(r"[\s,;，；]+")
 
 
@@ -124,6 +125,9 @@ def _classify(engine: "Engine", headers: list[str], locator: Locator) -> tuple[l
     for index, header in enumerate(headers):
         match = _HEADER.match(str(header))
         name, unit = (match.group(1), match.group(2) or "") if match else (str(header), "")
+        paren = _PAREN.match(name) if not unit else None
+        if paren and (paren.group(1) in variables or paren.group(1).casefold() in variables):
+            name, unit = paren.group(1), paren.group(2)      # `train_time (days)` reads like [days]
         key = name.casefold().replace(" ", "_")
         where = locator.header_cell(index, header)
         if key in RESERVED and not unit:

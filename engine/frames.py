@@ -280,10 +280,17 @@ def _warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -
             variable = engine.rules.variables[name]
             raw = batch.unrounded[name][index]
             new = batch.values[name][index]
-            recomputed = [n for n, s in batch.status.items() if (s[index] == RECOMPUTED).any()]
-            tail = f"; {', '.join(recomputed)} recomputed for the rounded count" if recomputed else ""
-            text = _concat([f"rounded: {name} = ", format_values(variable, raw), f" rounded {variable.rounding} to ",
-                            format_values(variable, new), tail])
+            recomputed = ", ".join(n for n, s in batch.status.items() if (s[index] == RECOMPUTED).any())
+            if lang == "zh":
+                how = {"up": "向上", "down": "向下"}.get(variable.rounding, "四舍五入")
+                tail = f"；{recomputed} 按取整后的数量重新计算" if recomputed else ""
+                parts = [f"已取整：{name} = ", format_values(variable, raw), f" {how}取整为 ",
+                         format_values(variable, new), tail]
+            else:
+                tail = f"; {recomputed} recomputed for the rounded count" if recomputed else ""
+                parts = [f"rounded: {name} = ", format_values(variable, raw), f" rounded {variable.rounding} to ",
+                         format_values(variable, new), tail]
+            text = _concat(parts)
             pieces.append(_scatter(rows, [(index, text.to_list())]))
     for check_id, mask in batch.warnings:
         check = checks[check_id]

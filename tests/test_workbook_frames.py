@@ -156,3 +156,35 @@ def test_a_million_rows_stay_vectorized(planner):
                        / (A800 * frame["mfu"].to_numpy() * frame["train_time [days]"].to_numpy() * DAY) * (1 - 1e-12))
     assert np.array_equal(outcome.results["n_gpus"].to_numpy(), expected)
     assert outcome.error_count == 0
+
+
+def test_header_forms_and_duplicates(planner):
+    from engine.sheets import ScenarioError
+
+    frame = pl.DataFrame({"solve": ["n_gpus"], "params": ["7B"], "tokens": ["2T"], "gpu": ["A800"],
+                          "train_time (hours)": [720.0], "mfu": [0.4]})
+    out = engine.solve_frame(frame, planner, lang="zh")
+    assert out["n_gpus"][0] == math.ceil(6 * 7e9 * 2e12 / (A800 * 0.4 * 720 * 3600))
+    assert out["warnings"][0].startswith("已取整：n_gpus = ")
+    twice = pl.DataFrame({"params": ["7B"], "Params [B]": [7.0]})
+    with pytest.raises(ScenarioError, match="params is given by two columns"):
+        engine.run_frame(twice, planner)
+
+
+def test_progress_bar_only_on_a_terminal():
+    import io
+
+    from engine.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    quiet, loud = io.StringIO(), Terminal()
+    for stream in (quiet, loud):
+        with Progress("solving", 100, stream=stream) as bar:
+            for done in range(0, 101, 25):
+                bar.update(done)
+    assert quiet.getvalue() == ""
+    assert loud.getvalue().startswith("\rsolving [") and "100/100 rows" in loud.getvalue()
+    assert loud.getvalue().endswith("\n")
