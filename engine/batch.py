@@ -275,6 +275,11 @@ class BatchSolver:
                 rounded = np.floor(raw * (1 + 1e-12))
             else:
                 rounded = np.round(raw)
+            below = np.broadcast_to((rounded < 1) & (np.asarray(raw) > 0), (len(rows),))
+            for i in np.flatnonzero(below):   # e.g. the largest micro_batch that fits is 0.6: nothing fits
+                self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
+                                f"{name} = {np.broadcast_to(raw, (len(rows),))[i]:.4g} rounds {rounding} to 0: "
+                                f"no whole {name} of at least 1 meets the given values", EvaluationError)
             if not np.array_equal(rounded, raw):   # (NaN rows also land here: harmless)
                 batch.unrounded.setdefault(name, np.full(batch.rows, np.nan))[rows] = raw
                 env[name] = rounded

@@ -397,3 +397,12 @@ def test_underdetermined_memory_question_names_what_is_missing(eng):
     with pytest.raises(UnderdeterminedError) as info:
         eng.solve(["memory_per_gpu"], {"params": "7B", "precision": "bf16", "zero_stage": "3"})
     assert "n_gpus" in str(info.value) or "dp" in str(info.value)
+
+
+def test_nothing_fits_is_a_clear_error(eng):
+    # s = 8192 on an H200: (141e9 − 16 · 6.738e9) / (32 · 34 · 8192 · 4096) = 0.909 -> not even one sequence
+    from engine import EvaluationError
+
+    with pytest.raises(EvaluationError, match="micro_batch = 0.909 rounds down to 0"):
+        eng.solve(["micro_batch"], {"model": "llama2-7b", "precision": "bf16", "seq_len": 8192, "gpu": "H200",
+                                    "memory_fill": 1, "attention_kernel": "flash"})
