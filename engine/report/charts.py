@@ -136,6 +136,7 @@ def sweep(xs: Sequence[Any], ys: Sequence[float], x_label: str, y_label: str, lo
             ax.plot(xs, ys, "o-", color=_COLORS[0])
             if log_x:
                 ax.set_xscale("log")
+                _plain_ticks(ax.xaxis)
         ax.set_xlabel(x_label)
         ax.set_ylabel(y_label)
         ax.grid(True, alpha=0.25)
