@@ -15,8 +15,9 @@ names the file and the field; an unknown `model_type` is refused rather than gue
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import ValueParseError
 
@@ -228,7 +229,8 @@ def _mpt(config: _Config) -> dict[str, float]:
     """MPT: ALiBi, GELU MLP expansion_ratio × d_model, LayerNorm without bias when no_bias, tied."""
     values = _shape(config)
     no_bias = config.flag("no_bias", True)
-    attn = config.data.get("attn_config") if isinstance(config.data.get("attn_config"), dict) else {}
+    attn_config = config.data.get("attn_config")
+    attn: dict[str, Any] = attn_config if isinstance(attn_config, dict) else {}
     kv = attn.get("kv_n_heads") if attn.get("attn_type") == "grouped_query_attention" else None
     values.update(kv_heads=float(kv) if kv else values["heads"],
                   ffn_hidden=config.number(("expansion_ratio",), "ffn_hidden", 4) * values["hidden"],

@@ -16,9 +16,10 @@ encoding, which is what corpus_bytes means.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .errors import EngineError, ValueParseError
 
@@ -40,7 +41,7 @@ class Counts:
     tokens: int = 0
     files: int = 1
 
-    def add(self, other: "Counts") -> None:
+    def add(self, other: Counts) -> None:
         self.bytes += other.bytes
         self.chars += other.chars
         self.tokens += other.tokens
@@ -94,7 +95,7 @@ def load_tokenizer(path: str | Path) -> Any:
         raise MeasureError(f"--tokenizer {path}: no such file (give a local tokenizer.json; nothing is downloaded)")
     try:
         return Tokenizer.from_file(str(path))
-    except Exception as exc:  # the Rust side raises plain Exception subclasses for bad files
+    except Exception as exc:  # noqa: BLE001 - the Rust side raises plain Exception for a bad file
         raise MeasureError(f"--tokenizer {path}: not a Hugging Face tokenizer.json ({exc})") from None
 
 

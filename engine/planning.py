@@ -123,7 +123,8 @@ def _tear(equations: list[Equation], known: set[str], used: set[str], targets: I
     for x in targets:
         if x in known:
             continue
-        through, defs, rejected = {x}, [], set()
+        through, rejected = {x}, set()
+        defs: list[tuple[Equation, str]] = []
         progressed = True
         while progressed:
             progressed = False

@@ -46,11 +46,13 @@ def render_text(result: Any) -> str:
                  _ratio(total.bytes_per_char)))
     head = ("file", "bytes", "chars", "tokens", "tokens/char", "chars/token", "bytes/token", "bytes/char")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
-    fmt = lambda r: "  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w)  # noqa: E731
-                              for i, (v, w) in enumerate(zip(r, widths)))
+
+    def fmt(row: tuple[str, ...]) -> str:
+        return "  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(row, widths)))
+
     lines = [f"tokenizer: {result.tokenizer}", fmt(head), *map(fmt, rows)]
     line = result.to_json()["solve"]
     if line:
-        lines += ["", "Storage for 1T tokens of text like this (edit unique_tokens, or ask for unique_tokens "
-                      "with corpus_bytes=...):", f"  {line}"]
+        lines += ["", ("Storage for 1T tokens of text like this (edit unique_tokens, or ask for unique_tokens "
+                       "with corpus_bytes=...):"), f"  {line}"]
     return "\n".join(lines)
