@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         result, how = activations.load(live)
         notes.append("activation memory: " + how)
         if result is not None:
-            sections.append(("Activation memory per layer (GPU)", activations.rows(result, how), how))
+            sections.append(("GPU measurements: activations per layer, model states, whole-step peak",
+                             activations.rows(result, how), how))
 
     from . import published
     sections.append(("Published runs", published.run_rows(), ""))

@@ -110,6 +110,7 @@ def rows(result: dict[str, Any], how: str) -> list[Row]:
                        "(Korthikanti §4.3), which a short model makes visible", src,
                        {"group": f"{rec['shape']['name']}, {layers} layers: activation_bytes vs everything the "
                                  f"forward pass keeps"}))
+    out += whole_step_rows(result, src)
     ms = result.get("model_state")
     if ms:
         sh = ms["shape"]
@@ -125,3 +126,37 @@ def rows(result: dict[str, Any], how: str) -> list[Row]:
                        f"({ms['param_tensors']} parameter tensors)", src,
                        {"group": "fp32 + Adam on the GPU: model_state_bytes vs torch.cuda.memory_allocated"}))
     return out
+
+
+def whole_step_rows(result: dict[str, Any], src: str) -> list[Row]:
+    """Complete training steps of a ~1.3B GPT in pure bf16 + Adam: what stays between steps, and the peak."""
+    out: list[Row] = []
+    for w in result.get("whole_step") or []:
+        if not isinstance(w, dict) or "error" in w or "mode" not in w or w["mode"] not in MODE_GIVENS:
+            continue
+        sh = w["shape"]
+        givens = {k: sh[k] for k in ("layers", "hidden", "heads", "kv_heads", "ffn_hidden", "vocab_size",
+                                     "mlp_matrices", "embedding_copies", "qkv_bias", "attn_out_bias", "mlp_bias",
+                                     "lm_head_bias", "norm_vectors_per_norm", "norms_per_layer", "learned_positions")}
+        givens.update(head_dim=sh["hidden"] // sh["heads"], precision="pure-bf16", optimizer="adam",
+                      optimizer_state_bytes_per_param="4 B", seq_len=w["seq_len"], micro_batch=w["micro_batch"],
+                      **MODE_GIVENS[w["mode"]])
+        got = ask(["memory_per_gpu", "weights_bytes", "optimizer_bytes"], givens)
+        name = f"{sh['name']} s={w['seq_len']} b={w['micro_batch']} {w['mode']}"
+        if w["mode"] == "standard":
+            out.append(Row("GPU model-state memory", f"{name}: weights + Adam states held between steps",
+                           got["weights_bytes"] + got["optimizer_bytes"], w["held_between_steps"], "B", 0.001,
+                           "pure bf16, Adam states in bf16 (optimizer_state_bytes_per_param = 4 B); gradients "
+                           "freed by zero_grad(set_to_none=True); allowance: 512-B allocator rounding", src,
+                           {"group": "1.3B GPT, pure bf16 + Adam: weights_bytes + optimizer_bytes vs "
+                                     "memory_allocated between steps"}))
+        gap = w["peak_allocated"] - got["memory_per_gpu"]
+        sbv = w["seq_len"] * w["micro_batch"] * sh["vocab_size"]
+        out.append(Row("Whole-step peak memory", f"{name}: memory_per_gpu vs peak of a full step",
+                       got["memory_per_gpu"], w["peak_allocated"], "B", None,
+                       f"gap {gap / 1e9:.2f} GB = {gap / sbv:.1f}·s·b·vocab bytes: logits and loss (output layer, "
+                       "Korthikanti §4.3), not in activation_bytes; memory_overhead defaults to 0", src,
+                       {"group": f"1.3B GPT, pure bf16 + Adam, {w['mode']}: memory_per_gpu vs "
+                                 f"torch.cuda.max_memory_allocated"}))
+    return out
+
