@@ -406,3 +406,20 @@ def test_nothing_fits_is_a_clear_error(eng):
     with pytest.raises(EvaluationError, match="micro_batch = 0.909 rounds down to 0"):
         eng.solve(["micro_batch"], {"model": "llama2-7b", "precision": "bf16", "seq_len": 8192, "gpu": "H200",
                                     "memory_fill": 1, "attention_kernel": "flash"})
+
+
+def test_cli_memory_breakdown_for_a_report():
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "engine", "solve", "memory_per_gpu", "model=llama2-7b", "method=lora",
+                          "precision=bf16", "seq_len=2048", "gpu=A100", "--json"],
+                         check=False, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    values = json.loads(out.stdout)["values"]
+    parts = ["weights_bytes_per_gpu", "grads_bytes_per_gpu", "optimizer_bytes_per_gpu", "activation_bytes_per_gpu",
+             "memory_overhead"]
+    assert all(values[p]["unit"] == "byte" for p in parts)
+    assert sum(values[p]["value"] for p in parts) == pytest.approx(values["memory_per_gpu"]["value"])
+    assert values["memory_fill"]["value"] == pytest.approx(values["memory_per_gpu"]["value"] / 80e9)
