@@ -254,3 +254,28 @@ def test_unknown_report_suffix_is_refused(engine: Any, tmp_path: Path) -> None:
     result = engine.solve(["train_flops"], {"params": "7B", "tokens": "1T"})
     with pytest.raises(EngineError, match=r"\.html or \.md"):
         write_solve_report(engine, result, tmp_path / "report.pdf")
+
+
+def test_hostile_names_are_escaped(engine: Any, tmp_path: Path) -> None:
+    """Row names come from users' sheets: no markup gets through, in HTML or Markdown."""
+    from markdown_it import MarkdownIt
+
+    from engine.report import write_batch_report
+
+    name = '<script>alert(1)</script> | **bold** [x](https://example.com) <img src=x onerror=y>'
+    outcome = solve_scenarios(engine, [(name, ("train_flops",), {"params": "7B", "tokens": "1T"})])
+    text = write_batch_report(engine, outcome, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<script" not in text and "<img" not in text and "&lt;script&gt;" in text
+    md = write_batch_report(engine, outcome, tmp_path / "r.md").read_text(encoding="utf-8")
+    rendered = MarkdownIt("commonmark").enable("table").render(md)
+    assert "<script" not in rendered and "<img src=x" not in rendered and 'href="https://example.com"' not in rendered
+    assert "<strong>bold</strong>" not in rendered
+    assert rendered.count("<table>") >= 2     # the pipe in the name did not break the summary table
+
+
+def test_long_batches_are_capped_with_a_note(engine: Any) -> None:
+    from engine.report.context import batch_context
+
+    rows = [(f"r{i}", ("train_flops",), {"params": f"{i + 1}B", "tokens": "1T"}) for i in range(5)]
+    context = batch_context(engine, solve_scenarios(engine, rows), "en", limit=3)
+    assert len(context["scenarios"]) == 3 and "first 3 of 5" in context["note"]
