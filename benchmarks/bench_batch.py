@@ -52,7 +52,8 @@ def inverse_frame(rows: int, seed: int = 0) -> pl.DataFrame:
         "gpu": pl.Series(GPUS, dtype=pl.Enum(GPUS)).gather(rng.integers(0, 2, rows)),
         "train_time [days]": rng.uniform(10, 90, rows),
         "mfu": rng.uniform(0.3, 0.55, rows),
-        "recompute": pl.Series(RECOMPUTE, dtype=pl.Enum(RECOMPUTE)).gather(rng.integers(0, 2, rows)),
+        # one pattern: recompute is a convention selector (it picks equations), so one value for all rows
+        "recompute": pl.Series(RECOMPUTE, dtype=pl.Enum(RECOMPUTE)).gather(np.ones(rows, dtype=np.int64)),
     })
 
 

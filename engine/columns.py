@@ -183,12 +183,13 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
     columns, notes = classify(engine, headers or list(frame.columns), locator, list(frame.columns))
     rows = frame.height
     errors = np.full(rows, None, dtype=object)
+    failed = np.zeros(rows, dtype=bool)
 
     def report(index: np.ndarray, messages: "list[str] | str") -> None:
-        for i, (row, message) in enumerate(zip(index.tolist(), [messages] * len(index)
-                                               if isinstance(messages, str) else messages)):
+        for row, message in zip(index.tolist(), [messages] * len(index) if isinstance(messages, str) else messages):
             if errors[row] is None:
                 errors[row] = message
+        failed[index] = True
 
     problems = problems or {}
     by_column: dict[int, list[tuple[int, str]]] = {}
@@ -228,7 +229,7 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
     has_value = asked.copy()
     for name, mask in empty.items():
         has_value |= ~mask
-    blank = ~has_value & np.equal(errors, None)
+    blank = ~has_value & ~failed
     name_column = next((c.field for c in columns if c.role == "name"), None)
     return Prepared(rows, columns, numbers, keys, targets, row_targets, errors, blank, empty, locator,
                     notes, name_column)
@@ -244,18 +245,18 @@ def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Loc
     if dtype == pl.Null:
         return np.full(rows, np.nan), np.ones(rows, dtype=bool)
     if dtype.is_numeric():
-        raw = series.cast(pl.Float64).to_numpy()
-        empty = np.isnan(raw)
-        values = raw * column.factor
-        _domain(shadow, values, cell, report)
-        return values, empty
+        raw = series.cast(pl.Float64).to_numpy()     # no copy for a Float64 column (the batch never writes into it)
+        values = raw if column.factor == 1.0 else raw * column.factor
+        low = values.min() if rows else 0.0
+        empty = np.isnan(values) if np.isnan(low) else np.broadcast_to(False, (rows,))
+        return _domain(shadow, values, cell, report), empty
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
         text = series.cast(pl.String).str.strip_chars()
         empty = (text.is_null() | (text == "")).to_numpy()
         plain = text.cast(pl.Float64, strict=False)
         is_plain = (plain.is_not_null() & ~plain.is_nan()).to_numpy()
         values = np.where(is_plain, plain.fill_null(np.nan).to_numpy() * column.factor, np.nan)
-        _domain(shadow, values, cell, report)
+        values = _domain(shadow, values, cell, report)
         rest = ~empty & ~is_plain
         if rest.any():
             index = np.flatnonzero(rest)
@@ -269,6 +270,7 @@ def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Loc
             good = {t: v for t, v in parsed.items() if isinstance(v, float)}
             got = texts.replace_strict(list(good), list(good.values()), default=None,
                                        return_dtype=pl.Float64).fill_null(np.nan).to_numpy()
+            values = np.array(values)
             values[index] = got
             bad = np.isnan(got)
             if bad.any():
@@ -285,9 +287,21 @@ def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Loc
     return np.full(rows, np.nan), empty
 
 
-def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], report: Report) -> None:
-    """Values outside the variable's domain become errors (and unknowns)."""
+def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], report: Report) -> np.ndarray:
+    """Values outside the variable's domain become errors (and unknowns); two reductions when all is well."""
     domain = shadow.domain
+    if len(values):
+        low, high = values.min(), values.max()          # NaN (an empty cell) makes both NaN
+        if not np.isnan(low):
+            fine = np.isfinite(low) and np.isfinite(high)
+            if domain in ("positive", "integer", "fraction"):
+                fine = fine and low > 0
+            if domain == "nonnegative":
+                fine = fine and low >= 0
+            if domain == "fraction":
+                fine = fine and high <= 1
+            if fine:
+                return values
     with np.errstate(invalid="ignore"):
         bad = np.isinf(values)
         if domain in ("positive", "integer", "fraction"):
@@ -297,7 +311,7 @@ def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], re
         if domain == "fraction":
             bad |= values > 1
     if not bad.any():
-        return
+        return values
     index = np.flatnonzero(bad)
     messages = []
     for row in index.tolist():
@@ -307,7 +321,9 @@ def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], re
         except ValueParseError as exc:
             messages.append(f"{cell(row)}: {exc}")
     report(index, messages)
+    values = np.array(values)
     values[index] = np.nan
+    return values
 
 
 # -- keys -----------------------------------------------------------------------------------
@@ -358,12 +374,11 @@ def _keys(engine: "Engine", variable: Variable, column: Column, series: pl.Serie
     if series.dtype == pl.Null:
         return Categorical(np.full(len(series), -1, dtype=np.int64), [])
     codes, labels = codes_of(_key_text(series))
-    codes = np.array(codes, dtype=np.int64)   # writable
     canonical = []
     for code, label in enumerate(labels):
         text = label.strip()
         if not text:
-            codes[codes == code] = -1
+            codes = np.where(codes == code, -1, codes)
             canonical.append(label)
             continue
         try:

@@ -179,6 +179,18 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
         added[header] = _values(header, base, show, variable.factor)
         fills[header] = np.where(show, status, 0).astype(np.int8)
         units[header] = (name, variable.unit, variable.factor)
+    for name, raw in batch.unrounded.items():
+        variable = rules.variables[name]
+        if variable.domain != "integer":
+            continue   # budgets as given: already in the input column
+        again = ok & ~np.isnan(raw)
+        if again.any():
+            unit = inputs[name].unit_text(variable) if name in inputs else variable.unit
+            factor = inputs[name].factor if name in inputs else variable.factor
+            header = _header(f"{name} unrounded", unit)
+            added[header] = _values(header, raw, again, factor)
+            fills[header] = np.where(again, DERIVED, 0).astype(np.int8)
+            units[header] = (name, unit, factor)
     for header, series in added.items():
         if header in columns:   # a pass-through column of the same name: keep the input's
             header = f"{header} (llmplan)"
@@ -222,7 +234,11 @@ def _visible(batch: Batch) -> dict[str, np.ndarray]:
                 if sources & grounded:
                     grounded |= set(step.unknowns)
             names |= grounded - inputs
+        everywhere = len(group.rows) == batch.rows
         for name in names:
+            if everywhere:
+                out[name] = np.broadcast_to(True, (batch.rows,))
+                continue
             mask = out.get(name)
             if mask is None:
                 mask = out[name] = np.zeros(batch.rows, dtype=bool)
@@ -236,7 +252,11 @@ def _header(name: str, unit: str) -> str:
 
 def _values(header: str, base: np.ndarray, mask: np.ndarray, factor: float) -> pl.Series:
     with np.errstate(invalid="ignore"):
-        shown = np.where(mask, base / factor, np.nan)
+        shown = base / factor if factor != 1.0 else base
+        if not mask.all():
+            shown = np.where(mask, shown, np.nan)
+        elif not np.isnan(shown.min()):
+            return pl.Series(header, shown)
     return pl.Series(header, shown).fill_nan(None)
 
 
@@ -252,16 +272,20 @@ def _filled(series: pl.Series, mask: np.ndarray, values: np.ndarray) -> pl.Serie
     return pl.select(pl.when(pl.lit(pl.Series(mask))).then(fill).otherwise(base)).to_series().alias(series.name)
 
 
-def _scatter(rows: int, parts: list[tuple[np.ndarray, list[str] | str]]) -> pl.Series:
-    """A text column: each part puts one text (or one text per row) at some row indices."""
-    out = pl.Series([None], dtype=pl.String).extend_constant(None, rows - 1) if rows else \
-        pl.Series([], dtype=pl.String)
+def _scatter(rows: int, parts: list[tuple[np.ndarray, "pl.Series | list[str] | str"]]) -> pl.Series:
+    """A text column: each part puts one text, or a column of texts, at some row indices."""
+    out = pl.repeat(None, rows, dtype=pl.String, eager=True)
     for index, texts in parts:
         if not len(index):
             continue
-        values = pl.Series([texts], dtype=pl.String).extend_constant(texts, len(index) - 1) \
-            if isinstance(texts, str) else pl.Series(texts, dtype=pl.String)
-        out = out.scatter(index, values)
+        if isinstance(texts, str):
+            values = pl.repeat(texts, len(index), dtype=pl.String, eager=True)
+        else:
+            values = texts if isinstance(texts, pl.Series) else pl.Series(texts, dtype=pl.String)
+        if len(index) == rows:     # every row, in order (index is sorted and unique)
+            out = values.cast(pl.String)
+        else:
+            out = out.scatter(index, values)
     return out
 
 
@@ -278,31 +302,26 @@ def _warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -
             continue
         for name in group.rounded:
             variable = engine.rules.variables[name]
-            raw = batch.unrounded[name][index]
-            new = batch.values[name][index]
             recomputed = ", ".join(n for n, s in batch.status.items() if (s[index] == RECOMPUTED).any())
             if lang == "zh":
                 how = {"up": "向上", "down": "向下"}.get(variable.rounding, "四舍五入")
-                tail = f"；{recomputed} 按取整后的数量重新计算" if recomputed else ""
-                parts = [f"已取整：{name} = ", format_values(variable, raw), f" {how}取整为 ",
-                         format_values(variable, new), tail]
+                text = f"已取整：{name} {how}取整（原值见 `{name} unrounded` 列）" + \
+                    (f"；{recomputed} 按取整后的数量重新计算" if recomputed else "")
             else:
-                tail = f"; {recomputed} recomputed for the rounded count" if recomputed else ""
-                parts = [f"rounded: {name} = ", format_values(variable, raw), f" rounded {variable.rounding} to ",
-                         format_values(variable, new), tail]
-            text = _concat(parts)
-            pieces.append(_scatter(rows, [(index, text.to_list())]))
+                text = f"rounded: {name} rounded {variable.rounding} (the exact value is in `{name} unrounded`)" + \
+                    (f"; {recomputed} recomputed for the rounded count" if recomputed else "")
+            pieces.append(_scatter(rows, [(index, text)]))
     for check_id, mask in batch.warnings:
         check = checks[check_id]
         index = np.flatnonzero(mask & ok)
         if not len(index):
             continue
         text = _concat([f"{check.id}: ", *_template(engine, check.message(lang), batch, index)])
-        pieces.append(_scatter(rows, [(index, text.to_list())]))
+        pieces.append(_scatter(rows, [(index, text)]))
     for eq, gaps in getattr(batch, "mismatches", []):
         index = np.flatnonzero(~np.isnan(gaps) & ok)
         if len(index):
-            pieces.append(_scatter(rows, [(index, _mismatch_texts(eq, gaps[index], lang).to_list())]))
+            pieces.append(_scatter(rows, [(index, _mismatch_texts(eq, gaps[index], lang))]))
     if not pieces:
         return _scatter(rows, [])
     frame = pl.DataFrame({f"w{i}": p for i, p in enumerate(pieces)})
@@ -348,20 +367,19 @@ def _concat(parts: list[Any]) -> pl.Series:
 def format_values(variable: Variable, base: np.ndarray, digits: int = 4) -> pl.Series:
     """Readable texts for many values at once (close to engine.formatting.format_quantity)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = pl.Series(np.asarray(base, dtype=float) / variable.factor)
-    strip = lambda e: e.str.strip_suffix(".0")  # noqa: E731
-    magnitude = value.abs()
-    plain = strip(pl.lit(value).round_sig_figs(digits).cast(pl.String))
-    expr = plain
+        frame = pl.DataFrame({"v": np.asarray(base, dtype=float) / variable.factor})
+    v = pl.col("v")
+    expr = v.round_sig_figs(digits).cast(pl.String).str.strip_suffix(".0")
     if variable.unit in ("", "token", "char"):
         for step, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-            scaled = strip((pl.lit(value) / step).round_sig_figs(3).cast(pl.String)) + suffix
-            expr = pl.when(pl.lit(magnitude) >= max(step, 1e4)).then(scaled).otherwise(expr)
+            scaled = (v / step).round_sig_figs(3).cast(pl.String).str.strip_suffix(".0") + suffix
+            expr = pl.when(v.abs() >= max(step, 1e4)).then(scaled).otherwise(expr)
     if variable.domain == "integer":
-        expr = pl.when(pl.lit(value) == pl.lit(value).round(0)).then(
-            pl.lit(value).cast(pl.Int64, strict=False).cast(pl.String)).otherwise(expr)
-    text = pl.select(pl.when(pl.lit(value).is_nan()).then(pl.lit("?")).otherwise(expr)).to_series()
-    return text + f" {variable.unit}" if variable.unit else text
+        expr = pl.when(v == v.round(0)).then(v.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(expr)
+    expr = pl.when(v.is_nan()).then(pl.lit("?")).otherwise(expr)
+    if variable.unit:
+        expr = expr + f" {variable.unit}"
+    return frame.select(expr).to_series()
 
 
 def _assumptions(engine: "Engine", batch: Batch, ok: np.ndarray
@@ -395,7 +413,7 @@ def _assumptions(engine: "Engine", batch: Batch, ok: np.ndarray
 def _group_assumptions(engine: "Engine", batch: Batch, group: Any, row: int) -> list[tuple[str, str, str]]:
     """Defaults the group's plan used (numeric defaults and default catalog/convention keys)."""
     default_keys = {n: c.labels[c.codes[row]] for n, c in batch.keys.items()
-                    if c.codes[row] >= 0 and not batch.typed.get(n, np.ones(batch.rows, bool))[row]}
+                    if c.codes[row] >= 0 and n in batch.typed and not batch.typed[n][row]}
     finder = getattr(engine, "_assumptions", None)
     if finder is not None:
         return list(finder(group.plan, default_keys, batch, row))

@@ -69,7 +69,7 @@ def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str,
         column = keys.get(name)
         if column is None and variable.default is None:
             continue
-        column = column or Categorical(np.full(rows, -1, dtype=np.int64), [])
+        column = column or Categorical(_same(rows, -1), [])
         canonical = []
         for code, label in enumerate(column.labels):
             key = canonical_key(rules, name, label)
@@ -77,11 +77,11 @@ def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str,
                 on_error(column.codes == code, name, label)
             canonical.append(key or label)
         constant = column.constant()
-        given = np.full(rows, constant >= 0) if constant is not None else column.codes >= 0
+        given = _same(rows, constant >= 0) if constant is not None else column.codes >= 0
         codes = column.codes
         if variable.default is not None and (constant == -1 or (constant is None and not given.all())):
             canonical.append(str(variable.default))
-            codes = np.full(rows, len(canonical) - 1) if constant == -1 else \
+            codes = _same(rows, len(canonical) - 1) if constant == -1 else \
                 np.where(given, codes, len(canonical) - 1)
         out.keys[name] = Categorical(codes, canonical)
         out.typed[name] = given
@@ -89,6 +89,12 @@ def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str,
         if table is not None:
             _fill_fields(table, out.keys[name], given, values, status, out.soft, asked)
     return out
+
+
+def _same(rows: int, value: "int | bool") -> np.ndarray:
+    """A read-only column with one value in every row (a broadcast view: no allocation per row)."""
+    return np.broadcast_to(np.asarray(value, dtype=bool if isinstance(value, (bool, np.bool_)) else np.int64),
+                           (rows,))
 
 
 def canonical_key(rules: RuleSet, name: str, label: str) -> str | None:

@@ -43,7 +43,8 @@ def test_solve_frame_answers_every_row(planner):
     tokens = 10_000 * DAY * A800 * 0.4 / (6 * 7e9)
     assert float(out["tokens"][2]) == pytest.approx(tokens, rel=1e-12)   # a text column gets the number as text
     assert out["error"].to_list() == [None, None, None]
-    assert out["warnings"][0].startswith("rounded: n_gpus = ")
+    assert out["warnings"][0].startswith("rounded: n_gpus rounded up (the exact value is in `n_gpus unrounded`)")
+    assert out["n_gpus unrounded"][0] == pytest.approx(raw, rel=1e-12)
 
 
 def test_per_cell_errors_name_the_cell(planner):
@@ -165,7 +166,7 @@ def test_header_forms_and_duplicates(planner):
                           "train_time (hours)": [720.0], "mfu": [0.4]})
     out = engine.solve_frame(frame, planner, lang="zh")
     assert out["n_gpus"][0] == math.ceil(6 * 7e9 * 2e12 / (A800 * 0.4 * 720 * 3600))
-    assert out["warnings"][0].startswith("已取整：n_gpus = ")
+    assert out["warnings"][0].startswith("已取整：n_gpus 向上取整")
     twice = pl.DataFrame({"params": ["7B"], "Params [B]": [7.0]})
     with pytest.raises(ScenarioError, match="params is given by two columns"):
         engine.run_frame(twice, planner)

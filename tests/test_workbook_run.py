@@ -104,7 +104,8 @@ def test_inverse_n_gpus_by_hand(ran):
     assert cell(book, 0, "train_time [days]").value == 30          # the budget as given, untouched
     assert cell(book, 0, "train_flops").value == pytest.approx(flops, rel=1e-12)   # empty input cell filled
     assert cell(book, 0, "gpu_hours [hour]").value == pytest.approx(347 * again.value * 24, rel=1e-12)
-    assert "rounded up to 347" in cell(book, 0, "warnings").value
+    assert "n_gpus rounded up" in cell(book, 0, "warnings").value
+    assert cell(book, 0, "n_gpus unrounded").value == pytest.approx(raw, rel=1e-12)
     assert cell(book, 0, "error").value is None
 
 
