@@ -58,24 +58,34 @@ def inverse_frame(rows: int, seed: int = 0) -> pl.DataFrame:
 
 
 def numpy_same_outputs(frame: pl.DataFrame, engine: Engine) -> dict[str, np.ndarray]:
-    """Hand-written numpy for what the engine computes for this pattern."""
-    peak_table = np.array([engine.rules.tables["gpu"].entries[g].values["peak_flops"] for g in GPUS])
+    """Hand-written numpy for everything the engine computes for this pattern: catalog figures,
+    the target, the values derived alongside (the rules derive them too), rounding, the budget
+    recomputed for the rounded count, the consistency check and the advisories."""
+    gpu = engine.rules.tables["gpu"].entries
+    tables = {f: np.array([gpu[g].values[f] for g in GPUS]) for f in ("peak_flops", "gpu_memory", "gpu_power")}
     factor_table = np.array([engine.rules.tables["recompute"].entries[r].values["flops_factor"] for r in RECOMPUTE])
     params = frame.get_column("params").to_numpy()
     tokens = frame.get_column("tokens").to_numpy()
     train_time = frame.get_column("train_time [days]").to_numpy() * 86400.0
     mfu = frame.get_column("mfu").to_numpy()
-    peak = peak_table[frame.get_column("gpu").to_physical().to_numpy()]
+    codes = frame.get_column("gpu").to_physical().to_numpy()
+    peak, memory, power = (tables[f][codes] for f in ("peak_flops", "gpu_memory", "gpu_power"))
     factor = factor_table[frame.get_column("recompute").to_physical().to_numpy()]
     train_flops = factor * params * tokens
     raw = train_flops / (peak * mfu * train_time)
     n_gpus = np.ceil(raw * (1 - 1e-12))
     new_time = train_flops / (n_gpus * peak * mfu)
     gpu_seconds = n_gpus * new_time
-    out = {"train_flops": train_flops, "n_gpus": n_gpus, "train_time": new_time, "gpu_seconds": gpu_seconds,
-           "gpu_hours": gpu_seconds / 3600.0, "gpu_days": gpu_seconds / 86400.0,
-           "throughput_per_gpu": tokens / gpu_seconds, "tokens_per_param": tokens / params}
+    out = {"gpu_memory": memory, "gpu_power": power, "arch_params": params.copy(), "train_flops": train_flops,
+           "trainable_params": params.copy(), "flops_vs_6nd": train_flops / (6 * params * tokens),
+           "attention_flops_share": 1 - factor * params * tokens / train_flops, "usable_gpu_memory": memory.copy(),
+           "tokens_per_param": tokens / params, "n_gpus": n_gpus, "train_time": new_time,
+           "gpu_seconds": gpu_seconds, "gpu_hours": gpu_seconds / 3600.0, "gpu_days": gpu_seconds / 86400.0,
+           "throughput_per_gpu": tokens / gpu_seconds}
+    left, right = train_flops, peak * mfu * gpu_seconds
+    out["contradiction"] = np.abs(left - right) > 1e-6 * np.maximum(np.abs(left), np.abs(right))
     out["mfu_band"] = (mfu < 0.3) | (mfu > 0.55)
+    out["mfu_implausible"] = mfu > 0.75
     out["chinchilla"] = (out["tokens_per_param"] < 5) | (out["tokens_per_param"] > 200)
     return out
 

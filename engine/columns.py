@@ -226,7 +226,7 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
     if solve_column is None and rows:
         notes.append("no `solve` column: each row derives what follows from its values")
     _asked_and_given(columns, numbers, targets, row_targets, locator, report)
-    has_value = asked.copy()
+    has_value = np.array(asked, dtype=bool)
     for name, mask in empty.items():
         has_value |= ~mask
     blank = ~has_value & ~failed
@@ -427,6 +427,9 @@ def _solve(engine: "Engine", column: Column, series: pl.Series, locator: Locator
         if wanted not in targets:
             targets.append(wanted)
         lookup[code] = targets.index(wanted)
+    if len(codes) and codes.min() == codes.max():   # one `solve` for every row: no per-row arrays
+        rows = len(codes)
+        return targets, np.broadcast_to(lookup[codes[0]], (rows,)), np.broadcast_to(~blank[codes[0]], (rows,))
     return targets, lookup[codes], ~blank[codes]
 
 
