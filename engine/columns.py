@@ -227,7 +227,7 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
         notes.append("no `solve` column: each row derives what follows from its values")
     _asked_and_given(columns, numbers, targets, row_targets, locator, report)
     has_value = np.array(asked, dtype=bool)
-    for name, mask in empty.items():
+    for mask in empty.values():
         has_value |= ~mask
     blank = ~has_value & ~failed
     name_column = next((c.field for c in columns if c.role == "name"), None)

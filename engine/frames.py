@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import polars as pl
 
-from .batch import CATALOG, DEFAULT, DERIVED, RECOMPUTED, SOLVED, Batch
+from .batch import CATALOG, DERIVED, RECOMPUTED, Batch
 from .columns import Column, Locator, Prepared, prepare
 from .model import Check, Equation, Variable
 
