@@ -199,6 +199,7 @@ def test_atomic_write_keeps_previous_output(tmp_path, monkeypatch):
         raise RuntimeError("disk full (simulated)")
 
     monkeypatch.setattr(xlsxdata.Book, "save", broken)
+    monkeypatch.setenv("LLMPLAN_DEBUG", "1")        # let the CLI re-raise the (simulated) failure
     with pytest.raises(RuntimeError, match="simulated"):
         main(["run", str(source), "-o", str(target)])
     assert target.read_bytes() == b"previous results"
