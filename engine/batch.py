@@ -62,6 +62,7 @@ class Batch:
     unrounded: dict[str, np.ndarray] = field(default_factory=dict)   # values before rounding/recomputing
     typed: dict[str, np.ndarray] = field(default_factory=dict)       # key columns: typed by the user (not default)
     mismatches: list[tuple[Equation, np.ndarray]] = field(default_factory=list)  # approximate eq, gap per row
+    notes: list[tuple[str, str, np.ndarray]] = field(default_factory=list)   # (code, message, row mask)
     failed: np.ndarray | None = None                    # bool per row: has an error
     owned: set[str] = field(default_factory=set)        # value arrays allocated here (safe to write into)
 
@@ -192,11 +193,15 @@ class BatchSolver:
             for name, col in results.items():
                 env[name] = col
                 codes[name] = SOLVED if name in targets else DERIVED
-            if bad is not None and bad.any() and set(step.unknowns) & plan.needed:   # side values may stay empty
-                eq_ids = ", ".join(e.id for e in step.equations)
-                self._row_error(batch, _mask(rows[bad], batch.rows),
-                                f"no valid value for {', '.join(step.unknowns)} from rule {eq_ids}: no real, finite "
-                                "answer in the variable's domain for these inputs", EvaluationError)
+            if bad is None or not bad.any():
+                continue
+            eq_ids = ", ".join(e.id for e in step.equations)
+            message = (f"no valid value for {', '.join(step.unknowns)} from rule {eq_ids}: no real, finite "
+                       "answer in the variable's domain for these inputs")
+            if set(step.unknowns) & plan.needed:
+                self._row_error(batch, _mask(rows[bad], batch.rows), message, EvaluationError)
+            else:   # a side value stays empty, and the row says why
+                batch.notes.append((f"incomplete.{step.unknowns[0]}", message, _mask(rows[bad], batch.rows)))
 
     def _step(self, step: Step, env: dict, n: int) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
         """Values of the step's unknowns, and the rows without a valid value (None: all valid)."""
@@ -334,7 +339,8 @@ class BatchSolver:
                     continue   # every row agrees (the usual case): no per-row work
                 scale = np.maximum(np.abs(left), np.abs(right))
                 gap = np.abs(left - right) / np.where(scale > 0, scale, 1.0)
-            bad = ~(gap <= eq.tolerance)
+            # a side that could not be computed (overflow: already noted) cannot be checked
+            bad = ~(gap <= eq.tolerance) & np.isfinite(left) & np.isfinite(right)
             if eq.tolerance >= APPROXIMATE and bad.any():
                 # an approximate relation (published count vs architecture): a modest miss warns,
                 # a large one (beyond 5x the tolerance) is still a contradiction

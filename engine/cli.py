@@ -9,12 +9,14 @@ parses arguments, and maps EngineError to a message and an exit code:
        contradictory, no valid value; the other rows still have answers
     2  usage or input error: bad argument, unreadable/invalid file, bad value
 
-Only this layer prints tracebacks never; a bug (any other exception) exits 3.
+No traceback reaches the user: a bug (any other exception) is reported in one line and exits 3
+(LLMPLAN_DEBUG=1 re-raises it).
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from typing import Sequence
@@ -61,6 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said plainly
+        if os.environ.get("LLMPLAN_DEBUG"):
+            raise
+        print(f"llmplan: internal error ({type(exc).__name__}: {exc}). This is a bug in llmplan; please "
+              "report it with the command you ran (LLMPLAN_DEBUG=1 shows the traceback).", file=sys.stderr)
+        return EXIT_BUG
 
 
 def entry() -> None:

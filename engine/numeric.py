@@ -184,9 +184,11 @@ def _root_chunk(residual: Compiled, name: str, env: dict, rows: int, domain: str
     with np.errstate(all="ignore"):
         previous = _at(residual, name, env, grid[0], rows)
         exact[previous == 0] = grid[0]
+        zeros = (previous == 0).astype(np.int64)
         for a, b in zip(grid[:-1], grid[1:]):
             current = _at(residual, name, env, b, rows)
             exact[(current == 0) & np.isnan(exact)] = b
+            zeros += current == 0
             change = ~found & np.isfinite(previous) & np.isfinite(current) & (np.sign(previous) * np.sign(current) < 0)
             lo[change], hi[change] = a, b
             found |= change
@@ -200,7 +202,10 @@ def _root_chunk(residual: Compiled, name: str, env: dict, rows: int, domain: str
             lo_val = np.where(same, mid_val, lo_val)
             hi = np.where(same, hi, mid)
     root = np.where(found, np.sqrt(lo * hi), np.nan)
-    return np.where(np.isnan(root), exact, root)
+    root = np.where(np.isnan(root), exact, root)
+    # exactly zero at two or more scan points: the equation holds for every x (two forms of one
+    # relation), so it says nothing about x
+    return np.where(zeros >= 2, np.nan, root)
 
 
 def _at(residual: Compiled, name: str, env: dict, x: "np.ndarray | float", rows: int) -> np.ndarray:

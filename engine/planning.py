@@ -54,6 +54,8 @@ class Plan:
         return [u for step in self.steps for u in step.unknowns]
 
 
+SUGGESTIONS = 10   # names listed in an under-determined message
+
 BlockTest = Callable[[tuple[Equation, ...], tuple[str, ...]], bool]
 Definitions = tuple[tuple[Equation, str], ...]
 TearTest = Callable[[Equation, Definitions, str], bool]
@@ -68,15 +70,20 @@ class Link(NamedTuple):
 
 
 def structural(equations: list[Equation], known: set[str], block_ok: BlockTest | None = None,
-               targets: Iterable[str] = (), tear_ok: TearTest | None = None) -> list[Link]:
+               targets: Iterable[str] = (), tear_ok: TearTest | None = None,
+               forward_only: Iterable[str] = ()) -> list[Link]:
     """Order in which equations determine unknowns; mutates `known`.
 
     `block_ok` says whether a pair of equations really determines its two unknowns (two forms of
     the same relation do not); without it, no blocks are formed. `tear_ok` says whether a torn
     target's closing equation really determines it (not an identity); without it, no tearing.
+    `forward_only` names fallback defaults (activation_bytes = 0 when nothing else is known): the
+    rules that define them (activation_bytes = layers * activation_bytes_per_layer) are never
+    inverted to infer an input such as `hidden` from the fallback; elsewhere they are ordinary knowns.
     """
     order: list[Link] = []
     used: set[str] = set()
+    fallbacks = {("var", name) for name in forward_only}
     while True:
         progressed = False
         for eq in equations:
@@ -85,6 +92,8 @@ def structural(equations: list[Equation], known: set[str], block_ok: BlockTest |
             unknown = eq.variables - known
             if len(unknown) == 1:
                 (name,) = unknown
+                if eq.lhs in fallbacks:
+                    continue
                 order.append(Link((eq,), (name,)))
                 known.add(name)
                 used.add(eq.id)
@@ -93,9 +102,10 @@ def structural(equations: list[Equation], known: set[str], block_ok: BlockTest |
                 used.add(eq.id)
         if progressed:
             continue
-        link = _find_block(equations, known, used, block_ok) if block_ok else None
+        clean = [eq for eq in equations if eq.lhs not in fallbacks] if fallbacks else equations
+        link = _find_block(clean, known, used, block_ok) if block_ok else None
         if link is None and tear_ok is not None:
-            link = _tear(equations, known, used, targets, tear_ok)
+            link = _tear(clean, known, used, targets, tear_ok)
         if link is None:
             return order
         order.append(link)
@@ -183,14 +193,19 @@ class Planner:
     def _build(self, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
                soft: tuple[str, ...]) -> Plan:
         equations = self.active(selectors)
-        known = set(knowns)
-        order = self._structural(equations, known, targets)
-        defaults: list[str] = []
-        if any(t not in known for t in targets) and soft:
-            defaults = self._needed_defaults(equations, known, targets, soft)
-            if defaults:
-                known = set(knowns) | set(defaults)
-                order = self._structural(equations, known, targets)
+        # Plain chains first (with the defaults they need); blocks and tearing only when chains
+        # cannot reach the targets: a chain through a default (6·N·D) beats a degenerate block.
+        for simple in (True, False):
+            known = set(knowns)
+            order = self._structural(equations, known, targets, simple)
+            defaults: list[str] = []
+            if any(t not in known for t in targets) and soft:
+                defaults = self._needed_defaults(equations, set(known), targets, soft, simple)
+                if defaults:
+                    known = set(knowns) | set(defaults)
+                    order = self._structural(equations, known, targets, simple, self.defined & set(defaults))
+            if all(t in known for t in targets):
+                break
         missing = [t for t in targets if t not in known]
         if missing:
             raise self._underdetermined(missing, set(knowns), set(soft), equations)
@@ -201,15 +216,18 @@ class Planner:
         return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
                     frozenset(_trace(order, targets)))
 
-    def _structural(self, equations: list[Equation], known: set[str], targets: Iterable[str]) -> list[Link]:
-        return structural(equations, known, self._block_ok, targets, self._tear_ok)
+    def _structural(self, equations: list[Equation], known: set[str], targets: Iterable[str],
+                    simple: bool = False, forward_only: Iterable[str] = ()) -> list[Link]:
+        if simple:
+            return structural(equations, known, forward_only=forward_only)
+        return structural(equations, known, self._block_ok, targets, self._tear_ok, forward_only)
 
     def _block_ok(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> bool:
         """A pair forms a block only if sympy solves it (cached on disk)."""
         return symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains) is not None
 
     def _needed_defaults(self, equations: list[Equation], derivable: set[str], targets: tuple[str, ...],
-                         soft: tuple[str, ...]) -> list[str]:
+                         soft: tuple[str, ...], simple: bool = False) -> list[str]:
         """Defaults the targets depend on: added one at a time, then traced back.
 
         Defaults of inputs come first; defaults of values some rule defines (a left-hand side, e.g.
@@ -223,7 +241,8 @@ class Planner:
             if name not in trial and name not in targets:
                 trial.add(name)
                 added.append(name)
-                order += self._structural([e for e in equations if not _all_used(e, order)], trial, targets)
+                order += self._structural([e for e in equations if not _all_used(e, order)], trial, targets,
+                                          simple, self.defined & set(added))
         if any(t not in trial for t in targets):
             return []
         needed = _trace(order, targets)
@@ -277,13 +296,16 @@ class Planner:
         candidates = sorted({n for eq in equations for n in eq.variables} - knowns - soft - set(missing))
         for name in candidates:
             trial = set(knowns) | soft | {name}
-            self._structural(equations, trial, missing)
+            self._structural(equations, trial, missing, forward_only=self.defined & soft)
             if all(m in trial for m in missing):
                 helpful.append(name)
-        helpful = _prefer_inputs(helpful, self.rules)
+        helpful = _prefer_inputs(helpful, self.rules, self.defined)
         target = ", ".join(missing)
         if helpful:
-            message = f"to solve {target} also give one of: {', '.join(helpful)}"
+            shown = ", ".join(helpful[:SUGGESTIONS])
+            more = f" (or one of {len(helpful) - SUGGESTIONS} more; see `llmplan explain {missing[0]}`)" \
+                if len(helpful) > SUGGESTIONS else ""
+            message = f"to solve {target} also give one of: {shown}{more}"
         else:
             related = sorted({n for eq in equations if set(missing) & eq.variables for n in eq.variables}
                              - knowns - set(missing))
@@ -349,6 +371,7 @@ def _informative(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:
     return False
 
 
-def _prefer_inputs(names: list[str], rules: RuleSet) -> list[str]:
-    """Budgets and common inputs first, so the message names what users usually know."""
-    return sorted(names, key=lambda n: (rules.variables[n].role != "budget", n))
+def _prefer_inputs(names: list[str], rules: RuleSet, defined: set[str] | frozenset[str] = frozenset()
+                   ) -> list[str]:
+    """Budgets first, then inputs (no rule defines them), then the rest: what users usually know."""
+    return sorted(names, key=lambda n: (rules.variables[n].role != "budget", n in defined, n))

@@ -286,6 +286,9 @@ class Engine:
             if mask[row]:
                 check = checks[check_id]
                 out.append(Warning_(check.id, self.check_message(check, batch, row, lang), check.severity, check.source))
+        for code, message, mask in batch.notes:
+            if mask[row]:
+                out.append(Warning_(code, message, "warning"))
         for eq, gaps in batch.mismatches:
             if not np.isnan(gaps[row]):
                 out.append(Warning_(f"mismatch.{eq.id}", _mismatch_message(eq, float(gaps[row]), lang),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -97,7 +98,7 @@ def test_bad_input_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], arg
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["solve"], ["solve", "n_gpus", "--lang", "fr"],
                                   ["solve", "n_gpus", "--no-such-option"]])
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    code, out, err = call(capsys, *argv)
+    code, _, err = call(capsys, *argv)
     assert code == INPUT
     assert err.strip()
 
@@ -227,9 +228,6 @@ def test_subprocess_exit_codes(llmplan: Callable[..., Any], tmp_path: Path) -> N
     assert check.returncode == INPUT and "not valid YAML" in check.stderr and "Traceback" not in check.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="engine/cli.py documents 'a bug (any other exception) exits 3' but main() "
-                   "does not catch it: Python prints a traceback and exits 1, which scripts read as 'some rows "
-                   "could not be answered'")
 def test_an_internal_bug_exits_3_without_traceback(capsys: pytest.CaptureFixture[str],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from engine import solver
