@@ -90,12 +90,12 @@ def atomic_write(target: Path, write: Callable[[Path], Any]) -> None:
 def write_table(frame: pl.DataFrame, target: Path) -> None:
     """A plain table as .csv or .parquet, atomically."""
     suffix = target.suffix.lower()
-    if suffix == ".csv":
-        atomic_write(target, lambda p: frame.write_csv(p))
-    elif suffix == ".parquet":
-        atomic_write(target, lambda p: frame.write_parquet(p))
-    else:
+    if suffix not in (".csv", ".parquet"):
         raise ScenarioError(f"{target}: write_table handles .csv and .parquet")
+    try:
+        atomic_write(target, lambda p: frame.write_csv(p) if suffix == ".csv" else frame.write_parquet(p))
+    except pl.exceptions.PolarsError as exc:
+        raise ScenarioError(f"{target}: cannot write ({_first_line(exc)})") from None
 
 
 # -- reading ---------------------------------------------------------------------------------
