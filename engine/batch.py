@@ -97,7 +97,7 @@ class BatchSolver:
         kinds[failed] = ValueParseError
         batch = Batch(rows, values, {}, status, errors, kinds, [], [], list(targets), np.asarray(row_targets),
                       failed=failed)
-        asked = {t for ts in targets for t in ts}
+        asked = _asked(targets, batch.row_targets)
         expansion = expand_keys(self.rules, values, status, keys, asked, rows,
                                 lambda mask, name, label: self._unknown_key(batch, mask, name, label))
         batch.keys, batch.typed = expansion.keys, expansion.typed
@@ -407,6 +407,19 @@ class BatchSolver:
                 fired &= ~np.isnan(env[n])
             if fired.any():
                 batch.warnings.append((check.id, fired))
+
+
+def _asked(targets: Sequence[tuple[str, ...]], row_targets: np.ndarray) -> dict[str, "np.ndarray | bool"]:
+    """Per target, the rows asking for it (True: all rows — the usual single-question batch)."""
+    if len(targets) == 1:
+        return {t: True for t in targets[0]}
+    out: dict[str, "np.ndarray | bool"] = {}
+    for code, names in enumerate(targets):
+        rows = row_targets == code
+        for name in names:
+            previous = out.get(name, False)
+            out[name] = rows if previous is False else previous | rows
+    return {n: (True if bool(np.all(m)) else m) for n, m in out.items()}
 
 
 def _known(col: np.ndarray) -> "np.ndarray | bool":

@@ -16,6 +16,7 @@ import numpy as np
 from .model import RuleSet, Table
 
 Soft = dict[str, "float | np.ndarray"]   # variable -> soft value (scalar, or per row with NaN = none)
+Asked = dict[str, "np.ndarray | bool"]    # target -> rows that ask for it (True: every row)
 
 NONE, GIVEN, CATALOG = 0, 1, 2
 
@@ -59,7 +60,7 @@ class Expansion:
 
 
 def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str, np.ndarray],
-                keys: dict[str, Categorical], asked: set[str], rows: int,
+                keys: dict[str, Categorical], asked: Asked, rows: int,
                 on_error: Callable[[np.ndarray, str, str], None]) -> Expansion:
     """Canonical keys for every categorical variable (typed or default) and the fields they fill."""
     out = Expansion({}, {})
@@ -107,13 +108,17 @@ def canonical_key(rules: RuleSet, name: str, label: str) -> str | None:
 
 
 def _fill_fields(table: Table, column: Categorical, given: np.ndarray, values: dict[str, np.ndarray],
-                 status: dict[str, np.ndarray], soft: Soft, asked: set[str]) -> None:
+                 status: dict[str, np.ndarray], soft: Soft, asked: Asked) -> None:
     rows = len(column.codes)
     entries = [table.entries.get(label) for label in column.labels]
     constant = column.constant()
     for field_name in table.fields:
-        if field_name in asked:
+        ask = asked.get(field_name, False)
+        if ask is True:
             continue   # a question's answer is never filled from a catalog
+        if ask is not False:   # only some rows ask for it: those rows are neither typed nor soft
+            given = given & ~ask
+            constant = None
         lookup = np.array([e.values.get(field_name, np.nan) if e is not None else np.nan for e in entries]
                           + [np.nan])
         if constant is not None:
@@ -137,6 +142,8 @@ def _fill_fields(table: Table, column: Categorical, given: np.ndarray, values: d
                 current[hard] = filled[hard]
                 status[field_name][hard] = CATALOG
         soft_rows = ~given & ~np.isnan(filled)
+        if ask is not False:
+            soft_rows &= ~ask
         if soft_rows.any():
             soft[field_name] = np.where(soft_rows, filled, np.nan)
 
