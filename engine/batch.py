@@ -286,7 +286,7 @@ class BatchSolver:
                                 f"{name} = {np.broadcast_to(raw, (len(rows),))[i]:.4g} rounds {rounding} to 0: "
                                 f"no whole {name} of at least 1 meets the given values", EvaluationError)
             if not np.array_equal(rounded, raw):   # (NaN rows also land here: harmless)
-                batch.unrounded.setdefault(name, np.full(batch.rows, np.nan))[rows] = raw
+                _keep(batch.unrounded, name, rows, raw, batch.rows)
                 env[name] = rounded
                 group.rounded.append(name)
         if group.rounded:
@@ -310,7 +310,7 @@ class BatchSolver:
                 base.add(back)
         group.replan = replan
         for name in freed:   # keep what the user asked for, to show it next to the recomputed value
-            batch.unrounded.setdefault(name, np.full(batch.rows, np.nan))[rows] = env[name]
+            _keep(batch.unrounded, name, rows, env[name], batch.rows)
         fresh = {n: env[n] for n in replan.knowns}
         # only steps that the rounded integers change are evaluated again
         affected = set(group.rounded) | freed
@@ -375,11 +375,14 @@ class BatchSolver:
         if whole:
             if np.ndim(col) == 0:
                 col = np.full(batch.rows, col)
-            elif any(col is other for other in batch.values.values()):
-                col = col.copy()   # identities (gpu_hours = gpu_seconds) must not share one array
+            if any(col is other for other in batch.values.values()):
+                # an identity (gpu_hours = gpu_seconds): share the numbers through a read-only view
+                col = col.view()
+                col.flags.writeable = False
+            else:
+                batch.owned.add(name)
             batch.values[name] = np.asarray(col, dtype=float)
             batch.status[name] = np.full(batch.rows, code, dtype=np.int8)
-            batch.owned.add(name)
             return
         target = batch.values.get(name)
         if target is None:
@@ -407,6 +410,17 @@ class BatchSolver:
                 fired &= ~np.isnan(env[n])
             if fired.any():
                 batch.warnings.append((check.id, fired))
+
+
+def _keep(store: dict[str, np.ndarray], name: str, rows: np.ndarray, col, total: int) -> None:
+    """Record a group's values of `name` (the whole column at once when the group is every row)."""
+    if len(rows) == total and name not in store:
+        store[name] = np.broadcast_to(col, (total,)) if np.ndim(col) == 0 else col
+        return
+    target = store.get(name)
+    if target is None or not target.flags.writeable:
+        target = store[name] = np.full(total, np.nan) if target is None else target.copy()
+    target[rows] = col
 
 
 def _asked(targets: Sequence[tuple[str, ...]], row_targets: np.ndarray) -> dict[str, "np.ndarray | bool"]:
