@@ -81,13 +81,16 @@ class BatchSolver:
         self.planner = planner or Planner(rules)
         self._order = {name: i for i, name in enumerate(rules.variables)}
         self._compiled: dict[int, tuple] = {}
+        self._side_values = True
         self._numeric_defaults = {n: v.default for n, v in rules.variables.items()
                                   if v.default is not None and not v.categorical}
 
     # -- entry point -------------------------------------------------------
     def solve(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
               targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,
-              errors: np.ndarray | None = None) -> Batch:
+              errors: np.ndarray | None = None, side_values: bool = True) -> Batch:
+        """Solve every row. side_values=False evaluates only the chain to the targets (big sweeps)."""
+        self._side_values = side_values
         values = {name: np.asarray(col, dtype=float) for name, col in numbers.items()}
         # bool -> int8 view: True/False are exactly the codes GIVEN/NONE, no extra pass
         status = {name: (~np.isnan(col)).view(np.int8) for name, col in values.items()}
@@ -172,7 +175,8 @@ class BatchSolver:
         whole = len(rows) == batch.rows
         env = self._env(batch, rows, plan, ordered, whole)
         codes: dict[str, int] = {n: DEFAULT for n in plan.defaults}
-        self._run(batch, plan, env, rows, targets, codes)
+        steps = None if self._side_values else [s for s in plan.steps if set(s.unknowns) & plan.needed]
+        self._run(batch, plan, env, rows, targets, codes, steps)
         self._round(batch, group, env, rows, known, selectors, targets, codes)
         self._consistency(batch, group.replan or plan, env, rows)
         for name, col in env.items():
@@ -316,13 +320,18 @@ class BatchSolver:
         affected = set(group.rounded) | freed
         steps = []
         for step in replan.steps:
-            if affected & {v for e in step.equations for v in e.variables} - set(step.unknowns):
+            if not self._side_values and not set(step.unknowns) & replan.needed:
+                continue
+            if affected & {v for e in step.equations for v in e.variables} - set(step.unknowns) \
+                    or not all(u in env for u in step.unknowns):
                 affected |= set(step.unknowns)
                 steps.append(step)
             else:
                 fresh.update({u: env[u] for u in step.unknowns})
         self._run(batch, replan, fresh, rows, targets, {}, steps)
         for name in replan.derived:
+            if name not in fresh:
+                continue
             env[name] = fresh[name]
             if name in freed:
                 codes[name] = RECOMPUTED
@@ -331,6 +340,8 @@ class BatchSolver:
     def _consistency(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray) -> None:
         n = len(rows)
         for eq in plan.checks:
+            if not eq.variables <= env.keys():
+                continue   # a side value not evaluated (side_values=False)
             with np.errstate(all="ignore"):
                 left = _column(self._compile(eq.lhs)(env), n)
                 right = _column(self._compile(eq.rhs)(env), n)

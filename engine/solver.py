@@ -176,10 +176,13 @@ class Engine:
 
     def solve_columns(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
                       targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,
-                      errors: np.ndarray | None = None) -> Batch:
-        """The vectorized path: columns in base units -> a Batch (see engine/batch.py)."""
+                      errors: np.ndarray | None = None, side_values: bool = True) -> Batch:
+        """The vectorized path: columns in base units -> a Batch (see engine/batch.py).
+
+        side_values=False evaluates only the rules on the path to the targets (what a big sweep needs).
+        """
         try:
-            return self.batch.solve(numbers, keys, targets, row_targets, rows, errors)
+            return self.batch.solve(numbers, keys, targets, row_targets, rows, errors, side_values)
         finally:
             symbolic.save()
             units.save()
