@@ -4,8 +4,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,8 @@ def run_llmplan(*args: str, cwd: Path | str | None = None, timeout: float = 120,
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                PYTHONIOENCODING="utf-8")
     return subprocess.run([sys.executable, "-m", "engine", *args], cwd=cwd or ROOT, env=env, text=True,
-                          capture_output=True, timeout=timeout, input=input_text, encoding="utf-8")
+                          capture_output=True, timeout=timeout, input=input_text, encoding="utf-8",
+                          check=False)
 
 
 @pytest.fixture

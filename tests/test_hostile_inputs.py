@@ -11,8 +11,9 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -114,7 +115,7 @@ def test_formula_corpus_is_refused(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", FORMULAS[:40], ids=[repr(c["text"][:30]) for c in FORMULAS[:40]])
 def test_formula_corpus_in_equations_is_refused(case: dict[str, Any]) -> None:
     for text in (f"params = {case['text']}", f"{case['text']} = tokens"):
-        _, error = timed(lambda: parse_equation(text, NAMES, units=_strict_units))
+        _, error = timed(lambda text=text: parse_equation(text, NAMES, units=_strict_units))
         assert isinstance(error, ExpressionError), f"{text!r}: {error!r}"
 
 
@@ -152,7 +153,7 @@ def test_giant_formulas_are_refused_quickly(text: str) -> None:
     ("params < tokens < params < tokens" * 1, True),
 ])
 def test_long_conditions_are_bounded(text: str, condition: bool) -> None:
-    result, error = timed(lambda: parse_expression(text, NAMES, condition=condition))
+    _, error = timed(lambda: parse_expression(text, NAMES, condition=condition))
     assert error is None or isinstance(error, ExpressionError)
 
 
@@ -206,7 +207,9 @@ def solve_args(item: str) -> list[str]:
 
 @pytest.mark.parametrize("item", CLI_HOSTILE, ids=[repr(c[:24]) for c in CLI_HOSTILE])
 def test_cli_refuses_hostile_values_with_exit_2_and_one_line(capsys: pytest.CaptureFixture[str], item: str) -> None:
-    from engine.cli import main   # in-process: same code path as the console script, 50x faster
+    from engine.cli import (
+        main,  # in-process: same code path as the console script, 50x faster
+    )
 
     code = main(solve_args(item))
     out, err = capsys.readouterr()
