@@ -115,7 +115,47 @@ def read_scenarios(path: Path | str, sheet: str = SHEET) -> Sheet:
         return _read_csv(path)
     if suffix == ".parquet":
         return _read_parquet(path)
+    if suffix in (".xlsx", ".xlsm"):
+        _check_zip(path)
     return _read_workbook(path, sheet)
+
+
+def _check_zip(path: Path) -> None:
+    """An .xlsx is a zip archive: say what the file really is, and refuse damaged entries.
+
+    calamine does not verify the entries' checksums, so a damaged workbook could be read with
+    silently wrong numbers; testzip() reads every entry and checks its CRC."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if not head:
+        raise ScenarioError(f"{path}: not a readable workbook: the file is empty (0 bytes)")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ScenarioError(f"{path}: not a readable workbook: this is an old-format .xls workbook saved with an "
+                            ".xlsx name; rename it "
+                            "to .xls, or open it and save it as .xlsx")
+    if not head.startswith(b"PK"):
+        kind = "CSV text" if _looks_like_text(path) else "not an .xlsx workbook (no zip header)"
+        raise ScenarioError(f"{path}: not a readable workbook: this is {kind}; an .xlsx file is a zip archive. "
+                            + ("Rename it to .csv." if kind == "CSV text" else "Was it renamed or damaged?"))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except Exception as exc:  # noqa: BLE001 - zipfile/zlib raise several kinds for a damaged archive
+        raise ScenarioError(f"{path}: not a readable workbook: the zip archive is damaged or truncated "
+                            f"({_first_line(exc)})") from None
+    if damaged is not None:
+        raise ScenarioError(f"{path}: not a readable workbook: the part {damaged} fails its checksum, so its values "
+                            "cannot be trusted; re-save or re-send the file")
+
+
+def _looks_like_text(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        sample = handle.read(4096)
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return "\x00" not in text and ("," in text or "\t" in text or ";" in text)
 
 
 read_sheet = read_scenarios
@@ -244,7 +284,7 @@ def _scan_xml(path: Path, sheet: str) -> tuple[int, int, dict[tuple[int, int], s
         if cell:
             header_row, first_col = int(cell.group(2)), _column_index(cell.group(1).decode())
             break
-    problems: dict[tuple[int, int], str] = {}
+    problems: dict[tuple[int, int], str] = _merged(data)
     if b"</f>" in data or b"<f " in data or b"<f/>" in data:
         pattern = rb'<c r="([A-Z]+)(\d+)"([^>]*)>\s*<f\b[^>]*?(?:/>|>(.*?)</f>)\s*(?:<v\s*/>|<v>(.*?)</v>)?'
         for match in re.finditer(pattern, data, re.S):
@@ -258,6 +298,26 @@ def _scan_xml(path: Path, sheet: str) -> tuple[int, int, dict[tuple[int, int], s
             elif b't="e"' in match.group(3):
                 problems[(row, col)] = f"formula ={formula} gives the error {_unescape(cached)}"
     return header_row, first_col, problems
+
+
+MERGED_CELLS_LIMIT = 200_000   # cells named per merged range; a larger merge names its first column only
+
+
+def _merged(data: bytes) -> dict[tuple[int, int], str]:
+    """Cells under a merged range (only its first cell holds the value) -> a message naming the range."""
+    problems: dict[tuple[int, int], str] = {}
+    for match in re.finditer(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"', data):
+        c1, r1 = _column_index(match.group(1).decode()), int(match.group(2))
+        c2, r2 = _column_index(match.group(3).decode()), int(match.group(4))
+        ref = f"{match.group(1).decode()}{r1}:{match.group(3).decode()}{r2}"
+        first = f"{match.group(1).decode()}{r1}"
+        last_col = c2 if (r2 - r1 + 1) * (c2 - c1 + 1) <= MERGED_CELLS_LIMIT else c1
+        for row in range(r1, r2 + 1):
+            for col in range(c1, last_col + 1):
+                if (row, col) != (r1, c1):
+                    problems[(row, col)] = (f"this cell is inside the merged range {ref}, whose value is in {first} "
+                                            "only; unmerge the cells and type the value in each row")
+    return problems
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
