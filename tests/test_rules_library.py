@@ -124,7 +124,8 @@ def test_activations_are_derived_when_the_dimensions_are_known(eng):
     with_len = eng.solve(["memory_per_gpu"], {"model": "llama2-7b", "precision": "bf16", "seq_len": 4096})
     without = eng.solve(["memory_per_gpu"], {"model": "llama2-7b", "precision": "bf16"})
     per_layer = 4096 * 1 * 4096 * (34 + 5 * 32 * 4096 / 4096)      # sbh(34 + 5as/h), b = 1 by default
-    assert with_len.values["activation_bytes_per_gpu"] == pytest.approx(32 * per_layer)
+    output = 4096 * 1 * (4 * 4096 + 4 * 32000)                      # Korthikanti §4.3: 4sbh + 4sbv (fp32 logits)
+    assert with_len.values["activation_bytes_per_gpu"] == pytest.approx(32 * per_layer + output)
     assert without.values["activation_bytes_per_gpu"] == 0
     assert "activation_bytes" in {n for n, _, _ in without.assumptions}
     assert "activation_bytes" not in {n for n, _, _ in with_len.assumptions}
@@ -145,12 +146,13 @@ def test_memory_per_gpu_and_the_fit_warning(eng):
 
 def test_largest_micro_batch_that_fits(eng):
     # Llama-2-7B, ZeRO-3 over 8 GPUs (16 B × 6.738e9 / 8 = 13.48 GB of states per GPU), FlashAttention,
-    # s = 4096: 34·s·h = 570,425,344 B per layer per sequence, × 32 layers = 18.25 GB per sequence.
-    # An H200 has 141 GB: (141e9 − 13.4768e9) / 18.2536e9 = 6.986 -> 6 sequences.
+    # s = 4096: 34·s·h = 570,425,344 B per layer per sequence, × 32 layers = 18.25 GB per sequence, plus the
+    # output layer s·(4h + 4v) = 4096 · (16,384 + 128,000) = 591,396,864 B (Korthikanti §4.3): 18.845 GB.
+    # An H200 has 141 GB: (141e9 − 13.4768e9) / 18.8450e9 = 6.767 -> 6 sequences.
     states = 16 * 6_738_415_616 / 8
-    per_sequence = 32 * 34 * 4096 * 4096
+    per_sequence = 32 * 34 * 4096 * 4096 + 4096 * (4 * 4096 + 4 * 32000)
     raw = (141e9 - states) / per_sequence
-    assert raw == pytest.approx(6.986, abs=1e-3)
+    assert raw == pytest.approx(6.767, abs=1e-3)
     r = eng.solve(["micro_batch"], {"model": "llama2-7b", "precision": "bf16", "seq_len": 4096, "gpu": "H200",
                                     "memory_fill": 1, "zero_stage": 3, "n_gpus": 8, "attention_kernel": "flash"})
     assert r.values["micro_batch"] == 6
@@ -161,9 +163,10 @@ def test_largest_micro_batch_that_fits(eng):
 
 def test_smallest_tensor_parallel_size_that_fits(eng):
     # Llama-2-70B ("70B" in the catalog), bf16 + Adam: 16 B × 70e9 = 1,120 GB of states, split over tp;
-    # selective recomputation with sequence parallelism: 34·s·b·h/t per layer, 80 layers, s = 4096.
-    # 80 GB = (1120e9 + 80 · 34 · 4096 · 8192) / t  ->  t = 15.14  ->  16
-    raw = (16 * 70e9 + 80 * 34 * 4096 * 8192) / 80e9
+    # selective recomputation with sequence parallelism: 34·s·b·h/t per layer, 80 layers, s = 4096, and the
+    # output layer 4sbh/t·(1 + v/h) = 4096 · (4 · 8192 + 4 · 32000) / t (Korthikanti §4.3, all split with SP).
+    # 80 GB = (1120e9 + 80 · 34 · 4096 · 8192 + 4096 · 160,768) / t  ->  t = 15.149  ->  16
+    raw = (16 * 70e9 + 80 * 34 * 4096 * 8192 + 4096 * (4 * 8192 + 4 * 32000)) / 80e9
     r = eng.solve(["tp"], {"model": "llama2-70b", "precision": "bf16", "seq_len": 4096, "gpu": "A100",
                            "memory_fill": 1, "recompute": "selective", "sequence_parallel": "on"})
     assert r.rounded["tp"][0] == pytest.approx(raw, rel=1e-9)
@@ -175,8 +178,9 @@ def test_smallest_tensor_parallel_size_that_fits(eng):
 
 
 def test_gpus_needed_with_zero3(eng):
-    # Llama-2-70B, ZeRO-3, full recomputation, s = 4096: 1,120 GB / n + 80 · 2 · 4096 · 8192 B ≤ 80 GB
-    acts = 80 * 2 * 4096 * 8192
+    # Llama-2-70B, ZeRO-3, full recomputation, s = 4096: 1,120 GB / n + 80 · 2 · 4096 · 8192 B
+    # + output layer 4096 · (4 · 8192 + 4 · 32000) B (final norm, lm_head input, fp32 logits) ≤ 80 GB -> n = 15.14
+    acts = 80 * 2 * 4096 * 8192 + 4096 * (4 * 8192 + 4 * 32000)
     raw = 16 * 70e9 / (80e9 - acts)
     r = eng.solve(["n_gpus"], {"model": "llama2-70b", "precision": "bf16", "seq_len": 4096, "gpu": "A100",
                                "memory_fill": 1, "recompute": "full", "zero_stage": 3})
@@ -209,7 +213,7 @@ def test_lora_trainable_parameters(eng):
 
 def test_lora_memory_breakdown_for_llama2_7b(eng):
     # bf16 base 2 B × 6,738,415,616; adapters 4,194,304 × (2 B weight + 2 B grad + 12 B Adam with fp32 master)
-    # s = 2048, b = 4, FlashAttention: 32 layers × 34 · 2048 · 4 · 4096 B
+    # s = 2048, b = 4, FlashAttention: 32 layers × 34 · 2048 · 4 · 4096 B + output layer 2048 · 4 · (4 · 4096 + 4 · 32000)
     r = eng.solve(["memory_per_gpu", "weights_bytes_per_gpu", "grads_bytes_per_gpu", "optimizer_bytes_per_gpu",
                    "activation_bytes_per_gpu"],
                   {"model": "llama2-7b", "method": "lora", "precision": "bf16", "seq_len": 2048, "micro_batch": 4,
@@ -218,7 +222,7 @@ def test_lora_memory_breakdown_for_llama2_7b(eng):
     assert v["weights_bytes_per_gpu"] == pytest.approx(2 * 6_738_415_616 + 2 * lora)
     assert v["grads_bytes_per_gpu"] == pytest.approx(2 * lora)
     assert v["optimizer_bytes_per_gpu"] == pytest.approx(12 * lora)
-    assert v["activation_bytes_per_gpu"] == pytest.approx(32 * 34 * 2048 * 4 * 4096)
+    assert v["activation_bytes_per_gpu"] == pytest.approx(32 * 34 * 2048 * 4 * 4096 + 2048 * 4 * (4 * 4096 + 4 * 32000))
     assert v["memory_per_gpu"] == pytest.approx(sum(v[k] for k in ("weights_bytes_per_gpu", "grads_bytes_per_gpu",
                                                                     "optimizer_bytes_per_gpu",
                                                                     "activation_bytes_per_gpu")))
@@ -243,8 +247,8 @@ def test_qlora_70b_breakdown(eng):
     assert v["weights_bytes_per_gpu"] == pytest.approx(70e9 * quant + 2 * lora)
     assert v["grads_bytes_per_gpu"] == pytest.approx(2 * lora)
     assert v["optimizer_bytes_per_gpu"] == pytest.approx(12 * lora)
-    assert v["activation_bytes_per_gpu"] == pytest.approx(80 * 2 * 512 * 8192)
-    assert v["memory_per_gpu"] == pytest.approx(50.04e9, rel=1e-3)       # fits one 80 GB GPU
+    assert v["activation_bytes_per_gpu"] == pytest.approx(80 * 2 * 512 * 8192 + 512 * (4 * 8192 + 4 * 32000))
+    assert v["memory_per_gpu"] == pytest.approx(50.12e9, rel=1e-3)       # fits one 80 GB GPU (with the output layer)
     assert not any(w.code == "parallelism.does_not_fit" for w in r.warnings)
 
 
@@ -400,10 +404,13 @@ def test_underdetermined_memory_question_names_what_is_missing(eng):
 
 
 def test_nothing_fits_is_a_clear_error(eng):
-    # s = 8192 on an H200: (141e9 − 16 · 6.738e9) / (32 · 34 · 8192 · 4096) = 0.909 -> not even one sequence
+    # s = 8192 on an H200: (141e9 − 16 · 6.738e9) / (32 · 34 · 8192 · 4096 + 8192 · (4 · 4096 + 4 · 32000))
+    # = 33.185e9 / 37.690e9 = 0.8805 -> not even one sequence
     from engine import EvaluationError
 
-    with pytest.raises(EvaluationError, match="micro_batch = 0.909 rounds down to 0"):
+    assert (141e9 - 16 * 6_738_415_616) / (32 * 34 * 8192 * 4096 + 8192 * (4 * 4096 + 4 * 32000)) == \
+        pytest.approx(0.8805, abs=1e-4)
+    with pytest.raises(EvaluationError, match="micro_batch = 0.8805 rounds down to 0"):
         eng.solve(["micro_batch"], {"model": "llama2-7b", "precision": "bf16", "seq_len": 8192, "gpu": "H200",
                                     "memory_fill": 1, "attention_kernel": "flash"})
 
