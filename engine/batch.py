@@ -179,6 +179,7 @@ class BatchSolver:
         self._run(batch, plan, env, rows, targets, codes, steps)
         self._round(batch, group, env, rows, known, selectors, targets, codes)
         self._consistency(batch, group.replan or plan, env, rows)
+        self._overridden_defaults(batch, plan, env, rows, ordered)
         for name, col in env.items():
             self._store(batch, name, rows, col, whole, codes.get(name))
 
@@ -366,6 +367,28 @@ class BatchSolver:
                     batch.errors[row] = self._contradiction(eq, plan, env, i, left[i], right[i], gap[i])
                     batch.error_kinds[row] = ContradictionError
                     batch.failed[row] = True
+
+    def _overridden_defaults(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray, soft: Soft) -> None:
+        """A value the rules derived that differs from its default (recompute=none's 6 FLOP/token when
+        train_flops was given): not an error — the default is only an assumption — but worth a warning."""
+        from .formatting import format_quantity
+
+        for name in plan.derived:
+            if name not in soft or name not in env:
+                continue
+            default = soft[name] if np.ndim(soft[name]) == 0 else soft[name][rows]
+            with np.errstate(all="ignore"):
+                differs = ~np.isclose(env[name], default, rtol=1e-6, atol=0.0) & np.isfinite(env[name])
+            differs = np.broadcast_to(differs, (len(rows),))
+            if differs.any():
+                first = int(np.flatnonzero(differs)[0])
+                variable = self.rules.variables[name]
+                shown = format_quantity(variable, float(np.broadcast_to(default, (len(rows),))[first]))
+                got = format_quantity(variable, float(np.broadcast_to(env[name], (len(rows),))[first]))
+                batch.notes.append((f"default_overridden.{name}",
+                                    f"{name} follows from the values given ({got}), not from its default ({shown}); "
+                                    "the derived value is used — check the inputs if the default was meant",
+                                    _mask(rows[differs], batch.rows)))
 
     def _contradiction(self, eq: Equation, plan: Plan, env: dict, i: int, left: float, right: float,
                        gap: float) -> str:

@@ -56,3 +56,8 @@ def format_quantity(variable: Variable, base_value: float, with_unit: bool = Tru
     else:
         text = number(value)
     return f"{text} {variable.unit}".rstrip() if with_unit and variable.unit else text
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """User text echoed in a message: short enough to read on one line."""
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"

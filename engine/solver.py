@@ -22,7 +22,7 @@ from . import symbolic, units
 from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
 from .errors import EngineError, ValueParseError
 from .expr import Tree, render
-from .formatting import format_quantity
+from .formatting import format_quantity, shorten
 from .loading import load_rules
 from .model import Check, Equation, RuleSet, Variable
 from .numeric import compile_tree
@@ -131,7 +131,7 @@ class Engine:
         if variable is None:
             close = difflib.get_close_matches(name, list(self.rules.variables), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else "; see `llmplan rules`"
-            raise ValueParseError(f"unknown variable {name!r}{hint}")
+            raise ValueParseError(f"unknown variable {shorten(name)!r}{hint}")
         return variable
 
     def check_targets(self, targets: Sequence[str], given: Iterable[str] = ()) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ MAX_ROWS = 1_048_576
 MAX_TEXT = 32_767
 CHUNK = 50_000
 _ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
+_ILLEGAL_CODES = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]
 
 
 @dataclass
@@ -193,8 +194,12 @@ def _style(column: Cells, xf: dict[int, int], start: int, stop: int, frame: dict
 
 
 def escape(text: pl.Series) -> pl.Series:
-    """Text safe inside <t>: XML escapes, no control characters, Excel's _xHHHH_ kept literal."""
-    out = text.cast(pl.String).str.replace_all(_ILLEGAL, "").str.slice(0, MAX_TEXT)
-    out = out.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True) \
+    """Text safe inside <t>: XML escapes; characters XML forbids written as Excel's _xHHHH_ escapes
+    (so a pass-through cell keeps them); a literal _xHHHH_ in the text kept literal (_x005F_)."""
+    out = text.cast(pl.String).str.slice(0, MAX_TEXT)
+    out = out.str.replace_all(r"_(x[0-9A-Fa-f]{4}_)", "_x005F_$1")
+    if out.str.contains(_ILLEGAL).any():   # rare: pay for the per-character passes only then
+        for code in _ILLEGAL_CODES:
+            out = out.str.replace_all(chr(code), f"_x{code:04X}_", literal=True)
+    return out.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True) \
         .str.replace_all(">", "&gt;", literal=True)
-    return out.str.replace_all(r"_(x[0-9A-Fa-f]{4}_)", "_x005F_$1")

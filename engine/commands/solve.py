@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any
 
+from ..formatting import shorten
 from ._common import LABELS, add_rule_options, load_engine
 
 
@@ -31,9 +32,9 @@ def split_items(items: list[str]) -> tuple[list[str], dict[str, str]]:
             name, _, value = item.partition("=")
             name = name.strip()
             if not name or not value.strip():
-                raise ValueParseError(f"{item!r}: write NAME=VALUE, e.g. params=7B")
+                raise ValueParseError(f"{shorten(item)!r}: write NAME=VALUE, e.g. params=7B")
             if name in givens:
-                raise ValueParseError(f"{name} is given twice ({givens[name]!r} and {value!r})")
+                raise ValueParseError(f"{shorten(name)} is given twice ({shorten(givens[name])!r} and {shorten(value)!r})")
             givens[name] = value.strip()
         else:
             targets.append(item.strip())
