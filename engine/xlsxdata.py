@@ -25,6 +25,8 @@ from typing import Any, Callable
 import numpy as np
 import polars as pl
 
+from .columns import column_letter
+
 MAX_ROWS = 1_048_576
 MAX_TEXT = 32_767
 CHUNK = 50_000
@@ -131,18 +133,9 @@ def _split_sheet(xml: str, sheet: DataSheet) -> tuple[str, str, str]:
         head, body, tail = xml[:open_end], xml[open_end:close], xml[close:]
     match = re.match(r'<row r="1"[ >].*?</row>', body, re.S)
     first_row = match.group(0) if match else ""
-    last_col = _col_letter(max(len(sheet.columns), 1) - 1)
+    last_col = column_letter(max(len(sheet.columns), 1) - 1)
     head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last_col}{sheet.rows + 1}"/>', head, count=1)
     return head, first_row, tail
-
-
-def _col_letter(index: int) -> str:
-    text = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        text = chr(65 + rest) + text
-    return text
 
 
 def rows_xml(columns: list[Cells], xf: dict[int, int], start: int, stop: int) -> str:
@@ -153,7 +146,7 @@ def rows_xml(columns: list[Cells], xf: dict[int, int], start: int, stop: int) ->
     frame: dict[str, pl.Series] = {"r": pl.int_range(start + 2, stop + 2, eager=True).cast(pl.String)}
     cells = []
     for col, column in enumerate(columns):
-        ref = pl.lit(f'<c r="{_col_letter(col)}') + pl.col("r")
+        ref = pl.lit(f'<c r="{column_letter(col)}') + pl.col("r")
         style = _style(column, xf, start, stop, frame, col)
         options = []
         if column.number is not None:
