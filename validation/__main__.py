@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         flops_summary = flops.summary_table(results)
         sections.append(("Training FLOPs: llmplan vs FlopCounterMode (one forward+backward step)",
                          [r for res in results for r in res.rows()],
-                         ("tokens = seq_len · micro_batch; N for the attention rows = non-embedding + lm_head "
-                         "(the weights that multiply activations)")))
+                         ("tokens = seq_len · micro_batch; the attention rows use flops_params_basis=matmul_params: "
+                          "N = flops_params = non-embedding + lm_head (the weights that multiply activations)")))
         mem_rows = (memory.rows(flops.SHAPES[1])
                     + memory.rows(flops.SHAPES[2], [("fp32", "adam"), ("bf16", "adam")])
                     + memory.extra_rows(flops.SHAPES[1]))

@@ -13,23 +13,27 @@ elements of every Linear layer incl. the lm_head, a = heads·head_dim, s = seq_l
 
 The 6·T·W part is 6·N·D with N = the weights that multiply activations: the
 input-embedding lookup, norms and biases cost no matmul FLOPs, but the lm_head
-does (vocab·hidden, tied or not). llmplan's `params` is the total count, so the
-rows below ask llmplan with three choices of N and report the error of each:
+does (vocab·hidden, tied or not). llmplan's `params` is the total count; its
+`flops_params` (architecture.flops_params = active_params − embedding_params +
+vocab_size·hidden) is the matmul count, used by every FLOPs rule with
+`flops_params_basis=matmul_params`. The rows report three choices of N:
 
-    N = arch_params                         (what llmplan uses by default)
-    N = arch_params - embedding_params      (Kaplan et al. 2020's non-embedding N)
-    N = arch_params - embedding_params + vocab·hidden   (non-embedding + lm_head matmul;
-                                             the N the FLOPs rules should be given)
+    N = arch_params                         (flops_params_basis=all_params, the default)
+    N = arch_params - embedding_params      (Kaplan et al. 2020's non-embedding N, given as params)
+    N = flops_params                        (flops_params_basis=matmul_params: non-embedding + lm_head)
 
-Each attention-aware convention is compared with the count it models:
+Each attention-aware convention, with flops_params_basis=matmul_params and the
+architecture given, is compared with the count it models:
 
     flops_model=attention         6·D·(N + 2·L·a·s)  vs the full-mask count
                                   (Hoffmann et al. 2022 App. F, PaLM App. B, Megatron-LM)
     flops_model=attention_causal  6·D·(N + L·a·s)    vs the causal-aware kernel
                                   (Kaplan et al. 2020 Table 1)
 
-both asserted within 5 % (issue #8); 6·N·D is reported, not asserted: it has
-no attention term, and the table shows it falling behind as seq_len grows.
+both asserted within 5 % (issue #8; the full-mask one is within 0.01 %, the
+rest being norms and biases inside flops_params); 6·N·D is reported, not
+asserted: it has no attention term, and the table shows it falling behind as
+seq_len grows.
 
 Shapes marked "meta" are executed on PyTorch's meta device: the same module code
 and the same FlopCounterMode, shapes only, no arithmetic (so real model sizes
@@ -37,7 +41,6 @@ cost milliseconds). tests check that meta and CPU counts agree exactly.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +72,11 @@ GPT2 = Shape("gpt2-124m", layers=12, hidden=768, heads=12, kv_heads=12, ffn_hidd
              mlp_matrices=2, embedding_copies=1, qkv_bias=1, attn_out_bias=1, mlp_bias=1,
              norm_vectors_per_norm=2, learned_positions=1024)
 LLAMA2_70B = Shape("llama2-70b", layers=80, hidden=8192, heads=64, kv_heads=8, ffn_hidden=28672, vocab_size=32000)
-BIG_SHAPES: list[Shape] = [LLAMA_7B, GPT2, LLAMA2_70B]
+# Gemma-7B (Gemma Team 2024, Table 1; HF GemmaConfig): head_dim 256 with 16 heads on a 3072-wide model
+# (16 · 256 = 4096 != 3072): llmplan needs head_dim_rule=free. GeGLU has SwiGLU's three matrices; tied embeddings.
+GEMMA_7B = Shape("gemma-7b", layers=28, hidden=3072, heads=16, kv_heads=16, ffn_hidden=24576, vocab_size=256000,
+                 head_dim=256, embedding_copies=1)
+BIG_SHAPES: list[Shape] = [LLAMA_7B, GPT2, LLAMA2_70B, GEMMA_7B]
 
 
 @dataclass(frozen=True)
@@ -151,13 +158,22 @@ def expected_flops(shape: Shape, seq_len: int, micro_batch: int, attention: str,
 
 
 # ----------------------------------------------------------------------------- llmplan
+def arch_givens(shape: Shape) -> dict[str, Any]:
+    """The architecture as a user types it; a decoupled head width needs head_dim_rule=free."""
+    givens: dict[str, Any] = dict(shape.arch_givens())
+    if shape.hidden != shape.heads * shape.d_head:
+        givens["head_dim_rule"] = "free"
+    return givens
+
+
 def llmplan_params(shape: Shape) -> dict[str, float]:
-    """arch_params and embedding_params from llmplan, given the architecture explicitly."""
-    values = ask(["arch_params", "embedding_params"], shape.arch_givens())
-    return {"arch_params": values["arch_params"], "embedding_params": values["embedding_params"]}
+    """arch_params, embedding_params and flops_params from llmplan, given the architecture explicitly."""
+    values = ask(["arch_params", "embedding_params", "flops_params"], arch_givens(shape))
+    return {k: values[k] for k in ("arch_params", "embedding_params", "flops_params")}
 
 
 def llmplan_train_flops(params: float, case: FlopsCase, flops_model: str) -> float:
+    """train_flops with N given as params (flops_params_basis=all_params, the default)."""
     sh = case.shape
     givens: dict[str, Any] = {"params": params, "tokens": case.tokens, "flops_model": flops_model}
     if flops_model != "six_nd":
@@ -165,30 +181,37 @@ def llmplan_train_flops(params: float, case: FlopsCase, flops_model: str) -> flo
     return ask("train_flops", givens)["train_flops"]
 
 
+def llmplan_train_flops_matmul(case: FlopsCase, flops_model: str) -> float:
+    """train_flops with flops_params_basis=matmul_params: llmplan derives N = flops_params from the architecture."""
+    givens: dict[str, Any] = {**arch_givens(case.shape), "tokens": case.tokens, "seq_len": case.seq_len,
+                              "flops_model": flops_model, "flops_params_basis": "matmul_params"}
+    return ask("train_flops", givens)["train_flops"]
+
+
 # ----------------------------------------------------------------------------- rows
 def param_rows(shapes: list[Shape] | None = None) -> list[Row]:
-    from engine.errors import EngineError
-
-    from .models import build, count_params
+    from .models import build, count_params, matmul_weights
 
     rows = []
     for shape in shapes if shapes is not None else SHAPES + BIG_SHAPES:
         device = "cpu" if shape in SHAPES else "meta"
         measured = count_params(build(shape, device=device))
+        decoupled = shape.hidden != shape.heads * shape.d_head
         case = f"{shape.name} ({shape.describe()}" + (f", head_dim {shape.d_head}" if shape.head_dim else "") \
             + ")" + (", meta" if device == "meta" else "")
         src = "torch module sum(p.numel()), tied weights once"
-        try:
-            got = llmplan_params(shape)["arch_params"]
-        except EngineError as exc:
-            if shape.hidden == shape.heads * shape.d_head:
-                raise
-            rows.append(Row(SECTION_PARAMS, case, math.nan, measured, "", None,
-                            "known limitation: llmplan refuses head_dim != hidden/heads (rule architecture.head_dim); "
-                            f"{str(exc).splitlines()[0][:90]}", src))
-            continue
-        rows.append(Row(SECTION_PARAMS, case, got, measured, "", 0.0, "arch_params must equal sum(p.numel()) exactly",
-                        src, {"group": "arch_params vs sum(p.numel()) of the torch module"}))
+        got = llmplan_params(shape)
+        rows.append(Row(SECTION_PARAMS, case, got["arch_params"], measured, "", 0.0,
+                        "arch_params must equal sum(p.numel()) exactly"
+                        + ("; head_dim_rule=free (head_dim != hidden/heads)" if decoupled else ""), src,
+                        {"group": "arch_params vs sum(p.numel()) of the torch module"
+                                  + (", decoupled head_dim (head_dim_rule=free)" if decoupled else "")}))
+        weights = matmul_weights(shape)
+        rows.append(Row(SECTION_PARAMS, f"{case}: flops_params vs matmul weights", got["flops_params"], weights, "",
+                        None, "flops_params keeps the norm scales and biases (Kaplan's non-embedding N does): "
+                        f"{got['flops_params'] - weights:,.0f} parameters that no matmul multiplies",
+                        "Linear weights incl. lm_head (validation/models.py matmul_weights)",
+                        {"group": "flops_params vs weights that take part in a matmul (Linear weights incl. lm_head)"}))
     return rows
 
 
@@ -199,7 +222,7 @@ class FlopsResult:
     measured_causal: int
     n_all: float          # arch_params
     n_nonembed: float     # arch_params - embedding_params
-    n_compute: float      # + vocab·hidden (lm_head matmul)
+    n_compute: float      # llmplan's flops_params: non-embedding + vocab·hidden (lm_head matmul)
     llmplan: dict[str, float]
 
     def rows(self) -> list[Row]:
@@ -209,21 +232,22 @@ class FlopsResult:
         src_causal = "FlopCounterMode, causal-aware attention"
         return [
             Row(SECTION_FLOPS, f"{c}: 6·N·D, N = all params", L["six_nd/all"], full, "FLOP", None,
-                "llmplan's default: N counts the embedding lookup (no FLOPs); no attention term", src_full),
+                "llmplan's default (flops_params_basis=all_params): N counts the embedding lookup (no FLOPs); "
+                "no attention term", src_full),
             Row(SECTION_FLOPS, f"{c}: 6·N·D, N = non-embedding (Kaplan)", L["six_nd/nonembed"], full, "FLOP", None,
                 "Kaplan's N leaves out the lm_head matmul, which FlopCounterMode counts", src_full),
-            Row(SECTION_FLOPS, f"{c}: 6·N·D, N = non-embedding + lm_head", L["six_nd/compute"], full, "FLOP", None,
-                "the right N, no attention term: drifts as seq_len grows", src_full),
-            Row(SECTION_FLOPS, f"{c}: flops_model=attention, vs full-mask count", L["attention/compute"], full,
-                "FLOP", ATTENTION_TOLERANCE,
-                "issue #8: attention-aware rule within 5 %; full s×s score matrix (Hoffmann App. F, PaLM App. B)",
-                src_full),
-            Row(SECTION_FLOPS, f"{c}: flops_model=attention_causal, vs causal-aware kernel",
-                L["attention_causal/compute"], causal, "FLOP", ATTENTION_TOLERANCE,
+            Row(SECTION_FLOPS, f"{c}: 6·N·D, flops_params_basis=matmul_params", L["six_nd/compute"], full, "FLOP",
+                None, "the right N (flops_params), no attention term: drifts as seq_len grows", src_full),
+            Row(SECTION_FLOPS, f"{c}: flops_model=attention, flops_params_basis=matmul_params, vs full-mask count",
+                L["attention/compute"], full, "FLOP", ATTENTION_TOLERANCE,
+                "issue #8: attention-aware rule within 5 %; full s×s score matrix (Hoffmann App. F, PaLM App. B); "
+                "N = flops_params from the architecture", src_full),
+            Row(SECTION_FLOPS, f"{c}: flops_model=attention_causal, flops_params_basis=matmul_params, vs "
+                "causal-aware kernel", L["attention_causal/compute"], causal, "FLOP", ATTENTION_TOLERANCE,
                 "issue #8: within 5 %; a kernel that skips masked blocks does half the score matrix (Kaplan's count)",
                 src_causal),
             Row(SECTION_FLOPS, f"{c}: flops_model=attention, N = all params", L["attention/all"], full, "FLOP", None,
-                "what a user gets from params = arch_params: the embedding table counted as compute", src_full),
+                "the default basis (params = arch_params): the embedding table counted as compute", src_full),
         ]
 
 
@@ -234,16 +258,15 @@ def measure_case(case: FlopsCase) -> FlopsResult:
     p = llmplan_params(case.shape)
     n_all = p["arch_params"]
     n_nonembed = n_all - p["embedding_params"]
-    n_compute = n_nonembed + case.shape.vocab_size * case.shape.hidden
     L = {
         "six_nd/all": llmplan_train_flops(n_all, case, "six_nd"),
         "six_nd/nonembed": llmplan_train_flops(n_nonembed, case, "six_nd"),
-        "six_nd/compute": llmplan_train_flops(n_compute, case, "six_nd"),
-        "attention/compute": llmplan_train_flops(n_compute, case, "attention"),
-        "attention_causal/compute": llmplan_train_flops(n_compute, case, "attention_causal"),
+        "six_nd/compute": llmplan_train_flops_matmul(case, "six_nd"),
+        "attention/compute": llmplan_train_flops_matmul(case, "attention"),
+        "attention_causal/compute": llmplan_train_flops_matmul(case, "attention_causal"),
         "attention/all": llmplan_train_flops(n_all, case, "attention"),
     }
-    return FlopsResult(case, full, causal, n_all, n_nonembed, n_compute, L)
+    return FlopsResult(case, full, causal, n_all, n_nonembed, p["flops_params"], L)
 
 
 def flops_results(cases: list[FlopsCase] | None = None) -> list[FlopsResult]:
@@ -256,8 +279,8 @@ def summary_table(results: list[FlopsResult]) -> str:
         return f"{(x - ref) / ref * 100:+.1f}%"
 
     head = ("| case | s / (6·d_model) | FlopCounterMode, full mask | FlopCounterMode, causal-aware "
-            "| 6ND, N = all | 6ND, N = non-emb | 6ND, N = non-emb + head | attention vs full "
-            "| attention_causal vs causal | attention, N = all, vs full |")
+            "| 6ND, N = all | 6ND, N = non-emb | 6ND, N = flops_params | attention (matmul N) vs full "
+            "| attention_causal (matmul N) vs causal | attention, N = all, vs full |")
     lines = [head, "|" + "---|" * 10]
     for r in results:
         L, full, causal = r.llmplan, r.measured_full, r.measured_causal

@@ -30,7 +30,9 @@ recorded too (it adds backward transients: the logits' gradient, one layer's
 recomputed activations under checkpointing).
 
 A LLaMA-style block (RMSNorm, SwiGLU, rotary, no dropout) is measured as well,
-to show how far Korthikanti's GPT constants are from it.
+to show how far Korthikanti's GPT constants are from it, and, for
+activation_model=generalised, a grouped-query LLaMA block and two blocks whose
+head width is decoupled from hidden / heads (LLaMA and GPT style).
 """
 from __future__ import annotations
 
@@ -52,6 +54,16 @@ GPT = Shape("gpt-2048", layers=2, hidden=2048, heads=16, kv_heads=16, ffn_hidden
             norm_vectors_per_norm=2, learned_positions=4096, dropout=0.1)
 LLAMA = Shape("llama-2048", layers=2, hidden=2048, heads=16, kv_heads=16, ffn_hidden=5504, vocab_size=8192,
               dropout=0.0)
+# Shapes for activation_model=generalised beyond the two above: grouped-query attention (this model repeats the
+# kv heads before the attention core, so k and v are stored at full width) and a decoupled head width
+# (heads · head_dim = 2048 != hidden 1536, as Gemma-7B), with a LLaMA and a GPT block.
+LLAMA_GQA = Shape("llama-gqa-2048", layers=2, hidden=2048, heads=16, kv_heads=4, ffn_hidden=5504, vocab_size=8192,
+                  dropout=0.0)
+DECOUPLED = Shape("decoupled-head-1536", layers=2, hidden=1536, heads=8, kv_heads=8, head_dim=256, ffn_hidden=6144,
+                  vocab_size=8192, dropout=0.0)
+GPT_DECOUPLED = Shape("gpt-decoupled-1536", layers=2, hidden=1536, heads=8, kv_heads=8, head_dim=256,
+                      ffn_hidden=6144, vocab_size=8192, mlp_matrices=2, embedding_copies=1, qkv_bias=1,
+                      attn_out_bias=1, mlp_bias=1, norm_vectors_per_norm=2, learned_positions=4096, dropout=0.1)
 LAYERS = (2, 4)
 GPT_POINTS = [(512, 8), (1024, 4), (2048, 2), (4096, 1)]
 LLAMA_POINTS = [(2048, 2), (4096, 1)]
@@ -324,7 +336,9 @@ def run(device: str = "cuda") -> dict[str, Any]:
         "whole_step": _guard(whole_step),
         "records": (measure(GPT, GPT_POINTS, list(MODES))
                     + measure(GPT.with_(name="gpt-2048-nodropout", dropout=0.0), [(2048, 2)], ["standard", "flash"])
-                    + measure(LLAMA, LLAMA_POINTS, ["standard", "flash"])),
+                    + measure(LLAMA, LLAMA_POINTS, ["standard", "flash"])
+                    + [r for shape in (LLAMA_GQA, DECOUPLED, GPT_DECOUPLED)
+                       for r in measure(shape, [(2048, 2)], list(MODES))]),
     }
     return result
 

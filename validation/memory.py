@@ -21,10 +21,9 @@ weights_bytes, grads_bytes, optimizer_bytes with:
     fp32 parameters   precision=fp32 (no master copy: the weights are the fp32 copy),
                       optimizer=adam (8 B) / sgd-momentum (4 B)
     bf16 parameters   precision=pure-bf16 and, because torch keeps the optimizer states
-                      in the parameter dtype while catalogs/optimizers.yaml assumes fp32
-                      states, optimizer_state_bytes_per_param = 4 B (Adam) / 2 B (SGD),
-                      as catalogs/precisions.yaml (pure-bf16 note) tells the user to do.
-                      A row without that override shows what a user who forgets it gets.
+                      in the parameter dtype, optimizer=adam-bf16 (4 B) / sgd-momentum-bf16
+                      (2 B) from catalogs/optimizers.yaml. A row with the fp32-state keys
+                      (adam / sgd-momentum) shows what a user who picks those gets.
 """
 from __future__ import annotations
 
@@ -38,8 +37,9 @@ SECTION = "Model-state memory"
 
 COMBOS: list[tuple[str, str]] = [("fp32", "adam"), ("fp32", "sgd-momentum"), ("bf16", "adam"), ("bf16", "sgd-momentum")]
 PRECISION_KEY = {"fp32": "fp32", "bf16": "pure-bf16"}
-# torch keeps optimizer states in the parameter dtype: bytes per element per parameter
-TORCH_STATE_BYTES = {("fp32", "adam"): 8, ("fp32", "sgd-momentum"): 4, ("bf16", "adam"): 4, ("bf16", "sgd-momentum"): 2}
+# torch keeps optimizer states in the parameter dtype: the catalog key for each (dtype, optimizer)
+OPTIMIZER_KEY = {("fp32", "adam"): "adam", ("fp32", "sgd-momentum"): "sgd-momentum",
+                 ("bf16", "adam"): "adam-bf16", ("bf16", "sgd-momentum"): "sgd-momentum-bf16"}
 
 
 @dataclass
@@ -104,11 +104,12 @@ def measure(shape: Shape, dtype_name: str, optimizer: str, seq_len: int = 64, mi
                 n_tensors=len(params), numel=sum(p.numel() for p in params))
 
 
-def llmplan_bytes(shape: Shape, dtype_name: str, optimizer: str, override_states: bool = True) -> dict[str, float]:
+def llmplan_bytes(shape: Shape, dtype_name: str, optimizer: str, states_in_param_dtype: bool = True
+                  ) -> dict[str, float]:
+    """llmplan's model-state bytes; states_in_param_dtype=False asks with the fp32-state key (adam, sgd-momentum)."""
     givens: dict[str, Any] = dict(shape.arch_givens())
-    givens.update(precision=PRECISION_KEY[dtype_name], optimizer=optimizer)
-    if dtype_name == "bf16" and override_states:
-        givens["optimizer_state_bytes_per_param"] = f"{TORCH_STATE_BYTES[(dtype_name, optimizer)]} B"
+    key = OPTIMIZER_KEY[(dtype_name, optimizer)] if states_in_param_dtype else optimizer
+    givens.update(precision=PRECISION_KEY[dtype_name], optimizer=key)
     return ask(["weights_bytes", "grads_bytes", "optimizer_bytes", "model_state_bytes"], givens)
 
 
@@ -119,12 +120,9 @@ def rows(shape: Shape, combos: list[tuple[str, str]] | None = None) -> list[Row]
         held = measure(shape, dtype_name, optimizer)
         got = llmplan_bytes(shape, dtype_name, optimizer)
         tag = f"{shape.name}, {dtype_name} params, {'Adam' if optimizer == 'adam' else 'SGD momentum'}"
-        recipe = f"precision={PRECISION_KEY[dtype_name]}, optimizer={optimizer}"
-        if dtype_name == "bf16":
-            recipe += f", optimizer_state_bytes_per_param={TORCH_STATE_BYTES[(dtype_name, optimizer)]} B"
+        recipe = f"precision={PRECISION_KEY[dtype_name]}, optimizer={OPTIMIZER_KEY[(dtype_name, optimizer)]}"
         why = f"llmplan {recipe}: must be exact"
-        grp = {"group": f"{'fp32' if dtype_name == 'fp32' else 'bf16'} params, {recipe.split(', optimizer_state')[0]}"
-                        f"{', states in bf16' if dtype_name == 'bf16' else ''}: weights, grads, optimizer, total"}
+        grp = {"group": f"{dtype_name} params, {recipe}: weights, grads, optimizer, total"}
         out += [
             Row(SECTION, f"{tag}: weights_bytes", got["weights_bytes"], held.weights, "B", 0.0, why, src, grp),
             Row(SECTION, f"{tag}: grads_bytes", got["grads_bytes"], held.grads, "B", 0.0, why, src, grp),
@@ -139,10 +137,12 @@ def rows(shape: Shape, combos: list[tuple[str, str]] | None = None) -> list[Row]
                            "per parameter tensor, not per element; "
                            f"{held.step / (held.optimizer + held.step):.1e} of the optimizer state here", src))
         if dtype_name == "bf16":
-            plain = llmplan_bytes(shape, dtype_name, optimizer, override_states=False)
-            out.append(Row(SECTION, f"{tag}: optimizer_bytes without the state override", plain["optimizer_bytes"],
-                           held.optimizer, "B", None,
-                           "catalogs/optimizers.yaml states are fp32; torch keeps them in bf16", src))
+            plain = llmplan_bytes(shape, dtype_name, optimizer, states_in_param_dtype=False)
+            out.append(Row(SECTION, f"{tag}: optimizer_bytes with optimizer={optimizer} (fp32 states)",
+                           plain["optimizer_bytes"], held.optimizer, "B", None,
+                           f"optimizer={optimizer} keeps fp32 states (mixed precision); torch keeps them in the "
+                           f"parameter dtype: use {OPTIMIZER_KEY[(dtype_name, optimizer)]}", src,
+                           {"group": "pure-bf16 with an fp32-state optimizer key (adam / sgd-momentum)"}))
     return out
 
 
