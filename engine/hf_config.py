@@ -89,7 +89,7 @@ def is_config_path(value: Any) -> bool:
     return ("/" in text or "\\" in text or path.is_dir()) and (path / "config.json").is_file()
 
 
-def read_hf_config(path: str | Path) -> dict[str, float]:
+def read_hf_config(path: str | Path) -> dict[str, float | str]:
     """Architecture givens (formulas/architecture.yaml names) read from a config.json."""
     config = _load(Path(path))
     family = _TYPES.get(str(config.data.get("model_type", "")))
@@ -137,8 +137,7 @@ def _common(config: _Config, values: dict[str, float]) -> dict[str, float]:
     if head_dim is not None:
         head_dim = config.number(("head_dim", "kv_channels"), "head_dim")
         if head_dim * values["heads"] != values["hidden"]:
-            raise config.error(f"head_dim {head_dim:g} is not hidden / heads = {values['hidden'] / values['heads']:g}; "
-                               "models with a decoupled head width cannot be described by architecture.head_dim")
+            out["head_dim_rule"] = "free"   # decoupled head width (Gemma): architecture.head_dim does not apply
         out["head_dim"] = float(head_dim)
     experts = config.get(("num_local_experts", "num_experts", "moe_num_experts"))
     if experts:

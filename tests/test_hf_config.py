@@ -128,7 +128,6 @@ def test_config_feeds_memory_questions(eng, tmp_path):
     ({**CONFIGS["llama2-7b"], "intermediate_size": "big"}, "field intermediate_size must be a positive number"),
     ({**CONFIGS["llama2-7b"], "tie_word_embeddings": "yes"}, "field tie_word_embeddings must be true or false"),
     ({"model_type": "gemma", "hidden_size": 3072}, "model_type 'gemma' is not one llmplan can read"),
-    ({**CONFIGS["llama2-7b"], "head_dim": 256}, "head_dim 256 is not hidden / heads = 128"),
 ])
 def test_bad_configs_name_the_file_and_field(tmp_path, data, fragment):
     path = write(tmp_path, "bad", data)
@@ -159,3 +158,13 @@ def test_cli_reads_a_config(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "engine", "solve", "arch_params", f"model={tmp_path}/none.json"],
                          check=False, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "none.json" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_decoupled_head_width_switches_the_head_dim_rule(tmp_path, eng):
+    # Llama-2-7B's shape with 256-wide heads (as Gemma does): attention q/k/v/o are 4096×(32·256) each,
+    # so per layer 4·4096·8192 = 134,217,728 attention weights instead of 4·4096² = 67,108,864;
+    # 32 layers × 67,108,864 more = 2,147,483,648 more parameters than Llama-2-7B's 6,738,415,616
+    path = write(tmp_path, "wide", {**CONFIGS["llama2-7b"], "head_dim": 256})
+    assert read_hf_config(path)["head_dim_rule"] == "free"
+    r = eng.solve(["arch_params"], {"model": path})
+    assert r.values["arch_params"] == 6_738_415_616 + 32 * (4 * 4096 * 8192 - 4 * 4096 * 4096)
