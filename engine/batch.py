@@ -11,7 +11,11 @@ the command line is a batch of one row, so there is one code path.
       -> consistency checks (errors) and advisory checks (warnings)
 
 The hot path avoids per-row Python: validity is checked with two reductions
-(min/max) per column and masks are built only when something is wrong.
+(min/max) per column and masks are built only when something is wrong. It also
+avoids per-row memory where a column has one value (broadcast views: constant
+keys, their catalog figures, statuses), gathers a catalog figure of a varying
+key column only when something reads it (keys.Columns), and keeps errors as a
+bool mask (`failed`) with the message arrays made on first use.
 """
 from __future__ import annotations
 
@@ -21,12 +25,12 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .errors import ContradictionError, EngineError, EvaluationError, ValueParseError
-from .keys import CATALOG, GIVEN, NONE, Categorical, Soft, expand_keys
+from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, writable
 from .model import Equation, RuleSet
 from .numeric import compile_tree, find_root
 from .planning import Plan, Planner, Step
 
-__all__ = ["Batch", "BatchSolver", "Categorical", "Group", "STATUS_NAMES"]
+__all__ = ["Batch", "BatchSolver", "Categorical", "Columns", "Group", "STATUS_NAMES"]
 
 APPROXIMATE = 0.01   # equations with at least this tolerance only warn when given values disagree
 
@@ -49,12 +53,14 @@ class Group:
 
 @dataclass
 class Batch:
+    """Solved columns. `errors` (object: str or None) and `error_kinds` (object: EngineError subclass
+    or instance, or None) are made on first use; `failed` (bool per row) says the same at once.
+    Columns may be read-only (broadcast views, the caller's arrays): copy before writing."""
+
     rows: int
     values: dict[str, np.ndarray]
     keys: dict[str, Categorical]
     status: dict[str, np.ndarray]
-    errors: np.ndarray                                  # object: str or None
-    error_kinds: np.ndarray                             # object: EngineError subclass (or instance) or None
     warnings: list[tuple[str, np.ndarray]]              # (check id, row mask)
     groups: list[Group]
     targets: list[tuple[str, ...]]
@@ -65,6 +71,36 @@ class Batch:
     notes: list[tuple[str, str, np.ndarray]] = field(default_factory=list)   # (code, message, row mask)
     failed: np.ndarray | None = None                    # bool per row: has an error
     owned: set[str] = field(default_factory=set)        # value arrays allocated here (safe to write into)
+    given_errors: np.ndarray | None = field(default=None, repr=False)   # the caller's (never written into)
+    _errors: np.ndarray | None = field(default=None, init=False, repr=False)
+    _kinds: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    @property
+    def errors(self) -> np.ndarray:
+        """Per row: the error message, or None."""
+        if self._errors is None:
+            self._errors = np.full(self.rows, None, dtype=object) if self.given_errors is None else \
+                np.array(self.given_errors, dtype=object)
+        return self._errors
+
+    @property
+    def error_kinds(self) -> np.ndarray:
+        """Per row: the EngineError subclass (or instance) of the error, or None."""
+        if self._kinds is None:
+            self._kinds = np.full(self.rows, None, dtype=object)
+            if self.given_errors is not None:
+                self._kinds[np.not_equal(self.given_errors, None)] = ValueParseError
+        return self._kinds
+
+    def fail(self, mask: np.ndarray, message: str, kind: "type | EngineError") -> None:
+        """Rows of `mask` get this error unless they already have one (the first error is the cause)."""
+        fresh = mask & ~self.failed
+        if not fresh.any():
+            return
+        errors, kinds = self.errors, self.error_kinds
+        errors[fresh] = message
+        kinds[fresh] = kind
+        self.failed = self.failed | fresh
 
     def group_of(self, row: int) -> Group | None:
         for group in self.groups:
@@ -88,18 +124,34 @@ class BatchSolver:
     # -- entry point -------------------------------------------------------
     def solve(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
               targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,
-              errors: np.ndarray | None = None, side_values: bool = True) -> Batch:
-        """Solve every row. side_values=False evaluates only the chain to the targets (big sweeps)."""
+              errors: np.ndarray | None = None, side_values: bool = True,
+              failed: np.ndarray | None = None) -> Batch:
+        """Solve every row. side_values=False evaluates only the chain to the targets (big sweeps).
+
+        errors: per-row messages found before solving (those rows are skipped); failed: the same as
+        a bool mask (errors != None), which saves a scan of the object array. Inputs are never
+        written into."""
         self._side_values = side_values
-        values = {name: np.asarray(col, dtype=float) for name, col in numbers.items()}
-        # bool -> int8 view: True/False are exactly the codes GIVEN/NONE, no extra pass
-        status = {name: (~np.isnan(col)).view(np.int8) for name, col in values.items()}
-        errors = np.full(rows, None, dtype=object) if errors is None else np.array(errors, dtype=object)
-        failed = np.not_equal(errors, None).astype(bool) if rows else np.zeros(0, dtype=bool)
-        kinds = np.full(rows, None, dtype=object)
-        kinds[failed] = ValueParseError
-        batch = Batch(rows, values, {}, status, errors, kinds, [], [], list(targets), np.asarray(row_targets),
-                      failed=failed)
+        values = Columns((name, np.asarray(col, dtype=float)) for name, col in numbers.items())
+        status = {}
+        self._known_inputs = {}
+        for name, col in dict.items(values):
+            known = _known(col)
+            self._known_inputs[name] = (col, known)
+            if known is True:
+                status[name] = _same(rows, GIVEN)
+            elif known is False:
+                status[name] = _same(rows, NONE)
+            else:   # True/False are exactly the codes GIVEN/NONE
+                status[name] = known.astype(np.int8)
+        if errors is None:
+            failed = np.zeros(rows, dtype=bool)
+        elif failed is None:
+            failed = np.not_equal(errors, None).astype(bool) if rows else np.zeros(0, dtype=bool)
+        else:
+            failed = np.array(failed, dtype=bool)
+        batch = Batch(rows, values, {}, status, [], [], list(targets), np.asarray(row_targets), failed=failed,
+                      given_errors=errors if failed.any() else None)
         asked = _asked(targets, batch.row_targets)
         expansion = expand_keys(self.rules, values, status, keys, asked, rows,
                                 lambda mask, name, label: self._unknown_key(batch, mask, name, label))
@@ -124,11 +176,7 @@ class BatchSolver:
 
     def _row_error(self, batch: Batch, mask: np.ndarray, message: str, kind: type | EngineError) -> None:
         """First error of a row wins: it is the cause, later ones are consequences."""
-        fresh = mask & ~batch.failed
-        for i in np.flatnonzero(fresh):
-            batch.errors[i] = message
-            batch.error_kinds[i] = kind
-        batch.failed |= fresh
+        batch.fail(mask, message, kind)
 
     # -- grouping ----------------------------------------------------------
     def _patterns(self, batch: Batch) -> Iterator[tuple[np.ndarray, frozenset[str], dict[str, str], tuple]]:
@@ -137,19 +185,24 @@ class BatchSolver:
         rows = batch.rows
         if not rows:
             return
-        known_cols = [_known(batch.values[n]) for n in names]
-        sel_codes = [batch.keys[s].codes if s in batch.keys else np.full(rows, -1) for s in selectors]
-        uniform = all(np.ndim(c) == 0 or c.all() or not c.any() for c in known_cols) and \
-            all(c.min() == c.max() for c in sel_codes) and batch.row_targets.min() == batch.row_targets.max()
+        known_cols = [self._known(batch.values, n) for n in names]   # a bool where every row agrees
+        sel_keys = [batch.keys.get(s) for s in selectors]
+        uniform = all(np.ndim(c) == 0 for c in known_cols) and \
+            all(k is None or k.constant() is not None for k in sel_keys) and _constant(batch.row_targets) is not None
+        sel_codes = [k.codes if k is not None else _same(rows, -1) for k in sel_keys]
         if uniform:
             groups = [(0, None)]
         else:
             full = [np.broadcast_to(c, (rows,)) for c in known_cols]
             first, inverse = _group_rows(full + sel_codes + [batch.row_targets])
             groups = [(row0, inverse == g) for g, row0 in enumerate(first)]
-        ok = ~batch.failed
+        clean = not batch.failed.any()
+        ok = None if clean else ~batch.failed
         for row0, member in groups:
-            member_rows = np.flatnonzero(ok if member is None else member & ok)
+            if member is None:
+                member_rows = _all_rows(rows) if clean else np.flatnonzero(ok)
+            else:
+                member_rows = np.flatnonzero(member if clean else member & ok)
             if not len(member_rows):
                 continue
             known = frozenset(n for n, c in zip(names, known_cols) if (c if np.ndim(c) == 0 else c[row0]))
@@ -159,10 +212,20 @@ class BatchSolver:
                 chosen[s] = batch.keys[s].labels[code] if code >= 0 else str(self.rules.variables[s].default)
             yield member_rows, known, chosen, batch.targets[int(batch.row_targets[row0])]
 
+    def _known(self, values: Columns, name: str) -> "np.ndarray | bool":
+        if values.is_deferred(name):
+            return True   # a catalog figure every row has (see keys.Columns)
+        col = values[name]
+        cached = self._known_inputs.get(name)
+        if cached is not None and cached[0] is col:
+            return cached[1]
+        return _known(col)
+
     # -- evaluation ----------------------------------------------------------
     def _solve_group(self, batch: Batch, rows: np.ndarray, known: frozenset[str], selectors: dict[str, str],
                      targets: tuple[str, ...], soft: Soft) -> None:
-        usable = {n: v for n, v in soft.items() if n not in known and _complete(v, rows)}
+        whole = len(rows) == batch.rows
+        usable = {n: v for n, v in soft.items() if n not in known and _complete(v, rows, whole)}
         ordered = dict(sorted(usable.items(), key=lambda kv: self._order.get(kv[0], 0)))
         try:
             plan = self.planner.plan(known, targets, selectors, ordered)
@@ -172,7 +235,6 @@ class BatchSolver:
             return
         group = Group(rows, plan)
         batch.groups.append(group)
-        whole = len(rows) == batch.rows
         env = self._env(batch, rows, plan, ordered, whole)
         codes: dict[str, int] = {n: DEFAULT for n in plan.defaults}
         steps = None if self._side_values else [s for s in plan.steps if set(s.unknowns) & plan.needed]
@@ -180,13 +242,21 @@ class BatchSolver:
         self._round(batch, group, env, rows, known, selectors, targets, codes)
         self._consistency(batch, group.replan or plan, env, rows)
         self._overridden_defaults(batch, plan, env, rows, ordered)
-        for name, col in env.items():
-            self._store(batch, name, rows, col, whole, codes.get(name))
+        for name in list(env):
+            code = codes.get(name)
+            if code is not None:   # (known inputs are already in batch.values)
+                self._store(batch, name, rows, env[name], whole, code)
 
-    def _env(self, batch: Batch, rows: np.ndarray, plan: Plan, soft: Soft, whole: bool) -> dict:
-        env = {}
+    def _env(self, batch: Batch, rows: np.ndarray, plan: Plan, soft: Soft, whole: bool) -> Columns:
+        env = Columns()
+        values = batch.values
         for name in plan.knowns:
-            source = soft[name] if name in plan.defaults else batch.values[name]
+            if name not in plan.defaults and values.is_deferred(name):
+                # a catalog figure is gathered only if a step or check of this group reads it
+                env.defer(name, (lambda name=name: values[name]) if whole else
+                          (lambda name=name: values[name][rows]))
+                continue
+            source = soft[name] if name in plan.defaults else values[name]
             env[name] = source if whole or np.ndim(source) == 0 else source[rows]
         return env
 
@@ -280,17 +350,18 @@ class BatchSolver:
             rounding = self.rules.variables[name].rounding
             # relative slack of 1e-12: 64.0000000001 GPUs from float noise is 64, not 65
             if rounding == "up":
-                rounded = np.ceil(raw * (1 - 1e-12))
+                rounded = _in_place(np.ceil, np.multiply(raw, 1 - 1e-12))
             elif rounding == "down":
-                rounded = np.floor(raw * (1 + 1e-12))
+                rounded = _in_place(np.floor, np.multiply(raw, 1 + 1e-12))
             else:
                 rounded = np.round(raw)
-            below = np.broadcast_to((rounded < 1) & (np.asarray(raw) > 0), (len(rows),))
-            for i in np.flatnonzero(below):   # e.g. the largest micro_batch that fits is 0.6: nothing fits
-                self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
-                                f"{name} = {np.broadcast_to(raw, (len(rows),))[i]:.4g} rounds {rounding} to 0: "
-                                f"no whole {name} of at least 1 meets the given values", EvaluationError)
-            if not np.array_equal(rounded, raw):   # (NaN rows also land here: harmless)
+            if not np.ndim(rounded) or not len(rounded) or not rounded.min() >= 1:   # (NaN: look closer)
+                below = np.broadcast_to((rounded < 1) & (np.asarray(raw) > 0), (len(rows),))
+                for i in np.flatnonzero(below):   # e.g. the largest micro_batch that fits is 0.6: nothing fits
+                    self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
+                                    f"{name} = {np.broadcast_to(raw, (len(rows),))[i]:.4g} rounds {rounding} "
+                                    f"to 0: no whole {name} of at least 1 meets the given values", EvaluationError)
+            if not _same_values(rounded, raw):   # (NaN rows also land here: harmless)
                 _keep(batch.unrounded, name, rows, raw, batch.rows)
                 env[name] = rounded
                 group.rounded.append(name)
@@ -316,7 +387,7 @@ class BatchSolver:
         group.replan = replan
         for name in freed:   # keep what the user asked for, to show it next to the recomputed value
             _keep(batch.unrounded, name, rows, env[name], batch.rows)
-        fresh = {n: env[n] for n in replan.knowns}
+        fresh = env.subset(replan.knowns)
         # only steps that the rounded integers change are evaluated again
         affected = set(group.rounded) | freed
         steps = []
@@ -346,8 +417,7 @@ class BatchSolver:
             with np.errstate(all="ignore"):
                 left = _column(self._compile(eq.lhs)(env), n)
                 right = _column(self._compile(eq.rhs)(env), n)
-                worst = np.abs(left - right).max() if n else 0.0
-                if worst <= eq.tolerance * min(np.abs(left).min(), np.abs(right).min()):
+                if _agree(left, right, eq.tolerance):
                     continue   # every row agrees (the usual case): no per-row work
                 scale = np.maximum(np.abs(left), np.abs(right))
                 gap = np.abs(left - right) / np.where(scale > 0, scale, 1.0)
@@ -364,9 +434,8 @@ class BatchSolver:
             for i in np.flatnonzero(bad):
                 row = rows[i]
                 if not batch.failed[row]:
-                    batch.errors[row] = self._contradiction(eq, plan, env, i, left[i], right[i], gap[i])
-                    batch.error_kinds[row] = ContradictionError
-                    batch.failed[row] = True
+                    batch.fail(_mask(rows[i:i + 1], batch.rows),
+                               self._contradiction(eq, plan, env, i, left[i], right[i], gap[i]), ContradictionError)
 
     def _overridden_defaults(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray, soft: Soft) -> None:
         """A value the rules derived that differs from its default (recompute=none's 6 FLOP/token when
@@ -408,27 +477,27 @@ class BatchSolver:
             return   # a known input: already in batch.values
         if whole:
             if np.ndim(col) == 0:
-                col = np.full(batch.rows, col)
-            if any(col is other for other in batch.values.values()):
-                # an identity (gpu_hours = gpu_seconds): share the numbers through a read-only view
+                col = np.broadcast_to(np.float64(col), (batch.rows,))   # one value: no per-row memory
+            elif not col.flags.writeable or any(col is other for other in dict.values(batch.values)):
+                # an identity (gpu_hours = gpu_seconds) or a read-only input: share the numbers
+                # through a read-only view
                 col = col.view()
                 col.flags.writeable = False
             else:
                 batch.owned.add(name)
             batch.values[name] = np.asarray(col, dtype=float)
-            batch.status[name] = np.full(batch.rows, code, dtype=np.int8)
+            batch.status[name] = _same(batch.rows, code)
             return
         target = batch.values.get(name)
         if target is None:
             target = batch.values[name] = np.full(batch.rows, np.nan)
-        elif name not in batch.owned:
+        elif name not in batch.owned or not target.flags.writeable:
             target = batch.values[name] = target.copy()   # the caller's input array: never write into it
         batch.owned.add(name)
         target[rows] = col
-        status = batch.status.get(name)
-        if status is None:
-            status = batch.status[name] = np.zeros(batch.rows, dtype=np.int8)
-        status[rows] = code
+        if batch.status.get(name) is None:
+            batch.status[name] = np.zeros(batch.rows, dtype=np.int8)
+        writable(batch.status, name)[rows] = code
 
     def _advisories(self, batch: Batch) -> None:
         env = batch.values
@@ -472,10 +541,69 @@ def _asked(targets: Sequence[tuple[str, ...]], row_targets: np.ndarray) -> dict[
 
 def _known(col: np.ndarray) -> "np.ndarray | bool":
     """Which rows are known; a plain bool when all rows agree (one reduction, no mask)."""
+    if not len(col):
+        return True
+    if col.ndim == 1 and col.strides[0] == 0:   # a broadcast column: one value
+        return not bool(np.isnan(col[0]))
     if not np.isnan(col.min()):
         return True
     mask = ~np.isnan(col)
     return mask if mask.any() else False
+
+
+def _constant(col: np.ndarray) -> "int | None":
+    """The single value of an integer column, or None."""
+    if not len(col):
+        return None
+    if col.ndim == 1 and col.strides[0] == 0:
+        return int(col[0])
+    low, high = col.min(), col.max()
+    return int(low) if low == high else None
+
+
+def _same(rows: int, code: int) -> np.ndarray:
+    """A read-only int8 status column with one code in every row (no per-row memory)."""
+    return np.broadcast_to(np.int8(code), (rows,))
+
+
+_ALL_ROWS: list[np.ndarray] = [np.arange(0)]
+
+
+def _all_rows(rows: int) -> np.ndarray:
+    """arange(rows), read-only and kept for the next batch of the same size (a sweep's chunks)."""
+    if len(_ALL_ROWS[0]) != rows:
+        index = np.arange(rows)
+        index.flags.writeable = False
+        _ALL_ROWS[0] = index
+    return _ALL_ROWS[0]
+
+
+def _in_place(fn, array: "np.ndarray | float") -> "np.ndarray | float":
+    """fn(array) written into the (fresh) array itself."""
+    if isinstance(array, np.ndarray) and array.ndim:
+        return fn(array, out=array)
+    return fn(array)
+
+
+def _same_values(rounded: "np.ndarray | float", raw: "np.ndarray | float") -> bool:
+    """np.array_equal(rounded, raw), deciding from the first row when it already differs."""
+    if np.ndim(rounded) and np.ndim(raw) and len(rounded) and rounded[0] != raw[0]:
+        return False
+    return bool(np.array_equal(rounded, raw))
+
+
+def _agree(left: np.ndarray, right: np.ndarray, tolerance: float) -> bool:
+    """Every row has |left - right| <= tolerance * min over rows of min(|left|, |right|): a sufficient
+    condition for every row to pass the relative check (NaN: False, look closer)."""
+    if not len(left):
+        return True
+    gap = np.subtract(left, right)
+    np.abs(gap, out=gap)
+    worst = gap.max()
+    low = min(left.min(), right.min())
+    if low >= 0:   # all positive (the usual case): no absolute values needed
+        return bool(worst <= tolerance * low)
+    return bool(worst <= tolerance * min(np.abs(left).min(), np.abs(right).min()))
 
 
 def _group_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -524,11 +652,11 @@ def _column(value, n: int) -> np.ndarray:
     return array if array.shape == (n,) else np.broadcast_to(array, (n,)).copy()
 
 
-def _complete(value, rows: np.ndarray) -> bool:
+def _complete(value, rows: np.ndarray, whole: bool = False) -> bool:
     """A soft value usable for every row of a group."""
     if np.ndim(value) == 0:
         return not np.isnan(value)
-    return not np.isnan(value[rows]).any()
+    return not np.isnan(value if whole else value[rows]).any()
 
 
 def _origins(plan: Plan, name: str) -> set[str]:

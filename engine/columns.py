@@ -97,12 +97,18 @@ class Prepared:
     keys: dict[str, Categorical]
     targets: list[tuple[str, ...]]
     row_targets: np.ndarray
-    errors: np.ndarray                       # object: message or None
+    errors: np.ndarray | None                # object: message or None; None: no row has a problem
     blank: np.ndarray                        # rows that ask nothing
     empty: dict[str, np.ndarray]             # variable -> its input cell is empty
     locator: Locator
     notes: list[str] = field(default_factory=list)
     name_column: str | None = None
+    failed: np.ndarray | None = None         # bool per row: errors[row] is not None (None: no row)
+
+    def __post_init__(self) -> None:
+        if self.failed is None:
+            self.failed = np.zeros(self.rows, dtype=bool) if self.errors is None else \
+                np.not_equal(self.errors, None).astype(bool)
 
 
 Report = Callable[[np.ndarray, "list[str] | str"], None]
@@ -182,10 +188,13 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
     """
     columns, notes = classify(engine, headers or list(frame.columns), locator, list(frame.columns))
     rows = frame.height
-    errors = np.full(rows, None, dtype=object)
+    errors: np.ndarray | None = None      # made at the first problem: most tables have none
     failed = np.zeros(rows, dtype=bool)
 
     def report(index: np.ndarray, messages: "list[str] | str") -> None:
+        nonlocal errors
+        if errors is None:
+            errors = np.full(rows, None, dtype=object)
         for row, message in zip(index.tolist(), [messages] * len(index) if isinstance(messages, str) else messages):
             if errors[row] is None:
                 errors[row] = message
@@ -216,7 +225,9 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
         elif column.role == "key":
             variable = engine.rules.variables[column.variable]
             keys[variable.name] = _keys(engine, variable, column, series, locator, report)
-            empty[variable.name] = keys[variable.name].codes < 0
+            bounds = keys[variable.name].bounds()
+            empty[variable.name] = keys[variable.name].codes < 0 if bounds is None or bounds[0] < 0 else \
+                np.broadcast_to(False, (rows,))
         elif column.role == "solve":
             solve_column = column
             targets, row_targets, asked = _solve(engine, column, series, locator, report)
@@ -226,13 +237,24 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
     if solve_column is None and rows:
         notes.append("no `solve` column: each row derives what follows from its values")
     _asked_and_given(columns, numbers, targets, row_targets, locator, report)
-    has_value = np.array(asked, dtype=bool)
-    for mask in empty.values():
-        has_value |= ~mask
-    blank = ~has_value & ~failed
+    if _every(asked, True) or any(_every(mask, False) for mask in empty.values()):
+        blank = np.broadcast_to(False, (rows,))   # every row asks something or has a value
+    else:
+        has_value = np.array(asked, dtype=bool)
+        for mask in empty.values():
+            has_value |= ~mask
+        blank = ~has_value & ~failed
     name_column = next((c.field for c in columns if c.role == "name"), None)
     return Prepared(rows, columns, numbers, keys, targets, row_targets, errors, blank, empty, locator,
-                    notes, name_column)
+                    notes, name_column, failed)
+
+
+def _every(mask: np.ndarray, value: bool) -> bool:
+    """A broadcast mask (one value for every row) that holds `value`; False when unsure."""
+    mask = np.asarray(mask)
+    if mask.ndim == 0:
+        return bool(mask) == value
+    return bool(mask.ndim == 1 and mask.strides[0] == 0 and len(mask) and bool(mask[0]) == value)
 
 
 # -- numbers --------------------------------------------------------------------------------
@@ -245,11 +267,12 @@ def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Loc
     if dtype == pl.Null:
         return np.full(rows, np.nan), np.ones(rows, dtype=bool)
     if dtype.is_numeric():
-        raw = series.cast(pl.Float64).to_numpy()     # no copy for a Float64 column (the batch never writes into it)
+        # no copy for a Float64 column without nulls (the batch never writes into it)
+        raw = (series if dtype == pl.Float64 else series.cast(pl.Float64)).to_numpy()
         values = raw if column.factor == 1.0 else raw * column.factor
-        low = values.min() if rows else 0.0
-        empty = np.isnan(values) if np.isnan(low) else np.broadcast_to(False, (rows,))
-        return _domain(shadow, values, cell, report), empty
+        bounds = (values.min(), values.max()) if rows else (0.0, 0.0)
+        empty = np.isnan(values) if np.isnan(bounds[0]) else np.broadcast_to(False, (rows,))
+        return _domain(shadow, values, cell, report, bounds), empty
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
         text = series.cast(pl.String).str.strip_chars()
         empty = (text.is_null() | (text == "")).to_numpy()
@@ -287,11 +310,13 @@ def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Loc
     return np.full(rows, np.nan), empty
 
 
-def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], report: Report) -> np.ndarray:
-    """Values outside the variable's domain become errors (and unknowns); two reductions when all is well."""
+def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], report: Report,
+            bounds: tuple[float, float] | None = None) -> np.ndarray:
+    """Values outside the variable's domain become errors (and unknowns); two reductions when all is well
+    (none when the caller has them: `bounds`)."""
     domain = shadow.domain
     if len(values):
-        low, high = values.min(), values.max()          # NaN (an empty cell) makes both NaN
+        low, high = bounds or (values.min(), values.max())   # NaN (an empty cell) makes both NaN
         if not np.isnan(low):
             fine = np.isfinite(low) and np.isfinite(high)
             if domain in ("positive", "integer", "fraction"):
@@ -345,15 +370,27 @@ def _key_text(series: pl.Series) -> pl.Series:
 
 
 def codes_of(text: pl.Series) -> tuple[np.ndarray, list[str]]:
-    """Dictionary-encode a text column: codes (int64, -1 = empty) and labels (first-seen order)."""
+    """Dictionary-encode a text column: codes (the smallest signed integer type that holds them,
+    -1 = empty; read-only) and labels (first-seen order)."""
     if isinstance(text.dtype, pl.Enum):
         labels = text.dtype.categories.to_list()
-        return text.to_physical().cast(pl.Int64).fill_null(-1).to_numpy(), labels
+        return _signed_codes(text.to_physical(), len(labels)), labels
     labels = text.drop_nulls().unique(maintain_order=True).to_list()
     if not labels:
         return np.full(len(text), -1, dtype=np.int64), []
-    codes = text.cast(pl.Enum(labels)).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
-    return codes, labels
+    return _signed_codes(text.cast(pl.Enum(labels)).to_physical(), len(labels)), labels
+
+
+def _signed_codes(physical: pl.Series, count: int) -> np.ndarray:
+    """An Enum's physical codes as signed integers with -1 for null: without a copy (an unsigned
+    -> signed view of polars' own buffer) when no cell is null and the labels fit."""
+    if physical.null_count() == 0 and physical.dtype in (pl.UInt8, pl.UInt16, pl.UInt32):
+        codes = physical.to_numpy()
+        signed = np.dtype(f"i{codes.dtype.itemsize}")
+        if codes.dtype.kind == "u" and count <= np.iinfo(signed).max:
+            return codes.view(signed)
+    dtype = pl.Int8 if count < 2 ** 7 else pl.Int16 if count < 2 ** 15 else pl.Int32 if count < 2 ** 31 else pl.Int64
+    return physical.cast(dtype).fill_null(-1).to_numpy()
 
 
 def canonical_key(engine: "Engine", variable: Variable, label: str) -> str:

@@ -73,7 +73,7 @@ class Outcome:
 
     @cached_property
     def error_mask(self) -> np.ndarray:
-        return ~np.equal(self.batch.errors, None) & ~self.blank
+        return self.batch.failed & ~self.blank
 
     @property
     def error_count(self) -> int:
@@ -137,8 +137,7 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
             numeric_cells: dict[str, pl.Series] | None = None) -> Outcome:
     rules = engine.rules
     rows = batch.rows
-    failed = ~np.equal(batch.errors, None)
-    ok = ~failed & ~prep.blank
+    ok = ~batch.failed & ~prep.blank
     visible = _visible(batch)
     inputs = {c.variable: c for c in prep.columns if c.role == "number"}
     columns: dict[str, pl.Series] = {}
@@ -150,15 +149,17 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
         columns[column.field] = frame.get_column(column.field)
     added: dict[str, pl.Series] = {}
     for name in _order(batch, rules):
-        base = batch.values[name]
         status = batch.status.get(name)
         if status is None:
             continue
+        column = inputs.get(name)
+        if column is None and name not in visible:
+            continue   # not shown (and a catalog figure nothing read is never gathered: keys.Columns)
+        base = batch.values[name]
         variable = rules.variables[name]
         known = ok & ~np.isnan(base)
         if not known.any():
             continue
-        column = inputs.get(name)
         if column is not None:
             fill = known & prep.empty[name] & (status >= CATALOG) & (status != RECOMPUTED)
             if fill.any():
@@ -198,9 +199,8 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
     assumptions, used, fired = _assumptions(engine, batch, ok)
     columns["assumptions"] = _scatter(rows, assumptions)
     columns["warnings"] = _warning_column(engine, batch, ok, lang)
-    errors = np.where(prep.blank, None, batch.errors)
-    columns["error"] = _scatter(rows, [(np.flatnonzero(~np.equal(errors, None)),
-                                        errors[~np.equal(errors, None)].tolist())])
+    erred = np.flatnonzero(batch.failed & ~prep.blank)
+    columns["error"] = _scatter(rows, [(erred, batch.errors[erred].tolist())] if len(erred) else [])
     results = pl.DataFrame([s.alias(h) for h, s in columns.items()])
     outcome = Outcome(batch, frame, results, fills, units, prep.blank, prep, source=source,
                       label=prep.locator.label, notes=list(notes or []), numeric_cells=numeric_cells or {},

@@ -4,12 +4,14 @@ A key typed by the user (gpu=A800) fills its entry's fields as knowns, except
 where the user gave the field; a default key (precision=seed-fp32 when nothing
 was typed) only offers its fields as soft values, which the planner uses where
 an answer needs them. Constant columns (one key for every row: the common case)
-are filled with scalars, so a million rows cost no more than one.
+are filled with read-only broadcast columns, so a million rows cost no more than one.
+A column of several keys fills its figures lazily: `Columns` keeps (lookup, codes) and
+gathers a figure only when something reads it (a plan step, a check, the results).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -23,10 +25,14 @@ NONE, GIVEN, CATALOG = 0, 1, 2
 
 @dataclass
 class Categorical:
-    """A dictionary-encoded column of keys: codes index labels; -1 = empty."""
+    """A dictionary-encoded column of keys: codes (any signed integer dtype) index labels; -1 = empty.
+
+    The codes are never written into once the column exists: the lowest and highest code are
+    computed once (or given by whoever built the column) and reused by every reader."""
 
     codes: np.ndarray
     labels: list[str]
+    known_bounds: "tuple[int, int] | None" = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_values(cls, values: Sequence[object]) -> "Categorical":
@@ -44,12 +50,115 @@ class Categorical:
             codes[i] = index[text]
         return cls(codes, labels)
 
+    def bounds(self) -> tuple[int, int] | None:
+        """(lowest, highest) code; None for a column without rows. Computed once."""
+        if self.known_bounds is None and len(self.codes):
+            codes = self.codes
+            if codes.ndim == 1 and codes.strides[0] == 0:   # a broadcast column: one value
+                low = high = int(codes[0])
+            else:
+                low, high = int(codes.min()), int(codes.max())
+            self.known_bounds = (low, high)
+        return self.known_bounds
+
     def constant(self) -> int | None:
         """The single code every row has, or None."""
-        if not len(self.codes):
+        bounds = self.bounds()
+        if bounds is None:
             return None
-        low, high = int(self.codes.min()), int(self.codes.max())
-        return low if low == high else None
+        return bounds[0] if bounds[0] == bounds[1] else None
+
+
+_DEFERRED = object()
+
+
+class Columns(dict):
+    """Value columns by name, some of them computed when first read.
+
+    A catalog figure of a column of several keys (peak_flops per row from gpu codes) is a gather
+    over every row; a plan often needs one figure of three. `defer(name, make)` records how to
+    compute a column; reading it (`[]`, get, items, values, dict(...)) computes and keeps it.
+    `is_deferred(name)` tells without computing. Deferred columns are known in every row."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._deferred: dict[str, Callable[[], np.ndarray]] = {}
+
+    def defer(self, name: str, make: Callable[[], np.ndarray]) -> None:
+        dict.__setitem__(self, name, _DEFERRED)
+        self._deferred[name] = make
+
+    def is_deferred(self, name: str) -> bool:
+        return name in self._deferred
+
+    def raw(self, name: str) -> object:
+        """The stored entry without computing it (a sentinel for a deferred column)."""
+        return dict.__getitem__(self, name)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        value = dict.__getitem__(self, name)
+        if value is _DEFERRED:
+            value = self._deferred.pop(name)()
+            dict.__setitem__(self, name, value)
+        return value
+
+    def __setitem__(self, name: str, value: np.ndarray) -> None:
+        self._deferred.pop(name, None)
+        dict.__setitem__(self, name, value)
+
+    def __delitem__(self, name: str) -> None:
+        self._deferred.pop(name, None)
+        dict.__delitem__(self, name)
+
+    def __iter__(self) -> Iterator[str]:   # (overriding it makes dict(columns) go through __getitem__)
+        return dict.__iter__(self)
+
+    def get(self, name: str, default: object = None) -> object:
+        return self[name] if name in self else default
+
+    def items(self) -> list[tuple[str, np.ndarray]]:   # type: ignore[override]
+        return [(name, self[name]) for name in list(dict.keys(self))]
+
+    def values(self) -> list[np.ndarray]:   # type: ignore[override]
+        return [self[name] for name in list(dict.keys(self))]
+
+    def pop(self, name: str, *default: object) -> object:
+        if name in self:
+            value = self[name]
+            del self[name]
+            return value
+        if default:
+            return default[0]
+        raise KeyError(name)
+
+    def setdefault(self, name: str, default: object = None) -> object:
+        if name not in self:
+            self[name] = default
+        return self[name]
+
+    def update(self, *args, **kwargs) -> None:   # type: ignore[override]
+        for name, value in dict(*args, **kwargs).items():
+            self[name] = value
+
+    def copy(self) -> "Columns":
+        return self.subset(list(dict.keys(self)))
+
+    def subset(self, names: Iterable[str]) -> "Columns":
+        """A new mapping of these names; deferred columns stay deferred (and are computed once)."""
+        out = Columns()
+        for name in names:
+            if name in self._deferred:
+                out.defer(name, lambda name=name: self[name])
+            else:
+                dict.__setitem__(out, name, dict.__getitem__(self, name))
+        return out
+
+    def __repr__(self) -> str:
+        shown = {n: ("<deferred>" if n in self._deferred else dict.__getitem__(self, n)) for n in dict.keys(self)}
+        return f"Columns({shown!r})"
+
+    def __reduce__(self):
+        return (Columns, (dict(self.items()),))
 
 
 @dataclass
@@ -62,7 +171,9 @@ class Expansion:
 def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str, np.ndarray],
                 keys: dict[str, Categorical], asked: Asked, rows: int,
                 on_error: Callable[[np.ndarray, str, str], None]) -> Expansion:
-    """Canonical keys for every categorical variable (typed or default) and the fields they fill."""
+    """Canonical keys for every categorical variable (typed or default) and the fields they fill.
+
+    With `values` a `Columns`, figures of a column of several keys are deferred (see Columns)."""
     out = Expansion({}, {})
     for name, variable in rules.variables.items():
         if not variable.categorical:
@@ -70,7 +181,7 @@ def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str,
         column = keys.get(name)
         if column is None and variable.default is None:
             continue
-        column = column or Categorical(_same(rows, -1), [])
+        column = column or Categorical(_same(rows, -1), [], (-1, -1) if rows else None)
         canonical = []
         for code, label in enumerate(column.labels):
             key = canonical_key(rules, name, label)
@@ -78,13 +189,21 @@ def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str,
                 on_error(column.codes == code, name, label)
             canonical.append(key or label)
         constant = column.constant()
-        given = _same(rows, constant >= 0) if constant is not None else column.codes >= 0
+        bounds = column.bounds()
+        if constant is not None:
+            given = _same(rows, constant >= 0)
+        elif bounds is not None and bounds[0] >= 0:
+            given = _same(rows, True)                  # every row typed a key: no mask needed
+        else:
+            given = column.codes >= 0
         codes = column.codes
-        if variable.default is not None and (constant == -1 or (constant is None and not given.all())):
+        if variable.default is not None and (constant == -1 or (constant is None and not all_typed(given))):
             canonical.append(str(variable.default))
-            codes = _same(rows, len(canonical) - 1) if constant == -1 else \
-                np.where(given, codes, len(canonical) - 1)
-        out.keys[name] = Categorical(codes, canonical)
+            if constant == -1:
+                codes, bounds = _same(rows, len(canonical) - 1), (len(canonical) - 1,) * 2
+            else:
+                codes, bounds = np.where(given, codes, np.int64(len(canonical) - 1)), None
+        out.keys[name] = Categorical(codes, canonical, bounds)
         out.typed[name] = given
         table = rules.tables.get(name)
         if table is not None:
@@ -92,10 +211,11 @@ def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str,
     return out
 
 
-def _same(rows: int, value: "int | bool") -> np.ndarray:
+def _same(rows: int, value: "int | bool", dtype: object = None) -> np.ndarray:
     """A read-only column with one value in every row (a broadcast view: no allocation per row)."""
-    return np.broadcast_to(np.asarray(value, dtype=bool if isinstance(value, (bool, np.bool_)) else np.int64),
-                           (rows,))
+    if dtype is None:
+        dtype = bool if isinstance(value, (bool, np.bool_)) else np.int64
+    return np.broadcast_to(np.asarray(value, dtype=dtype), (rows,))
 
 
 def canonical_key(rules: RuleSet, name: str, label: str) -> str | None:
@@ -125,12 +245,17 @@ def _fill_fields(table: Table, column: Categorical, given: np.ndarray, values: d
             _fill_constant(field_name, float(lookup[constant]), bool(given[0]) if rows else False,
                            values, status, soft, rows)
             continue
-        filled = lookup[column.codes]  # code -1 picks the trailing NaN
-        current = values.get(field_name)
-        if current is None and all_typed(given) and not np.isnan(lookup[:-1]).any():
-            values[field_name] = filled            # every row typed a key that has this figure
-            status[field_name] = np.full(rows, CATALOG, dtype=np.int8)
+        codes = column.codes
+        if field_name not in values and all_typed(given) and not np.isnan(lookup[:-1]).any():
+            # every row typed a key that has this figure: known everywhere, gathered when read
+            if isinstance(values, Columns):
+                values.defer(field_name, lambda lookup=lookup, codes=codes: lookup[codes])
+            else:
+                values[field_name] = lookup[codes]
+            status[field_name] = _same(rows, CATALOG, np.int8)
             continue
+        filled = lookup[codes]  # code -1 picks the trailing NaN
+        current = values.get(field_name)
         if current is None:
             hard = given & ~np.isnan(filled)
             values[field_name] = np.where(hard, filled, np.nan)
@@ -139,8 +264,7 @@ def _fill_fields(table: Table, column: Categorical, given: np.ndarray, values: d
             hard = given & np.isnan(current) & ~np.isnan(filled)
             if hard.any():
                 values[field_name] = current = current.copy()   # never write into the caller's array
-                current[hard] = filled[hard]
-                status[field_name][hard] = CATALOG
+                writable(status, field_name)[hard] = CATALOG
         soft_rows = ~given & ~np.isnan(filled)
         if ask is not False:
             soft_rows &= ~ask
@@ -149,7 +273,17 @@ def _fill_fields(table: Table, column: Categorical, given: np.ndarray, values: d
 
 
 def all_typed(given: np.ndarray) -> bool:
+    if given.ndim == 1 and given.strides[0] == 0 and len(given):
+        return bool(given[0])
     return bool(given.all())
+
+
+def writable(columns: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """columns[name], copied first when it is read-only (a broadcast or shared column)."""
+    column = columns[name]
+    if not column.flags.writeable:
+        column = columns[name] = column.copy()
+    return column
 
 
 def _fill_constant(field_name: str, value: float, typed: bool, values: dict[str, np.ndarray],
@@ -161,8 +295,8 @@ def _fill_constant(field_name: str, value: float, typed: bool, values: dict[str,
         return
     current = values.get(field_name)
     if current is None:
-        values[field_name] = np.full(rows, value)
-        status[field_name] = np.full(rows, CATALOG, dtype=np.int8)
+        values[field_name] = np.broadcast_to(np.float64(value), (rows,))   # read-only, no per-row memory
+        status[field_name] = _same(rows, CATALOG, np.int8)
         return
     missing = np.isnan(current)
     if missing.any():

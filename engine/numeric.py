@@ -88,12 +88,17 @@ def _compile_product(tree: Tree) -> Compiled:
 
     def product(env: Env) -> "np.ndarray | float":
         # The first operation makes a fresh temporary; later ones write into it (one pass each,
-        # no new allocation). Inputs from env are never written into.
-        out = _chain(numerator, env, constant)
+        # no new allocation), and the division writes into whichever side is a temporary.
+        # Inputs from env are never written into.
+        out, owned = _chain(numerator, env, constant)
         if denominator:
-            below = _chain(denominator, env, 1.0)
-            if isinstance(out, np.ndarray) and out.base is None and out.flags.writeable and _fresh(out, env):
+            owned = owned or _fresh(out, env)
+            below, below_owned = _chain(denominator, env, 1.0)
+            if owned and np.shape(below) in ((), out.shape):
                 np.divide(out, below, out=out, casting="unsafe")
+            elif below_owned and np.shape(out) in ((), below.shape):
+                np.divide(out, below, out=below, casting="unsafe")
+                out = below
             else:
                 out = out / below
         return out
@@ -101,8 +106,9 @@ def _compile_product(tree: Tree) -> Compiled:
     return product
 
 
-def _chain(parts: list[Compiled], env: Env, constant: float) -> "np.ndarray | float":
-    """Product of the parts (times a constant), reusing the first temporary array."""
+def _chain(parts: list[Compiled], env: Env, constant: float) -> "tuple[np.ndarray | float, bool]":
+    """Product of the parts (times a constant), reusing the first temporary array; and whether the
+    result is a temporary made here (safe to write into) rather than a value from env."""
     out: "np.ndarray | float" = constant
     owned = False
     for part in parts:
@@ -113,13 +119,17 @@ def _chain(parts: list[Compiled], env: Env, constant: float) -> "np.ndarray | fl
             out = value
         else:
             out = out * value
-            owned = isinstance(out, np.ndarray) and out.ndim > 0
-    return out
+            owned = isinstance(out, np.ndarray) and out.ndim > 0 and out.dtype == np.float64
+    return out, owned
 
 
-def _fresh(array: np.ndarray, env: Env) -> bool:
-    """Not one of the caller's arrays (safe to overwrite)."""
-    return all(array is not v for v in env.values())
+def _fresh(array: "np.ndarray | float", env: Env) -> bool:
+    """A float array made by a sub-expression just now (not one of env's columns): safe to overwrite."""
+    if not (isinstance(array, np.ndarray) and array.ndim and array.base is None and array.flags.writeable
+            and array.dtype == np.float64):
+        return False
+    stored = dict.values(env) if isinstance(env, dict) else env.values()   # (dict.values: nothing computed)
+    return all(array is not v for v in stored)
 
 
 def _compile_power(tree: Tree) -> Compiled:
