@@ -264,6 +264,7 @@ def _fill_fields(table: Table, column: Categorical, given: np.ndarray, values: d
             hard = given & np.isnan(current) & ~np.isnan(filled)
             if hard.any():
                 values[field_name] = current = current.copy()   # never write into the caller's array
+                current[hard] = filled[hard]
                 writable(status, field_name)[hard] = CATALOG
         soft_rows = ~given & ~np.isnan(filled)
         if ask is not False:

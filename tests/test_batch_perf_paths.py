@@ -1,0 +1,345 @@
+"""The batch engine's fast paths give the same answers as the general path.
+
+Fast paths (engine/batch.py, keys.py, columns.py, numeric.py): broadcast columns for one value in
+every row, catalog figures of a varying key column gathered only when read (keys.Columns),
+cached key bounds, errors kept as a bool mask, Enum codes without copies, in-place products.
+Each test compares them with a path that does not take them: every row solved on its own,
+plain dicts instead of Columns, String columns instead of Enum ones, writable full arrays
+instead of broadcast views. No timings here (benchmarks/bench_batch.py measures).
+"""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import polars as pl
+import pytest
+
+from engine.batch import STATUS_NAMES, Categorical, Columns
+from engine.columns import Locator, prepare
+from engine.frames import run_frame
+from engine.keys import expand_keys
+from engine.numeric import compile_tree
+from engine.solver import Engine
+
+DAY = 86400.0
+NAN = np.nan
+TARGETS = [(), ("n_gpus",), ("train_time",), ("n_gpus", "gpu_hours")]
+
+
+@pytest.fixture(scope="module")
+def eng() -> Engine:
+    return Engine.load()
+
+
+def mixed_inputs() -> tuple[dict[str, np.ndarray], dict[str, Categorical], np.ndarray]:
+    """Rows of several patterns: two GPUs, an unknown GPU, empty cells, a user figure over the
+    catalog's, a missing mfu (its default), rows that cannot be answered, partial groups."""
+    rows = [
+        # params, tokens, train_time days, n_gpus, mfu, peak_flops, gpu code, target
+        (7e9, 2e12, 30, NAN, 0.4, NAN, 0, 1),
+        (7e9, 2e12, 30, NAN, 0.4, NAN, 1, 1),
+        (13e9, 1e12, 45, NAN, 0.35, NAN, 1, 1),
+        (70e9, 2e12, 90, NAN, NAN, NAN, 0, 1),        # mfu: the default
+        (7e9, 2e12, 30, NAN, 0.4, NAN, 2, 1),         # unknown GPU
+        (7e9, NAN, 30, NAN, 0.4, NAN, 0, 1),          # no tokens: cannot be answered
+        (7e9, 2e12, NAN, 256, 0.4, NAN, 0, 2),        # train_time asked
+        (7e9, 2e12, NAN, 512, 0.5, NAN, 1, 2),
+        (7e9, 2e12, NAN, 512, 0.5, 500e12, 1, 2),     # the user's peak figure, not the catalog's
+        (7e9, 2e12, NAN, 512, 0.9, NAN, 0, 2),        # mfu far outside the band: warnings
+        (7e9, 2e12, 30, NAN, 0.4, NAN, -1, 1),        # no GPU: under-determined
+        (NAN, NAN, NAN, NAN, NAN, NAN, -1, 0),        # blank
+        (1.3e9, 3e11, 10, NAN, 0.3, NAN, 1, 3),       # two targets
+        (7e9, 2e12, 30, NAN, 0.4, NAN, 0, 1),
+        (34e9, 1e12, 60, NAN, 0.45, NAN, 1, 1),
+        (7e9, 2e12, NAN, 1, 0.4, NAN, 0, 2),
+    ]
+    table = np.array(rows, dtype=float)
+    numbers = {"params": table[:, 0], "tokens": table[:, 1], "train_time": table[:, 2] * DAY,
+               "n_gpus": table[:, 3], "mfu": table[:, 4], "peak_flops": table[:, 5]}
+    keys = {"gpu": Categorical(table[:, 6].astype(np.int64), ["A800", "H100-SXM", "X900"]),
+            "recompute": Categorical(np.ones(len(rows), dtype=np.int64), ["none", "full"])}
+    return numbers, keys, table[:, 7].astype(np.int64)
+
+
+def one_row(numbers, keys, row_targets, row):
+    pick = slice(row, row + 1)
+    return ({n: np.array(c[pick]) for n, c in numbers.items()},
+            {n: Categorical(np.array(k.codes[pick]), list(k.labels)) for n, k in keys.items()},
+            np.array(row_targets[pick]))
+
+
+def shown(batch, row: int) -> dict[str, tuple[float, str]]:
+    """What a row's answer says: every value with a status, and the status."""
+    return {n: (float(batch.values[n][row]), STATUS_NAMES[int(batch.status[n][row])])
+            for n in batch.status if batch.status[n][row] and n in batch.values}
+
+
+def fired(batch, row: int) -> set[str]:
+    return {cid for cid, mask in batch.warnings if mask[row]} | {code for code, _, mask in batch.notes if mask[row]}
+
+
+def assert_same_row(big, row: int, small, small_row: int = 0) -> None:
+    assert big.errors[row] == small.errors[small_row]
+    assert bool(big.failed[row]) == (big.errors[row] is not None)
+    if big.errors[row] is not None:
+        return
+    ours, theirs = shown(big, row), shown(small, small_row)
+    assert ours.keys() == theirs.keys(), (row, ours.keys() ^ theirs.keys())
+    for name, (value, status) in theirs.items():
+        assert status == ours[name][1], (row, name)
+        assert ours[name][0] == pytest.approx(value, rel=1e-12, nan_ok=True), (row, name)
+    assert fired(big, row) == fired(small, small_row)
+
+
+@pytest.mark.parametrize("side_values", [True, False])
+def test_batch_of_mixed_patterns_matches_every_row_solved_alone(eng, side_values):
+    numbers, keys, row_targets = mixed_inputs()
+    rows = len(row_targets)
+    batch = eng.solve_columns(numbers, keys, TARGETS, row_targets, rows, side_values=side_values)
+    assert len(batch.groups) >= 6                                   # several patterns, partial groups
+    assert "Did you mean" in batch.errors[4] and batch.errors[5] and batch.errors[10]
+    for row in range(rows):
+        row_numbers, row_keys, row_target = one_row(numbers, keys, row_targets, row)
+        alone = eng.solve_columns(row_numbers, row_keys, TARGETS, row_target, 1, side_values=side_values)
+        assert_same_row(batch, row, alone)
+
+
+def test_hand_values_of_the_mixed_batch(eng):
+    numbers, keys, row_targets = mixed_inputs()
+    batch = eng.solve_columns(numbers, keys, TARGETS, row_targets, len(row_targets), side_values=False)
+    peak = {0: 312e12, 1: 989e12}
+    for row, gpu, params, tokens, days, mfu in ((0, 0, 7e9, 2e12, 30, 0.4), (1, 1, 7e9, 2e12, 30, 0.4),
+                                                (2, 1, 13e9, 1e12, 45, 0.35)):
+        flops = 8 * params * tokens                                  # recompute=full: 8 FLOP/token
+        n = np.ceil(flops / (peak[gpu] * mfu * days * DAY) * (1 - 1e-12))
+        assert batch.values["n_gpus"][row] == n
+        assert batch.values["train_time"][row] == pytest.approx(flops / (n * peak[gpu] * mfu), rel=1e-12)
+        assert batch.values["peak_flops"][row] == peak[gpu]
+    # the user's 500 TFLOPS is used in row 8, not the catalog's 989
+    assert batch.values["train_time"][8] == pytest.approx(8 * 7e9 * 2e12 / (512 * 500e12 * 0.5), rel=1e-12)
+    assert STATUS_NAMES[batch.status["peak_flops"][8]] == "given"
+    assert STATUS_NAMES[batch.status["peak_flops"][7]] == "catalog"
+
+
+def test_broadcast_and_full_columns_give_the_same_batch(eng):
+    rows = 50
+    rng = np.random.default_rng(3)
+    numbers = {"params": rng.uniform(1e9, 7e10, rows), "tokens": np.full(rows, 2e12),
+               "train_time": np.broadcast_to(30 * DAY, (rows,)), "mfu": rng.uniform(0.25, 0.6, rows)}
+    numbers["mfu"][[3, 17]] = NAN                                      # the default there
+    gpu = rng.integers(0, 2, rows)
+    fast = eng.solve_columns(numbers, {"gpu": Categorical(gpu.astype(np.int8), ["A800", "H100-SXM"]),
+                                       "recompute": Categorical(np.broadcast_to(np.int64(0), (rows,)), ["full"])},
+                             [("n_gpus",)], np.broadcast_to(np.int64(0), (rows,)), rows)
+    slow = eng.solve_columns({n: np.array(c) for n, c in numbers.items()},
+                             {"gpu": Categorical(gpu.astype(np.int64), ["A800", "H100-SXM"]),
+                              "recompute": Categorical(np.zeros(rows, dtype=np.int64), ["full"])},
+                             [("n_gpus",)], np.zeros(rows, dtype=np.int64), rows)
+    assert fast.failed[3] and fast.failed[17] and fast.failed.sum() == 2      # no mfu: no answer
+    np.testing.assert_array_equal(fast.failed, slow.failed)
+    for row in range(rows):
+        assert_same_row(fast, row, slow, row)
+
+
+def test_catalog_figures_of_a_varying_key_are_gathered_when_read(eng):
+    rows = 6
+    numbers = {"params": np.full(rows, 7e9), "tokens": np.full(rows, 2e12), "train_time": np.full(rows, 30 * DAY),
+               "mfu": np.full(rows, 0.4)}
+    gpu = Categorical(np.array([0, 1, 0, 1, 1, 0], dtype=np.int8), ["A800", "H100-SXM"])
+    lean = eng.solve_columns(numbers, {"gpu": gpu}, [("n_gpus",)], np.zeros(rows, np.int64), rows, side_values=False)
+    assert isinstance(lean.values, Columns)
+    assert lean.values.is_deferred("gpu_memory") and lean.values.is_deferred("gpu_power")   # nothing read them
+    assert not lean.values.is_deferred("peak_flops")                                        # n_gpus needs it
+    gpus = eng.rules.tables["gpu"].entries
+    expected = np.array([gpus[g].values["gpu_memory"] for g in ("A800", "H100-SXM", "A800", "H100-SXM",
+                                                               "H100-SXM", "A800")])
+    np.testing.assert_array_equal(lean.values["gpu_memory"], expected)      # reading gathers it
+    assert not lean.values.is_deferred("gpu_memory")
+    assert (lean.status["gpu_memory"] == 2).all()                           # catalog
+    full = eng.solve_columns(numbers, {"gpu": gpu}, [("n_gpus",)], np.zeros(rows, np.int64), rows)
+    np.testing.assert_array_equal(full.values["gpu_memory"], expected)
+    np.testing.assert_array_equal(full.values["n_gpus"], lean.values["n_gpus"])
+    assert dict(lean.values).keys() == lean.values.keys()                   # dict(...) computes every column
+    assert all(isinstance(v, np.ndarray) for v in dict(lean.values).values())
+
+
+def test_expand_keys_with_columns_matches_a_plain_dict(eng):
+    codes = np.array([0, 1, -1, 2, 1, 0], dtype=np.int16)
+    keys = {"gpu": Categorical(codes, ["A800", "H100-SXM", "A100-80G"]),
+            "precision": Categorical(np.full(6, -1, dtype=np.int64), [])}
+    peak = np.array([NAN, NAN, NAN, NAN, 5e14, NAN])
+
+    def run(values):
+        status = {"peak_flops": (~np.isnan(peak)).astype(np.int8)}
+        errors = []
+        out = expand_keys(eng.rules, values, status, keys, {}, 6, lambda m, n, label: errors.append((n, label)))
+        return out, {n: np.asarray(values[n]) for n in list(values)}, status, errors
+
+    lazy = run(Columns({"peak_flops": peak}))
+    plain = run({"peak_flops": peak})
+    assert lazy[1].keys() == plain[1].keys()
+    for name in plain[1]:
+        np.testing.assert_array_equal(lazy[1][name], plain[1][name])
+        np.testing.assert_array_equal(lazy[2][name], plain[2][name])
+    assert lazy[3] == plain[3]
+    assert lazy[0].soft.keys() == plain[0].soft.keys()
+    for name in ("gpu", "precision"):
+        np.testing.assert_array_equal(lazy[0].keys[name].codes, plain[0].keys[name].codes)
+        np.testing.assert_array_equal(lazy[0].typed[name], plain[0].typed[name])
+    np.testing.assert_array_equal(peak, [NAN, NAN, NAN, NAN, 5e14, NAN])   # the caller's column untouched
+
+
+def test_columns_behave_like_a_dict():
+    calls = []
+    columns = Columns({"a": np.arange(3.0)})
+    columns.defer("b", lambda: calls.append("b") or np.ones(3))
+    assert "b" in columns and columns.is_deferred("b") and list(columns) == ["a", "b"] and len(columns) == 2
+    assert not calls
+    view = columns.subset(["b"])
+    assert view.is_deferred("b") and not calls
+    np.testing.assert_array_equal(view["b"], np.ones(3))
+    assert calls == ["b"] and not columns.is_deferred("b")                 # computed once, for both
+    assert view["b"] is columns["b"] and calls == ["b"]
+    columns.defer("c", lambda: np.zeros(3))
+    assert columns.get("c").tolist() == [0, 0, 0] and columns.get("missing", 7) == 7
+    columns.defer("d", lambda: np.full(3, 2.0))
+    copied = pickle.loads(pickle.dumps(columns))
+    assert type(copied) is Columns and sorted(copied) == ["a", "b", "c", "d"]
+    np.testing.assert_array_equal(copied["d"], np.full(3, 2.0))
+    columns.defer("e", lambda: np.full(3, 5.0))
+    assert {**columns}["e"].tolist() == [5.0, 5.0, 5.0]
+    columns.defer("f", lambda: np.full(3, 6.0))
+    assert columns.pop("f").tolist() == [6.0, 6.0, 6.0] and "f" not in columns
+    columns["a"] = np.full(3, 9.0)
+    assert [k for k, _ in columns.items()] == ["a", "b", "c", "d", "e"]
+
+
+def test_inputs_are_never_written_into(eng):
+    numbers, keys, row_targets = mixed_inputs()
+    before = {n: c.copy() for n, c in numbers.items()}
+    codes_before = {n: k.codes.copy() for n, k in keys.items()}
+    errors = np.full(len(row_targets), None, dtype=object)
+    errors[1] = "sheet!B3: bad cell"
+    errors_before = errors.copy()
+    for column in [*numbers.values(), *(k.codes for k in keys.values()), row_targets, errors]:
+        column.flags.writeable = False                                   # a write would raise
+    for side_values in (True, False):
+        batch = eng.solve_columns(numbers, keys, TARGETS, row_targets, len(row_targets), errors,
+                                  side_values=side_values)
+        assert batch.errors[1] == "sheet!B3: bad cell" and batch.failed[1]
+        assert batch.error_kinds[1].__name__ == "ValueParseError"
+        batch.errors[0] = "written by a reader"                          # the batch's own copy
+    for name, column in numbers.items():
+        np.testing.assert_array_equal(column, before[name])
+    for name, key in keys.items():
+        np.testing.assert_array_equal(key.codes, codes_before[name])
+    assert list(errors) == list(errors_before)
+
+
+def test_failed_mask_and_lazy_error_arrays(eng):
+    numbers, keys, row_targets = mixed_inputs()
+    batch = eng.solve_columns(numbers, keys, TARGETS, row_targets, len(row_targets))
+    np.testing.assert_array_equal(batch.failed, np.not_equal(batch.errors, None))
+    np.testing.assert_array_equal(batch.failed, np.not_equal(batch.error_kinds, None))
+    clean = eng.solve_columns({"params": np.full(3, 7e9), "tokens": np.full(3, 2e12)}, {}, [("train_flops",)],
+                              np.zeros(3, np.int64), 3)
+    assert clean._errors is None and clean._kinds is None                # nothing made until read
+    assert list(clean.errors) == [None] * 3 and not clean.failed.any()
+
+
+def enum(values: list[str | None], categories: list[str]) -> pl.Series:
+    return pl.Series(values, dtype=pl.Enum(categories))
+
+
+def frames() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The same table twice: Enum key/solve columns and Float64 numbers (the fast path) vs text."""
+    gpus = ["H100-SXM", "A800", "A800", None, "a800", "X900", "H100-SXM", "A800"]
+    solve = ["n_gpus", "n_gpus", "train_time", "n_gpus", "n_gpus", "n_gpus", "", "n_gpus"]
+    params = [7e9, 13e9, 7e9, 7e9, 7e9, 7e9, None, 70e9]
+    days = [30.0, 45.0, None, 30.0, 30.0, 30.0, None, float("nan")]
+    n_gpus = [None, None, 256.0, None, None, None, None, None]
+    fast = pl.DataFrame({
+        "solve": enum(solve, ["n_gpus", "train_time", ""]),
+        "params": pl.Series(params, dtype=pl.Float64),
+        "tokens": pl.Series([2e12] * 8, dtype=pl.Float64),
+        "gpu": enum(gpus, ["A800", "H100-SXM", "a800", "X900"]),
+        "train_time [days]": pl.Series(days, dtype=pl.Float64),
+        "n_gpus": pl.Series(n_gpus, dtype=pl.Float64),
+        "mfu": pl.Series([0.4] * 8, dtype=pl.Float64),
+        "recompute": enum(["full"] * 8, ["none", "full"]),
+    })
+    slow = fast.with_columns(pl.col("solve", "gpu", "recompute").cast(pl.String),
+                             pl.col("params", "tokens", "train_time [days]", "mfu").cast(pl.String),
+                             pl.col("n_gpus").cast(pl.Int64))
+    # a NaN in a Float64 column is an empty cell; the text "NaN" would be a typo: keep the cell empty
+    slow = slow.with_columns(pl.col("train_time [days]").replace("NaN", None))
+    return fast, slow
+
+
+def test_prepare_enum_and_float_columns_match_text_columns(eng):
+    fast, slow = frames()
+    a, b = prepare(eng, fast, Locator("t")), prepare(eng, slow, Locator("t"))
+    for name in b.numbers:
+        np.testing.assert_array_equal(a.numbers[name], b.numbers[name])
+    for name in b.keys:
+        label = lambda k: [k.labels[c] if c >= 0 else None for c in k.codes.tolist()]  # noqa: E731
+        assert label(a.keys[name]) == label(b.keys[name])
+        assert a.keys[name].codes.dtype.kind == "i"                       # signed: -1 = empty
+    assert [a.targets[i] for i in a.row_targets] == [b.targets[i] for i in b.row_targets]
+    np.testing.assert_array_equal(a.blank, b.blank)
+    assert list(a.errors) == list(b.errors)
+    np.testing.assert_array_equal(a.failed, np.not_equal(a.errors, None))
+    for name in b.empty:
+        np.testing.assert_array_equal(a.empty[name], b.empty[name])
+    assert fast.get_column("gpu").to_list()[3] is None                    # the frame is untouched
+
+
+def test_prepare_without_problems_makes_no_error_array(eng):
+    fast, _ = frames()
+    clean = fast.filter(pl.col("gpu").is_in(["A800", "H100-SXM"]) & pl.col("params").is_not_null()
+                        & (pl.col("solve") == "n_gpus") & pl.col("train_time [days]").is_not_nan())
+    prep = prepare(eng, clean, Locator("t"))
+    assert prep.errors is None and not prep.failed.any() and len(prep.failed) == clean.height
+    assert not prep.blank.any()
+
+
+@pytest.mark.parametrize("side_values", [True, False])
+def test_run_frame_results_match_between_fast_and_text_frames(eng, side_values, monkeypatch):
+    fast, slow = frames()
+    if not side_values:
+        solve_columns = eng.solve_columns
+        monkeypatch.setattr(eng, "solve_columns", lambda *a, **k: solve_columns(*a, **k, side_values=False))
+    a, b = run_frame(fast, eng), run_frame(slow, eng)
+    assert a.results.columns == b.results.columns
+    keep = [c for c in a.results.columns if c not in fast.columns]
+    assert a.results.select(keep).equals(b.results.select(keep))
+    assert a.error_count == b.error_count == 3                            # no GPU, X900, params missing
+    np.testing.assert_array_equal(a.error_mask, np.not_equal(a.batch.errors, None) & ~a.blank)
+
+
+def test_products_write_only_into_their_own_temporaries():
+    rng = np.random.default_rng(0)
+    env = {n: rng.uniform(1, 2, 7) for n in "abcd"}
+    env["e"] = np.broadcast_to(3.0, (7,))
+    before = {n: v.copy() for n, v in env.items()}
+    a, b, c, d, e = (env[n] for n in "abcde")
+    var = lambda n: ("var", n)  # noqa: E731
+    inv = lambda t: ("pow", t, ("num", -1.0))  # noqa: E731
+    cases = [
+        (("mul", (var("a"), inv(var("b")))), a / b),                                        # env / env
+        (("mul", (var("a"), var("b"), inv(var("c")))), a * b / c),                          # temp / env
+        (("mul", (var("a"), inv(var("b")), inv(var("c")))), a / (b * c)),                  # env / temp
+        (("mul", (("num", 2.0), var("e"), inv(var("d")))), 2.0 * e / d),                    # broadcast input
+        (("mul", (("add", (var("a"), var("b"))), inv(var("c")))), (a + b) / c),            # sub-expression temp
+        (("mul", (var("a"), inv(("add", (var("c"), var("d")))))), a / (c + d)),
+        (("mul", (var("a"), inv(var("a")))), a / a),
+    ]
+    for tree, expected in cases:
+        got = compile_tree(tree)(env)
+        np.testing.assert_allclose(got, expected, rtol=1e-15)
+        for name, value in env.items():
+            np.testing.assert_array_equal(value, before[name])
+    sub = Columns({"a": a})
+    sub.defer("b", lambda: b)
+    np.testing.assert_allclose(compile_tree(("mul", (var("a"), inv(var("b")))))(sub), a / b, rtol=1e-15)
