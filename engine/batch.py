@@ -25,9 +25,9 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .errors import ContradictionError, EngineError, EvaluationError, ValueParseError
-from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, writable
+from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
 from .model import Equation, RuleSet
-from .numeric import compile_tree, find_root
+from .numeric import compile_tree, find_root, may_be_true, remembered_bounds
 from .planning import Plan, Planner, Step
 
 __all__ = ["Batch", "BatchSolver", "Categorical", "Columns", "Group", "STATUS_NAMES"]
@@ -118,6 +118,8 @@ class BatchSolver:
         self._order = {name: i for i, name in enumerate(rules.variables)}
         self._compiled: dict[int, tuple] = {}
         self._side_values = True
+        self._known_inputs: dict[str, tuple[np.ndarray, "np.ndarray | bool"]] = {}
+        self._stats: dict[int, tuple[np.ndarray, float, float]] = {}   # this solve's column bounds
         self._numeric_defaults = {n: v.default for n, v in rules.variables.items()
                                   if v.default is not None and not v.categorical}
 
@@ -132,11 +134,20 @@ class BatchSolver:
         a bool mask (errors != None), which saves a scan of the object array. Inputs are never
         written into."""
         self._side_values = side_values
+        self._stats = {}
+        try:
+            return self._solve(numbers, keys, targets, row_targets, rows, errors, failed)
+        finally:
+            self._stats, self._known_inputs = {}, {}   # (they hold the columns)
+
+    def _solve(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
+               targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,
+               errors: np.ndarray | None, failed: np.ndarray | None) -> Batch:
         values = Columns((name, np.asarray(col, dtype=float)) for name, col in numbers.items())
         status = {}
         self._known_inputs = {}
         for name, col in dict.items(values):
-            known = _known(col)
+            known = self._known_column(col)
             self._known_inputs[name] = (col, known)
             if known is True:
                 status[name] = _same(rows, GIVEN)
@@ -163,6 +174,10 @@ class BatchSolver:
             self._solve_group(batch, group_rows, known, selectors, target, soft)
         self._advisories(batch)
         return batch
+
+    def _finite_bounds(self, col: "np.ndarray | float") -> "tuple[float, float] | None":
+        low, high = self._bounds(col)
+        return None if np.isnan(low) or np.isnan(high) else (low, high)
 
     def _unknown_key(self, batch: Batch, mask: np.ndarray, name: str, label: str) -> None:
         from .values import parse_key
@@ -219,7 +234,32 @@ class BatchSolver:
         cached = self._known_inputs.get(name)
         if cached is not None and cached[0] is col:
             return cached[1]
-        return _known(col)
+        return self._known_column(col)
+
+    def _known_column(self, col: np.ndarray) -> "np.ndarray | bool":
+        """Which rows are known; a plain bool when all rows agree (no mask when none is NaN)."""
+        if not len(col):
+            return True
+        if not np.isnan(self._bounds(col)[0]):
+            return True
+        mask = ~np.isnan(col)
+        return mask if mask.any() else False
+
+    def _bounds(self, col: "np.ndarray | float") -> tuple[float, float]:
+        """(min, max) of a column (NaN if a row is NaN): reduced once per column and solve."""
+        if np.ndim(col) == 0:
+            return float(col), float(col)
+        if col.ndim == 1 and col.strides[0] == 0 and len(col):   # a broadcast column: one value
+            return float(col[0]), float(col[0])
+        known = remembered_bounds(col)        # the table reader's (engine/columns.py)
+        if known is not None:
+            return known
+        hit = self._stats.get(id(col))
+        if hit is not None and hit[0] is col:
+            return hit[1], hit[2]
+        low, high = float(col.min()), float(col.max())
+        self._stats[id(col)] = (col, low, high)
+        return low, high
 
     # -- evaluation ----------------------------------------------------------
     def _solve_group(self, batch: Batch, rows: np.ndarray, known: frozenset[str], selectors: dict[str, str],
@@ -313,7 +353,7 @@ class BatchSolver:
         """Two reductions instead of several masks; NaN makes every comparison false."""
         if not len(col):
             return True
-        low, high = col.min(), col.max()
+        low, high = self._bounds(col)
         domain = self.rules.variables[name].domain
         if domain in ("positive", "integer"):
             return bool(low > 0 and high < np.inf)
@@ -355,7 +395,7 @@ class BatchSolver:
                 rounded = _in_place(np.floor, np.multiply(raw, 1 + 1e-12))
             else:
                 rounded = np.round(raw)
-            if not np.ndim(rounded) or not len(rounded) or not rounded.min() >= 1:   # (NaN: look closer)
+            if not self._at_least_one(raw, rounding):
                 below = np.broadcast_to((rounded < 1) & (np.asarray(raw) > 0), (len(rows),))
                 for i in np.flatnonzero(below):   # e.g. the largest micro_batch that fits is 0.6: nothing fits
                     self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
@@ -367,6 +407,13 @@ class BatchSolver:
                 group.rounded.append(name)
         if group.rounded:
             self._recompute(batch, group, env, rows, known, selectors, targets, codes)
+
+    def _at_least_one(self, raw: "np.ndarray | float", rounding: str) -> bool:
+        """Every row of raw rounds to at least 1 (judged from raw's bounds; False: look closer)."""
+        if not np.ndim(raw) or not len(raw):
+            return False
+        low = self._bounds(raw)[0]   # (NaN: False)
+        return bool(low > 1e-300) if rounding == "up" else bool(low >= 1)
 
     def _recompute(self, batch: Batch, group: Group, env: dict, rows: np.ndarray, known: frozenset[str],
                    selectors: dict[str, str], targets: tuple, codes: dict[str, int]) -> None:
@@ -477,7 +524,7 @@ class BatchSolver:
             return   # a known input: already in batch.values
         if whole:
             if np.ndim(col) == 0:
-                col = np.broadcast_to(np.float64(col), (batch.rows,))   # one value: no per-row memory
+                col = same(batch.rows, float(col), np.float64)   # one value: no per-row memory
             elif not col.flags.writeable or any(col is other for other in dict.values(batch.values)):
                 # an identity (gpu_hours = gpu_seconds) or a read-only input: share the numbers
                 # through a read-only view
@@ -504,6 +551,8 @@ class BatchSolver:
         for check in self.rules.checks:
             if not all(n in env for n in check.variables):
                 continue
+            if not may_be_true(check.condition, lambda n: self._finite_bounds(env[n])):
+                continue   # from the bounds of its values, the check fires in no row (no masks)
             with np.errstate(all="ignore"):
                 fired = np.asarray(self._compile(check.condition)(env), dtype=bool)
             if not fired.any():
@@ -530,6 +579,8 @@ def _asked(targets: Sequence[tuple[str, ...]], row_targets: np.ndarray) -> dict[
     """Per target, the rows asking for it (True: all rows — the usual single-question batch)."""
     if len(targets) == 1:
         return {t: True for t in targets[0]}
+    if len(targets) and len(row_targets) and row_targets.ndim == 1 and row_targets.strides[0] == 0:
+        return {t: True for t in targets[int(row_targets[0])]}   # one question for every row
     out: dict[str, "np.ndarray | bool"] = {}
     for code, names in enumerate(targets):
         rows = row_targets == code
@@ -537,18 +588,6 @@ def _asked(targets: Sequence[tuple[str, ...]], row_targets: np.ndarray) -> dict[
             previous = out.get(name, False)
             out[name] = rows if previous is False else previous | rows
     return {n: (True if bool(np.all(m)) else m) for n, m in out.items()}
-
-
-def _known(col: np.ndarray) -> "np.ndarray | bool":
-    """Which rows are known; a plain bool when all rows agree (one reduction, no mask)."""
-    if not len(col):
-        return True
-    if col.ndim == 1 and col.strides[0] == 0:   # a broadcast column: one value
-        return not bool(np.isnan(col[0]))
-    if not np.isnan(col.min()):
-        return True
-    mask = ~np.isnan(col)
-    return mask if mask.any() else False
 
 
 def _constant(col: np.ndarray) -> "int | None":
@@ -563,7 +602,7 @@ def _constant(col: np.ndarray) -> "int | None":
 
 def _same(rows: int, code: int) -> np.ndarray:
     """A read-only int8 status column with one code in every row (no per-row memory)."""
-    return np.broadcast_to(np.int8(code), (rows,))
+    return same(rows, int(code), np.int8)
 
 
 _ALL_ROWS: list[np.ndarray] = [np.arange(0)]

@@ -23,6 +23,7 @@ import polars as pl
 from .batch import Categorical
 from .errors import EngineError, ValueParseError
 from .model import Variable
+from .numeric import remember_bounds
 from .values import check_domain, parse_key, parse_number
 
 if TYPE_CHECKING:
@@ -270,9 +271,13 @@ def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Loc
         # no copy for a Float64 column without nulls (the batch never writes into it)
         raw = (series if dtype == pl.Float64 else series.cast(pl.Float64)).to_numpy()
         values = raw if column.factor == 1.0 else raw * column.factor
+        values.flags.writeable = False                # nobody writes into an input column
         bounds = (values.min(), values.max()) if rows else (0.0, 0.0)
         empty = np.isnan(values) if np.isnan(bounds[0]) else np.broadcast_to(False, (rows,))
-        return _domain(shadow, values, cell, report, bounds), empty
+        checked = _domain(shadow, values, cell, report, bounds)
+        if checked is values and rows:
+            remember_bounds(values, *bounds)            # the batch solver reuses them
+        return checked, empty
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
         text = series.cast(pl.String).str.strip_chars()
         empty = (text.is_null() | (text == "")).to_numpy()

@@ -215,7 +215,23 @@ def _same(rows: int, value: "int | bool", dtype: object = None) -> np.ndarray:
     """A read-only column with one value in every row (a broadcast view: no allocation per row)."""
     if dtype is None:
         dtype = bool if isinstance(value, (bool, np.bool_)) else np.int64
-    return np.broadcast_to(np.asarray(value, dtype=dtype), (rows,))
+    return same(rows, value, dtype)
+
+
+_SAME: dict[tuple, np.ndarray] = {}
+
+
+def same(rows: int, value: "float | int | bool", dtype: object) -> np.ndarray:
+    """A read-only broadcast column of `rows` copies of value; shared (the views cannot be written)."""
+    one = np.asarray(value, dtype=dtype)
+    key = (rows, one.dtype.str, one.tobytes())   # (bytes: -0.0 is not 0.0, NaN finds itself)
+    view = _SAME.get(key)
+    if view is None:
+        if len(_SAME) > 256:
+            _SAME.clear()
+        one.flags.writeable = False   # (so that no view of it can be made writable)
+        view = _SAME[key] = np.broadcast_to(one, (rows,))
+    return view
 
 
 def canonical_key(rules: RuleSet, name: str, label: str) -> str | None:
@@ -296,7 +312,7 @@ def _fill_constant(field_name: str, value: float, typed: bool, values: dict[str,
         return
     current = values.get(field_name)
     if current is None:
-        values[field_name] = np.broadcast_to(np.float64(value), (rows,))   # read-only, no per-row memory
+        values[field_name] = same(rows, value, np.float64)   # read-only, no per-row memory
         status[field_name] = _same(rows, CATALOG, np.int8)
         return
     missing = np.isnan(current)

@@ -8,6 +8,7 @@ in log space narrows it to full float precision.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Callable, Mapping
 
 import numpy as np
@@ -154,6 +155,69 @@ def _compile_compare(tree: Tree) -> Compiled:
            "==": np.equal, "!=": np.not_equal}
     fn = ops[op]
     return lambda env: fn(left(env), right(env))
+
+
+# -- column bounds ---------------------------------------------------------------
+# (min, max) of a read-only column, remembered for as long as the column lives: the table reader
+# (engine/columns.py) checks every number column's domain with these two reductions, and the batch
+# solver reuses them (known rows, advisory checks) instead of reducing the same million rows again.
+_REMEMBERED: dict[int, tuple["weakref.ref[np.ndarray]", float, float]] = {}
+
+
+def remember_bounds(column: np.ndarray, low: float, high: float) -> None:
+    """Record min/max of a column nobody writes into (ignored for a writable column)."""
+    if not isinstance(column, np.ndarray) or column.flags.writeable or column.ndim != 1:
+        return
+    key = id(column)
+    _REMEMBERED[key] = (weakref.ref(column, lambda _ref, key=key: _REMEMBERED.pop(key, None)),
+                        float(low), float(high))
+
+
+def remembered_bounds(column: object) -> "tuple[float, float] | None":
+    """(min, max) recorded for this very column (None if none, or if it has become writable)."""
+    hit = _REMEMBERED.get(id(column))
+    if hit is None or hit[0]() is not column or column.flags.writeable:
+        return None
+    return hit[1], hit[2]
+
+
+def may_be_true(tree: Tree, bounds: Callable[[str], "tuple[float, float] | None"]) -> bool:
+    """False when a condition (a check's `when`) is false in every row, judged from the bounds of
+    the variables it compares with numbers; True when it may hold somewhere (or cannot be judged)."""
+    return _interval(tree, bounds)[0]
+
+
+def _interval(tree: Tree, bounds: Callable[[str], "tuple[float, float] | None"]) -> tuple[bool, bool]:
+    """(may be true in some row, may be false in some row); bounds(name) is None where unknown or
+    where a row is NaN (comparisons with NaN are false, which `not` would turn into true)."""
+    kind = tree[0]
+    if kind == "cmp":
+        op, left, right = tree[1], tree[2], tree[3]
+        if left[0] == "num" and right[0] == "var":
+            op, left, right = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op), right, left
+        if left[0] != "var" or right[0] != "num" or op not in ("<", "<=", ">", ">="):
+            return True, True
+        known = bounds(left[1])
+        if known is None:
+            return True, True
+        low, high = known
+        value = float(right[1])
+        if op == "<":
+            return low < value, high >= value
+        if op == "<=":
+            return low <= value, high > value
+        if op == ">":
+            return high > value, low <= value
+        return high >= value, low < value
+    if kind in ("and", "or"):
+        parts = [_interval(t, bounds) for t in tree[1]]
+        if kind == "and":
+            return all(p[0] for p in parts), any(p[1] for p in parts)
+        return any(p[0] for p in parts), all(p[1] for p in parts)
+    if kind == "not":
+        true, false = _interval(tree[1], bounds)
+        return false, true
+    return True, True
 
 
 def evaluate_scalar(tree: Tree, env: Mapping[str, float]) -> float:
