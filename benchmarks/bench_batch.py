@@ -4,11 +4,17 @@
 
 (a) ROWS rows of one inverse pattern (n_gpus from params, tokens, gpu, train_time, mfu, recompute)
     through the full engine path (polars frame -> columns -> plan lookup -> vectorized evaluation
-    -> rounding -> checks [-> results frame]) against
-      - hand-written numpy computing the same values (catalog lookups, train_flops, n_gpus, ceil,
-        train_time recomputed, gpu time, throughput, tokens per parameter, the advisory checks),
-      - hand-written numpy for n_gpus alone (the bare formula),
-      - per-row sympy `evalf(subs=...)`, timed on a sample and extrapolated.
+    -> rounding -> checks [-> results frame]), in both modes:
+      1. side_values=False (`llmplan sweep`'s mode): only the formulas the question needs, against
+         hand-written numpy doing the same (peak_flops per row from the gpu codes, train_flops =
+         k·N·D, n_gpus = ceil(flops / (peak·mfu·T)), train_time recomputed for the rounded count,
+         the advisory checks on mfu),
+      2. side values on (`llmplan run`'s default), against hand-written numpy computing the same
+         values (catalog lookups, train_flops, n_gpus, ceil, train_time recomputed, gpu time,
+         throughput, tokens per parameter, the consistency check and the advisory checks);
+    and against hand-written numpy for n_gpus alone (the bare formula) and per-row sympy
+    `evalf(subs=...)` (timed on a sample and extrapolated): the n_gpus formula alone, and the same
+    formulas as mode 1 (n_gpus, then train_time for the rounded count).
 (b) a WORKBOOK_ROWS-row scenario workbook end to end (read, solve, write .xlsx) against reading and
     writing the same workbook with polars alone (read_excel + write_excel).
 Targets (issue #4): engine <= 2x numpy, >= 10,000x faster than per-row sympy, workbook <= 2x polars.
@@ -90,6 +96,26 @@ def numpy_same_outputs(frame: pl.DataFrame, engine: Engine) -> dict[str, np.ndar
     return out
 
 
+def numpy_needed(frame: pl.DataFrame, engine: Engine) -> dict[str, np.ndarray]:
+    """Hand-written numpy for what the question needs (the engine's side_values=False): the peak per
+    row from the gpu codes, train_flops, n_gpus rounded up, train_time recomputed for the rounded
+    count, and the advisory checks on mfu (outside the 0.3–0.55 band; above 0.75)."""
+    peak_table = np.array([engine.rules.tables["gpu"].entries[g].values["peak_flops"] for g in GPUS])
+    factor_table = np.array([engine.rules.tables["recompute"].entries[r].values["flops_factor"] for r in RECOMPUTE])
+    params = frame.get_column("params").to_numpy()
+    tokens = frame.get_column("tokens").to_numpy()
+    train_time = frame.get_column("train_time [days]").to_numpy() * 86400.0
+    mfu = frame.get_column("mfu").to_numpy()
+    peak = peak_table[frame.get_column("gpu").to_physical().to_numpy()]
+    factor = factor_table[frame.get_column("recompute").to_physical().to_numpy()]
+    train_flops = factor * params * tokens
+    raw = train_flops / (peak * mfu * train_time)
+    n_gpus = np.ceil(raw * (1 - 1e-12))
+    return {"peak_flops": peak, "train_flops": train_flops, "n_gpus": n_gpus,
+            "train_time": train_flops / (n_gpus * peak * mfu),
+            "mfu_band": (mfu < 0.3) | (mfu > 0.55), "mfu_implausible": mfu > 0.75}
+
+
 def numpy_bare(frame: pl.DataFrame, engine: Engine) -> np.ndarray:
     peak_table = np.array([engine.rules.tables["gpu"].entries[g].values["peak_flops"] for g in GPUS])
     factor_table = np.array([engine.rules.tables["recompute"].entries[r].values["flops_factor"] for r in RECOMPUTE])
@@ -100,20 +126,28 @@ def numpy_bare(frame: pl.DataFrame, engine: Engine) -> np.ndarray:
                       * 86400.0) * (1 - 1e-12))
 
 
-def sympy_per_row(frame: pl.DataFrame, engine: Engine, sample: int) -> tuple[float, np.ndarray]:
+def sympy_per_row(frame: pl.DataFrame, engine: Engine, sample: int, recompute: bool = False
+                  ) -> tuple[float, np.ndarray]:
+    """Seconds per row of per-row sympy substitution: n_gpus = ceil(k·N·D / (P·u·T)); with recompute,
+    also train_time = k·N·D / (n·P·u) for the rounded n (what the engine's needed-only mode does)."""
     import sympy
 
-    k, n, d, p, u, t = sympy.symbols("k N D P u T", positive=True)
+    k, n, d, p, u, t, g = sympy.symbols("k N D P u T G", positive=True)
     expr = k * n * d / (p * u * t)     # evalf, then rounded up as the engine does
-    peaks = {g: engine.rules.tables["gpu"].entries[g].values["peak_flops"] for g in GPUS}
+    again = k * n * d / (g * p * u)
+    peaks = {g_: engine.rules.tables["gpu"].entries[g_].values["peak_flops"] for g_ in GPUS}
     factors = {r: engine.rules.tables["recompute"].entries[r].values["flops_factor"] for r in RECOMPUTE}
     rows = frame.head(sample).to_dicts()
 
     def per_row() -> list[float]:
-        return [math.ceil(float(expr.evalf(subs={k: factors[r["recompute"]], n: r["params"], d: r["tokens"],
-                                                 p: peaks[r["gpu"]], u: r["mfu"],
-                                                 t: r["train_time [days]"] * 86400.0})) * (1 - 1e-12))
-                for r in rows]
+        out = []
+        for r in rows:
+            given = {k: factors[r["recompute"]], n: r["params"], d: r["tokens"], p: peaks[r["gpu"]], u: r["mfu"]}
+            count = math.ceil(float(expr.evalf(subs={**given, t: r["train_time [days]"] * 86400.0})) * (1 - 1e-12))
+            if recompute:
+                float(again.evalf(subs={**given, g: count}))
+            out.append(count)
+        return out
 
     elapsed, out = best(per_row, repeat=3)
     return elapsed / sample, np.array(out)
@@ -127,43 +161,60 @@ def part_a(rows: int, sample: int, rounds: int = 7) -> None:
     frame = inverse_frame(rows)
     run_frame(frame.head(1000), engine)          # warm: plan, symbolic inversion, compiled closures
 
-    def to_batch():
+    def to_batch(side_values: bool):
         prep = prepare(engine, frame, Locator("bench"))
-        return engine.solve_columns(prep.numbers, prep.keys, prep.targets, prep.row_targets, prep.rows, prep.errors)
+        return engine.solve_columns(prep.numbers, prep.keys, prep.targets, prep.row_targets, prep.rows, prep.errors,
+                                    side_values=side_values)
 
-    # interleaved rounds, best of each: a busy machine slows all three alike instead of one
-    timings: dict[str, list[float]] = {"batch": [], "numpy": [], "bare": []}
+    # interleaved rounds, best of each: a busy machine slows all of them alike instead of one
+    runs = {"needed": lambda: to_batch(False), "numpy_needed": lambda: numpy_needed(frame, engine),
+            "all": lambda: to_batch(True), "numpy_all": lambda: numpy_same_outputs(frame, engine),
+            "bare": lambda: numpy_bare(frame, engine)}
+    timings: dict[str, list[float]] = {key: [] for key in runs}
+    results: dict[str, object] = {}
     for _ in range(rounds):
-        for key, fn in (("batch", to_batch), ("numpy", lambda: numpy_same_outputs(frame, engine)),
-                        ("bare", lambda: numpy_bare(frame, engine))):
-            elapsed, result = best(fn, repeat=1)
+        for key, fn in runs.items():
+            elapsed, results[key] = best(fn, repeat=1)
             timings[key].append(elapsed)
-            if key == "batch":
-                batch = result
-            elif key == "numpy":
-                reference = result
-            else:
-                bare = result
-    t_batch, t_numpy, t_bare = (min(timings[k]) for k in ("batch", "numpy", "bare"))
+    t = {key: min(values) for key, values in timings.items()}
     t_frame, outcome = best(lambda: run_frame(frame, engine), repeat=2)
-    assert np.array_equal(bare, reference["n_gpus"])
-    per_row, symbolic = sympy_per_row(frame, engine, sample)
-    t_sympy = per_row * rows
-    assert np.array_equal(batch.values["n_gpus"], reference["n_gpus"]), "engine and numpy disagree on n_gpus"
-    assert np.array_equal(batch.values["n_gpus"][:sample], symbolic), "engine and sympy disagree on n_gpus"
-    assert np.allclose(batch.values["train_time"], reference["train_time"], rtol=1e-12)
+    lean, batch, needed, reference, bare = (results[k] for k in ("needed", "all", "numpy_needed", "numpy_all", "bare"))
+    assert np.array_equal(bare, reference["n_gpus"]) and np.array_equal(needed["n_gpus"], reference["n_gpus"])
+    for engine_batch in (lean, batch):
+        assert np.array_equal(engine_batch.values["n_gpus"], reference["n_gpus"]), "engine and numpy disagree on n_gpus"
+        assert np.allclose(engine_batch.values["train_time"], reference["train_time"], rtol=1e-12)
+        assert np.array_equal(engine_batch.values["peak_flops"], needed["peak_flops"])
+        assert np.allclose(engine_batch.values["train_flops"], needed["train_flops"], rtol=1e-15)
+        fired = {cid for cid, mask in engine_batch.warnings if mask.any()}
+        assert ("time.mfu_outside_band" in fired) == bool(needed["mfu_band"].any())
+        assert ("time.mfu_implausible" in fired) == bool(needed["mfu_implausible"].any())
+        assert not engine_batch.failed.any()
     assert outcome.error_count == 0
+    per_row, symbolic = sympy_per_row(frame, engine, sample)
+    per_row_same, _ = sympy_per_row(frame, engine, sample, recompute=True)
+    assert np.array_equal(lean.values["n_gpus"][:sample], symbolic), "engine and sympy disagree on n_gpus"
+    t_sympy, t_sympy_same = per_row * rows, per_row_same * rows
+    ms = lambda seconds: f"{seconds * 1e3:9.1f} ms"  # noqa: E731
     print(f"(a) {rows:,} rows, one inverse pattern (n_gpus from params, tokens, gpu, train_time, mfu, recompute)")
-    print(f"    engine, frame -> Batch (parse, plan, evaluate, round, recompute, checks) {t_batch * 1e3:9.1f} ms")
-    print(f"    engine, frame -> results DataFrame (+ warnings/assumptions/error)   {t_frame * 1e3:9.1f} ms")
-    print(f"    numpy, the same outputs by hand                                    {t_numpy * 1e3:9.1f} ms")
-    print(f"    numpy, n_gpus alone                                                {t_bare * 1e3:9.1f} ms")
-    print(f"    sympy evalf(subs=) per row: {per_row * 1e6:.0f} us/row x {rows:,} = {t_sympy:,.0f} s (extrapolated "
-          f"from {sample} rows)")
-    print(f"    RATIO engine(Batch) / numpy(same outputs)   = {t_batch / t_numpy:6.2f}x   (target <= 2x)")
-    print(f"    RATIO engine(Batch) / numpy(n_gpus alone)   = {t_batch / t_bare:6.2f}x")
-    print(f"    RATIO engine(results) / numpy(same outputs) = {t_frame / t_numpy:6.2f}x")
-    print(f"    RATIO sympy per row / engine(Batch)         = {t_sympy / t_batch:,.0f}x faster   (target >= 10,000x)")
+    print("    1. the formulas the question needs (side_values=False, as `llmplan sweep`):")
+    print(f"       engine, frame -> Batch (parse, plan, evaluate, round, recompute, checks)  {ms(t['needed'])}")
+    print(f"       numpy, the same formulas by hand                                       {ms(t['numpy_needed'])}")
+    print(f"       RATIO engine / numpy          = {t['needed'] / t['numpy_needed']:6.2f}x   (target <= 2x)")
+    print("    2. with the side values (side_values=True, as `llmplan run`):")
+    print(f"       engine, frame -> Batch                                                 {ms(t['all'])}")
+    print(f"       engine, frame -> results DataFrame (+ warnings/assumptions/error)      {ms(t_frame)}")
+    print(f"       numpy, the same outputs by hand                                        {ms(t['numpy_all'])}")
+    print(f"       RATIO engine(Batch) / numpy   = {t['all'] / t['numpy_all']:6.2f}x   (target <= 2x)")
+    print(f"       RATIO engine(results) / numpy = {t_frame / t['numpy_all']:6.2f}x")
+    print(f"    numpy, n_gpus alone (the bare formula)                                    {ms(t['bare'])}")
+    print(f"       RATIO engine(1) / bare = {t['needed'] / t['bare']:.2f}x, engine(2) / bare = {t['all'] / t['bare']:.2f}x")
+    print(f"    sympy evalf(subs=) per row (extrapolated from {sample} rows):")
+    print(f"       n_gpus alone:                               {per_row * 1e6:4.0f} us/row x {rows:,} = {t_sympy:,.0f} s")
+    print(f"       n_gpus, then train_time for the rounded n:  {per_row_same * 1e6:4.0f} us/row x {rows:,} = "
+          f"{t_sympy_same:,.0f} s")
+    print(f"       RATIO sympy(n_gpus alone) / engine(1)  = {t_sympy / t['needed']:7,.0f}x faster   (target >= 10,000x)")
+    print(f"       RATIO sympy(same formulas) / engine(1) = {t_sympy_same / t['needed']:7,.0f}x faster")
+    print(f"       RATIO sympy(n_gpus alone) / engine(2)  = {t_sympy / t['all']:7,.0f}x faster")
 
 
 def workbook_frame(rows: int, seed: int = 1) -> pl.DataFrame:

@@ -7,7 +7,8 @@ axis outermost. It is never built whole: rows are generated chunk by chunk from 
 (mixed-radix digits), each chunk is solved by the batch engine and turned into result columns
 (engine/frames.py), and polars streams the chunks into Parquet/CSV through an IO source, so
 memory stays flat however many rows there are. An .xlsx output (at most ~1M rows) is one
-chunk written like `llmplan run` results.
+chunk written like `llmplan run` results. side_values=False solves only the rules on the path to
+the targets (no gpu_hours, throughput, ... beside a train_time question): what a big grid needs.
 """
 from __future__ import annotations
 
@@ -151,7 +152,7 @@ def _range(variable: Any, spec: str) -> np.ndarray:
 
 # -- solving chunks ----------------------------------------------------------------------------
 def solve_chunk(engine: "Engine", grid: Grid, start: int, stop: int, lang: str = "en",
-                source: str = "sweep") -> Outcome:
+                source: str = "sweep", side_values: bool = True) -> Outcome:
     """Rows start..stop-1 of the grid, solved: an Outcome like `llmplan run` produces."""
     rows = stop - start
     codes = grid.codes(start, stop)
@@ -167,21 +168,23 @@ def solve_chunk(engine: "Engine", grid: Grid, start: int, stop: int, lang: str =
             columns[axis.header] = pl.Series(numbers[axis.name] / axis.factor)
             specs.append(Column(index, axis.header, "number", axis.name, factor=axis.factor, field=axis.header))
     frame = pl.DataFrame(columns) if columns else pl.DataFrame({"row": np.arange(start, stop)})
-    row_targets = np.zeros(rows, dtype=np.int64)
-    errors = np.full(rows, None, dtype=object)
-    batch = engine.solve_columns(numbers, keys, [grid.targets], row_targets, rows, errors)
-    prep = Prepared(rows, specs, numbers, keys, [grid.targets], row_targets, errors, np.zeros(rows, dtype=bool),
-                    {n: np.zeros(rows, dtype=bool) for n in [*numbers, *keys]}, Locator(source))
+    row_targets = np.broadcast_to(np.int64(0), (rows,))          # one question for every row
+    lean = {} if side_values else {"side_values": False}
+    batch = engine.solve_columns(numbers, keys, [grid.targets], row_targets, rows, None, **lean)
+    nothing = np.broadcast_to(False, (rows,))                      # no cell is empty, no row blank
+    prep = Prepared(rows, specs, numbers, keys, [grid.targets], row_targets, None, nothing,
+                    {n: nothing for n in [*numbers, *keys]}, Locator(source))
     return collect(engine, frame, prep, batch, lang, source=source)
 
 
-def probe_schema(engine: "Engine", grid: Grid, lang: str = "en") -> dict[str, pl.DataType]:
+def probe_schema(engine: "Engine", grid: Grid, lang: str = "en", side_values: bool = True
+                 ) -> dict[str, pl.DataType]:
     """Result columns of the whole grid, from rows spread evenly over it (and all key combinations)."""
     total = grid.total
     picks = np.unique(np.linspace(0, total - 1, min(total, PROBE_ROWS)).astype(np.int64))
     schema: dict[str, pl.DataType] = {}
     for row in _runs(picks):
-        outcome = solve_chunk(engine, grid, row[0], row[1], lang)
+        outcome = solve_chunk(engine, grid, row[0], row[1], lang, side_values=side_values)
         for name, dtype in outcome.results.schema.items():
             schema.setdefault(name, dtype)
     ordered = {k: v for k, v in schema.items() if k not in ("assumptions", "warnings", "error")}
@@ -218,10 +221,11 @@ class SweepResult:
 
 
 def chunks(engine: "Engine", grid: Grid, schema: dict[str, pl.DataType], chunk_rows: int, lang: str,
-           result: SweepResult, progress: Callable[[int], None] | None = None) -> Iterator[pl.DataFrame]:
+           result: SweepResult, progress: Callable[[int], None] | None = None, side_values: bool = True
+           ) -> Iterator[pl.DataFrame]:
     for start in range(0, grid.total, chunk_rows):
         stop = min(grid.total, start + chunk_rows)
-        outcome = solve_chunk(engine, grid, start, stop, lang)
+        outcome = solve_chunk(engine, grid, start, stop, lang, side_values=side_values)
         result.dropped |= set(outcome.results.columns) - set(schema)
         result.rows += outcome.rows
         result.errors += outcome.error_count
@@ -232,8 +236,11 @@ def chunks(engine: "Engine", grid: Grid, schema: dict[str, pl.DataType], chunk_r
 
 
 def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int = CHUNK_ROWS, lang: str = "en",
-              progress: Callable[[int], None] | None = None, stdout: Any = None) -> SweepResult:
-    """Solve the grid and write it (.parquet/.csv streamed, .xlsx in one piece, None: CSV on stdout)."""
+              progress: Callable[[int], None] | None = None, stdout: Any = None,
+              side_values: bool = True) -> SweepResult:
+    """Solve the grid and write it (.parquet/.csv streamed, .xlsx in one piece, None: CSV on stdout).
+
+    side_values=False: only the targets and the values on their path (faster, fewer columns)."""
     from .sheets import atomic_write
 
     result = SweepResult()
@@ -246,25 +253,26 @@ def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int
 
         if grid.total >= SHEET_ROWS:
             raise ScenarioError(f"{target}: {grid.total:,} rows do not fit in an .xlsx sheet; write .parquet or .csv")
-        outcome = solve_chunk(engine, grid, 0, grid.total, lang)
+        outcome = solve_chunk(engine, grid, 0, grid.total, lang, side_values=side_values)
         result.rows, result.errors, result.chunks = outcome.rows, outcome.error_count, 1
         result.columns = list(outcome.results.columns)
         write_results(outcome, engine, target, progress=progress)
         return result
-    schema = probe_schema(engine, grid, lang)
+    schema = probe_schema(engine, grid, lang, side_values)
     result.columns = list(schema)
     if target is None:
         import sys
 
         stream = stdout or sys.stdout
-        for number, frame in enumerate(chunks(engine, grid, schema, chunk_rows, lang, result, progress)):
+        for number, frame in enumerate(chunks(engine, grid, schema, chunk_rows, lang, result, progress,
+                                              side_values)):
             stream.write(frame.write_csv(include_header=number == 0))
         return result
     from polars.io.plugins import register_io_source
 
     def source(with_columns: list[str] | None, predicate: Any, n_rows: int | None, batch_size: int | None
                ) -> Iterator[pl.DataFrame]:
-        for frame in chunks(engine, grid, schema, chunk_rows, lang, result, progress):
+        for frame in chunks(engine, grid, schema, chunk_rows, lang, result, progress, side_values):
             yield frame.select(with_columns) if with_columns is not None else frame
 
     lazy = register_io_source(source, schema=schema)

@@ -9,6 +9,7 @@ instead of broadcast views. No timings here (benchmarks/bench_batch.py measures)
 """
 from __future__ import annotations
 
+import math
 import pickle
 
 import numpy as np
@@ -343,3 +344,101 @@ def test_products_write_only_into_their_own_temporaries():
     sub = Columns({"a": a})
     sub.defer("b", lambda: b)
     np.testing.assert_allclose(compile_tree(("mul", (var("a"), inv(var("b")))))(sub), a / b, rtol=1e-15)
+
+
+def test_rounding_judged_from_bounds_matches_rows_alone(eng):
+    # micro_batch rounds down: the longest sequences fit less than one (an error), the others fit some
+    seq = np.array([2048.0, 8192.0, 4096.0, 16384.0, 1024.0])
+    rows = len(seq)
+    keys = {name: Categorical(np.zeros(rows, dtype=np.int64), [label]) for name, label in
+            (("model", "llama2-7b"), ("precision", "bf16"), ("gpu", "H200"), ("attention_kernel", "flash"))}
+    numbers = {"seq_len": seq, "memory_fill": np.ones(rows)}
+    batch = eng.solve_columns(numbers, keys, [("micro_batch",)], np.zeros(rows, np.int64), rows)
+    assert "rounds down to 0" in batch.errors[1] and "rounds down to 0" in batch.errors[3]
+    assert batch.errors[0] is None and batch.values["micro_batch"][0] >= 1
+    for row in range(rows):
+        row_numbers, row_keys, row_target = one_row(numbers, keys, np.zeros(rows, np.int64), row)
+        assert_same_row(batch, row, eng.solve_columns(row_numbers, row_keys, [("micro_batch",)], row_target, 1))
+    fits = eng.solve_columns({"seq_len": np.full(3, 1024.0), "memory_fill": np.ones(3)},
+                             {n: Categorical(k.codes[:3], k.labels) for n, k in keys.items()},
+                             [("micro_batch",)], np.zeros(3, np.int64), 3)
+    assert not fits.failed.any() and (fits.values["micro_batch"] >= 1).all()
+
+
+def test_advisory_checks_skipped_by_bounds_fire_like_the_masks(eng):
+    rng = np.random.default_rng(5)
+    for mfu in (rng.uniform(0.3, 0.55, 40), rng.uniform(0.2, 0.9, 40), np.r_[rng.uniform(0.3, 0.5, 39), NAN]):
+        rows = len(mfu)
+        numbers = {"params": np.full(rows, 7e9), "tokens": np.full(rows, 2e12), "train_time": np.full(rows, 30 * DAY),
+                   "mfu": mfu}
+        batch = eng.solve_columns(numbers, {"gpu": Categorical(np.zeros(rows, np.int64), ["A800"])},
+                                  [("n_gpus",)], np.zeros(rows, np.int64), rows, side_values=False)
+        warned = {cid: mask for cid, mask in batch.warnings}
+        band = ((mfu < 0.3) | (mfu > 0.55)) & ~np.isnan(mfu)
+        np.testing.assert_array_equal(warned.get("time.mfu_outside_band", np.zeros(rows, bool)), band)
+        np.testing.assert_array_equal(warned.get("time.mfu_implausible", np.zeros(rows, bool)), mfu > 0.75)
+
+
+def test_may_be_true_never_hides_a_row_that_fires():
+    from engine.numeric import may_be_true
+
+    rng = np.random.default_rng(11)
+    ops = ["<", "<=", ">", ">="]
+
+    def condition(depth: int):
+        if depth == 0 or rng.random() < 0.4:
+            name, value = rng.choice(["x", "y"]), float(rng.choice([0.0, 0.3, 0.5, 1.0]))
+            cmp = ("cmp", rng.choice(ops), ("var", str(name)), ("num", value))
+            return cmp if rng.random() < 0.7 else ("cmp", rng.choice(ops), ("num", value), ("var", str(name)))
+        kind = rng.choice(["and", "or", "not"])
+        if kind == "not":
+            return ("not", condition(depth - 1))
+        return (str(kind), tuple(condition(depth - 1) for _ in range(2)))
+
+    for _ in range(400):
+        tree = condition(3)
+        env = {n: rng.choice([0.0, 0.3, 0.5, 1.0, 0.2, 0.7], size=int(rng.integers(1, 6))) for n in "xy"}
+        env = {n: np.resize(v, 6) for n, v in env.items()}
+        fires = np.asarray(compile_tree(tree)(env), dtype=bool)
+        if not may_be_true(tree, lambda n: (float(env[n].min()), float(env[n].max()))):
+            assert not fires.any(), tree
+        # a variable without bounds is never judged
+        assert may_be_true(tree, lambda n: None) or "var" not in repr(tree)
+
+
+def test_remembered_bounds_only_for_columns_nobody_writes():
+    from engine.numeric import remember_bounds, remembered_bounds
+
+    frozen = np.array([3.0, 1.0, 2.0])
+    frozen.flags.writeable = False
+    remember_bounds(frozen, 1.0, 3.0)
+    assert remembered_bounds(frozen) == (1.0, 3.0)
+    assert remembered_bounds(frozen.copy()) is None                      # another array
+    frozen.flags.writeable = True                                        # could change now: not trusted
+    assert remembered_bounds(frozen) is None
+    open_ = np.array([1.0, 2.0])
+    remember_bounds(open_, 1.0, 2.0)
+    assert remembered_bounds(open_) is None
+
+
+def test_sweep_without_side_values_keeps_the_answers(eng, tmp_path):
+    from engine import sweep
+
+    grid = sweep.parse_grid(eng, ["n_gpus"], {"params": "7B,70B", "tokens": "2T", "gpu": "A800,H100-SXM",
+                                              "train_time": "10d..90d+20d", "mfu": "0.3..0.6+0.1",
+                                              "recompute": "none,full"})
+    lean = sweep.run_sweep(eng, grid, tmp_path / "lean.parquet", chunk_rows=37, side_values=False)
+    full = sweep.run_sweep(eng, grid, tmp_path / "full.parquet", chunk_rows=37)
+    a, b = pl.read_parquet(tmp_path / "lean.parquet"), pl.read_parquet(tmp_path / "full.parquet")
+    assert lean.rows == full.rows == grid.total == a.height == b.height and lean.errors == full.errors == 0
+    assert set(a.columns) < set(b.columns) and "gpu_hours [hour]" in b.columns
+    assert a.drop("warnings").equals(b.select(a.columns).drop("warnings"))   # the same answers, in order
+    ids = lambda text: {part.split(":")[0] for part in (text or "").split(" | ")}  # noqa: E731
+    for lean_text, full_text in zip(a["warnings"].to_list(), b["warnings"].to_list()):
+        # only warnings about side values (tokens per parameter) are missing
+        assert ids(lean_text) <= ids(full_text) and all(w.startswith("scaling.") for w in ids(full_text) - ids(lean_text))
+    expected = [math.ceil(k * p * 2e12 / (peak * m * d * DAY) * (1 - 1e-12))
+                for p in (7e9, 70e9) for peak in (312e12, 989e12) for d in (10, 30, 50, 70, 90)
+                for m in (0.3, 0.4, 0.5, 0.6) for k in (6, 8)]
+    assert a["n_gpus"].to_list() == expected
+    assert a.filter(pl.col("mfu") > 0.55)["warnings"].str.contains("time.mfu_outside_band").all()
