@@ -27,7 +27,7 @@ import numpy as np
 from .errors import ContradictionError, EngineError, EvaluationError, ValueParseError
 from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
 from .model import Equation, RuleSet
-from .numeric import compile_tree, find_root, may_be_true, remembered_bounds
+from .numeric import compile_tree, find_root, interval, may_be_true, remembered_bounds
 from .planning import Plan, Planner, Step
 
 __all__ = ["Batch", "BatchSolver", "Categorical", "Columns", "Group", "STATUS_NAMES"]
@@ -119,7 +119,8 @@ class BatchSolver:
         self._compiled: dict[int, tuple] = {}
         self._side_values = True
         self._known_inputs: dict[str, tuple[np.ndarray, "np.ndarray | bool"]] = {}
-        self._stats: dict[int, tuple[np.ndarray, float, float]] = {}   # this solve's column bounds
+        self._stats: dict[int, tuple[np.ndarray, float, float]] = {}   # this solve's column min/max
+        self._proven: dict[int, tuple[np.ndarray, float, float]] = {}  # bounds shown by numeric.interval
         self._numeric_defaults = {n: v.default for n, v in rules.variables.items()
                                   if v.default is not None and not v.categorical}
 
@@ -134,11 +135,11 @@ class BatchSolver:
         a bool mask (errors != None), which saves a scan of the object array. Inputs are never
         written into."""
         self._side_values = side_values
-        self._stats = {}
+        self._stats, self._proven = {}, {}
         try:
             return self._solve(numbers, keys, targets, row_targets, rows, errors, failed)
         finally:
-            self._stats, self._known_inputs = {}, {}   # (they hold the columns)
+            self._stats, self._proven, self._known_inputs = {}, {}, {}   # (they hold the columns)
 
     def _solve(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
                targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,
@@ -245,13 +246,27 @@ class BatchSolver:
         mask = ~np.isnan(col)
         return mask if mask.any() else False
 
-    def _bounds(self, col: "np.ndarray | float") -> tuple[float, float]:
-        """(min, max) of a column (NaN if a row is NaN): reduced once per column and solve."""
+    def _bounds(self, col: "np.ndarray | float", reduce: bool = True) -> "tuple[float, float] | None":
+        """(low, high) with every value of the column in between (NaN, NaN if a row is NaN): the
+        exact min/max (reduced once per column and solve, or the table reader's), or bounds shown
+        by numeric.interval (no NaN, maybe wider than min/max). None when unknown and not `reduce`."""
         if np.ndim(col) == 0:
             return float(col), float(col)
         if col.ndim == 1 and col.strides[0] == 0 and len(col):   # a broadcast column: one value
             return float(col[0]), float(col[0])
         known = remembered_bounds(col)        # the table reader's (engine/columns.py)
+        if known is not None:
+            return known
+        for cache in (self._stats, self._proven):
+            hit = cache.get(id(col))
+            if hit is not None and hit[0] is col:
+                return hit[1], hit[2]
+        if not reduce:
+            return None
+        return self._exact_bounds(col)
+
+    def _exact_bounds(self, col: np.ndarray) -> tuple[float, float]:
+        known = remembered_bounds(col)
         if known is not None:
             return known
         hit = self._stats.get(id(col))
@@ -260,6 +275,21 @@ class BatchSolver:
         low, high = float(col.min()), float(col.max())
         self._stats[id(col)] = (col, low, high)
         return low, high
+
+    def _prove(self, col: np.ndarray, bounds: "tuple[float, float] | None") -> None:
+        if bounds is not None and isinstance(col, np.ndarray) and col.ndim == 1:
+            self._proven[id(col)] = (col, bounds[0], bounds[1])
+
+    def _env_bounds(self, env: dict, name: str) -> "tuple[float, float] | None":
+        """Bounds of env[name] known without a pass over the rows (None: unknown)."""
+        if isinstance(env, Columns):
+            known = env.bounds_of(name)
+            if known is not None:
+                return known
+            if env.is_deferred(name):
+                return None
+        value = env.get(name)
+        return None if value is None else self._bounds(value, reduce=False)
 
     # -- evaluation ----------------------------------------------------------
     def _solve_group(self, batch: Batch, rows: np.ndarray, known: frozenset[str], selectors: dict[str, str],
@@ -294,7 +324,7 @@ class BatchSolver:
             if name not in plan.defaults and values.is_deferred(name):
                 # a catalog figure is gathered only if a step or check of this group reads it
                 env.defer(name, (lambda name=name: values[name]) if whole else
-                          (lambda name=name: values[name][rows]))
+                          (lambda name=name: values[name][rows]), values.bounds_of(name))
                 continue
             source = soft[name] if name in plan.defaults else values[name]
             env[name] = source if whole or np.ndim(source) == 0 else source[rows]
@@ -328,7 +358,10 @@ class BatchSolver:
                 root = find_root(self._compile(step.residual), name, env, n, self.rules.variables[name].domain)
                 return {name: root}, np.isnan(root)
             if len(step.candidates) == 1:
-                cols = {u: _column(self._compile(t)(env), n) for u, t in step.candidates[0].items()}
+                cols = {}
+                for u, t in step.candidates[0].items():
+                    cols[u] = _column(self._compile(t)(env), n)
+                    self._prove(cols[u], interval(t, lambda v: self._env_bounds(env, v)))
                 if all(self._all_in_domain(u, c) for u, c in cols.items()):
                     return cols, None
             return self._pick_candidates(step, env, n)
@@ -353,15 +386,11 @@ class BatchSolver:
         """Two reductions instead of several masks; NaN makes every comparison false."""
         if not len(col):
             return True
-        low, high = self._bounds(col)
         domain = self.rules.variables[name].domain
-        if domain in ("positive", "integer"):
-            return bool(low > 0 and high < np.inf)
-        if domain == "fraction":
-            return bool(low > 0 and high <= 1 + 1e-12)
-        if domain == "nonnegative":
-            return bool(low >= 0 and high < np.inf)
-        return bool(np.isfinite(low) and np.isfinite(high))
+        shown = self._bounds(col, reduce=False)    # (bounds wider than min/max can only say yes)
+        if shown is not None and _within(domain, *shown):
+            return True
+        return _within(domain, *self._exact_bounds(col))
 
     def _in_domain(self, name: str, col: np.ndarray) -> np.ndarray:
         domain = self.rules.variables[name].domain
@@ -401,6 +430,10 @@ class BatchSolver:
                     self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
                                     f"{name} = {np.broadcast_to(raw, (len(rows),))[i]:.4g} rounds {rounding} "
                                     f"to 0: no whole {name} of at least 1 meets the given values", EvaluationError)
+            shown = self._bounds(raw, reduce=False)
+            if shown is not None and shown[0] > 0 and (rounding == "up" or shown[0] >= 1):
+                # a rounded count lies within a step of the raw bounds (and is at least 1)
+                self._prove(rounded, (max(1.0, np.floor(shown[0]) - 1.0), np.ceil(shown[1]) + 1.0))
             if not _same_values(rounded, raw):   # (NaN rows also land here: harmless)
                 _keep(batch.unrounded, name, rows, raw, batch.rows)
                 env[name] = rounded
@@ -588,6 +621,17 @@ def _asked(targets: Sequence[tuple[str, ...]], row_targets: np.ndarray) -> dict[
             previous = out.get(name, False)
             out[name] = rows if previous is False else previous | rows
     return {n: (True if bool(np.all(m)) else m) for n, m in out.items()}
+
+
+def _within(domain: str, low: float, high: float) -> bool:
+    """Values between low and high are in the domain (NaN bounds: no)."""
+    if domain in ("positive", "integer"):
+        return bool(low > 0 and high < np.inf)
+    if domain == "fraction":
+        return bool(low > 0 and high <= 1 + 1e-12)
+    if domain == "nonnegative":
+        return bool(low >= 0 and high < np.inf)
+    return bool(np.isfinite(low) and np.isfinite(high))
 
 
 def _constant(col: np.ndarray) -> "int | None":

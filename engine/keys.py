@@ -83,10 +83,19 @@ class Columns(dict):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._deferred: dict[str, Callable[[], np.ndarray]] = {}
+        self._bounds: dict[str, tuple[float, float]] = {}
 
-    def defer(self, name: str, make: Callable[[], np.ndarray]) -> None:
+    def defer(self, name: str, make: Callable[[], np.ndarray],
+              bounds: "tuple[float, float] | None" = None) -> None:
+        """Compute `name` with make() when first read; bounds: (low, high) every value lies in."""
         dict.__setitem__(self, name, _DEFERRED)
         self._deferred[name] = make
+        if bounds is not None:
+            self._bounds[name] = bounds
+
+    def bounds_of(self, name: str) -> "tuple[float, float] | None":
+        """(low, high) given with defer() (kept once computed; dropped when the column is replaced)."""
+        return self._bounds.get(name)
 
     def is_deferred(self, name: str) -> bool:
         return name in self._deferred
@@ -104,10 +113,12 @@ class Columns(dict):
 
     def __setitem__(self, name: str, value: np.ndarray) -> None:
         self._deferred.pop(name, None)
+        self._bounds.pop(name, None)
         dict.__setitem__(self, name, value)
 
     def __delitem__(self, name: str) -> None:
         self._deferred.pop(name, None)
+        self._bounds.pop(name, None)
         dict.__delitem__(self, name)
 
     def __iter__(self) -> Iterator[str]:   # (overriding it makes dict(columns) go through __getitem__)
@@ -151,6 +162,8 @@ class Columns(dict):
                 out.defer(name, lambda name=name: self[name])
             else:
                 dict.__setitem__(out, name, dict.__getitem__(self, name))
+            if name in self._bounds:
+                out._bounds[name] = self._bounds[name]
         return out
 
     def __repr__(self) -> str:
@@ -265,7 +278,8 @@ def _fill_fields(table: Table, column: Categorical, given: np.ndarray, values: d
         if field_name not in values and all_typed(given) and not np.isnan(lookup[:-1]).any():
             # every row typed a key that has this figure: known everywhere, gathered when read
             if isinstance(values, Columns):
-                values.defer(field_name, lambda lookup=lookup, codes=codes: lookup[codes])
+                values.defer(field_name, lambda lookup=lookup, codes=codes: lookup[codes],
+                             (float(lookup[:-1].min()), float(lookup[:-1].max())))
             else:
                 values[field_name] = lookup[codes]
             status[field_name] = _same(rows, CATALOG, np.int8)

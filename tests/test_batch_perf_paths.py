@@ -442,3 +442,80 @@ def test_sweep_without_side_values_keeps_the_answers(eng, tmp_path):
                 for m in (0.3, 0.4, 0.5, 0.6) for k in (6, 8)]
     assert a["n_gpus"].to_list() == expected
     assert a.filter(pl.col("mfu") > 0.55)["warnings"].str.contains("time.mfu_outside_band").all()
+
+
+def test_interval_contains_every_computed_value():
+    from engine.numeric import interval
+
+    rng = np.random.default_rng(17)
+    names = ["a", "b", "c"]
+
+    def tree(depth: int):
+        roll = rng.random()
+        if depth == 0 or roll < 0.3:
+            return ("var", str(rng.choice(names))) if rng.random() < 0.75 else \
+                ("num", float(rng.choice([0.5, 2.0, 6.0, 1 / 6, -1.0, 1e-200, 1e200])))
+        kind = rng.choice(["mul", "add", "pow", "call"])
+        if kind == "mul":
+            parts = [tree(depth - 1) if rng.random() < 0.6 else ("pow", tree(depth - 1), ("num", -1.0))
+                     for _ in range(int(rng.integers(2, 4)))]
+            return ("mul", tuple(parts))
+        if kind == "add":
+            return ("add", tuple(tree(depth - 1) for _ in range(2)))
+        if kind == "pow":
+            return ("pow", tree(depth - 1), ("num", float(rng.choice([2.0, 0.5, -1.0, 3.0, -0.5]))))
+        return ("call", str(rng.choice(["sqrt", "min", "max", "ceil"])), (tree(depth - 1), tree(depth - 1))[
+            :1 if rng.random() < 0.5 else 2])
+
+    proven = 0
+    for _ in range(600):
+        t = tree(3)
+        if t[0] == "call" and t[1] in ("sqrt", "ceil") and len(t[2]) != 1:
+            continue
+        scale = {n: float(10.0 ** rng.uniform(-150, 150)) for n in names}
+        env = {n: rng.uniform(0.5, 4.0, 64) * scale[n] for n in names}
+        env["b"][3] = env["b"].min() * 0.999                  # the exact bounds are attained
+        found = interval(t, lambda n: (float(env[n].min()), float(env[n].max())))
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(np.asarray(compile_tree(t)(env), dtype=float), (64,))
+        if found is None:
+            continue
+        proven += 1
+        assert np.isfinite(values).all() and (values > 0).all(), t
+        assert found[0] <= values.min() and values.max() <= found[1], (t, found, values.min(), values.max())
+    assert proven > 100
+    assert interval(("mul", (("num", -1.0), ("var", "a"))), lambda n: (1.0, 2.0)) is None
+    assert interval(("var", "a"), lambda n: (float("nan"), float("nan"))) is None
+    assert interval(("var", "a"), lambda n: None) is None
+    assert interval(("mul", (("var", "a"), ("var", "a"))), lambda n: (1e200, 1e200)) is None   # would overflow
+
+
+def test_domains_proven_by_bounds_agree_with_reductions(eng):
+    numbers, keys, row_targets = mixed_inputs()
+    rows = len(row_targets)
+    solver = eng.batch
+    seen = []
+    original = solver._all_in_domain
+
+    def checking(name, col):
+        answer = original(name, col)
+        low, high = float(np.min(col)), float(np.max(col))
+        domain = eng.rules.variables[name].domain
+        exact = {"positive": low > 0 and high < np.inf, "integer": low > 0 and high < np.inf,
+                 "fraction": low > 0 and high <= 1 + 1e-12, "nonnegative": low >= 0 and high < np.inf
+                 }.get(domain, bool(np.isfinite(low) and np.isfinite(high)))
+        assert answer == exact, (name, low, high)
+        seen.append(name)
+        return answer
+
+    solver._all_in_domain = checking
+    try:
+        for side_values in (True, False):
+            eng.solve_columns(numbers, keys, TARGETS, row_targets, rows, side_values=side_values)
+            big = {"params": np.geomspace(1e9, 1e12, 300), "tokens": np.geomspace(1e11, 1e13, 300),
+                   "train_time": np.full(300, 30 * DAY), "mfu": np.full(300, 0.4)}
+            eng.solve_columns(big, {"gpu": Categorical(np.arange(300) % 2, ["A800", "H100-SXM"])}, [("n_gpus",)],
+                              np.zeros(300, np.int64), 300, side_values=side_values)
+    finally:
+        del solver._all_in_domain
+    assert {"n_gpus", "train_flops", "train_time"} <= set(seen)
