@@ -157,7 +157,7 @@ class BatchSolver:
             else:   # True/False are exactly the codes GIVEN/NONE
                 status[name] = known.astype(np.int8)
         if errors is None:
-            failed = np.zeros(rows, dtype=bool)
+            failed = same(rows, False, bool)   # (read-only: Batch.fail makes a new mask)
         elif failed is None:
             failed = np.not_equal(errors, None).astype(bool) if rows else np.zeros(0, dtype=bool)
         else:

@@ -190,12 +190,13 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
     columns, notes = classify(engine, headers or list(frame.columns), locator, list(frame.columns))
     rows = frame.height
     errors: np.ndarray | None = None      # made at the first problem: most tables have none
-    failed = np.zeros(rows, dtype=bool)
+    failed = np.broadcast_to(False, (rows,))
 
     def report(index: np.ndarray, messages: "list[str] | str") -> None:
-        nonlocal errors
+        nonlocal errors, failed
         if errors is None:
             errors = np.full(rows, None, dtype=object)
+            failed = np.zeros(rows, dtype=bool)
         for row, message in zip(index.tolist(), [messages] * len(index) if isinstance(messages, str) else messages):
             if errors[row] is None:
                 errors[row] = message
@@ -208,9 +209,9 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
     numbers: dict[str, np.ndarray] = {}
     keys: dict[str, Categorical] = {}
     empty: dict[str, np.ndarray] = {}
-    asked = np.zeros(rows, dtype=bool)
+    asked = np.broadcast_to(False, (rows,))                      # (no `solve` column: nothing asked)
     targets: list[tuple[str, ...]] = [()]
-    row_targets = np.zeros(rows, dtype=np.int64)
+    row_targets = np.broadcast_to(np.int64(0), (rows,))
     solve_column: Column | None = None
     stray = []
     for column in columns:
