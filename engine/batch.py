@@ -42,13 +42,42 @@ _ = (NONE, GIVEN, CATALOG)  # re-exported codes 0..2 live in engine/keys.py
 
 @dataclass
 class Group:
-    """Rows sharing one plan."""
+    """Rows sharing one plan. `rows`: their indices (for a group of every row, made when first read)."""
 
-    rows: np.ndarray               # row indices
+    index: "np.ndarray | Every"
     plan: Plan | None
     rounded: list[str] = field(default_factory=list)
     replan: Plan | None = None     # plan after integer answers were rounded
     error: str = ""                # planning error shared by every row of the group
+
+    @property
+    def rows(self) -> np.ndarray:
+        if isinstance(self.index, Every):
+            self.index = np.asarray(self.index)
+        return self.index
+
+
+class Every:
+    """The indices 0..n-1 of a group of every row, without the array: the solve path needs
+    positions only for rows with an error (`every[mask]`, `every[i]`, `every[i:j]`)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, key):
+        if isinstance(key, np.ndarray) and key.dtype == bool and key.shape == (self.n,):
+            return np.flatnonzero(key)
+        if isinstance(key, slice):
+            return np.arange(*key.indices(self.n))
+        if isinstance(key, (int, np.integer)):
+            return int(range(self.n)[key])
+        return np.arange(self.n)[key]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.arange(self.n, dtype=dtype)
 
 
 @dataclass
@@ -216,7 +245,7 @@ class BatchSolver:
         ok = None if clean else ~batch.failed
         for row0, member in groups:
             if member is None:
-                member_rows = _all_rows(rows) if clean else np.flatnonzero(ok)
+                member_rows = Every(rows) if clean else np.flatnonzero(ok)
             else:
                 member_rows = np.flatnonzero(member if clean else member & ok)
             if not len(member_rows):
@@ -525,7 +554,7 @@ class BatchSolver:
         for name in plan.derived:
             if name not in soft or name not in env:
                 continue
-            default = soft[name] if np.ndim(soft[name]) == 0 else soft[name][rows]
+            default = soft[name] if np.ndim(soft[name]) == 0 or isinstance(rows, Every) else soft[name][rows]
             with np.errstate(all="ignore"):
                 differs = ~np.isclose(env[name], default, rtol=1e-6, atol=0.0) & np.isfinite(env[name])
             differs = np.broadcast_to(differs, (len(rows),))
@@ -602,6 +631,7 @@ def _keep(store: dict[str, np.ndarray], name: str, rows: np.ndarray, col, total:
     if len(rows) == total and name not in store:
         store[name] = np.broadcast_to(col, (total,)) if np.ndim(col) == 0 else col
         return
+    rows = np.asarray(rows)
     target = store.get(name)
     if target is None or not target.flags.writeable:
         target = store[name] = np.full(total, np.nan) if target is None else target.copy()
@@ -647,18 +677,6 @@ def _constant(col: np.ndarray) -> "int | None":
 def _same(rows: int, code: int) -> np.ndarray:
     """A read-only int8 status column with one code in every row (no per-row memory)."""
     return same(rows, int(code), np.int8)
-
-
-_ALL_ROWS: list[np.ndarray] = [np.arange(0)]
-
-
-def _all_rows(rows: int) -> np.ndarray:
-    """arange(rows), read-only and kept for the next batch of the same size (a sweep's chunks)."""
-    if len(_ALL_ROWS[0]) != rows:
-        index = np.arange(rows)
-        index.flags.writeable = False
-        _ALL_ROWS[0] = index
-    return _ALL_ROWS[0]
 
 
 def _in_place(fn, array: "np.ndarray | float") -> "np.ndarray | float":
@@ -761,7 +779,9 @@ def _origins(plan: Plan, name: str) -> set[str]:
     return out
 
 
-def _mask(rows: np.ndarray, total: int) -> np.ndarray:
+def _mask(rows: "np.ndarray | Every", total: int) -> np.ndarray:
+    if isinstance(rows, Every):
+        return np.ones(total, dtype=bool)
     mask = np.zeros(total, dtype=bool)
     mask[rows] = True
     return mask

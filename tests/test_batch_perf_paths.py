@@ -519,3 +519,40 @@ def test_domains_proven_by_bounds_agree_with_reductions(eng):
     finally:
         del solver._all_in_domain
     assert {"n_gpus", "train_flops", "train_time"} <= set(seen)
+
+
+@pytest.mark.parametrize("case", ["contradiction", "default_overridden", "underdetermined"])
+def test_errors_and_notes_in_a_group_of_every_row(eng, case):
+    rows = 6
+    n_gpus = np.array([8.0, 16, 32, 64, 128, 256])
+    days = np.array([10.0, 20, 30, 40, 50, 60])
+    numbers = {"n_gpus": n_gpus, "train_time": days * DAY, "params": np.full(rows, 7e9), "tokens": np.full(rows, 2e12)}
+    if case == "contradiction":      # gpu_hours = n_gpus · train_time, wrong in rows 1 and 4
+        hours = n_gpus * days * DAY                                   # (base units: GPU-seconds)
+        hours[[1, 4]] *= 1.5
+        numbers["gpu_hours"] = hours
+        targets = [("gpu_days",)]
+    elif case == "default_overridden":   # 6·N·D is the default; rows 2 and 5 give other FLOPs
+        flops = 6 * 7e9 * 2e12 * np.ones(rows)
+        flops[[2, 5]] *= 4 / 3
+        numbers["train_flops"] = flops
+        targets = [("mfu",)]
+    else:                            # nothing says how fast a GPU is
+        targets = [("mfu",)]
+    batch = eng.solve_columns(numbers, {} if case != "default_overridden" else
+                              {"gpu": Categorical(np.zeros(rows, np.int64), ["A800"])},
+                              targets, np.zeros(rows, np.int64), rows)
+    group = batch.groups[0]
+    assert list(group.rows) == list(range(rows)) and batch.group_of(3) is group
+    for row in range(rows):
+        row_numbers = {n: c[row:row + 1] for n, c in numbers.items()}
+        row_keys = {} if case != "default_overridden" else {"gpu": Categorical(np.zeros(1, np.int64), ["A800"])}
+        assert_same_row(batch, row, eng.solve_columns(row_numbers, row_keys, targets, np.zeros(1, np.int64), 1))
+    if case == "contradiction":
+        assert [e is not None for e in batch.errors] == [False, True, False, False, True, False]
+        assert "contradict" in batch.errors[1]
+    elif case == "default_overridden":
+        notes = {code: mask for code, _, mask in batch.notes}
+        assert notes["default_overridden.flops_factor"].tolist() == [False, False, True, False, False, True]
+    else:
+        assert batch.failed.all() and all("mfu" in e or "peak_flops" in e for e in batch.errors)
