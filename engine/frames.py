@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import polars as pl
 
-from .batch import CATALOG, DERIVED, RECOMPUTED, Batch
+from .batch import CATALOG, DERIVED, RECOMPUTED, Batch, Every
 from .columns import Column, Locator, Prepared, prepare
 from .model import Check, Equation, Variable
 
@@ -137,7 +137,7 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
             numeric_cells: dict[str, pl.Series] | None = None) -> Outcome:
     rules = engine.rules
     rows = batch.rows
-    ok = ~batch.failed & ~prep.blank
+    ok = _both(rows, _not(batch.failed), _not(prep.blank))
     visible = _visible(batch)
     inputs = {c.variable: c for c in prep.columns if c.role == "number"}
     columns: dict[str, pl.Series] = {}
@@ -157,40 +157,41 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
             continue   # not shown (and a catalog figure nothing read is never gathered: keys.Columns)
         base = batch.values[name]
         variable = rules.variables[name]
-        known = ok & ~np.isnan(base)
-        if not known.any():
+        known = _both(rows, ok, _not_nan(base))
+        if not _any(known):
             continue
         if column is not None:
-            fill = known & prep.empty[name] & (status >= CATALOG) & (status != RECOMPUTED)
-            if fill.any():
+            fill = _both(rows, known, prep.empty[name], _cmp(np.greater_equal, status, CATALOG),
+                         _cmp(np.not_equal, status, RECOMPUTED))
+            if _any(fill):
                 columns[column.field] = _filled(columns[column.field], fill, base / column.factor)
-                fills[column.field] = np.where(fill, status, 0).astype(np.int8)
+                fills[column.field] = _fills(fill, status)
             units[column.field] = (name, column.unit_text(variable), column.factor)
-            again = known & (status == RECOMPUTED)
-            if again.any():
+            again = _both(rows, known, _cmp(np.equal, status, RECOMPUTED))
+            if _any(again):
                 header = _header(f"{name} recomputed", column.unit_text(variable))
                 added[header] = _values(header, base, again, column.factor)
-                fills[header] = np.where(again, status, 0).astype(np.int8)
+                fills[header] = _fills(again, status)
                 units[header] = (name, column.unit_text(variable), column.factor)
             continue
-        show = known & visible.get(name, False) & (status >= CATALOG)
-        if not show.any():
+        show = _both(rows, known, visible.get(name, False), _cmp(np.greater_equal, status, CATALOG))
+        if not _any(show):
             continue
         header = _header(name, variable.unit)
         added[header] = _values(header, base, show, variable.factor)
-        fills[header] = np.where(show, status, 0).astype(np.int8)
+        fills[header] = _fills(show, status)
         units[header] = (name, variable.unit, variable.factor)
     for name, raw in batch.unrounded.items():
         variable = rules.variables[name]
         if variable.domain != "integer":
             continue   # budgets as given: already in the input column
-        again = ok & ~np.isnan(raw)
-        if again.any():
+        again = _both(rows, ok, _not_nan(raw))
+        if _any(again):
             unit = inputs[name].unit_text(variable) if name in inputs else variable.unit
             factor = inputs[name].factor if name in inputs else variable.factor
             header = _header(f"{name} unrounded", unit)
             added[header] = _values(header, raw, again, factor)
-            fills[header] = np.where(again, DERIVED, 0).astype(np.int8)
+            fills[header] = _fills(again, np.broadcast_to(np.int8(DERIVED), (rows,)))
             units[header] = (name, unit, factor)
     for header, series in added.items():
         if header in columns:   # a pass-through column of the same name: keep the input's
@@ -207,6 +208,82 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
                       rules_used=used, checks_fired=fired, lang=lang)
     outcome.assumptions = _assumption_rows(engine, batch, ok)
     return outcome
+
+
+# -- row masks: a broadcast view (one value for every row) costs no pass ---------------------
+def _const(mask: "np.ndarray | bool") -> "bool | None":
+    """The value of a mask that has one value in every row (a bool, a broadcast view), else None."""
+    array = np.asarray(mask)
+    if array.ndim == 0:
+        return bool(array)
+    if array.ndim == 1 and len(array) and array.strides[0] == 0:
+        return bool(array[0])
+    return None
+
+
+def _both(rows: int, *masks: "np.ndarray | bool") -> np.ndarray:
+    """Row-wise AND (read only: may be one of the masks, or a broadcast view)."""
+    rest = []
+    for mask in masks:
+        value = _const(mask)
+        if value is False:
+            return np.broadcast_to(False, (rows,))
+        if value is None:
+            rest.append(mask)
+    if not rest:
+        return np.broadcast_to(True, (rows,))
+    out = rest[0]
+    for mask in rest[1:]:
+        out = np.logical_and(out, mask)
+    return out
+
+
+def _not(mask: np.ndarray) -> np.ndarray:
+    value = _const(mask)
+    return ~mask if value is None else np.broadcast_to(not value, (len(mask),))
+
+
+def _any(mask: np.ndarray) -> bool:
+    value = _const(mask)
+    return bool(mask.any()) if value is None else value and len(mask) > 0
+
+
+def _not_nan(column: np.ndarray) -> np.ndarray:
+    """Rows with a value: one reduction when none is NaN (the usual case)."""
+    value = _const(column)
+    if value is not None or not len(column):
+        return np.broadcast_to(not len(column) or not np.isnan(column[0]), (len(column),))
+    return np.broadcast_to(True, (len(column),)) if not np.isnan(column.min()) else ~np.isnan(column)
+
+
+def _cmp(op, status: np.ndarray, code: int) -> np.ndarray:
+    if _const(status) is not None or (status.ndim == 1 and len(status) and status.strides[0] == 0):
+        return np.broadcast_to(bool(op(status[0], code)), (len(status),))
+    return op(status, code)
+
+
+def _fills(mask: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """Per row the status code where mask, else 0 (int8; read only)."""
+    if _const(mask) is True:
+        return status
+    return np.where(mask, status, 0).astype(np.int8)
+
+
+def _ok_rows(group: Any, ok: np.ndarray) -> "np.ndarray | Every":
+    """The group's rows that have an answer (no error, not blank)."""
+    if isinstance(group.index, Every) and _const(ok) is True:
+        return group.index
+    return group.rows[ok[group.rows]]
+
+
+def _any_code(status: np.ndarray, index: "np.ndarray | Every", code: int) -> bool:
+    if not len(index):
+        return False
+    if status.ndim == 1 and len(status) and status.strides[0] == 0:
+        return bool(status[0] == code)
+    if isinstance(index, Every):
+        return bool((status == code).any())
+    return bool((status[index] == code).any())
 
 
 def _order(batch: Batch, rules: Any) -> list[str]:
@@ -234,7 +311,7 @@ def _visible(batch: Batch) -> dict[str, np.ndarray]:
                 if sources & grounded:
                     grounded |= set(step.unknowns)
             names |= grounded - inputs
-        everywhere = len(group.rows) == batch.rows
+        everywhere = len(group.index) == batch.rows
         for name in names:
             if everywhere:
                 out[name] = np.broadcast_to(True, (batch.rows,))
@@ -253,7 +330,7 @@ def _header(name: str, unit: str) -> str:
 def _values(header: str, base: np.ndarray, mask: np.ndarray, factor: float) -> pl.Series:
     with np.errstate(invalid="ignore"):
         shown = base / factor if factor != 1.0 else base
-        if not mask.all():
+        if not (_const(mask) is True or mask.all()):
             shown = np.where(mask, shown, np.nan)
         elif not np.isnan(shown.min()):
             return pl.Series(header, shown)
@@ -297,12 +374,12 @@ def _warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -
     for group in batch.groups:
         if not group.rounded:
             continue
-        index = group.rows[ok[group.rows]]
+        index = _ok_rows(group, ok)
         if not len(index):
             continue
         for name in group.rounded:
             variable = engine.rules.variables[name]
-            recomputed = ", ".join(n for n, s in batch.status.items() if (s[index] == RECOMPUTED).any())
+            recomputed = ", ".join(n for n, s in batch.status.items() if _any_code(s, index, RECOMPUTED))
             if lang == "zh":
                 how = {"up": "向上", "down": "向下"}.get(variable.rounding, "四舍五入")
                 text = f"已取整：{name} {how}取整（原值见 `{name} unrounded` 列）" + \
@@ -390,7 +467,7 @@ def _assumptions(engine: "Engine", batch: Batch, ok: np.ndarray
     for group in batch.groups:
         if group.plan is None:
             continue
-        index = group.rows[ok[group.rows]]
+        index = _ok_rows(group, ok)
         if not len(index):
             continue
         texts = [f"{name}={value}" for name, value, _ in _group_assumptions(engine, batch, group, int(index[0]))]
@@ -425,7 +502,7 @@ def _assumption_rows(engine: "Engine", batch: Batch, ok: np.ndarray) -> list[tup
     for group in batch.groups:
         if group.plan is None:
             continue
-        index = group.rows[ok[group.rows]]
+        index = _ok_rows(group, ok)
         if len(index):
             for item in _group_assumptions(engine, batch, group, int(index[0])):
                 counts[item] = counts.get(item, 0) + len(index)
