@@ -556,3 +556,27 @@ def test_errors_and_notes_in_a_group_of_every_row(eng, case):
         assert notes["default_overridden.flops_factor"].tolist() == [False, False, True, False, False, True]
     else:
         assert batch.failed.all() and all("mfu" in e or "peak_flops" in e for e in batch.errors)
+
+
+def test_results_of_a_clean_table_match_the_same_rows_beside_a_bad_one(eng):
+    # a clean table takes the broadcast paths (every row ok, every value known); one bad row more
+    # makes every mask a real per-row mask: the clean rows' results must not change
+    rng = np.random.default_rng(8)
+    rows = 40
+    clean = pl.DataFrame({
+        "solve": pl.Series(["n_gpus"] * rows, dtype=pl.Enum(["n_gpus"])),
+        "params": rng.uniform(1e9, 7e10, rows), "tokens": rng.uniform(1e11, 2e13, rows),
+        "gpu": pl.Series(["A800", "H100-SXM"], dtype=pl.Enum(["A800", "H100-SXM"])).gather(rng.integers(0, 2, rows)),
+        "train_time [days]": rng.uniform(10, 90, rows), "mfu": rng.uniform(0.2, 0.7, rows),
+        "recompute": pl.Series(["full"] * rows, dtype=pl.Enum(["none", "full"])),
+    })
+    bad = clean.head(1).with_columns(pl.lit(-1.0).alias("params"))          # out of its domain
+    both = pl.concat([clean, bad])
+    a, b = run_frame(clean, eng), run_frame(both, eng)
+    assert a.error_count == 0 and b.error_count == 1
+    assert a.results.columns == b.results.columns
+    assert a.results.equals(b.results.head(rows))
+    assert a.fills.keys() == b.fills.keys()
+    for name, codes in a.fills.items():
+        np.testing.assert_array_equal(np.broadcast_to(codes, (rows,)), np.asarray(b.fills[name])[:rows])
+    assert a.assumptions and [(n, v, s) for n, v, s, _ in a.assumptions] == [(n, v, s) for n, v, s, _ in b.assumptions]
