@@ -194,27 +194,36 @@ def part_a(rows: int, sample: int, rounds: int = 7) -> None:
     per_row_same, _ = sympy_per_row(frame, engine, sample, recompute=True)
     assert np.array_equal(lean.values["n_gpus"][:sample], symbolic), "engine and sympy disagree on n_gpus"
     t_sympy, t_sympy_same = per_row * rows, per_row_same * rows
-    ms = lambda seconds: f"{seconds * 1e3:9.1f} ms"  # noqa: E731
+    def line(label: str, seconds: float) -> None:
+        print(f"       {label:<74}{seconds * 1e3:8.1f} ms")
+
+    def ratio(label: str, value: float, target: str = "") -> None:
+        print(f"       RATIO {label:<38} = {value:7.2f}x" + (f"   (target {target})" if target else ""))
+
+    def faster(label: str, value: float, target: str = "") -> None:
+        print(f"       RATIO {label:<38} = {value:7,.0f}x faster" + (f"   (target {target})" if target else ""))
+
     print(f"(a) {rows:,} rows, one inverse pattern (n_gpus from params, tokens, gpu, train_time, mfu, recompute)")
     print("    1. the formulas the question needs (side_values=False, as `llmplan sweep`):")
-    print(f"       engine, frame -> Batch (parse, plan, evaluate, round, recompute, checks)  {ms(t['needed'])}")
-    print(f"       numpy, the same formulas by hand                                       {ms(t['numpy_needed'])}")
-    print(f"       RATIO engine / numpy          = {t['needed'] / t['numpy_needed']:6.2f}x   (target <= 2x)")
+    line("engine, frame -> Batch (parse, plan, evaluate, round, recompute, checks)", t["needed"])
+    line("numpy, the same formulas by hand", t["numpy_needed"])
+    ratio("engine / numpy", t["needed"] / t["numpy_needed"], "<= 2x")
     print("    2. with the side values (side_values=True, as `llmplan run`):")
-    print(f"       engine, frame -> Batch                                                 {ms(t['all'])}")
-    print(f"       engine, frame -> results DataFrame (+ warnings/assumptions/error)      {ms(t_frame)}")
-    print(f"       numpy, the same outputs by hand                                        {ms(t['numpy_all'])}")
-    print(f"       RATIO engine(Batch) / numpy   = {t['all'] / t['numpy_all']:6.2f}x   (target <= 2x)")
-    print(f"       RATIO engine(results) / numpy = {t_frame / t['numpy_all']:6.2f}x")
-    print(f"    numpy, n_gpus alone (the bare formula)                                    {ms(t['bare'])}")
-    print(f"       RATIO engine(1) / bare = {t['needed'] / t['bare']:.2f}x, engine(2) / bare = {t['all'] / t['bare']:.2f}x")
-    print(f"    sympy evalf(subs=) per row (extrapolated from {sample} rows):")
-    print(f"       n_gpus alone:                               {per_row * 1e6:4.0f} us/row x {rows:,} = {t_sympy:,.0f} s")
-    print(f"       n_gpus, then train_time for the rounded n:  {per_row_same * 1e6:4.0f} us/row x {rows:,} = "
-          f"{t_sympy_same:,.0f} s")
-    print(f"       RATIO sympy(n_gpus alone) / engine(1)  = {t_sympy / t['needed']:7,.0f}x faster   (target >= 10,000x)")
-    print(f"       RATIO sympy(same formulas) / engine(1) = {t_sympy_same / t['needed']:7,.0f}x faster")
-    print(f"       RATIO sympy(n_gpus alone) / engine(2)  = {t_sympy / t['all']:7,.0f}x faster")
+    line("engine, frame -> Batch", t["all"])
+    line("engine, frame -> results DataFrame (+ warnings/assumptions/error)", t_frame)
+    line("numpy, the same outputs by hand", t["numpy_all"])
+    ratio("engine(Batch) / numpy", t["all"] / t["numpy_all"], "<= 2x")
+    ratio("engine(results) / numpy", t_frame / t["numpy_all"])
+    print("    numpy, n_gpus alone (the bare formula):")
+    line("numpy", t["bare"])
+    ratio("engine(1) / bare", t["needed"] / t["bare"])
+    ratio("engine(2) / bare", t["all"] / t["bare"])
+    print(f"    sympy evalf(subs=) per row, extrapolated from {sample} rows:")
+    for label, seconds in (("n_gpus alone", per_row), ("n_gpus, then train_time for the rounded n", per_row_same)):
+        print(f"       {label + ':':<43} {seconds * 1e6:4.0f} us/row x {rows:,} = {seconds * rows:,.0f} s")
+    faster("sympy(n_gpus alone) / engine(1)", t_sympy / t["needed"], ">= 10,000x")
+    faster("sympy(the same formulas) / engine(1)", t_sympy_same / t["needed"])
+    faster("sympy(n_gpus alone) / engine(2)", t_sympy / t["all"])
 
 
 def workbook_frame(rows: int, seed: int = 1) -> pl.DataFrame:
