@@ -116,7 +116,7 @@ def run_frame(frame: pl.DataFrame, engine: "Engine | None" = None, lang: str = "
     if progress:
         progress("solving")
     batch = engine.solve_columns(prep.numbers, prep.keys, prep.targets, prep.row_targets, prep.rows,
-                                 prep.errors)
+                                 prep.errors, failed=prep.failed)
     if progress:
         progress("collecting results")
     return collect(engine, frame, prep, batch, lang, source=source, notes=[*(notes or []), *prep.notes],

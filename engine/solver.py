@@ -176,13 +176,15 @@ class Engine:
 
     def solve_columns(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
                       targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,
-                      errors: np.ndarray | None = None, side_values: bool = True) -> Batch:
+                      errors: np.ndarray | None = None, side_values: bool = True,
+                      failed: np.ndarray | None = None) -> Batch:
         """The vectorized path: columns in base units -> a Batch (see engine/batch.py).
 
         side_values=False evaluates only the rules on the path to the targets (what a big sweep needs).
+        failed: bool per row, errors[row] is not None (saves a scan of the object array).
         """
         try:
-            return self.batch.solve(numbers, keys, targets, row_targets, rows, errors, side_values)
+            return self.batch.solve(numbers, keys, targets, row_targets, rows, errors, side_values, failed)
         finally:
             symbolic.save()
             units.save()

@@ -65,9 +65,9 @@ def test_chunked_streaming_to_parquet(planner, tmp_path, monkeypatch):
     calls = []
     solve_columns = planner.solve_columns
 
-    def counting(numbers, keys, targets, row_targets, rows, errors=None):
+    def counting(numbers, keys, targets, row_targets, rows, errors=None, **options):
         calls.append(rows)
-        return solve_columns(numbers, keys, targets, row_targets, rows, errors)
+        return solve_columns(numbers, keys, targets, row_targets, rows, errors, **options)
 
     monkeypatch.setattr(planner, "solve_columns", counting)
     target = tmp_path / "grid.parquet"

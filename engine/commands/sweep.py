@@ -25,6 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", metavar="OUT", help="output: .parquet, .csv or .xlsx (default: CSV on stdout)")
     parser.add_argument("--chunk-rows", type=int, default=None, metavar="N",
                         help="rows solved and written at a time (default 250,000)")
+    parser.add_argument("--all-values", action="store_true",
+                        help="also derive the values beside the answer (GPU-hours, throughput, ...); "
+                             "by default only the targets and the values on their path")
     add_rule_options(parser)
 
 
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     with Progress("llmplan sweep", grid.total, stream=sys.stderr,
                   enabled=None if target is not None and grid.total >= 100_000 else False) as bar:
         result = run_sweep(engine, grid, target, args.chunk_rows or CHUNK_ROWS, args.lang,
-                           progress=lambda done: bar.update(done))
+                           progress=lambda done: bar.update(done), side_values=args.all_values)
     if result.dropped:
         print(f"llmplan: note: columns only some chunks produced were left out: {', '.join(sorted(result.dropped))}",
               file=sys.stderr)
