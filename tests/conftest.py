@@ -34,3 +34,8 @@ def run_llmplan(*args: str, cwd: Path | str | None = None, timeout: float = 120,
 @pytest.fixture
 def llmplan() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_llmplan
+
+
+def rule_ids(result: Any) -> set[str]:
+    """Equation ids used on the way to a Result's answer (its derivation's needed steps)."""
+    return {eq.id for step in result.derivation if step.needed for eq in step.equations}

@@ -10,6 +10,7 @@ import math
 import pytest
 
 import engine
+from conftest import rule_ids as ids
 from engine import UnderdeterminedError
 
 GB = 1e9
@@ -18,11 +19,6 @@ GB = 1e9
 @pytest.fixture(scope="module")
 def eng():
     return engine.Engine.load()
-
-
-def ids(result) -> set[str]:
-    """Equation ids used on the way to the answer (Result.derivation)."""
-    return {eq.id for step in result.derivation if step.needed for eq in step.equations}
 
 
 # -- ZeRO (Rajbhandari et al. 2020) ------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 import engine
+from conftest import rule_ids as ids
 from engine import ContradictionError, UnderdeterminedError
 
 GB = 1e9
@@ -22,11 +23,6 @@ GB = 1e9
 @pytest.fixture(scope="module")
 def eng():
     return engine.Engine.load()
-
-
-def ids(result) -> set[str]:
-    """Equation ids used on the way to the answer."""
-    return {eq.id for step in result.derivation if step.needed for eq in step.equations}
 
 
 def assumed(result) -> dict[str, str]:
