@@ -301,14 +301,17 @@ class Planner:
                 helpful.append(name)
         helpful = _prefer_inputs(helpful, self.rules, self.defined)
         target = ", ".join(missing)
+        related = _prefer_inputs(sorted({n for eq in equations if set(missing) & eq.variables for n in eq.variables}
+                                        - knowns - soft - set(missing)), self.rules, self.defined)
         if helpful:
             shown = ", ".join(helpful[:SUGGESTIONS])
             more = f" (or one of {len(helpful) - SUGGESTIONS} more; see `llmplan explain {missing[0]}`)" \
                 if len(helpful) > SUGGESTIONS else ""
             message = f"to solve {target} also give one of: {shown}{more}"
+            others = [n for n in related if n not in helpful]
+            if len(helpful) < 3 and others:   # a lone odd suggestion (dp): also name the usual inputs
+                message += f"; or several of the other values its rules use: {', '.join(others[:SUGGESTIONS])}"
         else:
-            related = sorted({n for eq in equations if set(missing) & eq.variables for n in eq.variables}
-                             - knowns - set(missing))
             message = (f"to solve {target} give more values; no single extra value is enough. "
                        f"Variables in the rules for {target}: {', '.join(related) or 'none'}")
         return UnderdeterminedError(message, missing=missing, suggestions=helpful)

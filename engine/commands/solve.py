@@ -69,7 +69,8 @@ def render_text(result: Any, lang: str = "en") -> str:
         extra = ""
         if name in result.rounded:
             raw, new = result.rounded[name]
-            extra = f"   ({raw:.4g} {words['rounded']} {rules.variables[name].rounding})"
+            direction = words[f"round_{rules.variables[name].rounding}"]
+            extra = "   (" + words["rounded_as"].format(raw=f"{raw:.4g}", direction=direction) + ")"
         lines.append(f"  {name} = {result.show(name)}{extra}    # {rules.variables[name].label(lang)}")
     recomputed = [n for n, s in result.status.items() if s == "recomputed"]
     for name in recomputed:
