@@ -1,0 +1,44 @@
+"""Row sets of a batch: positions of a group's rows, masks over the batch, one value per row."""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Every:
+    """The indices 0..n-1 of a group of every row, without the array: the solve path needs
+    positions only for rows with an error (`every[mask]`, `every[i]`, `every[i:j]`)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, key):
+        if isinstance(key, np.ndarray) and key.dtype == bool and key.shape == (self.n,):
+            return np.flatnonzero(key)
+        if isinstance(key, slice):
+            return np.arange(*key.indices(self.n))
+        if isinstance(key, (int, np.integer)):
+            return int(range(self.n)[key])
+        return np.arange(self.n)[key]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.arange(self.n, dtype=dtype)
+
+
+def column(value, n: int) -> np.ndarray:
+    array = np.asarray(value, dtype=float)
+    return array if array.shape == (n,) else np.broadcast_to(array, (n,)).copy()
+
+
+def mask(rows: "np.ndarray | Every", total: int) -> np.ndarray:
+    if isinstance(rows, Every):
+        return np.ones(total, dtype=bool)
+    mask = np.zeros(total, dtype=bool)
+    mask[rows] = True
+    return mask
+
+
+def pick(col, i: int) -> float:
+    return float(col[i]) if isinstance(col, np.ndarray) and col.ndim else float(col)
