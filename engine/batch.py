@@ -28,7 +28,7 @@ from .batch_checks import GroupChecks
 from .errors import EngineError, EvaluationError, ValueParseError
 from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
 from .model import Equation, RuleSet
-from .numeric import compile_tree, find_root, interval, remembered_bounds
+from .numeric import compile_tree, domain_mask, find_root, interval, remembered_bounds, within_domain
 from .planning import Plan, Planner, Step
 from .rowset import Every, column as _column, mask as _mask
 
@@ -395,20 +395,12 @@ class BatchSolver(GroupChecks):
             return True
         domain = self.rules.variables[name].domain
         shown = self._bounds(col, reduce=False)    # (bounds wider than min/max can only say yes)
-        if shown is not None and _within(domain, *shown):
+        if shown is not None and within_domain(domain, *shown):
             return True
-        return _within(domain, *self._exact_bounds(col))
+        return within_domain(domain, *self._exact_bounds(col))
 
     def _in_domain(self, name: str, col: np.ndarray) -> np.ndarray:
-        domain = self.rules.variables[name].domain
-        ok = np.isfinite(col)
-        if domain in ("positive", "integer", "fraction"):
-            ok &= col > 0
-        if domain == "nonnegative":
-            ok &= col >= 0
-        if domain == "fraction":
-            ok &= col <= 1 + 1e-12
-        return ok
+        return domain_mask(self.rules.variables[name].domain, col)
 
     def _compile(self, tree: tuple):
         hit = self._compiled.get(id(tree))
@@ -548,17 +540,6 @@ def _asked(targets: Sequence[tuple[str, ...]], row_targets: np.ndarray) -> dict[
             previous = out.get(name, False)
             out[name] = rows if previous is False else previous | rows
     return {n: (True if bool(np.all(m)) else m) for n, m in out.items()}
-
-
-def _within(domain: str, low: float, high: float) -> bool:
-    """Values between low and high are in the domain (NaN bounds: no)."""
-    if domain in ("positive", "integer"):
-        return bool(low > 0 and high < np.inf)
-    if domain == "fraction":
-        return bool(low > 0 and high <= 1 + 1e-12)
-    if domain == "nonnegative":
-        return bool(low >= 0 and high < np.inf)
-    return bool(np.isfinite(low) and np.isfinite(high))
 
 
 def _constant(col: np.ndarray) -> "int | None":

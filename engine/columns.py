@@ -23,7 +23,7 @@ import polars as pl
 from .batch import Categorical
 from .errors import EngineError, ValueParseError
 from .model import Variable
-from .numeric import remember_bounds
+from .numeric import domain_mask, remember_bounds, within_domain
 from .values import check_domain, parse_key, parse_number
 
 if TYPE_CHECKING:
@@ -323,24 +323,9 @@ def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], re
     domain = shadow.domain
     if len(values):
         low, high = bounds or (values.min(), values.max())   # NaN (an empty cell) makes both NaN
-        if not np.isnan(low):
-            fine = np.isfinite(low) and np.isfinite(high)
-            if domain in ("positive", "integer", "fraction"):
-                fine = fine and low > 0
-            if domain == "nonnegative":
-                fine = fine and low >= 0
-            if domain == "fraction":
-                fine = fine and high <= 1
-            if fine:
-                return values
-    with np.errstate(invalid="ignore"):
-        bad = np.isinf(values)
-        if domain in ("positive", "integer", "fraction"):
-            bad |= values <= 0
-        if domain == "nonnegative":
-            bad |= values < 0
-        if domain == "fraction":
-            bad |= values > 1
+        if within_domain(domain, low, high, slack=0.0):
+            return values
+    bad = ~domain_mask(domain, values, slack=0.0) & ~np.isnan(values)   # NaN is an empty cell, not bad
     if not bad.any():
         return values
     index = np.flatnonzero(bad)

@@ -367,3 +367,31 @@ def _at(residual: Compiled, name: str, env: dict, x: "np.ndarray | float", rows:
     local[name] = x
     value = residual(local)
     return np.broadcast_to(np.asarray(value, dtype=float), (rows,))
+
+
+# -- domains -------------------------------------------------------------------
+FRACTION_SLACK = 1e-12   # a solved fraction may overshoot 1 by float noise; typed values get no slack
+
+
+def within_domain(domain: str, low: float, high: float, slack: float = FRACTION_SLACK) -> bool:
+    """Every value between low and high is in the domain (NaN bounds: no) — two numbers, no mask."""
+    if domain in ("positive", "integer"):
+        return bool(low > 0 and high < np.inf)
+    if domain == "fraction":
+        return bool(low > 0 and high <= 1 + slack)
+    if domain == "nonnegative":
+        return bool(low >= 0 and high < np.inf)
+    return bool(np.isfinite(low) and np.isfinite(high))
+
+
+def domain_mask(domain: str, values: np.ndarray, slack: float = FRACTION_SLACK) -> np.ndarray:
+    """Per value: finite and in the domain (NaN: False)."""
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(values)
+        if domain in ("positive", "integer", "fraction"):
+            ok &= values > 0
+        if domain == "nonnegative":
+            ok &= values >= 0
+        if domain == "fraction":
+            ok &= values <= 1 + slack
+    return ok
