@@ -78,6 +78,7 @@ class Batch:
     notes: list[tuple[str, str, np.ndarray]] = field(default_factory=list)   # (code, message, row mask)
     failed: np.ndarray | None = None                    # bool per row: has an error
     owned: set[str] = field(default_factory=set)        # value arrays allocated here (safe to write into)
+    row_group: np.ndarray | None = field(default=None, repr=False)   # row -> position in groups (group_of)
     given_errors: np.ndarray | None = field(default=None, repr=False)   # the caller's (never written into)
     _errors: np.ndarray | None = field(default=None, init=False, repr=False)
     _kinds: np.ndarray | None = field(default=None, init=False, repr=False)
@@ -110,10 +111,15 @@ class Batch:
         self.failed = self.failed | fresh
 
     def group_of(self, row: int) -> Group | None:
-        for group in self.groups:
-            if row in group.rows:
-                return group
-        return None
+        """The group a row was planned in (None: it failed before planning). One index for all rows,
+        built on first use, so asking for many rows costs no scan per row."""
+        if self.row_group is None:
+            index = np.full(self.rows, -1, dtype=np.int64)
+            for position, group in enumerate(self.groups):
+                index[group.rows] = position
+            self.row_group = index
+        position = int(self.row_group[row])
+        return self.groups[position] if position >= 0 else None
 
 
 class BatchSolver(GroupChecks):

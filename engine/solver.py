@@ -199,7 +199,8 @@ class Engine:
         default_keys = {n: c.labels[c.codes[row]] for n, c in batch.keys.items()
                         if c.codes[row] >= 0 and n not in keys}
         targets = batch.targets[int(batch.row_targets[row])]
-        group = next((g for g in batch.groups if g.plan is not None and row in set(g.rows.tolist())), None)
+        group = batch.group_of(row)
+        group = group if group is not None and group.plan is not None else None
         derivation, assumptions, rounded, checks = [], [], {}, []
         unrounded = {n: float(c[row]) for n, c in batch.unrounded.items() if not np.isnan(c[row])}
         if group is not None:
