@@ -9,10 +9,10 @@ import openpyxl
 import polars as pl
 import pytest
 
-from engine import sweep
+from engine.table import sweep
 from engine.cli import main
 from engine.errors import ValueParseError
-from engine.solver import Engine
+from engine.solve.solver import Engine
 
 DAY = 86400.0
 PEAK = {"A800": 312e12, "H100-SXM": 989e12}

@@ -19,7 +19,7 @@ __all__ = ["write_batch_report", "write_solve_report", "write_workbook_report"]
 
 
 def write_solve_report(engine: Any, result: Any, path: str | os.PathLike[str], lang: str = "en") -> Path:
-    """A report for one answered question (an engine.solver.Result)."""
+    """A report for one answered question (an engine.solve.solver.Result)."""
     from .context import solve_context
     from .render import write
 
@@ -27,7 +27,7 @@ def write_solve_report(engine: Any, result: Any, path: str | os.PathLike[str], l
 
 
 def write_batch_report(engine: Any, outcome: Any, path: str | os.PathLike[str], lang: str = "en") -> Path:
-    """A report for many rows: `outcome` has `.batch` (engine.batch.Batch) and `.names` (row labels)."""
+    """A report for many rows: `outcome` has `.batch` (engine.solve.batch.Batch) and `.names` (row labels)."""
     from .context import batch_context
     from .render import write
 

@@ -1,7 +1,7 @@
 """The one context every report template reads: plain dicts and lists.
 
 Everything a template shows is decided here, already formatted (quantities
-through engine.formatting, formulas through formulas.py, charts as SVG
+through engine.text.formatting, formulas through formulas.py, charts as SVG
 text), next to the raw base-unit numbers it came from (`value`), so the
 HTML and the Markdown templates only lay things out and never compute or
 format twice. Built from one Result (`llmplan solve --report`) or from a
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..formatting import format_quantity
+from ..text.formatting import format_quantity
 from . import formulas, whatif
 from .labels import labels as label_table
 from .scenario import scenario_context
@@ -32,7 +32,7 @@ def solve_context(engine: Any, result: Any, lang: str = "en") -> dict[str, Any]:
 
 
 def batch_context(engine: Any, outcome: Any, lang: str = "en", limit: int = DETAIL_LIMIT) -> dict[str, Any]:
-    """Context for many rows: anything with `.batch` (engine.batch.Batch) and `.names` (row labels)."""
+    """Context for many rows: anything with `.batch` (engine.solve.batch.Batch) and `.names` (row labels)."""
     words = label_table(lang)
     batch, names = outcome.batch, list(outcome.names)
     blank = getattr(outcome, "blank", None)      # workbook rows that ask nothing: no answer, no error

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..formatting import format_quantity
+from ..text.formatting import format_quantity
 from . import formulas
 from .labels import labels as label_table
 from .whatif import TimeGrid, inputs_of

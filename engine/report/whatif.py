@@ -35,7 +35,7 @@ def inputs_of(result: Any) -> tuple[dict[str, float], dict[str, str]]:
 
 def solve_rows(engine: Any, rows: Sequence[Row]) -> Any:
     """Many small questions as one batch (rows with different patterns are grouped by the engine)."""
-    from ..batch import Categorical
+    from ..solve.batch import Categorical
 
     numbers = {name: np.array([r.numbers.get(name, np.nan) for r in rows], dtype=float)
                for name in sorted({n for r in rows for n in r.numbers})}

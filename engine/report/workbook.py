@@ -24,14 +24,14 @@ def outcome_from_workbook(path: str | os.PathLike[str], engine: Any = None, lang
     if not source.is_file():
         raise ValueParseError(f"{source}: no such results workbook (write one with `llmplan run SCENARIOS.xlsx "
                               f"-o {source.name}`)")
-    sheets, frames = _module("sheets"), _module("frames")
+    sheets, frames = _module("io.sheets"), _module("table.frames")
     try:
         sheet = sheets.read_scenarios(source, sheet=INPUTS_SHEET)
     except sheets.ScenarioError as exc:
         raise ValueParseError(f"{exc} (a results workbook from `llmplan run` keeps the scenarios it was run on in "
                               f"its `{INPUTS_SHEET}` sheet)") from None
     if engine is None:
-        from ..solver import Engine
+        from ..solve.solver import Engine
 
         engine = Engine.load()
     outcome = frames.run_frame(sheet.frame, engine, lang, locator=sheet.locator, source=str(source),
@@ -46,6 +46,6 @@ def _module(name: str) -> Any:
     try:
         return importlib.import_module(f"engine.{name}")
     except ImportError as exc:
-        raise EngineError(f"llmplan report needs engine/{name}.py (the scenario-workbook runner), which this "
+        raise EngineError(f"llmplan report needs engine/{name.replace('.', '/')}.py (the scenario-workbook runner), which this "
                           f"installation does not have ({exc}); `llmplan solve ... --report` works "
                           "without it") from None

@@ -1,0 +1,16 @@
+"""`llmplan convert baichuan2-to-baichuan1 SRC DST` (seed: Baichuan 2 -> Baichuan 1)."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from ...tools.convert import cli
+
+    cli.add_parser(sub)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...tools.convert import cli
+
+    return cli.run(args)
