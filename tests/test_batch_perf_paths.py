@@ -422,13 +422,14 @@ def test_remembered_bounds_only_for_columns_nobody_writes():
 
 
 def test_sweep_without_side_values_keeps_the_answers(eng, tmp_path):
+    from engine.io.sweep_output import run_sweep
     from engine.table import sweep
 
     grid = sweep.parse_grid(eng, ["n_gpus"], {"params": "7B,70B", "tokens": "2T", "gpu": "A800,H100-SXM",
                                               "train_time": "10d..90d+20d", "mfu": "0.3..0.6+0.1",
                                               "recompute": "none,full"})
-    lean = sweep.run_sweep(eng, grid, tmp_path / "lean.parquet", chunk_rows=37, side_values=False)
-    full = sweep.run_sweep(eng, grid, tmp_path / "full.parquet", chunk_rows=37)
+    lean = run_sweep(eng, grid, tmp_path / "lean.parquet", chunk_rows=37, side_values=False)
+    full = run_sweep(eng, grid, tmp_path / "full.parquet", chunk_rows=37)
     a, b = pl.read_parquet(tmp_path / "lean.parquet"), pl.read_parquet(tmp_path / "full.parquet")
     assert lean.rows == full.rows == grid.total == a.height == b.height and lean.errors == full.errors == 0
     assert set(a.columns) < set(b.columns) and "gpu_hours [hour]" in b.columns

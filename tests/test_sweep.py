@@ -9,6 +9,7 @@ import openpyxl
 import polars as pl
 import pytest
 
+from engine.io.sweep_output import run_sweep
 from engine.table import sweep
 from engine.cli import main
 from engine.errors import ValueParseError
@@ -71,7 +72,7 @@ def test_chunked_streaming_to_parquet(planner, tmp_path, monkeypatch):
 
     monkeypatch.setattr(planner, "solve_columns", counting)
     target = tmp_path / "grid.parquet"
-    result = sweep.run_sweep(planner, grid, target, chunk_rows=10)
+    result = run_sweep(planner, grid, target, chunk_rows=10)
     assert result.rows == 96 and result.errors == 0
     assert result.chunks == math.ceil(96 / 10)
     assert calls[-result.chunks:] == [10] * 9 + [6]             # every chunk solved on its own, in order

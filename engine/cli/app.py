@@ -20,14 +20,14 @@ import os
 import pkgutil
 import sys
 from typing import Sequence
+from .. import __version__
+from . import commands
+from ..errors import EngineError, PlanningError, EvaluationError
 
 EXIT_OK, EXIT_ROWS, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
-    from . import commands
-
     parser = argparse.ArgumentParser(
         prog="llmplan", description="Plan LLM training runs: FLOPs, memory, time, GPUs, tokens, storage, cost.")
     parser.add_argument("--version", action="version", version=f"llmplan {__version__}")
@@ -44,8 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..errors import EngineError, PlanningError, EvaluationError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):

@@ -23,7 +23,8 @@ from xml.etree import ElementTree
 
 import polars as pl
 
-from ..table.columns import Locator, ScenarioError
+from ..errors import ScenarioError
+from ..table.cells import Locator
 
 SHEET = "scenarios"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..table.columns import column_letter
+from ..table.cells import column_letter
 from .sheets import atomic_write
 
 if TYPE_CHECKING:

@@ -22,6 +22,7 @@ import polars as pl
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, RECOMPUTED, SOLVED
 from .sheets import atomic_write, write_table
 from .xlsxdata import Book, Cells
+from .. import __version__
 
 if TYPE_CHECKING:
     from ..table.frames import Outcome
@@ -249,8 +250,6 @@ def _legend_sheet(outcome: "Outcome", ws: Any, styles: _Styles) -> None:
 
 
 def _rules_sheet(outcome: "Outcome", engine: "Engine", ws: Any, styles: _Styles) -> None:
-    from .. import __version__
-
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 70)
     ws.set_column(2, 2, 60)

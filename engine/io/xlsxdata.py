@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 import polars as pl
 
-from ..table.columns import column_letter
+from ..table.cells import column_letter
 
 MAX_ROWS = 1_048_576
 MAX_TEXT = 32_767

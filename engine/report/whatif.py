@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from ..solve.batch import Categorical
 
 MFU_BAND = (0.30, 0.35, 0.40, 0.45, 0.50, 0.55)     # seed §4a: utilization 0.3–0.55
 _EDGES = (0.30, 0.55)
@@ -35,8 +36,6 @@ def inputs_of(result: Any) -> tuple[dict[str, float], dict[str, str]]:
 
 def solve_rows(engine: Any, rows: Sequence[Row]) -> Any:
     """Many small questions as one batch (rows with different patterns are grouped by the engine)."""
-    from ..solve.batch import Categorical
-
     numbers = {name: np.array([r.numbers.get(name, np.nan) for r in rows], dtype=float)
                for name in sorted({n for r in rows for n in r.numbers})}
     keys = {name: Categorical.from_values([r.keys.get(name) for r in rows])

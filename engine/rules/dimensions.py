@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .expr import Tree, render, walk
+from ..errors import DimensionMismatch
+from .expr import Tree, constant_value, render, walk
 from .units import DIMENSIONLESS, Dims, dims_text, mul_dims, pow_dims
 
-
-class DimensionMismatch(ValueError):
-    pass
 
 
 def tree_dims(tree: Tree, var_dims: Callable[[str], Dims], unit_dims: Callable[[str], Dims]) -> Dims:
@@ -68,6 +66,4 @@ def tree_dims(tree: Tree, var_dims: Callable[[str], Dims], unit_dims: Callable[[
 def _constant(tree: Tree) -> float | None:
     if any(n[0] in ("var", "unit") for n in walk(tree)):
         return None
-    from ..solve.numeric import evaluate_scalar
-
-    return evaluate_scalar(tree, {})
+    return constant_value(tree)

@@ -344,3 +344,35 @@ def _paren(tree: Tree, context: str) -> str:
     if context == "pow" and (tree[0] in ("mul", "add") or (tree[0] == "num" and tree[1] < 0)):
         return f"({text})"
     return text
+
+
+_CONSTANT_CALLS: dict[str, Callable[..., float]] = {
+    "sqrt": math.sqrt, "exp": math.exp, "log": math.log, "ceil": math.ceil, "floor": math.floor, "abs": abs,
+    "min": min, "max": max,
+}
+
+
+def constant_value(tree: Tree) -> float:
+    """Value of a tree without variables or units (NaN where it has none, e.g. log(0)).
+
+    Plain floats, so the rule loader can check a constant exponent's dimensions without the
+    numeric (numpy) evaluator of engine.solve."""
+    try:
+        return float(_constant(tree))
+    except (ArithmeticError, ValueError, TypeError):
+        return math.nan
+
+
+def _constant(tree: Tree) -> float:
+    kind = tree[0]
+    if kind == "num":
+        return float(tree[1])
+    if kind == "add":
+        return math.fsum(_constant(t) for t in tree[1])
+    if kind == "mul":
+        return math.prod(_constant(t) for t in tree[1])
+    if kind == "pow":
+        return float(_constant(tree[1]) ** _constant(tree[2]))
+    if kind == "call":
+        return float(_CONSTANT_CALLS[tree[1]](*(_constant(t) for t in tree[2])))
+    raise ValueError(f"not a constant: {kind}")

@@ -15,10 +15,12 @@ from typing import Any, Iterable
 import yaml
 
 from . import cache, resources, units
-from .dimensions import DimensionMismatch, tree_dims
-from ..errors import DefinitionError, EngineError, ExpressionError
+from .dimensions import tree_dims
+from ..errors import DefinitionError, DimensionMismatch, EngineError, ExpressionError
+from ..errors import YamlStructureError as _Refused
 from .expr import FUNCTIONS, Tree, parse_equation, parse_expression, variables as tree_variables
 from .model import DOMAINS, ROUNDINGS, Check, Entry, Equation, RuleSet, Table, Variable
+from dataclasses import replace
 
 _VARIABLE_KEYS = {"unit", "domain", "rounding", "role", "values", "default", "default_source",
                   "en", "zh", "typical", "typical_source", "notes"}
@@ -50,12 +52,6 @@ MAX_NESTING = 64          # real rule files nest 5-6 levels
 MAX_YAML_NODES = 200_000  # values after expanding aliases (a "billion laughs" file is refused)
 
 
-class _Refused(Exception):
-    """A file whose structure cannot be a rule file (cycle, alias bomb, absurd nesting)."""
-
-    def __init__(self, line: int, text: str) -> None:
-        super().__init__(text)
-        self.line, self.text = line, text
 
 
 def _located(node: yaml.Node, problems: list[str] | None = None, path: object = "",
@@ -646,8 +642,6 @@ class _Loader:
 
 
 def _replace(variable: Variable, **changes: Any) -> Variable:
-    from dataclasses import replace
-
     return replace(variable, **changes)
 
 

@@ -27,7 +27,9 @@ import numpy as np
 from .batch_checks import GroupChecks
 from ..errors import EngineError, EvaluationError, ValueParseError
 from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
-from ..rules.model import Equation, RuleSet
+from ..rules.model import RuleSet
+from ..text.values import unknown_key_message
+from .mismatch import RuleMismatch
 from .numeric import compile_tree, domain_mask, find_root, interval, remembered_bounds, within_domain
 from .planning import Plan, Planner, Step
 from .rowset import Every, column as _column, mask as _mask
@@ -74,7 +76,7 @@ class Batch:
     row_targets: np.ndarray                             # code into targets
     unrounded: dict[str, np.ndarray] = field(default_factory=dict)   # values before rounding/recomputing
     typed: dict[str, np.ndarray] = field(default_factory=dict)       # key columns: typed by the user (not default)
-    mismatches: list[tuple[Equation, np.ndarray]] = field(default_factory=list)  # approximate eq, gap per row
+    mismatches: list[RuleMismatch] = field(default_factory=list)  # approximate eq, gap per row
     notes: list[tuple[str, str, np.ndarray]] = field(default_factory=list)   # (code, message, row mask)
     failed: np.ndarray | None = None                    # bool per row: has an error
     owned: set[str] = field(default_factory=set)        # value arrays allocated here (safe to write into)
@@ -194,13 +196,7 @@ class BatchSolver(GroupChecks):
         return None if np.isnan(low) or np.isnan(high) else (low, high)
 
     def _unknown_key(self, batch: Batch, mask: np.ndarray, name: str, label: str) -> None:
-        from ..text.values import parse_key
-
-        message = f"{name}: unknown value {label!r}"
-        try:
-            parse_key(self.rules.variables[name], self.rules.tables.get(name), label)
-        except EngineError as exc:
-            message = str(exc)   # names the variable and suggests the nearest keys
+        message = unknown_key_message(self.rules.variables[name], self.rules.tables.get(name), label)
         self._row_error(batch, mask, message, ValueParseError)
 
     def _row_error(self, batch: Batch, mask: np.ndarray, message: str, kind: type | EngineError) -> None:

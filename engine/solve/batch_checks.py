@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import ContradictionError
 from ..text.formatting import format_quantity
 from ..rules.model import Equation
+from .mismatch import RuleMismatch
 from .numeric import may_be_true
 from .planning import Plan
 from .rowset import Every, column, mask, pick
@@ -46,7 +47,7 @@ class GroupChecks:
                 near = bad & (gap <= 5 * eq.tolerance)
                 full = np.full(batch.rows, np.nan)
                 full[rows[near]] = gap[near]
-                batch.mismatches.append((eq, full))
+                batch.mismatches.append(RuleMismatch(eq, full))
                 bad &= ~near
             for i in np.flatnonzero(bad):
                 row = rows[i]

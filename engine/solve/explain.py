@@ -6,6 +6,8 @@ from typing import Any
 from ..errors import ValueParseError
 from ..rules.expr import render
 from ..text.formatting import format_quantity
+import difflib
+from . import symbolic
 
 
 def explain(engine: Any, name: str, lang: str = "en") -> str:
@@ -19,7 +21,6 @@ def explain(engine: Any, name: str, lang: str = "en") -> str:
     for eq in rules.equations:
         if eq.id == name:
             return _equation(engine, eq, lang)
-    import difflib
 
     close = difflib.get_close_matches(name, list(rules.variables) + [e.id for e in rules.equations], n=3)
     raise ValueParseError(f"nothing called {name!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
@@ -81,8 +82,6 @@ def _variants(engine: Any, selector: str, lang: str) -> str:
 
 
 def _equation(engine: Any, eq: Any, lang: str) -> str:
-    from . import symbolic
-
     lines = [f"{eq.id}: {eq.text}", f"  {eq.label(lang)}", f"  source: {eq.source}", f"  defined at {eq.where}"]
     if eq.notes:
         lines.append(f"  notes: {eq.notes}")

@@ -13,6 +13,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from ..errors import UnknownBounds as _Unknown
 from ..rules.expr import Tree
 from ..rules.units import unit_info
 
@@ -238,8 +239,6 @@ def interval(tree: Tree, bounds: Callable[[str], "tuple[float, float] | None"]) 
     return found[0] * (1 - _SLACK), found[1] * (1 + _SLACK)
 
 
-class _Unknown(Exception):
-    pass
 
 
 def _safe(low: float, high: float) -> tuple[float, float]:

@@ -19,10 +19,13 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Callable, Iterable, NamedTuple
 
+import numpy as np
+
 from . import symbolic
 from ..errors import UnderdeterminedError
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
+from .numeric import compile_tree
 
 
 @dataclass(frozen=True)
@@ -351,10 +354,6 @@ def _substitute(tree: Tree, name: str, value: Tree) -> Tree:
 
 def _informative(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:
     """Whether lhs = rhs constrains x: at random points it changes with x and is not always true."""
-    import numpy as np
-
-    from .numeric import compile_tree
-
     left, right = compile_tree(lhs), compile_tree(rhs)
     names = variables(lhs) | variables(rhs)
     rng = np.random.default_rng(0)

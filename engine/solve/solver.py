@@ -22,6 +22,7 @@ from . import symbolic
 from ..rules import units
 from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
 from ..errors import EngineError, ValueParseError
+from ..rules.hf_config import givens_from_config
 from ..rules.expr import Tree, render
 from ..text.formatting import format_quantity, shorten
 from ..rules.loading import load_rules
@@ -150,8 +151,6 @@ class Engine:
         return tuple(dict.fromkeys(out))
 
     def parse_givens(self, givens: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
-        from ..io.hf_config import givens_from_config
-
         givens = givens_from_config(givens)   # model=path/to/config.json -> layers, hidden, ...
         numbers, keys = {}, {}
         for name, raw in givens.items():
@@ -296,10 +295,9 @@ class Engine:
         for code, message, mask in batch.notes:
             if mask[row]:
                 out.append(Warning_(code, message, "warning"))
-        for eq, gaps in batch.mismatches:
-            if not np.isnan(gaps[row]):
-                out.append(Warning_(f"mismatch.{eq.id}", _mismatch_message(eq, float(gaps[row]), lang),
-                                    "warning", eq.source))
+        for mismatch in batch.mismatches:
+            if not np.isnan(mismatch.gaps[row]):
+                out.append(Warning_(mismatch.code, mismatch.message(row, lang), "warning", mismatch.eq.source))
         return out
 
     def check_message(self, check: Check, batch: Batch, row: int, lang: str = "en") -> str:
@@ -311,14 +309,6 @@ class Engine:
             return match.group(0)
 
         return re.sub(r"\{([a-z_][a-z0-9_]*)\}", fill, check.message(lang))
-
-
-def _mismatch_message(eq: Equation, gap: float, lang: str) -> str:
-    if lang == "zh":
-        return (f"输入值与规则 {eq.id}（{eq.text}）相差 {gap:.1%}，超出其 {eq.tolerance:.0%} 容差；"
-                "已按给定值计算，请确认")
-    return (f"given values differ from rule {eq.id} ({eq.text}) by {gap:.1%}, beyond its {eq.tolerance:.0%} "
-            "tolerance; the given values were used — check them")
 
 
 def _substitute(tree: Tree, values: dict[str, float], rules: RuleSet) -> str:

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from ..errors import UnsupportedForm as Unsupported
 from ..rules import cache
 from ..rules.expr import Tree, from_json, to_json
 from ..rules.units import unit_info
+from ..rules.expr import variables
 
 _SOLUTIONS_KEY = "solutions"
 _store: dict[str, Any] | None = None
 _dirty = False
 
 
-class Unsupported(Exception):
-    """A sympy result that has no tree form (LambertW, complex numbers, ...)."""
 
 
 def _sympy() -> Any:
@@ -127,8 +127,6 @@ def solve_block(equations: list[tuple[Tree, Tree, str]], unknowns: list[str],
 
 
 def _names(tree: Tree) -> set[str]:
-    from ..rules.expr import variables
-
     return variables(tree)
 
 

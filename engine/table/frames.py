@@ -26,6 +26,9 @@ import polars as pl
 from ..solve.batch import CATALOG, DERIVED, RECOMPUTED, Batch, Every
 from .columns import Column, Locator, Prepared, prepare
 from ..rules.model import Check, Equation, Variable
+from ..solve.mismatch import RuleMismatch
+import re
+from ..solve.solver import Engine
 
 if TYPE_CHECKING:
     from ..solve.solver import Engine
@@ -106,8 +109,6 @@ def run_frame(frame: pl.DataFrame, engine: "Engine | None" = None, lang: str = "
               progress: Callable[[str], None] | None = None) -> Outcome:
     """Solve every row of a scenario DataFrame; see Outcome. Never raises for a bad row."""
     if engine is None:
-        from ..solve.solver import Engine
-
         engine = Engine.load()
     locator = locator or Locator(source)
     if progress:
@@ -395,10 +396,10 @@ def _warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -
             continue
         text = _concat([f"{check.id}: ", *_template(engine, check.message(lang), batch, index)])
         pieces.append(_scatter(rows, [(index, text)]))
-    for eq, gaps in getattr(batch, "mismatches", []):
-        index = np.flatnonzero(~np.isnan(gaps) & ok)
+    for mismatch in batch.mismatches:
+        index = np.flatnonzero(~np.isnan(mismatch.gaps) & ok)
         if len(index):
-            pieces.append(_scatter(rows, [(index, _mismatch_texts(eq, gaps[index], lang))]))
+            pieces.append(_scatter(rows, [(index, _mismatch_texts(mismatch, mismatch.gaps[index], lang))]))
     if not pieces:
         return _scatter(rows, [])
     frame = pl.DataFrame({f"w{i}": p for i, p in enumerate(pieces)})
@@ -406,22 +407,15 @@ def _warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -
     return pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series().alias("warnings")
 
 
-def _mismatch_texts(eq: Equation, gaps: np.ndarray, lang: str) -> pl.Series:
+def _mismatch_texts(mismatch: RuleMismatch, gaps: np.ndarray, lang: str) -> pl.Series:
     """The solver's message for an approximate rule the given values miss, one per row."""
-    from ..solve.solver import _mismatch_message
-
-    sentinel = 0.987654321
-    text = _mismatch_message(eq, sentinel, lang)
+    head, tail = mismatch.around_gap(lang)
     shown = pl.Series((gaps * 100).round(1)).cast(pl.String) + "%"
-    head, found, tail = text.partition(f"{sentinel:.1%}")
-    parts = [f"mismatch.{eq.id}: ", head, shown, tail] if found else [f"mismatch.{eq.id}: ", text]
-    return _concat(parts)
+    return _concat([f"{mismatch.code}: ", head, shown, tail])
 
 
 def _template(engine: "Engine", message: str, batch: Batch, index: np.ndarray) -> list[Any]:
     """A check message with {name} placeholders -> literal pieces and formatted value columns."""
-    import re
-
     parts: list[Any] = []
     last = 0
     for match in re.finditer(r"\{([a-z_][a-z0-9_]*)\}", message):

@@ -5,9 +5,9 @@ geometric range (`n_gpus=8..1024*2`: 8, 16, ..., 1024) or an arithmetic one
 (`mfu=0.3..0.55+0.05`, `train_time=10d..60d+10d`). The grid is the cartesian product, first
 axis outermost. It is never built whole: rows are generated chunk by chunk from their index
 (mixed-radix digits), each chunk is solved by the batch engine and turned into result columns
-(engine/frames.py), and polars streams the chunks into Parquet/CSV through an IO source, so
-memory stays flat however many rows there are. An .xlsx output (at most ~1M rows) is one
-chunk written like `llmplan run` results. side_values=False solves only the rules on the path to
+(engine/table/frames.py); engine/io/sweep_output.py streams the chunks into Parquet/CSV through a
+polars IO source, so memory stays flat however many rows there are. An .xlsx output (at most
+~1M rows) is one chunk written like `llmplan run` results. side_values=False solves only the rules on the path to
 the targets (no gpu_hours, throughput, ... beside a train_time question): what a big grid needs.
 """
 from __future__ import annotations
@@ -15,15 +15,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 import polars as pl
 
 from ..solve.batch import Categorical
-from .columns import Column, Locator, Prepared, ScenarioError, canonical_key
+from .columns import Column, Locator, Prepared, canonical_key
 from ..errors import EngineError, ValueParseError
+from ..text.values import parse_number
 from .frames import Outcome, collect
 
 if TYPE_CHECKING:
@@ -104,8 +104,6 @@ def parse_axis(engine: "Engine", name: str, spec: str) -> Axis:
 
 
 def _number(variable: Any, text: str) -> float:
-    from ..text.values import parse_number
-
     return parse_number(variable, text.strip())
 
 
@@ -233,53 +231,3 @@ def chunks(engine: "Engine", grid: Grid, schema: dict[str, pl.DataType], chunk_r
         yield conform(outcome.results, schema)
         if progress:
             progress(stop)
-
-
-def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int = CHUNK_ROWS, lang: str = "en",
-              progress: Callable[[int], None] | None = None, stdout: Any = None,
-              side_values: bool = True) -> SweepResult:
-    """Solve the grid and write it (.parquet/.csv streamed, .xlsx in one piece, None: CSV on stdout).
-
-    side_values=False: only the targets and the values on their path (faster, fewer columns)."""
-    from ..io.sheets import atomic_write
-
-    result = SweepResult()
-    if chunk_rows < 1:
-        raise ValueParseError("--chunk-rows must be at least 1")
-    suffix = target.suffix.lower() if target is not None else ".csv"
-    if suffix == ".xlsx":
-        from ..io.workbook import write_results
-        from ..io.xlsxdata import MAX_ROWS as SHEET_ROWS
-
-        if grid.total >= SHEET_ROWS:
-            raise ScenarioError(f"{target}: {grid.total:,} rows do not fit in an .xlsx sheet; write .parquet or .csv")
-        outcome = solve_chunk(engine, grid, 0, grid.total, lang, side_values=side_values)
-        result.rows, result.errors, result.chunks = outcome.rows, outcome.error_count, 1
-        result.columns = list(outcome.results.columns)
-        write_results(outcome, engine, target, progress=progress)
-        return result
-    schema = probe_schema(engine, grid, lang, side_values)
-    result.columns = list(schema)
-    if target is None:
-        import sys
-
-        stream = stdout or sys.stdout
-        for number, frame in enumerate(chunks(engine, grid, schema, chunk_rows, lang, result, progress,
-                                              side_values)):
-            stream.write(frame.write_csv(include_header=number == 0))
-        return result
-    from polars.io.plugins import register_io_source
-
-    def source(with_columns: list[str] | None, predicate: Any, n_rows: int | None, batch_size: int | None
-               ) -> Iterator[pl.DataFrame]:
-        for frame in chunks(engine, grid, schema, chunk_rows, lang, result, progress, side_values):
-            yield frame.select(with_columns) if with_columns is not None else frame
-
-    lazy = register_io_source(source, schema=schema)
-    if suffix == ".parquet":
-        atomic_write(target, lambda path: lazy.sink_parquet(path))
-    elif suffix == ".csv":
-        atomic_write(target, lambda path: lazy.sink_csv(path))
-    else:
-        raise ScenarioError(f"{target}: write .parquet, .csv or .xlsx")
-    return result

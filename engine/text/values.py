@@ -165,6 +165,15 @@ def parse_key(variable: Variable, table: Table | None, raw: Any) -> str:
                           f" (see `llmplan catalog`)")
 
 
+def unknown_key_message(variable: Variable, table: Table | None, label: str) -> str:
+    """What to tell a user whose key is not in the catalog: the nearest keys, the known ones."""
+    try:
+        parse_key(variable, table, label)
+    except ValueParseError as exc:
+        return str(exc)   # names the variable and suggests the nearest keys
+    return f"{variable.name}: unknown value {label!r}"
+
+
 def example(variable: Variable) -> str:
     unit = variable.unit
     samples = {"": "7B or 0.4", "token": "2T", "s": "30d"}

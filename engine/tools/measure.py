@@ -21,14 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import EngineError, ValueParseError
+from ..errors import EngineError, MeasureError
 
 CHUNK_CHARS = 1 << 20        # characters per chunk handed to the tokenizer
 BATCH = 8                    # chunks per encode_batch call (the tokenizer parallelises a batch)
 
 
-class MeasureError(ValueParseError):
-    """A corpus file or tokenizer that cannot be read."""
 
 
 @dataclass

@@ -1,8 +1,11 @@
-"""Options shared by several commands (rule/catalog extensions, language)."""
+"""What several commands share: rule/catalog options, language, reading `NAME=VALUE` items."""
 from __future__ import annotations
 
 import argparse
 from typing import Any
+
+from ...errors import ValueParseError
+from ...text.formatting import shorten
 
 
 def add_rule_options(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +21,23 @@ def load_engine(args: argparse.Namespace) -> Any:
     from ...solve.solver import Engine
 
     return Engine.load([*args.rules, *args.catalog])
+
+
+def split_items(items: list[str]) -> tuple[list[str], dict[str, str]]:
+    """`n_gpus params=7B ...` -> (["n_gpus"], {"params": "7B"})."""
+    targets, givens = [], {}
+    for item in items:
+        if "=" in item:
+            name, _, value = item.partition("=")
+            name = name.strip()
+            if not name or not value.strip():
+                raise ValueParseError(f"{shorten(item)!r}: write NAME=VALUE, e.g. params=7B")
+            if name in givens:
+                raise ValueParseError(f"{shorten(name)} is given twice ({shorten(givens[name])!r} and {shorten(value)!r})")
+            givens[name] = value.strip()
+        else:
+            targets.append(item.strip())
+    return targets, givens
 
 
 # labels used by terminal output, in both languages

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import argparse
 
+from ...tools.convert import cli
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from ...tools.convert import cli
-
     cli.add_parser(sub)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...tools.convert import cli
-
     return cli.run(args)

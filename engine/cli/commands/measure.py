@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 from typing import Any
+from ...tools.measure import measure
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,8 +22,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...tools.measure import measure
-
     result = measure(args.corpus, args.tokenizer, args.encoding)
     if args.json:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1)

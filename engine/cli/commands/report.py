@@ -20,9 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...report import write_workbook_report
+    from ...io.results_workbook import outcome_from_workbook
+    from ...report import write_batch_report
 
-    engine = load_engine(args)
-    path = write_workbook_report(args.workbook, args.output, lang=args.lang, engine=engine)
+    engine, outcome = outcome_from_workbook(args.workbook, load_engine(args), args.lang)
+    path = write_batch_report(engine, outcome, args.output, lang=args.lang)
     print(f"llmplan: wrote {path}", file=sys.stderr)
     return 0

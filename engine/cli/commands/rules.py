@@ -7,6 +7,9 @@ import sys
 from typing import Any
 
 from ._common import add_rule_options, load_engine
+from ...errors import ValueParseError
+from ...solve.explain import explain
+from ...rules.loading import load_rules
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,8 +31,6 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "rules":
         return _rules(args)
     if args.command == "explain":
-        from ...solve.explain import explain
-
         print(explain(load_engine(args), args.name, args.lang))
         return 0
     return _catalog(args)
@@ -37,8 +38,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _rules(args: argparse.Namespace) -> int:
     if args.check:
-        from ...rules.loading import load_rules
-
         rules = load_rules([*args.check, *args.rules, *args.catalog])   # raises DefinitionError -> exit 2
         added = [f for f in rules.files if any(f.startswith(str(p)) or f == str(p) for p in args.check)]
         print(f"ok: {len(rules.variables)} variables, {len(rules.equations)} equations, {len(rules.checks)} checks, "
@@ -69,8 +68,6 @@ _PLURALS = {"gpus": "gpu", "models": "model", "tokenizers": "tokenizer", "encodi
 
 
 def _catalog(args: argparse.Namespace) -> int:
-    from ...errors import ValueParseError
-
     engine = load_engine(args)
     tables = engine.rules.tables
     if not args.name:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ._common import add_rule_options, load_engine
+from ..progress import Progress
 
 REPORT_SUFFIXES = (".html", ".htm", ".md")
 SHOWN_ERRORS = 5
@@ -34,7 +35,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ...table.frames import run_frame
-    from ..progress import Progress
     from ...io.sheets import ScenarioError, check_paths, read_scenarios
     from ...io.workbook import write_results
 

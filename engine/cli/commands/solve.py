@@ -6,8 +6,9 @@ import json
 import sys
 from typing import Any
 
-from ...text.formatting import shorten
-from ._common import LABELS, add_rule_options, load_engine
+from ._common import LABELS, add_rule_options, load_engine, split_items
+from ...rules.expr import render
+from ...text.formatting import format_quantity
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,25 +21,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object (values in SI base units)")
     parser.add_argument("--report", metavar="FILE", help="also write a report (.html or .md)")
     add_rule_options(parser)
-
-
-def split_items(items: list[str]) -> tuple[list[str], dict[str, str]]:
-    """`n_gpus params=7B ...` -> (["n_gpus"], {"params": "7B"})."""
-    from ...errors import ValueParseError
-
-    targets, givens = [], {}
-    for item in items:
-        if "=" in item:
-            name, _, value = item.partition("=")
-            name = name.strip()
-            if not name or not value.strip():
-                raise ValueParseError(f"{shorten(item)!r}: write NAME=VALUE, e.g. params=7B")
-            if name in givens:
-                raise ValueParseError(f"{shorten(name)} is given twice ({shorten(givens[name])!r} and {shorten(value)!r})")
-            givens[name] = value.strip()
-        else:
-            targets.append(item.strip())
-    return targets, givens
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,9 +41,6 @@ def run(args: argparse.Namespace) -> int:
 
 def render_text(result: Any, lang: str = "en") -> str:
     """A readable terminal summary: answer, givens, assumptions, derivation, warnings."""
-    from ...rules.expr import render
-    from ...text.formatting import format_quantity
-
     words = LABELS[lang]
     rules = result.rules
     lines = [f"{words['answer']}:"]

@@ -12,7 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._common import add_rule_options, load_engine
+from ._common import add_rule_options, load_engine, split_items
+from ...errors import ScenarioError
+from ..progress import Progress
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,10 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..progress import Progress
-    from ...io.sheets import ScenarioError
-    from ...table.sweep import CHUNK_ROWS, parse_grid, run_sweep
-    from .solve import split_items
+    from ...io.sweep_output import run_sweep
+    from ...table.sweep import CHUNK_ROWS, parse_grid
 
     targets, specs = split_items(args.items)
     target = Path(args.output) if args.output else None

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ._common import add_rule_options, load_engine
+from ...errors import ScenarioError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +22,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...io.sheets import ScenarioError
     from ...io.template import write_template
 
     path = Path(args.path)

@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 
-class ConversionError(Exception):
-    """Bad input or a refused operation; the CLI prints it without a traceback."""
+from ...errors import ConversionError
 
 
 # Public names served lazily from submodules, so `import engine.tools.convert` stays light.

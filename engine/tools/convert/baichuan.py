@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engine.tools.convert import ConversionError
+from ...errors import ConversionError
 from engine.tools.convert import safetensors_io as st
 
 HEAD = "lm_head.weight"

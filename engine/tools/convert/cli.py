@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import TYPE_CHECKING, Any
+from ...errors import ConversionError
 
 if TYPE_CHECKING:
     from engine.tools.convert.baichuan import ConversionReport, NormStats
@@ -38,8 +39,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run the parsed `convert` command; 0 ok, 2 bad input or refused, 1 I/O failure."""
-    from engine.tools.convert import ConversionError
-
     if getattr(args, "conversion", None) != BAICHUAN:
         print(f"error: unknown conversion {getattr(args, 'conversion', None)!r}; available: {BAICHUAN}",
               file=sys.stderr)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.tools.convert import ConversionError
+from ...errors import ConversionError, SafetensorsFormatError
 
 # Bytes per element for every dtype the safetensors spec names. Unknown dtypes
 # are still accepted (their bytes are only ever copied), just not size-checked.
@@ -35,15 +35,6 @@ FLOAT_DTYPES = ("F32", "F16", "BF16", "F64")
 # Same cap as the reference implementation: a larger header means a corrupt length.
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 _METADATA_KEY = "__metadata__"
-
-
-class SafetensorsFormatError(ConversionError):
-    """A safetensors file whose header or layout is invalid."""
-
-    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
-        super().__init__(f"{path}: not a valid safetensors file: {problem}")
-        self.path = Path(path)
-        self.problem = problem
 
 
 @dataclass(frozen=True)

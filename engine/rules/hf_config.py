@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import ValueParseError
+from ..errors import HFConfigError
 
 MAX_BYTES = 1_000_000   # a config.json is a few KB; refuse anything that is clearly not one
 
@@ -40,8 +40,6 @@ _CONTEXT = ("max_position_embeddings", "n_positions", "seq_length", "max_sequenc
             "model_max_length", "n_ctx")
 
 
-class HFConfigError(ValueParseError):
-    """A config.json that cannot describe the model: unreadable, missing or unusable field."""
 
 
 class _Config:
