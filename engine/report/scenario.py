@@ -204,7 +204,8 @@ def _charts(index: int, result: Any, grid: TimeGrid | None, words: dict[str, str
     if parts:
         unit_var = result.rules.variables[parts[0][1]]
         scale = unit_var.factor
-        capacity = result.values.get("gpu_memory")
+        capacity_name = result.rules.tagged("gpu_memory")
+        capacity = result.values.get(capacity_name) if capacity_name else None
         svg = charts.memory([(words[k], v / scale) for k, _, v in parts], capacity / scale if capacity else None,
                             words["gpu_memory"], unit_var.unit)
         title = words["chart_memory"] if per_gpu else words["chart_memory_total"]
@@ -229,7 +230,7 @@ def _memory_parts(result: Any) -> tuple[list[tuple[str, str, float]], bool]:
                 if result.values[candidate] > 0:
                     parts.append((key, candidate, result.values[candidate]))
                 break
-    return parts, per_gpu or "memory_per_gpu" in result.values
+    return parts, per_gpu or result.rules.tagged("memory_per_gpu") in result.values
 
 
 def one_row(values: dict[str, float]) -> Any:

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from . import cache, resources, units
+from . import cache, resources, schema, units
 from .dimensions import tree_dims
 from ..errors import DefinitionError, DimensionMismatch, EngineError, ExpressionError
 from ..errors import YamlStructureError as _Refused
@@ -22,15 +22,15 @@ from .expr import FUNCTIONS, Tree, parse_equation, parse_expression, variables a
 from .model import DOMAINS, ROUNDINGS, Check, Entry, Equation, RuleSet, Table, Variable
 from dataclasses import replace
 
-_VARIABLE_KEYS = {"unit", "domain", "rounding", "role", "values", "default", "default_source",
-                  "en", "zh", "typical", "typical_source", "notes"}
-_EQUATION_KEYS = {"id", "eq", "source", "en", "zh", "notes", "notes_zh", "variant", "tolerance", "area", "title"}
-_CHECK_KEYS = {"id", "when", "severity", "en", "zh", "source", "notes"}
-_ENTRY_META = {"source", "name", "aliases", "info", "notes"}
-_FILE_KEYS = {"variables", "equations", "checks", "tables"}
-_CATALOG_KEYS = {"variable", "en", "zh", "fields", "entries", "notes", "source"}
-_TABLE_KEYS = _CATALOG_KEYS
-_ROLES = ("", "budget")
+# The allowed keys of each section: engine/rules/schema.py (also the source of formulas/README.md's table).
+_VARIABLE_KEYS = set(schema.keys("variables"))
+_EQUATION_KEYS = set(schema.keys("equations"))
+_CHECK_KEYS = set(schema.keys("checks"))
+_ENTRY_META = set(schema.keys("entries"))
+_FILE_KEYS = set(schema.keys("file"))
+_CATALOG_KEYS = set(schema.keys("catalog"))
+_TABLE_KEYS = set(schema.keys("tables"))
+_ROLES = schema.ROLES
 _COMMON_UNITS = ("", "token", "char", "byte", "GB", "GiB", "TB", "FLOP", "TFLOPS", "PFLOPS", "FLOP/token",
                  "s", "hour", "day", "token/s", "USD", "USD/hour", "W", "byte/char", "char/token", "token/char")
 
@@ -300,6 +300,10 @@ class _Loader:
                 typical = None
             else:
                 typical = (float(typical[0]) * factor, float(typical[1]) * factor)
+        tags = spec.get("tags") or []
+        if not isinstance(tags, list) or not all(isinstance(t, str) and t in schema.TAGS for t in tags):
+            self.problems.append(f"{where}: variable {name!r}: tags must be a list of {', '.join(schema.TAGS)}")
+            tags = []
         values = spec.get("values") or []
         if not isinstance(values, list) or not all(isinstance(v, (str, int, float)) for v in values):
             self.problems.append(f"{where}: variable {name!r}: values must be a list of keys, e.g. [none, full]")
@@ -312,7 +316,8 @@ class _Loader:
                         rounding=rounding, role=str(spec.get("role", "") or ""),
                         values=tuple(str(v) for v in values), default=default,
                         default_source=str(spec.get("default_source", "") or ""),
-                        typical=typical, typical_source=str(spec.get("typical_source", "") or ""))
+                        typical=typical, typical_source=str(spec.get("typical_source", "") or ""),
+                        tags=tuple(tags))
 
     def _unknown_key(self, where: str, what: str, key: str, allowed: set[str]) -> None:
         close = difflib.get_close_matches(key, sorted(allowed), n=1)
@@ -337,7 +342,7 @@ class _Loader:
             spec = _plain(item)
             for key in spec.keys() - _EQUATION_KEYS:
                 self._unknown_key(where, f"equation {spec.get('id')!r}", key, _EQUATION_KEYS)
-            if not self._required(spec, where, "equation", ("id", "eq", "source")):
+            if not self._required(spec, where, "equation", schema.required("equations")):
                 continue
             eq_where = f"{path}:{item.value['eq'].line}"   # formula problems point at the eq: line
             try:
@@ -412,10 +417,10 @@ class _Loader:
             spec = _plain(item)
             for key in spec.keys() - _CHECK_KEYS:
                 self._unknown_key(where, f"check {spec.get('id')!r}", key, _CHECK_KEYS)
-            if not self._required(spec, where, "check", ("id", "when", "source", "en", "zh")):
+            if not self._required(spec, where, "check", schema.required("checks")):
                 continue
             severity = spec.get("severity", "warning")
-            if severity not in ("info", "warning"):
+            if severity not in schema.SEVERITIES:
                 self.problems.append(f"{where}: check {spec['id']!r}: severity must be info or warning")
             when_where = f"{path}:{item.value['when'].line}"   # condition problems point at the when: line
             try:

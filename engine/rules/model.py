@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .expr import Tree
+from .schema import DOMAINS, ROUNDINGS, Domain, Role, Rounding, Severity
 from .units import Dims
 
-DOMAINS = ("positive", "nonnegative", "fraction", "real", "integer", "categorical")
-ROUNDINGS = ("up", "down", "nearest")
+__all__ = ["DOMAINS", "ROUNDINGS", "Check", "Entry", "Equation", "RuleSet", "Table", "Variable"]
 
 
 @dataclass(frozen=True)
@@ -22,17 +22,18 @@ class Variable:
     unit: str                      # declared unit: plain numbers typed by users are in it
     factor: float                  # declared unit -> base units
     dims: Dims
-    domain: str
+    domain: Domain
     en: str
     zh: str
     where: str
-    rounding: str = "up"
-    role: str = ""                 # "budget": recomputed when an integer answer is rounded
+    rounding: Rounding = "up"
+    role: Role = ""                # "budget": recomputed when an integer answer is rounded
     values: tuple[str, ...] = ()   # categorical: allowed keys
     default: Any = None            # base units (numeric) or a key (categorical)
     default_source: str = ""
     typical: tuple[float, float] | None = None   # informative band, base units
     typical_source: str = ""
+    tags: tuple[str, ...] = ()     # what it stands for in reports (engine/rules/schema.py TAGS)
 
     @property
     def categorical(self) -> bool:
@@ -72,7 +73,7 @@ class Check:
     text: str
     condition: Tree
     variables: frozenset[str]
-    severity: str
+    severity: Severity
     en: str
     zh: str
     source: str
@@ -129,6 +130,10 @@ class RuleSet:
     def selectors(self) -> set[str]:
         """Categorical variables that switch equations on and off (named conventions)."""
         return {sel for eq in self.equations for sel, _ in eq.variant}
+
+    def tagged(self, tag: str) -> str | None:
+        """The variable carrying `tag` (engine/rules/schema.py TAGS), or None if no rule declares one."""
+        return next((v.name for v in self.variables.values() if tag in v.tags), None)
 
     def equation(self, eq_id: str) -> Equation:
         for eq in self.equations:

@@ -9,6 +9,7 @@ from typing import Any
 from ._common import add_rule_options, load_engine
 from ...errors import ValueParseError
 from ...solve.explain import explain
+from ...rules import schema
 from ...rules.loading import load_rules
 
 
@@ -17,6 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rules.add_argument("--check", metavar="PATH", action="append", default=[],
                        help="validate a rule/catalog file or folder together with the bundled rules")
     rules.add_argument("--json", action="store_true")
+    rules.add_argument("--schema-md", action="store_true",
+                       help="print the table of rule-file keys (the one in formulas/README.md) and exit")
     add_rule_options(rules)
     explain = sub.add_parser("explain", help="explain a variable, rule or convention (variants side by side)")
     explain.add_argument("name", help="variable (mfu), rule id (time.train_time) or convention (flops_model)")
@@ -37,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _rules(args: argparse.Namespace) -> int:
+    if args.schema_md:
+        sys.stdout.write(schema.markdown())
+        return 0
     if args.check:
         rules = load_rules([*args.check, *args.rules, *args.catalog])   # raises DefinitionError -> exit 2
         added = [f for f in rules.files if any(f.startswith(str(p)) or f == str(p) for p in args.check)]
