@@ -34,7 +34,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.solver import Engine  # noqa: E402
+from engine.solve.solver import Engine  # noqa: E402
 
 GPUS = ["A800", "H100-SXM"]
 RECOMPUTE = ["none", "full"]
@@ -154,8 +154,8 @@ def sympy_per_row(frame: pl.DataFrame, engine: Engine, sample: int, recompute: b
 
 
 def part_a(rows: int, sample: int, rounds: int = 7) -> None:
-    from engine.columns import Locator, prepare
-    from engine.frames import run_frame
+    from engine.table.columns import Locator, prepare
+    from engine.table.frames import run_frame
 
     engine = Engine.load()
     frame = inverse_frame(rows)
@@ -244,7 +244,7 @@ def workbook_frame(rows: int, seed: int = 1) -> pl.DataFrame:
 
 
 def write_input(frame: pl.DataFrame, path: Path) -> None:
-    from engine.xlsxdata import Book, Cells
+    from engine.io.xlsxdata import Book, Cells
 
     book = Book()
     sheet = book.data_sheet("scenarios")
@@ -257,9 +257,9 @@ def write_input(frame: pl.DataFrame, path: Path) -> None:
 
 
 def part_b(rows: int) -> None:
-    from engine.frames import run_frame
-    from engine.sheets import read_scenarios
-    from engine.workbook import write_results
+    from engine.table.frames import run_frame
+    from engine.io.sheets import read_scenarios
+    from engine.io.workbook import write_results
 
     engine = Engine.load()
     with tempfile.TemporaryDirectory() as folder:

@@ -5,7 +5,7 @@ Public API (import-light: numpy/sympy/pint load only when first needed):
     Engine.solve(targets, givens, lang="en") -> Result
     solve(targets, givens) -> Result        (one-off convenience)
     load_rules(extra=()) -> RuleSet
-    run_frame(df, engine=None, lang="en") -> engine.frames.Outcome    (polars DataFrame of scenarios)
+    run_frame(df, engine=None, lang="en") -> engine.table.frames.Outcome    (polars DataFrame of scenarios)
     solve_frame(df, engine=None, lang="en") -> polars DataFrame of results (+ warnings/error columns)
 and every exception in engine.errors.
 """
@@ -28,15 +28,15 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # Lazy re-exports keep `import engine` cheap for commands that need little.
     if name in ("Engine", "Result"):
-        from . import solver
+        from .solve import solver
 
         return getattr(solver, name)
     if name == "load_rules":
-        from .loading import load_rules
+        from .rules.loading import load_rules
 
         return load_rules
     if name in ("run_frame", "solve_frame"):   # polars loads only here
-        from . import frames
+        from .table import frames
 
         return getattr(frames, name)
     raise AttributeError(name)
@@ -44,7 +44,7 @@ def __getattr__(name: str) -> Any:
 
 def solve(targets: list[str] | str, givens: dict[str, Any], lang: str = "en") -> Any:
     """Answer one question with the bundled rules."""
-    from .solver import Engine
+    from .solve.solver import Engine
 
     if isinstance(targets, str):
         targets = [targets]

@@ -105,7 +105,7 @@ def main(path: Path = ROOT / "examples" / "scenarios.xlsx", rows: list = ROWS) -
     """Write one example workbook with the given rows (ROWS or MISTAKES)."""
     import xlsxwriter
 
-    from engine.solver import Engine
+    from engine.solve.solver import Engine
 
     variables = Engine.load().rules.variables
     wanted = COLUMNS if rows is ROWS else [  # the mistakes sheet keeps only the columns its rows use

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def bundled_engine() -> Any:
     """Engine.load() with the bundled rules only (loaded once; treat it as read-only)."""
-    from engine.solver import Engine
+    from engine.solve.solver import Engine
 
     return Engine.load()
 

@@ -1,7 +1,7 @@
 """Synthetic checkpoints for tests/test_convert.py.
 
 The safetensors writer/reader here is written independently of
-engine.convert.safetensors_io so a bug shared by both sides cannot hide.
+engine.tools.convert.safetensors_io so a bug shared by both sides cannot hide.
 """
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ class FakeDtype:
 
 
 class FakeTensor:
-    """Just enough of torch.Tensor for engine.convert.baichuan: values kept as float32."""
+    """Just enough of torch.Tensor for engine.tools.convert.baichuan: values kept as float32."""
 
     def __init__(self, values: np.ndarray, dtype: FakeDtype) -> None:
         self.values, self.dtype = _round(np.asarray(values, dtype=np.float32), dtype), dtype
@@ -180,7 +180,7 @@ def _round(values: np.ndarray, dtype: FakeDtype) -> np.ndarray:
     if dtype.name == "float16":
         return values.astype(np.float16).astype(np.float32)
     if dtype.name == "bfloat16":
-        from engine.convert.safetensors_io import bf16_bits_to_f32, f32_to_bf16_bits
+        from engine.tools.convert.safetensors_io import bf16_bits_to_f32, f32_to_bf16_bits
         return bf16_bits_to_f32(f32_to_bf16_bits(values))
     return values
 

@@ -56,7 +56,7 @@ BAD_ROWS = [len(SCENARIOS) - 1]
 
 
 def load_engine(tmp_dir: Path) -> Any:
-    from engine.solver import Engine
+    from engine.solve.solver import Engine
 
     path = tmp_dir / "utilization.yaml"
     path.write_text(UTILIZATION_RULES, encoding="utf-8")
@@ -65,7 +65,7 @@ def load_engine(tmp_dir: Path) -> Any:
 
 def solve_scenarios(engine: Any, scenarios: list[tuple[str, tuple[str, ...], dict[str, str]]] = SCENARIOS) -> Any:
     """The scenarios as one batch: an object with .batch and .names, like `llmplan run`'s outcome."""
-    from engine.batch import Categorical
+    from engine.solve.batch import Categorical
 
     parsed = []
     for _, targets, givens in scenarios:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.batch import Categorical
-from engine.solver import Engine
+from engine.solve.batch import Categorical
+from engine.solve.solver import Engine
 
 
 @pytest.fixture(scope="module")

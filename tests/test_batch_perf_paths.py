@@ -16,12 +16,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from engine.batch import STATUS_NAMES, Categorical, Columns
-from engine.columns import Locator, prepare
-from engine.frames import run_frame
-from engine.keys import expand_keys
-from engine.numeric import compile_tree
-from engine.solver import Engine
+from engine.solve.batch import STATUS_NAMES, Categorical, Columns
+from engine.table.columns import Locator, prepare
+from engine.table.frames import run_frame
+from engine.solve.keys import expand_keys
+from engine.solve.numeric import compile_tree
+from engine.solve.solver import Engine
 
 DAY = 86400.0
 NAN = np.nan
@@ -380,7 +380,7 @@ def test_advisory_checks_skipped_by_bounds_fire_like_the_masks(eng):
 
 
 def test_may_be_true_never_hides_a_row_that_fires():
-    from engine.numeric import may_be_true
+    from engine.solve.numeric import may_be_true
 
     rng = np.random.default_rng(11)
     ops = ["<", "<=", ">", ">="]
@@ -407,7 +407,7 @@ def test_may_be_true_never_hides_a_row_that_fires():
 
 
 def test_remembered_bounds_only_for_columns_nobody_writes():
-    from engine.numeric import remember_bounds, remembered_bounds
+    from engine.solve.numeric import remember_bounds, remembered_bounds
 
     frozen = np.array([3.0, 1.0, 2.0])
     frozen.flags.writeable = False
@@ -422,13 +422,14 @@ def test_remembered_bounds_only_for_columns_nobody_writes():
 
 
 def test_sweep_without_side_values_keeps_the_answers(eng, tmp_path):
-    from engine import sweep
+    from engine.io.sweep_output import run_sweep
+    from engine.table import sweep
 
     grid = sweep.parse_grid(eng, ["n_gpus"], {"params": "7B,70B", "tokens": "2T", "gpu": "A800,H100-SXM",
                                               "train_time": "10d..90d+20d", "mfu": "0.3..0.6+0.1",
                                               "recompute": "none,full"})
-    lean = sweep.run_sweep(eng, grid, tmp_path / "lean.parquet", chunk_rows=37, side_values=False)
-    full = sweep.run_sweep(eng, grid, tmp_path / "full.parquet", chunk_rows=37)
+    lean = run_sweep(eng, grid, tmp_path / "lean.parquet", chunk_rows=37, side_values=False)
+    full = run_sweep(eng, grid, tmp_path / "full.parquet", chunk_rows=37)
     a, b = pl.read_parquet(tmp_path / "lean.parquet"), pl.read_parquet(tmp_path / "full.parquet")
     assert lean.rows == full.rows == grid.total == a.height == b.height and lean.errors == full.errors == 0
     assert set(a.columns) < set(b.columns) and "gpu_hours [hour]" in b.columns
@@ -446,7 +447,7 @@ def test_sweep_without_side_values_keeps_the_answers(eng, tmp_path):
 
 
 def test_interval_contains_every_computed_value():
-    from engine.numeric import interval
+    from engine.solve.numeric import interval
 
     rng = np.random.default_rng(17)
     names = ["a", "b", "c"]

@@ -230,7 +230,7 @@ def test_subprocess_exit_codes(llmplan: Callable[..., Any], tmp_path: Path) -> N
 
 def test_an_internal_bug_exits_3_without_traceback(capsys: pytest.CaptureFixture[str],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine import solver
+    from engine.solve import solver
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise ZeroDivisionError("simulated bug")

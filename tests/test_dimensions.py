@@ -9,8 +9,8 @@ import math
 
 import pytest
 
-from engine.loading import load_rules
-from engine.units import registry
+from engine.rules.loading import load_rules
+from engine.rules.units import registry
 
 RULES = load_rules()
 UREG = registry()

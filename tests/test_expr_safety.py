@@ -7,7 +7,7 @@ import time
 import pytest
 
 from engine.errors import ExpressionError
-from engine.expr import parse_equation, parse_expression, render
+from engine.rules.expr import parse_equation, parse_expression, render
 
 NAMES = {"params", "tokens", "alpha", "train_flops"}
 MARKER = "/tmp/llmplan-pwned"

@@ -1,9 +1,9 @@
-"""Hypothesis fuzzing of the value parser (engine.values) and the formula parser (engine.expr).
+"""Hypothesis fuzzing of the value parser (engine.text.values) and the formula parser (engine.rules.expr).
 
 Arbitrary text is either parsed or refused with the parser's own error type; near-valid
 text (numbers with suffixes and units, grammar-generated formulas) parses to the right
 value. Round trips: a number printed with a unit/suffix/full-width digits reads back as
-the same number; a formula rendered by engine.expr.render reads back as the same function.
+the same number; a formula rendered by engine.rules.expr.render reads back as the same function.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import ExpressionError, ValueParseError
-from engine.expr import parse_equation, parse_expression, render, variables
-from engine.numeric import compile_tree
-from engine.units import unit_info
+from engine.rules.expr import parse_equation, parse_expression, render, variables
+from engine.solve.numeric import compile_tree
+from engine.rules.units import unit_info
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NUMERIC = ["params", "tokens", "train_time", "gpu_memory", "peak_flops", "mfu", "n_gpus", "train_cost",
@@ -32,7 +32,7 @@ def variables_(bundled_engine: Any) -> dict[str, Any]:
 
 def assert_parsed_or_refused(variable: Any, raw: Any) -> float | None:
     """parse_number gives a finite in-domain float or a ValueParseError naming the variable."""
-    from engine.values import parse_number
+    from engine.text.values import parse_number
 
     try:
         value = parse_number(variable, raw)
@@ -92,7 +92,7 @@ magnitudes = st.floats(min_value=1e-3, max_value=1e6, allow_nan=False, allow_inf
        full_width=st.booleans())
 def test_count_suffixes_round_trip(variables_: dict[str, Any], x: float, suffix: tuple[str, float],
                                    full_width: bool) -> None:
-    from engine.values import parse_number
+    from engine.text.values import parse_number
 
     text = f"{x!r}{suffix[0]}"
     if full_width:
@@ -106,7 +106,7 @@ def test_count_suffixes_round_trip(variables_: dict[str, Any], x: float, suffix:
                                           ("h", 3600), (" hours", 3600), ("小时", 3600), ("分钟", 60), ("秒", 1),
                                           (" s", 1), ("周", 7 * 86400), ("", 86400)]))
 def test_time_units_round_trip(variables_: dict[str, Any], x: float, unit: tuple[str, float]) -> None:
-    from engine.values import parse_number
+    from engine.text.values import parse_number
 
     assert parse_number(variables_["train_time"], f"{x!r}{unit[0]}") == pytest.approx(x * unit[1], rel=1e-12)
 
@@ -115,7 +115,7 @@ def test_time_units_round_trip(variables_: dict[str, Any], x: float, unit: tuple
 @given(x=magnitudes, unit=st.sampled_from([("GB", 1e9), (" GB", 1e9), ("GiB", 2**30), ("TB", 1e12), ("MB", 1e6),
                                           ("G", 1e9), ("T", 1e12), ("", 1e9)]))
 def test_memory_units_round_trip(variables_: dict[str, Any], x: float, unit: tuple[str, float]) -> None:
-    from engine.values import parse_number
+    from engine.text.values import parse_number
 
     assert parse_number(variables_["gpu_memory"], f"{x!r}{unit[0]}") == pytest.approx(x * unit[1], rel=1e-12)
 
@@ -123,7 +123,7 @@ def test_memory_units_round_trip(variables_: dict[str, Any], x: float, unit: tup
 @FAST
 @given(x=st.integers(min_value=1_000, max_value=10**15))
 def test_thousands_separators(variables_: dict[str, Any], x: int) -> None:
-    from engine.values import parse_number
+    from engine.text.values import parse_number
 
     assert parse_number(variables_["params"], f"{x:,}") == float(x)
 
@@ -131,7 +131,7 @@ def test_thousands_separators(variables_: dict[str, Any], x: int) -> None:
 @FAST
 @given(p=st.floats(min_value=0.01, max_value=100))
 def test_percentages(variables_: dict[str, Any], p: float) -> None:
-    from engine.values import parse_number
+    from engine.text.values import parse_number
 
     assert parse_number(variables_["mfu"], f"{p!r}%") == pytest.approx(p / 100, rel=1e-12)
     assert parse_number(variables_["mfu"], f"{p!r}％") == pytest.approx(p / 100, rel=1e-12)
@@ -140,7 +140,7 @@ def test_percentages(variables_: dict[str, Any], p: float) -> None:
 @FAST
 @given(data=st.data())
 def test_catalog_keys_resolve_in_any_case(bundled_engine: Any, data: st.DataObject) -> None:
-    from engine.values import parse_key
+    from engine.text.values import parse_key
 
     name = data.draw(st.sampled_from(sorted(bundled_engine.rules.tables)))
     table = bundled_engine.rules.tables[name]
@@ -154,7 +154,7 @@ def test_catalog_keys_resolve_in_any_case(bundled_engine: Any, data: st.DataObje
 @FAST
 @given(raw=st.one_of(st.text(max_size=40), st.integers(), st.floats()))
 def test_any_catalog_key_is_resolved_or_refused(bundled_engine: Any, raw: Any) -> None:
-    from engine.values import parse_key
+    from engine.text.values import parse_key
 
     table = bundled_engine.rules.tables["gpu"]
     try:

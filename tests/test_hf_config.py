@@ -13,7 +13,7 @@ import sys
 import pytest
 
 import engine
-from engine.hf_config import HFConfigError, is_config_path, read_hf_config
+from engine.rules.hf_config import HFConfigError, is_config_path, read_hf_config
 
 CONFIGS = {
     # meta-llama/Llama-2-7b-hf

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from engine.errors import ExpressionError, ValueParseError
-from engine.expr import parse_equation, parse_expression
-from engine.values import parse_key, parse_number
+from engine.rules.expr import parse_equation, parse_expression
+from engine.text.values import parse_key, parse_number
 
 HERE = Path(__file__).resolve().parent
 MARKER = Path("/tmp/llmplan-hostile-pwned")   # the corpus tries to create this file
@@ -120,7 +120,7 @@ def test_formula_corpus_in_equations_is_refused(case: dict[str, Any]) -> None:
 
 
 def _strict_units(text: str) -> Any:
-    from engine.units import unit_info
+    from engine.rules.units import unit_info
 
     return unit_info(text)
 

@@ -9,8 +9,8 @@ import pytest
 
 tokenizers = pytest.importorskip("tokenizers")
 
-from engine import measure as measure_module
-from engine.measure import MeasureError, measure, solve_line
+from engine.tools import measure as measure_module
+from engine.tools.measure import MeasureError, measure, solve_line
 
 ZH = "大模型训练需要大量的计算资源和高质量的数据。每个参数大约需要二十个文本词元。\n"
 EN = "Large language models need compute and data. Chinchilla uses about twenty tokens per parameter.\n"

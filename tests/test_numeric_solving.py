@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.solver import Engine
+from engine.solve.solver import Engine
 
 RULE = """
 variables:

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine.loading import load_rules
-from engine.numeric import compile_tree, find_root
-from engine import symbolic
+from engine.rules.loading import load_rules
+from engine.solve.numeric import compile_tree, find_root
+from engine.solve import symbolic
 
 RULES = load_rules()
 DOMAINS = {n: v.domain for n, v in RULES.variables.items()}

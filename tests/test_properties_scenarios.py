@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine.batch import Categorical
+from engine.solve.batch import Categorical
 from engine.errors import (
     ContradictionError,
     EngineError,

@@ -118,7 +118,7 @@ def test_substituted_numbers_carry_units(reports: dict[tuple[str, str], Path]) -
 
 def test_answers_in_the_summary_in_human_units(reports: dict[tuple[str, str], Path], engine: Any,
                                                outcome: Any) -> None:
-    from engine.formatting import format_quantity
+    from engine.text.formatting import format_quantity
     from engine.report.render import md_text
 
     batch = outcome.batch

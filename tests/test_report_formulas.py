@@ -99,7 +99,7 @@ equations:
 
 def test_numeric_step_shows_the_equation_with_numbers(tmp_path: Path) -> None:
     from engine.report import write_solve_report
-    from engine.solver import Engine
+    from engine.solve.solver import Engine
 
     path = tmp_path / "numeric.yaml"
     path.write_text(NO_CLOSED_FORM, encoding="utf-8")

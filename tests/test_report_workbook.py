@@ -65,7 +65,7 @@ def _values(path: Path) -> list[tuple[str, str]]:
 
 
 def _names(scenarios: Path) -> list[str]:
-    from engine.sheets import read_scenarios
+    from engine.io.sheets import read_scenarios
 
     frame = read_scenarios(scenarios).frame
     return [str(n) for n in frame.get_column("name").to_list() if n] if "name" in frame.columns else []
@@ -114,7 +114,7 @@ def test_answers_match_the_results_workbook(results: dict[str, Path]) -> None:
 
 
 def _factor(header: str) -> float:
-    from engine.units import unit_info
+    from engine.rules.units import unit_info
 
     unit = re.search(r"\[(.+)\]", header)
     return unit_info(unit.group(1))[0] if unit else 1.0

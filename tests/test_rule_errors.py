@@ -1,7 +1,7 @@
 """Rule and catalog files written by users: every class of mistake is refused with file:line and a hint.
 
 Each test writes a small bad file in tmp_path, loads it together with the bundled
-rules (engine.loading.load_rules([path])) and checks the exact location and the
+rules (engine.rules.loading.load_rules([path])) and checks the exact location and the
 part of the message that says what would be right. The last part checks the same
 through `llmplan rules --check PATH` and the `--rules/--catalog` options, and that a
 user's file can add a GPU or a rule but never silently shadow a bundled name.
@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import DefinitionError
-from engine.loading import load_rules
+from engine.rules.loading import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -511,7 +511,7 @@ tables:
                                                                    HealthCheck.too_slow])
 @given(doc=st.dictionaries(_keys, _trees, max_size=5))
 def test_fuzzed_rule_files_load_or_raise_definition_error(tmp_path: Path, doc: dict) -> None:
-    from engine.loading import _Loader
+    from engine.rules.loading import _Loader
 
     base = tmp_path / "base.yaml"
     if not base.exists():
@@ -551,7 +551,7 @@ def test_a_user_catalog_adds_a_gpu_to_the_bundled_table(tmp_path: Path) -> None:
 
 
 def test_a_user_gpu_is_usable_in_a_question(tmp_path: Path) -> None:
-    from engine.solver import Engine
+    from engine.solve.solver import Engine
 
     engine = Engine.load([write(tmp_path, MY_GPU, "gpus.yaml")])
     result = engine.solve(["train_time"], {"params": "7B", "tokens": "1T", "gpu": "my-gpu-96", "n_gpus": 64,
@@ -585,7 +585,7 @@ def test_two_entries_of_one_user_catalog_cannot_share_a_spelling(tmp_path: Path)
 
 
 def test_a_user_rule_adds_a_variable_and_an_equation(tmp_path: Path) -> None:
-    from engine.solver import Engine
+    from engine.solve.solver import Engine
 
     path = write(tmp_path, """\
         variables:
@@ -645,8 +645,8 @@ _rule_docs = st.fixed_dictionaries({}, optional={
 @given(doc=_rule_docs, target=_names)
 def test_fuzzed_rule_shaped_files(tmp_path: Path, doc: dict, target: str) -> None:
     from engine.errors import EngineError
-    from engine.loading import _Loader
-    from engine.solver import Engine
+    from engine.rules.loading import _Loader
+    from engine.solve.solver import Engine
 
     base = tmp_path / "base.yaml"
     base.write_text(FUZZ_BASE, encoding="utf-8")

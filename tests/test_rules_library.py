@@ -375,7 +375,7 @@ def test_energy_from_a_planned_run(eng):
                                       "method", "lora_targets", "double_quant", "memory_unit_convention",
                                       "loss_fit", "optimal_allocation", "flops_model", "precision"])
 def test_every_variant_is_documented(eng, selector):
-    from engine.explain import explain
+    from engine.solve.explain import explain
 
     rules = eng.rules
     variable = rules.variables[selector]

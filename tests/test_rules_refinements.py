@@ -321,7 +321,7 @@ def test_gemma_attention_flops_use_heads_times_head_dim(eng):
 
 @pytest.mark.parametrize("selector", ["flops_params_basis", "activation_model", "head_dim_rule"])
 def test_new_conventions_are_documented(eng, selector):
-    from engine.explain import explain
+    from engine.solve.explain import explain
 
     rules = eng.rules
     variable = rules.variables[selector]

@@ -9,10 +9,11 @@ import openpyxl
 import polars as pl
 import pytest
 
-from engine import sweep
+from engine.io.sweep_output import run_sweep
+from engine.table import sweep
 from engine.cli import main
 from engine.errors import ValueParseError
-from engine.solver import Engine
+from engine.solve.solver import Engine
 
 DAY = 86400.0
 PEAK = {"A800": 312e12, "H100-SXM": 989e12}
@@ -71,7 +72,7 @@ def test_chunked_streaming_to_parquet(planner, tmp_path, monkeypatch):
 
     monkeypatch.setattr(planner, "solve_columns", counting)
     target = tmp_path / "grid.parquet"
-    result = sweep.run_sweep(planner, grid, target, chunk_rows=10)
+    result = run_sweep(planner, grid, target, chunk_rows=10)
     assert result.rows == 96 and result.errors == 0
     assert result.chunks == math.ceil(96 / 10)
     assert calls[-result.chunks:] == [10] * 9 + [6]             # every chunk solved on its own, in order

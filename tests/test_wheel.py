@@ -50,7 +50,7 @@ def test_wheel_in_a_fresh_venv_solves(tmp_path: Path) -> None:
     assert "include-system-site-packages = false" in cfg
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["LLMPLAN_CACHE_DIR"] = str(tmp_path / "cache")
-    where = subprocess.run([str(python), "-c", "import engine, engine.resources as r; "
+    where = subprocess.run([str(python), "-c", "import engine, engine.rules.resources as r; "
                             "print(engine.__file__); print(r.data_dir('formulas'))"],
                            capture_output=True, text=True, cwd=tmp_path, env=env, check=True)
     module_file, formulas = where.stdout.split()

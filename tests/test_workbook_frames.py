@@ -9,7 +9,7 @@ import pytest
 
 import engine
 from engine.cli import main
-from engine.solver import Engine
+from engine.solve.solver import Engine
 
 DAY = 86400.0
 A800 = 312e12
@@ -160,7 +160,7 @@ def test_a_million_rows_stay_vectorized(planner):
 
 
 def test_header_forms_and_duplicates(planner):
-    from engine.sheets import ScenarioError
+    from engine.io.sheets import ScenarioError
 
     frame = pl.DataFrame({"solve": ["n_gpus"], "params": ["7B"], "tokens": ["2T"], "gpu": ["A800"],
                           "train_time (hours)": [720.0], "mfu": [0.4]})
@@ -175,7 +175,7 @@ def test_header_forms_and_duplicates(planner):
 def test_progress_bar_only_on_a_terminal():
     import io
 
-    from engine.progress import Progress
+    from engine.cli.progress import Progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

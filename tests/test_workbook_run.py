@@ -188,7 +188,7 @@ def test_file_level_errors_exit_2(tmp_path, capsys):
 
 
 def test_atomic_write_keeps_previous_output(tmp_path, monkeypatch):
-    from engine import xlsxdata
+    from engine.io import xlsxdata
 
     source = write_scenarios(tmp_path / "in.xlsx")
     target = tmp_path / "out.xlsx"

@@ -1,7 +1,7 @@
 """The one context every report template reads: plain dicts and lists.
 
 Everything a template shows is decided here, already formatted (quantities
-through engine.formatting, formulas through formulas.py, charts as SVG
+through engine.text.formatting, formulas through formulas.py, charts as SVG
 text), next to the raw base-unit numbers it came from (`value`), so the
 HTML and the Markdown templates only lay things out and never compute or
 format twice. Built from one Result (`llmplan solve --report`) or from a
@@ -12,15 +12,15 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from collections.abc import Sequence
-from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
 
-from ..formatting import format_quantity
+from ..text.formatting import format_quantity
 from . import formulas, whatif
 from .labels import labels as label_table
 from .scenario import scenario_context
+from .. import __version__
+from . import charts
 
 DETAIL_LIMIT = 200        # scenarios shown in a report; a 100k-row sweep belongs in a workbook, not a page
 
@@ -32,7 +32,7 @@ def solve_context(engine: Any, result: Any, lang: str = "en") -> dict[str, Any]:
 
 
 def batch_context(engine: Any, outcome: Any, lang: str = "en", limit: int = DETAIL_LIMIT) -> dict[str, Any]:
-    """Context for many rows: anything with `.batch` (engine.batch.Batch) and `.names` (row labels)."""
+    """Context for many rows: anything with `.batch` (engine.solve.batch.Batch) and `.names` (row labels)."""
     words = label_table(lang)
     batch, names = outcome.batch, list(outcome.names)
     blank = getattr(outcome, "blank", None)      # workbook rows that ask nothing: no answer, no error
@@ -47,8 +47,6 @@ def batch_context(engine: Any, outcome: Any, lang: str = "en", limit: int = DETA
 
 def _build(engine: Any, entries: Sequence[tuple[str, Any, str | None]], lang: str, title: str,
            total: int) -> dict[str, Any]:
-    from .. import __version__
-
     words = label_table(lang)
     answered = [r if error is None else None for _, r, error in entries]
     bands, grids = whatif.bands(engine, answered), whatif.time_grids(engine, answered)
@@ -76,8 +74,6 @@ def _today() -> str:
 
 # -- sweeps ---------------------------------------------------------------------------
 def _sweeps(results: Sequence[Any], words: dict[str, str], lang: str) -> list[dict[str, Any]]:
-    from . import charts
-
     out = []
     for k, sweep in enumerate(whatif.sweeps(results)):
         rules = next(r for r in results if r is not None).rules
@@ -140,8 +136,3 @@ def _all_keys(result: Any) -> dict[str, str]:
 def _entry(engine: Any, name: str, key: str) -> Any:
     table = engine.rules.tables.get(name)
     return None if table is None else table.resolve(key)
-
-
-def one_row(values: dict[str, float]) -> Any:
-    """A one-row stand-in for a Batch, enough for Engine.check_message to fill placeholders."""
-    return SimpleNamespace(values={n: np.array([v]) for n, v in values.items()})

@@ -19,7 +19,8 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import ValueParseError
-from ..formatting import number
+from ..text.formatting import number
+from ..rules.resources import data_dir
 
 HTML_SUFFIXES = (".html", ".htm")
 MD_SUFFIXES = (".md", ".markdown")
@@ -30,7 +31,6 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 def environment() -> Any:
     import jinja2
 
-    from ..resources import data_dir
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("templates"))),

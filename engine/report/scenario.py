@@ -5,12 +5,16 @@ next to the base-unit numbers (`value`) they were formatted from.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
-from ..formatting import format_quantity
+import numpy as np
+
+from ..text.formatting import format_quantity
 from . import formulas
 from .labels import labels as label_table
 from .whatif import TimeGrid, inputs_of
+from . import charts
 
 # figures worth a glance in the summary, in human units (FLOPs, GPUs, days, GPU-hours, cost, memory)
 HEADLINE = ("train_flops", "n_gpus", "train_time", "gpu_hours", "train_cost", "memory_per_gpu", "train_memory",
@@ -168,7 +172,6 @@ def _side(result: Any, lang: str) -> list[dict[str, Any]]:
 # -- warnings --------------------------------------------------------------------------------
 def _warnings(engine: Any, result: Any, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
     """Rounding notes and the advisories that fired, in the report's language, with sources."""
-    from .context import one_row
 
     out = [{"code": "rounded", "severity": "info", "severity_label": words["info"], "source": "",
             "message": _rounded_text(result.rules, name, raw, new, words)}
@@ -196,14 +199,13 @@ def _band(result: Any, band: list[tuple[float, dict[str, float]]], lang: str) ->
 
 # -- charts ------------------------------------------------------------------------------------------
 def _charts(index: int, result: Any, grid: TimeGrid | None, words: dict[str, str]) -> list[dict[str, Any]]:
-    from . import charts
-
     out = []
     parts, per_gpu = _memory_parts(result)
     if parts:
         unit_var = result.rules.variables[parts[0][1]]
         scale = unit_var.factor
-        capacity = result.values.get("gpu_memory")
+        capacity_name = result.rules.tagged("gpu_memory")
+        capacity = result.values.get(capacity_name) if capacity_name else None
         svg = charts.memory([(words[k], v / scale) for k, _, v in parts], capacity / scale if capacity else None,
                             words["gpu_memory"], unit_var.unit)
         title = words["chart_memory"] if per_gpu else words["chart_memory_total"]
@@ -228,4 +230,9 @@ def _memory_parts(result: Any) -> tuple[list[tuple[str, str, float]], bool]:
                 if result.values[candidate] > 0:
                     parts.append((key, candidate, result.values[candidate]))
                 break
-    return parts, per_gpu or "memory_per_gpu" in result.values
+    return parts, per_gpu or result.rules.tagged("memory_per_gpu") in result.values
+
+
+def one_row(values: dict[str, float]) -> Any:
+    """A one-row stand-in for a Batch, enough for Engine.check_message to fill placeholders."""
+    return SimpleNamespace(values={n: np.array([v]) for n, v in values.items()})

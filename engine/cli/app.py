@@ -1,0 +1,78 @@
+"""`llmplan` command line: a thin layer over the Python API.
+
+Each sub-command lives in engine/cli/commands/<name>.py with two functions,
+`add_parser(subparsers)` and `run(args) -> int`; this module finds them,
+parses arguments, and maps EngineError to a message and an exit code:
+
+    0  everything answered
+    1  the question (or some rows) could not be answered: under-determined,
+       contradictory, no valid value; the other rows still have answers
+    2  usage or input error: bad argument, unreadable/invalid file, bad value
+
+No traceback reaches the user: a bug (any other exception) is reported in one line and exits 3
+(LLMPLAN_DEBUG=1 re-raises it).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from typing import Sequence
+from .. import __version__
+from . import commands
+from ..errors import EngineError, PlanningError, EvaluationError
+
+EXIT_OK, EXIT_ROWS, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llmplan", description="Plan LLM training runs: FLOPs, memory, time, GPUs, tokens, storage, cost.")
+    parser.add_argument("--version", action="version", version=f"llmplan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        before = set(sub.choices)
+        module.add_parser(sub)
+        for name in set(sub.choices) - before:
+            sub.choices[name].set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return EXIT_INPUT
+    try:
+        return int(args._run(args))
+    except (PlanningError, EvaluationError) as exc:
+        print(f"llmplan: {exc}", file=sys.stderr)
+        return EXIT_ROWS
+    except EngineError as exc:
+        print(f"llmplan: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("llmplan: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said plainly
+        if os.environ.get("LLMPLAN_DEBUG"):
+            raise
+        print(f"llmplan: internal error ({type(exc).__name__}: {exc}). This is a bug in llmplan; please "
+              "report it with the command you ran (LLMPLAN_DEBUG=1 shows the traceback).", file=sys.stderr)
+        return EXIT_BUG
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

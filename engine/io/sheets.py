@@ -1,0 +1,355 @@
+"""Scenario files in, results files out: .xlsx (in: also .xlsm .xls .xlsb .ods), .csv, .parquet.
+
+Reading a workbook (polars/fastexcel, calamine): the `scenarios` sheet, header in its first
+non-empty row. Every cell is read as written: a column mixing numbers and text is read twice
+(as text, and as numbers for the numeric cells, so no digit is lost), formula cells by their
+cached values; a formula without a cached value (a file written by a program that does not
+compute formulas) or with an error value is reported by cell, found by a scan of the sheet's
+XML that only runs when the sheet has formulas at all.
+
+Writing is atomic: into a temporary file beside the target, then os.replace; the input is only
+ever opened for reading, and an output path that is the input is refused.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from xml.etree import ElementTree
+
+import polars as pl
+
+from ..errors import ScenarioError
+from ..table.cells import Locator
+
+SHEET = "scenarios"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+INPUT_SUFFIXES = WORKBOOK_SUFFIXES + (".csv", ".parquet")
+OUTPUT_SUFFIXES = (".xlsx", ".csv", ".parquet")
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+
+__all__ = ["ScenarioError", "Sheet", "atomic_write", "check_paths", "read_scenarios", "read_sheet", "write_table"]
+
+
+@dataclass
+class Sheet:
+    """A scenario table as read from a file."""
+
+    frame: pl.DataFrame                      # one column per header cell (unique names)
+    headers: list[str]                       # the header cells as written
+    path: Path
+    locator: Locator                         # names cells in messages
+    sheet_name: str | None = None            # workbook sheet (None for .csv/.parquet)
+    numeric_cells: dict[str, pl.Series] = field(default_factory=dict)   # text columns: cell was a number
+    problems: dict[tuple[int, int], str] = field(default_factory=dict)   # (row, col) -> message
+    notes: list[str] = field(default_factory=list)
+
+
+# -- paths -----------------------------------------------------------------------------------
+def check_paths(source: Path, target: Path, suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> None:
+    """Refuse writing over the input, and formats we cannot write."""
+    if target.suffix.lower() not in suffixes:
+        raise ScenarioError(f"{target}: cannot write {target.suffix or 'files without an extension'}; "
+                            f"use one of {', '.join(suffixes)}")
+    same = source.resolve() == target.resolve()
+    if not same and target.exists():
+        try:
+            same = os.path.samefile(source, target)
+        except OSError:
+            same = False
+    if same:
+        raise ScenarioError(f"{target}: the output would overwrite the input file; choose another -o path "
+                            "(llmplan never modifies its input)")
+
+
+def atomic_write(target: Path, write: Callable[[Path], Any]) -> None:
+    """write(temporary path beside target), then rename over target; no partial file on failure."""
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise ScenarioError(f"{target}: folder {folder} does not exist")
+    temp = folder / f".{target.stem}.llmplan-{secrets.token_hex(4)}.tmp{target.suffix}"
+    try:
+        write(temp)
+        os.replace(temp, target)
+    except OSError as exc:
+        raise ScenarioError(f"{target}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        if temp.exists():
+            try:
+                temp.unlink()
+            except OSError:
+                pass
+
+
+def write_table(frame: pl.DataFrame, target: Path) -> None:
+    """A plain table as .csv or .parquet, atomically."""
+    suffix = target.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ScenarioError(f"{target}: write_table handles .csv and .parquet")
+    try:
+        atomic_write(target, lambda p: frame.write_csv(p) if suffix == ".csv" else frame.write_parquet(p))
+    except pl.exceptions.PolarsError as exc:
+        raise ScenarioError(f"{target}: cannot write ({_first_line(exc)})") from None
+
+
+# -- reading ---------------------------------------------------------------------------------
+def read_scenarios(path: Path | str, sheet: str = SHEET) -> Sheet:
+    """The scenario table of a file; ScenarioError (naming file and sheet) if it cannot be used.
+
+    `sheet`: the workbook sheet to read (`scenarios`; a results workbook's copy is `inputs`)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in INPUT_SUFFIXES:
+        raise ScenarioError(f"{path}: unsupported file type {suffix or '(none)'}; use .xlsx, .csv or .parquet")
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such file")
+    if not os.access(path, os.R_OK):
+        raise ScenarioError(f"{path}: not readable (permission denied)")
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix == ".parquet":
+        return _read_parquet(path)
+    if suffix in (".xlsx", ".xlsm"):
+        _check_zip(path)
+    return _read_workbook(path, sheet)
+
+
+def _check_zip(path: Path) -> None:
+    """An .xlsx is a zip archive: say what the file really is, and refuse damaged entries.
+
+    calamine does not verify the entries' checksums, so a damaged workbook could be read with
+    silently wrong numbers; testzip() reads every entry and checks its CRC."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if not head:
+        raise ScenarioError(f"{path}: not a readable workbook: the file is empty (0 bytes)")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ScenarioError(f"{path}: not a readable workbook: this is an old-format .xls workbook saved with an "
+                            ".xlsx name; rename it "
+                            "to .xls, or open it and save it as .xlsx")
+    if not head.startswith(b"PK"):
+        kind = "CSV text" if _looks_like_text(path) else "not an .xlsx workbook (no zip header)"
+        raise ScenarioError(f"{path}: not a readable workbook: this is {kind}; an .xlsx file is a zip archive. "
+                            + ("Rename it to .csv." if kind == "CSV text" else "Was it renamed or damaged?"))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except Exception as exc:  # noqa: BLE001 - zipfile/zlib raise several kinds for a damaged archive
+        raise ScenarioError(f"{path}: not a readable workbook: the zip archive is damaged or truncated "
+                            f"({_first_line(exc)})") from None
+    if damaged is not None:
+        raise ScenarioError(f"{path}: not a readable workbook: the part {damaged} fails its checksum, so its values "
+                            "cannot be trusted; re-save or re-send the file")
+
+
+def _looks_like_text(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        sample = handle.read(4096)
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return "\x00" not in text and ("," in text or "\t" in text or ";" in text)
+
+
+read_sheet = read_scenarios
+
+
+def _read_csv(path: Path) -> Sheet:
+    try:
+        frame = pl.read_csv(path, infer_schema_length=None, try_parse_dates=False, encoding="utf8-lossy")
+    except pl.exceptions.NoDataError:
+        raise ScenarioError(f"{path}: the file is empty; row 1 must hold the column names") from None
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise ScenarioError(f"{path}: not a readable CSV file ({_first_line(exc)})") from None
+    if frame.columns and frame.columns[0].startswith("\ufeff"):
+        frame = frame.rename({frame.columns[0]: frame.columns[0][1:]})
+    return Sheet(frame, list(frame.columns), path, Locator(path.name, 1, 0, a1=True))
+
+
+def _read_parquet(path: Path) -> Sheet:
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise ScenarioError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
+    return Sheet(frame, list(frame.columns), path, Locator(path.name, 1, 0, a1=True))
+
+
+def _read_workbook(path: Path, wanted: str = SHEET) -> Sheet:
+    import logging
+
+    log = logging.getLogger("fastexcel")   # "could not determine dtype" for empty columns: not news
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        return _read_workbook_quietly(path, wanted)
+    finally:
+        log.setLevel(level)
+
+
+def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except Exception as exc:   # noqa: BLE001 - fastexcel raises its own hierarchy
+        raise ScenarioError(f"{path}: not a readable workbook ({_first_line(exc)})") from None
+    names = list(reader.sheet_names)
+    name = next((n for n in names if n == wanted), None) or \
+        next((n for n in names if n.strip().casefold() == wanted.casefold()), None)
+    if name is None:
+        raise ScenarioError(f"{path}: no sheet named {wanted!r} (sheets: {', '.join(names) or 'none'}); put the "
+                            f"scenario table on a sheet named {wanted} (see `llmplan template`)")
+    where = f"{path} sheet {name!r}"
+    try:
+        frame = reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None).to_polars()
+        headers = list(frame.columns)
+        if _renamed(headers):   # fastexcel renames repeated/empty headers: read row 1 as written
+            first = reader.load_sheet_by_name(name, header_row=None, n_rows=1, dtypes="string").to_polars()
+            if first.height:
+                headers = [v if v is not None else "" for v in first.row(0)]
+    except Exception as exc:   # noqa: BLE001
+        raise ScenarioError(f"{where}: cannot be read ({_first_line(exc)})") from None
+    if not frame.width:
+        raise ScenarioError(f"{where} is empty: row 1 must hold variable names (see `llmplan template`)")
+    header_row, first_col, problems = 1, 0, {}
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        header_row, first_col, problems = _scan_xml(path, name)
+    locator = Locator(name, header_row, first_col, a1=True)
+    frame, numeric = _exact_numbers(reader, name, frame)
+    cells = {(row - header_row - 1, col - first_col): message for (row, col), message in problems.items()
+             if row > header_row and col >= first_col}
+    messages = {key: f"{locator.cell(key[1], '', key[0])}: {text}" for key, text in cells.items()}
+    return Sheet(frame, headers[:frame.width] + list(frame.columns[len(headers):]), path, locator, name,
+                 numeric, messages)
+
+
+def _renamed(columns: list[str]) -> bool:
+    """Whether fastexcel renamed a header (empty -> __UNNAMED__n, repeated x -> x_1)."""
+    names = set(columns)
+    for column in columns:
+        repeated = re.fullmatch(r"(.*)_\d+", column)
+        if column.startswith("__UNNAMED__") or (repeated and repeated.group(1) in names):
+            return True
+    return False
+
+
+def _exact_numbers(reader: Any, name: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """Text columns holding some numbers: calamine prints numbers in text columns with 9 digits,
+    so read those columns again as numbers and keep each numeric cell exactly."""
+    mixed = []
+    for column in frame.columns:
+        series = frame.get_column(column)
+        if series.dtype == pl.String:
+            looks = series.str.strip_chars().cast(pl.Float64, strict=False).is_not_null()
+            if looks.any():
+                mixed.append(column)
+    if not mixed:
+        return frame, {}
+    numbers = reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None, use_columns=mixed,
+                                        dtypes={c: "float" for c in mixed}).to_polars()
+    numeric: dict[str, pl.Series] = {}
+    replaced = []
+    for column in mixed:
+        text = frame.get_column(column)
+        value = numbers.get_column(column)
+        is_number = (text.str.strip_chars().cast(pl.Float64, strict=False).is_not_null()
+                     & value.is_not_null() & ~text.is_in(["true", "false"])).fill_null(False)
+        numeric[column] = is_number
+        exact = pl.select(pl.when(pl.lit(is_number)).then(pl.lit(value).cast(pl.String))
+                          .otherwise(pl.lit(text))).to_series().alias(column)
+        replaced.append(exact)
+    return frame.with_columns(replaced), numeric
+
+
+def _scan_xml(path: Path, sheet: str) -> tuple[int, int, dict[tuple[int, int], str]]:
+    """(header row number, first column index, {(row, col): problem}) from the sheet's XML."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_part(archive, sheet)
+            if part is None:
+                return 1, 0, {}
+            data = archive.read(part)
+    except (OSError, zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+        return 1, 0, {}
+    header_row, first_col = 1, 0
+    for row in re.finditer(rb"<row\b[^>]*>(.*?)</row>", data, re.S):
+        cell = re.search(rb'<c r="([A-Z]+)(\d+)"[^>]*>(?:(?!</c>).)*?<(?:v|is)>', row.group(1), re.S)
+        if cell:
+            header_row, first_col = int(cell.group(2)), _column_index(cell.group(1).decode())
+            break
+    problems: dict[tuple[int, int], str] = _merged(data)
+    if b"</f>" in data or b"<f " in data or b"<f/>" in data:
+        pattern = rb'<c r="([A-Z]+)(\d+)"([^>]*)>\s*<f\b[^>]*?(?:/>|>(.*?)</f>)\s*(?:<v\s*/>|<v>(.*?)</v>)?'
+        for match in re.finditer(pattern, data, re.S):
+            col, row = _column_index(match.group(1).decode()), int(match.group(2))
+            formula = _unescape(match.group(4) or b"")
+            cached = match.group(5)
+            if not cached:
+                problems[(row, col)] = (f"formula ={formula} has no saved value (the file was written by a "
+                                        "program that does not calculate); open and save it in Excel or "
+                                        "LibreOffice, or type the value")
+            elif b't="e"' in match.group(3):
+                problems[(row, col)] = f"formula ={formula} gives the error {_unescape(cached)}"
+    return header_row, first_col, problems
+
+
+MERGED_CELLS_LIMIT = 200_000   # cells named per merged range; a larger merge names its first column only
+
+
+def _merged(data: bytes) -> dict[tuple[int, int], str]:
+    """Cells under a merged range (only its first cell holds the value) -> a message naming the range."""
+    problems: dict[tuple[int, int], str] = {}
+    for match in re.finditer(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"', data):
+        c1, r1 = _column_index(match.group(1).decode()), int(match.group(2))
+        c2, r2 = _column_index(match.group(3).decode()), int(match.group(4))
+        ref = f"{match.group(1).decode()}{r1}:{match.group(3).decode()}{r2}"
+        first = f"{match.group(1).decode()}{r1}"
+        last_col = c2 if (r2 - r1 + 1) * (c2 - c1 + 1) <= MERGED_CELLS_LIMIT else c1
+        for row in range(r1, r2 + 1):
+            for col in range(c1, last_col + 1):
+                if (row, col) != (r1, c1):
+                    problems[(row, col)] = (f"this cell is inside the merged range {ref}, whose value is in {first} "
+                                            "only; unmerge the cells and type the value in each row")
+    return problems
+
+
+def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rel_id = None
+    for node in workbook.iter(f"{{{_NS['m']}}}sheet"):
+        if node.get("name") == sheet:
+            rel_id = node.get(f"{{{_NS['r']}}}id")
+    if rel_id is None:
+        return None
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    for node in rels.iter(f"{{{_NS['rel']}}}Relationship"):
+        if node.get("Id") == rel_id:
+            target = node.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return None
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
+def _unescape(data: bytes) -> str:
+    text = data.decode("utf-8", "replace")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
