@@ -171,8 +171,14 @@ def _names(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
 
 
-def validate(case: Case, rules: Any) -> list[str]:
+def _expected(eng: Any, name: str, raw: str) -> float:
+    """An expected value in base units, parsed like a given (plain numbers in the declared unit)."""
+    return float(eng.parse_givens({name: raw})[0][name])
+
+
+def validate(case: Case, rules_engine: Any) -> list[str]:
     """Everything wrong with a case as written, each with file:line and what would be right."""
+    rules = rules_engine.rules
     problems = list(case.problems)
     data = case.data
     for key in data:
@@ -226,6 +232,11 @@ def validate(case: Case, rules: Any) -> list[str]:
                             f"{_suggest(name, variables)}")
         elif not isinstance(value, str):
             problems.append(f"{case.where('expect', name)}: expected {name} is a number or a string like '12 h'")
+        else:
+            try:
+                _expected(rules_engine, name, value)
+            except engine.EngineError as exc:
+                problems.append(f"{case.where('expect', name)}: expected value does not parse: {exc}")
     warns = data.get("warns", [])
     for code in _names(warns) if isinstance(warns, (list, str)) else [None]:
         known = code in checks or (isinstance(code, str) and code.startswith("mismatch.")
@@ -274,7 +285,7 @@ def run_case(eng: Any, case: Case) -> None:
         raise AssertionError(f"{case.where()}: {type(exc).__name__}: {exc}") from None
     rel = float(data.get("rel", DEFAULT_REL))
     for name, raw in data.get("expect", {}).items():
-        want = eng.parse_givens({name: raw})[0][name]
+        want = _expected(eng, name, raw)
         got = result.values.get(name)
         assert got is not None, f"{case.where('expect', name)}: {name} was not derived"
         assert math.isclose(got, want, rel_tol=rel, abs_tol=0.0 if want else 1e-12), (
@@ -303,7 +314,7 @@ def test_case_files_are_well_formed() -> None:
 
 @pytest.mark.parametrize("case", _case_params())
 def test_rule_case(eng: Any, case: Case) -> None:
-    problems = validate(case, eng.rules)
+    problems = validate(case, eng)
     if problems:
         raise CaseFileError("\n".join(problems))
     run_case(eng, case)
@@ -319,11 +330,11 @@ def test_every_rule_and_check_has_a_case(eng: Any) -> None:
 
 # -- the runner itself catches broken case files ---------------------------------------------------
 
-def _validated(tmp_path: Path, rules: Any, text: str, stem: str = "time") -> list[str]:
+def _validated(tmp_path: Path, eng: Any, text: str, stem: str = "time") -> list[str]:
     path = tmp_path / f"{stem}.yaml"
     path.write_text(text, encoding="utf-8")
     cases, problems = _read_file(path)
-    return problems + [p for case in cases for p in validate(case, rules)]
+    return problems + [p for case in cases for p in validate(case, eng)]
 
 
 GOOD = """cases:
@@ -336,7 +347,7 @@ GOOD = """cases:
 
 
 def test_validation_accepts_a_good_case(tmp_path: Path, eng: Any) -> None:
-    assert _validated(tmp_path, eng.rules, GOOD) == []
+    assert _validated(tmp_path, eng, GOOD) == []
 
 
 @pytest.mark.parametrize("edit, line, word", [
@@ -345,15 +356,17 @@ def test_validation_accepts_a_good_case(tmp_path: Path, eng: Any) -> None:
     (("{n_gpus: 8,", "{n_gpu: 8,"), 4, "n_gpu"),                           # undeclared given
     (("solve: gpu_days", "solve: gpu_dayz"), 5, "gpu_dayz"),               # undeclared target
     (("{gpu_days: 16}", "{gpu_dais: 16}"), 6, "gpu_dais"),                 # undeclared expected name
+    (("{gpu_days: 16}", "{gpu_days: 16 GB}"), 6, "gpu_days"),               # expected value of the wrong unit
+    (("    expect:", "    warns: [time.no_such_check]\n    expect:"), 6, "time.no_such_check"),  # unknown check
 ])
 def test_validation_names_file_and_line(tmp_path: Path, eng: Any, edit: tuple[str, str], line: int,
                                         word: str) -> None:
-    problems = _validated(tmp_path, eng.rules, GOOD.replace(*edit))
+    problems = _validated(tmp_path, eng, GOOD.replace(*edit))
     assert problems and f"time.yaml:{line}:" in problems[0] and word in problems[0], problems
 
 
 def test_validation_wants_cases_in_their_rule_files_file(tmp_path: Path, eng: Any) -> None:
-    problems = _validated(tmp_path, eng.rules, GOOD, stem="memory")
+    problems = _validated(tmp_path, eng, GOOD, stem="memory")
     assert len(problems) == 1 and "memory.yaml:2:" in problems[0] and "time.yaml" in problems[0], problems
 
 
@@ -362,6 +375,22 @@ def test_a_wrong_expectation_fails(eng: Any, tmp_path: Path) -> None:
     path = tmp_path / "time.yaml"
     path.write_text(GOOD.replace("{gpu_days: 16}", "{gpu_days: 17}"), encoding="utf-8")
     (case,), problems = _read_file(path)
-    assert problems == [] and validate(case, eng.rules) == []
+    assert problems == [] and validate(case, eng) == []
     with pytest.raises(AssertionError, match=r"time\.yaml:6: gpu_days"):
+        run_case(eng, case)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("id: time.gpu_seconds", "id: time.cost"), r"time\.yaml:2: time\.cost was not used"),
+    (("    expect: {gpu_days: 16}", "    warns: [time.mfu_outside_band]"), r"time\.mfu_outside_band did not fire"),
+    (("    expect: {gpu_days: 16}", "    error: contradiction"), r"time\.yaml:6: expected ContradictionError"),
+])
+def test_a_case_that_does_not_exercise_its_rule_fails(eng: Any, tmp_path: Path, edit: tuple[str, str],
+                                                      message: str) -> None:
+    # gpu_days from n_gpus and train_time never touches time.cost, fires no check, and is no contradiction
+    path = tmp_path / "time.yaml"
+    path.write_text(GOOD.replace(*edit), encoding="utf-8")
+    (case,), problems = _read_file(path)
+    assert problems == [] and validate(case, eng) == []
+    with pytest.raises(AssertionError, match=message):
         run_case(eng, case)
