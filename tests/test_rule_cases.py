@@ -147,9 +147,9 @@ def _collect() -> tuple[list[Case], list[str]]:
 CASES, FILE_PROBLEMS = _collect()
 
 
-def _case_params() -> list[Any]:
+def _case_params(cases: list[Case] | None = None) -> list[Any]:
     params, seen = [], {}
-    for case in CASES:
+    for case in CASES if cases is None else cases:
         index = seen.get(case.rule_id, 0)
         seen[case.rule_id] = index + 1
         marks = []
@@ -394,3 +394,16 @@ def test_a_case_that_does_not_exercise_its_rule_fails(eng: Any, tmp_path: Path, 
     assert problems == [] and validate(case, eng) == []
     with pytest.raises(AssertionError, match=message):
         run_case(eng, case)
+
+
+def test_xfail_marks_a_known_bug_strictly(tmp_path: Path) -> None:
+    # an xfail case must keep failing (strict), and only by assertion: a broken case file still fails
+    path = tmp_path / "time.yaml"
+    path.write_text(GOOD + '    xfail: "engine bug #0: example"\n', encoding="utf-8")
+    (case,), _ = _read_file(path)
+    (param,) = _case_params([case])
+    (mark,) = param.marks
+    assert mark.name == "xfail" and mark.kwargs == {"reason": "engine bug #0: example", "strict": True,
+                                                    "raises": AssertionError}
+    assert not issubclass(CaseFileError, AssertionError)
+    assert param.id == "time.gpu_seconds-0"
