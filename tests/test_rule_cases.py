@@ -65,10 +65,10 @@ class Case:
     problems: list[str] = field(default_factory=list)
 
     def where(self, key: str | None = None, name: str | None = None) -> str:
-        line = self.line
-        if key is not None:
-            line = self.sub_lines.get(key, {}).get(name, self.lines.get(key, line)) if name else \
-                self.lines.get(key, line)
+        """file:line of the case, of one of its keys, or of one name inside givens/expect."""
+        line = self.lines.get(key, self.line) if key else self.line
+        if key and name:
+            line = self.sub_lines.get(key, {}).get(name, line)
         return f"{_rel(self.path)}:{line}"
 
     @property
@@ -167,7 +167,8 @@ def _suggest(name: str, known: Any) -> str:
     return f"; did you mean {', '.join(close)}?" if close else ""
 
 
-def _names(value: Any) -> list[str]:
+def _names(value: Any) -> list[Any]:
+    """`solve` and `warns` take one name or a list of names."""
     return [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
 
 
@@ -176,11 +177,14 @@ def _expected(eng: Any, name: str, raw: str) -> float:
     return float(eng.parse_givens({name: raw})[0][name])
 
 
-def validate(case: Case, rules_engine: Any) -> list[str]:
+def validate(case: Case, eng: Any) -> list[str]:
     """Everything wrong with a case as written, each with file:line and what would be right."""
-    rules = rules_engine.rules
-    problems = list(case.problems)
-    data = case.data
+    return [*case.problems, *_check_keys(case), *_check_rule(case, eng.rules),
+            *_check_names(case, eng), *_check_options(case, eng.rules)]
+
+
+def _check_keys(case: Case) -> list[str]:
+    data, problems = case.data, []
     for key in data:
         if key not in CASE_KEYS:
             problems.append(f"{case.where(key)}: unknown key {key!r}{_suggest(key, CASE_KEYS)} "
@@ -192,56 +196,77 @@ def validate(case: Case, rules_engine: Any) -> list[str]:
         problems.append(f"{case.where()}: a case asserts something: give expect, warns or error")
     if "error" in data and ("expect" in data or "warns" in data):
         problems.append(f"{case.where('error')}: `error` cannot be combined with expect or warns")
+    for key, what in (("source", "where the expected numbers come from"), ("xfail", "the known bug, as text")):
+        if key in data and not (isinstance(data[key], str) and data[key].strip()):
+            problems.append(f"{case.where(key)}: {key} says {what}")
+    return problems
 
-    equations = {eq.id: eq for eq in rules.equations}
-    checks = {c.id: c for c in rules.checks}
-    rule_id = data.get("id")
-    rule = equations.get(rule_id) or checks.get(rule_id) if isinstance(rule_id, str) else None
-    if "id" in data and rule is None:
-        problems.append(f"{case.where('id')}: {rule_id!r} is no equation or check id of the bundled rules"
-                        f"{_suggest(str(rule_id), [*equations, *checks])}")
-    elif rule is not None and Path(rule.where.rsplit(":", 1)[0]).stem != case.path.stem:
-        problems.append(f"{case.where('id')}: {rule_id} is defined in {rule.where}; its cases belong in "
-                        f"tests/rule_cases/{Path(rule.where.rsplit(':', 1)[0]).stem}.yaml")
 
-    variables = rules.variables
-    givens = data.get("givens", {})
-    if not isinstance(givens, dict):
-        problems.append(f"{case.where('givens')}: givens is a mapping NAME: VALUE")
-        givens = {}
+def _rule_file(rule: Any) -> str:
+    return Path(rule.where.rsplit(":", 1)[0]).stem     # where = "path/formulas/time.yaml:42"
+
+
+def _check_rule(case: Case, rules: Any) -> list[str]:
+    if "id" not in case.data:
+        return []
+    known = {r.id: r for r in [*rules.equations, *rules.checks]}
+    rule_id = case.data["id"]
+    rule = known.get(rule_id) if isinstance(rule_id, str) else None
+    if rule is None:
+        return [f"{case.where('id')}: {rule_id!r} is no equation or check id of the bundled rules"
+                f"{_suggest(str(rule_id), known)}"]
+    if _rule_file(rule) != case.path.stem:
+        return [f"{case.where('id')}: {rule_id} is defined in {rule.where}; its cases belong in "
+                f"tests/rule_cases/{_rule_file(rule)}.yaml"]
+    return []
+
+
+def _check_names(case: Case, eng: Any) -> list[str]:
+    """givens, solve and expect name declared variables; expected values parse."""
+    variables, problems = eng.rules.variables, []
+
+    def declared(name: Any, key: str, what: str) -> bool:
+        if isinstance(name, str) and name in variables:
+            return True
+        problems.append(f"{case.where(key, name if isinstance(name, str) else None)}: {what} {name!r} is no "
+                        f"declared variable{_suggest(str(name), variables)}")
+        return False
+
+    for key in ("givens", "expect"):
+        if not isinstance(case.data.get(key, {}), dict):
+            problems.append(f"{case.where(key)}: {key} is a mapping NAME: VALUE")
+    givens = case.data.get("givens") if isinstance(case.data.get("givens"), dict) else {}
     for name, value in givens.items():
-        if name not in variables:
-            problems.append(f"{case.where('givens', name)}: given {name!r} is no declared variable"
-                            f"{_suggest(name, variables)}")
+        declared(name, "givens", "given")
         if not isinstance(value, str) or not value.strip():
             problems.append(f"{case.where('givens', name)}: given {name!r} needs a value as typed, e.g. 7B")
-    targets = _names(data.get("solve"))
-    if "solve" in data and not targets:
+    targets = _names(case.data.get("solve"))
+    if "solve" in case.data and not targets:
         problems.append(f"{case.where('solve')}: solve is a variable name or a list of names")
     for name in targets:
-        if name not in variables:
-            problems.append(f"{case.where('solve')}: solve names {name!r}, no declared variable"
-                            f"{_suggest(name, variables)}")
-    expect = data.get("expect", {})
-    if not isinstance(expect, dict):
-        problems.append(f"{case.where('expect')}: expect is a mapping NAME: VALUE")
-        expect = {}
+        declared(name, "solve", "solve names")
+    expect = case.data.get("expect") if isinstance(case.data.get("expect"), dict) else {}
     for name, value in expect.items():
-        if name not in variables:
-            problems.append(f"{case.where('expect', name)}: expect names {name!r}, no declared variable"
-                            f"{_suggest(name, variables)}")
-        elif not isinstance(value, str):
+        if not declared(name, "expect", "expect names"):
+            continue
+        if not isinstance(value, str):
             problems.append(f"{case.where('expect', name)}: expected {name} is a number or a string like '12 h'")
-        else:
-            try:
-                _expected(rules_engine, name, value)
-            except engine.EngineError as exc:
-                problems.append(f"{case.where('expect', name)}: expected value does not parse: {exc}")
+            continue
+        try:
+            _expected(eng, name, value)
+        except engine.EngineError as exc:
+            problems.append(f"{case.where('expect', name)}: expected value does not parse: {exc}")
+    return problems
+
+
+def _check_options(case: Case, rules: Any) -> list[str]:
+    data, problems = case.data, []
+    equations = {eq.id for eq in rules.equations}
+    checks = {c.id for c in rules.checks}
     warns = data.get("warns", [])
-    for code in _names(warns) if isinstance(warns, (list, str)) else [None]:
-        known = code in checks or (isinstance(code, str) and code.startswith("mismatch.")
-                                   and code[len("mismatch."):] in equations)
-        if not known:
+    for code in _names(warns) if isinstance(warns, (list, str)) else [warns]:
+        if not isinstance(code, str) or not (code in checks or code.startswith("mismatch.")
+                                             and code[len("mismatch."):] in equations):
             problems.append(f"{case.where('warns')}: warns lists {code!r}, no check id (or mismatch.<equation id>)"
                             f"{_suggest(str(code), checks)}")
     if "error" in data and data["error"] not in ERRORS:
@@ -253,10 +278,6 @@ def validate(case: Case, rules_engine: Any) -> list[str]:
             ok = False
         if not ok:
             problems.append(f"{case.where('rel')}: rel is a positive number (relative tolerance)")
-    if "xfail" in data and not (isinstance(data["xfail"], str) and data["xfail"].strip()):
-        problems.append(f"{case.where('xfail')}: xfail is the reason, as text")
-    if "source" in data and not (isinstance(data["source"], str) and data["source"].strip()):
-        problems.append(f"{case.where('source')}: source says where the expected numbers come from")
     return problems
 
 
@@ -407,3 +428,16 @@ def test_xfail_marks_a_known_bug_strictly(tmp_path: Path) -> None:
                                                     "raises": AssertionError}
     assert not issubclass(CaseFileError, AssertionError)
     assert param.id == "time.gpu_seconds-0"
+
+
+@pytest.mark.parametrize("text", [
+    "cases:\n  - id: [time.cost]\n    source: x\n    givens: 7B\n    solve: [[a]]\n    warns: [[b]]\n",
+    "cases:\n  - {id: time.cost, source: '', givens: {a: {b: c}}, solve: {}, expect: [1], rel: -1, error: oops}\n",
+    "cases:\n  - just a string\n",
+    "cases: {}\n",
+    "case:\n  - id: time.cost\n",
+    "cases:\n  - id: time.cost\n    id: time.cost\n  -: [\n",
+])
+def test_malformed_case_files_are_reported_not_crashed_on(tmp_path: Path, eng: Any, text: str) -> None:
+    problems = _validated(tmp_path, eng, text)
+    assert problems and all(p.split(":", 2)[1].isdigit() for p in problems), problems
