@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES_DIR = ROOT / "tests" / "rule_cases"
 CASE_KEYS = ("id", "source", "givens", "solve", "expect", "rel", "warns", "error", "xfail")
 REQUIRED_KEYS = ("id", "source", "givens", "solve")
-ERRORS = {"contradiction": engine.ContradictionError, "underdetermined": engine.UnderdeterminedError,
+ERRORS: dict[str, type[Exception]] = {"contradiction": engine.ContradictionError, "underdetermined": engine.UnderdeterminedError,
           "value": engine.ValueParseError, "evaluation": engine.EvaluationError}
 DEFAULT_REL = 1e-3
 
@@ -148,7 +148,8 @@ CASES, FILE_PROBLEMS = _collect()
 
 
 def _case_params(cases: list[Case] | None = None) -> list[Any]:
-    params, seen = [], {}
+    params: list[Any] = []
+    seen: dict[str, int] = {}
     for case in CASES if cases is None else cases:
         index = seen.get(case.rule_id, 0)
         seen[case.rule_id] = index + 1
@@ -214,10 +215,10 @@ def _check_rule(case: Case, rules: Any) -> list[str]:
     rule = known.get(rule_id) if isinstance(rule_id, str) else None
     if rule is None:
         return [f"{case.where('id')}: {rule_id!r} is no equation or check id of the bundled rules"
-                f"{_suggest(str(rule_id), known)}"]
+                + _suggest(str(rule_id), known)]
     if _rule_file(rule) != case.path.stem:
         return [f"{case.where('id')}: {rule_id} is defined in {rule.where}; its cases belong in "
-                f"tests/rule_cases/{_rule_file(rule)}.yaml"]
+                + f"tests/rule_cases/{_rule_file(rule)}.yaml"]
     return []
 
 
@@ -235,7 +236,7 @@ def _check_names(case: Case, eng: Any) -> list[str]:
     for key in ("givens", "expect"):
         if not isinstance(case.data.get(key, {}), dict):
             problems.append(f"{case.where(key)}: {key} is a mapping NAME: VALUE")
-    givens = case.data.get("givens") if isinstance(case.data.get("givens"), dict) else {}
+    givens: dict[str, Any] = case.data["givens"] if isinstance(case.data.get("givens"), dict) else {}
     for name, value in givens.items():
         declared(name, "givens", "given")
         if not isinstance(value, str) or not value.strip():
@@ -245,7 +246,7 @@ def _check_names(case: Case, eng: Any) -> list[str]:
         problems.append(f"{case.where('solve')}: solve is a variable name or a list of names")
     for name in targets:
         declared(name, "solve", "solve names")
-    expect = case.data.get("expect") if isinstance(case.data.get("expect"), dict) else {}
+    expect: dict[str, Any] = case.data["expect"] if isinstance(case.data.get("expect"), dict) else {}
     for name, value in expect.items():
         if not declared(name, "expect", "expect names"):
             continue
