@@ -32,6 +32,17 @@ class Origins:
     reads: list[ConfigRead] = field(default_factory=list)
     overridden: dict[str, Filled] = field(default_factory=dict)   # typed by the user, so not used
 
+    def attach(self, result: Any) -> Any:
+        """A solved Result with each config value's origin and status `config` (nothing when no config)."""
+        if not self.reads:
+            return result
+        result.origins = {name: filled.origin for name, filled in self.values.items()}
+        result.config = self.summary()
+        for name in self.values:
+            if result.status.get(name) == "given":
+                result.status[name] = "config"
+        return result
+
     def summary(self) -> dict[str, Any]:
         """The JSON shape (DESIGN.md, `config` object of --json)."""
         return {"files": [str(p) for r in self.reads for p in r.files],
