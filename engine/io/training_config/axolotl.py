@@ -60,8 +60,8 @@ def _method(keys: Keys, out: ConfigRead) -> None:
                  "adapter", True)
         return
     if adapter[0] == "qlora" or (four and four[0]):
-        where = four[1] if four and four[0] else adapter[1]
-        out.fill("method", "qlora", where, "adapter/load_in_4bit")
+        where, key = (four[1], "load_in_4bit") if four and four[0] else (adapter[1], "adapter")
+        out.fill("method", "qlora", where, key)
     elif eight and eight[0]:
         out.fill("method", "qlora-8bit", eight[1], "load_in_8bit")
     else:

@@ -61,12 +61,12 @@ def _zero(keys: Keys, out: ConfigRead, root: Located) -> None:
             out.cannot_model("offload", f"{params[1]}: offload_param without offload_optimizer has no llmplan "
                                         "offload value (none, optimizer, optimizer_and_params)")
         else:
-            out.offer("offload", "optimizer_and_params", params[1], "zero_optimization.offload_param")
+            out.offer("offload", "optimizer_and_params", params[1], "zero_optimization.offload_param.device")
     elif optimizer is not None and optimizer[0]:
-        out.offer("offload", "optimizer", optimizer[1], "zero_optimization.offload_optimizer")
+        out.offer("offload", "optimizer", optimizer[1], "zero_optimization.offload_optimizer.device")
     else:
         where = (optimizer or params)[1]   # type: ignore[index]
-        out.offer("offload", "none", where, "zero_optimization.offload_optimizer")
+        out.offer("offload", "none", where, "zero_optimization.offload_optimizer.device")
     for key in ("cpu_offload", "cpu_offload_param"):   # deprecated spellings (zero/config.py)
         flag = zero.flag(key)
         if flag is not None and flag[0]:
@@ -120,8 +120,9 @@ def _precision(keys: Keys, out: ConfigRead, referenced_by: str) -> None:
     bf16 = next((v for k, v in flags.items() if k != "fp16" and v[0]), None)
     fp16 = flags.get("fp16") if flags.get("fp16", (False, ""))[0] else None
     chosen = precision(bool(bf16), bool(fp16))
-    where = (bf16 or fp16 or next(iter(flags.values())))[1]
-    _agree(out, "precision", chosen, where, "bf16/fp16", referenced_by)
+    key = next((k for k, v in flags.items() if k != "fp16" and v[0]), "fp16" if fp16 else next(iter(flags)))
+    where = (bf16 or fp16 or flags[key])[1]
+    _agree(out, "precision", chosen, where, key, referenced_by)
 
 
 def _agree(out: ConfigRead, name: str, value: object, where: str, key: str, referenced_by: str) -> None:

@@ -149,9 +149,8 @@ def _int(keys: Keys, out: ConfigRead, key: str, name: str, default: int, source:
 def _runtime(keys: Keys, out: ConfigRead) -> None:
     flags = {k: keys.flag(k) for k in ("bf16", "fp16", "pure_bf16")}
     chosen = precision(*(bool(flags[k] and flags[k][0]) for k in ("bf16", "fp16", "pure_bf16")))
-    where = next((v[1] for k, v in flags.items() if v and v[0]), None)
-    out.fill("precision", chosen, where or f"{HF} default bf16 = fp16 = false (fp32 training)", "bf16/fp16",
-             where is None)
+    key, where = next(((k, v[1]) for k, v in flags.items() if v and v[0]), ("bf16", None))
+    out.fill("precision", chosen, where or f"{HF} default bf16 = fp16 = false (fp32 training)", key, where is None)
     optim = keys.text("optim")
     if optim is None:
         out.fill("optimizer", "adam", f"{HF} default optim = adamw_torch", "optim", True)
