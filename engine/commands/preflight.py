@@ -58,9 +58,9 @@ def run(args: argparse.Namespace) -> int:
     engine = load_engine(args)
     check = preflight(engine, configs, typed, args.lang)
     if args.report:
-        from ..report import write_solve_report
+        from ..io.training_config.preflight import write_report
 
-        write_solve_report(engine, check.result, args.report, lang=args.lang)
+        write_report(engine, check, args.report, render_text(engine, check, args.lang), args.lang)
     if args.json:
         json.dump(check.to_json(), sys.stdout, ensure_ascii=False, indent=1)
         print()

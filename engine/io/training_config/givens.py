@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import EngineError
+from ...hf_config import is_config_path
 from ...values import parse_key, parse_number
 from . import read_training_config
 from .errors import TrainingConfigError
@@ -91,7 +92,8 @@ def expand_config(givens: dict[str, Any], rules: Any) -> tuple[dict[str, Any], O
             origins.overridden[name] = filled
             continue
         value = resolve_model(filled, rules) if name == "model" else filled.value
-        check_value(rules, name, value, filled)
+        if not (name == "model" and is_config_path(value)):   # a model folder is read by hf_config
+            check_value(rules, name, value, filled)
         out[name] = value
         origins.values[name] = filled
     return out, origins

@@ -310,3 +310,24 @@ def _num(value: float) -> float | None:
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, (int, float, str)) else str(value)
+
+
+def write_report(engine: Any, check: Preflight, path: str, text: str, lang: str = "en") -> None:
+    """The memory question's report (engine/report: inputs with their origins, derivation) with the
+    preflight summary (verdict, breakdown, time, ranked changes: `text`, as the terminal shows it) first."""
+    import html
+    from pathlib import Path
+
+    from ...report import write_solve_report
+
+    written = write_solve_report(engine, check.result, path, lang=lang)
+    page = Path(written).read_text(encoding="utf-8")
+    if Path(written).suffix.lower() in (".html", ".htm"):
+        block = f'<section class="preflight"><h2>Preflight</h2><pre>{html.escape(text)}</pre></section>'
+        marker = page.find("<h2")
+        page = page[:marker] + block + page[marker:] if marker >= 0 else page + block
+    else:
+        block = "## Preflight\n\n```text\n" + text + "\n```\n\n"
+        marker = page.find("\n## ")
+        page = page[:marker + 1] + block + page[marker + 1:] if marker >= 0 else page + "\n" + block
+    Path(written).write_text(page, encoding="utf-8")
