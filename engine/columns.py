@@ -29,7 +29,8 @@ from .values import check_domain, parse_key, parse_number
 if TYPE_CHECKING:
     from .solver import Engine
 
-RESERVED = {"solve": "solve", "name": "name", "assumptions": "output", "warnings": "output", "error": "output"}
+RESERVED = {"solve": "solve", "name": "name", "assumptions": "output", "warnings": "output", "error": "output",
+            "config": "config", "config_origins": "output"}   # config: a training config per row (issue #17)
 QUIET = {"notes", "note", "comment", "comments", "description", "id", "scenario", "group", "owner", "source", "area",
          "category", "tag", "tags"}
 _HEADER = re.compile(r"^\s*(.*?)\s*(?:\[\s*([^\]]*?)\s*\])?\s*$", re.S)
@@ -105,6 +106,7 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     name_column: str | None = None
     failed: np.ndarray | None = None         # bool per row: errors[row] is not None (None: no row)
+    origins: list | None = None              # per row: what its `config` file filled, with file:line
 
     def __post_init__(self) -> None:
         if self.failed is None:
@@ -217,7 +219,7 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
     for column in columns:
         series = frame.get_column(column.field)
         flagged = by_column.get(column.index, [])
-        if flagged and column.role in ("number", "key", "solve"):
+        if flagged and column.role in ("number", "key", "solve", "config"):
             report(np.array([r for r, _ in flagged], dtype=np.int64), [m for _, m in flagged])
         elif flagged:
             stray += [m for _, m in flagged]
@@ -238,6 +240,7 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
                                       if len(stray) > 1 else ""))
     if solve_column is None and rows:
         notes.append("no `solve` column: each row derives what follows from its values")
+    origins = _config_column(engine, frame, columns, locator, numbers, keys, empty, report)
     _asked_and_given(columns, numbers, targets, row_targets, locator, report)
     if _every(asked, True) or any(_every(mask, False) for mask in empty.values()):
         blank = np.broadcast_to(False, (rows,))   # every row asks something or has a value
@@ -248,7 +251,21 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
         blank = ~has_value & ~failed
     name_column = next((c.field for c in columns if c.role == "name"), None)
     return Prepared(rows, columns, numbers, keys, targets, row_targets, errors, blank, empty, locator,
-                    notes, name_column, failed)
+                    notes, name_column, failed, origins)
+
+
+def _config_column(engine: "Engine", frame: pl.DataFrame, columns: list[Column], locator: Locator,
+                   numbers: dict[str, np.ndarray], keys: dict[str, Categorical], empty: dict[str, np.ndarray],
+                   report: Report) -> list | None:
+    """A `config` column: each row's training config fills that row's empty inputs (engine/io/training_config)."""
+    column = next((c for c in columns if c.role == "config"), None)
+    if column is None:
+        return None
+    from .io.training_config.table import fill_from_configs
+
+    cells = frame.get_column(column.field).cast(pl.String).to_list()
+    return fill_from_configs(engine, cells, lambda r: locator.cell(column.index, column.header, r),
+                             numbers, keys, empty, report)
 
 
 def _every(mask: np.ndarray, value: bool) -> bool:

@@ -207,3 +207,34 @@ def test_cli_solve_with_config():
     out = run_llmplan("solve", "memory_per_gpu", f"config={LORA}", "model=llama3-8b", "gpu=A800", "n_gpus=1", cwd=LF)
     assert out.returncode == 0, out.stderr
     assert f"micro_batch = 1  [{LORA}:32]" in out.stdout
+
+
+# -- a `config` column in a scenario table ---------------------------------------------------------
+def test_config_column_fills_each_rows_empty_cells(in_lf):
+    import polars as pl
+
+    from engine.frames import run_frame
+
+    frame = pl.DataFrame({
+        "name": ["lora", "full, typed micro-batch", "no config", "missing file", "no model"],
+        "config": [LORA, FULL, None, "nope.yaml", LORA],
+        "model": ["llama3-8b"] * 4 + [None], "gpu": ["A800"] * 5, "n_gpus": [1, 2, 1, 1, 1],
+        "micro_batch": [None, 4, 2, None, None], "solve": ["memory_per_gpu"] * 5})
+    results = run_frame(frame).results
+    memory = results.get_column("memory_per_gpu [GB]").to_list()
+    errors = results.get_column("error").to_list()
+    origins = results.get_column("config origins").to_list()
+    # each config row equals the same question asked with config= on the command line
+    from engine.solver import Engine
+
+    engine = Engine.load()
+    lora = engine.solve(["memory_per_gpu"], {"config": LORA, "model": "llama3-8b", "gpu": "A800", "n_gpus": 1})
+    full = engine.solve(["memory_per_gpu"], {"config": FULL, "model": "llama3-8b", "gpu": "A800", "n_gpus": 2,
+                                             "micro_batch": 4})
+    assert memory[0] * 1e9 == pytest.approx(lora.values["memory_per_gpu"], rel=1e-12)
+    assert memory[1] * 1e9 == pytest.approx(full.values["memory_per_gpu"], rel=1e-12)
+    assert f"micro_batch ({LORA}:32)" in origins[0] and "micro_batch (" not in origins[1]   # typed wins
+    assert "zero_stage (examples/deepspeed/ds_z3_config.json:19)" in origins[1]
+    assert origins[2] is None and errors[2] is None
+    assert "column 'config'" in errors[3] and "nope.yaml" in errors[3]
+    assert f"{LORA}:3" in errors[4] and "model=PATH/config.json" in errors[4]    # the row gives no model
