@@ -33,7 +33,7 @@ def detect(root: Located) -> str:
         return "deepspeed"
     keys = set(root.value)
     if keys & _MODEL_CONFIG_KEYS and not keys & {"model_name_or_path", "base_model", "distributed_type"}:
-        raise TrainingConfigError(f"{root.path}: this is a model's config.json (it has {sorted(keys & _MODEL_CONFIG_KEYS)[0]}), "
+        raise TrainingConfigError(f"{root.path}: this is a model's config.json (it has {min(keys & _MODEL_CONFIG_KEYS)}), "
                                   "not a training config; give it as model=PATH instead of config=")
     for name, test, _ in FRAMEWORKS:
         if test(root):
@@ -51,5 +51,5 @@ def read_training_config(path: str | Path) -> ConfigRead:
     if framework == "deepspeed":
         read_deepspeed(root, out)
     else:
-        dict((n, r) for n, _, r in FRAMEWORKS)[framework](root, out)
+        {name: reader for name, _, reader in FRAMEWORKS}[framework](root, out)
     return out

@@ -100,7 +100,7 @@ def _batch(keys: Keys, out: ConfigRead, referenced_by: str) -> None:
 
 
 def _precision(keys: Keys, out: ConfigRead, referenced_by: str) -> None:
-    flags = {}
+    flags: dict[str, tuple[bool, str] | None] = {}
     for key in ("bf16", "bfloat16", "fp16"):
         block = keys.mapping(key)
         if block is None:
@@ -113,15 +113,16 @@ def _precision(keys: Keys, out: ConfigRead, referenced_by: str) -> None:
         flags[key] = (enabled[0], enabled[1]) if enabled else (False, block.root.where)
     if any(v is None for v in flags.values()):
         return   # "auto": the framework's bf16/fp16 flags decide
-    if not flags:
+    stated = {k: v for k, v in flags.items() if v is not None}
+    if not stated:
         if not referenced_by:
             out.offer("precision", "fp32", f"{SOURCE} default bf16.enabled = fp16.enabled = false", "bf16", True)
         return
-    bf16 = next((v for k, v in flags.items() if k != "fp16" and v[0]), None)
-    fp16 = flags.get("fp16") if flags.get("fp16", (False, ""))[0] else None
+    bf16 = next((v for k, v in stated.items() if k != "fp16" and v[0]), None)
+    fp16 = stated.get("fp16") if stated.get("fp16", (False, ""))[0] else None
     chosen = precision(bool(bf16), bool(fp16))
-    key = next((k for k, v in flags.items() if k != "fp16" and v[0]), "fp16" if fp16 else next(iter(flags)))
-    where = (bf16 or fp16 or flags[key])[1]
+    key = next((k for k, v in stated.items() if k != "fp16" and v[0]), "fp16" if fp16 else next(iter(stated)))
+    where = (bf16 or fp16 or stated[key])[1]
     _agree(out, "precision", chosen, where, key, referenced_by)
 
 

@@ -148,8 +148,10 @@ def _int(keys: Keys, out: ConfigRead, key: str, name: str, default: int, source:
 
 def _runtime(keys: Keys, out: ConfigRead) -> None:
     flags = {k: keys.flag(k) for k in ("bf16", "fp16", "pure_bf16")}
-    chosen = precision(*(bool(flags[k] and flags[k][0]) for k in ("bf16", "fp16", "pure_bf16")))
-    key, where = next(((k, v[1]) for k, v in flags.items() if v and v[0]), ("bf16", None))
+    on = {k: v[1] for k, v in flags.items() if v is not None and v[0]}
+    chosen = precision("bf16" in on, "fp16" in on, "pure_bf16" in on)
+    stated = {k: v[1] for k, v in flags.items() if v is not None}      # `bf16: false` is stated too
+    key, where = next(iter(on.items()), next(iter(stated.items()), ("bf16", None)))
     out.fill("precision", chosen, where or f"{HF} default bf16 = fp16 = false (fp32 training)", key, where is None)
     optim = keys.text("optim")
     if optim is None:

@@ -129,7 +129,7 @@ class Keys:
                                       f"{', '.join(allowed)}")
         return folded[text.strip().casefold()], where
 
-    def mapping(self, key: str) -> "Keys | None":
+    def mapping(self, key: str) -> Keys | None:
         node = self.node(key)
         if node is None:
             return None

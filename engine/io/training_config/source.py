@@ -37,7 +37,7 @@ class Located:
     def where(self) -> str:
         return f"{self.path}:{self.line}"
 
-    def get(self, key: str) -> "Located | None":
+    def get(self, key: str) -> Located | None:
         return self.value.get(key) if isinstance(self.value, dict) else None
 
     def plain(self) -> Any:
@@ -127,7 +127,7 @@ def _json(path: Path, text: str) -> Located:
     return _mapping(_from_json(path, data, 1, 0, lines), "a JSON object")
 
 
-def _from_json(path: Path, value: Any, line: int, start: int, lines: "_LineFinder") -> Located:
+def _from_json(path: Path, value: Any, line: int, start: int, lines: _LineFinder) -> Located:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():

@@ -10,7 +10,8 @@ becomes that row's error (naming the cell and the config's file:line); the other
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
