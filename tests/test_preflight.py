@@ -238,3 +238,14 @@ def test_config_column_fills_each_rows_empty_cells(in_lf):
     assert origins[2] is None and errors[2] is None
     assert "column 'config'" in errors[3] and "nope.yaml" in errors[3]
     assert f"{LORA}:3" in errors[4] and "model=PATH/config.json" in errors[4]    # the row gives no model
+
+
+def test_cli_preflight_needs_a_gpu():
+    out = run_llmplan("preflight", LORA, "model=llama3-8b", cwd=LF)
+    assert out.returncode == 2 and "--gpu" in out.stderr and out.stdout == ""
+
+
+def test_preflight_speaks_chinese(bundled_engine, in_lf):
+    check = preflight(bundled_engine, [FULL], {"model": "llama3-8b", "gpu": "RTX-4090"}, lang="zh")
+    assert check.max_micro_batch_note == "连 micro_batch = 1 也放不下"
+    assert any("改变了训练内容" == c.note for c in check.changes)

@@ -237,3 +237,36 @@ def test_explicit_deepspeed_value_must_agree_with_the_framework(tmp_path):
     (tmp_path / "ds.json").write_text('{"train_micro_batch_size_per_gpu": 2}')
     assert _read(tmp_path, "model_name_or_path: m\nper_device_train_batch_size: 2\ndeepspeed: ds.json\n"
                  ).givens["micro_batch"].value == 2
+
+
+# -- anything at all: a TrainingConfigError or a reading, never another exception -----------------
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_KEYS = st.sampled_from(["model_name_or_path", "base_model", "distributed_type", "zero_optimization", "lora_rank",
+                         "per_device_train_batch_size", "deepspeed", "bf16", "adapter", "stage", "fsdp_config",
+                         "sequence_len", "lora_target", "quantization_bit", "num_processes", "gradient_checkpointing"])
+_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-3, 10**6) | st.floats(allow_nan=True)
+                       | st.text(max_size=12), lambda inner: st.lists(inner, max_size=3)
+                       | st.dictionaries(_KEYS, inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.dictionaries(_KEYS, _VALUES, max_size=6), as_json=st.booleans())
+def test_any_mapping_reads_or_fails_cleanly(tmp_path_factory, data, as_json):
+    import json as _json
+
+    import yaml
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / ("c.json" if as_json else "c.yaml")
+    try:
+        path.write_text(_json.dumps(data) if as_json else yaml.safe_dump(data), encoding="utf-8")
+    except ValueError:
+        return
+    try:
+        read = read_training_config(path)
+    except TrainingConfigError as exc:
+        assert str(path) in str(exc) and "\n" not in str(exc)
+        return
+    for filled in read.givens.values():
+        assert filled.default or filled.origin.startswith(str(path)) or ":" in filled.origin

@@ -15,7 +15,7 @@ WORDS = {
            "steps": "Steps per epoch", "epoch": "Time per epoch", "mfu_assumed": "mfu {mfu:g} assumed",
            "mfu_given": "mfu {mfu:g} given", "changes": "Changes that would make it fit (ranked)",
            "fits_tag": "fits", "no_fit_tag": "does not fit", "from": "Read from", "assumed": "Assumed",
-           "none": "none", "host": "host (CPU) memory per GPU", "ignored": "Ignored (config keys llmplan does not use)",
+           "none": "none", "sequences": "sequences", "host": "host (CPU) memory per GPU", "ignored": "Ignored (config keys llmplan does not use)",
            "weights_bytes_per_gpu": "weights", "grads_bytes_per_gpu": "gradients",
            "optimizer_bytes_per_gpu": "optimizer states", "activation_bytes_per_gpu": "activations",
            "memory_overhead": "overhead", "total": "total", "typed": "as you typed it", "not_used": "not used"},
@@ -23,7 +23,7 @@ WORDS = {
            "short": "缺少", "max_mb": "能放下的最大 micro-batch", "steps": "每个 epoch 的步数",
            "epoch": "每个 epoch 的时间", "mfu_assumed": "假设 mfu = {mfu:g}", "mfu_given": "给定 mfu = {mfu:g}",
            "changes": "能放下的改法（已排序）", "fits_tag": "放得下", "no_fit_tag": "放不下", "from": "读取自",
-           "assumed": "假设", "none": "无", "host": "每卡主机（CPU）内存",
+           "assumed": "假设", "none": "无", "sequences": "条序列", "host": "每卡主机（CPU）内存",
            "ignored": "已忽略（llmplan 不使用的配置项）", "weights_bytes_per_gpu": "权重",
            "grads_bytes_per_gpu": "梯度", "optimizer_bytes_per_gpu": "优化器状态",
            "activation_bytes_per_gpu": "激活", "memory_overhead": "额外开销", "total": "合计",
@@ -103,7 +103,7 @@ def render_text(engine: Any, check: Any, lang: str = "en") -> str:
 def _time_lines(engine: Any, check: Any, words: dict[str, str]) -> list[str]:
     lines = []
     if not math.isnan(check.steps_per_epoch):
-        lines.append(f"{words['steps']}: {check.steps_per_epoch:,.4g}  ({check.sequences_per_epoch:,.0f} sequences)")
+        lines.append(f"{words['steps']}: {check.steps_per_epoch:,.4g}  ({check.sequences_per_epoch:,.0f} {words['sequences']})")
     if not math.isnan(check.epoch_time):
         mfu = words["mfu_assumed" if check.mfu_assumed else "mfu_given"].format(mfu=check.mfu) \
             if not math.isnan(check.mfu) else "perf_model=analytic"

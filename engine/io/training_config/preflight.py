@@ -37,11 +37,12 @@ class Change:
     error: str = ""
     order: int = 0           # candidate order: least disruptive first (same results before changed results)
     note: str = ""
+    kind: str = "same"       # same | offload | method | cutoff
 
     @property
     def alters_training(self) -> bool:
         """LoRA/QLoRA instead of the method chosen, or truncated samples: a different run, ranked after."""
-        return _QUALITY_NOTE in self.note or _TRUNCATED in self.note
+        return self.kind in ("method", "cutoff")
 
     @property
     def fits(self) -> bool:
@@ -119,7 +120,7 @@ def preflight(engine: Any, configs: list[str], typed: dict[str, Any], lang: str 
                                   "see `llmplan catalog gpus`)")
     if "n_gpus" not in givens and "dp" not in givens:
         givens["n_gpus"] = 1
-        check.assumed.append(("n_gpus", "1", "no --n-gpus and no accelerate num_processes in the config"))
+        check.assumed.append(("n_gpus", "1", text(lang, "one_gpu")))
     check.result = origins.attach(engine.solve(["memory_per_gpu", "memory_fill"], givens, lang))
     _largest_micro_batch(engine, check, lang)
     _time(engine, check, lang)
@@ -135,11 +136,11 @@ def _largest_micro_batch(engine: Any, check: Preflight, lang: str) -> None:
         result = engine.solve(["micro_batch"], {**givens, "memory_fill": 1}, lang)
         check.max_micro_batch = int(result.values["micro_batch"])
     except EngineError as exc:
-        check.max_micro_batch_note = "not even micro_batch = 1 fits" if not check.fits else str(exc)
+        check.max_micro_batch_note = text(lang, "no_micro_batch") if not check.fits else str(exc)
         return
     if check.max_micro_batch < 1:
         check.max_micro_batch = None
-        check.max_micro_batch_note = "not even micro_batch = 1 fits"
+        check.max_micro_batch_note = text(lang, "no_micro_batch")
 
 
 def _time(engine: Any, check: Preflight, lang: str) -> None:
@@ -161,11 +162,9 @@ def _time(engine: Any, check: Preflight, lang: str) -> None:
         check.time_note = f"time per epoch needs more: {exc}"
         return
     if check.mfu_assumed:
-        check.assumed.append(("mfu", f"{ASSUMED_MFU:g}", "inside the seed §4a band 0.3–0.55; give mfu=... "
-                              "or perf_model=analytic"))
+        check.assumed.append(("mfu", f"{ASSUMED_MFU:g}", text(lang, "mfu")))
     if str(givens.get("packing", "")) == "off":
-        check.time_note = ("packing off: every sample is counted padded to seq_len (cutoff_len), an upper bound when "
-                           "the trainer pads each batch only to its longest sample")
+        check.time_note = text(lang, "padded")
 
 
 def epoch_time(engine: Any, givens: dict[str, Any], sequences: float, assume_mfu: bool, lang: str) -> float:
@@ -194,8 +193,8 @@ def _missing(what: str) -> EngineError:
 
 def _changes(engine: Any, check: Preflight, lang: str) -> list[Change]:
     """Each change alone, then (if none fits alone) the smallest combinations, ranked."""
-    options = [_evaluate(engine, check, label, changes, lang, order, note)
-               for order, (label, changes, note) in enumerate(_candidates(engine, check, lang))]
+    options = [_evaluate(engine, check, label, changes, lang, order, kind)
+               for order, (label, changes, kind) in enumerate(_candidates(engine, check, lang))]
     options = [o for o in options if o.error or o.memory_per_gpu < check.memory_per_gpu * (1 - 1e-9)]
     same = [o for o in options if not o.error and not o.alters_training]
     if same and not any(o.fits for o in same):   # the same training, several changes at once
@@ -204,8 +203,9 @@ def _changes(engine: Any, check: Preflight, lang: str) -> list[Change]:
         for option in sorted(same, key=lambda o: o.memory_per_gpu):
             combined.update(option.givens)
             labels.append(option.label)
+            kinds = {o.kind for o in options if o.label in labels}
             joint = _evaluate(engine, check, " + ".join(labels), dict(combined), lang, 100 + len(labels),
-                              "; ".join(dict.fromkeys(o.note for o in options if o.label in labels and o.note)))
+                              "offload" if "offload" in kinds else "same")
             if len(labels) > 1:
                 options.append(joint)
             if joint.fits:
@@ -223,39 +223,33 @@ def _rank(change: Change) -> tuple:
             tie if change.fits else change.memory_per_gpu, change.order)
 
 
-_OFFLOAD_NOTE = "host↔GPU transfer time not counted"
-_QUALITY_NOTE = "changes what is trained"
-_TRUNCATED = "longer samples are truncated"
-
-
 def _candidates(engine: Any, check: Preflight, lang: str) -> list[tuple[str, dict[str, Any], str]]:
-    """(label, changed givens, note), least disruptive first: the same training at a memory/time cost
+    """(label, changed givens, kind), least disruptive first: the same training at a memory/time cost
     (checkpointing, ZeRO, smaller micro-batches, offload), then changes to what is trained."""
     keys, values = check.result.keys, check.result.values
     out: list[tuple[str, dict[str, Any], str]] = []
     if keys.get("recompute") != "full":
-        out.append(("gradient checkpointing (recompute=full)", {"recompute": "full"}, ""))
+        out.append((text(lang, "recompute"), {"recompute": "full"}, "same"))
     stage = int(keys.get("zero_stage", "0"))
     if values.get("dp", 1) > 1:
-        out += [(f"ZeRO stage {s} (zero_stage={s})", {"zero_stage": str(s)}, "") for s in range(stage + 1, 4)]
+        out += [(text(lang, "zero", stage=s), {"zero_stage": str(s)}, "same") for s in range(stage + 1, 4)]
     micro = values.get("micro_batch", 1)
     if micro > 1:
         accumulation = values.get("grad_accum", 1) * micro
-        out.append((f"micro_batch 1, grad_accum {accumulation:g} (same global batch)",
-                    {"micro_batch": 1, "grad_accum": accumulation}, ""))
+        out.append((text(lang, "micro", accum=f"{accumulation:g}"), {"micro_batch": 1, "grad_accum": accumulation},
+                    "same"))
     if keys.get("offload", "none") == "none":
-        out.append((f"ZeRO-Offload: optimizer states to CPU (zero_stage={max(stage, 2)}, offload=optimizer)",
-                    {"zero_stage": str(max(stage, 2)), "offload": "optimizer"}, _OFFLOAD_NOTE))
-        out.append(("ZeRO-3 with optimizer and parameters on the CPU (zero_stage=3, offload=optimizer_and_params)",
-                    {"zero_stage": "3", "offload": "optimizer_and_params"}, _OFFLOAD_NOTE))
+        out.append((text(lang, "offload", stage=max(stage, 2)), {"zero_stage": str(max(stage, 2)),
+                                                                  "offload": "optimizer"}, "offload"))
+        out.append((text(lang, "offload_all"), {"zero_stage": "3", "offload": "optimizer_and_params"}, "offload"))
     method = keys.get("method", "full")
     if method in ("full", "freeze"):
-        out.append(("LoRA (method=lora)", {"method": "lora"}, _QUALITY_NOTE))
+        out.append((text(lang, "lora"), {"method": "lora"}, "method"))
     if method in ("full", "freeze", "lora"):
-        out.append(("QLoRA, 4-bit NF4 base (method=qlora)", {"method": "qlora"}, _QUALITY_NOTE))
+        out.append((text(lang, "qlora"), {"method": "qlora"}, "method"))
     cutoff = _largest_seq_len(engine, check, lang)
     if cutoff:
-        out.append((f"shorter cutoff: seq_len {cutoff} (cutoff_len / sequence_len)", {"seq_len": cutoff}, _TRUNCATED))
+        out.append((text(lang, "cutoff", length=cutoff), {"seq_len": cutoff}, "cutoff"))
     return out
 
 
@@ -280,8 +274,8 @@ def _largest_seq_len(engine: Any, check: Preflight, lang: str) -> int | None:
 
 
 def _evaluate(engine: Any, check: Preflight, label: str, changes: dict[str, Any], lang: str, order: int = 0,
-              note: str = "") -> Change:
-    option = Change(label, changes, order=order, note=note)
+              kind: str = "same") -> Change:
+    option = Change(label, changes, order=order, note=text(lang, f"note_{kind}") if kind != "same" else "", kind=kind)
     givens = {**_without(check.givens, ("memory_fill",)), **changes}
     try:
         result = engine.solve(["memory_per_gpu", "memory_fill"], givens, lang)
@@ -298,6 +292,43 @@ def _evaluate(engine: Any, check: Preflight, label: str, changes: dict[str, Any]
         except EngineError:
             pass
     return option
+
+
+TEXTS = {
+    "en": {"one_gpu": "no --n-gpus and no accelerate num_processes in the config",
+           "no_micro_batch": "not even micro_batch = 1 fits",
+           "mfu": "inside the seed §4a band 0.3–0.55; give mfu=... or perf_model=analytic",
+           "padded": "packing off: every sample is counted padded to seq_len (cutoff_len), an upper bound when the "
+                     "trainer pads each batch only to its longest sample",
+           "recompute": "gradient checkpointing (recompute=full)", "zero": "ZeRO stage {stage} (zero_stage={stage})",
+           "micro": "micro_batch 1, grad_accum {accum} (same global batch)",
+           "offload": "ZeRO-Offload: optimizer states to CPU (zero_stage={stage}, offload=optimizer)",
+           "offload_all": "ZeRO-3 with optimizer and parameters on the CPU (zero_stage=3, offload=optimizer_and_params)",
+           "lora": "LoRA (method=lora)", "qlora": "QLoRA, 4-bit NF4 base (method=qlora)",
+           "cutoff": "shorter cutoff: seq_len {length} (cutoff_len / sequence_len)",
+           "note_offload": "host↔GPU transfer time not counted", "note_method": "changes what is trained",
+           "note_cutoff": "longer samples are truncated"},
+    "zh": {"one_gpu": "未给 --n-gpus，配置中也没有 accelerate 的 num_processes",
+           "no_micro_batch": "连 micro_batch = 1 也放不下",
+           "mfu": "取种子文档 §4a 区间 0.3–0.55 之内；可用 mfu=... 或 perf_model=analytic 指定",
+           "padded": "未打包：每条样本按补齐到 seq_len（cutoff_len）计算，训练器只补齐到批内最长样本时这是上界",
+           "recompute": "梯度检查点（recompute=full）", "zero": "ZeRO 阶段 {stage}（zero_stage={stage}）",
+           "micro": "micro_batch 1，grad_accum {accum}（全局批大小不变）",
+           "offload": "ZeRO-Offload：优化器状态放到 CPU（zero_stage={stage}，offload=optimizer）",
+           "offload_all": "ZeRO-3，优化器状态与参数都放到 CPU（zero_stage=3，offload=optimizer_and_params）",
+           "lora": "LoRA（method=lora）", "qlora": "QLoRA，4 位 NF4 基座（method=qlora）",
+           "cutoff": "缩短截断长度：seq_len {length}（cutoff_len / sequence_len）",
+           "note_offload": "未计入主机与 GPU 之间的传输时间", "note_method": "改变了训练内容",
+           "note_cutoff": "更长的样本会被截断"},
+}
+
+
+def text(lang: str, key: str, **values: Any) -> str:
+    """A preflight text in the user's language ({name} placeholders filled; texts are data, no eval)."""
+    template = TEXTS.get(lang, TEXTS["en"])[key]
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", str(value))
+    return template
 
 
 def _without(givens: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
