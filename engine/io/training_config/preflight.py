@@ -149,7 +149,9 @@ def _time(engine: Any, check: Preflight, lang: str) -> None:
     try:
         result = engine.solve(["steps_per_epoch", "sequences_per_epoch"], _without(givens, ("memory_fill",)), lang)
     except EngineError as exc:
-        check.time_note = f"steps per epoch need more: {exc}"
+        from ...errors import UnderdeterminedError
+
+        check.time_note = text(lang, "need_samples") if isinstance(exc, UnderdeterminedError) else str(exc)
         return
     check.steps_per_epoch = result.values["steps_per_epoch"]
     check.sequences_per_epoch = result.values["sequences_per_epoch"]
@@ -307,7 +309,9 @@ TEXTS = {
            "lora": "LoRA (method=lora)", "qlora": "QLoRA, 4-bit NF4 base (method=qlora)",
            "cutoff": "shorter cutoff: seq_len {length} (cutoff_len / sequence_len)",
            "note_offload": "host↔GPU transfer time not counted", "note_method": "changes what is trained",
-           "note_cutoff": "longer samples are truncated"},
+           "note_cutoff": "longer samples are truncated",
+           "need_samples": "for steps and time per epoch give samples=N (examples per epoch) and, with packing, "
+                           "tokens_per_sample=N (mean tokens per example)"},
     "zh": {"one_gpu": "未给 --n-gpus，配置中也没有 accelerate 的 num_processes",
            "no_micro_batch": "连 micro_batch = 1 也放不下",
            "mfu": "取种子文档 §4a 区间 0.3–0.55 之内；可用 mfu=... 或 perf_model=analytic 指定",
@@ -319,7 +323,9 @@ TEXTS = {
            "lora": "LoRA（method=lora）", "qlora": "QLoRA，4 位 NF4 基座（method=qlora）",
            "cutoff": "缩短截断长度：seq_len {length}（cutoff_len / sequence_len）",
            "note_offload": "未计入主机与 GPU 之间的传输时间", "note_method": "改变了训练内容",
-           "note_cutoff": "更长的样本会被截断"},
+           "note_cutoff": "更长的样本会被截断",
+           "need_samples": "要得到每个 epoch 的步数和时间，请给出 samples=N（每个 epoch 的样本数）；打包时再给 "
+                           "tokens_per_sample=N（每条样本的平均 token 数）"},
 }
 
 
