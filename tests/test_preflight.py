@@ -179,7 +179,7 @@ def test_cli_preflight_json(tmp_path):
 
 
 def test_cli_preflight_text_shows_verdict_and_origins():
-    out = run_llmplan("preflight", FULL, "model=llama3-8b", "--gpu", "RTX-4090", cwd=LF)
+    out = run_llmplan("preflight", FULL, "--gpu", "RTX-4090", "model=llama3-8b", cwd=LF)   # options anywhere
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("DOES NOT FIT")
     assert f"[{FULL}:9]" in out.stdout and "examples/deepspeed/ds_z3_config.json:19" in out.stdout

@@ -37,8 +37,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Read a LLaMA-Factory or axolotl YAML (with its DeepSpeed JSON), a DeepSpeed JSON or an "
                     "accelerate config, and say whether it fits on the GPU, the largest micro-batch, steps and time "
                     "per epoch, and the changes that would make it fit. NAME=VALUE items override the config.")
-    parser.add_argument("items", nargs="+", metavar="CONFIG|NAME=VALUE",
+    parser.add_argument("items", nargs=argparse.REMAINDER, metavar="CONFIG|NAME=VALUE",
                         help="training config file(s), then optional values (samples=50k mfu=0.35 model=qwen2-7b)")
+    _options(parser)
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gpu", help="GPU catalog key (A800, H100-SXM, RTX-4090; `llmplan catalog gpus`)")
     parser.add_argument("--n-gpus", dest="n_gpus", help="number of GPUs (default: the config's, else 1)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (SI base units)")
@@ -46,10 +50,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_rule_options(parser)
 
 
+def _intermixed(args: argparse.Namespace) -> argparse.Namespace:
+    """Options after the config (`preflight train.yaml --gpu A800 samples=50k`) are read too."""
+    parser = argparse.ArgumentParser(prog="llmplan preflight", add_help=False)
+    parser.add_argument("items", nargs="*")
+    _options(parser)
+    rest = parser.parse_intermixed_args(args.items)
+    for name, value in vars(rest).items():
+        if name == "items" or value != parser.get_default(name):   # given after the config
+            setattr(args, name, value if name != "rules" and name != "catalog" else [*getattr(args, name), *value])
+    if not args.items:
+        parser.error("give a training config file (LLaMA-Factory / axolotl YAML, DeepSpeed JSON, accelerate YAML)")
+    return args
+
+
 def run(args: argparse.Namespace) -> int:
     from ..io.training_config.preflight import preflight
     from .solve import split_items
 
+    args = _intermixed(args)
     configs, typed = split_items(args.items)
     if args.gpu:
         typed.setdefault("gpu", args.gpu)

@@ -23,9 +23,6 @@ class Filled:
     key: str = ""        # the framework's key (lora_rank, zero_optimization.stage, ...)
     default: bool = False
 
-    def shown_origin(self) -> str:
-        return self.origin
-
 
 @dataclass
 class ConfigRead:
