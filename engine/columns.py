@@ -261,7 +261,7 @@ def _config_column(engine: "Engine", frame: pl.DataFrame, columns: list[Column],
     column = next((c for c in columns if c.role == "config"), None)
     if column is None:
         return None
-    from .io.training_config.table import fill_from_configs
+    from engine.io.training_config.table import fill_from_configs
 
     cells = frame.get_column(column.field).cast(pl.String).to_list()
     return fill_from_configs(engine, cells, lambda r: locator.cell(column.index, column.header, r),

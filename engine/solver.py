@@ -170,7 +170,7 @@ class Engine:
     # -- one question ----------------------------------------------------------
     def solve(self, targets: Sequence[str], givens: dict[str, Any], lang: str = "en") -> Result:
         """Answer one question; raises an EngineError subclass when it cannot."""
-        from .io.training_config.givens import expand_config
+        from engine.io.training_config.givens import expand_config
 
         givens, origins = expand_config(givens, self.rules)   # config=train.yaml -> its values, typed ones win
         numbers, keys = self.parse_givens(givens)

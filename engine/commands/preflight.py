@@ -65,7 +65,7 @@ def _intermixed(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io.training_config.preflight import preflight
+    from engine.io.training_config.preflight import preflight
     from .solve import split_items
 
     args = _intermixed(args)
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     engine = load_engine(args)
     check = preflight(engine, configs, typed, args.lang)
     if args.report:
-        from ..io.training_config.preflight import write_report
+        from engine.io.training_config.preflight import write_report
 
         write_report(engine, check, args.report, render_text(engine, check, args.lang), args.lang)
     if args.json:
