@@ -249,3 +249,13 @@ def test_preflight_speaks_chinese(bundled_engine, in_lf):
     check = preflight(bundled_engine, [FULL], {"model": "llama3-8b", "gpu": "RTX-4090"}, lang="zh")
     assert check.max_micro_batch_note == "连 micro_batch = 1 也放不下"
     assert any("改变了训练内容" == c.note for c in check.changes)
+
+
+def test_a_smaller_micro_batch_keeps_the_global_batch(bundled_engine, in_lf):
+    # per_device 8 × accumulation 8 (line 33) = 64 sequences per GPU per step at cutoff 4096 on 24 GB
+    check = preflight(bundled_engine, [LORA], {"model": "llama3-8b", "gpu": "RTX-4090", "micro_batch": "8",
+                                               "seq_len": "4096"})
+    assert not check.fits
+    change = next(c for c in check.changes if "micro_batch" in c.givens)
+    assert change.givens["micro_batch"] * change.givens["grad_accum"] == 64
+    assert change.givens["micro_batch"] <= check.max_micro_batch and change.fits

@@ -235,11 +235,13 @@ def _candidates(engine: Any, check: Preflight, lang: str) -> list[tuple[str, dic
     stage = int(keys.get("zero_stage", "0"))
     if values.get("dp", 1) > 1:
         out += [(text(lang, "zero", stage=s), {"zero_stage": str(s)}, "same") for s in range(stage + 1, 4)]
-    micro = values.get("micro_batch", 1)
+    micro = int(values.get("micro_batch", 1))
     if micro > 1:
-        accumulation = values.get("grad_accum", 1) * micro
-        out.append((text(lang, "micro", accum=f"{accumulation:g}"), {"micro_batch": 1, "grad_accum": accumulation},
-                    "same"))
+        per_step = int(values.get("grad_accum", 1)) * micro         # sequences per GPU per optimizer step
+        largest = min(check.max_micro_batch or 1, micro - 1)
+        smaller = max(b for b in range(1, largest + 1) if per_step % b == 0)   # keeps the global batch
+        out.append((text(lang, "micro", micro=smaller, accum=per_step // smaller),
+                    {"micro_batch": smaller, "grad_accum": per_step // smaller}, "same"))
     if keys.get("offload", "none") == "none":
         out.append((text(lang, "offload", stage=max(stage, 2)), {"zero_stage": str(max(stage, 2)),
                                                                   "offload": "optimizer"}, "offload"))
@@ -303,7 +305,7 @@ TEXTS = {
            "padded": "packing off: every sample is counted padded to seq_len (cutoff_len), an upper bound when the "
                      "trainer pads each batch only to its longest sample",
            "recompute": "gradient checkpointing (recompute=full)", "zero": "ZeRO stage {stage} (zero_stage={stage})",
-           "micro": "micro_batch 1, grad_accum {accum} (same global batch)",
+           "micro": "micro_batch {micro}, grad_accum {accum} (same global batch)",
            "offload": "ZeRO-Offload: optimizer states to CPU (zero_stage={stage}, offload=optimizer)",
            "offload_all": "ZeRO-3 with optimizer and parameters on the CPU (zero_stage=3, offload=optimizer_and_params)",
            "lora": "LoRA (method=lora)", "qlora": "QLoRA, 4-bit NF4 base (method=qlora)",
@@ -317,7 +319,7 @@ TEXTS = {
            "mfu": "取种子文档 §4a 区间 0.3–0.55 之内；可用 mfu=... 或 perf_model=analytic 指定",
            "padded": "未打包：每条样本按补齐到 seq_len（cutoff_len）计算，训练器只补齐到批内最长样本时这是上界",
            "recompute": "梯度检查点（recompute=full）", "zero": "ZeRO 阶段 {stage}（zero_stage={stage}）",
-           "micro": "micro_batch 1，grad_accum {accum}（全局批大小不变）",
+           "micro": "micro_batch {micro}，grad_accum {accum}（全局批大小不变）",
            "offload": "ZeRO-Offload：优化器状态放到 CPU（zero_stage={stage}，offload=optimizer）",
            "offload_all": "ZeRO-3，优化器状态与参数都放到 CPU（zero_stage=3，offload=optimizer_and_params）",
            "lora": "LoRA（method=lora）", "qlora": "QLoRA，4 位 NF4 基座（method=qlora）",
