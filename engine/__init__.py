@@ -16,7 +16,9 @@ from typing import Any
 from .errors import (ContradictionError, DefinitionError, EngineError, EvaluationError, ExpressionError,
                      PlanningError, UnderdeterminedError, ValueParseError)
 
-__version__ = "0.1.0"
+from . import hooks
+
+from .version import __version__
 
 __all__ = [
     "ContradictionError", "DefinitionError", "Engine", "EngineError", "EvaluationError", "ExpressionError",
@@ -49,3 +51,23 @@ def solve(targets: list[str] | str, givens: dict[str, Any], lang: str = "en") ->
     if isinstance(targets, str):
         targets = [targets]
     return Engine.load().solve(targets, givens, lang)
+
+
+def _expand_config(givens: dict[str, Any], rules: Any) -> tuple[dict[str, Any], Any]:
+    """config=PATH given: the training config's values (engine.io.training_config), loaded only when named."""
+    if givens.get("config") is None:
+        return givens, hooks.NoOrigins
+    from .io.training_config.givens import expand_config
+
+    return expand_config(givens, rules)
+
+
+def _config_column(*args: Any) -> Any:
+    """A workbook's `config` column: each row's training config fills that row's empty inputs."""
+    from .io.training_config.table import fill_from_configs
+
+    return fill_from_configs(*args)
+
+
+hooks.GIVEN_EXPANDERS.append(_expand_config)
+hooks.CONFIG_COLUMN_READERS.append(_config_column)

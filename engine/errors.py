@@ -82,6 +82,10 @@ class HFConfigError(ValueParseError):
     """A config.json that cannot describe the model: unreadable, missing or unusable field."""
 
 
+class TrainingConfigError(ValueParseError):
+    """A training config (LLaMA-Factory, axolotl, DeepSpeed, accelerate) that cannot be used; names file:line."""
+
+
 class MeasureError(ValueParseError):
     """A corpus file or tokenizer that cannot be read."""
 

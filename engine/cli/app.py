@@ -20,7 +20,7 @@ import os
 import pkgutil
 import sys
 from typing import Sequence
-from .. import __version__
+from ..version import __version__
 from . import commands
 from ..errors import EngineError, PlanningError, EvaluationError
 

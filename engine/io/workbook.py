@@ -22,7 +22,7 @@ import polars as pl
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, RECOMPUTED, SOLVED
 from .sheets import atomic_write, write_table
 from .xlsxdata import Book, Cells
-from .. import __version__
+from ..version import __version__
 
 if TYPE_CHECKING:
     from ..table.frames import Outcome

@@ -52,13 +52,16 @@ def _inputs(engine: Any, result: Any, lang: str) -> list[dict[str, Any]]:
     words = label_table(lang)
     rules = result.rules
     numbers, keys = inputs_of(result)
+    origins = getattr(result, "origins", {})   # config=PATH: the file:line each value came from
     rows = []
     for name, key in keys.items():
         entry = _entry(engine, name, key)
         source = f"{entry.name}: {entry.source}" if entry is not None and entry.name else entry.source if entry else ""
+        source = f"{origins[name]} — {source}" if name in origins else source
         rows.append(_input(rules, name, key, float("nan"), "given", source, words, lang))
     for name, value in numbers.items():
-        rows.append(_input(rules, name, format_quantity(rules.variables[name], value), value, "given", "", words, lang))
+        rows.append(_input(rules, name, format_quantity(rules.variables[name], value), value, "given",
+                           origins.get(name, ""), words, lang))
     for name, value in result.values.items():
         if result.status.get(name) == "catalog":
             rows.append(_input(rules, name, result.show(name), value, "catalog", _catalog_source(engine, result, name),

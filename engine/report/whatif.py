@@ -58,7 +58,7 @@ class Row:
 def inputs_of(result: Any) -> tuple[dict[str, float], dict[str, str]]:
     """What the user gave for a Result: typed keys, and numbers as given (budgets before recomputing)."""
     numbers = {n: result.unrounded.get(n, v) for n, v in result.values.items()
-               if result.status.get(n) in ("given", "recomputed")}
+               if result.status.get(n) in ("given", "config", "recomputed")}
     return numbers, dict(result.keys)
 
 

@@ -19,6 +19,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import symbolic
+from .. import hooks
 from ..rules import units
 from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
 from ..errors import EngineError, ValueParseError
@@ -88,6 +89,8 @@ class Result:
     checks: list[Equation] = field(default_factory=list)
     lang: str = "en"
     unrounded: dict[str, float] = field(default_factory=dict)   # before rounding: raw integers, budgets as given
+    origins: dict[str, str] = field(default_factory=dict)       # name -> file:line it came from (config=PATH)
+    config: dict[str, Any] = field(default_factory=dict)        # what config=PATH read (files, ignored keys)
 
     def show(self, name: str) -> str:
         return format_quantity(self.rules.variables[name], self.values[name])
@@ -98,6 +101,8 @@ class Result:
             variable = self.rules.variables[name]
             values[name] = {"value": value, "unit": base_unit(variable),
                             "display": format_quantity(variable, value), "status": self.status.get(name, "")}
+            if name in self.origins:
+                values[name]["origin"] = self.origins[name]
         out: dict[str, Any] = {
             "solved": list(self.targets), "values": values,
             "warnings": [w.to_json() for w in self.warnings],
@@ -110,6 +115,8 @@ class Result:
                             "result": {u: v for u, v in step.results.items()}}
                            for step in self.derivation],
         }
+        if self.config:
+            out["config"] = self.config
         if self.rounded:
             out["rounded"] = {n: {"raw": a, "rounded": b} for n, (a, b) in self.rounded.items()}
         return out
@@ -164,6 +171,10 @@ class Engine:
     # -- one question ----------------------------------------------------------
     def solve(self, targets: Sequence[str], givens: dict[str, Any], lang: str = "en") -> Result:
         """Answer one question; raises an EngineError subclass when it cannot."""
+        attached = []
+        for expand in hooks.GIVEN_EXPANDERS:   # config=train.yaml -> its values, typed ones win (engine.hooks)
+            givens, origins = expand(givens, self.rules)
+            attached.append(origins)
         numbers, keys = self.parse_givens(givens)
         targets = self.check_targets(targets, list(numbers) + list(keys))
         batch = self.solve_columns({n: np.array([v]) for n, v in numbers.items()},
@@ -172,7 +183,10 @@ class Engine:
         if batch.errors[0] is not None:
             kind = batch.error_kinds[0] or EngineError
             raise kind if isinstance(kind, EngineError) else kind(batch.errors[0])
-        return self.result_for_row(batch, 0, lang)
+        result = self.result_for_row(batch, 0, lang)
+        for origins in attached:
+            result = origins.attach(result)
+        return result
 
     def solve_columns(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
                       targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,

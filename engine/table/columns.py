@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import polars as pl
 
+from .. import hooks
 from ..errors import EngineError, ScenarioError, ValueParseError
 from ..rules.model import Variable
 from ..solve.batch import Categorical
@@ -50,6 +51,7 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     name_column: str | None = None
     failed: np.ndarray | None = None         # bool per row: errors[row] is not None (None: no row)
+    origins: list | None = None              # per row: what its `config` file filled, with file:line
 
     def __post_init__(self) -> None:
         if self.failed is None:
@@ -93,7 +95,7 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
     for column in columns:
         series = frame.get_column(column.field)
         flagged = by_column.get(column.index, [])
-        if flagged and column.role in ("number", "key", "solve"):
+        if flagged and column.role in ("number", "key", "solve", "config"):
             report(np.array([r for r, _ in flagged], dtype=np.int64), [m for _, m in flagged])
         elif flagged:
             stray += [m for _, m in flagged]
@@ -114,6 +116,7 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
                                       if len(stray) > 1 else ""))
     if solve_column is None and rows:
         notes.append("no `solve` column: each row derives what follows from its values")
+    origins = _config_column(engine, frame, columns, locator, numbers, keys, empty, report)
     _asked_and_given(columns, numbers, targets, row_targets, locator, report)
     if _every(asked, True) or any(_every(mask, False) for mask in empty.values()):
         blank = np.broadcast_to(False, (rows,))   # every row asks something or has a value
@@ -124,7 +127,7 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
         blank = ~has_value & ~failed
     name_column = next((c.field for c in columns if c.role == "name"), None)
     return Prepared(rows, columns, numbers, keys, targets, row_targets, errors, blank, empty, locator,
-                    notes, name_column, failed)
+                    notes, name_column, failed, origins)
 
 
 def _every(mask: np.ndarray, value: bool) -> bool:
@@ -216,6 +219,19 @@ def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], re
     values = np.array(values)
     values[index] = np.nan
     return values
+
+
+
+def _config_column(engine: "Engine", frame: pl.DataFrame, columns: list[Column], locator: Locator,
+                   numbers: dict[str, np.ndarray], keys: dict[str, Categorical], empty: dict[str, np.ndarray],
+                   report: Report) -> list | None:
+    """A `config` column: each row's training config fills that row's empty inputs."""
+    column = next((c for c in columns if c.role == "config"), None)
+    if column is None or not hooks.CONFIG_COLUMN_READERS:   # registered by engine/__init__.py
+        return None
+    cells = frame.get_column(column.field).cast(pl.String).to_list()
+    return hooks.CONFIG_COLUMN_READERS[0](engine, cells, lambda r: locator.cell(column.index, column.header, r),
+                                    numbers, keys, empty, report)
 
 
 def _asked_and_given(columns: list[Column], numbers: dict[str, np.ndarray], targets: list[tuple[str, ...]],

@@ -200,6 +200,8 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
         columns[header] = series.alias(header)
     assumptions, used, fired = _assumptions(engine, batch, ok)
     columns["assumptions"] = _scatter(rows, assumptions)
+    if prep.origins is not None:   # a `config` column: what each row's training config filled (issue #17)
+        columns["config origins"] = pl.Series("config origins", prep.origins, dtype=pl.String)
     columns["warnings"] = _warning_column(engine, batch, ok, lang)
     erred = np.flatnonzero(batch.failed & ~prep.blank)
     columns["error"] = _scatter(rows, [(erred, batch.errors[erred].tolist())] if len(erred) else [])

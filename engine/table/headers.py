@@ -19,7 +19,8 @@ from .cells import Locator
 if TYPE_CHECKING:
     from ..solve.solver import Engine
 
-RESERVED = {"solve": "solve", "name": "name", "assumptions": "output", "warnings": "output", "error": "output"}
+RESERVED = {"solve": "solve", "name": "name", "assumptions": "output", "warnings": "output", "error": "output",
+            "config": "config", "config_origins": "output"}   # config: a training config per row (issue #17)
 QUIET = {"notes", "note", "comment", "comments", "description", "id", "scenario", "group", "owner", "source", "area",
          "category", "tag", "tags"}
 _HEADER = re.compile(r"^\s*(.*?)\s*(?:\[\s*([^\]]*?)\s*\])?\s*$", re.S)

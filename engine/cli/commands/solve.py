@@ -54,12 +54,14 @@ def render_text(result: Any, lang: str = "en") -> str:
     recomputed = [n for n, s in result.status.items() if s == "recomputed"]
     for name in recomputed:
         lines.append(f"  {name} = {result.show(name)}    # {words['recomputed']}")
-    given = [n for n, s in result.status.items() if s in ("given", "catalog")]
+    given = [n for n, s in result.status.items() if s in ("given", "catalog", "config")]
+    origins = getattr(result, "origins", {})
     lines.append(f"{words['given']}:")
     for name, key in result.keys.items():
-        lines.append(f"  {name} = {key}")
+        lines.append(f"  {name} = {key}" + (f"  [{origins[name]}]" if name in origins else ""))
     for name in given:
-        tag = f"  [{words['catalog']}]" if result.status[name] == "catalog" else ""
+        tag = f"  [{words['catalog']}]" if result.status[name] == "catalog" else \
+            f"  [{origins[name]}]" if name in origins else ""
         lines.append(f"  {name} = {result.show(name)}{tag}")
     if result.assumptions:
         lines.append(f"{words['assumed']}:")
@@ -83,6 +85,9 @@ def render_text(result: Any, lang: str = "en") -> str:
         lines.append(f"{words['derived']}:")
         for name in dict.fromkeys(side):
             lines.append(f"  {name} = {result.show(name)}")
+    ignored = getattr(result, "config", {}).get("ignored")
+    if ignored:
+        lines.append(f"{words.get('ignored', 'Ignored')}: " + ", ".join(ignored))
     if result.warnings:
         lines.append(f"{words['warnings']}:")
         for warning in result.warnings:
