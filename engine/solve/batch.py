@@ -19,13 +19,15 @@ bool mask (`failed`) with the message arrays made on first use.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 import numpy as np
 
 from .batch_checks import GroupChecks
-from ..errors import EngineError, EvaluationError, ValueParseError
+from ..errors import EngineError, EvaluationError, InternalSolveError, ValueParseError
+from .messages import text
 from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
 from ..rules.model import RuleSet
 from ..text.values import unknown_key_message
@@ -187,7 +189,7 @@ class BatchSolver(GroupChecks):
         for name, default in self._numeric_defaults.items():
             soft.setdefault(name, default)
         for group_rows, known, selectors, target in self._patterns(batch):
-            self._solve_group(batch, group_rows, known, selectors, target, soft)
+            self._solve_group_safely(batch, group_rows, known, selectors, target, soft)
         self._advisories(batch)
         return batch
 
@@ -301,6 +303,20 @@ class BatchSolver(GroupChecks):
         return None if value is None else self._bounds(value, reduce=False)
 
     # -- evaluation ----------------------------------------------------------
+    def _solve_group_safely(self, batch: Batch, rows: np.ndarray, known: frozenset[str],
+                            selectors: dict[str, str], targets: tuple[str, ...], soft: Soft) -> None:
+        """One group; a bug while solving it becomes those rows' error, never the other rows' loss."""
+        try:
+            self._solve_group(batch, rows, known, selectors, targets, soft)
+        except EngineError as exc:
+            self._row_error(batch, _mask(rows, batch.rows), str(exc), exc)
+        except Exception as exc:  # noqa: BLE001 - a bug must cost only its own rows (issue #18)
+            if os.environ.get("LLMPLAN_DEBUG"):
+                raise
+            message = text("planner.internal_error", error=f"{type(exc).__name__}: {exc}"[:300],
+                           knowns=", ".join(sorted(known)), targets=", ".join(targets))
+            self._row_error(batch, _mask(rows, batch.rows), message, InternalSolveError(message))
+
     def _solve_group(self, batch: Batch, rows: np.ndarray, known: frozenset[str], selectors: dict[str, str],
                      targets: tuple[str, ...], soft: Soft) -> None:
         whole = len(rows) == batch.rows
@@ -453,7 +469,7 @@ class BatchSolver(GroupChecks):
                    selectors: dict[str, str], targets: tuple, codes: dict[str, int]) -> None:
         """Re-solve with the rounded integers known and the budgets (train_time, cost, ...) freed."""
         budgets = {n for n in known if self.rules.variables[n].role == "budget"}
-        base = (known - budgets) | set(group.rounded) | set(group.plan.defaults)
+        base = set(known - budgets) | set(group.rounded) | set(group.plan.defaults)
         freed = set(budgets)
         replan = None
         while replan is None:
