@@ -30,16 +30,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         " (the search for what is missing stopped after {seconds:g} s)",
         "（查找缺失值的搜索在 {seconds:g} 秒后停止）"),
     "planner.contradiction": (
-        "given values contradict each other: rule {rule} ({formula}) gives {left_name} = {left} from one "
-        "side and {right} from the other, {gap} apart (tolerance {tolerance}); values: {values}. {drop}",
-        "给定的值相互矛盾：规则 {rule}（{formula}）的一边得出 {left_name} = {left}，另一边得出 {right}，"
-        "相差 {gap}（容差 {tolerance}）；涉及的值：{values}。{drop}"),
+        "given values contradict each other: by rule {rule} ({formula}), {left_name} is {left}, but the "
+        "other values imply {right} ({gap} apart; tolerance {tolerance}); values: {values}. {drop}",
+        "给定的值相互矛盾：按规则 {rule}（{formula}），{left_name} 为 {left}，而其他值推出 {right}"
+        "（相差 {gap}；容差 {tolerance}）；涉及的值：{values}。{drop}"),
     "planner.contradiction.drop": (
         "Drop one of the givens {names} (or correct it)",
         "请去掉（或更正）给定值 {names} 之一"),
     "planner.contradiction.drop_default": (
-        "Drop one of the givens {names}, or give {defaults} explicitly if the default {defaults} is not what you meant",
-        "请去掉给定值 {names} 之一；若默认的 {defaults} 不是您想要的，请显式给出 {defaults}"),
+        "Drop one of the givens {names}, or give {defaults} yourself if the default is not what you meant",
+        "请去掉给定值 {names} 之一；若默认值不是您想要的，请自行给出 {defaults}"),
     "planner.domain.above": (
         "the givens imply {name} = {value}, above {limit}{shown}; rule {rule}. Check the givens {givens}",
         "给定的值推出 {name} = {value}，超过上限 {limit}{shown}；规则 {rule}。请检查给定值 {givens}"),
