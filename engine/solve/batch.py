@@ -39,6 +39,8 @@ from .rowset import Every, column as _column, mask as _mask
 __all__ = ["Batch", "BatchSolver", "Categorical", "Columns", "Group", "STATUS_NAMES"]
 
 
+_DOMAIN_MESSAGES = 200   # rows with a value outside its domain told one by one (the rest: one text)
+
 # status codes per cell
 DEFAULT, SOLVED, DERIVED, RECOMPUTED = 3, 4, 5, 6
 STATUS_NAMES = ("", "given", "catalog", "default", "solved", "derived", "recomputed")
@@ -366,12 +368,44 @@ class BatchSolver(GroupChecks):
             if bad is None or not bad.any():
                 continue
             eq_ids = ", ".join(e.id for e in step.equations)
-            message = (f"no valid value for {', '.join(step.unknowns)} from rule {eq_ids}: no real, finite "
-                       "answer in the variable's domain for these inputs")
-            if set(step.unknowns) & plan.needed:
+            message = text("planner.domain.none", names=", ".join(step.unknowns), rules=eq_ids)
+            # Every value the plan derives, side values included, must lie in its domain: mfu = 75
+            # from the givens is a contradiction of the givens, not a value to leave out (#13 §4).
+            bad_rows = np.flatnonzero(bad)
+            for i in bad_rows[:_DOMAIN_MESSAGES]:
+                implied = self._outside_domain(step, env, int(i), n)
+                if implied is not None:
+                    self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
+                                    self._domain_message(plan, step, *implied), EvaluationError)
+            if set(step.unknowns) & plan.needed or len(bad_rows) > _DOMAIN_MESSAGES:
                 self._row_error(batch, _mask(rows[bad], batch.rows), message, EvaluationError)
-            else:   # a side value stays empty, and the row says why
+            else:   # a side value with no real root at all stays empty, and the row says why
                 batch.notes.append((f"incomplete.{step.unknowns[0]}", message, _mask(rows[bad], batch.rows)))
+
+    def _outside_domain(self, step: Step, env: dict, i: int, n: int) -> "tuple[str, float] | None":
+        """(unknown, value) of the first closed form that is real and finite in row i but outside
+        the unknown's domain; None when no closed form gives a real value there."""
+        for candidate in step.candidates:
+            for name, tree in candidate.items():
+                with np.errstate(all="ignore"):
+                    value = float(np.broadcast_to(_column(self._compile(tree)(env), n), (n,))[i])
+                if np.isfinite(value) and not domain_mask(self.rules.variables[name].domain, np.array([value]))[0]:
+                    return name, value
+        return None
+
+    def _domain_message(self, plan: Plan, step: Step, name: str, value: float) -> str:
+        variable = self.rules.variables[name]
+        shown = value / variable.factor
+        rules = ", ".join(e.id for e in step.equations)
+        givens = ", ".join(sorted(_inputs_of(plan, step))) or "-"
+        if variable.domain == "fraction" and value > 1:
+            return text("planner.domain.above", name=name, value=f"{shown:.4g}", limit="1", shown=" (100 %)",
+                        rule=rules, givens=givens)
+        requirement = text(f"planner.requirement.{variable.domain}") \
+            if variable.domain in ("positive", "nonnegative", "fraction", "integer") else variable.domain
+        return text("planner.domain.below", name=name, value=f"{shown:.4g}",
+                    limit="0" if variable.domain != "integer" else "0", requirement=requirement,
+                    rule=rules, givens=givens)
 
     def _step(self, step: Step, env: dict, n: int) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
         """Values of the step's unknowns, and the rows without a valid value (None: all valid)."""
@@ -531,6 +565,26 @@ class BatchSolver(GroupChecks):
         if batch.status.get(name) is None:
             batch.status[name] = np.zeros(batch.rows, dtype=np.int8)
         writable(batch.status, name)[rows] = code
+
+
+def _inputs_of(plan: Plan, step: Step) -> set[str]:
+    """The known values (givens, catalog figures, defaults) a step's result is computed from."""
+    producers = {u: s for s in plan.steps for u in s.unknowns}
+    out: set[str] = set()
+    todo = [v for e in step.equations for v in e.variables if v not in step.unknowns]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        source = producers.get(name)
+        if source is None:
+            if name in plan.knowns:
+                out.add(name)
+            continue
+        todo += [v for e in source.equations for v in e.variables if v not in source.unknowns]
+    return out
 
 
 def _keep(store: dict[str, np.ndarray], name: str, rows: np.ndarray, col, total: int) -> None:

@@ -302,6 +302,14 @@ class Planner:
         return [name for name in added if name in needed]
 
     def _tear_ok(self, closing: Equation, defs: Definitions, x: str) -> bool:
+        """A torn chain of products of powers only says something about x if elimination finds x
+        from its rules (an exact rank question); the random-point test cannot see that a known
+        gpu_seconds is n_gpus * train_time, so two forms of one relation look informative to it."""
+        eqs = (closing,) + tuple(eq for eq, _ in defs)
+        if all(self.eliminator.of(eq) is not None for eq in eqs):
+            known = {v for eq in eqs for v in eq.variables} - {n for _, n in defs} - {x}
+            if self.eliminator.combine(list(eqs), known, x) is None:
+                return False
         return self._torn(closing, defs, x) is not None
 
     def _torn(self, closing: Equation, defs: Definitions, x: str
