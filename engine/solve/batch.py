@@ -372,12 +372,15 @@ class BatchSolver(GroupChecks):
             # Every value the plan derives, side values included, must lie in its domain: mfu = 75
             # from the givens is a contradiction of the givens, not a value to leave out (#13 §4).
             bad_rows = np.flatnonzero(bad)
+            needed = bool(set(step.unknowns) & plan.needed)
             for i in bad_rows[:_DOMAIN_MESSAGES]:
                 implied = self._outside_domain(step, env, int(i), n)
-                if implied is not None:
+                # (a side value below 0 of a nonnegative excess, repetitions = epochs - 1 for half an
+                # epoch, says the rule does not apply, not that the givens are wrong: it stays a note)
+                if implied is not None and (needed or self.rules.variables[implied[0]].domain != "nonnegative"):
                     self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
                                     self._domain_message(plan, step, *implied), EvaluationError)
-            if set(step.unknowns) & plan.needed or len(bad_rows) > _DOMAIN_MESSAGES:
+            if needed or len(bad_rows) > _DOMAIN_MESSAGES:
                 self._row_error(batch, _mask(rows[bad], batch.rows), message, EvaluationError)
             else:   # a side value with no real root at all stays empty, and the row says why
                 batch.notes.append((f"incomplete.{step.unknowns[0]}", message, _mask(rows[bad], batch.rows)))

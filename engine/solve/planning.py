@@ -210,8 +210,10 @@ class Planner:
         # so givens that disagree with it are a contradiction, not a bent convention (issue #13 §3).
         # (A given that is the same figure in another form, chars_per_token for tokens_per_char,
         # replaces the default: a rule with only the two of them is a change of units.)
+        # The same holds for a target in another form (chars_per_token asked, tokens_per_char default).
+        named = set(knowns) | set(targets)
         fixed = {n for n in soft if n in self.fixed and n not in targets
-                 and not any(n in eq.variables and len(eq.variables - {n}) == 1 and eq.variables - {n} <= knowns
+                 and not any(n in eq.variables and len(eq.variables - {n}) == 1 and eq.variables - {n} <= named
                              for eq in equations)}
         soft = tuple(n for n in soft if n not in fixed)
         start = set(knowns) | fixed
