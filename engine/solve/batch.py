@@ -26,7 +26,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .batch_checks import GroupChecks
-from ..errors import EngineError, EvaluationError, InternalSolveError, ValueParseError
+from ..errors import EngineError, EvaluationError, InternalSolveError, UnderdeterminedError, ValueParseError
 from .messages import text
 from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
 from ..rules.model import RuleSet
@@ -140,6 +140,7 @@ class BatchSolver(GroupChecks):
         self._known_inputs: dict[str, tuple[np.ndarray, "np.ndarray | bool"]] = {}
         self._stats: dict[int, tuple[np.ndarray, float, float]] = {}   # this solve's column min/max
         self._proven: dict[int, tuple[np.ndarray, float, float]] = {}  # bounds shown by numeric.interval
+        self._answers: Soft = {}
         self._numeric_defaults = {n: v.default for n, v in rules.variables.items()
                                   if v.default is not None and not v.categorical}
 
@@ -190,6 +191,7 @@ class BatchSolver(GroupChecks):
         soft: Soft = dict(expansion.soft)
         for name, default in self._numeric_defaults.items():
             soft.setdefault(name, default)
+        self._answers = expansion.answers
         for group_rows, known, selectors, target in self._patterns(batch):
             self._solve_group_safely(batch, group_rows, known, selectors, target, soft)
         self._advisories(batch)
@@ -324,16 +326,27 @@ class BatchSolver(GroupChecks):
         whole = len(rows) == batch.rows
         usable = {n: v for n, v in soft.items() if n not in known and _complete(v, rows, whole)}
         ordered = dict(sorted(usable.items(), key=lambda kv: self._order.get(kv[0], 0)))
+        catalog: dict[str, "np.ndarray | float"] = {}
         try:
-            plan = self.planner.plan(known, targets, selectors, ordered)
+            try:
+                plan = self.planner.plan(known, targets, selectors, ordered)
+            except UnderdeterminedError as exc:
+                # asked for a figure the typed key has (peak_flops gpu=H100-SXM): the catalog answers
+                answers = {t: self._answers[t] for t in exc.missing
+                           if t in self._answers and _complete(self._answers[t], rows, whole)}
+                if not answers or set(exc.missing) - set(answers):
+                    raise
+                catalog = {n: (v if np.ndim(v) == 0 or whole else v[rows]) for n, v in answers.items()}
+                plan = self.planner.plan(known | set(catalog), targets, selectors, ordered)
         except EngineError as exc:
             batch.groups.append(Group(rows, None, error=str(exc)))
             self._row_error(batch, _mask(rows, batch.rows), str(exc), exc)
             return
         group = Group(rows, plan)
         batch.groups.append(group)
-        env = self._env(batch, rows, plan, ordered, whole)
+        env = self._env(batch, rows, plan, dict(ordered, **catalog), whole, set(catalog))
         codes: dict[str, int] = {n: DEFAULT for n in plan.defaults}
+        codes.update({n: CATALOG for n in catalog})
         steps = None if self._side_values else [s for s in plan.steps if set(s.unknowns) & plan.needed]
         self._run(batch, plan, env, rows, targets, codes, steps)
         self._round(batch, group, env, rows, known, selectors, targets, codes)
@@ -344,10 +357,15 @@ class BatchSolver(GroupChecks):
             if code is not None:   # (known inputs are already in batch.values)
                 self._store(batch, name, rows, env[name], whole, code)
 
-    def _env(self, batch: Batch, rows: np.ndarray, plan: Plan, soft: Soft, whole: bool) -> Columns:
+    def _env(self, batch: Batch, rows: np.ndarray, plan: Plan, soft: Soft, whole: bool,
+             from_soft: "set[str] | frozenset[str]" = frozenset()) -> Columns:
         env = Columns()
         values = batch.values
         for name in plan.knowns:
+            if name in from_soft:
+                source = soft[name]
+                env[name] = source if whole or np.ndim(source) == 0 else source[rows]
+                continue
             if name not in plan.defaults and values.is_deferred(name):
                 # a catalog figure is gathered only if a step or check of this group reads it
                 env.defer(name, (lambda name=name: values[name]) if whole else
