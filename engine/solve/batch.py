@@ -25,6 +25,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from .admissible import admissible
 from .batch_checks import GroupChecks
 from ..errors import EngineError, EvaluationError, InternalSolveError, UnderdeterminedError, ValueParseError
 from .messages import text
@@ -502,8 +503,11 @@ class BatchSolver(GroupChecks):
                     self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
                                     f"{name} = {np.broadcast_to(raw, (len(rows),))[i]:.4g} rounds {rounding} "
                                     f"to 0: no whole {name} of at least 1 meets the given values", EvaluationError)
+            moved = self._admissible(batch, plan, name, raw, rounded, rounding, env, rows)
+            if moved is not None:
+                rounded = moved
             shown = self._bounds(raw, reduce=False)
-            if shown is not None and shown[0] > 0 and (rounding == "up" or shown[0] >= 1):
+            if moved is None and shown is not None and shown[0] > 0 and (rounding == "up" or shown[0] >= 1):
                 # a rounded count lies within a step of the raw bounds (and is at least 1)
                 self._prove(rounded, (max(1.0, np.floor(shown[0]) - 1.0), np.ceil(shown[1]) + 1.0))
             if not _same_values(rounded, raw):   # (NaN rows also land here: harmless)
@@ -512,6 +516,35 @@ class BatchSolver(GroupChecks):
                 group.rounded.append(name)
         if group.rounded:
             self._recompute(batch, group, env, rows, known, selectors, targets, codes)
+
+    def _admissible(self, batch: Batch, plan: Plan, name: str, raw, rounded, rounding: str, env: dict,
+                    rows: np.ndarray) -> "np.ndarray | None":
+        """The admissible values (tp divides heads, ...) where they differ from the plain rounding;
+        rows with none get an error; None when nothing moved (engine/solve/admissible.py)."""
+        found = admissible(self.rules, plan, name, np.asarray(rounded, dtype=float), rounding, env,
+                           self._numeric_defaults, self._compile)
+        if found is None or not (found.moved.any() or found.none.any()):
+            return None
+        n = len(rows)
+        raw_rows = np.broadcast_to(np.asarray(raw, dtype=float), (n,))
+        direction = text("planner.admissible.largest" if rounding == "down" else "planner.admissible.smallest")
+        reason = ", ".join(sorted(c.id for c in found.checks))
+        if found.moved.any():
+            first = int(np.flatnonzero(found.moved)[0])
+            batch.notes.append((f"admissible.{name}",
+                                text("planner.admissible", name=name, raw=f"{raw_rows[first]:.4g}", direction=direction,
+                                     value=f"{found.values[first]:g}", reason=reason),
+                                _mask(rows[found.moved], batch.rows)))
+        for i in np.flatnonzero(found.none)[:1000]:
+            self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
+                            text("planner.admissible.none", name=name, raw=f"{raw_rows[i]:.4g}", reason=reason,
+                                 side=text("planner.admissible.below" if rounding == "down" else "planner.admissible.above")),
+                            EvaluationError)
+        if found.none.sum() > 1000:
+            self._row_error(batch, _mask(rows[found.none], batch.rows),
+                            text("planner.admissible.none", name=name, raw="-", reason=reason,
+                                 side=text("planner.admissible.below" if rounding == "down" else "planner.admissible.above")), EvaluationError)
+        return found.values
 
     def _at_least_one(self, raw: "np.ndarray | float", rounding: str) -> bool:
         """Every row of raw rounds to at least 1 (judged from raw's bounds; False: look closer)."""

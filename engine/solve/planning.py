@@ -531,22 +531,15 @@ def _prefer_inputs(names: list[str], rules: RuleSet, defined: set[str] | frozens
 
 
 def fixed_defaults(rules: RuleSet, defined: set[str] | frozenset[str]) -> frozenset[str]:
-    """Defaults that are conventions or constants, never solved for from other givens (issue #13 §3).
+    """Defaults that are conventions, never solved for from other givens (issue #13 §3): the figures
+    of a convention key's default entry (flops_factor of recompute=none, bytes per parameter of the
+    default precision, optimizer bytes, tokens per char, bytes per char, ...).
 
-    The figures of a convention key's default entry (flops_factor of recompute=none, bytes per
-    parameter of the default precision, optimizer bytes, tokens per char, bytes per char, ...), and
-    numeric defaults that are constants (pue, carbon intensity, logit bytes, ...). Not fixed, so the
-    rules may still derive them: whole-number settings (micro_batch, tp, grad_accum: answers of
-    inverse questions), fallbacks some rule defines (activation_bytes = 0, epochs), and the
-    architecture figures a model entry fills or implies (mlp_matrices; queries_per_kv = heads / kv_heads)."""
+    Plain numeric defaults stay soft (the rules may derive them): whole-number settings (micro_batch,
+    tp: answers of inverse questions), fallbacks a rule defines (activation_bytes = 0), architecture
+    figures a model entry implies (queries_per_kv = heads / kv_heads), and the constants of an
+    estimate that a given measurement replaces (logit_bytes when activation_bytes_per_gpu is given)."""
     catalog_fields = {f for name, table in rules.tables.items() if rules.variables[name].default is None
                       for f in table.fields}
-    out = {f for name, table in rules.tables.items() if rules.variables[name].default is not None
-           for f in table.fields} - catalog_fields
-    for name, variable in rules.variables.items():
-        if variable.default is None or variable.categorical or variable.domain == "integer":
-            continue
-        derivable = any(name in eq.variables and eq.variables - {name} <= catalog_fields for eq in rules.equations)
-        if name not in defined and name not in catalog_fields and not derivable:
-            out.add(name)
-    return frozenset(out)
+    return frozenset({f for name, table in rules.tables.items() if rules.variables[name].default is not None
+                      for f in table.fields} - catalog_fields)

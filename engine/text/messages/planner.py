@@ -56,14 +56,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.requirement.fraction": ("a fraction between 0 and 1", "介于 0 和 1 之间的比例"),
     "planner.requirement.integer": ("a whole number of at least 1", "不小于 1 的整数"),
     "planner.admissible": (
-        "{name} = {raw} is not admissible; the {direction} admissible value is {value} ({reason}); "
-        "values that depend on it are recomputed",
-        "{name} = {raw} 不可取；{direction}的可取值为 {value}（{reason}）；依赖它的值已重新计算"),
+        "{name} = {raw} rounded to a whole number is not admissible; the {direction} admissible value is "
+        "{value} (checks {reason}); values that depend on it are recomputed",
+        "{name} = {raw} 取整后不可取；{direction}的可取值为 {value}（检查 {reason}）；依赖它的值已重新计算"),
     "planner.admissible.smallest": ("smallest", "最小"),
     "planner.admissible.largest": ("largest", "最大"),
     "planner.admissible.none": (
-        "no whole {name} near {raw} meets {reason}",
-        "{raw} 附近没有满足 {reason} 的整数 {name}"),
+        "no whole {name} {side} {raw} is admissible: each fails one of the checks {reason} "
+        "(see `llmplan explain {name}`); change one of the values they use (pp, n_gpus, zero_stage, ...)",
+        "{raw} {side}没有可取的整数 {name}：每个候选值都不满足检查 {reason} 之一"
+        "（见 `llmplan explain {name}`）；请调整这些检查用到的值（pp、n_gpus、zero_stage 等）"),
+    "planner.admissible.above": ("at or above", "及以上"),
+    "planner.admissible.below": ("at or below", "及以下"),
     "planner.divides": ("{name} divides {other} = {value}", "{name} 整除 {other} = {value}"),
     "planner.internal_error": (
         "internal error while solving this row ({error}); knowns: {knowns}; asked: {targets}. "
