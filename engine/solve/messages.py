@@ -17,8 +17,7 @@ except ImportError:
 
 def _load_planner_table() -> dict[str, tuple[str, str]]:
     try:
-        from ..text.messages.planner import MESSAGES   # type: ignore[import-not-found]
-        return MESSAGES
+        return importlib.import_module(f"{__package__.rsplit('.', 1)[0]}.text.messages.planner").MESSAGES
     except ImportError:   # engine/text/messages.py is still a module: read the file beside it
         path = Path(__file__).resolve().parent.parent / "text" / "messages" / "planner.py"
         spec = importlib.util.spec_from_file_location("engine_text_messages_planner", path)

@@ -62,6 +62,7 @@ class Plan:
 
 
 SUGGESTIONS = 10   # names listed in an under-determined message
+PLAN_SYMBOLIC_SECONDS = 3.0   # all sympy work of one new pattern (a cache miss); then no-sympy fallbacks
 SUGGESTION_SECONDS = 1.5   # the search for what is missing stops after this (issue #13: < 2 s cold)
 
 BlockTest = Callable[[tuple[Equation, ...], tuple[str, ...]], bool]
@@ -198,7 +199,8 @@ class Planner:
         key = (knowns, targets, tuple(sorted(selectors.items())), soft_names)
         plan = self._cache.get(key)
         if plan is None:
-            plan = self._build(knowns, targets, selectors, soft_names)
+            with symbolic.budget(PLAN_SYMBOLIC_SECONDS):
+                plan = self._build(knowns, targets, selectors, soft_names)
             self._cache[key] = plan
         return plan
 
@@ -231,6 +233,8 @@ class Planner:
             order += self._eliminate(equations, known, targets, order, simple, self.defined & set(defaults))
             if all(t in known for t in targets):
                 break
+            if simple and not self._may_reach(equations, set(start) | set(soft), targets):
+                break   # not even with every pair a block and every tear informative: skip sympy
         missing = [t for t in targets if t not in known]
         if missing:
             raise self._underdetermined(missing, set(start), set(soft), equations, selectors)
@@ -366,6 +370,14 @@ class Planner:
         self._eliminate(equations, trial, missing, order, True, forward_only)
         return all(m in trial for m in missing)
 
+    def _may_reach(self, equations: list[Equation], known: set[str], targets: Iterable[str]) -> bool:
+        """Whether blocks and tearing could reach the targets at all (taking every pair as a block and
+        every tear as informative): when not, the question is under-determined without asking sympy."""
+        trial = set(known)
+        structural(equations, trial, lambda eqs, names: True, targets, lambda eq, defs, x: True,
+                   self.defined & known)
+        return all(t in trial for t in targets)
+
     def _exact_block(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> bool:
         return self.eliminator.independent(eqs, names) is True
 
@@ -410,6 +422,8 @@ class Planner:
         label = (variable.en or name).split(" (")[0]
         if variable.typical is not None:
             low, high = (v / variable.factor for v in variable.typical)
+            if low == high:
+                return text("planner.suggestion.value", name=name, label=label, value=f"{low:g}")
             return text("planner.suggestion.band", name=name, label=label, low=f"{low:g}", high=f"{high:g}")
         return text("planner.suggestion", name=name, label=label)
 

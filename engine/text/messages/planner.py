@@ -23,6 +23,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.suggestion.band": (
         "{name} ({label}; the seed's band is {low}–{high})",
         "{name}（{label}；参考范围 {low}–{high}）"),
+    "planner.suggestion.value": (
+        "{name} ({label}; the seed's value is {value})",
+        "{name}（{label}；参考值 {value}）"),
     "planner.suggestion.selector": (
         "; or choose {selector}={value}",
         "；或选择 {selector}={value}"),
