@@ -62,8 +62,8 @@ class Plan:
 
 
 SUGGESTIONS = 10   # names listed in an under-determined message
-PLAN_SYMBOLIC_SECONDS = 3.0   # all sympy work of one new pattern (a cache miss); then no-sympy fallbacks
-SUGGESTION_SECONDS = 1.5   # the search for what is missing stops after this (issue #13: < 2 s cold)
+PLAN_SYMBOLIC_SECONDS = 1.2   # all sympy work of one new pattern (a cache miss); then no-sympy fallbacks
+SUGGESTION_SECONDS = 0.6   # the search for what is missing stops after this (issue #13: < 2 s cold)
 
 BlockTest = Callable[[tuple[Equation, ...], tuple[str, ...]], bool]
 Definitions = tuple[tuple[Equation, str], ...]
@@ -233,8 +233,6 @@ class Planner:
             order += self._eliminate(equations, known, targets, order, simple, self.defined & set(defaults))
             if all(t in known for t in targets):
                 break
-            if simple and not self._may_reach(equations, set(start) | set(soft), targets):
-                break   # not even with every pair a block and every tear informative: skip sympy
         missing = [t for t in targets if t not in known]
         if missing:
             raise self._underdetermined(missing, set(start), set(soft), equations, selectors)
@@ -370,14 +368,6 @@ class Planner:
         self._eliminate(equations, trial, missing, order, True, forward_only)
         return all(m in trial for m in missing)
 
-    def _may_reach(self, equations: list[Equation], known: set[str], targets: Iterable[str]) -> bool:
-        """Whether blocks and tearing could reach the targets at all (taking every pair as a block and
-        every tear as informative): when not, the question is under-determined without asking sympy."""
-        trial = set(known)
-        structural(equations, trial, lambda eqs, names: True, targets, lambda eq, defs, x: True,
-                   self.defined & known)
-        return all(t in trial for t in targets)
-
     def _exact_block(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> bool:
         return self.eliminator.independent(eqs, names) is True
 
@@ -409,6 +399,11 @@ class Planner:
         else:
             message = text("planner.underdetermined.none", target=target, names=", ".join(related) or "none")
         message += self._selector_hint(missing, knowns | soft, selectors or {}, forward_only, started)
+        catalogs = sorted(name for name, table in self.rules.tables.items()
+                          if set(missing) <= set(table.fields) and name not in knowns
+                          and self.rules.variables[name].default is None)
+        for name in catalogs:   # peak_flops: a gpu key answers it from the catalog
+            message += text("planner.suggestion.catalog", key=name, examples=", ".join(list(self.rules.tables[name].entries)[:4]))
         if stopped:
             message += text("planner.slow", seconds=SUGGESTION_SECONDS)
         return UnderdeterminedError(message, missing=missing, suggestions=helpful)

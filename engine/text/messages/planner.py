@@ -26,6 +26,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.suggestion.value": (
         "{name} ({label}; the seed's value is {value})",
         "{name}（{label}；参考值 {value}）"),
+    "planner.suggestion.catalog": (
+        "; or give {key} (a catalog key such as {examples}): its entry has the figure",
+        "；或给出 {key}（目录中的键，例如 {examples}）：其条目含有该数值"),
     "planner.suggestion.selector": (
         "; or choose {selector}={value}",
         "；或选择 {selector}={value}"),
