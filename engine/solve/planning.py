@@ -403,7 +403,7 @@ class Planner:
                           if set(missing) <= set(table.fields) and name not in knowns
                           and self.rules.variables[name].default is None)
         for name in catalogs:   # peak_flops: a gpu key answers it from the catalog
-            message += text("planner.suggestion.catalog", key=name, examples=", ".join(list(self.rules.tables[name].entries)[:4]))
+            message += text("planner.suggestion.catalog", catalog=name, examples=", ".join(list(self.rules.tables[name].entries)[:4]))
         if stopped:
             message += text("planner.slow", seconds=SUGGESTION_SECONDS)
         return UnderdeterminedError(message, missing=missing, suggestions=helpful)
