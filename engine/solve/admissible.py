@@ -49,6 +49,9 @@ def admissible(rules: RuleSet, plan: Plan, name: str, rounded: np.ndarray, round
     """The admissible values of `name` from the plainly rounded ones; None when no check applies."""
     n = len(rounded)
     later = downstream(plan, name) - {name}
+    # a default fills only a pure context value (gpus_per_node: in no rule); a check on tp · pp is
+    # not asked when the question is not about tp and pp (the 6·N·D n_gpus question: no cost there)
+    in_rules = {v for eq in rules.equations for v in eq.variables}
     usable: list[tuple[Check, dict]] = []
     for check in admissibility_checks(rules, name):
         others = check.variables - {name}
@@ -58,7 +61,7 @@ def admissible(rules: RuleSet, plan: Plan, name: str, rounded: np.ndarray, round
         for other in others:
             if other in env:
                 values[other] = np.broadcast_to(np.asarray(env[other], dtype=float), (n,))
-            elif other in defaults:
+            elif other in defaults and other not in in_rules:
                 values[other] = np.full(n, float(defaults[other]))
             else:
                 break
