@@ -411,7 +411,9 @@ class BatchSolver(GroupChecks):
             for name, tree in candidate.items():
                 with np.errstate(all="ignore"):
                     value = float(np.broadcast_to(_column(self._compile(tree)(env), n), (n,))[i])
-                if np.isfinite(value) and not domain_mask(self.rules.variables[name].domain, np.array([value]))[0]:
+                # (0 from an underflow, 1e-300 days, is no value the givens imply: the plain message)
+                if np.isfinite(value) and abs(value) > 1e-290 \
+                        and not domain_mask(self.rules.variables[name].domain, np.array([value]))[0]:
                     return name, value
         return None
 

@@ -175,6 +175,8 @@ def parse_key(variable: Variable, table: Table | None, raw: Any) -> str:
 _VENDOR_WORDS = frozenset({"nvidia", "geforce", "tesla", "amd", "radeon", "instinct", "intel", "the", "gpu", "card"})
 _SAME_WORD = {"g": "gb", "gib": "gb", "gig": "gb", "sxm4": "sxm", "sxm5": "sxm", "pcie4": "pcie", "pcie5": "pcie"}
 _WORDS = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
+# Words a text may add to a spelling it contains (memory size, form factor): "H100 SXM5 80GB HBM3".
+_DETAIL_WORDS = frozenset({"gb", "sxm", "pcie", "pci", "hbm", "e", "nvl", "nvlink", "x"})
 DID_YOU_MEAN = 5   # keys listed when a written name fits several entries
 
 
@@ -202,7 +204,8 @@ def match_key(text: str, spelled: dict[str, str]) -> tuple[str | None, list[str]
     forms = {name: key_words(name) for name in spelled}
     for test in (lambda f: f == words,
                  lambda f: set(words) <= set(f),
-                 lambda f: bool(f) and set(f) <= set(words)):
+                 lambda f: bool(f) and set(f) <= set(words)
+                 and all(w.isdigit() or w in _DETAIL_WORDS for w in set(words) - set(f))):
         hits = [name for name, f in forms.items() if test(f)]
         if not hits:
             continue

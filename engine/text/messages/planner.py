@@ -37,7 +37,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（查找缺失值的搜索在 {seconds:g} 秒后停止）"),
     "planner.contradiction": (
         "given values contradict each other: by rule {rule} ({formula}), {left_name} is {left}, but the "
-        "other values imply {right} ({gap} apart; tolerance {tolerance}); values: {values}. {drop}",
+        "other values imply {right} (they differ by {gap}; tolerance {tolerance}); values: {values}. {drop}",
         "给定的值相互矛盾：按规则 {rule}（{formula}），{left_name} 为 {left}，而其他值推出 {right}"
         "（相差 {gap}；容差 {tolerance}）；涉及的值：{values}。{drop}"),
     "planner.contradiction.drop": (
