@@ -338,6 +338,10 @@ class Planner:
             if _informative(lhs, rhs, x):
                 text = f"{render(lhs)} = {render(rhs)}"
                 solutions = symbolic.solve_block([(lhs, rhs, text)], [x], self.domains) or []
+                if solutions and all(not variables(sol[x]) for sol in solutions):
+                    # x = 0 whatever the knowns (tokens from attention_flops_share: -s·6·N·x = 0): the
+                    # torn chain holds for every x or for none, it does not determine x
+                    return None
                 self._tears[key] = (tuple(solutions), ("add", (lhs, ("mul", (("num", -1.0), rhs)))))
         return self._tears[key]
 
