@@ -70,6 +70,10 @@ class EvaluationError(EngineError):
     """The numbers admit no valid (real, finite, in-domain) answer."""
 
 
+class InternalSolveError(EvaluationError):
+    """A bug met while solving one group of rows: those rows fail with it, the others are kept."""
+
+
 class DimensionMismatch(EngineError, ValueError):
     """A formula whose dimensions do not agree (adding seconds to tokens, a dimensioned exponent...)."""
 

@@ -538,6 +538,8 @@ def test_errors_and_notes_in_a_group_of_every_row(eng, case):
         flops = 6 * 7e9 * 2e12 * np.ones(rows)
         flops[[2, 5]] *= 4 / 3
         numbers["train_flops"] = flops
+        # 64x the GPUs: 8 A800s for 10 days would need mfu = 39 (issue #13 §4 refuses that now)
+        numbers["n_gpus"] = n_gpus * 64
         targets = [("mfu",)]
     else:                            # nothing says how fast a GPU is
         targets = [("mfu",)]
@@ -554,8 +556,10 @@ def test_errors_and_notes_in_a_group_of_every_row(eng, case):
         assert [e is not None for e in batch.errors] == [False, True, False, False, True, False]
         assert "contradict" in batch.errors[1]
     elif case == "default_overridden":
-        notes = {code: mask for code, _, mask in batch.notes}
-        assert notes["default_overridden.flops_factor"].tolist() == [False, False, True, False, False, True]
+        # issue #13 §3: the default convention (6 FLOP/token) never bends to the givens; rows 2 and 5
+        # give 8·N·D, which contradicts it (before: a warning and flops_factor = 8 silently used)
+        assert [e is not None for e in batch.errors] == [False, False, True, False, False, True]
+        assert "compute.train_flops" in batch.errors[2] and "flops_factor" in batch.errors[2]
     else:
         assert batch.failed.all() and all("mfu" in e or "peak_flops" in e for e in batch.errors)
 

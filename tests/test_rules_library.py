@@ -12,6 +12,7 @@ import pytest
 import engine
 from conftest import rule_ids as ids
 from engine import UnderdeterminedError
+from engine.errors import EvaluationError
 
 GB = 1e9
 
@@ -163,8 +164,14 @@ def test_smallest_tensor_parallel_size_that_fits(eng):
     # output layer 4sbh/t·(1 + v/h) = 4096 · (4 · 8192 + 4 · 32000) / t (Korthikanti §4.3, all split with SP).
     # 80 GB = (1120e9 + 80 · 34 · 4096 · 8192 + 4096 · 160,768) / t  ->  t = 15.149  ->  16
     raw = (16 * 70e9 + 80 * 34 * 4096 * 8192 + 4096 * (4 * 8192 + 4 * 32000)) / 80e9
-    r = eng.solve(["tp"], {"model": "llama2-70b", "precision": "bf16", "seq_len": 4096, "gpu": "A100",
-                           "memory_fill": 1, "recompute": "selective", "sequence_parallel": "on"})
+    givens = {"model": "llama2-70b", "precision": "bf16", "seq_len": 4096, "gpu": "A100",
+              "memory_fill": 1, "recompute": "selective", "sequence_parallel": "on"}
+    # issue #13 §5: tp must divide the GPUs of a node (default 8): 16 is not admissible there, and no
+    # larger tp is either; with 16 GPUs per node (DGX-2: 16 V100 on NVSwitch) tp = 16 is the answer
+    with pytest.raises(EvaluationError) as info:
+        eng.solve(["tp"], givens)
+    assert "parallelism.admissible_tp_node" in str(info.value)
+    r = eng.solve(["tp"], dict(givens, gpus_per_node=16))
     assert r.rounded["tp"][0] == pytest.approx(raw, rel=1e-9)
     assert r.values["tp"] == 16
     assert r.values["memory_per_gpu"] == pytest.approx(raw * 80e9 / 16)

@@ -19,13 +19,16 @@ bool mask (`failed`) with the message arrays made on first use.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 import numpy as np
 
+from .admissible import admissible
 from .batch_checks import GroupChecks
-from ..errors import EngineError, EvaluationError, ValueParseError
+from ..errors import EngineError, EvaluationError, InternalSolveError, UnderdeterminedError, ValueParseError
+from .messages import text
 from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
 from ..rules.model import RuleSet
 from ..text.values import unknown_key_message
@@ -36,6 +39,8 @@ from .rowset import Every, column as _column, mask as _mask
 
 __all__ = ["Batch", "BatchSolver", "Categorical", "Columns", "Group", "STATUS_NAMES"]
 
+
+_DOMAIN_MESSAGES = 200   # rows with a value outside its domain told one by one (the rest: one text)
 
 # status codes per cell
 DEFAULT, SOLVED, DERIVED, RECOMPUTED = 3, 4, 5, 6
@@ -136,6 +141,7 @@ class BatchSolver(GroupChecks):
         self._known_inputs: dict[str, tuple[np.ndarray, "np.ndarray | bool"]] = {}
         self._stats: dict[int, tuple[np.ndarray, float, float]] = {}   # this solve's column min/max
         self._proven: dict[int, tuple[np.ndarray, float, float]] = {}  # bounds shown by numeric.interval
+        self._answers: Soft = {}
         self._numeric_defaults = {n: v.default for n, v in rules.variables.items()
                                   if v.default is not None and not v.categorical}
 
@@ -186,8 +192,9 @@ class BatchSolver(GroupChecks):
         soft: Soft = dict(expansion.soft)
         for name, default in self._numeric_defaults.items():
             soft.setdefault(name, default)
+        self._answers = expansion.answers
         for group_rows, known, selectors, target in self._patterns(batch):
-            self._solve_group(batch, group_rows, known, selectors, target, soft)
+            self._solve_group_safely(batch, group_rows, known, selectors, target, soft)
         self._advisories(batch)
         return batch
 
@@ -301,21 +308,46 @@ class BatchSolver(GroupChecks):
         return None if value is None else self._bounds(value, reduce=False)
 
     # -- evaluation ----------------------------------------------------------
+    def _solve_group_safely(self, batch: Batch, rows: np.ndarray, known: frozenset[str],
+                            selectors: dict[str, str], targets: tuple[str, ...], soft: Soft) -> None:
+        """One group; a bug while solving it becomes those rows' error, never the other rows' loss."""
+        try:
+            self._solve_group(batch, rows, known, selectors, targets, soft)
+        except EngineError as exc:
+            self._row_error(batch, _mask(rows, batch.rows), str(exc), exc)
+        except Exception as exc:  # noqa: BLE001 - a bug must cost only its own rows (issue #18)
+            if os.environ.get("LLMPLAN_DEBUG"):
+                raise
+            message = text("planner.internal_error", error=f"{type(exc).__name__}: {exc}"[:300],
+                           knowns=", ".join(sorted(known)), targets=", ".join(targets))
+            self._row_error(batch, _mask(rows, batch.rows), message, InternalSolveError(message))
+
     def _solve_group(self, batch: Batch, rows: np.ndarray, known: frozenset[str], selectors: dict[str, str],
                      targets: tuple[str, ...], soft: Soft) -> None:
         whole = len(rows) == batch.rows
         usable = {n: v for n, v in soft.items() if n not in known and _complete(v, rows, whole)}
         ordered = dict(sorted(usable.items(), key=lambda kv: self._order.get(kv[0], 0)))
+        catalog: dict[str, "np.ndarray | float"] = {}
         try:
-            plan = self.planner.plan(known, targets, selectors, ordered)
+            try:
+                plan = self.planner.plan(known, targets, selectors, ordered)
+            except UnderdeterminedError as exc:
+                # asked for a figure the typed key has (peak_flops gpu=H100-SXM): the catalog answers
+                answers = {t: self._answers[t] for t in exc.missing
+                           if t in self._answers and _complete(self._answers[t], rows, whole)}
+                if not answers or set(exc.missing) - set(answers):
+                    raise
+                catalog = {n: (v if np.ndim(v) == 0 or whole else v[rows]) for n, v in answers.items()}
+                plan = self.planner.plan(known | set(catalog), targets, selectors, ordered)
         except EngineError as exc:
             batch.groups.append(Group(rows, None, error=str(exc)))
             self._row_error(batch, _mask(rows, batch.rows), str(exc), exc)
             return
         group = Group(rows, plan)
         batch.groups.append(group)
-        env = self._env(batch, rows, plan, ordered, whole)
+        env = self._env(batch, rows, plan, dict(ordered, **catalog), whole, set(catalog))
         codes: dict[str, int] = {n: DEFAULT for n in plan.defaults}
+        codes.update({n: CATALOG for n in catalog})
         steps = None if self._side_values else [s for s in plan.steps if set(s.unknowns) & plan.needed]
         self._run(batch, plan, env, rows, targets, codes, steps)
         self._round(batch, group, env, rows, known, selectors, targets, codes)
@@ -326,10 +358,15 @@ class BatchSolver(GroupChecks):
             if code is not None:   # (known inputs are already in batch.values)
                 self._store(batch, name, rows, env[name], whole, code)
 
-    def _env(self, batch: Batch, rows: np.ndarray, plan: Plan, soft: Soft, whole: bool) -> Columns:
+    def _env(self, batch: Batch, rows: np.ndarray, plan: Plan, soft: Soft, whole: bool,
+             from_soft: "set[str] | frozenset[str]" = frozenset()) -> Columns:
         env = Columns()
         values = batch.values
         for name in plan.knowns:
+            if name in from_soft:
+                source = soft[name]
+                env[name] = source if whole or np.ndim(source) == 0 else source[rows]
+                continue
             if name not in plan.defaults and values.is_deferred(name):
                 # a catalog figure is gathered only if a step or check of this group reads it
                 env.defer(name, (lambda name=name: values[name]) if whole else
@@ -350,12 +387,49 @@ class BatchSolver(GroupChecks):
             if bad is None or not bad.any():
                 continue
             eq_ids = ", ".join(e.id for e in step.equations)
-            message = (f"no valid value for {', '.join(step.unknowns)} from rule {eq_ids}: no real, finite "
-                       "answer in the variable's domain for these inputs")
-            if set(step.unknowns) & plan.needed:
+            message = text("planner.domain.none", names=", ".join(step.unknowns), rules=eq_ids)
+            # Every value the plan derives, side values included, must lie in its domain: mfu = 75
+            # from the givens is a contradiction of the givens, not a value to leave out (#13 §4).
+            bad_rows = np.flatnonzero(bad)
+            needed = bool(set(step.unknowns) & plan.needed)
+            for i in bad_rows[:_DOMAIN_MESSAGES]:
+                implied = self._outside_domain(step, env, int(i), n)
+                # (a side value below 0 of a nonnegative excess, repetitions = epochs - 1 for half an
+                # epoch, says the rule does not apply, not that the givens are wrong: it stays a note)
+                if implied is not None and (needed or self.rules.variables[implied[0]].domain != "nonnegative"):
+                    self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
+                                    self._domain_message(plan, step, *implied), EvaluationError)
+            if needed or len(bad_rows) > _DOMAIN_MESSAGES:
                 self._row_error(batch, _mask(rows[bad], batch.rows), message, EvaluationError)
-            else:   # a side value stays empty, and the row says why
+            else:   # a side value with no real root at all stays empty, and the row says why
                 batch.notes.append((f"incomplete.{step.unknowns[0]}", message, _mask(rows[bad], batch.rows)))
+
+    def _outside_domain(self, step: Step, env: dict, i: int, n: int) -> "tuple[str, float] | None":
+        """(unknown, value) of the first closed form that is real and finite in row i but outside
+        the unknown's domain; None when no closed form gives a real value there."""
+        for candidate in step.candidates:
+            for name, tree in candidate.items():
+                with np.errstate(all="ignore"):
+                    value = float(np.broadcast_to(_column(self._compile(tree)(env), n), (n,))[i])
+                # (0 from an underflow, 1e-300 days, is no value the givens imply: the plain message)
+                if np.isfinite(value) and abs(value) > 1e-290 \
+                        and not domain_mask(self.rules.variables[name].domain, np.array([value]))[0]:
+                    return name, value
+        return None
+
+    def _domain_message(self, plan: Plan, step: Step, name: str, value: float) -> str:
+        variable = self.rules.variables[name]
+        shown = value / variable.factor
+        rules = ", ".join(e.id for e in step.equations)
+        givens = ", ".join(sorted(_inputs_of(plan, step))) or "-"
+        if variable.domain == "fraction" and value > 1:
+            return text("planner.domain.above", name=name, value=f"{shown:.4g}", limit="1", shown=" (100 %)",
+                        rule=rules, givens=givens)
+        requirement = text(f"planner.requirement.{variable.domain}") \
+            if variable.domain in ("positive", "nonnegative", "fraction", "integer") else variable.domain
+        return text("planner.domain.below", name=name, value=f"{shown:.4g}",
+                    limit="0" if variable.domain != "integer" else "0", requirement=requirement,
+                    rule=rules, givens=givens)
 
     def _step(self, step: Step, env: dict, n: int) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
         """Values of the step's unknowns, and the rows without a valid value (None: all valid)."""
@@ -431,8 +505,11 @@ class BatchSolver(GroupChecks):
                     self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
                                     f"{name} = {np.broadcast_to(raw, (len(rows),))[i]:.4g} rounds {rounding} "
                                     f"to 0: no whole {name} of at least 1 meets the given values", EvaluationError)
+            moved = self._admissible(batch, plan, name, raw, rounded, rounding, env, rows)
+            if moved is not None:
+                rounded = moved
             shown = self._bounds(raw, reduce=False)
-            if shown is not None and shown[0] > 0 and (rounding == "up" or shown[0] >= 1):
+            if moved is None and shown is not None and shown[0] > 0 and (rounding == "up" or shown[0] >= 1):
                 # a rounded count lies within a step of the raw bounds (and is at least 1)
                 self._prove(rounded, (max(1.0, np.floor(shown[0]) - 1.0), np.ceil(shown[1]) + 1.0))
             if not _same_values(rounded, raw):   # (NaN rows also land here: harmless)
@@ -441,6 +518,35 @@ class BatchSolver(GroupChecks):
                 group.rounded.append(name)
         if group.rounded:
             self._recompute(batch, group, env, rows, known, selectors, targets, codes)
+
+    def _admissible(self, batch: Batch, plan: Plan, name: str, raw, rounded, rounding: str, env: dict,
+                    rows: np.ndarray) -> "np.ndarray | None":
+        """The admissible values (tp divides heads, ...) where they differ from the plain rounding;
+        rows with none get an error; None when nothing moved (engine/solve/admissible.py)."""
+        found = admissible(self.rules, plan, name, np.asarray(rounded, dtype=float), rounding, env,
+                           self._numeric_defaults, self._compile)
+        if found is None or not (found.moved.any() or found.none.any()):
+            return None
+        n = len(rows)
+        raw_rows = np.broadcast_to(np.asarray(raw, dtype=float), (n,))
+        direction = text("planner.admissible.largest" if rounding == "down" else "planner.admissible.smallest")
+        reason = ", ".join(sorted(c.id for c in found.checks))
+        if found.moved.any():
+            first = int(np.flatnonzero(found.moved)[0])
+            batch.notes.append((f"admissible.{name}",
+                                text("planner.admissible", name=name, raw=f"{raw_rows[first]:.4g}", direction=direction,
+                                     value=f"{found.values[first]:g}", reason=reason),
+                                _mask(rows[found.moved], batch.rows)))
+        for i in np.flatnonzero(found.none)[:1000]:
+            self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
+                            text("planner.admissible.none", name=name, raw=f"{raw_rows[i]:.4g}", reason=reason,
+                                 side=text("planner.admissible.below" if rounding == "down" else "planner.admissible.above")),
+                            EvaluationError)
+        if found.none.sum() > 1000:
+            self._row_error(batch, _mask(rows[found.none], batch.rows),
+                            text("planner.admissible.none", name=name, raw="-", reason=reason,
+                                 side=text("planner.admissible.below" if rounding == "down" else "planner.admissible.above")), EvaluationError)
+        return found.values
 
     def _at_least_one(self, raw: "np.ndarray | float", rounding: str) -> bool:
         """Every row of raw rounds to at least 1 (judged from raw's bounds; False: look closer)."""
@@ -453,7 +559,7 @@ class BatchSolver(GroupChecks):
                    selectors: dict[str, str], targets: tuple, codes: dict[str, int]) -> None:
         """Re-solve with the rounded integers known and the budgets (train_time, cost, ...) freed."""
         budgets = {n for n in known if self.rules.variables[n].role == "budget"}
-        base = (known - budgets) | set(group.rounded) | set(group.plan.defaults)
+        base = set(known - budgets) | set(group.rounded) | set(group.plan.defaults)
         freed = set(budgets)
         replan = None
         while replan is None:
@@ -515,6 +621,26 @@ class BatchSolver(GroupChecks):
         if batch.status.get(name) is None:
             batch.status[name] = np.zeros(batch.rows, dtype=np.int8)
         writable(batch.status, name)[rows] = code
+
+
+def _inputs_of(plan: Plan, step: Step) -> set[str]:
+    """The known values (givens, catalog figures, defaults) a step's result is computed from."""
+    producers = {u: s for s in plan.steps for u in s.unknowns}
+    out: set[str] = set()
+    todo = [v for e in step.equations for v in e.variables if v not in step.unknowns]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        source = producers.get(name)
+        if source is None:
+            if name in plan.knowns:
+                out.add(name)
+            continue
+        todo += [v for e in source.equations for v in e.variables if v not in source.unknowns]
+    return out
 
 
 def _keep(store: dict[str, np.ndarray], name: str, rows: np.ndarray, col, total: int) -> None:

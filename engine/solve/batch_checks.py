@@ -13,6 +13,8 @@ from ..errors import ContradictionError
 from ..text.formatting import format_quantity
 from ..rules.model import Equation
 from .mismatch import RuleMismatch
+from .elimination import monomial
+from .messages import text
 from .numeric import may_be_true
 from .planning import Plan
 from .rowset import Every, column, mask, pick
@@ -59,8 +61,8 @@ class GroupChecks:
         """A value the rules derived that differs from its default (recompute=none's 6 FLOP/token when
         train_flops was given): not an error — the default is only an assumption — but worth a warning."""
         for name in plan.derived:
-            if name not in soft or name not in env:
-                continue
+            if name not in soft or name not in env or name in plan.targets:
+                continue   # (an answer asked for is not a default bent: tp = 8 is what was asked)
             default = soft[name] if np.ndim(soft[name]) == 0 or isinstance(rows, Every) else soft[name][rows]
             with np.errstate(all="ignore"):
                 differs = ~np.isclose(env[name], default, rtol=1e-6, atol=0.0) & np.isfinite(env[name])
@@ -77,14 +79,48 @@ class GroupChecks:
 
     def _contradiction(self, eq: Equation, plan: Plan, env: dict, i: int, left: float, right: float,
                        gap: float) -> str:
+        """Which rule, both sides in display units (a given's value and the value the other values
+        imply for it), the gap, and which givens to drop (issue #13 §3)."""
         parts = []
         for n in sorted(eq.variables):
             shown = f"{n}={format_quantity(self.rules.variables[n], pick(env[n], i))}"
             origins = _origins(plan, n)
             parts.append(f"{shown} (from {', '.join(sorted(origins))})" if origins else shown)
-        return (f"given values contradict each other: rule {eq.id} ({eq.text}) has left side {left:.6g} "
-                f"and right side {right:.6g} in base units, which differ by {gap:.2%} "
-                f"(tolerance {eq.tolerance:.0e}); values: {'; '.join(parts)}. Remove or correct one of them")
+        name, stated, implied = self._sides(eq, plan, env, i, left, right)
+        variable = self.rules.variables[name]
+        inputs = set()
+        for n in eq.variables:
+            inputs |= _origins(plan, n) or {n}
+        defaults = sorted(n for n in inputs if n in plan.defaults)
+        givens = sorted(n for n in inputs if n not in plan.defaults)
+        if defaults:
+            shown = ", ".join(f"{n} (default {format_quantity(self.rules.variables[n], float(pick(env[n], i)))})"
+                              for n in defaults if n in env)
+            drop = text("planner.contradiction.drop_default", names=", ".join(givens), defaults=shown)
+        else:
+            drop = text("planner.contradiction.drop", names=", ".join(givens))
+        return text("planner.contradiction", rule=eq.id, formula=eq.text, left_name=name,
+                    left=format_quantity(variable, stated), right=format_quantity(variable, implied),
+                    gap=f"{gap:.2%}", tolerance=f"{eq.tolerance:.0e}", values="; ".join(parts), drop=drop)
+
+    def _sides(self, eq: Equation, plan: Plan, env: dict, i: int, left: float, right: float
+               ) -> tuple[str, float, float]:
+        """(variable, its value, the value the rule's other values imply for it): a given of the rule
+        (a budget first) when the rule is a product of powers, else the left-hand side's variable."""
+        form = monomial(eq, {n: v.domain for n, v in self.rules.variables.items()})
+        if form is not None and left > 0 and right > 0:
+            powers = form.powers
+            given = [n for n in powers if not _origins(plan, n) and n not in plan.defaults]
+            given.sort(key=lambda n: (self.rules.variables[n].role != "budget", n))
+            if given:
+                name = given[0]
+                value = float(pick(env[name], i))
+                return name, value, value * (left / right) ** (-1.0 / float(powers[name]))
+        if eq.lhs[0] == "var":
+            return eq.lhs[1], left, right
+        name = sorted(eq.variables)[0]
+        value = float(pick(env[name], i))
+        return name, value, value   # (no closed form per variable: the values listed say the rest)
 
     def _advisories(self, batch: Batch) -> None:
         env = batch.values

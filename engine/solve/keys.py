@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..rules.model import RuleSet, Table
+from ..text.values import match_key
 
 Soft = dict[str, "float | np.ndarray"]   # variable -> soft value (scalar, or per row with NaN = none)
 Asked = dict[str, "np.ndarray | bool"]    # target -> rows that ask for it (True: every row)
@@ -179,6 +180,7 @@ class Expansion:
     keys: dict[str, Categorical]
     typed: dict[str, np.ndarray]
     soft: Soft = field(default_factory=dict)
+    answers: Soft = field(default_factory=dict)   # asked figures the typed key has (status "catalog")
 
 
 def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str, np.ndarray],
@@ -220,7 +222,7 @@ def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str,
         out.typed[name] = given
         table = rules.tables.get(name)
         if table is not None:
-            _fill_fields(table, out.keys[name], given, values, status, out.soft, asked)
+            _fill_fields(table, out.keys[name], given, values, status, out.soft, asked, out.answers)
     return out
 
 
@@ -248,23 +250,40 @@ def same(rows: int, value: "float | int | bool", dtype: object) -> np.ndarray:
 
 
 def canonical_key(rules: RuleSet, name: str, label: str) -> str | None:
+    """The catalog key a label names, as people write it ("RTX 4090", "NVIDIA H100 SXM5 80GB");
+    None when it names no entry or several (the error then lists them)."""
     table = rules.tables.get(name)
     if table is not None:
         entry = table.resolve(label)
-        return entry.key if entry is not None else None
+        if entry is not None:
+            return entry.key
+        spelled = {e.key: e.key for e in table.entries.values()}
+        spelled.update({a: e.key for e in table.entries.values() for a in e.aliases})
+        return match_key(label, spelled)[0]
     folded = {v.casefold(): v for v in rules.variables[name].values}
-    return folded.get(label.strip().casefold())
+    hit = folded.get(label.strip().casefold())
+    return hit if hit is not None else match_key(label, {v: v for v in rules.variables[name].values})[0]
 
 
 def _fill_fields(table: Table, column: Categorical, given: np.ndarray, values: dict[str, np.ndarray],
-                 status: dict[str, np.ndarray], soft: Soft, asked: Asked) -> None:
+                 status: dict[str, np.ndarray], soft: Soft, asked: Asked, answers: Soft | None = None) -> None:
     rows = len(column.codes)
     entries = [table.entries.get(label) for label in column.labels]
     constant = column.constant()
     for field_name in table.fields:
         ask = asked.get(field_name, False)
+        if ask is not False and answers is not None:
+            # a question's answer is not filled in as a given, but kept: where the rules cannot
+            # determine it, the typed key's figure answers it (peak_flops gpu=H100-SXM, #13 §6)
+            lookup = np.array([e.values.get(field_name, np.nan) if e is not None else np.nan for e in entries]
+                              + [np.nan])
+            if constant is not None:
+                if bool(given[0]) if rows else False:
+                    answers[field_name] = float(lookup[constant])
+            else:
+                answers[field_name] = np.where(given, lookup[column.codes], np.nan)
         if ask is True:
-            continue   # a question's answer is never filled from a catalog
+            continue   # a question's answer is never filled from a catalog as a given
         if ask is not False:   # only some rows ask for it: those rows are neither typed nor soft
             given = given & ~ask
             constant = None

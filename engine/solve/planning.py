@@ -21,7 +21,11 @@ from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
 
+import time
+
 from . import symbolic
+from .elimination import Eliminator
+from .messages import text
 from ..errors import UnderdeterminedError
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
@@ -58,6 +62,8 @@ class Plan:
 
 
 SUGGESTIONS = 10   # names listed in an under-determined message
+PLAN_SYMBOLIC_SECONDS = 1.2   # all sympy work of one new pattern (a cache miss); then no-sympy fallbacks
+SUGGESTION_SECONDS = 0.6   # the search for what is missing stops after this (issue #13: < 2 s cold)
 
 BlockTest = Callable[[tuple[Equation, ...], tuple[str, ...]], bool]
 Definitions = tuple[tuple[Equation, str], ...]
@@ -65,11 +71,13 @@ TearTest = Callable[[Equation, Definitions, str], bool]
 
 
 class Link(NamedTuple):
-    """`eqs` determine `names`; a torn link also substitutes the definitions in `via`."""
+    """`eqs` determine `names`; a torn link also substitutes the definitions in `via`; a combined
+    link (elimination of cancelling unknowns) gives its one name by the closed form `closed`."""
 
     eqs: tuple[Equation, ...]
     names: tuple[str, ...]
     via: Definitions = ()
+    closed: Tree | None = None
 
 
 def structural(equations: list[Equation], known: set[str], block_ok: BlockTest | None = None,
@@ -178,6 +186,8 @@ class Planner:
         self.defined = {eq.lhs[1] for eq in rules.equations if eq.lhs[0] == "var"}
         self._cache: dict[tuple, Plan] = {}
         self._tears: dict[tuple, tuple[tuple[dict[str, Tree], ...], Tree] | None] = {}
+        self.eliminator = Eliminator(self.domains)
+        self.fixed = fixed_defaults(rules, self.defined)
 
     def active(self, selectors: dict[str, str]) -> list[Equation]:
         return [eq for eq in self.rules.equations if eq.active(selectors)]
@@ -189,35 +199,75 @@ class Planner:
         key = (knowns, targets, tuple(sorted(selectors.items())), soft_names)
         plan = self._cache.get(key)
         if plan is None:
-            plan = self._build(knowns, targets, selectors, soft_names)
+            with symbolic.budget(PLAN_SYMBOLIC_SECONDS):
+                plan = self._build(knowns, targets, selectors, soft_names)
             self._cache[key] = plan
         return plan
 
     def _build(self, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
                soft: tuple[str, ...]) -> Plan:
         equations = self.active(selectors)
+        # A defaulted convention or constant (flops_factor of recompute=none, bytes per parameter,
+        # chars per token, ...) is a known like a given: it is never solved for from other givens,
+        # so givens that disagree with it are a contradiction, not a bent convention (issue #13 §3).
+        # (A given that is the same figure in another form, chars_per_token for tokens_per_char,
+        # replaces the default: a rule with only the two of them is a change of units.)
+        # The same holds for a target in another form (chars_per_token asked, tokens_per_char default).
+        named = set(knowns) | set(targets)
+        fixed = {n for n in soft if n in self.fixed and n not in targets
+                 and not any(n in eq.variables and len(eq.variables - {n}) == 1 and eq.variables - {n} <= named
+                             for eq in equations)}
+        soft = tuple(n for n in soft if n not in fixed)
+        start = set(knowns) | fixed
         # Plain chains first (with the defaults they need); blocks and tearing only when chains
         # cannot reach the targets: a chain through a default (6·N·D) beats a degenerate block.
         for simple in (True, False):
-            known = set(knowns)
+            known = set(start)
             order = self._structural(equations, known, targets, simple)
             defaults: list[str] = []
             if any(t not in known for t in targets) and soft:
                 defaults = self._needed_defaults(equations, set(known), targets, soft, simple)
                 if defaults:
-                    known = set(knowns) | set(defaults)
+                    known = set(start) | set(defaults)
                     order = self._structural(equations, known, targets, simple, self.defined & set(defaults))
+            order += self._eliminate(equations, known, targets, order, simple, self.defined & set(defaults))
             if all(t in known for t in targets):
                 break
         missing = [t for t in targets if t not in known]
         if missing:
-            raise self._underdetermined(missing, set(knowns), set(soft), equations)
-        steps = [self._step(link) for link in order]
+            raise self._underdetermined(missing, set(start), set(soft), equations, selectors)
         used = {eq.id for link in order for eq in link.eqs}
         checks = [eq for eq in equations if eq.id not in used and eq.variables <= known]
+        order, checks = _prune_conventions(order, checks, fixed - _trace(order, targets), targets)
+        steps = [self._step(link) for link in order]
         sel = tuple(sorted(selectors.items()))
+        touched = {v for link in order for eq in link.eqs + tuple(e for e, _ in link.via) for v in eq.variables}
+        touched |= {v for eq in checks for v in eq.variables}
+        defaults = [n for n in sorted(fixed) if n in touched] + defaults
         return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
                     frozenset(_trace(order, targets)))
+
+    def _eliminate(self, equations: list[Equation], known: set[str], targets: Iterable[str],
+                   order: list[Link], simple: bool, forward_only: Iterable[str]) -> list[Link]:
+        """Targets the chains missed but a combination of monomial rules gives (issue #13 §1);
+        after each, the chains go on from the new value. Mutates `known`."""
+        added: list[Link] = []
+        progressed = True
+        while progressed:
+            progressed = False
+            for target in targets:
+                if target in known:
+                    continue
+                used = {eq.id for link in order + added for eq in link.eqs}
+                combination = self.eliminator.combine([eq for eq in equations if eq.id not in used], known, target)
+                if combination is None:
+                    continue
+                added.append(Link(combination.equations, (target,), (), combination.formula))
+                known.add(target)
+                rest = [eq for eq in equations if eq.id not in {e.id for link in order + added for e in link.eqs}]
+                added += self._structural(rest, known, targets, simple, forward_only)
+                progressed = True
+        return added
 
     def _structural(self, equations: list[Equation], known: set[str], targets: Iterable[str],
                     simple: bool = False, forward_only: Iterable[str] = ()) -> list[Link]:
@@ -226,7 +276,11 @@ class Planner:
         return structural(equations, known, self._block_ok, targets, self._tear_ok, forward_only)
 
     def _block_ok(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> bool:
-        """A pair forms a block only if sympy solves it (cached on disk)."""
+        """A pair forms a block only if its rules are independent in the two unknowns (exact rank of
+        the exponents for monomial rules: two forms of one relation never form a block) and sympy
+        solves it (cached on disk, within its time budget)."""
+        if self.eliminator.independent(eqs, names) is False:
+            return False
         return symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains) is not None
 
     def _needed_defaults(self, equations: list[Equation], derivable: set[str], targets: tuple[str, ...],
@@ -252,6 +306,14 @@ class Planner:
         return [name for name in added if name in needed]
 
     def _tear_ok(self, closing: Equation, defs: Definitions, x: str) -> bool:
+        """A torn chain of products of powers only says something about x if elimination finds x
+        from its rules (an exact rank question); the random-point test cannot see that a known
+        gpu_seconds is n_gpus * train_time, so two forms of one relation look informative to it."""
+        eqs = (closing,) + tuple(eq for eq, _ in defs)
+        if all(self.eliminator.of(eq) is not None for eq in eqs):
+            known = {v for eq in eqs for v in eq.variables} - {n for _, n in defs} - {x}
+            if self.eliminator.combine(list(eqs), known, x) is None:
+                return False
         return self._torn(closing, defs, x) is not None
 
     def _torn(self, closing: Equation, defs: Definitions, x: str
@@ -276,11 +338,17 @@ class Planner:
             if _informative(lhs, rhs, x):
                 text = f"{render(lhs)} = {render(rhs)}"
                 solutions = symbolic.solve_block([(lhs, rhs, text)], [x], self.domains) or []
+                if solutions and all(not variables(sol[x]) for sol in solutions):
+                    # x = 0 whatever the knowns (tokens from attention_flops_share: -s·6·N·x = 0): the
+                    # torn chain holds for every x or for none, it does not determine x
+                    return None
                 self._tears[key] = (tuple(solutions), ("add", (lhs, ("mul", (("num", -1.0), rhs)))))
         return self._tears[key]
 
     def _step(self, link: Link) -> Step:
         eqs, names = link.eqs, link.names
+        if link.closed is not None:
+            return Step(names, eqs, ({names[0]: link.closed},))
         if link.via:
             candidates, residual = self._torn(eqs[0], link.via, names[0])  # type: ignore[misc]
             return Step(names, eqs + tuple(eq for eq, _ in link.via), candidates, residual)
@@ -293,31 +361,86 @@ class Planner:
             residual = ("add", (eq.lhs, ("mul", (("num", -1.0), eq.rhs))))
         return Step(names, eqs, (), residual)
 
-    def _underdetermined(self, missing: list[str], knowns: set[str], soft: set[str], equations: list[Equation]
-                         ) -> UnderdeterminedError:
-        helpful = []
-        candidates = sorted({n for eq in equations for n in eq.variables} - knowns - soft - set(missing))
+    def _reaches(self, equations: list[Equation], known: set[str], missing: list[str],
+                 forward_only: Iterable[str]) -> bool:
+        """Whether chains, independent monomial pairs and elimination reach `missing`: structural
+        and exact, no sympy, so the search for what is missing stays fast on an empty cache."""
+        trial = set(known)
+        order = structural(equations, trial, self._exact_block, missing, forward_only=forward_only)
+        if all(m in trial for m in missing):
+            return True
+        self._eliminate(equations, trial, missing, order, True, forward_only)
+        return all(m in trial for m in missing)
+
+    def _exact_block(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> bool:
+        return self.eliminator.independent(eqs, names) is True
+
+    def _underdetermined(self, missing: list[str], knowns: set[str], soft: set[str], equations: list[Equation],
+                         selectors: dict[str, str] | None = None) -> UnderdeterminedError:
+        started = time.monotonic()
+        helpful: list[str] = []
+        forward_only = self.defined & soft
+        candidates = _prefer_inputs(sorted({n for eq in equations for n in eq.variables} - knowns - soft - set(missing)),
+                                    self.rules, self.defined)
+        stopped = False
         for name in candidates:
-            trial = set(knowns) | soft | {name}
-            self._structural(equations, trial, missing, forward_only=self.defined & soft)
-            if all(m in trial for m in missing):
+            if time.monotonic() - started > SUGGESTION_SECONDS:
+                stopped = True
+                break
+            if self._reaches(equations, set(knowns) | soft | {name}, missing, forward_only):
                 helpful.append(name)
-        helpful = _prefer_inputs(helpful, self.rules, self.defined)
         target = ", ".join(missing)
         related = _prefer_inputs(sorted({n for eq in equations if set(missing) & eq.variables for n in eq.variables}
                                         - knowns - soft - set(missing)), self.rules, self.defined)
         if helpful:
-            shown = ", ".join(helpful[:SUGGESTIONS])
-            more = f" (or one of {len(helpful) - SUGGESTIONS} more; see `llmplan explain {missing[0]}`)" \
-                if len(helpful) > SUGGESTIONS else ""
-            message = f"to solve {target} also give one of: {shown}{more}"
+            shown = ", ".join(self._suggestion(n, i) for i, n in enumerate(helpful[:SUGGESTIONS]))
+            message = text("planner.underdetermined", target=target, names=shown)
+            if len(helpful) > SUGGESTIONS:
+                message += text("planner.underdetermined.more", count=len(helpful) - SUGGESTIONS, target=missing[0])
             others = [n for n in related if n not in helpful]
             if len(helpful) < 3 and others:   # a lone odd suggestion (dp): also name the usual inputs
-                message += f"; or several of the other values its rules use: {', '.join(others[:SUGGESTIONS])}"
+                message += text("planner.underdetermined.others", names=", ".join(others[:SUGGESTIONS]))
         else:
-            message = (f"to solve {target} give more values; no single extra value is enough. "
-                       f"Variables in the rules for {target}: {', '.join(related) or 'none'}")
+            message = text("planner.underdetermined.none", target=target, names=", ".join(related) or "none")
+        message += self._selector_hint(missing, knowns | soft, selectors or {}, forward_only, started)
+        catalogs = sorted(name for name, table in self.rules.tables.items()
+                          if set(missing) <= set(table.fields) and name not in knowns
+                          and self.rules.variables[name].default is None)
+        for name in catalogs:   # peak_flops: a gpu key answers it from the catalog
+            message += text("planner.suggestion.catalog", catalog=name, examples=", ".join(list(self.rules.tables[name].entries)[:4]))
+        if stopped:
+            message += text("planner.slow", seconds=SUGGESTION_SECONDS)
         return UnderdeterminedError(message, missing=missing, suggestions=helpful)
+
+    def _suggestion(self, name: str, position: int) -> str:
+        """mfu (GPU utilization ...; the seed's band is 0.3–0.55): what it is and the usual values,
+        for the first few names; memory_fill=1 (the largest that fits)."""
+        variable = self.rules.variables[name]
+        if position >= 3 or variable.typical is None:
+            return name
+        label = (variable.en or name).split(" (")[0]
+        if variable.typical is not None:
+            low, high = (v / variable.factor for v in variable.typical)
+            if low == high:
+                return text("planner.suggestion.value", name=name, label=label, value=f"{low:g}")
+            return text("planner.suggestion.band", name=name, label=label, low=f"{low:g}", high=f"{high:g}")
+        return text("planner.suggestion", name=name, label=label)
+
+    def _selector_hint(self, missing: list[str], known: set[str], selectors: dict[str, str],
+                       forward_only: Iterable[str], started: float) -> str:
+        """A convention that would answer the question (perf_model=analytic where it exists)."""
+        for selector in sorted(self.rules.selectors):
+            variable = self.rules.variables[selector]
+            for value in variable.values:
+                if time.monotonic() - started > SUGGESTION_SECONDS:
+                    return ""
+                current = selectors.get(selector, str(variable.default))
+                if value == current or selector in known and selector not in selectors:
+                    continue
+                trial = dict(selectors, **{selector: value})
+                if self._reaches(self.active(trial), set(known), missing, forward_only):
+                    return text("planner.suggestion.selector", selector=selector, value=value)
+        return ""
 
 
 def _trace(order: list[Link], targets: Iterable[str]) -> set[str]:
@@ -332,6 +455,28 @@ def _trace(order: list[Link], targets: Iterable[str]) -> set[str]:
                 needed |= {v for eq in link.eqs for v in eq.variables}
                 needed |= {v for eq, _ in link.via for v in eq.variables}
     return needed
+
+
+def _prune_conventions(order: list[Link], checks: list[Equation], unneeded: set[str], targets: Iterable[str]
+                       ) -> tuple[list[Link], list[Equation]]:
+    """Drop side values that only conventions feed (weights_bytes from the default precision when
+    nobody asked about memory), but keep every value that a check against the givens reads: a
+    given that disagrees with a convention is a contradiction (issue #13 §3)."""
+    if not unneeded:
+        return order, checks
+    tainted = set(unneeded)
+    for link in order:
+        inputs = {v for eq in link.eqs for v in eq.variables} - set(link.names)
+        if inputs & tainted:
+            tainted |= set(link.names)
+    kept_checks = [eq for eq in checks if not eq.variables <= tainted]
+    wanted = set(targets) | {v for eq in kept_checks for v in eq.variables}
+    keep = []
+    for link in reversed(order):
+        if set(link.names) & wanted or not set(link.names) & tainted:
+            keep.append(link)
+            wanted |= {v for eq in link.eqs for v in eq.variables} | {v for eq, _ in link.via for v in eq.variables}
+    return list(reversed(keep)), kept_checks
 
 
 def _all_used(eq: Equation, order: list[Link]) -> bool:
@@ -375,5 +520,39 @@ def _informative(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:
 
 def _prefer_inputs(names: list[str], rules: RuleSet, defined: set[str] | frozenset[str] = frozenset()
                    ) -> list[str]:
-    """Budgets first, then inputs (no rule defines them), then the rest: what users usually know."""
-    return sorted(names, key=lambda n: (rules.variables[n].role != "budget", n in defined, n))
+    """In the order a person gives them: inputs people know first (mfu, n_gpus, train_time, seq_len,
+    micro_batch, memory_fill: a usual band, a default, a budget or a count; no rule defines them),
+    then other inputs, then derived quantities (co2_kg, corpus_bytes, loss); within each, the
+    variables more rules use (the central ones) first."""
+    uses: dict[str, int] = {}
+    for eq in rules.equations:
+        for v in eq.variables:
+            uses[v] = uses.get(v, 0) + 1
+
+    def rank(name: str) -> tuple:
+        variable = rules.variables[name]
+        if variable.tags or variable.typical is not None:
+            kind = 0          # what reports and people name first: utilization, GPUs, time, memory
+        elif variable.role == "budget":
+            kind = 1
+        elif variable.default is not None or variable.domain == "integer":
+            kind = 2          # settings: seq_len, micro_batch, memory_fill
+        else:
+            kind = 3
+        return (kind, name in defined, -uses.get(name, 0), name)
+    return sorted(names, key=rank)
+
+
+def fixed_defaults(rules: RuleSet, defined: set[str] | frozenset[str]) -> frozenset[str]:
+    """Defaults that are conventions, never solved for from other givens (issue #13 §3): the figures
+    of a convention key's default entry (flops_factor of recompute=none, bytes per parameter of the
+    default precision, optimizer bytes, tokens per char, bytes per char, ...).
+
+    Plain numeric defaults stay soft (the rules may derive them): whole-number settings (micro_batch,
+    tp: answers of inverse questions), fallbacks a rule defines (activation_bytes = 0), architecture
+    figures a model entry implies (queries_per_kv = heads / kv_heads), and the constants of an
+    estimate that a given measurement replaces (logit_bytes when activation_bytes_per_gpu is given)."""
+    catalog_fields = {f for name, table in rules.tables.items() if rules.variables[name].default is None
+                      for f in table.fields}
+    return frozenset({f for name, table in rules.tables.items() if rules.variables[name].default is not None
+                      for f in table.fields} - catalog_fields)

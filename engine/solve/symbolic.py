@@ -8,7 +8,11 @@ solving (sympy.solve with floats is slow and returns spurious roots).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
 
 from ..errors import UnsupportedForm as Unsupported
 from ..rules import cache
@@ -19,6 +23,55 @@ from ..rules.expr import variables
 _SOLUTIONS_KEY = "solutions"
 _store: dict[str, Any] | None = None
 _dirty = False
+
+# Time budgets (issue #13 §2): one sympy call, and all sympy work of one plan. Past them the planner
+# falls back to what needs no sympy (chains, exact elimination, numeric root finding), and an
+# under-determined question is answered within 2 s even on an empty cache.
+SOLVE_SECONDS = 1.0
+_deadline: float | None = None
+
+
+class _OutOfTime(BaseException):
+    """Raised inside sympy when its budget is spent (BaseException: sympy must not swallow it)."""
+
+
+@contextmanager
+def budget(seconds: float) -> Iterator[None]:
+    """Sympy work inside the block stops (solve_block returns None, uncached) after `seconds`."""
+    global _deadline
+    previous = _deadline
+    end = time.monotonic() + seconds
+    _deadline = end if previous is None else min(previous, end)
+    try:
+        yield
+    finally:
+        _deadline = previous
+
+
+def _left() -> float:
+    left = SOLVE_SECONDS
+    if _deadline is not None:
+        left = min(left, _deadline - time.monotonic())
+    return left
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """SIGALRM-based limit in the main thread; elsewhere (no signals there) the call runs unlimited."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _OutOfTime()
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 
@@ -120,7 +173,22 @@ def solve_block(equations: list[tuple[Tree, Tree, str]], unknowns: list[str],
     if key in store:
         cached = store[key]
         return None if cached is None else [{k: from_json(v) for k, v in sol.items()} for sol in cached]
-    solutions = _solve_uncached(equations, unknowns, names, domains)
+    left = _left()
+    if left <= 0:
+        return None   # the plan's sympy budget is spent: no closed form now (not cached)
+    _sympy()   # imported outside the time limit (an import cut short would leave a broken module)
+    left = _left()
+    if left <= 0:
+        return None
+    try:
+        with _time_limit(left):
+            solutions = _solve_uncached(equations, unknowns, names, domains)
+    except _OutOfTime:
+        # sympy needed more than its budget: no closed form (numeric root finding instead), cached so
+        # the next run does not pay again, unless the plan's budget (not this call's) was the limit
+        if left < SOLVE_SECONDS:
+            return None
+        solutions = None
     store[key] = None if solutions is None else [{k: to_json(v) for k, v in s.items()} for s in solutions]
     _dirty = True
     return solutions

@@ -153,16 +153,70 @@ def parse_key(variable: Variable, table: Table | None, raw: Any) -> str:
         if entry is not None:
             return entry.key
         names = list(table.entries) + [a for e in table.entries.values() for a in e.aliases]
+        spelled = {e.key: e.key for e in table.entries.values()}
+        spelled.update({a: e.key for e in table.entries.values() for a in e.aliases})
     else:
         if text in variable.values:
             return text
         names = list(variable.values)
-    close = difflib.get_close_matches(text, names, n=3, cutoff=0.5) or \
+        spelled = {v: v for v in variable.values}
+    key, close = match_key(text, spelled)
+    if key is not None:
+        return key
+    close = close or difflib.get_close_matches(text, names, n=3, cutoff=0.5) or \
         [n for n in names if text.casefold() in n.casefold()][:3]
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
     raise ValueParseError(f"{variable.name}: unknown value {text[:40]!r}.{hint} "
                           f"Known: {', '.join(list(variable.values)[:12])}{' ...' if len(variable.values) > 12 else ''}"
                           f" (see `llmplan catalog`)")
+
+
+# Words that name a vendor or product line, not a model: "NVIDIA H100 SXM5 80GB", "GeForce RTX 4090".
+_VENDOR_WORDS = frozenset({"nvidia", "geforce", "tesla", "amd", "radeon", "instinct", "intel", "the", "gpu", "card"})
+_SAME_WORD = {"g": "gb", "gib": "gb", "gig": "gb", "sxm4": "sxm", "sxm5": "sxm", "pcie4": "pcie", "pcie5": "pcie"}
+_WORDS = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
+# Words a text may add to a spelling it contains (memory size, form factor): "H100 SXM5 80GB HBM3".
+_DETAIL_WORDS = frozenset({"gb", "sxm", "pcie", "pci", "hbm", "e", "nvl", "nvlink", "x"})
+DID_YOU_MEAN = 5   # keys listed when a written name fits several entries
+
+
+def key_words(text: str) -> tuple[str, ...]:
+    """A key as the words people write it with: case, spaces, hyphens, underscores and vendor
+    prefixes ignored, letters and digits split (rtx4090 -> rtx 4090), 80g = 80gb = 80GiB."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    words = []
+    for word in _WORDS.findall(folded):
+        word = _SAME_WORD.get(word, word)
+        if word not in _VENDOR_WORDS:
+            words.append(word)
+    return tuple(words)
+
+
+def match_key(text: str, spelled: dict[str, str]) -> tuple[str | None, list[str]]:
+    """(the one key `text` names, []) or (None, the keys it could mean, at most DID_YOU_MEAN).
+
+    `spelled` maps every accepted spelling (keys and aliases) to its key. The written words equal
+    a spelling's words; else the text's words all appear in spellings ("4090", "a100 40"); else a
+    spelling's words all appear in the text ("NVIDIA H100 SXM 80GB HBM3" contains h 100 sxm)."""
+    words = key_words(text)
+    if not words:
+        return None, []
+    forms = {name: key_words(name) for name in spelled}
+    for test in (lambda f: f == words,
+                 lambda f: set(words) <= set(f),
+                 lambda f: bool(f) and set(f) <= set(words)
+                 and all(w.isdigit() or w in _DETAIL_WORDS for w in set(words) - set(f))):
+        hits = [name for name, f in forms.items() if test(f)]
+        if not hits:
+            continue
+        if len(hits) > 1 and all(set(forms[h]) <= set(words) for h in hits):
+            best = max(len(forms[h]) for h in hits)   # the most specific spelling contained in the text
+            hits = [h for h in hits if len(forms[h]) == best]
+        keys = list(dict.fromkeys(spelled[h] for h in hits))
+        if len(keys) == 1:
+            return keys[0], []
+        return None, keys[:DID_YOU_MEAN]
+    return None, []
 
 
 def unknown_key_message(variable: Variable, table: Table | None, label: str) -> str:
