@@ -29,6 +29,7 @@ from ..rules.model import Check, Equation, Variable
 from ..solve.mismatch import RuleMismatch
 import re
 from ..solve.solver import Engine
+from ..text.formatting import format_quantity
 
 if TYPE_CHECKING:
     from ..solve.solver import Engine
@@ -438,9 +439,17 @@ def _concat(parts: list[Any]) -> pl.Series:
 
 
 def format_values(variable: Variable, base: np.ndarray, digits: int = 4) -> pl.Series:
-    """Readable texts for many values at once (close to engine.text.formatting.format_quantity)."""
+    """Readable texts for many values at once, as engine.text.formatting.format_quantity shows them.
+
+    Few distinct values (the usual case): each formatted once by format_quantity; many (a big sweep):
+    a vectorized approximation in the declared unit."""
+    values = np.asarray(base, dtype=float)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    if len(distinct) <= _FORMAT_ONE_BY_ONE:
+        texts = np.array([format_quantity(variable, float(v)) or "?" for v in distinct], dtype=object)
+        return pl.Series(texts[inverse.reshape(-1)], dtype=pl.String)
     with np.errstate(invalid="ignore", divide="ignore"):
-        frame = pl.DataFrame({"v": np.asarray(base, dtype=float) / variable.factor})
+        frame = pl.DataFrame({"v": values / variable.factor})
     v = pl.col("v")
     expr = v.round_sig_figs(digits).cast(pl.String).str.strip_suffix(".0")
     if variable.unit in ("", "token", "char"):
@@ -453,6 +462,9 @@ def format_values(variable: Variable, base: np.ndarray, digits: int = 4) -> pl.S
     if variable.unit:
         expr = expr + f" {variable.unit}"
     return frame.select(expr).to_series()
+
+
+_FORMAT_ONE_BY_ONE = 20_000   # distinct values formatted one by one (about 20 ms)
 
 
 def _assumptions(engine: "Engine", batch: Batch, ok: np.ndarray

@@ -1,0 +1,66 @@
+"""Every text a person reads, in English and Chinese (issues #12, #15).
+
+One module per area (cli, values, io, workbook, report, results, planner, ...), each with a dict
+`MESSAGES = {key: (english, chinese)}`; str.format fields in braces, the same fields in both
+languages (tests/text/test_messages.py walks every entry). Areas are found by listing this package,
+so a new area module needs no registration here.
+
+    text("cli.answer", "zh")                      -> "答案"
+    text("values.unknown_variable", name="foo", hint="")
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import string
+from functools import lru_cache
+
+LANGS = ("en", "zh")
+
+
+@lru_cache(maxsize=1)
+def catalog() -> dict[str, tuple[str, str]]:
+    """key -> (English, Chinese), from every area module; a key defined twice is a bug."""
+    out: dict[str, tuple[str, str]] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for key, pair in getattr(module, "MESSAGES", {}).items():
+            if key in out:
+                raise RuntimeError(f"message {key!r} is defined twice (engine/text/messages/{info.name}.py)")
+            out[key] = pair
+    return out
+
+
+def template(key: str, lang: str = "en") -> str:
+    """The raw template of `key` in `lang` (English for an unknown language)."""
+    english, chinese = catalog()[key]
+    return chinese if lang == "zh" and chinese else english
+
+
+def text(key: str, lang: str = "en", **fields: object) -> str:
+    """The message `key` in `lang`, with its {fields} filled."""
+    return template(key, lang).format(**fields)
+
+
+def fields_of(template_text: str) -> set[str]:
+    """The str.format field names a template uses."""
+    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template_text)
+            if name is not None}
+
+
+def table(prefix: str, lang: str = "en") -> dict[str, str]:
+    """Every message under `prefix.` as {rest of key: text}, e.g. table("report", "zh")["title"]."""
+    start = prefix + "."
+    return {key[len(start):]: template(key, lang) for key in catalog() if key.startswith(start)}
+
+
+def rule_mismatch(rule_id: str, formula: str, tolerance: float, lang: str) -> tuple[str, str]:
+    """A warning that given values miss an approximate rule, split around the gap figure.
+
+    The caller puts the gap (e.g. "12.5%") between the two parts, one number or a whole column."""
+    whole = text("results.rule_mismatch", lang, rule=rule_id, formula=formula, tolerance=f"{tolerance:.0%}",
+                 gap="\x00")
+    head, _, tail = whole.partition("\x00")
+    return head, tail
