@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..text.formatting import format_quantity
+from ..table.scope import meaningful
 from . import formulas
 from .labels import labels as label_table
 from .whatif import TimeGrid, inputs_of
@@ -19,19 +20,21 @@ from . import charts
 # figures worth a glance in the summary, in human units (FLOPs, GPUs, days, GPU-hours, cost, memory)
 HEADLINE = ("train_flops", "n_gpus", "train_time", "gpu_hours", "train_cost", "memory_per_gpu", "train_memory",
             "tokens", "params", "corpus_bytes")
+FILL = "memory_fill"   # memory the run needs / memory one GPU has (formulas/parallelism.yaml)
 MEMORY_PARTS = (("weights", "weights_bytes"), ("grads", "grads_bytes"), ("optimizer", "optimizer_bytes"),
                 ("activations", "activation_bytes"))
 
 
 def scenario_context(engine: Any, index: int, name: str, result: Any, error: str | None,
                      band: list[tuple[float, dict[str, float]]] | None, grid: TimeGrid | None,
-                     lang: str) -> dict[str, Any]:
+                     lang: str, number: int | None = None) -> dict[str, Any]:
+    """number: the scenario's row in its workbook (what the reader finds in the sheet); else index + 1."""
     words = label_table(lang)
     rules = result.rules
     answered = error is None
     scenario: dict[str, Any] = {
-        "id": f"s{index + 1}", "index": index + 1, "name": name, "error": error or "",
-        "status": words["ok"] if answered else words["errors"],
+        "id": f"s{index + 1}", "index": number if number is not None else index + 1, "name": name,
+        "error": error or "", "status": _status(result, answered, words),
         "targets": [{"name": t, "label": rules.variables[t].label(lang)} for t in result.targets],
         "inputs": _inputs(engine, result, lang),
         "answer": _answer(result, words, lang) if answered else [],
@@ -44,6 +47,17 @@ def scenario_context(engine: Any, index: int, name: str, result: Any, error: str
     }
     scenario["given"] = ", ".join(f"{i['name']} = {i['display']}" for i in scenario["inputs"] if i["origin"] == "given")
     return scenario
+
+
+def _status(result: Any, answered: bool, words: dict[str, str]) -> str:
+    """answered / not answered, or "does not fit" for an answer that needs more than the GPU's memory
+    (memory_fill > 1: the memory the run needs over the memory one GPU has)."""
+    if not answered:
+        return words["errors"]
+    fill = result.values.get(FILL)
+    if fill is not None and fill > 1 + 1e-9:
+        return words["does_not_fit"].format(fill=f"{fill:.2f}")
+    return words["ok"]
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -182,7 +196,7 @@ def _warnings(engine: Any, result: Any, words: dict[str, str], lang: str) -> lis
     checks = {c.id: c for c in engine.rules.checks}
     for warning in result.warnings:
         check = checks.get(warning.code)
-        if check is None:
+        if check is None or not meaningful(warning, result):
             continue           # the engine's own notes (rounding) are rebuilt above in this language
         message = engine.check_message(check, one_row(result.values), 0, lang)
         out.append({"code": check.id, "severity": check.severity, "severity_label": words.get(check.severity,

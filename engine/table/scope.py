@@ -3,9 +3,10 @@ something). The solver reports every fired check and overridden default; this ke
 something about *this* question:
 
 * "X follows from the values given, not from its default" only where the default was a real
-  assumption of the question: never for a target (the user asked for it), never for a figure that
-  follows from the architecture (queries_per_kv = heads / kv_heads on a GQA model: the default 1
-  describes multi-head attention, not the user's question);
+  assumption of the question, a figure of a convention the user did not choose (recompute=none's
+  6 FLOP/token when the train_flops typed imply 7.1): never for a target (the user asked for it),
+  never for a figure that follows from the architecture (queries_per_kv = heads / kv_heads on a GQA
+  model), never for a knob the typed values set (grad_accum = global_batch / (micro_batch * dp));
 * an advisory whose values all come from a catalog entry (a tokenizer's measured characters per
   token outside the seed's band) is about the catalog, not the question: left out.
 
@@ -16,21 +17,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..rules.model import RuleSet
     from ..solve.solver import Result, Warning_
 
-ARCHITECTURE_AREA = "architecture"      # equations of formulas/architecture.yaml (area = file name)
-ARCHITECTURE_TABLE = "model"            # the model catalog: its fields are architecture figures
 OVERRIDDEN = "default_overridden."
 
 
-def architectural(name: str, rules: RuleSet) -> bool:
-    """A figure that follows from a model's architecture (a model catalog field, or a variable of an
-    architecture rule)."""
-    table = rules.tables.get(ARCHITECTURE_TABLE)
-    if table is not None and name in table.fields:
-        return True
-    return any(eq.area == ARCHITECTURE_AREA and name in eq.variables for eq in rules.equations)
+def convention_figure(name: str, result: Result) -> bool:
+    """A figure of a convention the user did not choose (recompute=none's 6 FLOP/token, precision's
+    bytes per parameter): the one kind of default that is a real assumption of the question.
+
+    Knobs with a plain default (grad_accum 1, epochs 1, pue 1.1) that follow from typed values are
+    what the user meant; architecture figures (queries_per_kv = heads / kv_heads) follow from the
+    model; catalog figures (gpu, model: no default key) are not assumptions."""
+    rules = result.rules
+    for key, table in rules.tables.items():
+        if name in table.fields and rules.variables[key].default is not None and key not in result.keys:
+            return True
+    return False
 
 
 def meaningful(warning: Warning_, result: Result) -> bool:
@@ -38,11 +41,33 @@ def meaningful(warning: Warning_, result: Result) -> bool:
     rules = result.rules
     if warning.code.startswith(OVERRIDDEN):
         name = warning.code[len(OVERRIDDEN):]
-        return name not in result.targets and not architectural(name, rules)
+        return name not in result.targets and convention_figure(name, result)
     check = next((c for c in rules.checks if c.id == warning.code), None)
     if check is not None and check.variables:
-        return not all(result.status.get(n) == "catalog" for n in check.variables)
+        return not all(from_catalog(n, result) for n in check.variables)
     return True
+
+
+def from_catalog(name: str, result: Result) -> bool:
+    """A catalog figure, or a value derived from catalog figures alone (chars_per_token from a
+    tokenizer's tokens_per_char)."""
+    producers = {u: step for step in result.derivation for u in step.unknowns}
+    seen: set[str] = set()
+
+    def walk(current: str) -> bool:
+        if current in seen:
+            return True
+        seen.add(current)
+        status = result.status.get(current)
+        if status == "catalog":
+            return True
+        step = producers.get(current)
+        if status not in ("derived", "solved") or step is None:
+            return False
+        inputs = {v for eq in step.equations for v in eq.variables} - set(step.unknowns)
+        return bool(inputs) and all(walk(v) for v in inputs)
+
+    return walk(name)
 
 
 def shown_warnings(result: Result, brief: bool = False) -> list[Warning_]:
