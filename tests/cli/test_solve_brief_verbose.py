@@ -105,3 +105,29 @@ def test_json_is_unchanged_by_the_brief_output(capsys):
     assert out["solved"] == ["n_gpus"] and out["values"]["n_gpus"]["value"] == 347
     assert out["values"]["train_time"]["unit"] == "s" and len(out["derivation"]) >= 3
     assert out["rounded"]["n_gpus"]["raw"] == pytest.approx(346.23, abs=0.01)
+
+
+FIT = ("model=llama2-7b gpu=A800 precision=mixed-bf16 zero_stage=3 n_gpus=8 seq_len=4096")
+
+
+def test_brief_fit_question_keeps_the_assumptions_that_matter(capsys):
+    lines = _solve(capsys, f"memory_fill {FIT} micro_batch=64")
+    text = "\n".join(lines)
+    assert len(lines) <= 25, text
+    assert "does not fit" in lines[1]                 # memory_fill > 1 on the answer line
+    shown = lines[lines.index("Assumptions that shaped the answer:") + 1:]
+    names = [line.split(" = ")[0].strip() for line in shown if " = " in line and line.startswith("  ") and
+             not line.startswith("  [")][:6]
+    # conventions that change the memory (no recomputation, Adam's states) are named; the do-nothing
+    # figures (tp = 1, pp = 1) and those a named convention implies (offload=none's offload_grads) wait for -v
+    assert "recompute" in names and "optimizer" in names
+    assert not {"tp", "pp", "offload_grads", "optimizer_state_bytes_per_param"} & set(names)
+    assert any(line.strip().startswith("(+") and "-v" in line for line in shown)
+    verbose = "\n".join(_solve(capsys, f"memory_fill {FIT} micro_batch=64", "-v"))
+    assert "  tp = 1" in verbose and "offload_grads = 0" in verbose
+
+
+def test_brief_largest_that_fits(capsys):
+    lines = _solve(capsys, f"micro_batch {FIT} recompute=full memory_fill=1")
+    assert len(lines) <= 25 and "does not fit" not in "\n".join(lines)
+    assert lines[1].startswith("  micro_batch = ") and "rounded down" in lines[1]

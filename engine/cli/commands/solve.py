@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING, Any
 from ._common import add_rule_options, load_engine, split_items, wants_binary
 from ...rules.expr import Tree, render
 from ...table.scope import shown_warnings
-from ...text.formatting import count, engineering, format_quantity, number, rounded_note, shorten
+from ...text.formatting import count, engineering, format_quantity, number, rounded_note
 from ...text.formatting import kind as shown_as
 from ...text.messages import text
 
 if TYPE_CHECKING:
     from ...solve.solver import Result
 
+FILL = "memory_fill"   # memory the run needs / memory one GPU has: above 1 does not fit
+LABEL_WIDTH = 70
 SOURCE_WIDTH = 90   # a brief line's source is cut here (-v and --json keep it whole)
 
 
@@ -92,10 +94,28 @@ def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
             raw, _ = result.rounded[name]
             direction = text(f"cli.round_{rules.variables[name].rounding}", lang)
             extra = "   (" + text("cli.rounded_as", lang, raw=rounded_note(raw), direction=direction) + ")"
-        lines.append(f"  {name} = {show(name)}{extra}    # {rules.variables[name].label(lang)}")
+        if name == FILL and result.values.get(name, 0) > 1 + 1e-9:
+            extra += "   (" + text("cli.does_not_fit", lang) + ")"
+        lines.append(f"  {name} = {show(name)}{extra}    # {short_label(rules.variables[name].label(lang))}")
     for name in (n for n, s in result.status.items() if s == "recomputed"):
         lines.append(f"  {name} = {show(name)}    # {text('cli.recomputed', lang)}")
     return lines
+
+
+def cut(text_: str, width: int) -> str:
+    """One line of a brief answer: long sources end in an ellipsis (-v shows them whole)."""
+    return text_ if len(text_) <= width else text_[:width - 1].rstrip() + "…"
+
+
+def short_label(label: str) -> str:
+    """A variable's description cut at its first clause when long (the full text: `llmplan explain`)."""
+    if len(label) <= LABEL_WIDTH:
+        return label
+    for stop in (" (", "; ", ". ", "（", "；"):
+        head = label.split(stop)[0]
+        if len(head) <= LABEL_WIDTH:
+            return head
+    return label[:LABEL_WIDTH].rstrip() + "…"
 
 
 def _given(result: Result, lang: str, show: _Shower, verbose: bool) -> list[str]:
@@ -118,14 +138,40 @@ def _given(result: Result, lang: str, show: _Shower, verbose: bool) -> list[str]
 
 
 def _assumptions(result: Result, lang: str, verbose: bool) -> list[str]:
-    if not result.assumptions:
+    categorical = {n for n, v in result.rules.variables.items() if v.categorical}
+    items = result.assumptions if verbose else shaping_assumptions(result.assumptions, categorical)
+    if not items:
         return []
     head = text("cli.assumed_all" if verbose else "cli.assumed", lang)
     lines = [f"{head}:"]
-    for name, value, source in result.assumptions:
-        source = source if verbose else shorten(source, SOURCE_WIDTH)
+    for name, value, source in items:
+        source = source if verbose else cut(source, SOURCE_WIDTH)
         lines.append(f"  {name} = {value}    ({text('cli.source', lang)}: {source})" if source else f"  {name} = {value}")
+    left = len(result.assumptions) - len(items)
+    if left:
+        lines.append("  " + text("cli.more_assumptions", lang, count=left))
     return lines
+
+
+NEUTRAL = {"0", "0 B", "0 GB", "1"}   # the do-nothing figures: tp = 1, no overhead
+BRIEF_ASSUMPTIONS = 6
+
+
+def shaping_assumptions(assumptions: list[tuple[str, str, str]], categorical: set[str]) -> list[tuple[str, str, str]]:
+    """The few assumptions that shaped the answer: conventions and figures that are not the
+    do-nothing choice (tp = 1, offload = none), without the figures a listed convention implies
+    (offload=none's offload_grads = 0), at most BRIEF_ASSUMPTIONS; -v lists them all."""
+    keys = {name for name, _, _ in assumptions}
+    conventions, figures = [], []
+    for name, value, source in assumptions:
+        implied = any(source.startswith(f"{key}=") for key in keys if key != name)
+        if implied:
+            continue
+        if name in categorical:
+            conventions.append((name, value, source))
+        elif str(value).strip() not in NEUTRAL:
+            figures.append((name, value, source))
+    return (conventions + figures)[:BRIEF_ASSUMPTIONS]
 
 
 def _warnings(result: Result, lang: str, brief: bool) -> list[str]:
@@ -136,7 +182,7 @@ def _warnings(result: Result, lang: str, brief: bool) -> list[str]:
     for warning in warnings:
         severity = text(f"cli.severity.{warning.severity}", lang) if warning.severity in ("info", "warning", "error") \
             else warning.severity
-        source = f"  ({shorten(warning.source, SOURCE_WIDTH) if brief else warning.source})" if warning.source else ""
+        source = f"  ({cut(warning.source, SOURCE_WIDTH) if brief else warning.source})" if warning.source else ""
         lines.append(f"  [{severity}] {warning.message}{source}")
     return lines
 
