@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ._common import add_rule_options, load_engine
 from ...errors import ScenarioError
+from ...text.messages import text
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +31,6 @@ def run(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         raise ScenarioError(f"{path} exists; choose another name or pass --force to overwrite it")
     engine = load_engine(args)
-    write_template(engine, path)
-    print(f"llmplan: wrote {path}; fill it in, then: llmplan run {path} -o results.xlsx", file=sys.stderr)
+    write_template(engine, path, args.lang)
+    print(text("cli.template_written", args.lang, path=path), file=sys.stderr)
     return 0
