@@ -228,8 +228,8 @@ def _variables(engine: "Engine", ws: Any, styles: dict[str, Any]) -> None:
             values = f"sheet catalog_{variable.name}: " + values
         cells = (variable.name, variable.unit, variable.domain, variable.en, variable.zh, default,
                  variable.default_source, typical, values[:2000])
-        for col, text in enumerate(cells):
-            ws.write_string(row, col, str(text))
+        for col, cell in enumerate(cells):
+            ws.write_string(row, col, str(cell))
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, len(engine.rules.variables), len(header) - 1)
 
@@ -238,9 +238,9 @@ def _catalog(engine: "Engine", name: str, ws: Any, styles: dict[str, Any]) -> No
     table = engine.rules.tables[name]
     fields = list(table.fields)
     header = ["key", "name", "aliases"] + [f"{f} [{u}]" if u else f for f, u in table.fields.items()] + ["source"]
-    for col, text in enumerate(header):
-        ws.write_string(0, col, text, styles["plain"])
-        ws.set_column(col, col, 60 if text == "source" else 22 if col < 3 else 14)
+    for col, heading in enumerate(header):
+        ws.write_string(0, col, heading, styles["plain"])
+        ws.set_column(col, col, 60 if heading == "source" else 22 if col < 3 else 14)
     ws.write_comment(0, 0, f"{table.en}\n{table.zh}".strip() or name)
     for row, entry in enumerate(table.entries.values(), start=1):
         ws.write_string(row, 0, entry.key)

@@ -276,8 +276,8 @@ def _table(ws: Any, row: int, styles: _Styles, title: str, header: tuple[str, ..
            lang: str = "en") -> int:
     ws.write(row, 0, title, styles.title)
     row += 1
-    for col, text in enumerate(header):
-        ws.write(row, col, text, styles.header)
+    for col, heading in enumerate(header):
+        ws.write(row, col, heading, styles.header)
     for values in rows:
         row += 1
         for col, value in enumerate(values):

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import ValueParseError
 from ..rules.model import Table, Variable
 from ..rules.units import dims_text, unit_info
+from .messages import Nested, keyed
 
 MAX_TEXT = 200
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)$")
@@ -159,10 +160,9 @@ def parse_key(variable: Variable, table: Table | None, raw: Any) -> str:
         names = list(variable.values)
     close = difflib.get_close_matches(text, names, n=3, cutoff=0.5) or \
         [n for n in names if text.casefold() in n.casefold()][:3]
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    raise ValueParseError(f"{variable.name}: unknown value {text[:40]!r}.{hint} "
-                          f"Known: {', '.join(list(variable.values)[:12])}{' ...' if len(variable.values) > 12 else ''}"
-                          f" (see `llmplan catalog`)")
+    known = ", ".join(list(variable.values)[:12]) + (" ..." if len(variable.values) > 12 else "")
+    raise keyed(ValueParseError, "values.unknown_value", name=variable.name, value=text[:40], known=known,
+                hint=Nested("values.did_you_mean", names=", ".join(close)) if close else Nested())
 
 
 def unknown_key_message(variable: Variable, table: Table | None, label: str) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from ...errors import ValueParseError
 from ...text.formatting import shorten
+from ...text.messages import keyed
 
 
 def add_rule_options(parser: argparse.ArgumentParser) -> None:
@@ -31,9 +32,10 @@ def split_items(items: list[str]) -> tuple[list[str], dict[str, str]]:
             name, _, value = item.partition("=")
             name = name.strip()
             if not name or not value.strip():
-                raise ValueParseError(f"{shorten(item)!r}: write NAME=VALUE, e.g. params=7B")
+                raise keyed(ValueParseError, "values.write_name_value", item=shorten(item))
             if name in givens:
-                raise ValueParseError(f"{shorten(name)} is given twice ({shorten(givens[name])!r} and {shorten(value)!r})")
+                raise keyed(ValueParseError, "values.given_twice", name=shorten(name), first=shorten(givens[name]),
+                            second=shorten(value))
             givens[name] = value.strip()
         else:
             targets.append(item.strip())

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ._common import add_rule_options, load_engine, split_items
 from ...errors import ScenarioError
+from ...text.messages import text
 from ..progress import Progress
 
 
@@ -48,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
         result = run_sweep(engine, grid, target, args.chunk_rows or CHUNK_ROWS, args.lang,
                            progress=lambda done: bar.update(done), side_values=args.all_values)
     if result.dropped:
-        print(f"llmplan: note: columns only some chunks produced were left out: {', '.join(sorted(result.dropped))}",
-              file=sys.stderr)
+        print(text("cli.sweep_dropped", args.lang, names=", ".join(sorted(result.dropped))), file=sys.stderr)
     if target is not None:
-        print(f"llmplan: {result.rows:,} rows ({result.errors:,} with errors) -> {target}", file=sys.stderr)
+        print(text("cli.sweep_summary", args.lang, rows=f"{result.rows:,}", errors=f"{result.errors:,}", target=target),
+              file=sys.stderr)
     return 1 if result.errors else 0

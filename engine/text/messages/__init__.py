@@ -14,6 +14,7 @@ import importlib
 import pkgutil
 import string
 from functools import lru_cache
+from typing import TypeVar
 
 LANGS = ("en", "zh")
 
@@ -39,9 +40,24 @@ def template(key: str, lang: str = "en") -> str:
     return chinese if lang == "zh" and chinese else english
 
 
+class Nested:
+    """A message inside a message (a hint, a clause), said in the outer message's language;
+    Nested() with no key is empty."""
+
+    def __init__(self, key: str = "", **fields: object) -> None:
+        self.key, self.fields = key, fields
+
+    def say(self, lang: str) -> str:
+        return text(self.key, lang, **self.fields) if self.key else ""
+
+    def __str__(self) -> str:
+        return self.say("en")
+
+
 def text(key: str, lang: str = "en", **fields: object) -> str:
-    """The message `key` in `lang`, with its {fields} filled."""
-    return template(key, lang).format(**fields)
+    """The message `key` in `lang`, with its {fields} filled (Nested fields in the same language)."""
+    filled = {name: value.say(lang) if isinstance(value, Nested) else value for name, value in fields.items()}
+    return template(key, lang).format(**filled)
 
 
 def fields_of(template_text: str) -> set[str]:
@@ -64,3 +80,28 @@ def rule_mismatch(rule_id: str, formula: str, tolerance: float, lang: str) -> tu
                  gap="\x00")
     head, _, tail = whole.partition("\x00")
     return head, tail
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def keyed(error: type[E], key: str, **fields: object) -> E:
+    """An exception whose text is the message `key` in English, remembering key and fields so the
+    command line can say it in the user's language (localized)."""
+    exc = error(text(key, "en", **fields))
+    exc.message_key = key              # type: ignore[attr-defined]
+    exc.message_fields = fields        # type: ignore[attr-defined]
+    return exc
+
+
+def localized(exc: BaseException, lang: str) -> str:
+    """An exception's text in `lang`: from its message key when it has one, else as raised.
+
+    A prefix before the keyed text (a cell address added on the way up: "scenarios!C7: ...") is kept."""
+    key = getattr(exc, "message_key", None)
+    if key is None or lang == "en" or key not in catalog():
+        return str(exc)
+    fields = getattr(exc, "message_fields", {})
+    english, translated = text(key, "en", **fields), text(key, lang, **fields)
+    whole = str(exc)
+    return whole.replace(english, translated) if english in whole else translated
