@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ._common import add_rule_options, load_engine
+from ..catalog_table import TERMINAL_WIDTH, catalog_text
 from ...errors import ValueParseError
 from ...solve.explain import explain
 from ...rules import schema
@@ -27,6 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     catalog = sub.add_parser("catalog", help="list catalogs, or the entries of one (gpus, models, tokenizers, ...)")
     catalog.add_argument("name", nargs="?", help="gpus | models | tokenizers | encodings | precisions | ...")
     catalog.add_argument("--json", action="store_true")
+    catalog.add_argument("--wide", action="store_true", help="every column, whole sources (wider than a terminal)")
+    catalog.add_argument("--width", type=int, default=TERMINAL_WIDTH, metavar="COLUMNS",
+                         help=f"fit the table in this many columns (default {TERMINAL_WIDTH})")
     add_rule_options(catalog)
 
 
@@ -90,27 +94,8 @@ def _catalog(args: argparse.Namespace) -> int:
                   sys.stdout, ensure_ascii=False, indent=1)
         print()
         return 0
-    print(_table_text(table))
+    print(catalog_text(table, None if args.wide else args.width, args.lang))
     return 0
-
-
-def _table_text(table: Any) -> str:
-    fields = list(table.fields)
-    header = ["key", *[f"{f} [{table.fields[f]}]" if table.fields[f] else f for f in fields], "source"]
-    rows = [[key, *[_cell(e.written.get(f)) for f in fields], e.source[:60]] for key, e in table.entries.items()]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
-    return "\n".join(lines)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float) and value >= 1e6:
-        return f"{value:.4g}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def _jsonable(value: Any) -> Any:
