@@ -30,6 +30,7 @@ from ..solve.mismatch import RuleMismatch
 import re
 from ..solve.solver import Engine
 from ..text.formatting import format_quantity
+from .contradiction_cells import named_cells
 
 if TYPE_CHECKING:
     from ..solve.solver import Engine
@@ -205,7 +206,9 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
         columns["config origins"] = pl.Series("config origins", prep.origins, dtype=pl.String)
     columns["warnings"] = _warning_column(engine, batch, ok, lang)
     erred = np.flatnonzero(batch.failed & ~prep.blank)
-    columns["error"] = _scatter(rows, [(erred, batch.errors[erred].tolist())] if len(erred) else [])
+    cells = named_cells(engine, prep, batch, erred, lang) if len(erred) else {}
+    columns["error"] = _scatter(rows, [(erred, [f"{batch.errors[r]}{cells.get(r, '')}" for r in erred.tolist()])]
+                                if len(erred) else [])
     results = pl.DataFrame([s.alias(h) for h, s in columns.items()])
     outcome = Outcome(batch, frame, results, fills, units, prep.blank, prep, source=source,
                       label=prep.locator.label, notes=list(notes or []), numeric_cells=numeric_cells or {},

@@ -76,8 +76,9 @@ def _summary(outcome, target: Path, lang: str = "en") -> None:
                target=target), file=sys.stderr)
     if errors:
         names = outcome.names
+        shown = outcome.results.get_column("error").to_list()   # with the cells a contradiction involves
         for row in outcome.error_mask.nonzero()[0][:SHOWN_ERRORS].tolist():
-            print(f"  {names[row]}: {outcome.batch.errors[row]}", file=sys.stderr)
+            print(f"  {names[row]}: {shown[row]}", file=sys.stderr)
         if errors > SHOWN_ERRORS:
             print(text("cli.run_more_errors", lang, count=errors - SHOWN_ERRORS), file=sys.stderr)
 

@@ -27,6 +27,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{right} on the other, {gap} apart (tolerance {tolerance}); values: {values}. Remove or correct one of them",
         "给定值相互矛盾：规则 {rule}（{formula}）不成立——一边为 {left}，另一边为 {right}，相差 {gap}"
         "（容差 {tolerance}）；涉及的值：{values}。请删除或更正其中之一"),
+    "results.contradiction_cells": (" — cells: {cells}", " —— 涉及单元格：{cells}"),
     "results.from_inputs": ("{value} (from {names})", "{value}（由 {names} 得出）"),
     "results.does_not_fit": ("does not fit: memory_fill = {fill} (1 = largest that fits)",
                              "放不下：memory_fill = {fill}（1 表示恰好放得下的最大值）"),
