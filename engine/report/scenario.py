@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 
 from ..text.formatting import format_quantity
+from ..table.breakdown import breakdowns
 from ..table.scope import meaningful
+from ..text.formatting import TIME_STEPS
 from . import formulas
 from .labels import labels as label_table
 from .whatif import TimeGrid, inputs_of
@@ -20,6 +22,7 @@ from . import charts
 # figures worth a glance in the summary, in human units (FLOPs, GPUs, days, GPU-hours, cost, memory)
 HEADLINE = ("train_flops", "n_gpus", "train_time", "gpu_hours", "train_cost", "memory_per_gpu", "train_memory",
             "tokens", "params", "corpus_bytes")
+TIME = (("[time]", 1.0),)
 FILL = "memory_fill"   # memory the run needs / memory one GPU has (formulas/parallelism.yaml)
 MEMORY_PARTS = (("weights", "weights_bytes"), ("grads", "grads_bytes"), ("optimizer", "optimizer_bytes"),
                 ("activations", "activation_bytes"))
@@ -227,6 +230,11 @@ def _charts(index: int, result: Any, grid: TimeGrid | None, words: dict[str, str
                             words["gpu_memory"], unit_var.unit)
         title = words["chart_memory"] if per_gpu else words["chart_memory_total"]
         out.append({"id": f"s{index + 1}-memory", "name": f"s{index + 1}-memory.svg", "title": title, "svg": svg})
+    for k, item in enumerate(b for b in breakdowns(result) if result.rules.variables[b.total].dims == TIME):
+        factor, unit = next(((f, u) for f, u in TIME_STEPS if item.value >= f), TIME_STEPS[-1])
+        svg = charts.memory([(name, value / factor) for name, value in item.parts], None, "", unit)
+        out.append({"id": f"s{index + 1}-breakdown{k}", "name": f"s{index + 1}-breakdown{k}.svg",
+                    "title": f"{words['breakdown']}: {item.total}", "svg": svg})
     if grid is not None and any(v == v for values in grid.by_mfu.values() for v in values):
         low, high = grid.by_mfu[max(grid.by_mfu)], grid.by_mfu[min(grid.by_mfu)]
         own = (grid.own_mfu, grid.by_mfu[grid.own_mfu]) if grid.own_mfu in grid.by_mfu and \

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._common import add_rule_options, load_engine, split_items, wants_binary
 from ...rules.expr import Tree, render
+from ...table.breakdown import breakdowns
 from ...table.scope import shown_warnings
 from ...text.formatting import count, engineering, format_quantity, number, rounded_note
 from ...text.formatting import kind as shown_as
@@ -72,7 +73,8 @@ class _Shower:
 def render_text(result: Result, lang: str = "en", verbose: bool = False, binary: bool = False) -> str:
     """The terminal answer: brief by default, everything with verbose=True."""
     show = _Shower(result, binary, lang)
-    lines = _answer(result, lang, show) + _given(result, lang, show, verbose)
+    lines = _answer(result, lang, show) + _breakdowns(result, lang, show)
+    lines += _given(result, lang, show, verbose)
     lines += _assumptions(result, lang, verbose)
     if verbose:
         lines += _derivation(result, lang, show) + _side_values(result, lang, show)
@@ -105,6 +107,18 @@ def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
 def cut(text_: str, width: int) -> str:
     """One line of a brief answer: long sources end in an ellipsis (-v shows them whole)."""
     return text_ if len(text_) <= width else text_[:width - 1].rstrip() + "…"
+
+
+def _breakdowns(result: Result, lang: str, show: _Shower) -> list[str]:
+    """Totals built from named parts (step_time = compute_time + ... ): each part with its share."""
+    lines = []
+    for item in breakdowns(result):
+        variable = result.rules.variables[item.total]
+        if item.total not in result.targets and variable.dims != (("[time]", 1.0),):
+            continue   # memory sums have their own lines (-v) and the report's chart
+        shares = " + ".join(f"{name} {show(name, value)} ({value / item.value:.0%})" for name, value in item.parts)
+        lines.append(f"  {item.total} = {show(item.total, item.value)} = {shares}")
+    return [f"{text('cli.breakdown', lang)}:", *lines] if lines else []
 
 
 def short_label(label: str) -> str:

@@ -28,7 +28,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.severity.info": ("info", "提示"),
     "cli.severity.warning": ("warning", "警告"),
     "cli.severity.error": ("error", "错误"),
-    "cli.breakdown": ("{total} per step: {parts}", "每步 {total}：{parts}"),
+    "cli.breakdown": ("Breakdown", "构成"),
     # exits and summaries
     "cli.error": ("llmplan: {message}", "llmplan：{message}"),
     "cli.interrupted": ("llmplan: interrupted", "llmplan：已中断"),

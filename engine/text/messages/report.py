@@ -148,5 +148,5 @@ MESSAGES: dict[str, tuple[str, str]] = {
     'report.does_not_fit': ('does not fit (memory_fill {fill}; 1 = largest that fits)',
         '放不下（memory_fill {fill}；1 表示恰好放得下）'),
     'report.row': ('row', '行'),
-    'report.breakdown': ('Step time breakdown', '单步时间构成'),
+    'report.breakdown': ('Breakdown', '构成'),
 }
