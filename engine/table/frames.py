@@ -31,6 +31,8 @@ import re
 from ..solve.solver import Engine
 from ..text.formatting import format_quantity
 from .contradiction_cells import named_cells
+from .scope import catalog_only_rows
+from ..text.messages import text as message
 
 if TYPE_CHECKING:
     from ..solve.solver import Engine
@@ -387,17 +389,14 @@ def _warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -
         for name in group.rounded:
             variable = engine.rules.variables[name]
             recomputed = ", ".join(n for n, s in batch.status.items() if _any_code(s, index, RECOMPUTED))
-            if lang == "zh":
-                how = {"up": "向上", "down": "向下"}.get(variable.rounding, "四舍五入")
-                text = f"已取整：{name} {how}取整（原值见 `{name} unrounded` 列）" + \
-                    (f"；{recomputed} 按取整后的数量重新计算" if recomputed else "")
-            else:
-                text = f"rounded: {name} rounded {variable.rounding} (the exact value is in `{name} unrounded`)" + \
-                    (f"; {recomputed} recomputed for the rounded count" if recomputed else "")
-            pieces.append(_scatter(rows, [(index, text)]))
+            note = message("results.rounded_column", lang, name=name,
+                           how=message(f"results.how.{variable.rounding}", lang))
+            if recomputed:
+                note += message("results.recomputed_column", lang, names=recomputed)
+            pieces.append(_scatter(rows, [(index, note)]))
     for check_id, mask in batch.warnings:
         check = checks[check_id]
-        index = np.flatnonzero(mask & ok)
+        index = np.flatnonzero(mask & ok & ~catalog_only_rows(batch, check.variables))
         if not len(index):
             continue
         text = _concat([f"{check.id}: ", *_template(engine, check.message(lang), batch, index)])

@@ -16,7 +16,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from ..solve.batch import CATALOG, DERIVED, SOLVED
+
 if TYPE_CHECKING:
+    from ..solve.batch import Batch
     from ..solve.solver import Result, Warning_
 
 OVERRIDDEN = "default_overridden."
@@ -73,3 +78,40 @@ def from_catalog(name: str, result: Result) -> bool:
 def shown_warnings(result: Result, brief: bool = False) -> list[Warning_]:
     """The warnings worth reading; brief=True also drops the rounding note the answer line repeats."""
     return [w for w in result.warnings if meaningful(w, result) and not (brief and w.code == "rounded")]
+
+
+def catalog_only_rows(batch: Batch, names: frozenset[str]) -> np.ndarray:
+    """Per row: every one of `names` is a catalog figure or derived from catalog figures alone (the
+    batch counterpart of from_catalog, for the workbook's warnings column)."""
+    out = np.zeros(batch.rows, dtype=bool)
+    for group in batch.groups:
+        if group.plan is None:
+            continue
+        rows = group.rows
+        producers = {u: step for step in group.plan.steps for u in step.unknowns}
+        memo: dict[str, np.ndarray] = {}
+
+        def walk(name: str, seen: frozenset[str]) -> np.ndarray:
+            if name in memo:
+                return memo[name]
+            status = batch.status.get(name)
+            codes = np.asarray(status)[rows] if status is not None and np.ndim(status) else \
+                np.full(len(rows), -1 if status is None else int(status))
+            result = codes == CATALOG
+            step = producers.get(name)
+            if step is not None and name not in seen:
+                inputs = {v for eq in step.equations for v in eq.variables} - set(step.unknowns)
+                derived = np.isin(codes, (SOLVED, DERIVED))
+                if inputs:
+                    all_catalog = np.ones(len(rows), dtype=bool)
+                    for other in inputs:
+                        all_catalog &= walk(other, seen | {name})
+                    result = result | (derived & all_catalog)
+            memo[name] = result
+            return result
+
+        mask = np.ones(len(rows), dtype=bool)
+        for name in names:
+            mask &= walk(name, frozenset())
+        out[rows] = mask
+    return out

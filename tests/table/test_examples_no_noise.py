@@ -85,3 +85,18 @@ def test_a_convention_the_typed_values_contradict_is_still_said(bundled_engine):
     result = bundled_engine.solve(["train_time"], {"train_flops": "1e23", "params": "7B", "tokens": "2T",
                                                    "gpu": "A800", "n_gpus": 64, "mfu": 0.4})
     assert "default_overridden.flops_factor" in {w.code for w in shown_warnings(result)}
+
+
+@pytest.mark.parametrize("example", sorted(EXPECTED))
+def test_the_workbook_warnings_column_says_the_same(bundled_engine, example):
+    path = ROOT / example
+    if not path.exists():
+        pytest.skip(f"{example} is not in this checkout")
+    sheet = read_scenarios(path)
+    outcome = run_frame(sheet.frame, bundled_engine, "en", locator=sheet.locator, source=str(path),
+                        headers=sheet.headers, problems=sheet.problems, numeric_cells=sheet.numeric_cells,
+                        notes=sheet.notes)
+    column = outcome.results.get_column("warnings").to_list()
+    codes = {name: [part.split(":")[0] for part in (text or "").split(" | ") if part]
+             for name, text in zip(outcome.names, column)}
+    assert codes == EXPECTED[example]

@@ -16,7 +16,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "results.recomputed_column": ("; {names} recomputed for the rounded count", "；{names} 按取整后的数量重新计算"),
     "results.how.up": ("up", "向上"),
     "results.how.down": ("down", "向下"),
-    "results.how.nearest": ("to the nearest whole number", "四舍五入"),
+    "results.how.nearest": ("to nearest", "四舍五入"),
     "results.default_overridden": (
         "{name} follows from the values given ({got}), not from its default ({default}, {source}); "
         "the derived value is used — check the inputs if the default was meant",
