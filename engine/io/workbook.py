@@ -129,10 +129,10 @@ def _results_sheet(outcome: "Outcome", engine: "Engine", sheet: Any, styles: _St
             note = f"{variable.en}\n{variable.zh}".strip()
             if note:
                 ws.write_comment(0, col, note, {"x_scale": 2, "y_scale": 1.2})
-        if name in ("assumptions", "warnings", "error") and not is_input:
+        if not is_input and (name in ("assumptions", "warnings", "error") or series.dtype == pl.String):
             style = styles.error if name == "error" else None
             sheet.columns.append(Cells(text=series, styles=[style]))
-            ws.set_column(col, col, 60 if name != "assumptions" else 36)
+            ws.set_column(col, col, 60 if name in ("warnings", "error") else 36 if name == "assumptions" else 14)
             continue
         if is_input:
             cells = _input_cells(outcome.frame.get_column(name), outcome.numeric_cells.get(name), styles)

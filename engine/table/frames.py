@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import polars as pl
 
-from ..solve.batch import CATALOG, DERIVED, RECOMPUTED, Batch, Every
+from ..solve.batch import CATALOG, DERIVED, RECOMPUTED, SOLVED, Batch, Every
 from .columns import Column, Locator, Prepared, prepare
 from ..rules.model import Check, Equation, Variable
 from ..solve.mismatch import RuleMismatch
 import re
 from ..solve.solver import Engine
 from ..text.formatting import format_quantity
+from ..text.formatting import kind as shown_as
 from .contradiction_cells import named_cells
 from .scope import catalog_only_rows
 from ..text.messages import text as message
@@ -198,6 +199,7 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
             added[header] = _values(header, raw, again, factor)
             fills[header] = _fills(again, np.broadcast_to(np.int8(DERIVED), (rows,)))
             units[header] = (name, unit, factor)
+    added.update(_shown_columns(engine, batch, ok))
     for header, series in added.items():
         if header in columns:   # a pass-through column of the same name: keep the input's
             header = f"{header} (llmplan)"
@@ -372,6 +374,29 @@ def _scatter(rows: int, parts: list[tuple[np.ndarray, "pl.Series | list[str] | s
             out = values.cast(pl.String)
         else:
             out = out.scatter(index, values)
+    return out
+
+
+SHOWN_KINDS = ("time", "bytes", "flop")   # answers whose declared unit reads badly (0.4869 day, 3,000 GB)
+
+
+def _shown_columns(engine: "Engine", batch: Batch, ok: np.ndarray) -> dict[str, pl.Series]:
+    """`name (shown)`: a variable some row asks for (time, bytes, FLOPs), wherever llmplan computed it,
+    as a person reads it (11.7 h, 3 TB), beside the number in the declared unit that formulas use."""
+    out: dict[str, pl.Series] = {}
+    asked = dict.fromkeys(name for targets in batch.targets for name in targets)
+    for name in asked:
+        variable = engine.rules.variables.get(name)
+        if variable is None or shown_as(variable) not in SHOWN_KINDS or name not in batch.values:
+            continue
+        status = batch.status.get(name)
+        if status is None:
+            continue
+        base = np.broadcast_to(batch.values[name], (batch.rows,))
+        solved = np.flatnonzero(_both(batch.rows, ok, _not_nan(base), _cmp(np.greater_equal, status, SOLVED)))
+        if len(solved):
+            header = f"{name} (shown)"
+            out[header] = _scatter(batch.rows, [(solved, format_values(variable, base[solved]))]).alias(header)
     return out
 
 

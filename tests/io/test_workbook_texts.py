@@ -81,3 +81,21 @@ def test_template_has_the_fit_column_and_translated_examples(tmp_path):
     assert names and all(CJK.search(n) for n in names if n), names
     fit = names.index("llama2-7b 在 8 张 A800 上（ZeRO-3）放得下的最大 micro-batch") + 2
     assert sheet.cell(row=fit, column=header.index("memory_fill") + 1).value == 1
+
+
+def test_shown_columns_in_human_units(tmp_path):
+    source = _scenarios(tmp_path / "in.xlsx", [
+        # 6 * 7e9 * 1e12 / (4096 * 312e12 * 0.4) = 82,162 s = 22.8 h (the `train_time [day]` column: 0.951)
+        ("hours", "train_time", {"params": "7B", "tokens": "1T", "gpu": "A800", "n_gpus": 4096, "mfu": 0.4}),
+        # seed §3: 20 B/parameter * 70e9 = 1.4 TB
+        ("bytes", "train_memory", {"params": "70B"}),
+    ])
+    target = tmp_path / "out.xlsx"
+    assert main(["run", str(source), "-o", str(target)]) == 0
+    sheet = openpyxl.load_workbook(target)["results"]
+    header = [c.value for c in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert rows[0][header.index("train_time (shown)")] == "22.8 h"
+    assert rows[0][header.index("train_time [day]")] == pytest.approx(4.2e22 / (4096 * 312e12 * 0.4) / 86400, rel=1e-9)
+    assert rows[1][header.index("train_memory (shown)")] == "1.4 TB"
+    assert rows[1][header.index("train_time (shown)")] is None
