@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any
 
+from ...text.messages import keyed, text
 from ._common import add_rule_options, load_engine
 from ..catalog_table import TERMINAL_WIDTH, catalog_text
 from ...errors import ValueParseError
@@ -50,8 +51,8 @@ def _rules(args: argparse.Namespace) -> int:
     if args.check:
         rules = load_rules([*args.check, *args.rules, *args.catalog])   # raises DefinitionError -> exit 2
         added = [f for f in rules.files if any(f.startswith(str(p)) or f == str(p) for p in args.check)]
-        print(f"ok: {len(rules.variables)} variables, {len(rules.equations)} equations, {len(rules.checks)} checks, "
-              f"{len(rules.tables)} tables ({len(added)} file(s) checked: {', '.join(added)})")
+        print(text("cli.rules_ok", args.lang, variables=len(rules.variables), equations=len(rules.equations),
+                   checks=len(rules.checks), tables=len(rules.tables), count=len(added), files=", ".join(added)))
         return 0
     engine = load_engine(args)
     rules = engine.rules
@@ -67,9 +68,10 @@ def _rules(args: argparse.Namespace) -> int:
             area = eq.area
             print(f"\n[{area}]")
         variant = "  when " + ", ".join(f"{k}={'|'.join(v)}" for k, v in eq.variant) if eq.variant else ""
-        print(f"  {eq.id}: {eq.text}{variant}\n      {eq.label(args.lang)}\n      source: {eq.source}")
-    print(f"\n{len(rules.equations)} rules, {len(rules.variables)} variables, {len(rules.checks)} checks. "
-          "`llmplan explain NAME` for details.")
+        print(f"  {eq.id}: {eq.text}{variant}\n      {eq.label(args.lang)}\n      "
+              f"{text('cli.source', args.lang)}: {eq.source}")
+    print("\n" + text("cli.rules_count", args.lang, equations=len(rules.equations), variables=len(rules.variables),
+                      checks=len(rules.checks)))
     return 0
 
 
@@ -82,12 +84,13 @@ def _catalog(args: argparse.Namespace) -> int:
     tables = engine.rules.tables
     if not args.name:
         for name, table in tables.items():
-            print(f"{name:14s} {len(table.entries):3d} entries  {table.en or engine.rules.variables[name].en}")
+            about = (table.zh if args.lang == "zh" else table.en) or engine.rules.variables[name].label(args.lang)
+            print(f"{name:14s} " + text("cli.catalog_entries", args.lang, count=f"{len(table.entries):3d}") + f"  {about}")
         return 0
     name = _PLURALS.get(args.name, args.name)
     table = tables.get(name)
     if table is None:
-        raise ValueParseError(f"no catalog {args.name!r}; catalogs: {', '.join(tables)}")
+        raise keyed(ValueParseError, "io.no_catalog", name=args.name, names=", ".join(tables))
     if args.json:
         json.dump({key: {"name": e.name, "aliases": list(e.aliases), **e.written, "source": e.source,
                          "info": _jsonable(e.info)} for key, e in table.entries.items()},

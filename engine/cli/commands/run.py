@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ...text.messages import keyed
 from ._common import add_rule_options, load_engine
 from ...text.messages import text
 from ..progress import Progress
@@ -44,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         report = Path(args.report)
         if report.suffix.lower() not in REPORT_SUFFIXES:
-            raise ScenarioError(f"{report}: a report is .html or .md")
+            raise keyed(ScenarioError, "io.report_suffix", path=report)
         check_paths(source, report, REPORT_SUFFIXES)
         if report.resolve() == target.resolve():
-            raise ScenarioError(f"{report}: the report and the results need different paths")
+            raise keyed(ScenarioError, "io.report_same_path", path=report)
     engine = load_engine(args)
     sheet = read_scenarios(source)
     rows = sheet.frame.height

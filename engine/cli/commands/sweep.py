@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ...text.messages import keyed
 from ._common import add_rule_options, load_engine, split_items
 from ...errors import ScenarioError
 from ...text.messages import text
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     targets, specs = split_items(args.items)
     target = Path(args.output) if args.output else None
     if target is not None and target.suffix.lower() not in (".parquet", ".csv", ".xlsx"):
-        raise ScenarioError(f"{target}: write .parquet, .csv or .xlsx")
+        raise keyed(ScenarioError, "io.sweep_suffix", path=target)
     engine = load_engine(args)
     grid = parse_grid(engine, targets, specs)
     with Progress("llmplan sweep", grid.total, stream=sys.stderr,

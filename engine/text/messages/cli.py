@@ -51,8 +51,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "llmplan：共 {rows} 行（{errors} 行出错）-> {target}"),
     "cli.sweep_dropped": ("llmplan: note: columns only some chunks produced were left out: {names}",
                           "llmplan：注意：只有部分分块产生的列已略去：{names}"),
-    "cli.rules_ok": ("ok: {variables} variables, {equations} equations, {checks} checks, {tables} tables",
-                     "通过：{variables} 个变量，{equations} 个方程，{checks} 个检查，{tables} 个表"),
+    "cli.rules_ok": ("ok: {variables} variables, {equations} equations, {checks} checks, {tables} tables "
+                     "({count} file(s) checked: {files})",
+                     "通过：{variables} 个变量，{equations} 个方程，{checks} 个检查，{tables} 个表"
+                     "（已检查 {count} 个文件：{files}）"),
+    "cli.rules_count": ("{equations} rules, {variables} variables, {checks} checks. `llmplan explain NAME` for details.",
+                        "共 {equations} 条规则、{variables} 个变量、{checks} 个检查。详情见 `llmplan explain 名称`。"),
+    "cli.catalog_entries": ("{count} entries", "{count} 个条目"),
     "cli.catalog_wide": ("{hidden} more columns: --wide shows them", "另有 {hidden} 列：加 --wide 显示"),
     # errors the CLI words itself from an exception's fields
     "cli.underdetermined": ("to solve {target} also give one of: {names}", "要求解 {target}，还需给出以下之一：{names}"),
