@@ -12,7 +12,7 @@ import numpy as np
 
 from ..text.formatting import format_quantity
 from ..table.breakdown import breakdowns
-from ..table.scope import meaningful
+from ..table.scope import OVERRIDDEN, meaningful, reworded
 from ..text.formatting import TIME_STEPS
 from . import formulas
 from .labels import labels as label_table
@@ -199,7 +199,13 @@ def _warnings(engine: Any, result: Any, words: dict[str, str], lang: str) -> lis
     checks = {c.id: c for c in engine.rules.checks}
     for warning in result.warnings:
         check = checks.get(warning.code)
-        if check is None or not meaningful(warning, result):
+        if not meaningful(warning, result):
+            continue
+        if check is None:
+            if warning.code.startswith(OVERRIDDEN):   # a convention the typed values contradict
+                out.append({"code": warning.code, "severity": warning.severity, "source": warning.source,
+                            "severity_label": words.get(warning.severity, warning.severity),
+                            "message": reworded(warning, result, lang)})
             continue           # the engine's own notes (rounding) are rebuilt above in this language
         message = engine.check_message(check, one_row(result.values), 0, lang)
         out.append({"code": check.id, "severity": check.severity, "severity_label": words.get(check.severity,

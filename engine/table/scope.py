@@ -19,12 +19,42 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..solve.batch import CATALOG, DERIVED, SOLVED
+from ..text.formatting import format_quantity
+from ..text.messages import text
 
 if TYPE_CHECKING:
     from ..solve.batch import Batch
     from ..solve.solver import Result, Warning_
 
 OVERRIDDEN = "default_overridden."
+
+
+def convention_of(name: str, result: Result) -> tuple[str, str] | None:
+    """(convention, its default key) whose table supplies `name`, when the user did not choose it."""
+    rules = result.rules
+    for key, table in rules.tables.items():
+        default = rules.variables[key].default
+        if name in table.fields and default is not None and key not in result.keys:
+            return key, str(default)
+    return None
+
+
+def reworded(warning: Warning_, result: Result, lang: str) -> str:
+    """An overridden-default warning said in `lang` from its parts (the convention and its figure);
+    any other warning as the solver wrote it."""
+    if not warning.code.startswith(OVERRIDDEN):
+        return warning.message
+    name = warning.code[len(OVERRIDDEN):]
+    found = convention_of(name, result)
+    variable = result.rules.variables.get(name)
+    if found is None or variable is None or name not in result.values:
+        return warning.message
+    key, default_key = found
+    entry = result.rules.tables[key].resolve(default_key)
+    if entry is None or name not in entry.values:
+        return warning.message
+    return text("results.default_overridden", lang, name=name, got=format_quantity(variable, result.values[name]),
+                default=format_quantity(variable, entry.values[name]), source=f"{key}={entry.key}")
 
 
 def convention_figure(name: str, result: Result) -> bool:
@@ -34,11 +64,7 @@ def convention_figure(name: str, result: Result) -> bool:
     Knobs with a plain default (grad_accum 1, epochs 1, pue 1.1) that follow from typed values are
     what the user meant; architecture figures (queries_per_kv = heads / kv_heads) follow from the
     model; catalog figures (gpu, model: no default key) are not assumptions."""
-    rules = result.rules
-    for key, table in rules.tables.items():
-        if name in table.fields and rules.variables[key].default is not None and key not in result.keys:
-            return True
-    return False
+    return convention_of(name, result) is not None
 
 
 def meaningful(warning: Warning_, result: Result) -> bool:

@@ -100,3 +100,14 @@ def test_the_workbook_warnings_column_says_the_same(bundled_engine, example):
     codes = {name: [part.split(":")[0] for part in (text or "").split(" | ") if part]
              for name, text in zip(outcome.names, column)}
     assert codes == EXPECTED[example]
+
+
+def test_the_convention_note_is_said_in_chinese(bundled_engine):
+    from engine.table.scope import reworded
+
+    result = bundled_engine.solve(["train_time"], {"train_flops": "1e23", "params": "7B", "tokens": "2T",
+                                                   "gpu": "A800", "n_gpus": 64, "mfu": 0.4})
+    warning = next(w for w in shown_warnings(result) if w.code == "default_overridden.flops_factor")
+    # 1e23 / (7e9 * 2e12) = 7.143 FLOP/token against recompute=none's 6
+    zh = reworded(warning, result, "zh")
+    assert zh.startswith("flops_factor 由给定值推出（7.143 FLOP/token），而不是其默认值（6 FLOP/token，recompute=none）")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ._common import add_rule_options, load_engine, split_items, wants_binary
 from ...rules.expr import Tree, render
 from ...table.breakdown import breakdowns
-from ...table.scope import shown_warnings
+from ...table.scope import reworded, shown_warnings
 from ...text.formatting import count, engineering, format_quantity, number, rounded_note
 from ...text.formatting import kind as shown_as
 from ...text.messages import text
@@ -197,7 +197,7 @@ def _warnings(result: Result, lang: str, brief: bool) -> list[str]:
         severity = text(f"cli.severity.{warning.severity}", lang) if warning.severity in ("info", "warning", "error") \
             else warning.severity
         source = f"  ({cut(warning.source, SOURCE_WIDTH) if brief else warning.source})" if warning.source else ""
-        lines.append(f"  [{severity}] {warning.message}{source}")
+        lines.append(f"  [{severity}] {reworded(warning, result, lang)}{source}")
     return lines
 
 
