@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..solve.batch import CATALOG, DERIVED, SOLVED
-from ..text.formatting import format_quantity
+from ..text.formatting import format_quantity, rounded_note
 from ..text.messages import text
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..solve.solver import Result, Warning_
 
 OVERRIDDEN = "default_overridden."
+ROUNDED = "rounded"
 
 
 def convention_of(name: str, result: Result) -> tuple[str, str] | None:
@@ -42,6 +43,8 @@ def convention_of(name: str, result: Result) -> tuple[str, str] | None:
 def reworded(warning: Warning_, result: Result, lang: str) -> str:
     """An overridden-default warning said in `lang` from its parts (the convention and its figure);
     any other warning as the solver wrote it."""
+    if warning.code == ROUNDED:
+        return _rounding(warning, result, lang)
     if not warning.code.startswith(OVERRIDDEN):
         return warning.message
     name = warning.code[len(OVERRIDDEN):]
@@ -55,6 +58,16 @@ def reworded(warning: Warning_, result: Result, lang: str) -> str:
         return warning.message
     return text("results.default_overridden", lang, name=name, got=format_quantity(variable, result.values[name]),
                 default=format_quantity(variable, entry.values[name]), source=f"{key}={entry.key}")
+
+
+def _rounding(warning: Warning_, result: Result, lang: str) -> str:
+    """The rounding note from Result.rounded (the raw value kept: "2,047.98 rounded up to 2,048")."""
+    for name, (raw, new) in result.rounded.items():
+        if warning.message.startswith(f"{name} = "):   # one note per rounded name, named first
+            variable = result.rules.variables[name]
+            return text("results.rounded", lang, name=name, raw=rounded_note(raw),
+                        how=text(f"results.how.{variable.rounding}", lang), new=f"{new:,.0f}")
+    return warning.message
 
 
 def convention_figure(name: str, result: Result) -> bool:
@@ -103,7 +116,7 @@ def from_catalog(name: str, result: Result) -> bool:
 
 def shown_warnings(result: Result, brief: bool = False) -> list[Warning_]:
     """The warnings worth reading; brief=True also drops the rounding note the answer line repeats."""
-    return [w for w in result.warnings if meaningful(w, result) and not (brief and w.code == "rounded")]
+    return [w for w in result.warnings if meaningful(w, result) and not (brief and w.code == ROUNDED)]
 
 
 def catalog_only_rows(batch: Batch, names: frozenset[str]) -> np.ndarray:

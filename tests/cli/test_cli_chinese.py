@@ -54,3 +54,13 @@ def test_template_success_line_in_chinese(tmp_path, capsys):
     assert main(["template", str(tmp_path / "t.xlsx"), "--lang", "zh"]) == 0
     err = capsys.readouterr().err
     assert err.startswith("llmplan：已写入") and CJK.search(err) and "fill it in" not in err
+
+
+def test_verbose_chinese_has_no_english_engine_sentences(capsys):
+    assert main(["solve", "n_gpus", "params=7B", "tokens=2T", "gpu=A800", "train_time=30d", "mfu=0.4",
+                 "recompute=full", "-v", "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    # 8 * 7e9 * 2e12 / (0.4 * 312e12 * 30 * 86400) = 346.23 -> 347, said in Chinese with the raw value
+    assert "n_gpus = 346.23，向上取整为 347" in out
+    for english in ("rounded up", "recomputed for", "Derivation", "Also derived", "From the catalog", "Warnings"):
+        assert english not in out, english

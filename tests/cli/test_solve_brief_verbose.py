@@ -79,7 +79,7 @@ def test_verbose_quick_tour_first_question(capsys):
     text = "\n".join(_solve(capsys, list(TOUR)[0], "-v"))
     # 8 FLOP/token * 7B * 2T token = 112e21 FLOP
     assert "= (8 FLOP/token) * 7B * (2T token)" in text and "= 112e21 FLOP" in text
-    assert "/ (30 day)" in text and "n_gpus = 346.2 rounded up to 347" in text
+    assert "/ (30 day)" in text and "n_gpus = 346.23 rounded up to 347" in text
 
 
 def test_gib_typed_gives_gib_shown(capsys):

@@ -29,6 +29,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.severity.warning": ("warning", "警告"),
     "cli.severity.error": ("error", "错误"),
     "cli.breakdown": ("Breakdown", "构成"),
+    # `llmplan measure`
+    "cli.measure_tokenizer": ("tokenizer: {tokenizer}", "分词器：{tokenizer}"),
+    "cli.measure_file": ("file", "文件"),
+    "cli.measure_total": ("total ({files} files)", "合计（{files} 个文件）"),
+    "cli.measure_storage": ("Storage for 1T tokens of text like this (edit unique_tokens, or ask for unique_tokens "
+                            "with corpus_bytes=...):",
+                            "同类文本 1T token 的存储（可改 unique_tokens，或给定 corpus_bytes=... 反求 unique_tokens）："),
     # exits and summaries
     "cli.error": ("llmplan: {message}", "llmplan：{message}"),
     "cli.interrupted": ("llmplan: interrupted", "llmplan：已中断"),
