@@ -125,7 +125,7 @@ def run_frame(frame: pl.DataFrame, engine: "Engine | None" = None, lang: str = "
                                  prep.errors, failed=prep.failed)
     if progress:
         progress("collecting results")
-    return collect(engine, frame, prep, batch, lang, source=source, notes=[*(notes or []), *prep.notes],
+    return collect(engine, frame, prep, batch, lang, source=source, notes=[*(notes or []), *prep.notes], shown=True,
                    numeric_cells=numeric_cells or {})
 
 
@@ -140,7 +140,8 @@ def solve_frame(frame: pl.DataFrame, engine: "Engine | None" = None, lang: str =
 # -- results ------------------------------------------------------------------------------
 def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch, lang: str = "en", *,
             source: str = "frame", notes: list[str] | None = None,
-            numeric_cells: dict[str, pl.Series] | None = None) -> Outcome:
+            numeric_cells: dict[str, pl.Series] | None = None, shown: bool = False) -> Outcome:
+    """shown=True adds the `name (shown)` text columns people read (workbooks; sweeps are data)."""
     rules = engine.rules
     rows = batch.rows
     ok = _both(rows, _not(batch.failed), _not(prep.blank))
@@ -199,7 +200,8 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
             added[header] = _values(header, raw, again, factor)
             fills[header] = _fills(again, np.broadcast_to(np.int8(DERIVED), (rows,)))
             units[header] = (name, unit, factor)
-    added.update(_shown_columns(engine, batch, ok))
+    if shown:
+        added.update(_shown_columns(engine, batch, ok))
     for header, series in added.items():
         if header in columns:   # a pass-through column of the same name: keep the input's
             header = f"{header} (llmplan)"

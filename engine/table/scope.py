@@ -126,31 +126,39 @@ def catalog_only_rows(batch: Batch, names: frozenset[str]) -> np.ndarray:
     for group in batch.groups:
         if group.plan is None:
             continue
-        rows = group.rows
-        producers = {u: step for step in group.plan.steps for u in step.unknowns}
-        memo: dict[str, np.ndarray] = {}
-
-        def walk(name: str, seen: frozenset[str]) -> np.ndarray:
-            if name in memo:
-                return memo[name]
-            status = batch.status.get(name)
-            codes = np.asarray(status)[rows] if status is not None and np.ndim(status) else \
-                np.full(len(rows), -1 if status is None else int(status))
-            result = codes == CATALOG
-            step = producers.get(name)
-            if step is not None and name not in seen:
-                inputs = {v for eq in step.equations for v in eq.variables} - set(step.unknowns)
-                derived = np.isin(codes, (SOLVED, DERIVED))
-                if inputs:
-                    all_catalog = np.ones(len(rows), dtype=bool)
-                    for other in inputs:
-                        all_catalog &= walk(other, seen | {name})
-                    result = result | (derived & all_catalog)
-            memo[name] = result
-            return result
-
-        mask = np.ones(len(rows), dtype=bool)
+        walker = _CatalogWalk(batch, group.rows, {u: step for step in group.plan.steps for u in step.unknowns})
+        mask = np.ones(len(walker.rows), dtype=bool)
         for name in names:
-            mask &= walk(name, frozenset())
-        out[rows] = mask
+            mask &= walker.walk(name, frozenset())
+        out[walker.rows] = mask
     return out
+
+
+class _CatalogWalk:
+    """One group's rows: which values are catalog figures or follow from them alone."""
+
+    def __init__(self, batch: Batch, rows: np.ndarray, producers: dict) -> None:
+        self.batch, self.rows, self.producers = batch, rows, producers
+        self.memo: dict[str, np.ndarray] = {}
+
+    def codes(self, name: str) -> np.ndarray:
+        status = self.batch.status.get(name)
+        if status is None:
+            return np.full(len(self.rows), -1)
+        return np.asarray(status)[self.rows] if np.ndim(status) else np.full(len(self.rows), int(status))
+
+    def walk(self, name: str, seen: frozenset[str]) -> np.ndarray:
+        if name in self.memo:
+            return self.memo[name]
+        codes = self.codes(name)
+        result = codes == CATALOG
+        step = self.producers.get(name)
+        if step is not None and name not in seen:
+            inputs = {v for eq in step.equations for v in eq.variables} - set(step.unknowns)
+            if inputs:
+                all_catalog = np.ones(len(self.rows), dtype=bool)
+                for other in inputs:
+                    all_catalog &= self.walk(other, seen | {name})
+                result = result | (np.isin(codes, (SOLVED, DERIVED)) & all_catalog)
+        self.memo[name] = result
+        return result

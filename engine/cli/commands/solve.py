@@ -203,7 +203,6 @@ def _warnings(result: Result, lang: str, brief: bool) -> list[str]:
 
 def _derivation(result: Result, lang: str, show: _Shower) -> list[str]:
     """Each rule used: the formula solved for the unknown, the numbers in the units shown, the result."""
-    rules = result.rules
     lines = [f"{text('cli.derivation', lang)}:"]
     for step in result.derivation:
         if not step.needed:
