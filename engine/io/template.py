@@ -213,8 +213,8 @@ def _help(ws: Any, styles: dict[str, Any]) -> None:
 def _variables(engine: "Engine", ws: Any, styles: dict[str, Any]) -> None:
     header = ("name", "unit", "domain", "meaning", "含义", "default", "default source", "typical", "values / catalog")
     widths = (26, 12, 12, 60, 40, 14, 40, 14, 60)
-    for col, (text, width) in enumerate(zip(header, widths)):
-        ws.write_string(0, col, text, styles["plain"])
+    for col, (heading, width) in enumerate(zip(header, widths)):
+        ws.write_string(0, col, heading, styles["plain"])
         ws.set_column(col, col, width)
     for row, variable in enumerate(engine.rules.variables.values(), start=1):
         default = ""

@@ -110,4 +110,5 @@ def test_the_convention_note_is_said_in_chinese(bundled_engine):
     warning = next(w for w in shown_warnings(result) if w.code == "default_overridden.flops_factor")
     # 1e23 / (7e9 * 2e12) = 7.143 FLOP/token against recompute=none's 6
     zh = reworded(warning, result, "zh")
-    assert zh.startswith("flops_factor 由给定值推出（7.143 FLOP/token），而不是其默认值（6 FLOP/token，recompute=none）")
+    assert zh.startswith("flops_factor 由给定值推出（7.143 FLOP/token），"
+                         "而不是其默认值（6 FLOP/token，recompute=none）")

@@ -85,7 +85,8 @@ def _catalog(args: argparse.Namespace) -> int:
     if not args.name:
         for name, table in tables.items():
             about = (table.zh if args.lang == "zh" else table.en) or engine.rules.variables[name].label(args.lang)
-            print(f"{name:14s} " + text("cli.catalog_entries", args.lang, count=f"{len(table.entries):3d}") + f"  {about}")
+            entries = text("cli.catalog_entries", args.lang, count=f"{len(table.entries):3d}")
+            print(f"{name:14s} {entries}  {about}")
         return 0
     name = _PLURALS.get(args.name, args.name)
     table = tables.get(name)

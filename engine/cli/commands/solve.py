@@ -160,7 +160,8 @@ def _assumptions(result: Result, lang: str, verbose: bool) -> list[str]:
     lines = [f"{head}:"]
     for name, value, source in items:
         source = source if verbose else cut(source, SOURCE_WIDTH)
-        lines.append(f"  {name} = {value}    ({text('cli.source', lang)}: {source})" if source else f"  {name} = {value}")
+        line = f"  {name} = {value}"
+        lines.append(f"{line}    ({text('cli.source', lang)}: {source})" if source else line)
     left = len(result.assumptions) - len(items)
     if left:
         lines.append("  " + text("cli.more_assumptions", lang, count=left))
