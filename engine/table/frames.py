@@ -33,6 +33,7 @@ from ..text.formatting import format_quantity
 from ..text.formatting import kind as shown_as
 from .contradiction_cells import named_cells
 from .scope import catalog_only_rows
+from ..text.messages import localized
 from ..text.messages import text as message
 
 if TYPE_CHECKING:
@@ -213,8 +214,8 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
     columns["warnings"] = _warning_column(engine, batch, ok, lang)
     erred = np.flatnonzero(batch.failed & ~prep.blank)
     cells = named_cells(engine, prep, batch, erred, lang) if len(erred) else {}
-    columns["error"] = _scatter(rows, [(erred, [f"{batch.errors[r]}{cells.get(r, '')}" for r in erred.tolist()])]
-                                if len(erred) else [])
+    texts = [f"{_row_error(batch, r, lang)}{cells.get(r, '')}" for r in erred.tolist()]
+    columns["error"] = _scatter(rows, [(erred, texts)] if len(erred) else [])
     results = pl.DataFrame([s.alias(h) for h, s in columns.items()])
     outcome = Outcome(batch, frame, results, fills, units, prep.blank, prep, source=source,
                       label=prep.locator.label, notes=list(notes or []), numeric_cells=numeric_cells or {},
@@ -377,6 +378,14 @@ def _scatter(rows: int, parts: list[tuple[np.ndarray, "pl.Series | list[str] | s
         else:
             out = out.scatter(index, values)
     return out
+
+
+def _row_error(batch: Batch, row: int, lang: str) -> str:
+    """A row's error in the run's language when the solver raised it with a message key (keyed)."""
+    kind = batch.error_kinds[row]
+    if lang != "en" and isinstance(kind, BaseException) and getattr(kind, "message_key", None):
+        return localized(kind, lang)
+    return str(batch.errors[row])
 
 
 SHOWN_KINDS = ("time", "bytes", "flop")   # answers whose declared unit reads badly (0.4869 day, 3,000 GB)
