@@ -382,9 +382,10 @@ def _scatter(rows: int, parts: list[tuple[np.ndarray, "pl.Series | list[str] | s
 
 def _row_error(batch: Batch, row: int, lang: str) -> str:
     """A row's error in the run's language when the solver raised it with a message key (keyed)."""
-    kind = batch.error_kinds[row]
-    if lang != "en" and isinstance(kind, BaseException) and getattr(kind, "message_key", None):
-        return localized(kind, lang)
+    if lang != "en":
+        for source in (batch.error_kinds[row], batch.errors[row]):   # a keyed error, or its text (Said)
+            if getattr(source, "message_key", None):
+                return localized(source, lang)
     return str(batch.errors[row])
 
 

@@ -40,6 +40,14 @@ def test_run_summary_in_chinese(tmp_path, capsys):
     assert main(["run", str(source), "-o", str(tmp_path / "out.xlsx"), "--lang", "zh"]) == 1
     err = capsys.readouterr().err
     assert "共 2 行：1 行已解答，1 行出错" in err and "rows:" not in err
+    # the row's error names its cell and says the unknown key in Chinese, in the summary and the workbook
+    assert "bad: scenarios!E3: gpu：未知取值 'A900'。是否想写：A800" in err
+    import openpyxl
+
+    results = openpyxl.load_workbook(tmp_path / "out.xlsx")["results"]
+    header = [c.value for c in results[1]]
+    errors = [row[header.index("error")] for row in results.iter_rows(min_row=2, values_only=True)]
+    assert errors[1].startswith("scenarios!E3: gpu：未知取值 'A900'") and "Did you mean" not in errors[1]
 
 
 def test_localized_keeps_a_cell_address_added_on_the_way_up():

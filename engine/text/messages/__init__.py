@@ -105,3 +105,22 @@ def localized(exc: BaseException, lang: str) -> str:
     english, translated = text(key, "en", **fields), text(key, lang, **fields)
     whole = str(exc)
     return whole.replace(english, translated) if english in whole else translated
+
+
+class Said(str):
+    """A text made from a keyed error (with a prefix such as a cell address) that can be said again in
+    another language: rows' errors are kept as text, and this text remembers its message key."""
+
+    message_key: str
+    message_fields: dict[str, object]
+
+
+def said(prefix: str, exc: BaseException) -> str:
+    """prefix + the error's text; a Said (localizable) when the error carries a message key."""
+    whole = f"{prefix}{exc}"
+    key = getattr(exc, "message_key", None)
+    if key is None:
+        return whole
+    out = Said(whole)
+    out.message_key, out.message_fields = key, dict(getattr(exc, "message_fields", {}))
+    return out
