@@ -114,7 +114,8 @@ def target_column(engine: "Engine", column: Column, series: pl.Series, locator: 
             wanted = parse_targets(engine, label)
         except EngineError as exc:
             index = np.flatnonzero(codes == code)
-            report(index, [f"{locator.cell(column.index, column.header, r)}: solve: {exc}" for r in index.tolist()])
+            report(index, [said(f"{locator.cell(column.index, column.header, r)}: solve: ", exc)
+                           for r in index.tolist()])
             continue
         if wanted not in targets:
             targets.append(wanted)

@@ -65,7 +65,7 @@ def _parse_text(variable: Variable, raw: str) -> float:
         raise ValueParseError(f"{variable.name}: {raw[:40]!r} {exc}") from None
     match = _NUMBER.match(text)
     if not match:
-        raise ValueParseError(f"{variable.name}: {raw[:40]!r} is not a number; expected e.g. {example(variable)}")
+        raise keyed(ValueParseError, "values.not_a_number", name=variable.name, value=raw[:40], example=example(variable))
     number, suffix = float(match.group(1)), match.group(2).strip()
     if not math.isfinite(number):
         raise ValueParseError(f"{variable.name}: {raw[:40]!r} is too large")
@@ -90,11 +90,11 @@ def _parse_text(variable: Variable, raw: str) -> float:
     try:
         factor, dims = unit_info(suffix)
     except ValueParseError:
-        raise ValueParseError(f"{variable.name}: unknown unit {suffix!r} in {raw[:40]!r}; expected "
-                              f"{_expects(variable)}") from None
+        raise keyed(ValueParseError, "values.unknown_unit", name=variable.name, unit=suffix, value=raw[:40],
+                    expects=_expects(variable)) from None
     if dims != variable.dims:
-        raise ValueParseError(f"{variable.name}: {raw[:40]!r} is {dims_text(dims)}, but {variable.name} "
-                              f"expects {_expects(variable)}")
+        raise keyed(ValueParseError, "values.wrong_dimension", name=variable.name, value=raw[:40], dims=dims_text(dims),
+                    expects=_expects(variable))
     return number * factor
 
 
@@ -180,7 +180,7 @@ def example(variable: Variable) -> str:
     return samples.get(unit, f"12 {unit}" if unit else "7B")
 
 
-def _expects(variable: Variable) -> str:
+def _expects(variable: Variable) -> Nested:
     if not variable.dims:
-        return "a plain number (e.g. 7B, 0.4, 40%)"
-    return f"a value in {variable.unit} or another {dims_text(variable.dims)} unit (e.g. {example(variable)})"
+        return Nested("values.expects_plain")
+    return Nested("values.expects_unit", unit=variable.unit, dims=dims_text(variable.dims), example=example(variable))

@@ -23,14 +23,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name}：{value!r} 不是数字；应为例如 {example}"),
     "values.unknown_unit": (
         "{name}: unknown unit {unit!r} in {value!r}; expected {expects}",
-        "{name}：{value!r} 中的单位 {unit!r} 无法识别；应为 {expects}"),
+        "{name}：{value!r} 中的单位 {unit!r} 无法识别；应为{expects}"),
     "values.wrong_dimension": (
         "{name}: {value!r} is {dims}, but {name} expects {expects}",
-        "{name}：{value!r} 的量纲是 {dims}，但 {name} 需要 {expects}"),
+        "{name}：{value!r} 的量纲是 {dims}，但 {name} 需要{expects}"),
     "values.write_name_value": (
         "{item!r}: write NAME=VALUE, e.g. params=7B",
         "{item!r}：请写成 名称=值，例如 params=7B"),
     "values.given_twice": (
         "{name} is given twice ({first!r} and {second!r})",
         "{name} 被给定了两次（{first!r} 与 {second!r}）"),
+    "values.expects_plain": ("a plain number (e.g. 7B, 0.4, 40%)", "纯数字（例如 7B、0.4、40%）"),
+    "values.expects_unit": ("a value in {unit} or another {dims} unit (e.g. {example})",
+                            "以 {unit} 或其他 {dims} 单位表示的值（例如 {example}）"),
 }
