@@ -65,7 +65,8 @@ def _parse_text(variable: Variable, raw: str) -> float:
         raise ValueParseError(f"{variable.name}: {raw[:40]!r} {exc}") from None
     match = _NUMBER.match(text)
     if not match:
-        raise keyed(ValueParseError, "values.not_a_number", name=variable.name, value=raw[:40], example=example(variable))
+        raise keyed(ValueParseError, "values.not_a_number", name=variable.name, value=raw[:40],
+                    example=example(variable))
     number, suffix = float(match.group(1)), match.group(2).strip()
     if not math.isfinite(number):
         raise ValueParseError(f"{variable.name}: {raw[:40]!r} is too large")
