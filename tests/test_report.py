@@ -130,7 +130,7 @@ def test_answers_in_the_summary_in_human_units(reports: dict[tuple[str, str], Pa
         for name in batch.targets[int(batch.row_targets[row])]:
             shown = format_quantity(engine.rules.variables[name], batch.values[name][row])
             assert f"**{md_text(shown)}**" in summary, (row, name, shown)
-    assert "day**" in summary and "USD**" in summary
+    assert "days**" in summary and "USD**" in summary   # human units (issue #15): "29.9 days"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

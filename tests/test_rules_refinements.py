@@ -207,7 +207,7 @@ def test_output_layer_of_llama2_7b(eng):
     assert v["activation_bytes"] == v["activation_bytes_per_gpu"] == pytest.approx(32 * 34 * SBH7 + OUT7)
     assert v["memory_per_gpu"] == pytest.approx(16 * LLAMA7B_PARAMS + 32 * 34 * SBH7 + OUT7)
     assert {"activations.output_layer", "activations.logits_per_token"} <= ids(r)
-    assert assumed(r)["logit_bytes"] == "4 byte"                              # fp32 logits, Korthikanti §4.3
+    assert assumed(r)["logit_bytes"] == "4 B"       # fp32 logits, Korthikanti §4.3 (bytes shown as B, issue #15)
 
 
 @pytest.mark.parametrize("givens, expected", [

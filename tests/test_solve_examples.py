@@ -140,11 +140,13 @@ def test_cli_exit_codes_and_messages():
 
 
 def test_cli_text_and_chinese_labels():
-    out = _cli("solve", "train_time", "params=7B", "tokens=1T", "gpu=A800", "n_gpus=64", "mfu=0.4", "--lang", "zh")
+    # issue #15: the derivation is shown with -v; times in human units, three digits ("60.9 天")
+    out = _cli("solve", "train_time", "params=7B", "tokens=1T", "gpu=A800", "n_gpus=64", "mfu=0.4", "--lang", "zh",
+               "-v")
     assert out.returncode == 0, out.stderr
     assert "答案" in out.stdout and "推导过程" in out.stdout and "训练耗时" in out.stdout
     days = 6 * 7e9 * 1e12 / (64 * 312e12 * 0.4) / DAY   # 60.86 days
-    assert f"{days:.2f}" in out.stdout
+    assert f"{days:.1f} 天" in out.stdout
     assert math.isclose(days, 60.86, abs_tol=0.01)
 
 

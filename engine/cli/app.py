@@ -22,7 +22,8 @@ import sys
 from typing import Sequence
 from ..version import __version__
 from . import commands
-from ..errors import EngineError, PlanningError, EvaluationError
+from ..errors import EngineError, EvaluationError, PlanningError, UnderdeterminedError
+from ..text.messages import localized, text
 
 EXIT_OK, EXIT_ROWS, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 
@@ -49,25 +50,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return EXIT_INPUT
+    lang = getattr(args, "lang", "en") or "en"
     try:
         return int(args._run(args))
     except (PlanningError, EvaluationError) as exc:
-        print(f"llmplan: {exc}", file=sys.stderr)
+        print(text("cli.error", lang, message=error_text(exc, lang)), file=sys.stderr)
         return EXIT_ROWS
     except EngineError as exc:
-        print(f"llmplan: {exc}", file=sys.stderr)
+        print(text("cli.error", lang, message=error_text(exc, lang)), file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("llmplan: interrupted", file=sys.stderr)
+        print(text("cli.interrupted", lang), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said plainly
         if os.environ.get("LLMPLAN_DEBUG"):
             raise
-        print(f"llmplan: internal error ({type(exc).__name__}: {exc}). This is a bug in llmplan; please "
-              "report it with the command you ran (LLMPLAN_DEBUG=1 shows the traceback).", file=sys.stderr)
+        print(text("cli.bug", lang, kind=type(exc).__name__, message=exc), file=sys.stderr)
         return EXIT_BUG
+
+
+def error_text(exc: EngineError, lang: str) -> str:
+    """An error in the user's language: its message key when it was raised with one; an
+    under-determined question from its fields (the targets and the values that would help)."""
+    if lang != "en" and getattr(exc, "message_key", None) is None and isinstance(exc, UnderdeterminedError) \
+            and exc.missing and exc.suggestions:
+        return text("cli.underdetermined", lang, target=", ".join(exc.missing), names=", ".join(exc.suggestions[:6]))
+    return localized(exc, lang)
 
 
 def entry() -> None:

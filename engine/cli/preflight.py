@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import EngineError, TrainingConfigError, UnderdeterminedError
 from ..io.training_config.givens import Origins, expand_config
 from ..report import write_solve_report
+from ..text.messages import text as message
 from ..text.values import parse_number
 
 ASSUMED_MFU = 0.4    # inside the seed §4a band 0.3-0.55 (formulas/time.yaml mfu.typical); said in every answer
@@ -298,45 +299,9 @@ def _evaluate(engine: Any, check: Preflight, label: str, changes: dict[str, Any]
     return option
 
 
-TEXTS = {
-    "en": {"one_gpu": "no --n-gpus and no accelerate num_processes in the config",
-           "no_micro_batch": "not even micro_batch = 1 fits",
-           "mfu": "inside the seed §4a band 0.3–0.55; give mfu=... or perf_model=analytic",
-           "padded": "packing off: every sample is counted padded to seq_len (cutoff_len), an upper bound when the "
-                     "trainer pads each batch only to its longest sample",
-           "recompute": "gradient checkpointing (recompute=full)", "zero": "ZeRO stage {stage} (zero_stage={stage})",
-           "micro": "micro_batch {micro}, grad_accum {accum} (same global batch)",
-           "offload": "ZeRO-Offload: optimizer states to CPU (zero_stage={stage}, offload=optimizer)",
-           "offload_all": "ZeRO-3 with optimizer and parameters on the CPU (zero_stage=3, offload=optimizer_and_params)",
-           "lora": "LoRA (method=lora)", "qlora": "QLoRA, 4-bit NF4 base (method=qlora)",
-           "cutoff": "shorter cutoff: seq_len {length} (cutoff_len / sequence_len)",
-           "note_offload": "host↔GPU transfer time not counted", "note_method": "changes what is trained",
-           "note_cutoff": "longer samples are truncated",
-           "need_samples": "for steps and time per epoch give samples=N (examples per epoch) and, with packing, "
-                           "tokens_per_sample=N (mean tokens per example)"},
-    "zh": {"one_gpu": "未给 --n-gpus，配置中也没有 accelerate 的 num_processes",
-           "no_micro_batch": "连 micro_batch = 1 也放不下",
-           "mfu": "取种子文档 §4a 区间 0.3–0.55 之内；可用 mfu=... 或 perf_model=analytic 指定",
-           "padded": "未打包：每条样本按补齐到 seq_len（cutoff_len）计算，训练器只补齐到批内最长样本时这是上界",
-           "recompute": "梯度检查点（recompute=full）", "zero": "ZeRO 阶段 {stage}（zero_stage={stage}）",
-           "micro": "micro_batch {micro}，grad_accum {accum}（全局批大小不变）",
-           "offload": "ZeRO-Offload：优化器状态放到 CPU（zero_stage={stage}，offload=optimizer）",
-           "offload_all": "ZeRO-3，优化器状态与参数都放到 CPU（zero_stage=3，offload=optimizer_and_params）",
-           "lora": "LoRA（method=lora）", "qlora": "QLoRA，4 位 NF4 基座（method=qlora）",
-           "cutoff": "缩短截断长度：seq_len {length}（cutoff_len / sequence_len）",
-           "note_offload": "未计入主机与 GPU 之间的传输时间", "note_method": "改变了训练内容",
-           "note_cutoff": "更长的样本会被截断",
-           "need_samples": "要得到每个 epoch 的步数和时间，请给出 samples=N（每个 epoch 的样本数）；打包时再给 "
-                           "tokens_per_sample=N（每条样本的平均 token 数）"},
-}
-
-
 def text(lang: str, key: str, **values: Any) -> str:
-    """A preflight text in the user's language ({name} placeholders filled; texts are data, no eval)."""
-    template = TEXTS.get(lang, TEXTS["en"])[key]
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", str(value))
-    return template
+    """A preflight text in the user's language (engine/text/messages/preflight.py)."""
+    return message(f"preflight.{key}", lang, **values)
 
 
 def _without(givens: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..table.cells import column_letter
+from ..text.messages import text
 from .sheets import atomic_write
 
 if TYPE_CHECKING:
@@ -27,64 +28,43 @@ if TYPE_CHECKING:
 KEYS = ("gpu", "model", "method", "recompute", "precision", "optimizer", "zero_stage", "tokenizer", "encoding")
 NUMBERS = ("params", "tokens", "train_flops", "n_gpus", "mfu", "train_time", "gpu_hours", "gpu_days",
            "price_per_gpu_hour", "train_cost", "tp", "pp", "dp", "micro_batch", "seq_len", "lora_rank",
-           "train_memory", "memory_per_gpu", "tokens_per_param", "unique_tokens", "epochs", "corpus_bytes",
-           "chars_per_token")
+           "train_memory", "memory_per_gpu", "memory_fill", "tokens_per_param", "unique_tokens", "epochs",
+           "corpus_bytes", "chars_per_token")
+FIT = "memory_fill"   # 1 = the largest micro_batch (smallest tp ...) that fits; the column's note says so
 VALIDATED_ROWS = 5000
 
-# worked examples: (name, solve, values, notes); rows naming a variable the rules lack are left out
-EXAMPLES: list[tuple[str, str, dict[str, Any], str]] = [
-    ("7B on 2T tokens: FLOPs", "train_flops", {"params": "7B", "tokens": "2T"},
-     "forward: 6·N·D (recompute none) / 正向：训练计算量"),
-    ("7B/2T on 256 A800 at 40% MFU", "train_time",
-     {"gpu": "A800", "params": "7B", "tokens": "2T", "n_gpus": 256, "mfu": 0.4},
-     "forward: how long / 正向：需要多久"),
-    ("GPUs to finish in 30 days", "n_gpus",
-     {"gpu": "A800", "recompute": "full", "params": "7B", "tokens": "2T", "mfu": 0.4, "train_time": 30},
-     "inverse: n_gpus for a deadline, rounded up / 反向：30 天内完成需要多少卡"),
-    ("Tokens for 10,000 H100 GPU-days", "tokens",
-     {"gpu": "H100-SXM", "params": "7B", "gpu_days": 10000, "mfu": 0.4},
-     "inverse: data a GPU-day budget buys / 反向：算力预算能训练多少 token"),
-    ("MFU from 250k GPU-hours", "mfu",
-     {"gpu": "A800", "params": "7B", "tokens": "2T", "gpu_hours": 250000},
-     "inverse: utilization a finished run achieved / 反向：由实际 GPU 小时推算利用率"),
-    ("Cost at $2 per GPU-hour", "train_cost",
-     {"gpu": "A800", "params": "13B", "tokens": "1T", "n_gpus": 512, "mfu": 0.45, "price_per_gpu_hour": 2},
-     "forward: money / 正向：训练成本（美元）"),
-    ("Chinchilla-optimal tokens for 7B", "tokens", {"params": "7B", "tokens_per_param": 20},
-     "scaling: about 20 tokens per parameter / 缩放：每参数约 20 token"),
-    ("Model-state memory, llama2-7b", "train_memory",
-     {"model": "llama2-7b", "precision": "mixed-bf16", "optimizer": "adam"},
-     "memory: weights + grads + optimizer states / 显存：模型状态"),
-    ("Disk for 1T tokens of Chinese text", "corpus_bytes",
-     {"unique_tokens": "1T", "tokenizer": "baichuan-7b", "encoding": "utf-8-zh"},
-     "storage: tokens -> characters -> bytes / 存储：语料占用磁盘"),
+# worked examples: (message key of name and note, solve, values); rows naming a variable the rules lack
+# are left out. Names and notes are in engine/text/messages/workbook.py (template.example.*).
+EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [
+    ("flops", "train_flops", {"params": "7B", "tokens": "2T"}),
+    ("time", "train_time", {"gpu": "A800", "params": "7B", "tokens": "2T", "n_gpus": 256, "mfu": 0.4}),
+    ("gpus", "n_gpus",
+     {"gpu": "A800", "recompute": "full", "params": "7B", "tokens": "2T", "mfu": 0.4, "train_time": 30}),
+    ("tokens", "tokens", {"gpu": "H100-SXM", "params": "7B", "gpu_days": 10000, "mfu": 0.4}),
+    ("mfu", "mfu", {"gpu": "A800", "params": "7B", "tokens": "2T", "gpu_hours": 250000}),
+    ("cost", "train_cost",
+     {"gpu": "A800", "params": "13B", "tokens": "1T", "n_gpus": 512, "mfu": 0.45, "price_per_gpu_hour": 2}),
+    ("chinchilla", "tokens", {"params": "7B", "tokens_per_param": 20}),
+    ("memory", "train_memory", {"model": "llama2-7b", "precision": "mixed-bf16", "optimizer": "adam"}),
+    ("fit", "micro_batch", {"model": "llama2-7b", "gpu": "A800", "precision": "mixed-bf16", "zero_stage": 3,
+                            "recompute": "full", "n_gpus": 8, "seq_len": 4096, "memory_fill": 1}),
+    ("storage", "corpus_bytes", {"unique_tokens": "1T", "tokenizer": "baichuan-7b", "encoding": "utf-8-zh"}),
 ]
 
-HELP = [
-    ("How to use this workbook", "如何使用"),
-    ("One row = one question. Fill what you know; leave unknown cells empty.",
-     "每一行是一个问题：填写已知量，未知量留空。"),
-    ("`solve` names what the row asks for (several names: separate with commas).",
-     "`solve` 列写要求解的变量（多个用逗号分隔）。"),
-    ("Units: the header's unit applies to plain numbers (train_time [day] → 30 = 30 days); a cell may carry "
-     "its own: 7B, 2T, 30d, 80GB, 312 TFLOPS, 40%.",
-     "单位：表头单位用于纯数字；单元格也可自带单位或后缀：7B、2T、30d、80GB、312 TFLOPS、40%。"),
-    ("gpu, model, tokenizer ... : pick from the drop-down (sheets catalog_*); aliases also work.",
-     "gpu、model、tokenizer 等：从下拉列表选择（见 catalog_* 工作表），别名也可。"),
-    ("Other columns (name, notes, ...) are kept as they are.", "其他列（name、notes 等）原样保留。"),
-    ("Run: llmplan run SCENARIOS.xlsx -o RESULTS.xlsx [--report report.html]",
-     "运行：llmplan run SCENARIOS.xlsx -o RESULTS.xlsx [--report report.html]"),
-    ("Results: answers filled in colour, derived values as new columns, plus warnings and error per row; "
-     "the input file is never changed.",
-     "结果：答案以颜色标出，推导值作为新列，另有每行的 warnings 与 error；输入文件不会被修改。"),
-]
+HELP = ("title", "rows", "solve", "units", "keys", "fit", "other", "run", "results")   # template.help.* keys
 
 
-def write_template(engine: "Engine", path: Path | str) -> Path:
-    """Write the template workbook atomically; returns the path."""
+def write_template(engine: "Engine", path: Path | str, lang: str = "en") -> Path:
+    """Write the template workbook atomically; returns the path. lang: the language of the worked
+    examples' names and notes (header notes and help carry both languages)."""
     path = Path(path)
-    atomic_write(path, lambda temp: _build(engine, temp))
+    atomic_write(path, lambda temp: _build(engine, temp, lang))
     return path
+
+
+def both(key: str, **fields: Any) -> str:
+    """A text in English, then Chinese, on two lines (notes a bilingual team reads)."""
+    return f"{text(key, 'en', **fields)}\n{text(key, 'zh', **fields)}"
 
 
 def template_columns(engine: "Engine") -> list[tuple[str, str]]:
@@ -101,7 +81,7 @@ def template_columns(engine: "Engine") -> list[tuple[str, str]]:
     return out
 
 
-def _build(engine: "Engine", path: Path) -> None:
+def _build(engine: "Engine", path: Path, lang: str = "en") -> None:
     import xlsxwriter
 
     rules = engine.rules
@@ -124,7 +104,7 @@ def _build(engine: "Engine", path: Path) -> None:
     lists = book.add_worksheet("lists")
     columns = template_columns(engine)
     list_ranges = _lists(engine, lists, [n for n, _ in columns if rules.variables[n].categorical])
-    _scenarios(engine, scenarios, columns, list_ranges, styles)
+    _scenarios(engine, scenarios, columns, list_ranges, styles, lang)
     _help(help_sheet, styles)
     _variables(engine, variables_sheet, styles)
     for name, sheet in catalogs.items():
@@ -135,7 +115,7 @@ def _build(engine: "Engine", path: Path) -> None:
 
 
 def _scenarios(engine: "Engine", ws: Any, columns: list[tuple[str, str]], list_ranges: dict[str, str],
-               styles: dict[str, Any]) -> None:
+               styles: dict[str, Any], lang: str = "en") -> None:
     rules = engine.rules
     headers = [("name", None), ("solve", None)] + [(h, n) for n, h in columns] + [("notes", None)]
     ws.set_row(0, 32)
@@ -149,20 +129,23 @@ def _scenarios(engine: "Engine", ws: Any, columns: list[tuple[str, str]], list_r
             ws.data_validation(1, col, VALIDATED_ROWS, col, {
                 "validate": "list", "source": list_ranges[name], "ignore_blank": True,
                 "error_type": "warning", "error_title": f"{name}",
-                "error_message": f"Not in the {name} list; aliases are accepted, anything else is an error "
-                                 f"when you run it. / 不在 {name} 列表中。",
+                "error_message": (text("template.not_in_list", "en", name=name) + " / "
+                                  + text("template.not_in_list", "zh", name=name))[:255],
                 "input_title": name[:32], "input_message": variable.label("en")[:255]})
     if "solve" in list_ranges:
         ws.data_validation(1, 1, VALIDATED_ROWS, 1, {
             "validate": "list", "source": list_ranges["solve"], "ignore_blank": True, "error_type": "information",
-            "error_title": "solve", "error_message": "Several targets: separate them with commas. / 多个目标用逗号分隔。",
-            "input_title": "solve", "input_message": "What this row asks for / 本行求解的变量"})
+            "error_title": "solve",
+            "error_message": text("template.several_targets", "en") + " / " + text("template.several_targets", "zh"),
+            "input_title": "solve",
+            "input_message": text("template.solve_input", "en") + " / " + text("template.solve_input", "zh")})
     index = {name: col for col, (_, name) in enumerate(headers) if name}
     row = 1
-    for title, solve, values, notes in EXAMPLES:
+    for key, solve, values in EXAMPLES:
         if any(n not in index for n in values) or any(t not in rules.variables for t in solve.split(",")):
             continue
-        ws.write_string(row, 0, title)
+        notes = text(f"template.example.{key}.note", lang)
+        ws.write_string(row, 0, text(f"template.example.{key}", lang))
         ws.write_string(row, 1, solve)
         for name, value in values.items():
             if isinstance(value, str):
@@ -176,25 +159,29 @@ def _scenarios(engine: "Engine", ws: Any, columns: list[tuple[str, str]], list_r
 
 def _note(engine: "Engine", header: str, variable: "Variable | None") -> str:
     if header == "name":
-        return "A label for the row (kept as is).\n行名称（原样保留）。"
+        return both("template.note.name")
     if header == "solve":
-        return ("What this row asks for: one or more variable names, e.g. n_gpus or train_time, train_cost.\n"
-                "本行求解的变量，可多个，用逗号分隔。Leave empty to derive what follows from the values.")
+        return both("template.note.solve")
     if header == "notes" or variable is None:
-        return "Free text, kept as is.\n备注，原样保留。"
+        return both("template.note.free")
     lines = [f"{variable.name}" + (f" [{variable.unit}]" if variable.unit else ""), variable.en, variable.zh]
+    if variable.name == FIT:
+        lines.append(both("template.note.memory_fill"))
     if variable.categorical:
         table = engine.rules.tables.get(variable.name)
-        lines.append(f"Pick from the list ({len(variable.values)} values"
-                     + (f"; details on sheet catalog_{variable.name}" if table is not None else "") + ").")
+        lines.append("\n".join(text("template.note.pick", lang, count=len(variable.values),
+                                    sheet=text("template.note.pick_sheet", lang, name=variable.name)
+                                    if table is not None else "") for lang in ("en", "zh")))
     else:
-        lines.append(f"Plain numbers are in {variable.unit or 'plain units'}; a cell may carry its own unit.")
+        lines.append("\n".join(text("template.note.units", lang,
+                                    unit=variable.unit or text("template.note.plain_units", lang))
+                               for lang in ("en", "zh")))
     if variable.default is not None:
         shown = variable.default if variable.categorical else f"{variable.default / variable.factor:g}"
-        lines.append(f"Default / 默认: {shown} ({variable.default_source})")
+        lines.append(both("template.note.default", value=shown, source=variable.default_source))
     if variable.typical:
-        low, high = (v / variable.factor for v in variable.typical)
-        lines.append(f"Typical / 常见范围: {low:g}–{high:g}")
+        low, high = (f"{v / variable.factor:g}" for v in variable.typical)
+        lines.append(both("template.note.typical", low=low, high=high))
     return "\n".join(line for line in lines if line)[:2000]
 
 
@@ -217,17 +204,17 @@ def _lists(engine: "Engine", ws: Any, keys: list[str]) -> dict[str, str]:
 def _help(ws: Any, styles: dict[str, Any]) -> None:
     ws.set_column(0, 0, 100)
     ws.set_column(1, 1, 70)
-    for row, (en, zh) in enumerate(HELP):
+    for row, key in enumerate(HELP):
         style = styles["title"] if row == 0 else styles["wrap"]
-        ws.write_string(row * 2 if row else 0, 0, en, style)
-        ws.write_string(row * 2 if row else 0, 1, zh, style)
+        ws.write_string(row * 2 if row else 0, 0, text(f"template.help.{key}", "en"), style)
+        ws.write_string(row * 2 if row else 0, 1, text(f"template.help.{key}", "zh"), style)
 
 
 def _variables(engine: "Engine", ws: Any, styles: dict[str, Any]) -> None:
     header = ("name", "unit", "domain", "meaning", "含义", "default", "default source", "typical", "values / catalog")
     widths = (26, 12, 12, 60, 40, 14, 40, 14, 60)
-    for col, (text, width) in enumerate(zip(header, widths)):
-        ws.write_string(0, col, text, styles["plain"])
+    for col, (heading, width) in enumerate(zip(header, widths)):
+        ws.write_string(0, col, heading, styles["plain"])
         ws.set_column(col, col, width)
     for row, variable in enumerate(engine.rules.variables.values(), start=1):
         default = ""
@@ -241,8 +228,8 @@ def _variables(engine: "Engine", ws: Any, styles: dict[str, Any]) -> None:
             values = f"sheet catalog_{variable.name}: " + values
         cells = (variable.name, variable.unit, variable.domain, variable.en, variable.zh, default,
                  variable.default_source, typical, values[:2000])
-        for col, text in enumerate(cells):
-            ws.write_string(row, col, str(text))
+        for col, cell in enumerate(cells):
+            ws.write_string(row, col, str(cell))
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, len(engine.rules.variables), len(header) - 1)
 
@@ -251,9 +238,9 @@ def _catalog(engine: "Engine", name: str, ws: Any, styles: dict[str, Any]) -> No
     table = engine.rules.tables[name]
     fields = list(table.fields)
     header = ["key", "name", "aliases"] + [f"{f} [{u}]" if u else f for f, u in table.fields.items()] + ["source"]
-    for col, text in enumerate(header):
-        ws.write_string(0, col, text, styles["plain"])
-        ws.set_column(col, col, 60 if text == "source" else 22 if col < 3 else 14)
+    for col, heading in enumerate(header):
+        ws.write_string(0, col, heading, styles["plain"])
+        ws.set_column(col, col, 60 if heading == "source" else 22 if col < 3 else 14)
     ws.write_comment(0, 0, f"{table.en}\n{table.zh}".strip() or name)
     for row, entry in enumerate(table.entries.values(), start=1):
         ws.write_string(row, 0, entry.key)

@@ -22,6 +22,7 @@ import polars as pl
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, RECOMPUTED, SOLVED
 from .sheets import atomic_write, write_table
 from .xlsxdata import Book, Cells
+from ..text.messages import text
 from ..version import __version__
 
 if TYPE_CHECKING:
@@ -128,10 +129,10 @@ def _results_sheet(outcome: "Outcome", engine: "Engine", sheet: Any, styles: _St
             note = f"{variable.en}\n{variable.zh}".strip()
             if note:
                 ws.write_comment(0, col, note, {"x_scale": 2, "y_scale": 1.2})
-        if name in ("assumptions", "warnings", "error") and not is_input:
+        if not is_input and (name in ("assumptions", "warnings", "error") or series.dtype == pl.String):
             style = styles.error if name == "error" else None
             sheet.columns.append(Cells(text=series, styles=[style]))
-            ws.set_column(col, col, 60 if name != "assumptions" else 36)
+            ws.set_column(col, col, 60 if name in ("warnings", "error") else 36 if name == "assumptions" else 14)
             continue
         if is_input:
             cells = _input_cells(outcome.frame.get_column(name), outcome.numeric_cells.get(name), styles)
@@ -209,74 +210,74 @@ def _inputs_sheet(outcome: "Outcome", sheet: Any, styles: _Styles, written: dict
 
 
 def _legend_sheet(outcome: "Outcome", ws: Any, styles: _Styles) -> None:
+    lang = outcome.lang
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 90)
-    ws.write(0, 0, "Legend / 图例", styles.title)
+    ws.write(0, 0, text("workbook.legend", lang), styles.title)
     row = 2
-    for status, (name, _, meaning) in STATUS_FILLS.items():
+    for status, (name, _, _) in STATUS_FILLS.items():
         ws.write(row, 0, name, styles.fill(status))
-        ws.write(row, 1, meaning)
+        ws.write(row, 1, text(f"workbook.status.{name}", lang))
         row += 1
     ws.write(row, 0, "error", styles.error)
-    ws.write(row, 1, "the row could not be answered; the `error` column says why (cells are named sheet!cell)")
+    ws.write(row, 1, text("workbook.status.error", lang))
     row += 1
-    ws.write(row, 0, "(no fill)")
-    ws.write(row, 1, "a value as read from the input")
+    ws.write(row, 0, text("workbook.no_fill", lang))
+    ws.write(row, 1, text("workbook.status.as_read", lang))
     row += 2
-    ws.write(row, 0, "Columns", styles.bold)
-    for text in ("Input columns keep their header and every value as read; empty variable cells are filled.",
-                 "Columns added by llmplan have a green header: `name [unit]`, values in that unit.",
-                 "`name recomputed [unit]`: a budget you gave (e.g. train_time), recomputed for a rounded count.",
-                 "assumptions: defaults used for the row; warnings: advisories and roundings; error: why a row "
-                 "has no answer.",
-                 "The `inputs` sheet is an exact copy of the scenarios you gave; the `rules` sheet lists the "
-                 "rules and defaults used."):
+    ws.write(row, 0, text("workbook.columns", lang), styles.bold)
+    for key in ("inputs", "added", "recomputed", "notes", "sheets"):
         row += 1
-        ws.write(row, 1, text)
+        ws.write(row, 1, text(f"workbook.columns.{key}", lang))
     row += 2
-    ws.write(row, 0, "Rows", styles.bold)
+    ws.write(row, 0, text("workbook.rows", lang), styles.bold)
     counts = (("rows", outcome.rows), ("answered", outcome.answered_count), ("errors", outcome.error_count),
               ("blank", int(outcome.blank.sum())))
     for label, value in counts:
         row += 1
-        ws.write(row, 0, label)
+        ws.write(row, 0, text(f"workbook.rows.{label}", lang))
         ws.write_number(row, 1, value)
     if outcome.notes:
         row += 2
-        ws.write(row, 0, "Notes", styles.bold)
+        ws.write(row, 0, text("workbook.notes", lang), styles.bold)
         for note in outcome.notes:
             row += 1
             ws.write_string(row, 1, note)
 
 
 def _rules_sheet(outcome: "Outcome", engine: "Engine", ws: Any, styles: _Styles) -> None:
+    lang = outcome.lang
+    words = lambda key: text(f"workbook.{key}", lang)  # noqa: E731
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 70)
     ws.set_column(2, 2, 60)
     ws.set_column(3, 3, 10)
-    ws.write(0, 0, "Rules used / 所用规则", styles.title)
-    meta = (("llmplan version", __version__), ("rules digest", engine.rules.digest or ""),
-            ("input", outcome.source), ("rule files", "; ".join(Path(f).name for f in engine.rules.files)))
+    ws.write(0, 0, words("rules_used"), styles.title)
+    meta = ((words("meta.version"), __version__), (words("meta.digest"), engine.rules.digest or ""),
+            (words("meta.input"), outcome.source),
+            (words("meta.files"), "; ".join(Path(f).name for f in engine.rules.files)))
     row = 2
     for label, value in meta:
         ws.write(row, 0, label, styles.bold)
         ws.write_string(row, 1, str(value))
         row += 1
     row += 1
-    row = _table(ws, row, styles, "Equations", ("id", "equation", "source", "rows"),
-                 [(e.id, e.text, e.source, n) for e, n in outcome.rules_used])
-    row = _table(ws, row, styles, "Advisories that fired", ("id", "condition", "message / source", "rows"),
-                 [(c.id, c.text, f"{c.en} ({c.source})", n) for c, n in outcome.checks_fired])
-    _table(ws, row, styles, "Defaults and assumptions", ("name", "value", "source", "rows"),
-           [(n, v, s, c) for n, v, s, c in outcome.assumptions])
+    header = lambda *keys: tuple(words(f"header.{k}") for k in keys)  # noqa: E731
+    row = _table(ws, row, styles, words("equations"), header("id", "equation", "source", "rows"),
+                 [(e.id, e.text, e.source, n) for e, n in outcome.rules_used], lang)
+    row = _table(ws, row, styles, words("advisories"), header("id", "condition", "message", "rows"),
+                 [(c.id, c.text, f"{c.message(lang)} ({c.source})", n) for c, n in outcome.checks_fired], lang)
+    _table(ws, row, styles, words("defaults"), header("name", "value", "source", "rows"),
+           [(n, v, s, c) for n, v, s, c in outcome.assumptions], lang)
     ws.freeze_panes(1, 0)
 
 
-def _table(ws: Any, row: int, styles: _Styles, title: str, header: tuple[str, ...], rows: list[tuple]) -> int:
+def _table(ws: Any, row: int, styles: _Styles, title: str, header: tuple[str, ...], rows: list[tuple],
+           lang: str = "en") -> int:
     ws.write(row, 0, title, styles.title)
     row += 1
-    for col, text in enumerate(header):
-        ws.write(row, col, text, styles.header)
+    for col, heading in enumerate(header):
+        ws.write(row, col, heading, styles.header)
     for values in rows:
         row += 1
         for col, value in enumerate(values):
@@ -286,6 +287,6 @@ def _table(ws: Any, row: int, styles: _Styles, title: str, header: tuple[str, ..
                 ws.write_string(row, col, str(value))
     if not rows:
         row += 1
-        ws.write(row, 0, "(none)")
+        ws.write(row, 0, text("workbook.none", lang))
     return row + 2
 

@@ -37,20 +37,24 @@ def batch_context(engine: Any, outcome: Any, lang: str = "en", limit: int = DETA
     batch, names = outcome.batch, list(outcome.names)
     blank = getattr(outcome, "blank", None)      # workbook rows that ask nothing: no answer, no error
     rows = [r for r in range(batch.rows) if blank is None or not blank[r]]
-    entries = []
+    entries, numbers = [], []
+    locator = getattr(getattr(outcome, "prepared", None), "locator", None)
     for row in rows[:limit]:
-        name = str(names[row]) if row < len(names) and str(names[row]).strip() else f"{words['scenario']} {row + 1}"
+        number = locator.row_number(row) if locator is not None else row + 1   # the row a reader finds
+        name = str(names[row]) if row < len(names) and str(names[row]).strip() else f"{words['scenario']} {number}"
         result = engine.result_for_row(batch, row, lang)
         entries.append((name, result, batch.errors[row]))
-    return _build(engine, entries, lang, words["title"], len(rows))
+        numbers.append(number)
+    return _build(engine, entries, lang, words["title"], len(rows), numbers)
 
 
 def _build(engine: Any, entries: Sequence[tuple[str, Any, str | None]], lang: str, title: str,
-           total: int) -> dict[str, Any]:
+           total: int, numbers: Sequence[int] | None = None) -> dict[str, Any]:
     words = label_table(lang)
     answered = [r if error is None else None for _, r, error in entries]
     bands, grids = whatif.bands(engine, answered), whatif.time_grids(engine, answered)
-    scenarios = [scenario_context(engine, i, name, result, error, bands[i], grids[i], lang)
+    scenarios = [scenario_context(engine, i, name, result, error, bands[i], grids[i], lang,
+                                  numbers[i] if numbers is not None else None)
                  for i, (name, result, error) in enumerate(entries)]
     date = _today()
     context = {

@@ -11,6 +11,9 @@ from typing import Any
 import numpy as np
 
 from ..text.formatting import format_quantity
+from ..table.breakdown import breakdowns
+from ..table.scope import OVERRIDDEN, meaningful, reworded
+from ..text.formatting import TIME_STEPS
 from . import formulas
 from .labels import labels as label_table
 from .whatif import TimeGrid, inputs_of
@@ -19,19 +22,22 @@ from . import charts
 # figures worth a glance in the summary, in human units (FLOPs, GPUs, days, GPU-hours, cost, memory)
 HEADLINE = ("train_flops", "n_gpus", "train_time", "gpu_hours", "train_cost", "memory_per_gpu", "train_memory",
             "tokens", "params", "corpus_bytes")
+TIME = (("[time]", 1.0),)
+FILL = "memory_fill"   # memory the run needs / memory one GPU has (formulas/parallelism.yaml)
 MEMORY_PARTS = (("weights", "weights_bytes"), ("grads", "grads_bytes"), ("optimizer", "optimizer_bytes"),
                 ("activations", "activation_bytes"))
 
 
 def scenario_context(engine: Any, index: int, name: str, result: Any, error: str | None,
                      band: list[tuple[float, dict[str, float]]] | None, grid: TimeGrid | None,
-                     lang: str) -> dict[str, Any]:
+                     lang: str, number: int | None = None) -> dict[str, Any]:
+    """number: the scenario's row in its workbook (what the reader finds in the sheet); else index + 1."""
     words = label_table(lang)
     rules = result.rules
     answered = error is None
     scenario: dict[str, Any] = {
-        "id": f"s{index + 1}", "index": index + 1, "name": name, "error": error or "",
-        "status": words["ok"] if answered else words["errors"],
+        "id": f"s{index + 1}", "index": number if number is not None else index + 1, "name": name,
+        "error": error or "", "status": _status(result, answered, words),
         "targets": [{"name": t, "label": rules.variables[t].label(lang)} for t in result.targets],
         "inputs": _inputs(engine, result, lang),
         "answer": _answer(result, words, lang) if answered else [],
@@ -44,6 +50,17 @@ def scenario_context(engine: Any, index: int, name: str, result: Any, error: str
     }
     scenario["given"] = ", ".join(f"{i['name']} = {i['display']}" for i in scenario["inputs"] if i["origin"] == "given")
     return scenario
+
+
+def _status(result: Any, answered: bool, words: dict[str, str]) -> str:
+    """answered / not answered, or "does not fit" for an answer that needs more than the GPU's memory
+    (memory_fill > 1: the memory the run needs over the memory one GPU has)."""
+    if not answered:
+        return words["errors"]
+    fill = result.values.get(FILL)
+    if fill is not None and fill > 1 + 1e-9:
+        return words["does_not_fit"].format(fill=f"{fill:.2f}")
+    return words["ok"]
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -182,7 +199,13 @@ def _warnings(engine: Any, result: Any, words: dict[str, str], lang: str) -> lis
     checks = {c.id: c for c in engine.rules.checks}
     for warning in result.warnings:
         check = checks.get(warning.code)
+        if not meaningful(warning, result):
+            continue
         if check is None:
+            if warning.code.startswith(OVERRIDDEN):   # a convention the typed values contradict
+                out.append({"code": warning.code, "severity": warning.severity, "source": warning.source,
+                            "severity_label": words.get(warning.severity, warning.severity),
+                            "message": reworded(warning, result, lang)})
             continue           # the engine's own notes (rounding) are rebuilt above in this language
         message = engine.check_message(check, one_row(result.values), 0, lang)
         out.append({"code": check.id, "severity": check.severity, "severity_label": words.get(check.severity,
@@ -213,6 +236,11 @@ def _charts(index: int, result: Any, grid: TimeGrid | None, words: dict[str, str
                             words["gpu_memory"], unit_var.unit)
         title = words["chart_memory"] if per_gpu else words["chart_memory_total"]
         out.append({"id": f"s{index + 1}-memory", "name": f"s{index + 1}-memory.svg", "title": title, "svg": svg})
+    for k, item in enumerate(b for b in breakdowns(result) if result.rules.variables[b.total].dims == TIME):
+        factor, unit = next(((f, u) for f, u in TIME_STEPS if item.value >= f), TIME_STEPS[-1])
+        svg = charts.memory([(name, value / factor) for name, value in item.parts], None, "", unit)
+        out.append({"id": f"s{index + 1}-breakdown{k}", "name": f"s{index + 1}-breakdown{k}.svg",
+                    "title": f"{words['breakdown']}: {item.total}", "svg": svg})
     if grid is not None and any(v == v for values in grid.by_mfu.values() for v in values):
         low, high = grid.by_mfu[max(grid.by_mfu)], grid.by_mfu[min(grid.by_mfu)]
         own = (grid.own_mfu, grid.by_mfu[grid.own_mfu]) if grid.own_mfu in grid.by_mfu and \

@@ -22,6 +22,7 @@ from ..errors import EngineError, ScenarioError, ValueParseError
 from ..rules.model import Variable
 from ..solve.batch import Categorical
 from ..solve.numeric import domain_mask, remember_bounds, within_domain
+from ..text.messages import said
 from ..text.values import check_domain, parse_number
 from .cells import Locator, column_letter
 from .headers import QUIET, RESERVED, Column, classify, parse_targets
@@ -214,7 +215,7 @@ def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], re
             check_domain(shadow, float(values[row]))
             messages.append(f"{cell(row)}: {shadow.name}: value out of range")
         except ValueParseError as exc:
-            messages.append(f"{cell(row)}: {exc}")
+            messages.append(said(f"{cell(row)}: ", exc))
     report(index, messages)
     values = np.array(values)
     values[index] = np.nan

@@ -23,12 +23,18 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import polars as pl
 
-from ..solve.batch import CATALOG, DERIVED, RECOMPUTED, Batch, Every
+from ..solve.batch import CATALOG, DERIVED, RECOMPUTED, SOLVED, Batch, Every
 from .columns import Column, Locator, Prepared, prepare
 from ..rules.model import Check, Equation, Variable
 from ..solve.mismatch import RuleMismatch
 import re
 from ..solve.solver import Engine
+from ..text.formatting import format_quantity
+from ..text.formatting import kind as shown_as
+from .contradiction_cells import named_cells
+from .scope import catalog_only_rows
+from ..text.messages import localized
+from ..text.messages import text as message
 
 if TYPE_CHECKING:
     from ..solve.solver import Engine
@@ -120,7 +126,7 @@ def run_frame(frame: pl.DataFrame, engine: "Engine | None" = None, lang: str = "
                                  prep.errors, failed=prep.failed)
     if progress:
         progress("collecting results")
-    return collect(engine, frame, prep, batch, lang, source=source, notes=[*(notes or []), *prep.notes],
+    return collect(engine, frame, prep, batch, lang, source=source, notes=[*(notes or []), *prep.notes], shown=True,
                    numeric_cells=numeric_cells or {})
 
 
@@ -135,7 +141,8 @@ def solve_frame(frame: pl.DataFrame, engine: "Engine | None" = None, lang: str =
 # -- results ------------------------------------------------------------------------------
 def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch, lang: str = "en", *,
             source: str = "frame", notes: list[str] | None = None,
-            numeric_cells: dict[str, pl.Series] | None = None) -> Outcome:
+            numeric_cells: dict[str, pl.Series] | None = None, shown: bool = False) -> Outcome:
+    """shown=True adds the `name (shown)` text columns people read (workbooks; sweeps are data)."""
     rules = engine.rules
     rows = batch.rows
     ok = _both(rows, _not(batch.failed), _not(prep.blank))
@@ -194,6 +201,8 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
             added[header] = _values(header, raw, again, factor)
             fills[header] = _fills(again, np.broadcast_to(np.int8(DERIVED), (rows,)))
             units[header] = (name, unit, factor)
+    if shown:
+        added.update(_shown_columns(engine, batch, ok))
     for header, series in added.items():
         if header in columns:   # a pass-through column of the same name: keep the input's
             header = f"{header} (llmplan)"
@@ -204,7 +213,9 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
         columns["config origins"] = pl.Series("config origins", prep.origins, dtype=pl.String)
     columns["warnings"] = _warning_column(engine, batch, ok, lang)
     erred = np.flatnonzero(batch.failed & ~prep.blank)
-    columns["error"] = _scatter(rows, [(erred, batch.errors[erred].tolist())] if len(erred) else [])
+    cells = named_cells(engine, prep, batch, erred, lang) if len(erred) else {}
+    texts = [f"{_row_error(batch, r, lang)}{cells.get(r, '')}" for r in erred.tolist()]
+    columns["error"] = _scatter(rows, [(erred, texts)] if len(erred) else [])
     results = pl.DataFrame([s.alias(h) for h, s in columns.items()])
     outcome = Outcome(batch, frame, results, fills, units, prep.blank, prep, source=source,
                       label=prep.locator.label, notes=list(notes or []), numeric_cells=numeric_cells or {},
@@ -369,6 +380,38 @@ def _scatter(rows: int, parts: list[tuple[np.ndarray, "pl.Series | list[str] | s
     return out
 
 
+def _row_error(batch: Batch, row: int, lang: str) -> str:
+    """A row's error in the run's language when the solver raised it with a message key (keyed)."""
+    if lang != "en":
+        for source in (batch.error_kinds[row], batch.errors[row]):   # a keyed error, or its text (Said)
+            if getattr(source, "message_key", None):
+                return localized(source, lang)
+    return str(batch.errors[row])
+
+
+SHOWN_KINDS = ("time", "bytes", "flop")   # answers whose declared unit reads badly (0.4869 day, 3,000 GB)
+
+
+def _shown_columns(engine: "Engine", batch: Batch, ok: np.ndarray) -> dict[str, pl.Series]:
+    """`name (shown)`: a variable some row asks for (time, bytes, FLOPs), wherever llmplan computed it,
+    as a person reads it (11.7 h, 3 TB), beside the number in the declared unit that formulas use."""
+    out: dict[str, pl.Series] = {}
+    asked = dict.fromkeys(name for targets in batch.targets for name in targets)
+    for name in asked:
+        variable = engine.rules.variables.get(name)
+        if variable is None or shown_as(variable) not in SHOWN_KINDS or name not in batch.values:
+            continue
+        status = batch.status.get(name)
+        if status is None:
+            continue
+        base = np.broadcast_to(batch.values[name], (batch.rows,))
+        solved = np.flatnonzero(_both(batch.rows, ok, _not_nan(base), _cmp(np.greater_equal, status, SOLVED)))
+        if len(solved):
+            header = f"{name} (shown)"
+            out[header] = _scatter(batch.rows, [(solved, format_values(variable, base[solved]))]).alias(header)
+    return out
+
+
 # -- warnings, assumptions, rules used -------------------------------------------------
 def _warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -> pl.Series:
     rows = batch.rows
@@ -383,17 +426,14 @@ def _warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -
         for name in group.rounded:
             variable = engine.rules.variables[name]
             recomputed = ", ".join(n for n, s in batch.status.items() if _any_code(s, index, RECOMPUTED))
-            if lang == "zh":
-                how = {"up": "向上", "down": "向下"}.get(variable.rounding, "四舍五入")
-                text = f"已取整：{name} {how}取整（原值见 `{name} unrounded` 列）" + \
-                    (f"；{recomputed} 按取整后的数量重新计算" if recomputed else "")
-            else:
-                text = f"rounded: {name} rounded {variable.rounding} (the exact value is in `{name} unrounded`)" + \
-                    (f"; {recomputed} recomputed for the rounded count" if recomputed else "")
-            pieces.append(_scatter(rows, [(index, text)]))
+            note = message("results.rounded_column", lang, name=name,
+                           how=message(f"results.how.{variable.rounding}", lang))
+            if recomputed:
+                note += message("results.recomputed_column", lang, names=recomputed)
+            pieces.append(_scatter(rows, [(index, note)]))
     for check_id, mask in batch.warnings:
         check = checks[check_id]
-        index = np.flatnonzero(mask & ok)
+        index = np.flatnonzero(mask & ok & ~catalog_only_rows(batch, check.variables))
         if not len(index):
             continue
         text = _concat([f"{check.id}: ", *_template(engine, check.message(lang), batch, index)])
@@ -438,9 +478,17 @@ def _concat(parts: list[Any]) -> pl.Series:
 
 
 def format_values(variable: Variable, base: np.ndarray, digits: int = 4) -> pl.Series:
-    """Readable texts for many values at once (close to engine.text.formatting.format_quantity)."""
+    """Readable texts for many values at once, as engine.text.formatting.format_quantity shows them.
+
+    Few distinct values (the usual case): each formatted once by format_quantity; many (a big sweep):
+    a vectorized approximation in the declared unit."""
+    values = np.asarray(base, dtype=float)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    if len(distinct) <= _FORMAT_ONE_BY_ONE:
+        texts = np.array([format_quantity(variable, float(v)) or "?" for v in distinct], dtype=object)
+        return pl.Series(texts[inverse.reshape(-1)], dtype=pl.String)
     with np.errstate(invalid="ignore", divide="ignore"):
-        frame = pl.DataFrame({"v": np.asarray(base, dtype=float) / variable.factor})
+        frame = pl.DataFrame({"v": values / variable.factor})
     v = pl.col("v")
     expr = v.round_sig_figs(digits).cast(pl.String).str.strip_suffix(".0")
     if variable.unit in ("", "token", "char"):
@@ -453,6 +501,9 @@ def format_values(variable: Variable, base: np.ndarray, digits: int = 4) -> pl.S
     if variable.unit:
         expr = expr + f" {variable.unit}"
     return frame.select(expr).to_series()
+
+
+_FORMAT_ONE_BY_ONE = 20_000   # distinct values formatted one by one (about 20 ms)
 
 
 def _assumptions(engine: "Engine", batch: Batch, ok: np.ndarray

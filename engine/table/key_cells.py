@@ -9,6 +9,7 @@ import polars as pl
 from ..errors import EngineError, ValueParseError
 from ..rules.model import Variable
 from ..solve.batch import Categorical
+from ..text.messages import said
 from ..text.values import parse_key
 from .cells import Locator
 from .headers import Column, parse_targets
@@ -91,7 +92,7 @@ def key_column(engine: "Engine", variable: Variable, column: Column, series: pl.
             canonical.append(label)
             index = np.flatnonzero(codes == code)
             if len(index):
-                report(index, [f"{locator.cell(column.index, column.header, r)}: {exc}" for r in index.tolist()])
+                report(index, [said(f"{locator.cell(column.index, column.header, r)}: ", exc) for r in index.tolist()])
     return Categorical(codes, canonical)
 
 
@@ -113,7 +114,8 @@ def target_column(engine: "Engine", column: Column, series: pl.Series, locator: 
             wanted = parse_targets(engine, label)
         except EngineError as exc:
             index = np.flatnonzero(codes == code)
-            report(index, [f"{locator.cell(column.index, column.header, r)}: solve: {exc}" for r in index.tolist()])
+            report(index, [said(f"{locator.cell(column.index, column.header, r)}: solve: ", exc)
+                           for r in index.tolist()])
             continue
         if wanted not in targets:
             targets.append(wanted)

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import ValueParseError
 from ..rules.model import Table, Variable
 from ..rules.units import dims_text, unit_info
+from .messages import Nested, keyed
 
 MAX_TEXT = 200
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)$")
@@ -64,7 +65,8 @@ def _parse_text(variable: Variable, raw: str) -> float:
         raise ValueParseError(f"{variable.name}: {raw[:40]!r} {exc}") from None
     match = _NUMBER.match(text)
     if not match:
-        raise ValueParseError(f"{variable.name}: {raw[:40]!r} is not a number; expected e.g. {example(variable)}")
+        raise keyed(ValueParseError, "values.not_a_number", name=variable.name, value=raw[:40],
+                    example=example(variable))
     number, suffix = float(match.group(1)), match.group(2).strip()
     if not math.isfinite(number):
         raise ValueParseError(f"{variable.name}: {raw[:40]!r} is too large")
@@ -89,11 +91,11 @@ def _parse_text(variable: Variable, raw: str) -> float:
     try:
         factor, dims = unit_info(suffix)
     except ValueParseError:
-        raise ValueParseError(f"{variable.name}: unknown unit {suffix!r} in {raw[:40]!r}; expected "
-                              f"{_expects(variable)}") from None
+        raise keyed(ValueParseError, "values.unknown_unit", name=variable.name, unit=suffix, value=raw[:40],
+                    expects=_expects(variable)) from None
     if dims != variable.dims:
-        raise ValueParseError(f"{variable.name}: {raw[:40]!r} is {dims_text(dims)}, but {variable.name} "
-                              f"expects {_expects(variable)}")
+        raise keyed(ValueParseError, "values.wrong_dimension", name=variable.name, value=raw[:40], dims=dims_text(dims),
+                    expects=_expects(variable))
     return number * factor
 
 
@@ -165,10 +167,9 @@ def parse_key(variable: Variable, table: Table | None, raw: Any) -> str:
         return key
     close = close or difflib.get_close_matches(text, names, n=3, cutoff=0.5) or \
         [n for n in names if text.casefold() in n.casefold()][:3]
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    raise ValueParseError(f"{variable.name}: unknown value {text[:40]!r}.{hint} "
-                          f"Known: {', '.join(list(variable.values)[:12])}{' ...' if len(variable.values) > 12 else ''}"
-                          f" (see `llmplan catalog`)")
+    known = ", ".join(list(variable.values)[:12]) + (" ..." if len(variable.values) > 12 else "")
+    raise keyed(ValueParseError, "values.unknown_value", name=variable.name, value=text[:40], known=known,
+                hint=Nested("values.did_you_mean", names=", ".join(close)) if close else Nested())
 
 
 # Words that name a vendor or product line, not a model: "NVIDIA H100 SXM5 80GB", "GeForce RTX 4090".
@@ -234,7 +235,7 @@ def example(variable: Variable) -> str:
     return samples.get(unit, f"12 {unit}" if unit else "7B")
 
 
-def _expects(variable: Variable) -> str:
+def _expects(variable: Variable) -> Nested:
     if not variable.dims:
-        return "a plain number (e.g. 7B, 0.4, 40%)"
-    return f"a value in {variable.unit} or another {dims_text(variable.dims)} unit (e.g. {example(variable)})"
+        return Nested("values.expects_plain")
+    return Nested("values.expects_unit", unit=variable.unit, dims=dims_text(variable.dims), example=example(variable))

@@ -6,6 +6,7 @@ from typing import Any
 
 from ...errors import ValueParseError
 from ...text.formatting import shorten
+from ...text.messages import keyed
 
 
 def add_rule_options(parser: argparse.ArgumentParser) -> None:
@@ -31,25 +32,17 @@ def split_items(items: list[str]) -> tuple[list[str], dict[str, str]]:
             name, _, value = item.partition("=")
             name = name.strip()
             if not name or not value.strip():
-                raise ValueParseError(f"{shorten(item)!r}: write NAME=VALUE, e.g. params=7B")
+                raise keyed(ValueParseError, "values.write_name_value", item=shorten(item))
             if name in givens:
-                raise ValueParseError(f"{shorten(name)} is given twice ({shorten(givens[name])!r} and {shorten(value)!r})")
+                raise keyed(ValueParseError, "values.given_twice", name=shorten(name), first=shorten(givens[name]),
+                            second=shorten(value))
             givens[name] = value.strip()
         else:
             targets.append(item.strip())
     return targets, givens
 
 
-# labels used by terminal output, in both languages
-LABELS = {
-    "en": {"answer": "Answer", "given": "Given", "assumed": "Assumptions (defaults)", "derived": "Also derived",
-           "derivation": "Derivation", "warnings": "Warnings", "rounded": "rounded", "source": "source",
-           "catalog": "from catalog", "recomputed": "recomputed for the rounded count", "was": "asked",
-           "round_up": "up", "round_down": "down", "round_nearest": "to nearest", "rounded_as": "{raw} rounded {direction}",
-           "ignored": "Ignored (config keys llmplan does not use)"},
-    "zh": {"answer": "答案", "given": "已知", "assumed": "假设（默认值）", "derived": "其他推导值",
-           "derivation": "推导过程", "warnings": "提示", "rounded": "已取整", "source": "来源",
-           "catalog": "来自目录", "recomputed": "按取整后的数量重新计算", "was": "原输入",
-           "round_up": "向上", "round_down": "向下", "round_nearest": "四舍五入", "rounded_as": "{raw} {direction}取整",
-           "ignored": "已忽略（llmplan 不使用的配置项）"},
-}
+def wants_binary(givens: dict[str, str]) -> bool:
+    """Whether the user typed binary byte units (80GiB): then bytes are shown in GiB too."""
+    return any("ib" in str(value).casefold() for value in givens.values()
+               if any(u in str(value) for u in ("KiB", "MiB", "GiB", "TiB", "PiB")))

@@ -8,30 +8,9 @@ import sys
 from typing import Any
 
 from ...text.formatting import format_quantity
+from ...text.messages import table
 from ..preflight import preflight, write_report
 from ._common import add_rule_options, load_engine, split_items
-
-WORDS = {
-    "en": {"fits": "FITS", "no_fit": "DOES NOT FIT", "per_gpu": "Memory per GPU", "usable": "usable",
-           "headroom": "headroom", "short": "short by", "max_mb": "Largest micro-batch that fits",
-           "steps": "Steps per epoch", "epoch": "Time per epoch", "mfu_assumed": "mfu {mfu:g} assumed",
-           "mfu_given": "mfu {mfu:g} given", "changes": "Changes that would make it fit (ranked)",
-           "fits_tag": "fits", "no_fit_tag": "does not fit", "from": "Read from", "assumed": "Assumed",
-           "none": "none", "sequences": "sequences", "host": "host (CPU) memory per GPU", "ignored": "Ignored (config keys llmplan does not use)",
-           "weights_bytes_per_gpu": "weights", "grads_bytes_per_gpu": "gradients",
-           "optimizer_bytes_per_gpu": "optimizer states", "activation_bytes_per_gpu": "activations",
-           "memory_overhead": "overhead", "total": "total", "typed": "as you typed it", "not_used": "not used"},
-    "zh": {"fits": "放得下", "no_fit": "放不下", "per_gpu": "单卡显存", "usable": "可用", "headroom": "余量",
-           "short": "缺少", "max_mb": "能放下的最大 micro-batch", "steps": "每个 epoch 的步数",
-           "epoch": "每个 epoch 的时间", "mfu_assumed": "假设 mfu = {mfu:g}", "mfu_given": "给定 mfu = {mfu:g}",
-           "changes": "能放下的改法（已排序）", "fits_tag": "放得下", "no_fit_tag": "放不下", "from": "读取自",
-           "assumed": "假设", "none": "无", "sequences": "条序列", "host": "每卡主机（CPU）内存",
-           "ignored": "已忽略（llmplan 不使用的配置项）", "weights_bytes_per_gpu": "权重",
-           "grads_bytes_per_gpu": "梯度", "optimizer_bytes_per_gpu": "优化器状态",
-           "activation_bytes_per_gpu": "激活", "memory_overhead": "额外开销", "total": "合计",
-           "typed": "以命令行为准", "not_used": "未使用"},
-}
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -89,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 def render_text(engine: Any, check: Any, lang: str = "en") -> str:
 
-    words = WORDS[lang]
+    words = table("preflight.word", lang)
     rules = engine.rules
     gb = lambda v: format_quantity(rules.variables["memory_per_gpu"], v)  # noqa: E731
     result = check.result
@@ -122,7 +101,7 @@ def _time_lines(engine: Any, check: Any, words: dict[str, str]) -> list[str]:
     if not math.isnan(check.steps_per_epoch):
         lines.append(f"{words['steps']}: {check.steps_per_epoch:,.4g}  ({check.sequences_per_epoch:,.0f} {words['sequences']})")
     if not math.isnan(check.epoch_time):
-        mfu = words["mfu_assumed" if check.mfu_assumed else "mfu_given"].format(mfu=check.mfu) \
+        mfu = words["mfu_assumed" if check.mfu_assumed else "mfu_given"].format(mfu=f"{check.mfu:g}") \
             if not math.isnan(check.mfu) else "perf_model=analytic"
         lines.append(f"{words['epoch']}: {_duration(engine, check.epoch_time)}  ({mfu})")
     if check.time_note:

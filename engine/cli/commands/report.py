@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from ._common import add_rule_options, load_engine
+from ...text.messages import text
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,5 +26,5 @@ def run(args: argparse.Namespace) -> int:
 
     engine, outcome = outcome_from_workbook(args.workbook, load_engine(args), args.lang)
     path = write_batch_report(engine, outcome, args.output, lang=args.lang)
-    print(f"llmplan: wrote {path}", file=sys.stderr)
+    print(text("cli.wrote", args.lang, path=path), file=sys.stderr)
     return 0

@@ -6,7 +6,9 @@ import json
 import sys
 from typing import Any
 
+from ...text.messages import keyed, text
 from ._common import add_rule_options, load_engine
+from ..catalog_table import TERMINAL_WIDTH, catalog_text
 from ...errors import ValueParseError
 from ...solve.explain import explain
 from ...rules import schema
@@ -27,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     catalog = sub.add_parser("catalog", help="list catalogs, or the entries of one (gpus, models, tokenizers, ...)")
     catalog.add_argument("name", nargs="?", help="gpus | models | tokenizers | encodings | precisions | ...")
     catalog.add_argument("--json", action="store_true")
+    catalog.add_argument("--wide", action="store_true", help="every column, whole sources (wider than a terminal)")
+    catalog.add_argument("--width", type=int, default=TERMINAL_WIDTH, metavar="COLUMNS",
+                         help=f"fit the table in this many columns (default {TERMINAL_WIDTH})")
     add_rule_options(catalog)
 
 
@@ -46,8 +51,8 @@ def _rules(args: argparse.Namespace) -> int:
     if args.check:
         rules = load_rules([*args.check, *args.rules, *args.catalog])   # raises DefinitionError -> exit 2
         added = [f for f in rules.files if any(f.startswith(str(p)) or f == str(p) for p in args.check)]
-        print(f"ok: {len(rules.variables)} variables, {len(rules.equations)} equations, {len(rules.checks)} checks, "
-              f"{len(rules.tables)} tables ({len(added)} file(s) checked: {', '.join(added)})")
+        print(text("cli.rules_ok", args.lang, variables=len(rules.variables), equations=len(rules.equations),
+                   checks=len(rules.checks), tables=len(rules.tables), count=len(added), files=", ".join(added)))
         return 0
     engine = load_engine(args)
     rules = engine.rules
@@ -63,9 +68,10 @@ def _rules(args: argparse.Namespace) -> int:
             area = eq.area
             print(f"\n[{area}]")
         variant = "  when " + ", ".join(f"{k}={'|'.join(v)}" for k, v in eq.variant) if eq.variant else ""
-        print(f"  {eq.id}: {eq.text}{variant}\n      {eq.label(args.lang)}\n      source: {eq.source}")
-    print(f"\n{len(rules.equations)} rules, {len(rules.variables)} variables, {len(rules.checks)} checks. "
-          "`llmplan explain NAME` for details.")
+        print(f"  {eq.id}: {eq.text}{variant}\n      {eq.label(args.lang)}\n      "
+              f"{text('cli.source', args.lang)}: {eq.source}")
+    print("\n" + text("cli.rules_count", args.lang, equations=len(rules.equations), variables=len(rules.variables),
+                      checks=len(rules.checks)))
     return 0
 
 
@@ -78,39 +84,22 @@ def _catalog(args: argparse.Namespace) -> int:
     tables = engine.rules.tables
     if not args.name:
         for name, table in tables.items():
-            print(f"{name:14s} {len(table.entries):3d} entries  {table.en or engine.rules.variables[name].en}")
+            about = (table.zh if args.lang == "zh" else table.en) or engine.rules.variables[name].label(args.lang)
+            entries = text("cli.catalog_entries", args.lang, count=f"{len(table.entries):3d}")
+            print(f"{name:14s} {entries}  {about}")
         return 0
     name = _PLURALS.get(args.name, args.name)
     table = tables.get(name)
     if table is None:
-        raise ValueParseError(f"no catalog {args.name!r}; catalogs: {', '.join(tables)}")
+        raise keyed(ValueParseError, "io.no_catalog", name=args.name, names=", ".join(tables))
     if args.json:
         json.dump({key: {"name": e.name, "aliases": list(e.aliases), **e.written, "source": e.source,
                          "info": _jsonable(e.info)} for key, e in table.entries.items()},
                   sys.stdout, ensure_ascii=False, indent=1)
         print()
         return 0
-    print(_table_text(table))
+    print(catalog_text(table, None if args.wide else args.width, args.lang))
     return 0
-
-
-def _table_text(table: Any) -> str:
-    fields = list(table.fields)
-    header = ["key", *[f"{f} [{table.fields[f]}]" if table.fields[f] else f for f in fields], "source"]
-    rows = [[key, *[_cell(e.written.get(f)) for f in fields], e.source[:60]] for key, e in table.entries.items()]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
-    return "\n".join(lines)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float) and value >= 1e6:
-        return f"{value:.4g}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def _jsonable(value: Any) -> Any:

@@ -11,7 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from ...text.messages import keyed
 from ._common import add_rule_options, load_engine
+from ...text.messages import text
 from ..progress import Progress
 
 REPORT_SUFFIXES = (".html", ".htm", ".md")
@@ -43,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         report = Path(args.report)
         if report.suffix.lower() not in REPORT_SUFFIXES:
-            raise ScenarioError(f"{report}: a report is .html or .md")
+            raise keyed(ScenarioError, "io.report_suffix", path=report)
         check_paths(source, report, REPORT_SUFFIXES)
         if report.resolve() == target.resolve():
-            raise ScenarioError(f"{report}: the report and the results need different paths")
+            raise keyed(ScenarioError, "io.report_same_path", path=report)
     engine = load_engine(args)
     sheet = read_scenarios(source)
     rows = sheet.frame.height
@@ -59,26 +61,27 @@ def run(args: argparse.Namespace) -> int:
         bar.total = max(written, 1)
         write_results(outcome, engine, target, sheet.headers, progress=lambda done: bar.update(done))
     for note in outcome.notes:
-        print(f"llmplan: note: {note}", file=sys.stderr)
-    _summary(outcome, target)
+        print(text("cli.note", args.lang, note=note), file=sys.stderr)
+    _summary(outcome, target, args.lang)
     code = 1 if outcome.error_count else 0
     if args.report:
         code = max(code, _report(engine, outcome, Path(args.report), args.lang))
     return code
 
 
-def _summary(outcome, target: Path) -> None:
+def _summary(outcome, target: Path, lang: str = "en") -> None:
     answered, errors = outcome.answered_count, outcome.error_count
     blank = int(outcome.blank.sum())
-    extra = f", {blank} blank" if blank else ""
-    print(f"llmplan: {outcome.rows} rows: {answered} answered, {errors} with errors{extra} -> {target}",
-          file=sys.stderr)
+    extra = text("cli.run_blank", lang, blank=blank) if blank else ""
+    print(text("cli.run_summary", lang, rows=outcome.rows, answered=answered, errors=errors, extra=extra,
+               target=target), file=sys.stderr)
     if errors:
         names = outcome.names
+        shown = outcome.results.get_column("error").to_list()   # with the cells a contradiction involves
         for row in outcome.error_mask.nonzero()[0][:SHOWN_ERRORS].tolist():
-            print(f"  {names[row]}: {outcome.batch.errors[row]}", file=sys.stderr)
+            print(f"  {names[row]}: {shown[row]}", file=sys.stderr)
         if errors > SHOWN_ERRORS:
-            print(f"  ... and {errors - SHOWN_ERRORS} more (see the `error` column)", file=sys.stderr)
+            print(text("cli.run_more_errors", lang, count=errors - SHOWN_ERRORS), file=sys.stderr)
 
 
 def _report(engine, outcome, path: Path, lang: str) -> int:
@@ -87,9 +90,8 @@ def _report(engine, outcome, path: Path, lang: str) -> int:
     except ImportError:
         write_batch_report = None
     if write_batch_report is None:
-        print(f"llmplan: reports are not available in this installation (engine.report is missing); "
-              f"the results were written, {path} was not", file=sys.stderr)
+        print(text("cli.no_report", lang, path=path), file=sys.stderr)
         return 2
     written = write_batch_report(engine, outcome, path, lang)
-    print(f"llmplan: wrote {written}", file=sys.stderr)
+    print(text("cli.wrote", lang, path=written), file=sys.stderr)
     return 0

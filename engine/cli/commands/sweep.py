@@ -12,8 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from ...text.messages import keyed
 from ._common import add_rule_options, load_engine, split_items
 from ...errors import ScenarioError
+from ...text.messages import text
 from ..progress import Progress
 
 
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     targets, specs = split_items(args.items)
     target = Path(args.output) if args.output else None
     if target is not None and target.suffix.lower() not in (".parquet", ".csv", ".xlsx"):
-        raise ScenarioError(f"{target}: write .parquet, .csv or .xlsx")
+        raise keyed(ScenarioError, "io.sweep_suffix", path=target)
     engine = load_engine(args)
     grid = parse_grid(engine, targets, specs)
     with Progress("llmplan sweep", grid.total, stream=sys.stderr,
@@ -48,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
         result = run_sweep(engine, grid, target, args.chunk_rows or CHUNK_ROWS, args.lang,
                            progress=lambda done: bar.update(done), side_values=args.all_values)
     if result.dropped:
-        print(f"llmplan: note: columns only some chunks produced were left out: {', '.join(sorted(result.dropped))}",
-              file=sys.stderr)
+        print(text("cli.sweep_dropped", args.lang, names=", ".join(sorted(result.dropped))), file=sys.stderr)
     if target is not None:
-        print(f"llmplan: {result.rows:,} rows ({result.errors:,} with errors) -> {target}", file=sys.stderr)
+        print(text("cli.sweep_summary", args.lang, rows=f"{result.rows:,}", errors=f"{result.errors:,}", target=target),
+              file=sys.stderr)
     return 1 if result.errors else 0

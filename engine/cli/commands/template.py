@@ -5,8 +5,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from ...text.messages import keyed
 from ._common import add_rule_options, load_engine
 from ...errors import ScenarioError
+from ...text.messages import text
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,10 +28,10 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.path)
     if path.suffix.lower() != ".xlsx":
-        raise ScenarioError(f"{path}: a template is an .xlsx workbook")
+        raise keyed(ScenarioError, "io.template_suffix", path=path)
     if path.exists() and not args.force:
-        raise ScenarioError(f"{path} exists; choose another name or pass --force to overwrite it")
+        raise keyed(ScenarioError, "io.exists", path=path)
     engine = load_engine(args)
-    write_template(engine, path)
-    print(f"llmplan: wrote {path}; fill it in, then: llmplan run {path} -o results.xlsx", file=sys.stderr)
+    write_template(engine, path, args.lang)
+    print(text("cli.template_written", args.lang, path=path), file=sys.stderr)
     return 0
