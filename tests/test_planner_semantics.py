@@ -154,7 +154,7 @@ def test_a_default_convention_never_bends(eng: Any) -> None:
         eng.solve(["train_cost"], {"params": "7B", "tokens": "2T", "gpu": "A800", "n_gpus": 256, "mfu": 0.4,
                                    "train_time": "10d", "price_per_gpu_hour": 2})
     text = str(info.value)
-    assert "time.train_time" in text and "30.43 day" in text and "10 day" in text
+    assert "time.train_time" in text and "30.4 day" in text and "10 day" in text
     assert "%" in text and "flops_factor" in text
     # naming the convention makes it an answer again: 8.4e22 / (256 · 312e12 · 0.4 · 864000 s) · 6
     r = eng.solve(["flops_factor"], {"params": "7B", "tokens": "2T", "gpu": "A800", "n_gpus": 256, "mfu": 0.4,
@@ -312,6 +312,8 @@ def test_a_perturbed_over_determined_question_is_never_absorbed(eng: Any, data: 
         # `extra` follows from defaults alone (flops_vs_6nd = flops_factor / 6 once tokens and params
         # cancel): a given of it replaces the convention (known gap: not checked against it)
         return
+    if abs(forward.values[extra]) < 1e-9:
+        return   # a share that is 0 (attention_flops_share under 6ND) stays ~0 times any factor: no perturbation
     givens[extra] = _declared(eng, extra, forward.values[extra]) * factor
     if eng.rules.variables[extra].domain == "fraction" and givens[extra] > 1:
         return   # refused as input already (a fraction above 1)

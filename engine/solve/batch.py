@@ -28,7 +28,7 @@ import numpy as np
 from .admissible import admissible
 from .batch_checks import GroupChecks
 from ..errors import EngineError, EvaluationError, InternalSolveError, UnderdeterminedError, ValueParseError
-from .messages import text
+from ..text.messages import Nested, said_text, text
 from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
 from ..rules.model import RuleSet
 from ..text.values import unknown_key_message
@@ -387,7 +387,7 @@ class BatchSolver(GroupChecks):
             if bad is None or not bad.any():
                 continue
             eq_ids = ", ".join(e.id for e in step.equations)
-            message = text("planner.domain.none", names=", ".join(step.unknowns), rules=eq_ids)
+            message = said_text("planner.domain.none", names=", ".join(step.unknowns), rules=eq_ids)
             # Every value the plan derives, side values included, must lie in its domain: mfu = 75
             # from the givens is a contradiction of the givens, not a value to leave out (#13 §4).
             bad_rows = np.flatnonzero(bad)
@@ -423,11 +423,11 @@ class BatchSolver(GroupChecks):
         rules = ", ".join(e.id for e in step.equations)
         givens = ", ".join(sorted(_inputs_of(plan, step))) or "-"
         if variable.domain == "fraction" and value > 1:
-            return text("planner.domain.above", name=name, value=f"{shown:.4g}", limit="1", shown=" (100 %)",
+            return said_text("planner.domain.above", name=name, value=f"{shown:.4g}", limit="1", shown=" (100 %)",
                         rule=rules, givens=givens)
-        requirement = text(f"planner.requirement.{variable.domain}") \
+        requirement = Nested(f"planner.requirement.{variable.domain}") \
             if variable.domain in ("positive", "nonnegative", "fraction", "integer") else variable.domain
-        return text("planner.domain.below", name=name, value=f"{shown:.4g}",
+        return said_text("planner.domain.below", name=name, value=f"{shown:.4g}",
                     limit="0" if variable.domain != "integer" else "0", requirement=requirement,
                     rule=rules, givens=givens)
 
@@ -539,13 +539,13 @@ class BatchSolver(GroupChecks):
                                 _mask(rows[found.moved], batch.rows)))
         for i in np.flatnonzero(found.none)[:1000]:
             self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
-                            text("planner.admissible.none", name=name, raw=f"{raw_rows[i]:.4g}", reason=reason,
-                                 side=text("planner.admissible.below" if rounding == "down" else "planner.admissible.above")),
+                            said_text("planner.admissible.none", name=name, raw=f"{raw_rows[i]:.4g}", reason=reason,
+                                      side=Nested("planner.admissible.below" if rounding == "down" else "planner.admissible.above")),
                             EvaluationError)
         if found.none.sum() > 1000:
             self._row_error(batch, _mask(rows[found.none], batch.rows),
-                            text("planner.admissible.none", name=name, raw="-", reason=reason,
-                                 side=text("planner.admissible.below" if rounding == "down" else "planner.admissible.above")), EvaluationError)
+                            said_text("planner.admissible.none", name=name, raw="-", reason=reason,
+                                      side=Nested("planner.admissible.below" if rounding == "down" else "planner.admissible.above")), EvaluationError)
         return found.values
 
     def _at_least_one(self, raw: "np.ndarray | float", rounding: str) -> bool:

@@ -14,7 +14,7 @@ from ..text.formatting import format_quantity
 from ..rules.model import Equation
 from .mismatch import RuleMismatch
 from .elimination import monomial
-from .messages import text
+from ..text.messages import Nested, said_text
 from .numeric import may_be_true
 from .planning import Plan
 from .rowset import Every, column, mask, pick
@@ -96,10 +96,10 @@ class GroupChecks:
         if defaults:
             shown = ", ".join(f"{n} (default {format_quantity(self.rules.variables[n], float(pick(env[n], i)))})"
                               for n in defaults if n in env)
-            drop = text("planner.contradiction.drop_default", names=", ".join(givens), defaults=shown)
+            drop = Nested("planner.contradiction.drop_default", names=", ".join(givens), defaults=shown)
         else:
-            drop = text("planner.contradiction.drop", names=", ".join(givens))
-        return text("planner.contradiction", rule=eq.id, formula=eq.text, left_name=name,
+            drop = Nested("planner.contradiction.drop", names=", ".join(givens))
+        return said_text("planner.contradiction", rule=eq.id, formula=eq.text, left_name=name,
                     left=format_quantity(variable, stated), right=format_quantity(variable, implied),
                     gap=f"{gap:.2%}", tolerance=f"{eq.tolerance:.0e}", values="; ".join(parts), drop=drop)
 

@@ -25,7 +25,7 @@ import time
 
 from . import symbolic
 from .elimination import Eliminator
-from .messages import text
+from ..text.messages import Both, Joined, Nested
 from ..errors import UnderdeterminedError
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
@@ -392,55 +392,61 @@ class Planner:
         target = ", ".join(missing)
         related = _prefer_inputs(sorted({n for eq in equations if set(missing) & eq.variables for n in eq.variables}
                                         - knowns - soft - set(missing)), self.rules, self.defined)
+        parts: list[Nested] = []
         if helpful:
-            shown = ", ".join(self._suggestion(n, i) for i, n in enumerate(helpful[:SUGGESTIONS]))
-            message = text("planner.underdetermined", target=target, names=shown)
+            shown = Joined(*[self._suggestion(n, i) for i, n in enumerate(helpful[:SUGGESTIONS])], separator=", ")
+            parts.append(Nested("planner.underdetermined", target=target, names=shown))
             if len(helpful) > SUGGESTIONS:
-                message += text("planner.underdetermined.more", count=len(helpful) - SUGGESTIONS, target=missing[0])
+                parts.append(Nested("planner.underdetermined.more", count=len(helpful) - SUGGESTIONS,
+                                    target=missing[0]))
             others = [n for n in related if n not in helpful]
             if len(helpful) < 3 and others:   # a lone odd suggestion (dp): also name the usual inputs
-                message += text("planner.underdetermined.others", names=", ".join(others[:SUGGESTIONS]))
+                parts.append(Nested("planner.underdetermined.others", names=", ".join(others[:SUGGESTIONS])))
         else:
-            message = text("planner.underdetermined.none", target=target, names=", ".join(related) or "none")
-        message += self._selector_hint(missing, knowns | soft, selectors or {}, forward_only, started)
+            parts.append(Nested("planner.underdetermined.none", target=target, names=", ".join(related) or "none"))
+        parts.append(self._selector_hint(missing, knowns | soft, selectors or {}, forward_only, started))
         catalogs = sorted(name for name, table in self.rules.tables.items()
                           if set(missing) <= set(table.fields) and name not in knowns
                           and self.rules.variables[name].default is None)
         for name in catalogs:   # peak_flops: a gpu key answers it from the catalog
-            message += text("planner.suggestion.catalog", catalog=name, examples=", ".join(list(self.rules.tables[name].entries)[:4]))
+            parts.append(Nested("planner.suggestion.catalog", catalog=name,
+                                examples=", ".join(list(self.rules.tables[name].entries)[:4])))
         if stopped:
-            message += text("planner.slow", seconds=SUGGESTION_SECONDS)
-        return UnderdeterminedError(message, missing=missing, suggestions=helpful)
+            parts.append(Nested("planner.slow", seconds=SUGGESTION_SECONDS))
+        whole = Joined(*parts)
+        error = UnderdeterminedError(whole.say("en"), missing=missing, suggestions=helpful)
+        error.message_key, error.message_fields = "planner.joined", {"parts": whole}   # type: ignore[attr-defined]
+        return error
 
-    def _suggestion(self, name: str, position: int) -> str:
+    def _suggestion(self, name: str, position: int) -> Nested:
         """mfu (GPU utilization ...; the seed's band is 0.3–0.55): what it is and the usual values,
         for the first few names; memory_fill=1 (the largest that fits)."""
         variable = self.rules.variables[name]
         if position >= 3 or variable.typical is None:
-            return name
-        label = (variable.en or name).split(" (")[0]
+            return Nested("planner.name", name=name)
+        label = Both((variable.en or name).split(" (")[0], variable.zh.split("（")[0].split(" (")[0])
         if variable.typical is not None:
             low, high = (v / variable.factor for v in variable.typical)
             if low == high:
-                return text("planner.suggestion.value", name=name, label=label, value=f"{low:g}")
-            return text("planner.suggestion.band", name=name, label=label, low=f"{low:g}", high=f"{high:g}")
-        return text("planner.suggestion", name=name, label=label)
+                return Nested("planner.suggestion.value", name=name, label=label, value=f"{low:g}")
+            return Nested("planner.suggestion.band", name=name, label=label, low=f"{low:g}", high=f"{high:g}")
+        return Nested("planner.suggestion", name=name, label=label)
 
     def _selector_hint(self, missing: list[str], known: set[str], selectors: dict[str, str],
-                       forward_only: Iterable[str], started: float) -> str:
+                       forward_only: Iterable[str], started: float) -> Nested:
         """A convention that would answer the question (perf_model=analytic where it exists)."""
         for selector in sorted(self.rules.selectors):
             variable = self.rules.variables[selector]
             for value in variable.values:
                 if time.monotonic() - started > SUGGESTION_SECONDS:
-                    return ""
+                    return Nested()
                 current = selectors.get(selector, str(variable.default))
                 if value == current or selector in known and selector not in selectors:
                     continue
                 trial = dict(selectors, **{selector: value})
                 if self._reaches(self.active(trial), set(known), missing, forward_only):
-                    return text("planner.suggestion.selector", selector=selector, value=value)
-        return ""
+                    return Nested("planner.suggestion.selector", selector=selector, value=value)
+        return Nested()
 
 
 def _trace(order: list[Link], targets: Iterable[str]) -> set[str]:

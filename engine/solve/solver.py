@@ -26,6 +26,7 @@ from ..errors import EngineError, ValueParseError
 from ..rules.hf_config import givens_from_config
 from ..rules.expr import Tree, render
 from ..text.formatting import format_quantity, shorten
+from ..text.messages import keyed_from
 from ..rules.loading import load_rules
 from ..rules.model import Check, Equation, RuleSet, Variable
 from .numeric import compile_tree
@@ -182,7 +183,7 @@ class Engine:
                                    [targets], np.zeros(1, dtype=np.int64), 1)
         if batch.errors[0] is not None:
             kind = batch.error_kinds[0] or EngineError
-            raise kind if isinstance(kind, EngineError) else kind(batch.errors[0])
+            raise kind if isinstance(kind, EngineError) else keyed_from(kind, batch.errors[0])
         result = self.result_for_row(batch, 0, lang)
         for origins in attached:
             result = origins.attach(result)

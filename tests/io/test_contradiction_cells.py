@@ -19,8 +19,9 @@ def test_contradictions_name_their_cells(tmp_path, capsys):
     sheet.write_row(0, 0, HEADER)
     # 20 tokens/parameter x 7B = 140B tokens, not the 2T given
     sheet.write_row(1, 0, ["ratio", "train_flops", "7B", "2T", 20])
-    # 64 GPUs x 30 days = 46,080 GPU-hours, not the 1,000 given
-    sheet.write_row(2, 0, ["hours", "train_cost", "7B", "2T", None, "A800", 64, 0.4, 30, 1000, 2])
+    # 64 GPUs x 200 days = 307,200 GPU-hours, not the 1,000 given; no mfu, so the time rule alone is no
+    # second contradiction (it implies 6 * 7e9 * 2e12 / (64 * 312e12 * 200 * 86400) = 0.243)
+    sheet.write_row(2, 0, ["hours", "train_cost", "7B", "2T", None, "A800", 64, None, 200, 1000, 2])
     book.close()
     target = tmp_path / "out.xlsx"
     assert main(["run", str(source), "-o", str(target)]) == 1
@@ -31,6 +32,6 @@ def test_contradictions_name_their_cells(tmp_path, capsys):
     assert errors[0].endswith("cells: scenarios!C2 params = 7B; scenarios!D2 tokens = 2T token; "
                               "scenarios!E2 tokens_per_param = 20 token")
     cells = errors[1].split("cells: ")[1]
-    assert cells == "scenarios!G3 n_gpus = 64; scenarios!I3 train_time = 30 days; scenarios!J3 gpu_hours = 1,000 hour"
+    assert cells == "scenarios!G3 n_gpus = 64; scenarios!I3 train_time = 200 days; scenarios!J3 gpu_hours = 1,000 hour"
     assert "scenarios!J3 gpu_hours" in err       # the terminal summary names them too
     assert "scenarios!K3" not in cells           # the price plays no part in the contradiction

@@ -70,21 +70,22 @@ def test_the_filtered_warnings_are_really_fired_and_dropped(bundled_engine):
     assert "default_overridden.queries_per_kv" not in [w.code for w in shown_warnings(result)]
 
 
-def test_a_convention_the_typed_values_contradict_is_still_said(bundled_engine):
+def test_a_convention_the_typed_values_contradict_is_refused_and_a_typed_knob_is_not_mentioned(bundled_engine):
     # train_flops 1e23 for 7B x 2T implies 1e23 / (7e9 * 2e12) = 7.14 FLOP/token, not recompute=none's
-    # default 6: the user may have meant the convention, so this one stays; grad_accum = 1024 / (4 * 64)
-    # = 4 is what the typed batch sizes say, so its default (1) is not mentioned
-    result = bundled_engine.solve(["train_time"], {"train_flops": "1e23", "params": "7B", "tokens": "2T",
-                                                   "gpu": "A800", "n_gpus": 64, "mfu": 0.4, "global_batch": 1024,
-                                                   "micro_batch": 4, "dp": 64})
-    fired = {w.code for w in result.warnings}
-    assert {"default_overridden.flops_factor", "default_overridden.grad_accum"} <= fired
-    shown = {w.code for w in shown_warnings(result)}
-    assert "default_overridden.flops_factor" in shown and "default_overridden.grad_accum" not in shown
-    # the same question without the batch sizes: the convention note alone
-    result = bundled_engine.solve(["train_time"], {"train_flops": "1e23", "params": "7B", "tokens": "2T",
-                                                   "gpu": "A800", "n_gpus": 64, "mfu": 0.4})
-    assert "default_overridden.flops_factor" in {w.code for w in shown_warnings(result)}
+    # default 6: a convention never bends to the givens (issue #13 §3), so this is a contradiction
+    from engine.errors import ContradictionError
+
+    with pytest.raises(ContradictionError) as info:
+        bundled_engine.solve(["train_time"], {"train_flops": "1e23", "params": "7B", "tokens": "2T",
+                                              "gpu": "A800", "n_gpus": 64, "mfu": 0.4})
+    assert "flops_factor" in str(info.value)
+    # grad_accum = 1024 / (4 * 64) = 4 is what the typed batch sizes say: its default (1) fires as a
+    # note but is not shown
+    result = bundled_engine.solve(["train_time"], {"params": "7B", "tokens": "2T", "gpu": "A800", "n_gpus": 64,
+                                                   "mfu": 0.4, "global_batch": 1024, "micro_batch": 4, "dp": 64})
+    assert "default_overridden.grad_accum" in {w.code for w in result.warnings}
+    assert "default_overridden.grad_accum" not in {w.code for w in shown_warnings(result)}
+    assert result.values["grad_accum"] == pytest.approx(4)
 
 
 @pytest.mark.parametrize("example", sorted(EXPECTED))
@@ -102,13 +103,14 @@ def test_the_workbook_warnings_column_says_the_same(bundled_engine, example):
     assert codes == EXPECTED[example]
 
 
-def test_the_convention_note_is_said_in_chinese(bundled_engine):
-    from engine.table.scope import reworded
+def test_the_contradicted_convention_is_said_in_chinese(bundled_engine):
+    from engine.errors import ContradictionError
+    from engine.text.messages import localized
 
-    result = bundled_engine.solve(["train_time"], {"train_flops": "1e23", "params": "7B", "tokens": "2T",
-                                                   "gpu": "A800", "n_gpus": 64, "mfu": 0.4})
-    warning = next(w for w in shown_warnings(result) if w.code == "default_overridden.flops_factor")
-    # 1e23 / (7e9 * 2e12) = 7.143 FLOP/token against recompute=none's 6
-    zh = reworded(warning, result, "zh")
-    assert zh.startswith("flops_factor 由给定值推出（7.143 FLOP/token），"
-                         "而不是其默认值（6 FLOP/token，recompute=none）")
+    with pytest.raises(ContradictionError) as info:
+        bundled_engine.solve(["train_time"], {"train_flops": "1e23", "params": "7B", "tokens": "2T",
+                                              "gpu": "A800", "n_gpus": 64, "mfu": 0.4})
+    zh = localized(info.value, "zh")
+    # 1e23 / (6 * 2e12) = 8.33e9 parameters implied against the 7B given
+    assert zh.startswith("给定的值相互矛盾：按规则 compute.train_flops") and "8.33B" in zh and "flops_factor" in zh
+    assert "contradict" not in zh

@@ -115,6 +115,47 @@ class Said(str):
     message_fields: dict[str, object]
 
 
+class Both(Nested):
+    """A text the caller has in both languages (a variable's label from its rule file)."""
+
+    def __init__(self, english: str, chinese: str = "") -> None:
+        super().__init__()
+        self.english, self.chinese = english, chinese
+
+    def say(self, lang: str) -> str:
+        return self.chinese if lang == "zh" and self.chinese else self.english
+
+
+class Joined(Nested):
+    """Several messages said one after another in one language (a head and its clauses)."""
+
+    def __init__(self, *parts: Nested, separator: str = "") -> None:
+        super().__init__()
+        self.parts = [p for p in parts if p.key or isinstance(p, (Joined, Both))]
+        self.separator = separator
+
+    def say(self, lang: str) -> str:
+        return self.separator.join(part.say(lang) for part in self.parts)
+
+
+def said_text(key: str, **fields: object) -> Said:
+    """The message `key` in English as a Said: a row's error text that remembers its key and fields
+    so a workbook or terminal in Chinese says it in Chinese (Nested fields: clauses)."""
+    out = Said(text(key, "en", **fields))
+    out.message_key, out.message_fields = key, dict(fields)
+    return out
+
+
+def keyed_from(error: type[E], message: str) -> E:
+    """An exception of `error` with `message`; keyed (localizable) when the message is a Said."""
+    exc = error(message)
+    key = getattr(message, "message_key", None)
+    if key is not None:
+        exc.message_key = key                                        # type: ignore[attr-defined]
+        exc.message_fields = dict(getattr(message, "message_fields", {}))   # type: ignore[attr-defined]
+    return exc
+
+
 def said(prefix: str, exc: BaseException) -> str:
     """prefix + the error's text; a Said (localizable) when the error carries a message key."""
     whole = f"{prefix}{exc}"

@@ -4,6 +4,8 @@ fields in braces, the same fields in both languages."""
 from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    "planner.joined": ("{parts}", "{parts}"),   # a head and its clauses, each said in the same language
+    "planner.name": ("{name}", "{name}"),
     "planner.underdetermined": (
         "to solve {target} also give one of: {names}",
         "要求解 {target}，还需给出以下之一：{names}"),
