@@ -1,6 +1,6 @@
 """Multi-equation scenarios: solve forward, then solve each given back from the rest; never NaN/inf silently.
 
-tests/test_properties.py checks one equation at a time. Here whole chains go through
+tests/solve/test_properties.py checks one equation at a time. Here whole chains go through
 Engine.solve as a user would ask them (catalog keys, defaults, several rules in a row):
 
 * forward: draw consistent in-domain inputs, solve the scenario's target;

@@ -17,7 +17,7 @@ from engine.tools.convert import cli as convert_cli
 from engine.tools.convert import safetensors_io as st
 
 try:
-    from tests.convert_fixtures import (
+    from tests.tools.convert_fixtures import (
         HEAD,
         decode,
         fake_torch,
@@ -27,7 +27,7 @@ try:
         to_stored,
         write_safetensors,
     )
-except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+except ImportError:  # tests/ is not a package: pytest put tests/tools/ itself on sys.path
     from convert_fixtures import (  # type: ignore
         HEAD,
         decode,
@@ -39,7 +39,7 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
         write_safetensors,
     )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOGIT_TOL = {"BF16": 1e-2, "F16": 1e-3, "F32": 1e-6}
 DTYPES = ["BF16", "F16", "F32"]
 

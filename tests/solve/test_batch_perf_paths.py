@@ -21,16 +21,10 @@ from engine.table.columns import Locator, prepare
 from engine.table.frames import run_frame
 from engine.solve.keys import expand_keys
 from engine.solve.numeric import compile_tree
-from engine.solve.solver import Engine
 
 DAY = 86400.0
 NAN = np.nan
 TARGETS = [(), ("n_gpus",), ("train_time",), ("n_gpus", "gpu_hours")]
-
-
-@pytest.fixture(scope="module")
-def eng() -> Engine:
-    return Engine.load()
 
 
 def mixed_inputs() -> tuple[dict[str, np.ndarray], dict[str, Categorical], np.ndarray]:
