@@ -13,8 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import (ContradictionError, DefinitionError, EngineError, EvaluationError, ExpressionError,
-                     PlanningError, UnderdeterminedError, ValueParseError)
+from .errors import (
+    ContradictionError,
+    DefinitionError,
+    EngineError,
+    EvaluationError,
+    ExpressionError,
+    PlanningError,
+    UnderdeterminedError,
+    ValueParseError,
+)
 
 __version__ = "0.1.0"
 

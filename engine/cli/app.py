@@ -20,9 +20,10 @@ import os
 import pkgutil
 import sys
 from typing import Sequence
+
 from .. import __version__
+from ..errors import EngineError, EvaluationError, PlanningError
 from . import commands
-from ..errors import EngineError, PlanningError, EvaluationError
 
 EXIT_OK, EXIT_ROWS, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 

@@ -155,7 +155,8 @@ def _scenarios(engine: "Engine", ws: Any, columns: list[tuple[str, str]], list_r
     if "solve" in list_ranges:
         ws.data_validation(1, 1, VALIDATED_ROWS, 1, {
             "validate": "list", "source": list_ranges["solve"], "ignore_blank": True, "error_type": "information",
-            "error_title": "solve", "error_message": "Several targets: separate them with commas. / 多个目标用逗号分隔。",
+            "error_title": "solve",
+            "error_message": "Several targets: separate them with commas. / 多个目标用逗号分隔。",
             "input_title": "solve", "input_message": "What this row asks for / 本行求解的变量"})
     index = {name: col for col, (_, name) in enumerate(headers) if name}
     row = 1

@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import polars as pl
 
+from .. import __version__
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, RECOMPUTED, SOLVED
 from .sheets import atomic_write, write_table
 from .xlsxdata import Book, Cells
-from .. import __version__
 
 if TYPE_CHECKING:
-    from ..table.frames import Outcome
     from ..solve.solver import Engine
+    from ..table.frames import Outcome
 
 STATUS_FILLS = {   # status code -> (name, fill colour, meaning)
     SOLVED: ("solved", "#C6EFCE", "asked for in `solve` and solved"),

@@ -124,7 +124,8 @@ def read_checks(ctx: LoadContext, path: Path, doc: Node) -> list[Check]:
 
 def check_ids(ctx: LoadContext, equations: list[Equation], checks: list[Check]) -> None:
     seen: dict[str, str] = {}
-    for item in [*equations, *checks]:
+    items: list[Equation | Check] = [*equations, *checks]
+    for item in items:
         if item.id in seen:
             ctx.problems.append(f"{item.where}: id {item.id!r} is already used at {seen[item.id]}")
         seen[item.id] = item.where

@@ -87,7 +87,8 @@ def _check_text(text: object) -> None:
         raise ExpressionError(f"formula is {len(text)} characters long; at most {MAX_TEXT} are accepted")
     if not text.strip():
         raise ExpressionError("empty formula")
-    bad = [c for c in text if (ord(c) < 32 and c not in "\t") or c in "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"]
+    invisible = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+    bad = [c for c in text if (ord(c) < 32 and c not in "\t") or c in invisible]
     if bad:
         raise ExpressionError(f"formula contains control or direction characters (U+{ord(bad[0]):04X}); "
                               "write it in plain ASCII")

@@ -4,15 +4,16 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import EngineError
 from . import schema, units
 from .load_context import LoadContext
-from .variable_reader import unit_hint
 from .model import Entry, Table, Variable
+from .variable_reader import unit_hint
 from .yaml_reader import Node, plain
 
+_Record = TypeVar("_Record", Variable, Entry, Table)
 _ENTRY_META = set(schema.keys("entries"))
 _TABLE_KEYS = set(schema.keys("tables"))
 
@@ -188,5 +189,5 @@ def fill_categorical_values(ctx: LoadContext, tables: dict[str, Table]) -> None:
 
 
 
-def _replace(variable: Variable, **changes: Any) -> Variable:
-    return replace(variable, **changes)
+def _replace(record: _Record, **changes: Any) -> _Record:
+    return replace(record, **changes)

@@ -11,8 +11,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from . import cache, resources
 from ..errors import ValueParseError
+from . import cache, resources
 
 Dims = tuple[tuple[str, float], ...]   # sorted (dimension, exponent); () = dimensionless
 DIMENSIONLESS: Dims = ()
@@ -26,7 +26,7 @@ def registry() -> Any:
     """The pint registry with llmplan's own definitions (imported only on a cache miss)."""
     import pint
 
-    reg = pint.UnitRegistry(None, autoconvert_offset_to_baseunit=False, on_redefinition="raise")
+    reg: Any = pint.UnitRegistry(None, autoconvert_offset_to_baseunit=False, on_redefinition="raise")
     reg.load_definitions(str(resources.units_file()))
     return reg
 

@@ -5,12 +5,14 @@ import difflib
 import keyword
 import math
 from pathlib import Path
+from typing import cast
 
 from ..errors import EngineError
 from . import schema, units
 from .expr import FUNCTIONS
 from .load_context import LoadContext
 from .model import DOMAINS, ROUNDINGS, Variable
+from .schema import Role, Rounding
 from .yaml_reader import Node, plain
 
 _VARIABLE_KEYS = set(schema.keys("variables"))
@@ -121,7 +123,7 @@ def _variable(ctx: LoadContext, name: str, node: Node, where: str) -> Variable |
                              "(add domain: categorical, or remove values)")
     return Variable(name=name, unit=unit, factor=factor, dims=dims, domain=domain,
                     en=str(spec.get("en", "")), zh=str(spec.get("zh", "")), where=where,
-                    rounding=rounding, role=str(spec.get("role", "") or ""),
+                    rounding=cast(Rounding, rounding), role=cast(Role, str(spec.get("role", "") or "")),
                     values=tuple(str(v) for v in values), default=default,
                     default_source=str(spec.get("default_source", "") or ""),
                     typical=typical, typical_source=str(spec.get("typical_source", "") or ""),

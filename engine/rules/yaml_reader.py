@@ -35,7 +35,7 @@ def _located(node: yaml.Node, problems: list[str] | None = None, path: object = 
              _state: list[Any] | None = None) -> Node:
     """YAML node graph -> Node tree. Duplicate keys become problems (never a silent overwrite);
     recursive aliases, alias bombs and absurd nesting raise _Refused."""
-    state = _state if _state is not None else [0, []]   # [nodes built, ids of the nodes on the path]
+    state: list[Any] = _state if _state is not None else [0, []]   # [nodes built, ids on the path]
     line = node.start_mark.line + 1
     state[0] += 1
     if state[0] > MAX_YAML_NODES:

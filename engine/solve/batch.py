@@ -24,15 +24,17 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .batch_checks import GroupChecks
 from ..errors import EngineError, EvaluationError, ValueParseError
-from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
 from ..rules.model import RuleSet
 from ..text.values import unknown_key_message
+from .batch_checks import GroupChecks
+from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
 from .mismatch import RuleMismatch
 from .numeric import compile_tree, domain_mask, find_root, interval, remembered_bounds, within_domain
 from .planning import Plan, Planner, Step
-from .rowset import Every, column as _column, mask as _mask
+from .rowset import Every
+from .rowset import column as _column
+from .rowset import mask as _mask
 
 __all__ = ["Batch", "BatchSolver", "Categorical", "Columns", "Group", "STATUS_NAMES"]
 

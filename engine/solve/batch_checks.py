@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ContradictionError
-from ..text.formatting import format_quantity
 from ..rules.model import Equation
+from ..text.formatting import format_quantity
 from .mismatch import RuleMismatch
 from .numeric import may_be_true
 from .planning import Plan

@@ -21,10 +21,10 @@ from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
 
-from . import symbolic
 from ..errors import UnderdeterminedError
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
+from . import symbolic
 from .numeric import compile_tree
 
 

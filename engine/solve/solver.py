@@ -18,18 +18,18 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from . import symbolic
-from ..rules import units
-from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
 from ..errors import EngineError, ValueParseError
-from ..rules.hf_config import givens_from_config
+from ..rules import units
 from ..rules.expr import Tree, render
-from ..text.formatting import format_quantity, shorten
+from ..rules.hf_config import givens_from_config
 from ..rules.loading import load_rules
 from ..rules.model import Check, Equation, RuleSet, Variable
+from ..text.formatting import format_quantity, shorten
+from ..text.values import parse_key, parse_number
+from . import symbolic
+from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
 from .numeric import compile_tree
 from .planning import Plan, Planner, Step
-from ..text.values import parse_key, parse_number
 
 _BASE_SYMBOLS = {"[compute]": "FLOP", "[time]": "s", "[information]": "byte", "[token]": "token",
                  "[text]": "char", "[currency]": "USD", "[energy]": "J", "[mass]": "g"}

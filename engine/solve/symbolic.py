@@ -12,9 +12,8 @@ from typing import Any, Iterable
 
 from ..errors import UnsupportedForm as Unsupported
 from ..rules import cache
-from ..rules.expr import Tree, from_json, to_json
+from ..rules.expr import Tree, from_json, to_json, variables
 from ..rules.units import unit_info
-from ..rules.expr import variables
 
 _SOLUTIONS_KEY = "solutions"
 _store: dict[str, Any] | None = None

@@ -10,8 +10,8 @@
 
 No per-row Python on the way: numeric columns convert as whole arrays, text cells are parsed
 once per distinct text, keys are dictionary-encoded by polars, messages are built per check
-(or per group) over the rows it concerns. Column naming and parsing: engine/table/columns.py; result columns: result_columns.py,
-note_columns.py, row_masks.py.
+(or per group) over the rows it concerns. Column naming and parsing: engine/table/columns.py;
+result columns: result_columns.py, note_columns.py, row_masks.py.
 Python API: `run_frame(df)` -> Outcome, `solve_frame(df)` -> results DataFrame.
 """
 from __future__ import annotations
@@ -24,11 +24,11 @@ from typing import Callable
 import numpy as np
 import polars as pl
 
-from ..solve.batch import CATALOG, DERIVED, RECOMPUTED, Batch
-from .columns import Column, Locator, Prepared, prepare
 from ..rules.model import Check, Equation
+from ..solve.batch import CATALOG, DERIVED, RECOMPUTED, Batch
 from ..solve.solver import Engine
-from .note_columns import format_values, assumption_rows, assumptions_column, warning_column
+from .columns import Column, Locator, Prepared, prepare
+from .note_columns import assumption_rows, assumptions_column, format_values, warning_column
 from .result_columns import column_order, filled_series, header_text, scatter, value_series, visible_values
 from .row_masks import any_set, both, compare_status, fill_mask, negate, not_nan
 

@@ -14,7 +14,6 @@ from ..solve.solver import Engine
 from .result_columns import scatter
 from .row_masks import any_code, ok_rows
 
-
 SEPARATOR = " | "
 
 

@@ -6,11 +6,11 @@ import json
 import sys
 from typing import Any
 
-from ._common import add_rule_options, load_engine
 from ...errors import ValueParseError
-from ...solve.explain import explain
 from ...rules import schema
 from ...rules.loading import load_rules
+from ...solve.explain import explain
+from ._common import add_rule_options, load_engine
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._common import add_rule_options, load_engine
 from ..progress import Progress
+from ._common import add_rule_options, load_engine
 
 REPORT_SUFFIXES = (".html", ".htm", ".md")
 SHOWN_ERRORS = 5
@@ -34,9 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...table.frames import run_frame
     from ...io.sheets import ScenarioError, check_paths, read_scenarios
     from ...io.workbook import write_results
+    from ...table.frames import run_frame
 
     source, target = Path(args.input), Path(args.output)
     check_paths(source, target)
@@ -85,7 +85,7 @@ def _report(engine, outcome, path: Path, lang: str) -> int:
     try:
         from ...report import write_batch_report
     except ImportError:
-        write_batch_report = None
+        write_batch_report = None  # type: ignore[assignment]
     if write_batch_report is None:
         print(f"llmplan: reports are not available in this installation (engine.report is missing); "
               f"the results were written, {path} was not", file=sys.stderr)

@@ -6,9 +6,9 @@ import json
 import sys
 from typing import Any
 
-from ._common import LABELS, add_rule_options, load_engine, split_items
 from ...rules.expr import render
 from ...text.formatting import format_quantity
+from ._common import LABELS, add_rule_options, load_engine, split_items
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

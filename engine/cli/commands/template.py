@@ -5,8 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._common import add_rule_options, load_engine
 from ...errors import ScenarioError
+from ._common import add_rule_options, load_engine
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

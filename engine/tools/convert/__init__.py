@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from ...errors import ConversionError
-
 
 # Public names served lazily from submodules, so `import engine.tools.convert` stays light.
 _LAZY = {

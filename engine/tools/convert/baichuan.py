@@ -25,9 +25,17 @@ import numpy as np
 
 from ...errors import ConversionError
 from . import safetensors_io as st
-from .checkpoint import (HEAD, Checkpoint,
-                         check_index_against_shards, check_paths, import_torch, inspect_checkpoint, list_files,
-                         missing_head, read_index)
+from .checkpoint import (
+    HEAD,
+    Checkpoint,
+    check_index_against_shards,
+    check_paths,
+    import_torch,
+    inspect_checkpoint,
+    list_files,
+    missing_head,
+    read_index,
+)
 
 HEAD_DTYPES = ("F32", "F16", "BF16")
 # A stored unit row deviates from norm 1 by about one unit roundoff of its dtype
@@ -135,7 +143,8 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
 
 def _check_head_values(path: Path, stats: NormStats) -> None:
     if stats.nonfinite_rows:
-        raise ConversionError(f"{path}: {HEAD} has {stats.nonfinite_rows} row(s) with NaN or inf values; refusing to convert")
+        raise ConversionError(f"{path}: {HEAD} has {stats.nonfinite_rows} row(s) with NaN or inf values; "
+                              "refusing to convert")
     if stats.zero_rows == stats.rows:
         raise ConversionError(f"{path}: {HEAD} is all zeros; nothing to normalise")
 

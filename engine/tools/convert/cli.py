@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import TYPE_CHECKING, Any
+
 from ...errors import ConversionError
 
 if TYPE_CHECKING:
