@@ -8,7 +8,7 @@
              advisories that fired, defaults/assumptions used
     inputs   an exact copy of the input's scenarios sheet (values), so the results can be re-run
 
-.csv/.parquet outputs get the results table alone (engine/sheets.py write_table).
+.csv/.parquet outputs get the results table alone (engine/io/sheets.py write_table).
 """
 from __future__ import annotations
 

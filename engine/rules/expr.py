@@ -7,8 +7,8 @@ of functions, comparisons and and/or/not (conditions only), and
 `unit("GB")` literals. Anything else is refused with an ExpressionError.
 
 The tree is plain tuples, so it can be cached as JSON, evaluated on numpy
-arrays or polars columns (engine/numeric.py) and turned into sympy for
-symbolic solving (engine/symbolic.py) without sympy being imported here:
+arrays or polars columns (engine/solve/numeric.py) and turned into sympy for
+symbolic solving (engine/solve/symbolic.py) without sympy being imported here:
 
     ("num", 6.0)                 ("var", "params")       ("unit", "token")
     ("add", (a, b, ...))         ("mul", (a, b, ...))    ("pow", base, exponent)

@@ -3,7 +3,7 @@
 The registry is built from formulas/units.txt alone. What the engine needs
 from a unit is two facts: its factor to the base units (second, byte, FLOP,
 token, char, USD, joule, gram) and its dimension. Those are cached on disk
-(engine/cache.py), so a warm `llmplan solve` never imports pint (~250 ms).
+(engine/rules/cache.py), so a warm `llmplan solve` never imports pint (~250 ms).
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ is evaluated with numpy over all its rows at once. A single question from
 the command line is a batch of one row, so there is one code path.
 
     columns (base units, NaN = unknown; catalog keys as Categorical)
-      -> expand catalog/convention keys (engine/keys.py)
+      -> expand catalog/convention keys (engine/solve/keys.py)
       -> group rows by pattern -> plan -> evaluate steps -> round integers
       -> consistency checks (errors) and advisory checks (warnings)
 
@@ -42,7 +42,7 @@ __all__ = ["Batch", "BatchSolver", "Categorical", "Columns", "Group", "STATUS_NA
 # status codes per cell
 DEFAULT, SOLVED, DERIVED, RECOMPUTED = 3, 4, 5, 6
 STATUS_NAMES = ("", "given", "catalog", "default", "solved", "derived", "recomputed")
-_ = (NONE, GIVEN, CATALOG)  # re-exported codes 0..2 live in engine/keys.py
+_ = (NONE, GIVEN, CATALOG)  # re-exported codes 0..2 live in engine/solve/keys.py
 
 
 @dataclass
@@ -265,7 +265,7 @@ class BatchSolver(GroupChecks):
             return float(col), float(col)
         if col.ndim == 1 and col.strides[0] == 0 and len(col):   # a broadcast column: one value
             return float(col[0]), float(col[0])
-        known = remembered_bounds(col)        # the table reader's (engine/columns.py)
+        known = remembered_bounds(col)        # the table reader's (engine/table/columns.py)
         if known is not None:
             return known
         for cache in (self._stats, self._proven):

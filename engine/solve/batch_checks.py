@@ -1,7 +1,7 @@
 """Checks on solved rows: rules that must hold (contradictions are row errors), defaults the rules
 contradicted (warnings), and the rule files' advisory checks (warnings).
 
-A mixin of BatchSolver (engine/batch.py): it uses the solver's rules, compiled trees and bounds.
+A mixin of BatchSolver (engine/solve/batch.py): it uses the solver's rules, compiled trees and bounds.
 """
 from __future__ import annotations
 

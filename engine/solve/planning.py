@@ -7,7 +7,7 @@ the target is "torn": other unknowns are expressed through it, one
 equation at a time, until some equation holds only the target and knowns
 (smallest tp that fits: weights, gradients, optimizer and activations per
 GPU, then memory per GPU). Each chosen (equation, unknown) is then inverted
-symbolically (engine/symbolic.py, cached on disk) or, with no closed form,
+symbolically (engine/solve/symbolic.py, cached on disk) or, with no closed form,
 marked for vectorized numeric root finding. Equations left with no unknown
 become consistency checks. A plan depends only on which
 variables are known, the targets and the selected conventions, so every

@@ -5,7 +5,7 @@
                                        "train_time": "30d", "mfu": 0.4, "recompute": "full"})
     result.values["n_gpus"], result.derivation, result.to_json()
 
-A question is a batch of one row (engine/batch.py); the CLI, the workbook
+A question is a batch of one row (engine/solve/batch.py); the CLI, the workbook
 runner and the reports all sit on top of this.
 """
 from __future__ import annotations
@@ -178,7 +178,7 @@ class Engine:
                       targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,
                       errors: np.ndarray | None = None, side_values: bool = True,
                       failed: np.ndarray | None = None) -> Batch:
-        """The vectorized path: columns in base units -> a Batch (see engine/batch.py).
+        """The vectorized path: columns in base units -> a Batch (see engine/solve/batch.py).
 
         side_values=False evaluates only the rules on the path to the targets (what a big sweep needs).
         failed: bool per row, errors[row] is not None (saves a scan of the object array).

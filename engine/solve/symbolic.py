@@ -1,7 +1,7 @@
 """Symbolic work with sympy: invert an equation for one unknown, or a block.
 
 sympy is imported only here and only on a cache miss: solutions are stored
-as expression trees (engine/expr.py) in the on-disk cache, keyed by the
+as expression trees (engine/rules/expr.py) in the on-disk cache, keyed by the
 equation text, the unknowns and the variables' domains, so a repeated
 question never pays for sympy. Constants become exact rationals before
 solving (sympy.solve with floats is slow and returns spurious roots).

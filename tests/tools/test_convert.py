@@ -1,4 +1,4 @@
-"""Tests for `llmplan convert baichuan2-to-baichuan1` (engine/convert/)."""
+"""Tests for `llmplan convert baichuan2-to-baichuan1` (engine/tools/convert/)."""
 from __future__ import annotations
 
 import argparse

@@ -1,7 +1,7 @@
 """`llmplan run SCENARIOS.xlsx -o RESULTS.xlsx [--report REPORT.html|.md] [--lang en|zh]`.
 
 Reads the `scenarios` sheet (or a .csv/.parquet table), solves every row with the batch
-engine, writes every row back with its answers (engine/workbook.py), and optionally a report.
+engine, writes every row back with its answers (engine/io/workbook.py), and optionally a report.
 Exit codes: 0 every row answered, 1 some rows have errors (the others are answered),
 2 the file as a whole cannot be used (unreadable, no `scenarios` sheet, bad header ...).
 """
