@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.cli.commands import convert as convert_cli
 from engine.tools.convert import ConversionError, baichuan
-from engine.tools.convert import cli as convert_cli
 from engine.tools.convert import safetensors_io as st
 
 try:
@@ -459,7 +459,7 @@ def test_cli_requires_conversion_name() -> None:
 
 def test_cli_module_import_does_not_load_numpy() -> None:
     code = ("import sys, importlib.util; import engine; before = 'numpy' in sys.modules; "
-            "import engine.tools.convert.cli; sys.exit(0 if before or 'numpy' not in sys.modules else 1)")
+            "import engine.cli.commands.convert; sys.exit(0 if before or 'numpy' not in sys.modules else 1)")
     result = subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 

@@ -1,6 +1,6 @@
 """Offline checkpoint conversions (``llmplan convert ...``).
 
-This package must stay cheap to import: ``engine.tools.convert.cli`` is loaded by
+This package must stay cheap to import: ``engine.cli.commands.convert`` is loaded by
 the main CLI on every start, so numpy-backed modules are only imported when a
 name from them is first used (PEP 562 module ``__getattr__``).
 """
