@@ -43,8 +43,8 @@ def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) ->
         index = np.flatnonzero(mask & ok)
         if not len(index):
             continue
-        text = _concat([f"{check.id}: ", *_template(engine, check.message(lang), batch, index)])
-        pieces.append(scatter(rows, [(index, text)]))
+        texts = _concat([f"{check.id}: ", *_template(engine, check.message(lang), batch, index)])
+        pieces.append(scatter(rows, [(index, texts)]))
     for mismatch in batch.mismatches:
         index = np.flatnonzero(~np.isnan(mismatch.gaps) & ok)
         if len(index):

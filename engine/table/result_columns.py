@@ -1,12 +1,13 @@
 """Result columns: which variables show, their headers `name [unit]`, values scattered into rows."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from ..solve.batch import Batch
+from ..solve.batch import Batch, Every
 from .row_masks import const_value
 
 
@@ -73,7 +74,7 @@ def filled_series(series: pl.Series, mask: np.ndarray, values: np.ndarray) -> pl
     return pl.select(pl.when(pl.lit(pl.Series(mask))).then(fill).otherwise(base)).to_series().alias(series.name)
 
 
-def scatter(rows: int, parts: list[tuple[np.ndarray, "pl.Series | list[str] | str"]]) -> pl.Series:
+def scatter(rows: int, parts: Sequence[tuple["np.ndarray | Every", "pl.Series | list[str] | str"]]) -> pl.Series:
     """A text column: each part puts one text, or a column of texts, at some row indices."""
     out = pl.repeat(None, rows, dtype=pl.String, eager=True)
     for index, texts in parts:
