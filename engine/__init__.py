@@ -13,11 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import (ContradictionError, DefinitionError, EngineError, EvaluationError, ExpressionError,
-                     PlanningError, UnderdeterminedError, ValueParseError)
-
 from . import hooks
-
+from .errors import (
+    ContradictionError,
+    DefinitionError,
+    EngineError,
+    EvaluationError,
+    ExpressionError,
+    PlanningError,
+    UnderdeterminedError,
+    ValueParseError,
+)
 from .version import __version__
 
 __all__ = [

@@ -20,10 +20,11 @@ import os
 import pkgutil
 import sys
 from typing import Sequence
-from ..version import __version__
-from . import commands
+
 from ..errors import EngineError, EvaluationError, PlanningError, UnderdeterminedError
 from ..text.messages import localized, text
+from ..version import __version__
+from . import commands
 
 EXIT_OK, EXIT_ROWS, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 

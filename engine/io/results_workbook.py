@@ -14,7 +14,6 @@ from ..solve.solver import Engine
 from ..table.frames import Outcome, run_frame
 from .sheets import read_scenarios
 
-
 INPUTS_SHEET = "inputs"
 
 

@@ -219,7 +219,8 @@ def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
         raise ScenarioError(f"{where}: cannot be read ({_first_line(exc)})") from None
     if not frame.width:
         raise ScenarioError(f"{where} is empty: row 1 must hold variable names (see `llmplan template`)")
-    header_row, first_col, problems = 1, 0, {}
+    header_row, first_col = 1, 0
+    problems: dict[tuple[int, int], str] = {}
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         header_row, first_col, problems = _scan_xml(path, name)
     locator = Locator(name, header_row, first_col, a1=True)
@@ -280,8 +281,8 @@ def _scan_xml(path: Path, sheet: str) -> tuple[int, int, dict[tuple[int, int], s
     except (OSError, zipfile.BadZipFile, KeyError, ElementTree.ParseError):
         return 1, 0, {}
     header_row, first_col = 1, 0
-    for row in re.finditer(rb"<row\b[^>]*>(.*?)</row>", data, re.S):
-        cell = re.search(rb'<c r="([A-Z]+)(\d+)"[^>]*>(?:(?!</c>).)*?<(?:v|is)>', row.group(1), re.S)
+    for row_xml in re.finditer(rb"<row\b[^>]*>(.*?)</row>", data, re.S):
+        cell = re.search(rb'<c r="([A-Z]+)(\d+)"[^>]*>(?:(?!</c>).)*?<(?:v|is)>', row_xml.group(1), re.S)
         if cell:
             header_row, first_col = int(cell.group(2)), _column_index(cell.group(1).decode())
             break

@@ -38,6 +38,7 @@ def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int
         outcome = solve_chunk(engine, grid, 0, grid.total, lang, side_values=side_values)
         result.rows, result.errors, result.chunks = outcome.rows, outcome.error_count, 1
         result.columns = list(outcome.results.columns)
+        assert target is not None   # an .xlsx suffix came from a target
         write_results(outcome, engine, target, progress=progress)
         return result
     schema = probe_schema(engine, grid, lang, side_values)

@@ -8,7 +8,7 @@
              advisories that fired, defaults/assumptions used
     inputs   an exact copy of the input's scenarios sheet (values), so the results can be re-run
 
-.csv/.parquet outputs get the results table alone (engine/sheets.py write_table).
+.csv/.parquet outputs get the results table alone (engine/io/sheets.py write_table).
 """
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ import numpy as np
 import polars as pl
 
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, RECOMPUTED, SOLVED
-from .sheets import atomic_write, write_table
-from .xlsxdata import Book, Cells
 from ..text.messages import text
 from ..version import __version__
+from .sheets import atomic_write, write_table
+from .xlsxdata import Book, Cells
 
 if TYPE_CHECKING:
-    from ..table.frames import Outcome
     from ..solve.solver import Engine
+    from ..table.frames import Outcome
 
 STATUS_FILLS = {   # status code -> (name, fill colour, meaning)
     SOLVED: ("solved", "#C6EFCE", "asked for in `solve` and solved"),

@@ -167,7 +167,7 @@ def rows_xml(columns: list[Cells], xf: dict[int, int], start: int, stop: int) ->
                                            pl.col(f"b{col}").cast(pl.Int8).cast(pl.String), pl.lit("</v></c>")])))
         if not options:
             continue
-        expr = pl.when(options[0][0]).then(options[0][1])
+        expr: Any = pl.when(options[0][0]).then(options[0][1])   # When -> Then -> ChainedThen
         for condition, value in options[1:]:
             expr = expr.when(condition).then(value)
         cells.append(expr.otherwise(pl.lit("")))

@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from .context import solve_context
+
+from .context import batch_context, solve_context
 from .render import write
-from .context import batch_context
 
 __all__ = ["write_batch_report", "write_solve_report"]
 

@@ -14,13 +14,11 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-
 from ..text.formatting import format_quantity
-from . import formulas, whatif
+from ..version import __version__
+from . import charts, formulas, whatif
 from .labels import labels as label_table
 from .scenario import scenario_context
-from ..version import __version__
-from . import charts
 
 DETAIL_LIMIT = 200        # scenarios shown in a report; a 100k-row sweep belongs in a workbook, not a page
 

@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import ValueParseError
-from ..text.formatting import number
 from ..rules.resources import data_dir
+from ..text.formatting import number
 
 HTML_SUFFIXES = (".html", ".htm")
 MD_SUFFIXES = (".md", ".markdown")

@@ -10,14 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from ..text.formatting import format_quantity
 from ..table.breakdown import breakdowns
 from ..table.scope import OVERRIDDEN, meaningful, reworded
-from ..text.formatting import TIME_STEPS
-from . import formulas
+from ..text.formatting import TIME_STEPS, format_quantity
+from . import charts, formulas
 from .labels import labels as label_table
 from .whatif import TimeGrid, inputs_of
-from . import charts
 
 # figures worth a glance in the summary, in human units (FLOPs, GPUs, days, GPU-hours, cost, memory)
 HEADLINE = ("train_flops", "n_gpus", "train_time", "gpu_hours", "train_cost", "memory_per_gpu", "train_memory",

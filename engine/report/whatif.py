@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from ..solve.batch import Categorical
 
 BAND_POINTS = 6                                      # values across the typical band, edges included
@@ -35,13 +36,15 @@ class Names:
     @classmethod
     def of(cls, rules: Any) -> "Names | None":
         tags = ("utilization", "gpu_count", "duration", "compute", "peak_compute")
-        names = [rules.tagged(tag) for tag in tags]
-        if any(n is None for n in names):
+        found = {tag: rules.tagged(tag) for tag in tags}
+        names = {tag: name for tag, name in found.items() if name is not None}
+        if len(names) < len(tags):
             return None
-        typical = rules.variables[names[0]].typical
+        typical = rules.variables[names["utilization"]].typical
         band = () if typical is None else \
             tuple(round(float(v), 12) for v in np.linspace(typical[0], typical[1], BAND_POINTS))
-        return cls(*names, band=band)
+        return cls(names["utilization"], names["gpu_count"], names["duration"], names["compute"],
+                   names["peak_compute"], band)
 
     @property
     def edges(self) -> tuple[float, ...]:

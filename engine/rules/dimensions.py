@@ -13,7 +13,6 @@ from .expr import Tree, constant_value, render, walk
 from .units import DIMENSIONLESS, Dims, dims_text, mul_dims, pow_dims
 
 
-
 def tree_dims(tree: Tree, var_dims: Callable[[str], Dims], unit_dims: Callable[[str], Dims]) -> Dims:
     """Dimension of a tree; raises DimensionMismatch explaining the first inconsistency."""
     kind = tree[0]

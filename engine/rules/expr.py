@@ -7,8 +7,8 @@ of functions, comparisons and and/or/not (conditions only), and
 `unit("GB")` literals. Anything else is refused with an ExpressionError.
 
 The tree is plain tuples, so it can be cached as JSON, evaluated on numpy
-arrays or polars columns (engine/numeric.py) and turned into sympy for
-symbolic solving (engine/symbolic.py) without sympy being imported here:
+arrays or polars columns (engine/solve/numeric.py) and turned into sympy for
+symbolic solving (engine/solve/symbolic.py) without sympy being imported here:
 
     ("num", 6.0)                 ("var", "params")       ("unit", "token")
     ("add", (a, b, ...))         ("mul", (a, b, ...))    ("pow", base, exponent)
@@ -87,7 +87,8 @@ def _check_text(text: object) -> None:
         raise ExpressionError(f"formula is {len(text)} characters long; at most {MAX_TEXT} are accepted")
     if not text.strip():
         raise ExpressionError("empty formula")
-    bad = [c for c in text if (ord(c) < 32 and c not in "\t") or c in "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"]
+    invisible = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+    bad = [c for c in text if (ord(c) < 32 and c not in "\t") or c in invisible]
     if bad:
         raise ExpressionError(f"formula contains control or direction characters (U+{ord(bad[0]):04X}); "
                               "write it in plain ASCII")

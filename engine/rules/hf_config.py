@@ -96,8 +96,9 @@ def read_hf_config(path: str | Path) -> dict[str, float | str]:
         raise config.error(f"model_type {config.data.get('model_type')!r} is not one llmplan can read "
                            f"(known: {known}); give layers, hidden, heads, kv_heads, ffn_hidden, vocab_size "
                            "and the architecture flags yourself (see `llmplan explain arch_params`)")
-    values = _FAMILIES[family](config)
-    values.update(_common(config, values))
+    family_values = _FAMILIES[family](config)
+    values: dict[str, float | str] = dict(family_values)
+    values.update(_common(config, family_values))
     return values
 
 
@@ -125,9 +126,9 @@ def _shape(config: _Config) -> dict[str, float]:
             "heads": config.number(_HEADS, "heads"), "vocab_size": config.number(_VOCAB, "vocab_size")}
 
 
-def _common(config: _Config, values: dict[str, float]) -> dict[str, float]:
+def _common(config: _Config, values: dict[str, float]) -> dict[str, float | str]:
     """Context length, head width and experts, shared by every family."""
-    out: dict[str, float] = {}
+    out: dict[str, float | str] = {}
     context = config.get(_CONTEXT)
     if isinstance(context, (int, float)) and not isinstance(context, bool) and context > 0:
         out["context_length"] = float(context)

@@ -2,7 +2,7 @@
 
 Frozen dataclasses; every record keeps `where` ("file:line") so any later
 error can point back at the YAML that caused it. Numbers inside are held in
-base units (see engine/units.py); `unit` is what users read and type.
+base units (see engine/rules/units.py); `unit` is what users read and type.
 """
 from __future__ import annotations
 

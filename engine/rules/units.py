@@ -3,7 +3,7 @@
 The registry is built from formulas/units.txt alone. What the engine needs
 from a unit is two facts: its factor to the base units (second, byte, FLOP,
 token, char, USD, joule, gram) and its dimension. Those are cached on disk
-(engine/cache.py), so a warm `llmplan solve` never imports pint (~250 ms).
+(engine/rules/cache.py), so a warm `llmplan solve` never imports pint (~250 ms).
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from . import cache, resources
 from ..errors import ValueParseError
+from . import cache, resources
 
 Dims = tuple[tuple[str, float], ...]   # sorted (dimension, exponent); () = dimensionless
 DIMENSIONLESS: Dims = ()
@@ -26,7 +26,7 @@ def registry() -> Any:
     """The pint registry with llmplan's own definitions (imported only on a cache miss)."""
     import pint
 
-    reg = pint.UnitRegistry(None, autoconvert_offset_to_baseunit=False, on_redefinition="raise")
+    reg: Any = pint.UnitRegistry(None, autoconvert_offset_to_baseunit=False, on_redefinition="raise")
     reg.load_definitions(str(resources.units_file()))
     return reg
 

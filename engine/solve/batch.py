@@ -6,7 +6,7 @@ is evaluated with numpy over all its rows at once. A single question from
 the command line is a batch of one row, so there is one code path.
 
     columns (base units, NaN = unknown; catalog keys as Categorical)
-      -> expand catalog/convention keys (engine/keys.py)
+      -> expand catalog/convention keys (engine/solve/keys.py)
       -> group rows by pattern -> plan -> evaluate steps -> round integers
       -> consistency checks (errors) and advisory checks (warnings)
 
@@ -25,17 +25,19 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from ..errors import EngineError, EvaluationError, InternalSolveError, UnderdeterminedError, ValueParseError
+from ..rules.model import RuleSet
+from ..text.messages import Nested, said_text, text
+from ..text.values import unknown_key_message
 from .admissible import admissible
 from .batch_checks import GroupChecks
-from ..errors import EngineError, EvaluationError, InternalSolveError, UnderdeterminedError, ValueParseError
-from ..text.messages import Nested, said_text, text
 from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
-from ..rules.model import RuleSet
-from ..text.values import unknown_key_message
 from .mismatch import RuleMismatch
 from .numeric import compile_tree, domain_mask, find_root, interval, remembered_bounds, within_domain
 from .planning import Plan, Planner, Step
-from .rowset import Every, column as _column, mask as _mask
+from .rowset import Every
+from .rowset import column as _column
+from .rowset import mask as _mask
 
 __all__ = ["Batch", "BatchSolver", "Categorical", "Columns", "Group", "STATUS_NAMES"]
 
@@ -45,7 +47,7 @@ _DOMAIN_MESSAGES = 200   # rows with a value outside its domain told one by one 
 # status codes per cell
 DEFAULT, SOLVED, DERIVED, RECOMPUTED = 3, 4, 5, 6
 STATUS_NAMES = ("", "given", "catalog", "default", "solved", "derived", "recomputed")
-_ = (NONE, GIVEN, CATALOG)  # re-exported codes 0..2 live in engine/keys.py
+_ = (NONE, GIVEN, CATALOG)  # re-exported codes 0..2 live in engine/solve/keys.py
 
 
 @dataclass
@@ -270,7 +272,7 @@ class BatchSolver(GroupChecks):
             return float(col), float(col)
         if col.ndim == 1 and col.strides[0] == 0 and len(col):   # a broadcast column: one value
             return float(col[0]), float(col[0])
-        known = remembered_bounds(col)        # the table reader's (engine/columns.py)
+        known = remembered_bounds(col)        # the table reader's (engine/table/columns.py)
         if known is not None:
             return known
         for cache in (self._stats, self._proven):

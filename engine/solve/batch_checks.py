@@ -1,7 +1,7 @@
 """Checks on solved rows: rules that must hold (contradictions are row errors), defaults the rules
 contradicted (warnings), and the rule files' advisory checks (warnings).
 
-A mixin of BatchSolver (engine/batch.py): it uses the solver's rules, compiled trees and bounds.
+A mixin of BatchSolver (engine/solve/batch.py): it uses the solver's rules, compiled trees and bounds.
 """
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ContradictionError
-from ..text.formatting import format_quantity
 from ..rules.model import Equation
-from .mismatch import RuleMismatch
-from .elimination import monomial
+from ..text.formatting import format_quantity
 from ..text.messages import Nested, said_text
+from .elimination import monomial
+from .mismatch import RuleMismatch
 from .numeric import may_be_true
 from .planning import Plan
 from .rowset import Every, column, mask, pick

@@ -1,12 +1,12 @@
 """`llmplan explain NAME`: a variable, a rule, or a convention with its variants side by side."""
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from ..errors import ValueParseError
 from ..rules.expr import render
 from ..text.formatting import format_quantity
-import difflib
 from . import symbolic
 
 

@@ -148,7 +148,7 @@ class Columns(dict):
             self[name] = default
         return self[name]
 
-    def update(self, *args, **kwargs) -> None:   # type: ignore[override]
+    def update(self, *args, **kwargs) -> None:
         for name, value in dict(*args, **kwargs).items():
             self[name] = value
 

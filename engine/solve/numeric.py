@@ -160,7 +160,7 @@ def _compile_compare(tree: Tree) -> Compiled:
 
 # -- column bounds ---------------------------------------------------------------
 # (min, max) of a read-only column, remembered for as long as the column lives: the table reader
-# (engine/columns.py) checks every number column's domain with these two reductions, and the batch
+# (engine/table/columns.py) checks every number column's domain with these two reductions, and the batch
 # solver reuses them (known rows, advisory checks) instead of reducing the same million rows again.
 _REMEMBERED: dict[int, tuple["weakref.ref[np.ndarray]", float, float]] = {}
 

@@ -7,7 +7,7 @@ the target is "torn": other unknowns are expressed through it, one
 equation at a time, until some equation holds only the target and knowns
 (smallest tp that fits: weights, gradients, optimizer and activations per
 GPU, then memory per GPU). Each chosen (equation, unknown) is then inverted
-symbolically (engine/symbolic.py, cached on disk) or, with no closed form,
+symbolically (engine/solve/symbolic.py, cached on disk) or, with no closed form,
 marked for vectorized numeric root finding. Equations left with no unknown
 become consistency checks. A plan depends only on which
 variables are known, the targets and the selected conventions, so every
@@ -15,20 +15,19 @@ row with the same pattern shares it.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
 
-import time
-
-from . import symbolic
-from .elimination import Eliminator
-from ..text.messages import Both, Joined, Nested
 from ..errors import UnderdeterminedError
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
+from ..text.messages import Both, Joined, Nested
+from . import symbolic
+from .elimination import Eliminator
 from .numeric import compile_tree
 
 

@@ -5,7 +5,7 @@
                                        "train_time": "30d", "mfu": 0.4, "recompute": "full"})
     result.values["n_gpus"], result.derivation, result.to_json()
 
-A question is a batch of one row (engine/batch.py); the CLI, the workbook
+A question is a batch of one row (engine/solve/batch.py); the CLI, the workbook
 runner and the reports all sit on top of this.
 """
 from __future__ import annotations
@@ -18,20 +18,20 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from . import symbolic
 from .. import hooks
-from ..rules import units
-from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
 from ..errors import EngineError, ValueParseError
-from ..rules.hf_config import givens_from_config
+from ..rules import units
 from ..rules.expr import Tree, render
-from ..text.formatting import format_quantity, shorten
-from ..text.messages import keyed_from
+from ..rules.hf_config import givens_from_config
 from ..rules.loading import load_rules
 from ..rules.model import Check, Equation, RuleSet, Variable
+from ..text.formatting import format_quantity, shorten
+from ..text.messages import keyed_from
+from ..text.values import parse_key, parse_number
+from . import symbolic
+from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
 from .numeric import compile_tree
 from .planning import Plan, Planner, Step
-from ..text.values import parse_key, parse_number
 
 _BASE_SYMBOLS = {"[compute]": "FLOP", "[time]": "s", "[information]": "byte", "[token]": "token",
                  "[text]": "char", "[currency]": "USD", "[energy]": "J", "[mass]": "g"}
@@ -193,7 +193,7 @@ class Engine:
                       targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,
                       errors: np.ndarray | None = None, side_values: bool = True,
                       failed: np.ndarray | None = None) -> Batch:
-        """The vectorized path: columns in base units -> a Batch (see engine/batch.py).
+        """The vectorized path: columns in base units -> a Batch (see engine/solve/batch.py).
 
         side_values=False evaluates only the rules on the path to the targets (what a big sweep needs).
         failed: bool per row, errors[row] is not None (saves a scan of the object array).

@@ -1,7 +1,7 @@
 """Symbolic work with sympy: invert an equation for one unknown, or a block.
 
 sympy is imported only here and only on a cache miss: solutions are stored
-as expression trees (engine/expr.py) in the on-disk cache, keyed by the
+as expression trees (engine/rules/expr.py) in the on-disk cache, keyed by the
 equation text, the unknowns and the variables' domains, so a repeated
 question never pays for sympy. Constants become exact rationals before
 solving (sympy.solve with floats is slow and returns spurious roots).
@@ -16,9 +16,8 @@ from typing import Any, Iterable, Iterator
 
 from ..errors import UnsupportedForm as Unsupported
 from ..rules import cache
-from ..rules.expr import Tree, from_json, to_json
+from ..rules.expr import Tree, from_json, to_json, variables
 from ..rules.units import unit_info
-from ..rules.expr import variables
 
 _SOLUTIONS_KEY = "solutions"
 _store: dict[str, Any] | None = None

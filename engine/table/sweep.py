@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import numpy as np
 import polars as pl
 
-from ..solve.batch import Categorical
-from .columns import Column, Locator, Prepared, canonical_key
 from ..errors import EngineError, ValueParseError
+from ..solve.batch import Categorical
 from ..text.values import parse_number
+from .columns import Column, Locator, Prepared, canonical_key
 from .frames import Outcome, collect
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ def probe_schema(engine: "Engine", grid: Grid, lang: str = "en", side_values: bo
         for name, dtype in outcome.results.schema.items():
             schema.setdefault(name, dtype)
     ordered = {k: v for k, v in schema.items() if k not in ("assumptions", "warnings", "error")}
-    ordered.update({k: pl.String for k in ("assumptions", "warnings", "error")})
+    ordered.update({k: pl.String() for k in ("assumptions", "warnings", "error")})
     return ordered
 
 

@@ -26,7 +26,8 @@ def load_engine(args: argparse.Namespace) -> Any:
 
 def split_items(items: list[str]) -> tuple[list[str], dict[str, str]]:
     """`n_gpus params=7B ...` -> (["n_gpus"], {"params": "7B"})."""
-    targets, givens = [], {}
+    targets: list[str] = []
+    givens: dict[str, str] = {}
     for item in items:
         if "=" in item:
             name, _, value = item.partition("=")

@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 from typing import Any
+
 from ...text.messages import text
 from ...tools.measure import measure
 

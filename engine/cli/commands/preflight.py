@@ -12,6 +12,7 @@ from ...text.messages import table
 from ..preflight import preflight, write_report
 from ._common import add_rule_options, load_engine, split_items
 
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "preflight", help="check a training config before launch: fits?, largest micro-batch, time per epoch, fixes",

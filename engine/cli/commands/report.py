@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_rule_options, load_engine
 from ...text.messages import text
+from ._common import add_rule_options, load_engine
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

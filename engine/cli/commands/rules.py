@@ -6,13 +6,13 @@ import json
 import sys
 from typing import Any
 
-from ...text.messages import keyed, text
-from ._common import add_rule_options, load_engine
-from ..catalog_table import TERMINAL_WIDTH, catalog_text
 from ...errors import ValueParseError
-from ...solve.explain import explain
 from ...rules import schema
 from ...rules.loading import load_rules
+from ...solve.explain import explain
+from ...text.messages import keyed, text
+from ..catalog_table import TERMINAL_WIDTH, catalog_text
+from ._common import add_rule_options, load_engine
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -1,7 +1,7 @@
 """`llmplan run SCENARIOS.xlsx -o RESULTS.xlsx [--report REPORT.html|.md] [--lang en|zh]`.
 
 Reads the `scenarios` sheet (or a .csv/.parquet table), solves every row with the batch
-engine, writes every row back with its answers (engine/workbook.py), and optionally a report.
+engine, writes every row back with its answers (engine/io/workbook.py), and optionally a report.
 Exit codes: 0 every row answered, 1 some rows have errors (the others are answered),
 2 the file as a whole cannot be used (unreadable, no `scenarios` sheet, bad header ...).
 """
@@ -11,10 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ...text.messages import keyed
-from ._common import add_rule_options, load_engine
-from ...text.messages import text
+from ...text.messages import keyed, text
 from ..progress import Progress
+from ._common import add_rule_options, load_engine
 
 REPORT_SUFFIXES = (".html", ".htm", ".md")
 SHOWN_ERRORS = 5
@@ -36,9 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...table.frames import run_frame
     from ...io.sheets import ScenarioError, check_paths, read_scenarios
     from ...io.workbook import write_results
+    from ...table.frames import run_frame
 
     source, target = Path(args.input), Path(args.output)
     check_paths(source, target)
@@ -88,7 +87,7 @@ def _report(engine, outcome, path: Path, lang: str) -> int:
     try:
         from ...report import write_batch_report
     except ImportError:
-        write_batch_report = None
+        write_batch_report = None  # type: ignore[assignment]
     if write_batch_report is None:
         print(text("cli.no_report", lang, path=path), file=sys.stderr)
         return 2

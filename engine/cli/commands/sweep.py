@@ -12,11 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ...text.messages import keyed
-from ._common import add_rule_options, load_engine, split_items
 from ...errors import ScenarioError
-from ...text.messages import text
+from ...text.messages import keyed, text
 from ..progress import Progress
+from ._common import add_rule_options, load_engine, split_items
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "geometric ranges (n_gpus=8..1024*2) and arithmetic ranges (mfu=0.3..0.55+0.05, "
                     "train_time=10d..60d+10d). Large grids stream to Parquet/CSV chunk by chunk.")
     parser.add_argument("items", nargs="+", metavar="TARGET|NAME=SPEC", help="variables to solve, then the grid")
-    parser.add_argument("-o", "--output", metavar="OUT", help="output: .parquet, .csv or .xlsx (default: CSV on stdout)")
+    parser.add_argument("-o", "--output", metavar="OUT",
+                        help="output: .parquet, .csv or .xlsx (default: CSV on stdout)")
     parser.add_argument("--chunk-rows", type=int, default=None, metavar="N",
                         help="rows solved and written at a time (default 250,000)")
     parser.add_argument("--all-values", action="store_true",

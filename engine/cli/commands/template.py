@@ -5,10 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ...text.messages import keyed
-from ._common import add_rule_options, load_engine
 from ...errors import ScenarioError
-from ...text.messages import text
+from ...text.messages import keyed, text
+from ._common import add_rule_options, load_engine
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

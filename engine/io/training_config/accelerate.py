@@ -9,12 +9,12 @@ offload_param_device, gradient_accumulation_steps, deepspeed_config_file).
 """
 from __future__ import annotations
 
+from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .fsdp import read_fsdp
 from .llamafactory import resolve_reference
 from .model import ConfigRead, Keys
 from .source import Located, read_file
-from .deepspeed import read_deepspeed
 
 _PRECISION = {"no": "fp32", "bf16": "mixed-bf16", "fp16": "mixed-fp16", "fp8": None}
 _TYPES = ("NO", "MULTI_GPU", "DEEPSPEED", "FSDP", "MEGATRON_LM", "MULTI_CPU", "MULTI_XPU", "MULTI_NPU",

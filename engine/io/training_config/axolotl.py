@@ -17,13 +17,13 @@ Defaults for keys the file leaves out, read from axolotl's pydantic schema at v0
 """
 from __future__ import annotations
 
+from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .fsdp import read_fsdp
 from .llamafactory import resolve_reference
 from .model import ConfigRead, Keys
 from .source import Located, read_file
 from .vocabulary import lora_targets, optimizer
-from .deepspeed import read_deepspeed
 
 AX = "axolotl v0.18.0 (commit 067b021)"
 HF = "Transformers TrainingArguments (commit 00349ae)"

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .model import ConfigRead, Keys
 from .source import Located, read_file
 from .vocabulary import lora_targets, optimizer, precision
-from .deepspeed import read_deepspeed
 
 LF = "LLaMA-Factory 0.9.4.dev0 (commit 0005269)"
 HF = "Transformers TrainingArguments (commit 00349ae)"

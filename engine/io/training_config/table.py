@@ -10,8 +10,8 @@ becomes that row's error (naming the cell and the config's file:line); the other
 """
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

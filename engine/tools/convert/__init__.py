@@ -1,6 +1,6 @@
 """Offline checkpoint conversions (``llmplan convert ...``).
 
-This package must stay cheap to import: ``engine.tools.convert.cli`` is loaded by
+This package must stay cheap to import: ``engine.cli.commands.convert`` is loaded by
 the main CLI on every start, so numpy-backed modules are only imported when a
 name from them is first used (PEP 562 module ``__getattr__``).
 """
@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from ...errors import ConversionError
-
 
 # Public names served lazily from submodules, so `import engine.tools.convert` stays light.
 _LAZY = {

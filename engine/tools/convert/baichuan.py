@@ -13,7 +13,6 @@ one bounded chunk of the head (for safetensors) is held in memory.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -25,11 +24,19 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...errors import ConversionError
-from engine.tools.convert import safetensors_io as st
+from . import safetensors_io as st
+from .checkpoint import (
+    HEAD,
+    Checkpoint,
+    check_index_against_shards,
+    check_paths,
+    import_torch,
+    inspect_checkpoint,
+    list_files,
+    missing_head,
+    read_index,
+)
 
-HEAD = "lm_head.weight"
-ST_SINGLE, ST_INDEX = "model.safetensors", "model.safetensors.index.json"
-PT_SINGLE, PT_INDEX = "pytorch_model.bin", "pytorch_model.bin.index.json"
 HEAD_DTYPES = ("F32", "F16", "BF16")
 # A stored unit row deviates from norm 1 by about one unit roundoff of its dtype
 # (bf16 2^-8, fp16 2^-11); allow 4x that. fp32 gets 1e-4 so heads normalised by
@@ -38,8 +45,6 @@ TOLERANCE = {"BF16": 4 * 2.0**-8, "F16": 4 * 2.0**-11, "F32": 1e-4}
 # Work on the head in float64 blocks of about this size, whatever the vocab.
 _CHUNK_BYTES = 64 << 20
 _HASH_BLOCK = 1 << 20
-TORCH_HINT = ("Reading PyTorch .bin checkpoints needs PyTorch: install it with `pip install torch` "
-              "(or the optional extra `pip install llmplan[torch]`), or save the checkpoint as safetensors.")
 
 
 @dataclass(frozen=True)
@@ -92,29 +97,19 @@ class ConversionReport:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Checkpoint:
-    root: Path
-    format: str
-    index_file: str | None
-    weight_map: dict[str, str] | None
-    weight_files: list[str]
-    head_file: str
-
-
 # ------------------------------------------------------------- public API ---
 def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.PathLike[str],
                                    dry_run: bool = False) -> ConversionReport:
     """Copy the checkpoint SRC to DST with every row of lm_head.weight L2-normalised."""
-    src_dir, dst_dir = _check_paths(Path(src), Path(dst))
-    ckpt = _inspect_checkpoint(src_dir)
+    src_dir, dst_dir = check_paths(Path(src), Path(dst))
+    ckpt = inspect_checkpoint(src_dir)
     backend: _Backend = _SafetensorsBackend() if ckpt.format == "safetensors" else _TorchBackend()
     head_path = src_dir / ckpt.head_file
     dtype, shape, norms = backend.head_norms(head_path)
     tolerance = TOLERANCE[dtype]
     before = NormStats.from_norms(norms, tolerance)
     _check_head_values(head_path, before)
-    files = _list_files(src_dir)
+    files = list_files(src_dir)
     report = ConversionReport(
         status="dry_run", src=src_dir, dst=dst_dir, format=ckpt.format, weight_files=ckpt.weight_files,
         head_file=ckpt.head_file, shape=shape, dtype=dtype, tolerance=tolerance, before=before,
@@ -146,117 +141,12 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
     return report
 
 
-# ------------------------------------------------------------- input checks ---
-def _check_paths(src: Path, dst: Path) -> tuple[Path, Path]:
-    """Refuse anything that could write into the source or over existing data."""
-    if not src.is_dir():
-        raise ConversionError(f"source {src} is not a directory")
-    src_r, dst_r = src.resolve(), dst.resolve()
-    if dst_r == src_r:
-        raise ConversionError(f"destination {dst} is the source directory; refusing to write into the source")
-    if dst_r.is_relative_to(src_r):
-        raise ConversionError(f"destination {dst} is inside the source {src}; refusing to write into the source")
-    if src_r.is_relative_to(dst_r):
-        raise ConversionError(f"destination {dst} contains the source {src}; choose a new directory")
-    if dst_r.exists() or dst_r.is_symlink():
-        if not dst_r.is_dir():
-            raise ConversionError(f"destination {dst} exists and is not a directory")
-        if any(dst_r.iterdir()):
-            raise ConversionError(f"destination {dst} already exists and is not empty; refusing to overwrite")
-    return src_r, dst_r
-
-
-def _inspect_checkpoint(src: Path) -> _Checkpoint:
-    """Work out the weight layout and which file holds lm_head.weight."""
-    present = {name for name in (ST_SINGLE, ST_INDEX, PT_SINGLE, PT_INDEX) if (src / name).is_file()}
-    has_st, has_pt = bool(present & {ST_SINGLE, ST_INDEX}), bool(present & {PT_SINGLE, PT_INDEX})
-    if not present:
-        others = sorted(p.name for p in src.iterdir() if p.suffix in (".safetensors", ".bin", ".pt", ".pth"))
-        hint = f" (found {', '.join(others[:5])} but no index naming them)" if others else ""
-        raise ConversionError(f"{src}: no {ST_SINGLE}, {ST_INDEX}, {PT_SINGLE} or {PT_INDEX} found{hint}")
-    if has_st and has_pt:
-        # Converting one format would leave a stale, unnormalised head in the other.
-        raise ConversionError(f"{src} holds both safetensors and PyTorch .bin weights; keep only one "
-                              "format in a copy of the checkpoint and convert that")
-    single, index = (ST_SINGLE, ST_INDEX) if has_st else (PT_SINGLE, PT_INDEX)
-    if single in present and index in present:
-        raise ConversionError(f"{src} holds both {single} and {index}; it is unclear which weights are current")
-    fmt = "safetensors" if has_st else "pytorch"
-    if fmt == "pytorch":
-        _import_torch()  # fail early, before any work, with the install hint
-
-    if single in present:
-        if fmt == "safetensors":
-            names = list(st.read_header(src / single).tensors)
-            if HEAD not in names:
-                raise _missing_head(src / single, names)
-        return _Checkpoint(src, fmt, None, None, [single], single)
-
-    weight_map = _read_index(src, index)
-    files = sorted(set(weight_map.values()))
-    if fmt == "safetensors":
-        _check_index_against_shards(src, index, weight_map)
-    if HEAD not in weight_map:
-        raise _missing_head(src / index, list(weight_map))
-    return _Checkpoint(src, fmt, index, weight_map, files, weight_map[HEAD])
-
-
-def _read_index(src: Path, index: str) -> dict[str, str]:
-    path = src / index
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ConversionError(f"{path}: cannot read index JSON ({exc})") from exc
-    weight_map = data.get("weight_map") if isinstance(data, dict) else None
-    if (not isinstance(weight_map, dict) or not weight_map
-            or not all(isinstance(k, str) and isinstance(v, str) for k, v in weight_map.items())):
-        raise ConversionError(f"{path}: no \"weight_map\" object mapping tensor names to shard files")
-    for shard in set(weight_map.values()):
-        shard_path = (src / shard).resolve()
-        if not shard_path.is_relative_to(src) or shard_path == src:
-            raise ConversionError(f"{path}: shard name {shard!r} points outside the checkpoint directory")
-        if not shard_path.is_file():
-            raise ConversionError(f"{path}: names shard {shard!r}, which does not exist")
-    return weight_map
-
-
-def _check_index_against_shards(root: Path, index: str, weight_map: dict[str, str]) -> None:
-    """Validate every shard header and that each indexed tensor is really in its shard."""
-    headers = {shard: st.read_header(root / shard) for shard in sorted(set(weight_map.values()))}
-    for name, shard in weight_map.items():
-        if name not in headers[shard].tensors:
-            raise ConversionError(f"{root / index}: says {name!r} is in {shard}, but that shard has no such tensor")
-
-
-def _missing_head(where: Path, names: list[str]) -> ConversionError:
-    keys = ("lm_head", "head", "embed", "wte", "output", "logits")
-    looks_like = [n for n in names if any(k in n.lower() for k in keys)]
-    shown = looks_like[:6] or names[:6]
-    label = "head/embedding-like tensors" if looks_like else "tensors"
-    return ConversionError(
-        f"{where}: no tensor named {HEAD!r}, so this is not a Baichuan 2 checkpoint with a separate head "
-        f"({len(names)} tensors; {label}: {', '.join(shown) or 'none'})")
-
-
 def _check_head_values(path: Path, stats: NormStats) -> None:
     if stats.nonfinite_rows:
-        raise ConversionError(f"{path}: {HEAD} has {stats.nonfinite_rows} row(s) with NaN or inf values; refusing to convert")
+        raise ConversionError(f"{path}: {HEAD} has {stats.nonfinite_rows} row(s) with NaN or inf values; "
+                              "refusing to convert")
     if stats.zero_rows == stats.rows:
         raise ConversionError(f"{path}: {HEAD} is all zeros; nothing to normalise")
-
-
-def _list_files(root: Path) -> list[str]:
-    """All files under root (relative, sorted), following directory links once."""
-    found: list[str] = []
-    seen: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in seen:  # a directory link looping back: do not walk it twice
-            dirnames[:] = []
-            continue
-        seen.add(real)
-        found.extend(os.path.relpath(os.path.join(dirpath, f), root) for f in filenames)
-    return sorted(found)
 
 
 # -------------------------------------------------------------- head maths ---
@@ -336,14 +226,6 @@ class _SafetensorsBackend(_Backend):
             raise ConversionError(f"verification failed: bytes outside {HEAD} changed in {dst}")
 
 
-def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError as exc:
-        raise ConversionError(TORCH_HINT) from exc
-    return torch
-
-
 def _torch_load(torch: Any, path: Path, mmap: bool = False) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"map_location": "cpu", "weights_only": True}
     if mmap:  # file-backed tensors, so a second shard need not sit in RAM (torch >= 2.1, zip format)
@@ -368,10 +250,10 @@ class _TorchBackend(_Backend):
     _DTYPES: ClassVar[dict[str, str]] = {"torch.float32": "F32", "torch.float16": "F16", "torch.bfloat16": "BF16"}
 
     def head_norms(self, path: Path) -> tuple[str, tuple[int, ...], np.ndarray]:
-        torch = _import_torch()
+        torch = import_torch()
         state = _torch_load(torch, path)
         if HEAD not in state:
-            raise _missing_head(path, list(state))
+            raise missing_head(path, list(state))
         weight = state[HEAD]
         dtype = self._DTYPES.get(str(weight.dtype), str(weight.dtype))
         shape = tuple(int(d) for d in weight.shape)
@@ -379,7 +261,7 @@ class _TorchBackend(_Backend):
         return dtype, shape, _row_norms(weight.detach().to(torch.float32).numpy())
 
     def write_normalised(self, src: Path, dst: Path, norms: np.ndarray) -> None:
-        torch = _import_torch()
+        torch = import_torch()
         state = _torch_load(torch, src)
         weight = state[HEAD]
         values = _normalise_rows(weight.detach().to(torch.float32).numpy(), norms)
@@ -387,7 +269,7 @@ class _TorchBackend(_Backend):
         torch.save(state, dst)
 
     def verify_file(self, src: Path, dst: Path) -> None:
-        torch = _import_torch()
+        torch = import_torch()
         old = _torch_load(torch, src)
         new = _torch_load(torch, dst, mmap=True)
         if list(old) != list(new):
@@ -415,7 +297,7 @@ def _hash(path: Path, ranges: list[tuple[int, int]] | None = None) -> str:
     return digest.hexdigest()
 
 
-def _verify(src: Path, out: Path, ckpt: _Checkpoint, backend: _Backend, norms_before: np.ndarray,
+def _verify(src: Path, out: Path, ckpt: Checkpoint, backend: _Backend, norms_before: np.ndarray,
             tolerance: float, copied: list[str]) -> NormStats:
     """Re-read the output: copies byte-identical, head rows unit norm, index consistent."""
     for rel in copied:
@@ -433,5 +315,5 @@ def _verify(src: Path, out: Path, ckpt: _Checkpoint, backend: _Backend, norms_be
         raise ConversionError(f"verification failed: a row of the new {HEAD} has norm off by "
                               f"{deviation.max():.3g} (tolerance {tolerance:.3g})")
     if ckpt.index_file is not None and ckpt.format == "safetensors":
-        _check_index_against_shards(out, ckpt.index_file, _read_index(out, ckpt.index_file))
+        check_index_against_shards(out, ckpt.index_file, read_index(out, ckpt.index_file))
     return NormStats.from_norms(norms, tolerance)

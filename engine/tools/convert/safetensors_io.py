@@ -131,7 +131,8 @@ def read_header(path: str | os.PathLike[str]) -> SafetensorsHeader:
         with open(path, "rb") as fh:
             prefix = fh.read(8)
             if len(prefix) < 8:
-                raise SafetensorsFormatError(path, f"file is only {file_size} bytes, too short for the 8-byte header length (truncated?)")
+                raise SafetensorsFormatError(path, f"file is only {file_size} bytes, too short for the 8-byte "
+                                                   "header length (truncated?)")
             (header_size,) = struct.unpack("<Q", prefix)
             if header_size < 2 or header_size > MAX_HEADER_BYTES:
                 raise SafetensorsFormatError(path, f"header length {header_size} is implausible (corrupt file?)")

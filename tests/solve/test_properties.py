@@ -2,7 +2,7 @@
 
 This is the property issue #2 asks for, run over the whole rule set as loaded, so a new rule is
 covered the day it is added. Inversion goes through the same code the planner uses: sympy's
-closed forms (engine/symbolic.py) or, where there is none, the vectorized root finder.
+closed forms (engine/solve/symbolic.py) or, where there is none, the vectorized root finder.
 """
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ from engine.errors import (
 from engine.solve.batch import Categorical
 from engine.solve.elimination import monomial, rank
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DAY = 86400.0
 PROPERTY = settings(max_examples=15, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -9,18 +9,12 @@ import pytest
 
 import engine
 from engine.cli import main
-from engine.solve.solver import Engine
 
 DAY = 86400.0
 A800 = 312e12
 
 
-@pytest.fixture(scope="module")
-def planner() -> Engine:
-    return Engine.load()
-
-
-def test_solve_frame_answers_every_row(planner):
+def test_solve_frame_answers_every_row(eng):
     frame = pl.DataFrame({
         "name": ["a", "b", "c"],
         "solve": ["n_gpus", "train_time, gpu_hours", "tokens"],
@@ -32,7 +26,7 @@ def test_solve_frame_answers_every_row(planner):
         "mfu [%]": [40.0, 40.0, 40.0],                     # header unit: percent
         "gpu_days": [None, None, 10_000.0],
     })
-    out = engine.solve_frame(frame, planner)
+    out = engine.solve_frame(frame, eng)
     assert out.columns[:frame.width] == frame.columns
     assert out.get_column("name").to_list() == ["a", "b", "c"]
     assert out.get_column("tokens").to_list()[:2] == ["2T", "2T"]          # as read
@@ -47,7 +41,7 @@ def test_solve_frame_answers_every_row(planner):
     assert out["n_gpus unrounded"][0] == pytest.approx(raw, rel=1e-12)
 
 
-def test_per_cell_errors_name_the_cell(planner):
+def test_per_cell_errors_name_the_cell(eng):
     frame = pl.DataFrame({
         "solve": ["train_flops", "train_flops", "train_flops", "train_flops", "n_gpus", "train_flops"],
         "params": ["abc", "7B", "7B", "7B", None, "-7B"],
@@ -55,7 +49,7 @@ def test_per_cell_errors_name_the_cell(planner):
         "mfu": [None, None, 40.0, None, None, None],
         "train_flops": [None, None, None, 1e22, None, None],
     })
-    outcome = engine.run_frame(frame, planner)
+    outcome = engine.run_frame(frame, eng)
     errors = outcome.results["error"].to_list()
     assert errors[0] == "frame row 1, column 'params': params: 'abc' is not a number; expected e.g. 7B or 0.4"
     assert errors[1].startswith("frame row 2, column 'tokens': tokens: '30 days' is")
@@ -68,12 +62,12 @@ def test_per_cell_errors_name_the_cell(planner):
     assert outcome.error_count == 6 and outcome.answered_count == 0
 
 
-def test_outcome_fields_for_reports(planner):
+def test_outcome_fields_for_reports(eng):
     frame = pl.DataFrame({"name": ["first", None], "solve": ["train_flops", ""], "params": ["7B", "13B"],
                           "tokens": ["1T", "1T"], "budget_code": ["x", "y"]})
     with pytest.warns(UserWarning, match="budget_code"):
-        engine.solve_frame(frame, planner)
-    outcome = engine.run_frame(frame, planner)
+        engine.solve_frame(frame, eng)
+    outcome = engine.run_frame(frame, eng)
     assert outcome.names == ["first", "row 2"]
     assert outcome.targets == [("train_flops",), ()]
     assert outcome.batch.rows == 2
@@ -85,7 +79,7 @@ def test_outcome_fields_for_reports(planner):
     assert outcome.error_count == 0
 
 
-def test_enum_and_numeric_key_columns(planner):
+def test_enum_and_numeric_key_columns(eng):
     gpus = pl.Enum(["A800", "H100-SXM"])
     frame = pl.DataFrame({
         "solve": pl.Series(["train_time"] * 4, dtype=pl.Categorical),
@@ -93,7 +87,7 @@ def test_enum_and_numeric_key_columns(planner):
         "gpu": pl.Series(["A800", "H100-SXM", "A800", None], dtype=gpus),
         "n_gpus": [64, 64, 128, 64], "mfu": [0.5] * 4,
     })
-    out = engine.solve_frame(frame, planner)
+    out = engine.solve_frame(frame, eng)
     assert out["gpu"].dtype == gpus                                       # untouched
     days = out["train_time [day]"].to_list()
     assert days[0] == pytest.approx(6 * 7e9 * 1e12 / (64 * A800 * 0.5) / DAY, rel=1e-12)
@@ -101,10 +95,10 @@ def test_enum_and_numeric_key_columns(planner):
     assert days[3] is None and "peak_flops" in out["error"][3]
 
 
-def test_blank_rows_are_neither_answered_nor_errors(planner):
+def test_blank_rows_are_neither_answered_nor_errors(eng):
     frame = pl.DataFrame({"solve": [None, "train_flops"], "params": [None, "7B"], "tokens": [None, "1T"],
                           "notes": ["just a note", None]})
-    outcome = engine.run_frame(frame, planner)
+    outcome = engine.run_frame(frame, eng)
     assert outcome.blank.tolist() == [True, False]
     assert outcome.results["error"].to_list() == [None, None]
     assert outcome.error_count == 0 and outcome.answered_count == 1
@@ -144,7 +138,7 @@ def test_output_format_and_header_unit_checks(tmp_path, capsys):
     assert "unit.csv!B1: header unit [days]" in err
 
 
-def test_a_million_rows_stay_vectorized(planner):
+def test_a_million_rows_stay_vectorized(eng):
     """Shape check only (not a timing test): one pattern, a million rows, no per-row errors."""
     rows = 1_000_000
     rng = np.random.default_rng(0)
@@ -152,24 +146,24 @@ def test_a_million_rows_stay_vectorized(planner):
                           "params": rng.uniform(1e9, 7e10, rows), "tokens": rng.uniform(1e11, 2e12, rows),
                           "gpu": pl.Series(["A800"], dtype=pl.Enum(["A800"])).gather(np.zeros(rows, int)),
                           "train_time [days]": rng.uniform(10, 90, rows), "mfu": rng.uniform(0.3, 0.55, rows)})
-    outcome = engine.run_frame(frame, planner)
+    outcome = engine.run_frame(frame, eng)
     expected = np.ceil(6 * frame["params"].to_numpy() * frame["tokens"].to_numpy()
                        / (A800 * frame["mfu"].to_numpy() * frame["train_time [days]"].to_numpy() * DAY) * (1 - 1e-12))
     assert np.array_equal(outcome.results["n_gpus"].to_numpy(), expected)
     assert outcome.error_count == 0
 
 
-def test_header_forms_and_duplicates(planner):
+def test_header_forms_and_duplicates(eng):
     from engine.io.sheets import ScenarioError
 
     frame = pl.DataFrame({"solve": ["n_gpus"], "params": ["7B"], "tokens": ["2T"], "gpu": ["A800"],
                           "train_time (hours)": [720.0], "mfu": [0.4]})
-    out = engine.solve_frame(frame, planner, lang="zh")
+    out = engine.solve_frame(frame, eng, lang="zh")
     assert out["n_gpus"][0] == math.ceil(6 * 7e9 * 2e12 / (A800 * 0.4 * 720 * 3600))
     assert out["warnings"][0].startswith("已取整：n_gpus 向上取整")
     twice = pl.DataFrame({"params": ["7B"], "Params [B]": [7.0]})
     with pytest.raises(ScenarioError, match="params is given by two columns"):
-        engine.run_frame(twice, planner)
+        engine.run_frame(twice, eng)
 
 
 def test_progress_bar_only_on_a_terminal():

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from engine.errors import DefinitionError
 from engine.rules.loading import load_rules
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # module-level snippets are indented like the inline ones, so `VAR_FOO + """..."""` dedents as one
 VAR_FOO = textwrap.indent("""\

@@ -1,6 +1,6 @@
 """The batch engine's fast paths give the same answers as the general path.
 
-Fast paths (engine/batch.py, keys.py, columns.py, numeric.py): broadcast columns for one value in
+Fast paths (engine/solve/batch.py, keys.py, columns.py, numeric.py): broadcast columns for one value in
 every row, catalog figures of a varying key column gathered only when read (keys.Columns),
 cached key bounds, errors kept as a bool mask, Enum codes without copies, in-place products.
 Each test compares them with a path that does not take them: every row solved on its own,
@@ -21,16 +21,10 @@ from engine.table.columns import Locator, prepare
 from engine.table.frames import run_frame
 from engine.solve.keys import expand_keys
 from engine.solve.numeric import compile_tree
-from engine.solve.solver import Engine
 
 DAY = 86400.0
 NAN = np.nan
 TARGETS = [(), ("n_gpus",), ("train_time",), ("n_gpus", "gpu_hours")]
-
-
-@pytest.fixture(scope="module")
-def eng() -> Engine:
-    return Engine.load()
 
 
 def mixed_inputs() -> tuple[dict[str, np.ndarray], dict[str, Categorical], np.ndarray]:

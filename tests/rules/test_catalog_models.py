@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CATALOG = yaml.safe_load((ROOT / "catalogs" / "models.yaml").read_text(encoding="utf-8"))
 ENTRIES: dict[str, dict[str, Any]] = CATALOG["entries"]
 PUBLISHED = sorted(key for key, entry in ENTRIES.items() if entry.get("params") is not None)
@@ -132,55 +132,49 @@ def test_shapes_are_consistent(key: str) -> None:
 
 # -- the same numbers through the engine and the YAML rules -------------------
 
-@pytest.fixture(scope="module")
-def engine() -> Any:
-    from engine import Engine
-
-    return Engine.load()
-
 
 @pytest.mark.parametrize("key", sorted(ENTRIES))
-def test_engine_arch_params_matches_reference(engine: Any, key: str) -> None:
+def test_engine_arch_params_matches_reference(eng: Any, key: str) -> None:
     total, active = reference_params(ENTRIES[key])
-    result = engine.solve(["arch_params", "active_params"], {"model": key})
+    result = eng.solve(["arch_params", "active_params"], {"model": key})
     assert result.values["arch_params"] == total
     assert result.values["active_params"] == active
 
 
 @pytest.mark.parametrize("key", sorted(ENTRIES))
-def test_engine_params_published_or_from_architecture(engine: Any, key: str) -> None:
+def test_engine_params_published_or_from_architecture(eng: Any, key: str) -> None:
     # a published count fills `params`; without one, params = arch_params supplies it
-    result = engine.solve(["train_flops"], {"model": key, "tokens": "1T"})
+    result = eng.solve(["train_flops"], {"model": key, "tokens": "1T"})
     assert result.values["params"] == ENTRIES[key].get("params", reference_params(ENTRIES[key])[0])
 
 
-def test_engine_params_from_shapes_uses_llama_defaults(engine: Any) -> None:
+def test_engine_params_from_shapes_uses_llama_defaults(eng: Any) -> None:
     shapes = {"layers": 32, "hidden": 4096, "heads": 32, "ffn_hidden": 11008, "vocab_size": 32000}
-    result = engine.solve(["params"], shapes)
+    result = eng.solve(["params"], shapes)
     assert result.values["params"] == 6_738_415_616
     assumed = {name for name, _, _ in result.assumptions}
     assert {"mlp_matrices", "embedding_copies", "queries_per_kv"} <= assumed
 
 
-def test_engine_rejects_params_far_from_architecture(engine: Any) -> None:
+def test_engine_rejects_params_far_from_architecture(eng: Any) -> None:
     from engine import EngineError
 
     with pytest.raises(EngineError):
-        engine.solve(["arch_params"], {"model": "llama-7b", "params": "8B"})
+        eng.solve(["arch_params"], {"model": "llama-7b", "params": "8B"})
 
 
 @pytest.mark.parametrize(("flops_model", "attention_share"), [("attention", 2.0), ("attention_causal", 1.0)])
-def test_attention_flops_variants(engine: Any, flops_model: str, attention_share: float) -> None:
+def test_attention_flops_variants(eng: Any, flops_model: str, attention_share: float) -> None:
     # full score matrix (Hoffmann et al. 2022 App. F; PaLM App. B: 6N + 12·L·H·Q·T per token);
     # halved for the causal mask = Kaplan et al. 2020 Table 1: C ≈ 6·(N + n_layer·n_ctx·d_attn)
     givens = {"model": "llama-7b", "tokens": "1T", "seq_len": 2048, "flops_model": flops_model}
-    result = engine.solve(["train_flops"], givens)
+    result = eng.solve(["train_flops"], givens)
     per_token = result.values["params"] + attention_share * 32 * 2048 * 4096
     assert result.values["train_flops"] == pytest.approx(6 * 1e12 * per_token, rel=1e-12)
 
 
-def test_attention_flops_scale_with_recompute(engine: Any) -> None:
+def test_attention_flops_scale_with_recompute(eng: Any) -> None:
     givens = {"model": "llama-7b", "tokens": "1T", "seq_len": 2048, "flops_model": "attention"}
-    plain = engine.solve(["train_flops"], givens).values["train_flops"]
-    full = engine.solve(["train_flops"], {**givens, "recompute": "full"}).values["train_flops"]
+    plain = eng.solve(["train_flops"], givens).values["train_flops"]
+    full = eng.solve(["train_flops"], {**givens, "recompute": "full"}).values["train_flops"]
     assert full == pytest.approx(plain * 8 / 6, rel=1e-12)

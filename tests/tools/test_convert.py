@@ -1,4 +1,4 @@
-"""Tests for `llmplan convert baichuan2-to-baichuan1` (engine/convert/)."""
+"""Tests for `llmplan convert baichuan2-to-baichuan1` (engine/tools/convert/)."""
 from __future__ import annotations
 
 import argparse
@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.cli.commands import convert as convert_cli
 from engine.tools.convert import ConversionError, baichuan
-from engine.tools.convert import cli as convert_cli
 from engine.tools.convert import safetensors_io as st
 
 try:
-    from tests.convert_fixtures import (
+    from tests.tools.convert_fixtures import (
         HEAD,
         decode,
         fake_torch,
@@ -27,7 +27,7 @@ try:
         to_stored,
         write_safetensors,
     )
-except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+except ImportError:  # tests/ is not a package: pytest put tests/tools/ itself on sys.path
     from convert_fixtures import (  # type: ignore
         HEAD,
         decode,
@@ -39,7 +39,7 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
         write_safetensors,
     )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOGIT_TOL = {"BF16": 1e-2, "F16": 1e-3, "F32": 1e-6}
 DTYPES = ["BF16", "F16", "F32"]
 
@@ -459,7 +459,7 @@ def test_cli_requires_conversion_name() -> None:
 
 def test_cli_module_import_does_not_load_numpy() -> None:
     code = ("import sys, importlib.util; import engine; before = 'numpy' in sys.modules; "
-            "import engine.tools.convert.cli; sys.exit(0 if before or 'numpy' not in sys.modules else 1)")
+            "import engine.cli.commands.convert; sys.exit(0 if before or 'numpy' not in sys.modules else 1)")
     result = subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 

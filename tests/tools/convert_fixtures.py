@@ -1,4 +1,4 @@
-"""Synthetic checkpoints for tests/test_convert.py.
+"""Synthetic checkpoints for tests/tools/test_convert.py.
 
 The safetensors writer/reader here is written independently of
 engine.tools.convert.safetensors_io so a bug shared by both sides cannot hide.

@@ -13,16 +13,10 @@ from __future__ import annotations
 
 import pytest
 
-import engine
 from conftest import rule_ids as ids
 from engine import ContradictionError, UnderdeterminedError
 
 GB = 1e9
-
-
-@pytest.fixture(scope="module")
-def eng():
-    return engine.Engine.load()
 
 
 def assumed(result) -> dict[str, str]:

@@ -9,17 +9,11 @@ import math
 
 import pytest
 
-import engine
 from conftest import rule_ids as ids
 from engine import UnderdeterminedError
 from engine.errors import EvaluationError
 
 GB = 1e9
-
-
-@pytest.fixture(scope="module")
-def eng():
-    return engine.Engine.load()
 
 
 # -- ZeRO (Rajbhandari et al. 2020) ------------------------------------------------------------

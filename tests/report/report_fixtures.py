@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "scenarios.xlsx"
 
 # A utilization "catalog" with a default, as a user's rule extension: mfu becomes an assumption
@@ -34,7 +34,7 @@ tables:
 
 SWEEP = [64, 128, 256, 512]
 # Not in the batch below: a row that asks for mfu stops the batch solver from filling mfu from the
-# utilization table for every other row (engine/batch.py _fill_fields skips fields any row asks for).
+# utilization table for every other row (engine/solve/batch.py _fill_fields skips fields any row asks for).
 INVERSE_MFU = (("mfu",), {"params": "7B", "tokens": "1T", "gpu": "A100", "gpu_hours": "120000"})
 # (name, targets, givens): forward and inverse, compute / memory / time / cost / storage, a sweep, a bad row
 SCENARIOS: list[tuple[str, tuple[str, ...], dict[str, str]]] = [

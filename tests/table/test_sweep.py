@@ -13,28 +13,22 @@ from engine.io.sweep_output import run_sweep
 from engine.table import sweep
 from engine.cli import main
 from engine.errors import ValueParseError
-from engine.solve.solver import Engine
 
 DAY = 86400.0
 PEAK = {"A800": 312e12, "H100-SXM": 989e12}
 
 
-@pytest.fixture(scope="module")
-def planner() -> Engine:
-    return Engine.load()
-
-
-def test_axis_specs(planner):
-    gpus = sweep.parse_axis(planner, "n_gpus", "8..1024*2")
+def test_axis_specs(eng):
+    gpus = sweep.parse_axis(eng, "n_gpus", "8..1024*2")
     assert gpus.values.tolist() == [8, 16, 32, 64, 128, 256, 512, 1024]
-    mfu = sweep.parse_axis(planner, "mfu", "0.3..0.55+0.05")
+    mfu = sweep.parse_axis(eng, "mfu", "0.3..0.55+0.05")
     assert mfu.values.tolist() == [0.3, 0.35, 0.4, 0.45, 0.5, 0.55]
-    days = sweep.parse_axis(planner, "train_time", "10d..30d+10d")
+    days = sweep.parse_axis(eng, "train_time", "10d..30d+10d")
     assert days.values.tolist() == [10 * DAY, 20 * DAY, 30 * DAY] and days.header == "train_time [day]"
-    assert sweep.parse_axis(planner, "train_time", "30,60").values.tolist() == [30 * DAY, 60 * DAY]
-    assert sweep.parse_axis(planner, "params", "1e+9..1e+11*10").values.tolist() == [1e9, 1e10, 1e11]
-    assert sweep.parse_axis(planner, "gpu", "a800,H100-SXM").labels == ["A800", "H100-SXM"]
-    assert sweep.parse_axis(planner, "params", "7B").values.tolist() == [7e9]
+    assert sweep.parse_axis(eng, "train_time", "30,60").values.tolist() == [30 * DAY, 60 * DAY]
+    assert sweep.parse_axis(eng, "params", "1e+9..1e+11*10").values.tolist() == [1e9, 1e10, 1e11]
+    assert sweep.parse_axis(eng, "gpu", "a800,H100-SXM").labels == ["A800", "H100-SXM"]
+    assert sweep.parse_axis(eng, "params", "7B").values.tolist() == [7e9]
 
 
 @pytest.mark.parametrize("name, spec, message", [
@@ -42,17 +36,17 @@ def test_axis_specs(planner):
     ("n_gpus", "1024..8*2", "ends below"), ("gpu", "X100", "unknown value"), ("mfu", "0.3..1.5+0.1", "fraction"),
     ("n_gpu", "8", "did you mean n_gpus"),
 ])
-def test_bad_specs(planner, name, spec, message):
+def test_bad_specs(eng, name, spec, message):
     with pytest.raises(ValueParseError, match=message):
-        sweep.parse_axis(planner, name, spec)
+        sweep.parse_axis(eng, name, spec)
 
 
-def test_grid_checks(planner):
+def test_grid_checks(eng):
     with pytest.raises(ValueParseError, match="both swept and asked"):
-        sweep.parse_grid(planner, ["n_gpus"], {"n_gpus": "8"})
+        sweep.parse_grid(eng, ["n_gpus"], {"n_gpus": "8"})
     with pytest.raises(ValueParseError, match="catalog key"):
-        sweep.parse_grid(planner, ["gpu"], {"params": "7B"})
-    grid = sweep.parse_grid(planner, ["train_time"], {"params": "7B", "tokens": "1T", "gpu": "A800,H100-SXM",
+        sweep.parse_grid(eng, ["gpu"], {"params": "7B"})
+    grid = sweep.parse_grid(eng, ["train_time"], {"params": "7B", "tokens": "1T", "gpu": "A800,H100-SXM",
                                                        "n_gpus": "8..1024*2", "mfu": "0.3..0.55+0.05"})
     assert grid.total == 1 * 1 * 2 * 8 * 6
     codes = grid.codes(0, grid.total)
@@ -60,19 +54,19 @@ def test_grid_checks(planner):
     assert [tuple(int(c[i]) for c in codes) for i in range(grid.total)] == combos   # first axis outermost
 
 
-def test_chunked_streaming_to_parquet(planner, tmp_path, monkeypatch):
-    grid = sweep.parse_grid(planner, ["train_time"], {"params": "7B", "tokens": "1T", "gpu": "A800,H100-SXM",
+def test_chunked_streaming_to_parquet(eng, tmp_path, monkeypatch):
+    grid = sweep.parse_grid(eng, ["train_time"], {"params": "7B", "tokens": "1T", "gpu": "A800,H100-SXM",
                                                        "n_gpus": "8..1024*2", "mfu": "0.3..0.55+0.05"})
     calls = []
-    solve_columns = planner.solve_columns
+    solve_columns = eng.solve_columns
 
     def counting(numbers, keys, targets, row_targets, rows, errors=None, **options):
         calls.append(rows)
         return solve_columns(numbers, keys, targets, row_targets, rows, errors, **options)
 
-    monkeypatch.setattr(planner, "solve_columns", counting)
+    monkeypatch.setattr(eng, "solve_columns", counting)
     target = tmp_path / "grid.parquet"
-    result = run_sweep(planner, grid, target, chunk_rows=10)
+    result = run_sweep(eng, grid, target, chunk_rows=10)
     assert result.rows == 96 and result.errors == 0
     assert result.chunks == math.ceil(96 / 10)
     assert calls[-result.chunks:] == [10] * 9 + [6]             # every chunk solved on its own, in order

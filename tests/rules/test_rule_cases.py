@@ -40,7 +40,7 @@ import yaml
 
 import engine
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = ROOT / "tests" / "rule_cases"
 CASE_KEYS = ("id", "source", "givens", "solve", "expect", "rel", "warns", "error", "xfail")
 REQUIRED_KEYS = ("id", "source", "givens", "solve")

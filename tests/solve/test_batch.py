@@ -5,12 +5,6 @@ import numpy as np
 import pytest
 
 from engine.solve.batch import Categorical
-from engine.solve.solver import Engine
-
-
-@pytest.fixture(scope="module")
-def eng():
-    return Engine.load()
 
 
 def test_a_target_in_one_row_does_not_block_catalog_figures_in_others(eng):

@@ -1,6 +1,6 @@
 """Multi-equation scenarios: solve forward, then solve each given back from the rest; never NaN/inf silently.
 
-tests/test_properties.py checks one equation at a time. Here whole chains go through
+tests/solve/test_properties.py checks one equation at a time. Here whole chains go through
 Engine.solve as a user would ask them (catalog keys, defaults, several rules in a row):
 
 * forward: draw consistent in-domain inputs, solve the scenario's target;
@@ -124,7 +124,7 @@ def cases() -> list[Any]:
     return out
 
 
-# Back-solves that fail today, reported to the lead (planner, engine/planning.py). strict=True: when
+# Back-solves that fail today, reported to the lead (planner, engine/solve/planning.py). strict=True: when
 # the planner is fixed these start passing and the mark must go.
 _DEGENERATE = ("planner: with flops_factor only a soft default (no recompute key typed), it solves {name} from "
                "the block {{time.gpu_time_flops, time.train_time}} by root finding instead of first deriving "

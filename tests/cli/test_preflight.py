@@ -16,7 +16,7 @@ from engine.io.training_config import TrainingConfigError
 from engine.cli.preflight import preflight
 from tests.conftest import run_llmplan
 
-FIXTURES = Path(__file__).parent / "fixtures" / "training_configs"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "training_configs"
 LF = FIXTURES / "llamafactory"
 LORA = "examples/train_lora/llama3_lora_sft.yaml"
 FULL = "examples/train_full/llama3_full_sft.yaml"

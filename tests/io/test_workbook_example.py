@@ -15,7 +15,7 @@ import pytest
 
 from engine.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "scenarios.xlsx"
 MISTAKES = ROOT / "examples" / "mistakes.xlsx"
 

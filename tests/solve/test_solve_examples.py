@@ -8,15 +8,9 @@ import sys
 
 import pytest
 
-import engine
 from engine import ContradictionError, UnderdeterminedError, ValueParseError
 
 DAY = 86400.0
-
-
-@pytest.fixture(scope="module")
-def eng():
-    return engine.Engine.load()
 
 
 def test_train_time_with_full_recomputation(eng):

@@ -2,7 +2,7 @@
 
 The configs are written here with the field names and values of the published config.json
 files; each must give the same parameter count as the catalog entry for the same model
-(catalogs/models.yaml, checked against measured counts in tests/test_catalog_models.py).
+(catalogs/models.yaml, checked against measured counts in tests/rules/test_catalog_models.py).
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import sys
 
 import pytest
 
-import engine
 from engine.rules.hf_config import HFConfigError, is_config_path, read_hf_config
 
 CONFIGS = {
@@ -63,11 +62,6 @@ CONFIGS = {
                "max_seq_len": 2048, "vocab_size": 50432, "no_bias": True,
                "attn_config": {"attn_type": "multihead_attention", "alibi": True}},
 }
-
-
-@pytest.fixture(scope="module")
-def eng():
-    return engine.Engine.load()
 
 
 def write(tmp_path, name: str, data: dict) -> str:

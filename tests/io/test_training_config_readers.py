@@ -13,7 +13,7 @@ import pytest
 
 from engine.io.training_config import TrainingConfigError, read_training_config
 
-FIXTURES = Path(__file__).parent / "fixtures" / "training_configs"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "training_configs"
 LF = FIXTURES / "llamafactory"
 
 # file -> {variable: (value, line in the file)}; line None = the framework's default

@@ -26,7 +26,7 @@ import xlsxwriter
 
 from engine.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEADER = ["name", "solve", "params", "tokens", "gpu", "train_time [days]", "mfu"]
 GOOD = [["a", "n_gpus", "7B", "2T", "A800", 30, 0.4], ["b", "n_gpus", "13B", "2T", "A800", 30, 0.4]]
 

@@ -21,7 +21,7 @@ from engine.errors import ExpressionError, ValueParseError
 from engine.rules.expr import parse_equation, parse_expression
 from engine.text.values import parse_key, parse_number
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]   # tests/ (the corpus is tests/hostile/)
 MARKER = Path("/tmp/llmplan-hostile-pwned")   # the corpus tries to create this file
 BOUND_S = 2.0                                   # generous: each input takes milliseconds
 NAMES = {"params", "tokens"}

@@ -14,7 +14,7 @@ import xlsxwriter
 
 from engine.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DAY = 86400.0
 A800, H100 = 312e12, 989e12          # dense BF16 peak FLOP/s (catalogs/gpus.yaml)
 
