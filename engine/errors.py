@@ -122,3 +122,8 @@ class UnsupportedForm(EngineError):
 
 class UnknownBounds(EngineError):
     """Interval bounds of an expression that cannot be worked out."""
+
+
+class SympyOutOfTime(BaseException):
+    """Raised inside sympy when the planner's time budget is spent (engine/solve/symbolic.py).
+    A BaseException so that sympy's own `except Exception` cannot swallow it; never reaches a user."""

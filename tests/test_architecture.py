@@ -66,4 +66,8 @@ def test_every_exception_is_an_engine_error() -> None:
 
     classes = [v for v in vars(errors).values() if isinstance(v, type) and issubclass(v, BaseException)]
     assert len(classes) >= 17
-    assert all(issubclass(c, errors.EngineError) for c in classes)
+    # the one exception: sympy's time budget signal, a BaseException on purpose (sympy catches Exception)
+    # and caught inside engine/solve/symbolic.py, so it never reaches a caller
+    internal = {errors.SympyOutOfTime}
+    assert all(issubclass(c, errors.EngineError) for c in classes if c not in internal)
+    assert not issubclass(errors.SympyOutOfTime, Exception)

@@ -15,20 +15,18 @@ row with the same pattern shares it.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from itertools import combinations
-from typing import Callable, Iterable, NamedTuple
+from typing import Iterable
 
 import numpy as np
 
-from ..errors import UnderdeterminedError
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
-from ..text.messages import Both, Joined, Nested
 from . import symbolic
 from .elimination import Eliminator
 from .numeric import compile_tree
+from .ordering import Definitions, Link, structural
+from .suggestions import underdetermined
 
 
 @dataclass(frozen=True)
@@ -60,120 +58,7 @@ class Plan:
         return [u for step in self.steps for u in step.unknowns]
 
 
-SUGGESTIONS = 10   # names listed in an under-determined message
 PLAN_SYMBOLIC_SECONDS = 1.2   # all sympy work of one new pattern (a cache miss); then no-sympy fallbacks
-SUGGESTION_SECONDS = 0.6   # the search for what is missing stops after this (issue #13: < 2 s cold)
-
-BlockTest = Callable[[tuple[Equation, ...], tuple[str, ...]], bool]
-Definitions = tuple[tuple[Equation, str], ...]
-TearTest = Callable[[Equation, Definitions, str], bool]
-
-
-class Link(NamedTuple):
-    """`eqs` determine `names`; a torn link also substitutes the definitions in `via`; a combined
-    link (elimination of cancelling unknowns) gives its one name by the closed form `closed`."""
-
-    eqs: tuple[Equation, ...]
-    names: tuple[str, ...]
-    via: Definitions = ()
-    closed: Tree | None = None
-
-
-def structural(equations: list[Equation], known: set[str], block_ok: BlockTest | None = None,
-               targets: Iterable[str] = (), tear_ok: TearTest | None = None,
-               forward_only: Iterable[str] = ()) -> list[Link]:
-    """Order in which equations determine unknowns; mutates `known`.
-
-    `block_ok` says whether a pair of equations really determines its two unknowns (two forms of
-    the same relation do not); without it, no blocks are formed. `tear_ok` says whether a torn
-    target's closing equation really determines it (not an identity); without it, no tearing.
-    `forward_only` names fallback defaults (activation_bytes = 0 when nothing else is known): the
-    rules that define them (activation_bytes = layers * activation_bytes_per_layer) are never
-    inverted to infer an input such as `hidden` from the fallback; elsewhere they are ordinary knowns.
-    """
-    order: list[Link] = []
-    used: set[str] = set()
-    fallbacks = {("var", name) for name in forward_only}
-    while True:
-        progressed = False
-        for eq in equations:
-            if eq.id in used:
-                continue
-            unknown = eq.variables - known
-            if len(unknown) == 1:
-                (name,) = unknown
-                if eq.lhs in fallbacks:
-                    continue
-                order.append(Link((eq,), (name,)))
-                known.add(name)
-                used.add(eq.id)
-                progressed = True
-            elif not unknown:
-                used.add(eq.id)
-        if progressed:
-            continue
-        clean = [eq for eq in equations if eq.lhs not in fallbacks] if fallbacks else equations
-        link = _find_block(clean, known, used, block_ok) if block_ok else None
-        if link is None and tear_ok is not None:
-            link = _tear(clean, known, used, targets, tear_ok)
-        if link is None:
-            return order
-        order.append(link)
-        known.update(link.names)
-        used.update(eq.id for eq in link.eqs)
-
-
-def _find_block(equations: list[Equation], known: set[str], used: set[str], block_ok: BlockTest
-                ) -> Link | None:
-    open_eqs = [eq for eq in equations if eq.id not in used and len(eq.variables - known) == 2]
-    for a, b in combinations(open_eqs, 2):
-        names = tuple(sorted(a.variables - known))
-        if a.variables - known == b.variables - known and block_ok((a, b), names):
-            return Link((a, b), names)
-    return None
-
-
-def _tear(equations: list[Equation], known: set[str], used: set[str], targets: Iterable[str],
-          tear_ok: TearTest) -> Link | None:
-    """Express unknowns through one unknown target x until an equation closes on x and knowns.
-
-    The closing equation becomes a one-unknown equation in x once the definitions are substituted;
-    the definitions stay unused, so the following steps derive those values again from x.
-    """
-    for x in targets:
-        if x in known:
-            continue
-        through, rejected = {x}, set()
-        defs: list[tuple[Equation, str]] = []
-        progressed = True
-        while progressed:
-            progressed = False
-            for eq in equations:
-                if eq.id in used or eq.id in rejected or not eq.variables & through \
-                        or any(eq is d for d, _ in defs):
-                    continue
-                unknown = eq.variables - known - through
-                if len(unknown) == 1:
-                    defs.append((eq, next(iter(unknown))))
-                    through |= unknown
-                    progressed = True
-                elif not unknown:
-                    chain = _chain(eq, defs, through)
-                    if tear_ok(eq, chain, x):
-                        return Link((eq,), (x,), chain)
-                    rejected.add(eq.id)
-    return None
-
-
-def _chain(closing: Equation, defs: list[tuple[Equation, str]], through: set[str]) -> Definitions:
-    """The definitions the closing equation depends on, in definition order."""
-    wanted = closing.variables & through
-    keep = []
-    for eq, name in reversed(defs):
-        if name in wanted:
-            keep.append((eq, name))
-            wanted |= eq.variables & through
-    return tuple(reversed(keep))
 
 
 class Planner:
@@ -234,7 +119,7 @@ class Planner:
                 break
         missing = [t for t in targets if t not in known]
         if missing:
-            raise self._underdetermined(missing, set(start), set(soft), equations, selectors)
+            raise underdetermined(self, missing, set(start), set(soft), equations, selectors)
         used = {eq.id for link in order for eq in link.eqs}
         checks = [eq for eq in equations if eq.id not in used and eq.variables <= known]
         order, checks = _prune_conventions(order, checks, fixed - _trace(order, targets), targets)
@@ -374,79 +259,6 @@ class Planner:
     def _exact_block(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> bool:
         return self.eliminator.independent(eqs, names) is True
 
-    def _underdetermined(self, missing: list[str], knowns: set[str], soft: set[str], equations: list[Equation],
-                         selectors: dict[str, str] | None = None) -> UnderdeterminedError:
-        started = time.monotonic()
-        helpful: list[str] = []
-        forward_only = self.defined & soft
-        candidates = _prefer_inputs(sorted({n for eq in equations for n in eq.variables} - knowns - soft - set(missing)),
-                                    self.rules, self.defined)
-        stopped = False
-        for name in candidates:
-            if time.monotonic() - started > SUGGESTION_SECONDS:
-                stopped = True
-                break
-            if self._reaches(equations, set(knowns) | soft | {name}, missing, forward_only):
-                helpful.append(name)
-        target = ", ".join(missing)
-        related = _prefer_inputs(sorted({n for eq in equations if set(missing) & eq.variables for n in eq.variables}
-                                        - knowns - soft - set(missing)), self.rules, self.defined)
-        parts: list[Nested] = []
-        if helpful:
-            shown = Joined(*[self._suggestion(n, i) for i, n in enumerate(helpful[:SUGGESTIONS])], separator=", ")
-            parts.append(Nested("planner.underdetermined", target=target, names=shown))
-            if len(helpful) > SUGGESTIONS:
-                parts.append(Nested("planner.underdetermined.more", count=len(helpful) - SUGGESTIONS,
-                                    target=missing[0]))
-            others = [n for n in related if n not in helpful]
-            if len(helpful) < 3 and others:   # a lone odd suggestion (dp): also name the usual inputs
-                parts.append(Nested("planner.underdetermined.others", names=", ".join(others[:SUGGESTIONS])))
-        else:
-            parts.append(Nested("planner.underdetermined.none", target=target, names=", ".join(related) or "none"))
-        parts.append(self._selector_hint(missing, knowns | soft, selectors or {}, forward_only, started))
-        catalogs = sorted(name for name, table in self.rules.tables.items()
-                          if set(missing) <= set(table.fields) and name not in knowns
-                          and self.rules.variables[name].default is None)
-        for name in catalogs:   # peak_flops: a gpu key answers it from the catalog
-            parts.append(Nested("planner.suggestion.catalog", catalog=name,
-                                examples=", ".join(list(self.rules.tables[name].entries)[:4])))
-        if stopped:
-            parts.append(Nested("planner.slow", seconds=SUGGESTION_SECONDS))
-        whole = Joined(*parts)
-        error = UnderdeterminedError(whole.say("en"), missing=missing, suggestions=helpful)
-        error.message_key, error.message_fields = "planner.joined", {"parts": whole}   # type: ignore[attr-defined]
-        return error
-
-    def _suggestion(self, name: str, position: int) -> Nested:
-        """mfu (GPU utilization ...; the seed's band is 0.3–0.55): what it is and the usual values,
-        for the first few names; memory_fill=1 (the largest that fits)."""
-        variable = self.rules.variables[name]
-        if position >= 3 or variable.typical is None:
-            return Nested("planner.name", name=name)
-        label = Both((variable.en or name).split(" (")[0], variable.zh.split("（")[0].split(" (")[0])
-        if variable.typical is not None:
-            low, high = (v / variable.factor for v in variable.typical)
-            if low == high:
-                return Nested("planner.suggestion.value", name=name, label=label, value=f"{low:g}")
-            return Nested("planner.suggestion.band", name=name, label=label, low=f"{low:g}", high=f"{high:g}")
-        return Nested("planner.suggestion", name=name, label=label)
-
-    def _selector_hint(self, missing: list[str], known: set[str], selectors: dict[str, str],
-                       forward_only: Iterable[str], started: float) -> Nested:
-        """A convention that would answer the question (perf_model=analytic where it exists)."""
-        for selector in sorted(self.rules.selectors):
-            variable = self.rules.variables[selector]
-            for value in variable.values:
-                if time.monotonic() - started > SUGGESTION_SECONDS:
-                    return Nested()
-                current = selectors.get(selector, str(variable.default))
-                if value == current or selector in known and selector not in selectors:
-                    continue
-                trial = dict(selectors, **{selector: value})
-                if self._reaches(self.active(trial), set(known), missing, forward_only):
-                    return Nested("planner.suggestion.selector", selector=selector, value=value)
-        return Nested()
-
 
 def _trace(order: list[Link], targets: Iterable[str]) -> set[str]:
     """Variables the targets depend on, following the order backwards (to a fixed point: a torn
@@ -521,31 +333,6 @@ def _informative(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:
         if abs(a - b) > 1e-9 * scale:
             return False         # does not depend on x and is not an identity: says nothing about x
     return False
-
-
-def _prefer_inputs(names: list[str], rules: RuleSet, defined: set[str] | frozenset[str] = frozenset()
-                   ) -> list[str]:
-    """In the order a person gives them: inputs people know first (mfu, n_gpus, train_time, seq_len,
-    micro_batch, memory_fill: a usual band, a default, a budget or a count; no rule defines them),
-    then other inputs, then derived quantities (co2_kg, corpus_bytes, loss); within each, the
-    variables more rules use (the central ones) first."""
-    uses: dict[str, int] = {}
-    for eq in rules.equations:
-        for v in eq.variables:
-            uses[v] = uses.get(v, 0) + 1
-
-    def rank(name: str) -> tuple:
-        variable = rules.variables[name]
-        if variable.tags or variable.typical is not None:
-            kind = 0          # what reports and people name first: utilization, GPUs, time, memory
-        elif variable.role == "budget":
-            kind = 1
-        elif variable.default is not None or variable.domain == "integer":
-            kind = 2          # settings: seq_len, micro_batch, memory_fill
-        else:
-            kind = 3
-        return (kind, name in defined, -uses.get(name, 0), name)
-    return sorted(names, key=rank)
 
 
 def fixed_defaults(rules: RuleSet, defined: set[str] | frozenset[str]) -> frozenset[str]:

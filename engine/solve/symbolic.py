@@ -14,6 +14,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
+from ..errors import SympyOutOfTime
 from ..errors import UnsupportedForm as Unsupported
 from ..rules import cache
 from ..rules.expr import Tree, from_json, to_json, variables
@@ -28,10 +29,6 @@ _dirty = False
 # under-determined question is answered within 2 s even on an empty cache.
 SOLVE_SECONDS = 1.0
 _deadline: float | None = None
-
-
-class _OutOfTime(BaseException):
-    """Raised inside sympy when its budget is spent (BaseException: sympy must not swallow it)."""
 
 
 @contextmanager
@@ -62,7 +59,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
         return
 
     def stop(signum: int, frame: Any) -> None:
-        raise _OutOfTime()
+        raise SympyOutOfTime()
 
     old = signal.signal(signal.SIGALRM, stop)
     signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
@@ -182,7 +179,7 @@ def solve_block(equations: list[tuple[Tree, Tree, str]], unknowns: list[str],
     try:
         with _time_limit(left):
             solutions = _solve_uncached(equations, unknowns, names, domains)
-    except _OutOfTime:
+    except SympyOutOfTime:
         # sympy needed more than its budget: no closed form (numeric root finding instead), cached so
         # the next run does not pay again, unless the plan's budget (not this call's) was the limit
         if left < SOLVE_SECONDS:
