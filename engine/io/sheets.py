@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any, Callable
 from xml.etree import ElementTree
 
+import numpy as np
 import polars as pl
 
 from ..errors import ScenarioError
 from ..table.cells import Locator
+from .package_guard import check_not_encrypted, inspect_package
 
 SHEET = "scenarios"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
@@ -122,15 +124,16 @@ def read_scenarios(path: Path | str, sheet: str = SHEET) -> Sheet:
 
 
 def _check_zip(path: Path) -> None:
-    """An .xlsx is a zip archive: say what the file really is, and refuse damaged entries.
+    """An .xlsx is a zip archive: say what the file really is, refuse damaged entries and bombs.
 
     calamine does not verify the entries' checksums, so a damaged workbook could be read with
-    silently wrong numbers; testzip() reads every entry and checks its CRC."""
+    silently wrong numbers; package_guard reads every entry once (CRC checked, sizes capped)."""
     with open(path, "rb") as handle:
         head = handle.read(8)
     if not head:
         raise ScenarioError(f"{path}: not a readable workbook: the file is empty (0 bytes)")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
+        check_not_encrypted(path)
         raise ScenarioError(f"{path}: not a readable workbook: this is an old-format .xls workbook saved with an "
                             ".xlsx name; rename it "
                             "to .xls, or open it and save it as .xlsx")
@@ -138,15 +141,7 @@ def _check_zip(path: Path) -> None:
         kind = "CSV text" if _looks_like_text(path) else "not an .xlsx workbook (no zip header)"
         raise ScenarioError(f"{path}: not a readable workbook: this is {kind}; an .xlsx file is a zip archive. "
                             + ("Rename it to .csv." if kind == "CSV text" else "Was it renamed or damaged?"))
-    try:
-        with zipfile.ZipFile(path) as archive:
-            damaged = archive.testzip()
-    except Exception as exc:  # noqa: BLE001 - zipfile/zlib raise several kinds for a damaged archive
-        raise ScenarioError(f"{path}: not a readable workbook: the zip archive is damaged or truncated "
-                            f"({_first_line(exc)})") from None
-    if damaged is not None:
-        raise ScenarioError(f"{path}: not a readable workbook: the part {damaged} fails its checksum, so its values "
-                            "cannot be trusted; re-save or re-send the file")
+    inspect_package(path)
 
 
 def _looks_like_text(path: Path) -> bool:
@@ -219,16 +214,36 @@ def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
         raise ScenarioError(f"{where}: cannot be read ({_first_line(exc)})") from None
     if not frame.width:
         raise ScenarioError(f"{where} is empty: row 1 must hold variable names (see `llmplan template`)")
-    header_row, first_col, problems = 1, 0, {}
+    mixed = _mixed_columns(frame)
+    scan = _Scan()
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        header_row, first_col, problems = _scan_xml(path, name)
+        scan = _scan_xml(path, name, frozenset(frame.columns.index(c) for c in mixed))
+        scan.problems.update(_merged(scan, frame.height, frame.width))
+    header_row, first_col = scan.header_row, scan.first_col
+    if not frame.height:
+        raise ScenarioError(f"{where}: the header (row {header_row}) has no scenario rows under it; put one "
+                            "scenario per row below the variable names (see `llmplan template`)")
     locator = Locator(name, header_row, first_col, a1=True)
-    frame, numeric = _exact_numbers(reader, name, frame)
-    cells = {(row - header_row - 1, col - first_col): message for (row, col), message in problems.items()
+    text_cells = None
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        text_cells = {c: _row_mask(scan, header_row, first_col + frame.columns.index(c), frame.height)
+                      for c in mixed}
+    frame, numeric = _exact_numbers(reader, name, frame, mixed, text_cells)
+    cells = {(row - header_row - 1, col - first_col): message for (row, col), message in scan.problems.items()
              if row > header_row and col >= first_col}
     messages = {key: f"{locator.cell(key[1], '', key[0])}: {text}" for key, text in cells.items()}
     return Sheet(frame, headers[:frame.width] + list(frame.columns[len(headers):]), path, locator, name,
                  numeric, messages)
+
+
+def _row_mask(scan: _Scan, header_row: int, col: int, height: int) -> pl.Series:
+    """Per table row: whether the cell in sheet column `col` was typed as text in the file."""
+    mask = np.zeros(height, dtype=bool)
+    for row, c in scan.text_cells:
+        index = row - header_row - 1
+        if c == col and 0 <= index < height:
+            mask[index] = True
+    return pl.Series(mask)
 
 
 def _renamed(columns: list[str]) -> bool:
@@ -241,16 +256,23 @@ def _renamed(columns: list[str]) -> bool:
     return False
 
 
-def _exact_numbers(reader: Any, name: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
-    """Text columns holding some numbers: calamine prints numbers in text columns with 9 digits,
-    so read those columns again as numbers and keep each numeric cell exactly."""
+def _mixed_columns(frame: pl.DataFrame) -> list[str]:
+    """Text columns holding cells that look like numbers (numbers, or text typed like one)."""
     mixed = []
     for column in frame.columns:
         series = frame.get_column(column)
         if series.dtype == pl.String:
-            looks = series.str.strip_chars().cast(pl.Float64, strict=False).is_not_null()
-            if looks.any():
+            if series.str.strip_chars().cast(pl.Float64, strict=False).is_not_null().any():
                 mixed.append(column)
+    return mixed
+
+
+def _exact_numbers(reader: Any, name: str, frame: pl.DataFrame, mixed: list[str],
+                   text_cells: dict[str, pl.Series] | None) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """Text columns holding some numbers: calamine prints numbers in text columns with 9 digits,
+    so read those columns again as numbers and keep each numeric cell exactly. A cell typed as
+    text in the file ('0012', '9007199254740993', 'NaN') stays text, exactly as written
+    (`text_cells`, from the sheet XML; other workbook formats: a cell that reads as a number is one)."""
     if not mixed:
         return frame, {}
     numbers = reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None, use_columns=mixed,
@@ -262,6 +284,8 @@ def _exact_numbers(reader: Any, name: str, frame: pl.DataFrame) -> tuple[pl.Data
         value = numbers.get_column(column)
         is_number = (text.str.strip_chars().cast(pl.Float64, strict=False).is_not_null()
                      & value.is_not_null() & ~text.is_in(["true", "false"])).fill_null(False)
+        if text_cells is not None:
+            is_number = is_number & ~text_cells[column]
         numeric[column] = is_number
         exact = pl.select(pl.when(pl.lit(is_number)).then(pl.lit(value).cast(pl.String))
                           .otherwise(pl.lit(text))).to_series().alias(column)
@@ -269,56 +293,117 @@ def _exact_numbers(reader: Any, name: str, frame: pl.DataFrame) -> tuple[pl.Data
     return frame.with_columns(replaced), numeric
 
 
-def _scan_xml(path: Path, sheet: str) -> tuple[int, int, dict[tuple[int, int], str]]:
-    """(header row number, first column index, {(row, col): problem}) from the sheet's XML."""
+_CELL = re.compile(rb'<c\b([^>]*?)(/>|>)')
+_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_VALUE = re.compile(rb'<(?:v|is)\b')
+_FORMULA = re.compile(rb'<c r="([A-Z]+)(\d+)"([^>]*)>\s*<f\b[^>]*?(?:/>|>([^<]*)</f>)\s*(?:<v\s*/>|<v>([^<]*)</v>)?')
+_TEXT_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\bt="(?:s|inlineStr|str)"')
+_MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+SCAN_CHUNK = 4 * 2**20
+MAX_ROW_XML = 64 * 2**20     # one <row> element (16,384 cells of long text is ~20 MB)
+
+
+@dataclass
+class _Scan:
+    """What the sheet XML says that calamine does not: where the table starts, formula problems,
+    merged ranges, and which cells of some columns were typed as text."""
+
+    header_row: int = 1
+    first_col: int = 0
+    found: bool = False
+    problems: dict[tuple[int, int], str] = field(default_factory=dict)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    text_cells: set[tuple[int, int]] = field(default_factory=set)
+
+
+def _scan_xml(path: Path, sheet: str, text_columns: frozenset[int] = frozenset()) -> _Scan:
+    """The sheet's XML read in chunks cut at `</row>` (memory bounded, every pattern linear)."""
+    scan = _Scan()
     try:
         with zipfile.ZipFile(path) as archive:
             part = _sheet_part(archive, sheet)
             if part is None:
-                return 1, 0, {}
-            data = archive.read(part)
-    except (OSError, zipfile.BadZipFile, KeyError, ElementTree.ParseError):
-        return 1, 0, {}
-    header_row, first_col = 1, 0
-    for row in re.finditer(rb"<row\b[^>]*>(.*?)</row>", data, re.S):
-        cell = re.search(rb'<c r="([A-Z]+)(\d+)"[^>]*>(?:(?!</c>).)*?<(?:v|is)>', row.group(1), re.S)
-        if cell:
-            header_row, first_col = int(cell.group(2)), _column_index(cell.group(1).decode())
+                return scan
+            with archive.open(part) as stream:
+                buffer = b""
+                while True:
+                    chunk = stream.read(SCAN_CHUNK)
+                    buffer += chunk
+                    cut = buffer.rfind(b"</row>") + 6 if chunk else len(buffer)
+                    if cut < 6:
+                        cut = buffer.rfind(b"/>") + 2   # after the rows: mergeCells and the like
+                    if cut >= 2:
+                        _scan_piece(buffer[:cut], scan, text_columns)
+                        buffer = buffer[cut:]
+                    if len(buffer) > MAX_ROW_XML:
+                        raise ScenarioError(f"{path} sheet {sheet!r}: one row of the sheet's XML is larger than "
+                                            f"{MAX_ROW_XML // 2**20} MB; llmplan reads rows up to that size")
+                    if not chunk:
+                        return scan
+    except ElementTree.ParseError as exc:
+        raise ScenarioError(f"{path}: not a readable workbook: xl/workbook.xml cannot be parsed "
+                            f"({_first_line(exc)}), so its cells cannot be checked") from None
+    except (OSError, zipfile.BadZipFile, KeyError) as exc:
+        raise ScenarioError(f"{path} sheet {sheet!r}: cannot be read ({_first_line(exc)})") from None
+
+
+def _scan_piece(data: bytes, scan: _Scan, text_columns: frozenset[int]) -> None:
+    if not scan.found:
+        for cell in _CELL.finditer(data):   # the first cell holding a value: the header
+            if cell.group(2) == b"/>":
+                continue
+            end = data.find(b"</c>", cell.end())
+            if end < 0 or not _VALUE.search(data, cell.end(), end):
+                continue
+            ref = _CELL_REF.search(cell.group(1))
+            if ref:
+                scan.header_row, scan.first_col = int(ref.group(2)), _column_index(ref.group(1).decode())
+            scan.found = True
             break
-    problems: dict[tuple[int, int], str] = _merged(data)
-    if b"</f>" in data or b"<f " in data or b"<f/>" in data:
-        pattern = rb'<c r="([A-Z]+)(\d+)"([^>]*)>\s*<f\b[^>]*?(?:/>|>(.*?)</f>)\s*(?:<v\s*/>|<v>(.*?)</v>)?'
-        for match in re.finditer(pattern, data, re.S):
+    if b"<f" in data:
+        for match in _FORMULA.finditer(data):
             col, row = _column_index(match.group(1).decode()), int(match.group(2))
             formula = _unescape(match.group(4) or b"")
             cached = match.group(5)
             if not cached:
-                problems[(row, col)] = (f"formula ={formula} has no saved value (the file was written by a "
-                                        "program that does not calculate); open and save it in Excel or "
-                                        "LibreOffice, or type the value")
+                scan.problems[(row, col)] = (f"formula ={formula} has no saved value (the file was written by a "
+                                             "program that does not calculate); open and save it in Excel or "
+                                             "LibreOffice, or type the value")
             elif b't="e"' in match.group(3):
-                problems[(row, col)] = f"formula ={formula} gives the error {_unescape(cached)}"
-    return header_row, first_col, problems
+                scan.problems[(row, col)] = f"formula ={formula} gives the error {_unescape(cached)}"
+    if text_columns and scan.found:
+        wanted = {scan.first_col + c for c in text_columns}
+        for match in _TEXT_CELL.finditer(data):
+            col = _column_index(match.group(1).decode())
+            if col in wanted:
+                scan.text_cells.add((int(match.group(2)), col))
+    if b"<mergeCell " in data:
+        for match in _MERGE.finditer(data):
+            scan.merges.append((_column_index(match.group(1).decode()), int(match.group(2)),
+                                _column_index(match.group(3).decode()), int(match.group(4))))
 
 
-MERGED_CELLS_LIMIT = 200_000   # cells named per merged range; a larger merge names its first column only
-
-
-def _merged(data: bytes) -> dict[tuple[int, int], str]:
-    """Cells under a merged range (only its first cell holds the value) -> a message naming the range."""
+def _merged(scan: _Scan, rows: int, width: int) -> dict[tuple[int, int], str]:
+    """Cells of the table under a merged range (only its first cell holds the value) -> one message per
+    range, shared by its cells; a range is clipped to the table (a merge to row 1,048,576 costs nothing)."""
     problems: dict[tuple[int, int], str] = {}
-    for match in re.finditer(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"', data):
-        c1, r1 = _column_index(match.group(1).decode()), int(match.group(2))
-        c2, r2 = _column_index(match.group(3).decode()), int(match.group(4))
-        ref = f"{match.group(1).decode()}{r1}:{match.group(3).decode()}{r2}"
-        first = f"{match.group(1).decode()}{r1}"
-        last_col = c2 if (r2 - r1 + 1) * (c2 - c1 + 1) <= MERGED_CELLS_LIMIT else c1
-        for row in range(r1, r2 + 1):
-            for col in range(c1, last_col + 1):
+    last_row, last_col = scan.header_row + rows, scan.first_col + width - 1
+    for c1, r1, c2, r2 in scan.merges:
+        ref = f"{_letters(c1)}{r1}:{_letters(c2)}{r2}"
+        first = f"{_letters(c1)}{r1}"
+        message = (f"this cell is inside the merged range {ref}, whose value is in {first} "
+                   "only; unmerge the cells and type the value in each row")
+        for row in range(max(r1, scan.header_row + 1), min(r2, last_row) + 1):
+            for col in range(max(c1, scan.first_col), min(c2, last_col) + 1):
                 if (row, col) != (r1, c1):
-                    problems[(row, col)] = (f"this cell is inside the merged range {ref}, whose value is in {first} "
-                                            "only; unmerge the cells and type the value in each row")
+                    problems[(row, col)] = message
     return problems
+
+
+def _letters(index: int) -> str:
+    from ..table.cells import column_letter
+
+    return column_letter(index)
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
