@@ -12,6 +12,7 @@ ever opened for reading, and an output path that is the input is refused.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
@@ -36,7 +37,7 @@ _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
        "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
 
-__all__ = ["ScenarioError", "Sheet", "atomic_write", "check_paths", "read_scenarios", "read_sheet", "write_table"]
+__all__ = ["ScenarioError", "Sheet", "atomic_write", "check_paths", "csv_safe_columns", "neutralise", "read_scenarios", "read_sheet", "write_table"]
 
 
 @dataclass
@@ -90,15 +91,71 @@ def atomic_write(target: Path, write: Callable[[Path], Any]) -> None:
                 pass
 
 
-def write_table(frame: pl.DataFrame, target: Path) -> None:
-    """A plain table as .csv or .parquet, atomically."""
+def write_table(frame: pl.DataFrame, target: Path, headers: dict[str, str] | None = None) -> None:
+    """A plain table as .csv or .parquet, atomically. `headers`: column -> header as written in the input.
+
+    CSV is opened by spreadsheets, which run text starting with = + - @ (or tab/CR) as a formula:
+    such text cells and headers get a leading apostrophe (OWASP, "CSV injection"); numbers, and text
+    that is a plain number ('-5', '+0.4'), are written as they are."""
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise ScenarioError(f"{target}: write_table handles .csv and .parquet")
     try:
-        atomic_write(target, lambda p: frame.write_csv(p) if suffix == ".csv" else frame.write_parquet(p))
+        if suffix == ".csv":
+            atomic_write(target, lambda p: _write_csv(frame, p, headers or {}))
+        else:
+            atomic_write(target, lambda p: frame.write_parquet(p))
     except pl.exceptions.PolarsError as exc:
         raise ScenarioError(f"{target}: cannot write ({_first_line(exc)})") from None
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def neutralise(text: str) -> str:
+    """One text cell or header for CSV: a leading apostrophe if a spreadsheet would run it as a formula."""
+    if text.startswith(FORMULA_START) and not re.match(_PLAIN_NUMBER, text):
+        return "'" + text
+    return text
+
+
+def csv_safe_columns(schema: Any) -> list[pl.Expr]:
+    """Expressions that make the columns of `schema` safe and writable as CSV (see write_table)."""
+    columns = []
+    for name, dtype in schema.items():
+        column = pl.col(name)
+        if dtype == pl.String:
+            columns.append(pl.when(column.str.contains(r"^[=+\-@\t\r]") & ~column.str.contains(_PLAIN_NUMBER))
+                           .then(pl.lit("'") + column).otherwise(column).alias(name))
+        elif dtype == pl.Duration or isinstance(dtype, pl.Duration):
+            columns.append(_duration_text(column).alias(name))
+        elif isinstance(dtype, (pl.List, pl.Array, pl.Struct)) or dtype in (pl.Binary, pl.Object):
+            columns.append(column.map_batches(lambda s: pl.Series(s.name, [None if v is None else str(v)
+                                                                            for v in s.to_list()], dtype=pl.String),
+                                              return_dtype=pl.String).alias(name))
+    return columns
+
+
+def _write_csv(frame: pl.DataFrame, path: Path, headers: dict[str, str]) -> None:
+    import csv
+
+    columns = csv_safe_columns(frame.schema)
+    out = frame.with_columns(columns) if columns else frame
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow([neutralise(headers.get(c, c)) for c in frame.columns])
+        handle.flush()
+        out.write_csv(handle, include_header=False)
+
+
+def _duration_text(column: pl.Expr) -> pl.Expr:
+    """A duration as Excel's [h]:mm:ss text (what the cell showed)."""
+    seconds = column.dt.total_seconds()
+    sign = pl.when(seconds < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    total = seconds.abs()
+    return pl.concat_str([sign, (total // 3600).cast(pl.String), pl.lit(":"),
+                          ((total % 3600) // 60).cast(pl.String).str.zfill(2), pl.lit(":"),
+                          (total % 60).cast(pl.String).str.zfill(2)])
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -157,16 +214,105 @@ def _looks_like_text(path: Path) -> bool:
 read_sheet = read_scenarios
 
 
+MAX_CSV_FIELD = 1_000_000     # characters in one CSV field (an Excel cell holds 32,767)
+_CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,14})")      # exact in a float64 (< 2**53)
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
+
+
 def _read_csv(path: Path) -> Sheet:
+    """Every field read as text; a column is a number column only when each of its cells is a number
+    written the way it would be written back ('30', '0.4'), so '0012', '9007199254740993', 'NaN'
+    and '1e309' stay exactly as typed. UTF-16 (with a BOM) is read; `;` or tab separators are found."""
+    data, encoding = _csv_bytes(path)
+    notes = []
+    separator = _separator(data)
+    if separator != ",":
+        notes.append(f"{path.name}: read as {'semicolon' if separator == ';' else 'tab'}-separated values")
+    if encoding != "utf-8":
+        notes.append(f"{path.name}: read as {encoding} text")
     try:
-        frame = pl.read_csv(path, infer_schema_length=None, try_parse_dates=False, encoding="utf8-lossy")
+        frame = pl.read_csv(data, infer_schema=False, separator=separator, encoding="utf8-lossy",
+                            truncate_ragged_lines=False)
     except pl.exceptions.NoDataError:
         raise ScenarioError(f"{path}: the file is empty; row 1 must hold the column names") from None
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise ScenarioError(f"{path}: not a readable CSV file ({_first_line(exc)})") from None
     if frame.columns and frame.columns[0].startswith("\ufeff"):
         frame = frame.rename({frame.columns[0]: frame.columns[0][1:]})
-    return Sheet(frame, list(frame.columns), path, Locator(path.name, 1, 0, a1=True))
+    if not frame.height:
+        raise ScenarioError(f"{path}: the header (row 1) has no scenario rows under it; put one scenario per "
+                            "line below the column names (see `llmplan template`)")
+    longest = max((frame.get_column(c).str.len_chars().max() or 0 for c in frame.columns), default=0)
+    if longest > MAX_CSV_FIELD:
+        raise ScenarioError(f"{path}: a field holds {longest:,} characters (llmplan reads fields up to "
+                            f"{MAX_CSV_FIELD:,}); is this a scenario table?")
+    headers = list(frame.columns)
+    frame = frame.rename({c: f"__UNNAMED__{i}" for i, c in enumerate(headers) if not c.strip()})
+    frame, numeric = _typed_columns(frame)
+    return Sheet(frame, headers, path, Locator(path.name, 1, 0, a1=True), numeric_cells=numeric,
+                 notes=notes)
+
+
+def _csv_bytes(path: Path) -> tuple[bytes, str]:
+    """The file's bytes as UTF-8, and the encoding they were in."""
+    data = path.read_bytes()
+    for bom, encoding in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                return data[2:].decode(encoding).encode("utf-8"), "UTF-16"
+            except UnicodeDecodeError:
+                raise ScenarioError(f"{path}: starts like UTF-16 text but cannot be decoded as UTF-16; save it "
+                                    "as UTF-8 CSV") from None
+    head = data[:4096]
+    if head and head.count(b"\x00") * 4 >= len(head):
+        raise ScenarioError(f"{path}: this looks like UTF-16 text without a byte-order mark (every other byte is "
+                            "0); save it as \"CSV UTF-8\"")
+    return data, "utf-8"
+
+
+def _separator(data: bytes) -> str:
+    """`,` unless the header line has none and has `;` or tab (Excel in many locales writes `;`)."""
+    line = data.split(b"\n", 1)[0]
+    if b"," in line:
+        return ","
+    counts = {";": line.count(b";"), "\t": line.count(b"\t")}
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else ","
+
+
+def _canonical(text: str) -> bool:
+    """A number written exactly as it would be written back: int up to 15 digits, or plain decimal
+    equal to Python's shortest repr ('0.4', not '0.40', '1e5' or '.5')."""
+    if _CANONICAL_INT.fullmatch(text):
+        return True
+    if _PLAIN_DECIMAL.fullmatch(text):
+        value = float(text)
+        return math.isfinite(value) and repr(value) == text
+    return False
+
+
+def _typed_columns(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """Columns of canonical ints -> Int64, of canonical decimals -> Float64; a mix of numbers and
+    other text stays text, with a mask of its number cells (the .xlsx writer writes those as numbers)."""
+    numeric: dict[str, pl.Series] = {}
+    cast = []
+    for column in frame.columns:
+        series = frame.get_column(column)
+        present = series.drop_nulls()
+        if not len(present):
+            continue
+        uniques = present.unique()
+        verdict = {text: _canonical(text) for text in uniques.to_list()}
+        if all(verdict.values()):
+            if all(_CANONICAL_INT.fullmatch(t) for t in verdict):
+                cast.append(pl.col(column).cast(pl.Int64))
+            elif not any(_CANONICAL_INT.fullmatch(t) for t in verdict):
+                cast.append(pl.col(column).cast(pl.Float64))
+            else:
+                numeric[column] = series.is_in([t for t, ok in verdict.items() if ok]).fill_null(False)
+        elif any(verdict.values()):
+            numeric[column] = series.is_in([t for t, ok in verdict.items() if ok]).fill_null(False)
+    return (frame.with_columns(cast) if cast else frame), numeric
 
 
 def _read_parquet(path: Path) -> Sheet:
@@ -174,7 +320,38 @@ def _read_parquet(path: Path) -> Sheet:
         frame = pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise ScenarioError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
-    return Sheet(frame, list(frame.columns), path, Locator(path.name, 1, 0, a1=True))
+    if not frame.width:
+        raise ScenarioError(f"{path}: the Parquet file has no columns")
+    if not frame.height:
+        raise ScenarioError(f"{path}: the Parquet file has columns but no rows; put one scenario per row")
+    return Sheet(_plain_columns(frame), list(frame.columns), path, Locator(path.name, 1, 0, a1=True))
+
+
+def _plain_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Column types a scenario table can hold: binary -> text (invalid UTF-8 replaced), lists/structs/
+    arrays/objects -> their text; numbers, text, booleans, dates and durations stay as they are."""
+    fixed = []
+    for column, dtype in frame.schema.items():
+        if dtype == pl.Binary:
+            fixed.append(pl.col(column).map_batches(_binary_text, return_dtype=pl.String))
+        elif isinstance(dtype, (pl.List, pl.Array, pl.Struct)) or dtype == pl.Object:
+            fixed.append(pl.col(column).map_batches(_nested_text, return_dtype=pl.String))
+        elif dtype == pl.Categorical or isinstance(dtype, (pl.Categorical, pl.Enum)):
+            fixed.append(pl.col(column).cast(pl.String))
+        elif dtype == pl.Decimal or isinstance(dtype, pl.Decimal):
+            fixed.append(pl.col(column).cast(pl.Float64))
+        elif dtype == pl.Time:
+            fixed.append(pl.col(column).cast(pl.String))
+    return frame.with_columns(fixed) if fixed else frame
+
+
+def _binary_text(series: pl.Series) -> pl.Series:
+    return pl.Series(series.name, [None if v is None else v.decode("utf-8", "replace") for v in series.to_list()],
+                     dtype=pl.String)
+
+
+def _nested_text(series: pl.Series) -> pl.Series:
+    return pl.Series(series.name, [None if v is None else str(v) for v in series.to_list()], dtype=pl.String)
 
 
 def _read_workbook(path: Path, wanted: str = SHEET) -> Sheet:

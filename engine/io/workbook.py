@@ -44,7 +44,10 @@ def write_results(outcome: "Outcome", engine: "Engine", target: Path, headers: l
     """Write the results of a run to .xlsx/.csv/.parquet, atomically."""
     target = Path(target)
     if target.suffix.lower() != ".xlsx":
-        write_table(outcome.results, target)
+        written = {c.field: c.header for c in outcome.prepared.columns}
+        if headers:
+            written.update(dict(zip(outcome.frame.columns, headers)))
+        write_table(outcome.results, target, written)
         return
     atomic_write(target, lambda path: _write_xlsx(outcome, engine, path, headers, progress))
 
