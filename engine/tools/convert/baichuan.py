@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,9 @@ from ...errors import ConversionError
 from engine.tools.convert import safetensors_io as st
 
 HEAD = "lm_head.weight"
+MAX_INDEX_BYTES = 16 * 1024 * 1024   # an index maps tensor names to shard files: a few hundred KB
+TEMP_MARK = ".llmplan-convert-tmp-"  # DST's temporary twin: `.DST.llmplan-convert-tmp-XXXXXXXX`
+STALE_SECONDS = 24 * 3600
 ST_SINGLE, ST_INDEX = "model.safetensors", "model.safetensors.index.json"
 PT_SINGLE, PT_INDEX = "pytorch_model.bin", "pytorch_model.bin.index.json"
 HEAD_DTYPES = ("F32", "F16", "BF16")
@@ -107,6 +111,7 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
                                    dry_run: bool = False) -> ConversionReport:
     """Copy the checkpoint SRC to DST with every row of lm_head.weight L2-normalised."""
     src_dir, dst_dir = _check_paths(Path(src), Path(dst))
+    files = _list_files(src_dir)   # first: refuse links out of SRC before reading anything
     ckpt = _inspect_checkpoint(src_dir)
     backend: _Backend = _SafetensorsBackend() if ckpt.format == "safetensors" else _TorchBackend()
     head_path = src_dir / ckpt.head_file
@@ -114,7 +119,6 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
     tolerance = TOLERANCE[dtype]
     before = NormStats.from_norms(norms, tolerance)
     _check_head_values(head_path, before)
-    files = _list_files(src_dir)
     report = ConversionReport(
         status="dry_run", src=src_dir, dst=dst_dir, format=ckpt.format, weight_files=ckpt.weight_files,
         head_file=ckpt.head_file, shape=shape, dtype=dtype, tolerance=tolerance, before=before,
@@ -129,7 +133,8 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
         return report
 
     dst_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dst_dir.name}.tmp-", dir=dst_dir.parent))
+    _remove_stale_temps(dst_dir.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dst_dir.name}{TEMP_MARK}", dir=dst_dir.parent))
     try:
         shutil.copymode(src_dir, tmp)  # mkdtemp makes it 0700; mirror the source instead
         for rel in report.copied_files:
@@ -144,6 +149,22 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
         raise
     report.status, report.verified = "converted", True
     return report
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Temporary copies left by a run that was killed (SIGKILL cannot be caught) over a day ago."""
+    now = time.time()
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if TEMP_MARK in entry.name and entry.name.startswith(".") and entry.is_dir() and not entry.is_symlink():
+            try:
+                if now - entry.stat().st_mtime > STALE_SECONDS:
+                    shutil.rmtree(entry, ignore_errors=True)
+            except OSError:
+                pass
 
 
 # ------------------------------------------------------------- input checks ---
@@ -204,9 +225,16 @@ def _inspect_checkpoint(src: Path) -> _Checkpoint:
 def _read_index(src: Path, index: str) -> dict[str, str]:
     path = src / index
     try:
+        size = path.stat().st_size
+        if size > MAX_INDEX_BYTES:
+            raise ConversionError(f"{path}: {size:,} bytes is too large for an index JSON (at most "
+                                  f"{MAX_INDEX_BYTES:,})")
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ConversionError(f"{path}: cannot read index JSON ({exc})") from exc
+        raise ConversionError(f"{path}: cannot read index JSON ({exc})") from None
+    except RecursionError:
+        raise ConversionError(f"{path}: cannot read index JSON (nested too deeply; an index is "
+                              "{\"metadata\": ..., \"weight_map\": {...}})") from None
     weight_map = data.get("weight_map") if isinstance(data, dict) else None
     if (not isinstance(weight_map, dict) or not weight_map
             or not all(isinstance(k, str) and isinstance(v, str) for k, v in weight_map.items())):
@@ -246,7 +274,9 @@ def _check_head_values(path: Path, stats: NormStats) -> None:
 
 
 def _list_files(root: Path) -> list[str]:
-    """All files under root (relative, sorted), following directory links once."""
+    """All files under root (relative, sorted). Links are followed only while they stay inside root
+    (a link out of the checkpoint would copy outside files into DST, or walk the whole disk), and
+    only regular files are copied (a FIFO would block, a device never ends): both refused."""
     found: list[str] = []
     seen: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
@@ -255,7 +285,19 @@ def _list_files(root: Path) -> list[str]:
             dirnames[:] = []
             continue
         seen.add(real)
-        found.extend(os.path.relpath(os.path.join(dirpath, f), root) for f in filenames)
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath, name)
+            target = Path(os.path.realpath(path))
+            if path.is_symlink() and not target.is_relative_to(root):
+                raise ConversionError(f"{path}: a symbolic link to {target}, outside the checkpoint {root}; "
+                                      "llmplan copies only what is inside SRC (a Hugging Face cache snapshot links to ../../blobs: "
+                                      "copy it with `cp -rL SNAPSHOT SRC` and convert the copy)")
+        for name in filenames:
+            path = Path(dirpath, name)
+            if not path.is_file():
+                raise ConversionError(f"{path}: not a regular file (a pipe, socket or device, or a broken link); "
+                                      "remove it from the checkpoint folder")
+            found.append(os.path.relpath(path, root))
     return sorted(found)
 
 
