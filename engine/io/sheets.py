@@ -16,6 +16,7 @@ import math
 import os
 import re
 import secrets
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,18 +78,51 @@ def atomic_write(target: Path, write: Callable[[Path], Any]) -> None:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise ScenarioError(f"{target}: folder {folder} does not exist")
+    remove_stale_temps(folder)
     temp = folder / f".{target.stem}.llmplan-{secrets.token_hex(4)}.tmp{target.suffix}"
     try:
         write(temp)
         os.replace(temp, target)
-    except OSError as exc:
-        raise ScenarioError(f"{target}: cannot write ({exc.strerror or exc})") from None
+    except Exception as exc:
+        cause = _os_error(exc)   # xlsxwriter wraps the OSError in its own FileCreateError
+        if cause is None:
+            raise
+        raise ScenarioError(f"{target}: cannot write ({cause.strerror or cause})") from None
     finally:
         if temp.exists():
             try:
                 temp.unlink()
             except OSError:
                 pass
+
+
+STALE_SECONDS = 24 * 3600
+_OUR_TEMP = re.compile(r"^\..*\.llmplan-[0-9a-f]{8}\.tmp(\.[A-Za-z0-9]+)?$")
+
+
+def remove_stale_temps(folder: Path) -> None:
+    """Temporaries of our own naming (`.NAME.llmplan-XXXXXXXX.tmp.xlsx`) that a killed run left
+    (SIGKILL cannot be caught) and that are over a day old: removed on the next write there."""
+    now = time.time()
+    try:
+        entries = [e for e in folder.iterdir() if _OUR_TEMP.match(e.name)]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_file() and not entry.is_symlink() and now - entry.stat().st_mtime > STALE_SECONDS:
+                entry.unlink()
+        except OSError:
+            pass
+
+
+def _os_error(exc: BaseException | None) -> OSError | None:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
 
 
 def write_table(frame: pl.DataFrame, target: Path, headers: dict[str, str] | None = None) -> None:
