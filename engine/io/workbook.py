@@ -20,8 +20,9 @@ import numpy as np
 import polars as pl
 
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, RECOMPUTED, SOLVED
+from ..errors import ScenarioError
 from .sheets import atomic_write, write_table
-from .xlsxdata import Book, Cells
+from .xlsxdata import MAX_COLUMNS, Book, Cells
 from ..version import __version__
 
 if TYPE_CHECKING:
@@ -49,6 +50,9 @@ def write_results(outcome: "Outcome", engine: "Engine", target: Path, headers: l
             written.update(dict(zip(outcome.frame.columns, headers)))
         write_table(outcome.results, target, written)
         return
+    if outcome.results.width > MAX_COLUMNS:
+        raise ScenarioError(f"{target}: the results have {outcome.results.width:,} columns (the input's and the "
+                            f"answers); an .xlsx sheet holds at most {MAX_COLUMNS:,}; write .csv or .parquet")
     atomic_write(target, lambda path: _write_xlsx(outcome, engine, path, headers, progress))
 
 

@@ -28,6 +28,7 @@ import polars as pl
 from ..table.cells import column_letter
 
 MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384     # Excel's sheet limits (XFD1048576)
 MAX_TEXT = 32_767
 CHUNK = 50_000
 _ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
