@@ -249,7 +249,7 @@ read_sheet = read_scenarios
 
 
 MAX_CSV_FIELD = 1_000_000     # characters in one CSV field (an Excel cell holds 32,767)
-_CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,14})")      # exact in a float64 (< 2**53)
+_CANONICAL_INT = re.compile(r"0|-?[1-9][0-9]{0,14}")      # exact in a float64 (< 2**53); never '-0'
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
 
 
@@ -321,7 +321,8 @@ def _canonical(text: str) -> bool:
         return True
     if _PLAIN_DECIMAL.fullmatch(text):
         value = float(text)
-        return math.isfinite(value) and repr(value) == text
+        negative_zero = value == 0.0 and text.startswith("-")   # Excel would show -0.0 as 0
+        return math.isfinite(value) and repr(value) == text and not negative_zero
     return False
 
 
