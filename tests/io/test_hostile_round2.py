@@ -74,6 +74,13 @@ def sheet_column(path: Path, sheet: str, header: str) -> list[Any]:
     return [ws.cell(r, col).value for r in range(2, ws.max_row + 1)]
 
 
+def calamine_column(path: Path, sheet: str, header: str) -> list[Any]:
+    import fastexcel
+
+    frame = fastexcel.read_excel(str(path)).load_sheet_by_name(sheet, dtypes="string").to_polars()
+    return frame.get_column(header).to_list()
+
+
 # -- crashes that deserve exit 2 or a row error ---------------------------------------------------
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
 def test_header_only_table_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path, suffix: str) -> None:
@@ -282,7 +289,14 @@ def test_csv_output_neutralises_formulas(capsys: pytest.CaptureFixture[str], tmp
     assert frame["'=note"].to_list() == ["'" + t for t in FORMULAS]
     assert {float(v) for v in frame["amount"]} == {-5.0}   # a real number is left alone (no apostrophe)
     code, err = call(capsys, "run", source, "-o", tmp_path / "out.xlsx")
-    assert sheet_column(tmp_path / "out.xlsx", "results", "=note") == FORMULAS   # xlsx: inline strings, as is
+    # xlsx: inline strings, as is; a CR is written _x000D_ (ECMA-376 ST_Xstring), which Excel and calamine
+    # read back as CR (openpyxl does not unescape inline strings, so calamine reads it here)
+    assert calamine_column(tmp_path / "out.xlsx", "results", "=note") == FORMULAS
+    csv_source = tmp_path / "in.csv"
+    csv_source.write_bytes(b",".join(h.encode() for h in HEADER) + b",note\n" + ",".join(map(str, GOOD)).encode()
+                           + b',"\r=1"\n')
+    code, err = call(capsys, "run", csv_source, "-o", tmp_path / "out2.xlsx")
+    assert calamine_column(tmp_path / "out2.xlsx", "results", "note") == ["\r=1"]   # a CR survives
 
 
 def test_catalog_keys_in_csv_output_are_neutralised(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
