@@ -415,7 +415,7 @@ def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
         raise ScenarioError(f"{path}: no sheet named {wanted!r} (sheets: {', '.join(names) or 'none'}); put the "
                             f"scenario table on a sheet named {wanted} (see `llmplan template`)")
     where = f"{path} sheet {name!r}"
-    kinds: dict[str, pl.Series] = {}
+    kinds: dict[int, pl.Series] = {}
     try:
         try:
             frame = reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None).to_polars()
@@ -449,8 +449,7 @@ def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
     frame, numeric = _exact_numbers(reader, name, frame, mixed, text_cells)
     cells = {(row - header_row - 1, col - first_col): message for (row, col), message in scan.problems.items()
              if row > header_row and col >= first_col}
-    for column, mask in kinds.items():
-        col = frame.columns.index(column)
+    for col, mask in kinds.items():
         for row in np.flatnonzero(mask.to_numpy()).tolist():
             cells.setdefault((row, col), MIXED_KINDS)
     messages = {key: f"{locator.cell(key[1], '', key[0])}: {text}" for key, text in cells.items()}
@@ -473,45 +472,45 @@ MIXED_KINDS = ("a date or duration in a column that also holds other kinds of va
                "1.5 days), or keep one kind of value per column")
 
 
-def _read_mixed_kinds(reader: Any, name: str) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+def _read_mixed_kinds(reader: Any, name: str) -> tuple[pl.DataFrame, dict[int, pl.Series]]:
     """A sheet whose columns mix durations/dates with other cells (calamine refuses the sheet): those
     columns are read as text, a duration written as Excel shows it ([h]:mm:ss), and each date or
-    duration cell in them is returned as a mask (the cell is named in the row's error, if used)."""
-    text = reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None, dtypes="string").to_polars()
-    bad = _unreadable_columns(reader, name, list(text.columns))
-    good = [c for c in text.columns if c not in bad]
-    typed = (reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None, use_columns=good).to_polars()
-             if good else pl.DataFrame())
+    duration cell in them is returned as a mask by column index (the cell is named in the row's error)."""
+    def load(**options: Any) -> pl.DataFrame:
+        return reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None, **options).to_polars()
+
+    text = load(dtypes="string")
+    bad = _unreadable_columns(load, list(range(text.width)))
+    good = [i for i in range(text.width) if i not in bad]
+    typed = load(use_columns=good) if good else pl.DataFrame()
     columns, kinds = [], {}
-    for column in text.columns:
-        if column not in bad:
-            columns.append(typed.get_column(column))
+    for index, column in enumerate(text.columns):
+        if index not in bad:
+            columns.append(typed.to_series(good.index(index)).alias(column))
             continue
-        as_text = text.get_column(column)
-        spans = reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None, use_columns=[column],
-                                          dtypes={column: "duration"}).to_polars().get_column(column)
-        numbers = reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None, use_columns=[column],
-                                            dtypes={column: "float"}).to_polars().get_column(column)
+        as_text = text.to_series(index)
+        spans = load(use_columns=[index], dtypes={index: "duration"}).to_series(0)
+        numbers = load(use_columns=[index], dtypes={index: "float"}).to_series(0)
         timed = (spans.is_not_null() & numbers.is_null()).fill_null(False)
         # Excel counts days from 1900-01-00: a "date" in 1899/1900 is a duration ([h]:mm:ss) shown as a date
         early = as_text.str.slice(0, 4).is_in(["1899", "1900"]).fill_null(False) & timed
         shown = pl.select(pl.when(pl.lit(early)).then(_duration_text(pl.lit(spans)))
                           .otherwise(pl.lit(as_text))).to_series()
         columns.append(shown.alias(column))
-        kinds[column] = timed
+        kinds[index] = timed
     return pl.DataFrame(columns), kinds
 
 
-def _unreadable_columns(reader: Any, name: str, columns: list[str]) -> set[str]:
+def _unreadable_columns(load: Callable[..., pl.DataFrame], columns: list[int]) -> set[int]:
     """Columns calamine cannot type, found by halving (a few loads, also for 16,384 columns)."""
     try:
-        reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None, use_columns=columns)
+        load(use_columns=columns)
         return set()
     except Exception:   # noqa: BLE001
         if len(columns) == 1:
             return set(columns)
     half = len(columns) // 2
-    return _unreadable_columns(reader, name, columns[:half]) | _unreadable_columns(reader, name, columns[half:])
+    return _unreadable_columns(load, columns[:half]) | _unreadable_columns(load, columns[half:])
 
 
 def _renamed(columns: list[str]) -> bool:
