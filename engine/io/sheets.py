@@ -281,7 +281,7 @@ def _read_csv(path: Path) -> Sheet:
         raise ScenarioError(f"{path}: a field holds {longest:,} characters (llmplan reads fields up to "
                             f"{MAX_CSV_FIELD:,}); is this a scenario table?")
     headers = list(frame.columns)
-    frame = frame.rename({c: f"__UNNAMED__{i}" for i, c in enumerate(headers) if not c.strip()})
+    frame = _named_columns(frame)
     frame, numeric = _typed_columns(frame)
     return Sheet(frame, headers, path, Locator(path.name, 1, 0, a1=True), numeric_cells=numeric,
                  notes=notes)
@@ -312,6 +312,13 @@ def _separator(data: bytes) -> str:
     counts = {";": line.count(b";"), "\t": line.count(b"\t")}
     best = max(counts, key=lambda k: counts[k])
     return best if counts[best] else ","
+
+
+def _named_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Blank header cells get a field name (`__UNNAMED__3`); the header as written is kept in Sheet.headers
+    (a blank DataFrame column name is renamed `column_3` by polars later, losing the column)."""
+    blank = {c: f"__UNNAMED__{i}" for i, c in enumerate(frame.columns) if not c.strip()}
+    return frame.rename(blank) if blank else frame
 
 
 def _canonical(text: str) -> bool:
@@ -432,6 +439,7 @@ def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
         raise ScenarioError(f"{where}: cannot be read ({_first_line(exc)})") from None
     if not frame.width:
         raise ScenarioError(f"{where} is empty: row 1 must hold variable names (see `llmplan template`)")
+    frame = _named_columns(frame)
     mixed = _mixed_columns(frame)
     scan = _Scan()
     if path.suffix.lower() in (".xlsx", ".xlsm"):
