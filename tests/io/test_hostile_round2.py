@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openpyxl
 import polars as pl
 import pytest
@@ -394,3 +395,28 @@ def test_report_exits_1_when_rows_have_errors(capsys: pytest.CaptureFixture[str]
     assert code == 1, err
     code, err = call(capsys, "report", tmp_path / "out.xlsx", "-o", tmp_path / "rep.html")
     assert code == 1 and (tmp_path / "rep.html").exists(), err
+
+
+def test_a_bug_in_one_row_never_costs_the_others(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch solver raising a non-llmplan error (a bug) for the group of row 2 only: that row gets
+    an error naming the bug, the other rows are answered and written (exit 1, not 3 with no output)."""
+    from engine.solve.solver import Engine
+
+    original = Engine.solve_columns
+
+    def buggy(self: Any, numbers: Any, keys: Any, targets: Any, row_targets: Any, rows: int,
+              errors: Any = None, side_values: bool = True, failed: Any = None) -> Any:
+        if failed is None or not bool(np.asarray(failed)[1]):
+            raise AttributeError("'frozenset' object has no attribute 'add'")
+        return original(self, numbers, keys, targets, row_targets, rows, errors, side_values, failed)
+
+    monkeypatch.setattr(Engine, "solve_columns", buggy)
+    source = tmp_path / "in.csv"
+    source.write_text(",".join(HEADER) + "\n" + "\n".join(",".join(map(str, [n] + GOOD[1:])) for n in "abc") + "\n")
+    code, err = call(capsys, "run", source, "-o", tmp_path / "out.csv")
+    assert code == 1, err
+    frame = pl.read_csv(tmp_path / "out.csv", infer_schema=False)
+    assert frame["name"].to_list() == ["a", "b", "c"]
+    assert frame["n_gpus"].to_list() == ["260.0", None, "260.0"]
+    assert "internal error" in frame["error"][1] and "frozenset" in frame["error"][1]
