@@ -550,13 +550,14 @@ def _exact_numbers(reader: Any, name: str, frame: pl.DataFrame, mixed: list[str]
     (`text_cells`, from the sheet XML; other workbook formats: a cell that reads as a number is one)."""
     if not mixed:
         return frame, {}
-    numbers = reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None, use_columns=mixed,
-                                        dtypes={c: "float" for c in mixed}).to_polars()
+    indexes = [frame.columns.index(c) for c in mixed]   # by index: field names may differ from the file's
+    numbers = reader.load_sheet_by_name(name, header_row=0, schema_sample_rows=None, use_columns=indexes,
+                                        dtypes={i: "float" for i in indexes}).to_polars()
     numeric: dict[str, pl.Series] = {}
     replaced = []
     for column in mixed:
         text = frame.get_column(column)
-        value = numbers.get_column(column)
+        value = numbers.to_series(mixed.index(column))
         is_number = (text.str.strip_chars().cast(pl.Float64, strict=False).is_not_null()
                      & value.is_not_null() & ~text.is_in(["true", "false"])).fill_null(False)
         if text_cells is not None:

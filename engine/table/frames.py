@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from ..solve.batch import CATALOG, DERIVED, RECOMPUTED, Batch, Every
+from .cells import as_text
 from .columns import Column, Locator, Prepared, prepare
 from ..rules.model import Check, Equation, Variable
 from ..solve.mismatch import RuleMismatch
@@ -93,7 +94,7 @@ class Outcome:
         fallback = [f"row {self.prepared.locator.row_number(i)}" for i in range(self.rows)]
         if column is None:
             return fallback
-        given = self.frame.get_column(column).cast(pl.String).to_list()
+        given = as_text(self.frame.get_column(column)).to_list()
         return [g if g not in (None, "") else f for g, f in zip(given, fallback)]
 
     @cached_property
@@ -398,7 +399,7 @@ def _filled(series: pl.Series, mask: np.ndarray, values: np.ndarray) -> pl.Serie
     if dtype == pl.Null or dtype.is_numeric():
         base = series.cast(pl.Float64)
     else:
-        base = series.cast(pl.String)
+        base = as_text(series)
         fill = fill.cast(pl.String)
     return pl.select(pl.when(pl.lit(pl.Series(mask))).then(fill).otherwise(base)).to_series().alias(series.name)
 

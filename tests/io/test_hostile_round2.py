@@ -420,3 +420,22 @@ def test_a_bug_in_one_row_never_costs_the_others(capsys: pytest.CaptureFixture[s
     assert frame["name"].to_list() == ["a", "b", "c"]
     assert frame["n_gpus"].to_list() == ["260.0", None, "260.0"]
     assert "internal error" in frame["error"][1] and "frozenset" in frame["error"][1]
+
+
+# -- what the sheet fuzzing found (tests/io/test_fuzz_sheets.py), kept as fixed examples ------------
+@pytest.mark.parametrize("header", ["gpu", "solve", "params", "note"])
+@pytest.mark.parametrize("output", ["out.xlsx", "out.csv", "out.parquet"])
+def test_duration_column_anywhere(capsys: pytest.CaptureFixture[str], tmp_path: Path, header: str,
+                                  output: str) -> None:
+    source = tmp_path / "in.parquet"
+    pl.DataFrame([pl.Series(header, [datetime.timedelta(days=30), None])]).write_parquet(source)
+    code, err = call(capsys, "run", source, "-o", tmp_path / output)
+    assert code in (0, 1), err
+
+
+@pytest.mark.parametrize("cells", [["7B"], ["0012"], ["7B", (0.0, "[h]:mm:ss")]], ids=["text", "numeric-text", "mixed"])
+def test_blank_header_cell_in_a_workbook(capsys: pytest.CaptureFixture[str], tmp_path: Path, cells: list[Any]) -> None:
+    source = xlsx(tmp_path / "in.xlsx", [[" ", "name"], *[[c, "x"] for c in cells]])
+    code, err = call(capsys, "run", source, "-o", tmp_path / "out.xlsx")
+    assert code in (0, 1), err
+    assert calamine_column(tmp_path / "out.xlsx", "inputs", "name") == ["x"] * len(cells)
