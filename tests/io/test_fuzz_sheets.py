@@ -32,7 +32,9 @@ TEXT = st.one_of(st.sampled_from(["7B", "2T", "A800", "n_gpus", "train_time", "0
                                   "n_gpus, train_time", "١٢", "７Ｂ"]),
                  st.text(max_size=20))
 NUMBERS = st.one_of(st.integers(-2**70, 2**70), st.floats(allow_nan=True, allow_infinity=True))
-FUZZ = settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+# 12 fixed examples a run keep the suite fast; the campaign (1,350 random examples, see the issue) ran the same
+# tests with max_examples=150 and 300, derandomize=False, until nothing exited 3
+FUZZ = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 
 def run(tmp: Path, source: Path, output: str) -> int:
