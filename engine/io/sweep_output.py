@@ -14,7 +14,7 @@ from polars.io.plugins import register_io_source
 
 from ..errors import ScenarioError, ValueParseError
 from ..table.sweep import CHUNK_ROWS, Grid, SweepResult, chunks, probe_schema, solve_chunk
-from .sheets import atomic_write
+from .sheets import atomic_write, csv_safe_columns
 from .workbook import write_results
 from .xlsxdata import MAX_ROWS as SHEET_ROWS
 
@@ -47,7 +47,8 @@ def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int
         stream = stdout or sys.stdout
         for number, frame in enumerate(chunks(engine, grid, schema, chunk_rows, lang, result, progress,
                                               side_values)):
-            stream.write(frame.write_csv(include_header=number == 0))
+            safe = csv_safe_columns(frame.schema)
+            stream.write((frame.with_columns(safe) if safe else frame).write_csv(include_header=number == 0))
         return result
     def source(with_columns: list[str] | None, predicate: Any, n_rows: int | None, batch_size: int | None
                ) -> Iterator[pl.DataFrame]:
@@ -58,7 +59,8 @@ def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int
     if suffix == ".parquet":
         atomic_write(target, lambda path: lazy.sink_parquet(path))
     elif suffix == ".csv":
-        atomic_write(target, lambda path: lazy.sink_csv(path))
+        safe = csv_safe_columns(schema)
+        atomic_write(target, lambda path: (lazy.with_columns(safe) if safe else lazy).sink_csv(path))
     else:
         raise ScenarioError(f"{target}: write .parquet, .csv or .xlsx")
     return result

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import polars as pl
 
+from ..errors import ScenarioError
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, RECOMPUTED, SOLVED
 from ..text.messages import text
 from ..version import __version__
 from .sheets import atomic_write, write_table
-from .xlsxdata import Book, Cells
+from .xlsxdata import MAX_COLUMNS, Book, Cells
 
 if TYPE_CHECKING:
     from ..solve.solver import Engine
@@ -45,8 +46,14 @@ def write_results(outcome: "Outcome", engine: "Engine", target: Path, headers: l
     """Write the results of a run to .xlsx/.csv/.parquet, atomically."""
     target = Path(target)
     if target.suffix.lower() != ".xlsx":
-        write_table(outcome.results, target)
+        written = {c.field: c.header for c in outcome.prepared.columns}
+        if headers:
+            written.update(dict(zip(outcome.frame.columns, headers)))
+        write_table(outcome.results, target, written)
         return
+    if outcome.results.width > MAX_COLUMNS:
+        raise ScenarioError(f"{target}: the results have {outcome.results.width:,} columns (the input's and the "
+                            f"answers); an .xlsx sheet holds at most {MAX_COLUMNS:,}; write .csv or .parquet")
     atomic_write(target, lambda path: _write_xlsx(outcome, engine, path, headers, progress))
 
 

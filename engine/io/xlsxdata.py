@@ -28,10 +28,12 @@ import polars as pl
 from ..table.cells import column_letter
 
 MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384     # Excel's sheet limits (XFD1048576)
 MAX_TEXT = 32_767
 CHUNK = 50_000
-_ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
-_ILLEGAL_CODES = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]
+# characters XML forbids, and CR (an XML reader turns a raw CR into LF: written as _x000D_ it survives)
+_ILLEGAL = r"[\x00-\x08\x0B\x0C\x0D\x0E-\x1F\uFFFE\uFFFF]"
+_ILLEGAL_CODES = [*range(0x00, 0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]
 
 
 @dataclass

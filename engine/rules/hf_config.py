@@ -15,6 +15,8 @@ names the file and the field; an unknown `model_type` is refused rather than gue
 from __future__ import annotations
 
 import json
+import math
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,7 +64,8 @@ class _Config:
         if value is None:
             raise self.error(f"no {what} (field {' or '.join(names)}) for model_type "
                              f"{self.data.get('model_type')!r}; give {what}=... yourself")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 \
+                or not math.isfinite(float(value)):
             field = next((n for n in names if n in self.data), names[0])
             raise self.error(f"field {field} must be a positive number, found {value!r}")
         return float(value)
@@ -102,18 +105,38 @@ def read_hf_config(path: str | Path) -> dict[str, float | str]:
     return values
 
 
+MAX_INT_DIGITS = 30     # an integer field of a config.json (vocab, layers...) has a few digits
+
+
+def _bounded_int(text: str) -> int:
+    """json's parse_int: a 400-digit integer is not a model size (and would overflow a float)."""
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer with {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
 def _load(path: Path) -> _Config:
     if path.is_dir():
         path = path / "config.json"
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise HFConfigError(f"model: {path}: {path.stat().st_size} bytes is too large for a config.json")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):   # a FIFO would hang, /dev/zero never ends
+            raise HFConfigError(f"model: {path}: not a regular file (a device, pipe or socket); give the "
+                                "path of a config.json")
+        if info.st_size > MAX_BYTES:
+            raise HFConfigError(f"model: {path}: {info.st_size} bytes is too large for a config.json "
+                                f"(at most {MAX_BYTES:,})")
+        data = json.loads(path.read_text(encoding="utf-8"), parse_int=_bounded_int)
+    except HFConfigError:
+        raise
     except FileNotFoundError:
         raise HFConfigError(f"model: {path}: no such file (a Hugging Face config.json, or a catalog key: "
                             "see `llmplan catalog models`)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise HFConfigError(f"model: {path}: cannot read ({exc})") from None
+    except RecursionError:
+        raise HFConfigError(f"model: {path}: not a usable config.json: JSON nested too deeply (a config.json "
+                            "is a flat object with a few nested ones)") from None
     except ValueError as exc:
         raise HFConfigError(f"model: {path}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):

@@ -43,8 +43,12 @@ def load_rules(extra: Iterable[Path | str] = ()) -> RuleSet:
             found = sorted(p for p in item.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
             if not found:
                 problems.append(f"{item}: folder has no *.yaml rule or catalog files")
-        elif item.exists():
+        elif item.is_file():
             found = [item]
+        elif item.exists():   # a FIFO would block, /dev/zero never ends
+            problems.append(f"{item}: not a regular file (a device, pipe or socket); give a .yaml rule file "
+                            "or a folder of them")
+            found = []
         else:
             problems.append(f"{item}: no such file or folder")
             found = []

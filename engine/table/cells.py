@@ -5,6 +5,10 @@ Shared by the table reader (engine.table.columns) and the file readers and write
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def column_letter(index: int) -> str:
@@ -38,3 +42,16 @@ class Locator:
         if self.a1:
             return f"{self.label}!{column_letter(self.first_col + col)}{self.header_row}"
         return f"{self.label} column {header!r}"
+
+
+def as_text(series: "pl.Series") -> "pl.Series":
+    """A column as text: a plain cast where polars has one; durations, binary and nested values
+    (a Parquet column, a duration-formatted sheet column) by their Python text, never an error."""
+    import polars as pl
+
+    dtype = series.dtype
+    castable = not (dtype == pl.Duration or isinstance(dtype, (pl.Duration, pl.List, pl.Array, pl.Struct))
+                    or dtype in (pl.Binary, pl.Object))
+    if castable:
+        return series.cast(pl.String)
+    return pl.Series(series.name, [None if v is None else str(v) for v in series.to_list()], dtype=pl.String)

@@ -24,7 +24,7 @@ from ..solve.batch import Categorical
 from ..solve.numeric import domain_mask, remember_bounds, within_domain
 from ..text.messages import said
 from ..text.values import check_domain, parse_number
-from .cells import Locator, column_letter
+from .cells import Locator, as_text, column_letter
 from .headers import QUIET, RESERVED, Column, classify, parse_targets
 from .key_cells import Report, canonical_key, codes_of, key_column, target_column
 
@@ -160,7 +160,7 @@ def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Loc
             remember_bounds(values, *bounds)            # the batch solver reuses them
         return checked, empty
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
-        text = series.cast(pl.String).str.strip_chars()
+        text = as_text(series).str.strip_chars()
         empty = (text.is_null() | (text == "")).to_numpy()
         plain = text.cast(pl.Float64, strict=False)
         is_plain = (plain.is_not_null() & ~plain.is_nan()).to_numpy()
@@ -230,7 +230,7 @@ def _config_column(engine: "Engine", frame: pl.DataFrame, columns: list[Column],
     column = next((c for c in columns if c.role == "config"), None)
     if column is None or not hooks.CONFIG_COLUMN_READERS:   # registered by engine/__init__.py
         return None
-    cells = frame.get_column(column.field).cast(pl.String).to_list()
+    cells = as_text(frame.get_column(column.field)).to_list()
     return hooks.CONFIG_COLUMN_READERS[0](engine, cells, lambda r: locator.cell(column.index, column.header, r),
                                     numbers, keys, empty, report)
 

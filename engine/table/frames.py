@@ -19,16 +19,18 @@ from __future__ import annotations
 import warnings as _warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import polars as pl
 
+from ..errors import EngineError
 from ..rules.model import Check, Equation
 from ..solve.batch import CATALOG, DERIVED, RECOMPUTED, SOLVED, Batch
 from ..solve.solver import Engine
 from ..text.formatting import kind as shown_as
 from ..text.messages import localized
+from .cells import as_text
 from .columns import Column, Locator, Prepared, prepare
 from .contradiction_cells import named_cells
 from .note_columns import assumption_rows, assumptions_column, format_values, warning_column
@@ -93,7 +95,7 @@ class Outcome:
         fallback = [f"row {self.prepared.locator.row_number(i)}" for i in range(self.rows)]
         if column is None:
             return fallback
-        given = self.frame.get_column(column).cast(pl.String).to_list()
+        given = as_text(self.frame.get_column(column)).to_list()
         return [g if g not in (None, "") else f for g, f in zip(given, fallback)]
 
     @cached_property
@@ -117,12 +119,62 @@ def run_frame(frame: pl.DataFrame, engine: "Engine | None" = None, lang: str = "
     prep = prepare(engine, frame, locator, problems or {}, headers)
     if progress:
         progress("solving")
-    batch = engine.solve_columns(prep.numbers, prep.keys, prep.targets, prep.row_targets, prep.rows,
-                                 prep.errors, failed=prep.failed)
+    batch = _solve_isolated(engine, prep)
     if progress:
         progress("collecting results")
     return collect(engine, frame, prep, batch, lang, source=source, notes=[*(notes or []), *prep.notes], shown=True,
                    numeric_cells=numeric_cells or {})
+
+
+ROW_BUG = ("internal error while solving this row ({error}); this is a bug in llmplan, please report it "
+           "with the row's values. The other rows are answered")
+
+
+def _solve_isolated(engine: "Engine", prep: Any) -> Batch:
+    """Solve the table; if the batch solver raises something other than an EngineError (a bug), find
+    the rows that raise it by halving and mark only those as errors, so one bad row never costs the
+    others their answers (issue #18). The halving only runs on that failure path."""
+    def solve(skip: np.ndarray, errors: Any) -> Batch:
+        return engine.solve_columns(prep.numbers, prep.keys, prep.targets, prep.row_targets, prep.rows,
+                                    errors, failed=skip)
+
+    base = np.asarray(prep.failed, dtype=bool)
+    try:
+        return solve(prep.failed, prep.errors)
+    except EngineError:
+        raise
+    except Exception as first:   # noqa: BLE001 - a bug in the solver: isolate its rows
+        culprits: dict[int, str] = {}
+
+        def search(rows: np.ndarray) -> None:
+            skip = np.ones(prep.rows, dtype=bool)
+            skip[rows] = False
+            skip |= base
+            placeholders = np.where(skip, "skipped", None).astype(object)   # `failed` goes with its errors
+            try:
+                solve(skip, placeholders)
+            except EngineError:
+                raise
+            except Exception as exc:   # noqa: BLE001
+                if len(rows) == 1:
+                    culprits[int(rows[0])] = f"{type(exc).__name__}: {exc}"
+                    return
+                half = len(rows) // 2
+                search(rows[:half])
+                search(rows[half:])
+
+        candidates = np.flatnonzero(~base)
+        if len(candidates):
+            search(candidates)
+        if not culprits:
+            raise first
+        errors = np.full(prep.rows, None, dtype=object) if prep.errors is None else prep.errors.copy()
+        failed = base.copy()
+        for row, text in culprits.items():
+            errors[row] = ROW_BUG.format(error=text)
+            failed[row] = True
+        prep.errors, prep.failed = errors, failed
+        return solve(failed, errors)
 
 
 def solve_frame(frame: pl.DataFrame, engine: "Engine | None" = None, lang: str = "en") -> pl.DataFrame:

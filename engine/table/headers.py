@@ -42,6 +42,10 @@ class Column:
         return self.unit or variable.unit
 
 
+NAMED_UNKNOWN = 20      # unknown columns named one by one (with a did-you-mean); the rest are counted
+MAX_HINT_CHARS = 64     # difflib is quadratic in the length: a 30,000-character header gets no slower
+
+
 def classify(engine: "Engine", headers: list[str], locator: Locator, fields: list[str] | None = None
              ) -> tuple[list[Column], list[str]]:
     """One Column per header; `fields` are the DataFrame's column names when they differ from the headers."""
@@ -56,6 +60,7 @@ def _classify(engine: "Engine", headers: list[str], locator: Locator) -> tuple[l
     columns: list[Column] = []
     notes: list[str] = []
     seen: dict[str, Column] = {}
+    unknown = 0
     for index, header in enumerate(headers):
         match = _HEADER.match(str(header))
         name, unit = (match.group(1), match.group(2) or "") if match else (str(header), "")
@@ -79,7 +84,10 @@ def _classify(engine: "Engine", headers: list[str], locator: Locator) -> tuple[l
         if variable is None:
             columns.append(Column(index, header, "text"))
             if key not in QUIET and not str(header).startswith("__UNNAMED__"):
-                close = difflib.get_close_matches(key, list(variables), n=3)
+                unknown += 1
+                if unknown > NAMED_UNKNOWN:   # a 16,384-column sheet: one note, not 16,384 fuzzy searches
+                    continue
+                close = difflib.get_close_matches(key[:MAX_HINT_CHARS], list(variables), n=3)
                 hint = f" (did you mean {', '.join(close)}?)" if close else ""
                 notes.append(f"{where}: column {header!r} is not a variable llmplan knows{hint}; "
                              "passed through unchanged")
@@ -96,6 +104,9 @@ def _classify(engine: "Engine", headers: list[str], locator: Locator) -> tuple[l
             column = Column(index, header, "number", variable.name, unit, _unit_factor(variable, unit, where))
         seen[variable.name] = column
         columns.append(column)
+    if unknown > NAMED_UNKNOWN:
+        notes.append(f"{locator.label}: {unknown - NAMED_UNKNOWN:,} more columns are not variables llmplan knows; "
+                     "passed through unchanged")
     return columns, notes
 
 

@@ -11,7 +11,7 @@ from ..rules.model import Variable
 from ..solve.batch import Categorical
 from ..text.messages import said
 from ..text.values import parse_key
-from .cells import Locator
+from .cells import Locator, as_text
 from .headers import Column, parse_targets
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def _key_text(series: pl.Series) -> pl.Series:
         text = pl.select(pl.when(pl.lit(whole)).then(pl.lit(series).cast(pl.Int64, strict=False).cast(pl.String))
                          .otherwise(pl.lit(series).cast(pl.String))).to_series()
     else:
-        text = series.cast(pl.String)
+        text = as_text(series)
     text = text.str.strip_chars()
     return pl.select(pl.when(pl.lit(text) == "").then(None).otherwise(pl.lit(text))).to_series()
 

@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from ..solve.batch import Batch, Every
+from .cells import as_text
 from .row_masks import const_value
 
 
@@ -69,7 +70,7 @@ def filled_series(series: pl.Series, mask: np.ndarray, values: np.ndarray) -> pl
     if dtype == pl.Null or dtype.is_numeric():
         base = series.cast(pl.Float64)
     else:
-        base = series.cast(pl.String)
+        base = as_text(series)
         fill = fill.cast(pl.String)
     return pl.select(pl.when(pl.lit(pl.Series(mask))).then(fill).otherwise(base)).to_series().alias(series.name)
 

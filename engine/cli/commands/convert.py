@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ...tools.convert.baichuan import ConversionReport, NormStats
 
 BAICHUAN = "baichuan2-to-baichuan1"
-EXIT_OK, EXIT_IO, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_IO, EXIT_USAGE = 0, 2, 2   # a file that cannot be read or written is an input error (2)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -39,7 +39,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the parsed `convert` command; 0 ok, 2 bad input or refused, 1 I/O failure."""
+    """Run the parsed `convert` command; 0 ok, 2 bad input, refused, or a file that cannot be read/written."""
     if getattr(args, "conversion", None) != BAICHUAN:
         print(f"error: unknown conversion {getattr(args, 'conversion', None)!r}; available: {BAICHUAN}",
               file=sys.stderr)

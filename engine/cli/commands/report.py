@@ -27,4 +27,4 @@ def run(args: argparse.Namespace) -> int:
     engine, outcome = outcome_from_workbook(args.workbook, load_engine(args), args.lang)
     path = write_batch_report(engine, outcome, args.output, lang=args.lang)
     print(text("cli.wrote", args.lang, path=path), file=sys.stderr)
-    return 0
+    return 1 if outcome.error_count else 0   # as `llmplan run` on the same rows

@@ -42,6 +42,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # exits and summaries
     "cli.error": ("llmplan: {message}", "llmplan：{message}"),
     "cli.interrupted": ("llmplan: interrupted", "llmplan：已中断"),
+    "cli.stopped": ("llmplan: stopped by {signal}; temporary files removed", "llmplan：被 {signal} 终止；临时文件已删除"),
+    "cli.file_error": (
+        "llmplan: {path}: {reason} (a file or folder that cannot be read or written)",
+        "llmplan：{path}：{reason}（无法读取或写入的文件或文件夹）"),
     "cli.bug": (
         ("llmplan: internal error ({kind}: {message}). This is a bug in llmplan; please report it with the command "
          "you ran (LLMPLAN_DEBUG=1 shows the traceback)."),

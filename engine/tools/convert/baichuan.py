@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,8 @@ HEAD_DTYPES = ("F32", "F16", "BF16")
 # A stored unit row deviates from norm 1 by about one unit roundoff of its dtype
 # (bf16 2^-8, fp16 2^-11); allow 4x that. fp32 gets 1e-4 so heads normalised by
 # other tools with float32 accumulation are still recognised.
+TEMP_MARK = ".llmplan-convert-tmp-"  # DST's temporary twin: `.DST.llmplan-convert-tmp-XXXXXXXX`
+STALE_SECONDS = 24 * 3600
 TOLERANCE = {"BF16": 4 * 2.0**-8, "F16": 4 * 2.0**-11, "F32": 1e-4}
 # Work on the head in float64 blocks of about this size, whatever the vocab.
 _CHUNK_BYTES = 64 << 20
@@ -102,6 +105,7 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
                                    dry_run: bool = False) -> ConversionReport:
     """Copy the checkpoint SRC to DST with every row of lm_head.weight L2-normalised."""
     src_dir, dst_dir = check_paths(Path(src), Path(dst))
+    files = list_files(src_dir)   # first: refuse links out of SRC before reading anything
     ckpt = inspect_checkpoint(src_dir)
     backend: _Backend = _SafetensorsBackend() if ckpt.format == "safetensors" else _TorchBackend()
     head_path = src_dir / ckpt.head_file
@@ -109,7 +113,6 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
     tolerance = TOLERANCE[dtype]
     before = NormStats.from_norms(norms, tolerance)
     _check_head_values(head_path, before)
-    files = list_files(src_dir)
     report = ConversionReport(
         status="dry_run", src=src_dir, dst=dst_dir, format=ckpt.format, weight_files=ckpt.weight_files,
         head_file=ckpt.head_file, shape=shape, dtype=dtype, tolerance=tolerance, before=before,
@@ -124,7 +127,8 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
         return report
 
     dst_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dst_dir.name}.tmp-", dir=dst_dir.parent))
+    _remove_stale_temps(dst_dir.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dst_dir.name}{TEMP_MARK}", dir=dst_dir.parent))
     try:
         shutil.copymode(src_dir, tmp)  # mkdtemp makes it 0700; mirror the source instead
         for rel in report.copied_files:
@@ -139,6 +143,22 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
         raise
     report.status, report.verified = "converted", True
     return report
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Temporary copies left by a run that was killed (SIGKILL cannot be caught) over a day ago."""
+    now = time.time()
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if TEMP_MARK in entry.name and entry.name.startswith(".") and entry.is_dir() and not entry.is_symlink():
+            try:
+                if now - entry.stat().st_mtime > STALE_SECONDS:
+                    shutil.rmtree(entry, ignore_errors=True)
+            except OSError:
+                pass
 
 
 def _check_head_values(path: Path, stats: NormStats) -> None:

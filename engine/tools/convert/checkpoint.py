@@ -11,6 +11,7 @@ from ...errors import ConversionError
 from . import safetensors_io as st
 
 HEAD = "lm_head.weight"
+MAX_INDEX_BYTES = 16 * 1024 * 1024   # an index maps tensor names to shard files: a few hundred KB
 ST_SINGLE, ST_INDEX = "model.safetensors", "model.safetensors.index.json"
 PT_SINGLE, PT_INDEX = "pytorch_model.bin", "pytorch_model.bin.index.json"
 TORCH_HINT = ("Reading PyTorch .bin checkpoints needs PyTorch: install it with `pip install torch` "
@@ -84,9 +85,16 @@ def inspect_checkpoint(src: Path) -> Checkpoint:
 def read_index(src: Path, index: str) -> dict[str, str]:
     path = src / index
     try:
+        size = path.stat().st_size
+        if size > MAX_INDEX_BYTES:
+            raise ConversionError(f"{path}: {size:,} bytes is too large for an index JSON (at most "
+                                  f"{MAX_INDEX_BYTES:,})")
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ConversionError(f"{path}: cannot read index JSON ({exc})") from exc
+        raise ConversionError(f"{path}: cannot read index JSON ({exc})") from None
+    except RecursionError:
+        raise ConversionError(f"{path}: cannot read index JSON (nested too deeply; an index is "
+                              "{\"metadata\": ..., \"weight_map\": {...}})") from None
     weight_map = data.get("weight_map") if isinstance(data, dict) else None
     if (not isinstance(weight_map, dict) or not weight_map
             or not all(isinstance(k, str) and isinstance(v, str) for k, v in weight_map.items())):
@@ -119,7 +127,9 @@ def missing_head(where: Path, names: list[str]) -> ConversionError:
 
 
 def list_files(root: Path) -> list[str]:
-    """All files under root (relative, sorted), following directory links once."""
+    """All files under root (relative, sorted). Links are followed only while they stay inside root
+    (a link out of the checkpoint would copy outside files into DST, or walk the whole disk), and
+    only regular files are copied (a FIFO would block, a device never ends): both refused."""
     found: list[str] = []
     seen: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
@@ -128,7 +138,19 @@ def list_files(root: Path) -> list[str]:
             dirnames[:] = []
             continue
         seen.add(real)
-        found.extend(os.path.relpath(os.path.join(dirpath, f), root) for f in filenames)
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath, name)
+            target = Path(os.path.realpath(path))
+            if path.is_symlink() and not target.is_relative_to(root):
+                raise ConversionError(f"{path}: a symbolic link to {target}, outside the checkpoint {root}; "
+                                      "llmplan copies only what is inside SRC (a Hugging Face cache snapshot links to ../../blobs: "
+                                      "copy it with `cp -rL SNAPSHOT SRC` and convert the copy)")
+        for name in filenames:
+            path = Path(dirpath, name)
+            if not path.is_file():
+                raise ConversionError(f"{path}: not a regular file (a pipe, socket or device, or a broken link); "
+                                      "remove it from the checkpoint folder")
+            found.append(os.path.relpath(path, root))
     return sorted(found)
 
 

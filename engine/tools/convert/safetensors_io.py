@@ -34,6 +34,9 @@ DTYPE_SIZES: dict[str, int] = {
 FLOAT_DTYPES = ("F32", "F16", "BF16", "F64")
 # Same cap as the reference implementation: a larger header means a corrupt length.
 MAX_HEADER_BYTES = 100 * 1024 * 1024
+# What llmplan reads: parsing costs ~0.2 s per MB of header (every tensor entry is checked), and a
+# shard's header is tens of KB (Llama-2-70B: 723 tensors in 15 shards), so 16 MB bounds a run in seconds.
+READ_HEADER_BYTES = 16 * 1024 * 1024
 _METADATA_KEY = "__metadata__"
 
 
@@ -136,6 +139,10 @@ def read_header(path: str | os.PathLike[str]) -> SafetensorsHeader:
             (header_size,) = struct.unpack("<Q", prefix)
             if header_size < 2 or header_size > MAX_HEADER_BYTES:
                 raise SafetensorsFormatError(path, f"header length {header_size} is implausible (corrupt file?)")
+            if header_size > READ_HEADER_BYTES:
+                raise SafetensorsFormatError(
+                    path, f"header of {header_size:,} bytes is larger than llmplan reads ({READ_HEADER_BYTES:,}; "
+                          "a shard of a real checkpoint has a header well under 1 MB)")
             if 8 + header_size > file_size:
                 raise SafetensorsFormatError(
                     path, f"header length {header_size} exceeds the file size {file_size} (truncated or corrupt)")
@@ -145,7 +152,10 @@ def read_header(path: str | os.PathLike[str]) -> SafetensorsHeader:
     try:
         parsed = json.loads(header_bytes.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise SafetensorsFormatError(path, f"header is not valid UTF-8 JSON ({exc})") from exc
+        raise SafetensorsFormatError(path, f"header is not valid UTF-8 JSON ({exc})") from None
+    except RecursionError:
+        raise SafetensorsFormatError(path, "header JSON is nested too deeply (a header is a flat object of "
+                                           "tensor entries)") from None
     if not isinstance(parsed, dict):
         raise SafetensorsFormatError(path, "header JSON is not an object")
     buffer_size = file_size - 8 - header_size
