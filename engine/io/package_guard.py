@@ -50,7 +50,7 @@ def inspect_package(path: Path) -> None:
         raise
     except Exception as exc:  # noqa: BLE001 - zipfile/zlib raise several kinds for a damaged archive
         raise ScenarioError(f"{path}: not a readable workbook: the zip archive is damaged or truncated "
-                            f"({_first_line(exc)})") from None
+                            f"({first_line(exc)})") from None
 
 
 def _check_declared(path: Path, info: zipfile.ZipInfo) -> None:
@@ -124,6 +124,7 @@ def _refuse(path: Path, why: str) -> ScenarioError:
     return ScenarioError(f"{path}: not a readable workbook: {why}")
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's text (a library's multi-line message kept to one line)."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

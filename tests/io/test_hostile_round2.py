@@ -166,6 +166,7 @@ def test_config_json_bombs(capsys: pytest.CaptureFixture[str], tmp_path: Path, t
 
 @pytest.fixture
 def checkpoint(tmp_path: Path) -> Path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))   # tests/tools/convert_fixtures.py
     from convert_fixtures import make_checkpoint
 
     make_checkpoint(tmp_path / "src")
