@@ -76,6 +76,8 @@ def _output(eq) -> str:
 @given(data=st.data())
 def test_forward_then_inverse_recovers_each_variable(eq_id: str, data: st.DataObject) -> None:
     eq = RULES.equation(eq_id)
+    if any(fn in eq.text for fn in ("floor(", "ceil(")):
+        pytest.skip("a step function (floor/ceil) has no inverse: many inputs give the same output")
     out = _output(eq)
     values = {n: _value(data.draw, n) for n in sorted(eq.variables) if n != out}
     forward = _solve(eq, out, values)
