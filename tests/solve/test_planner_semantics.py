@@ -354,3 +354,15 @@ def test_no_pattern_raises_anything_but_an_engine_error(eng: Any, data: st.DataO
         raise AssertionError(f"{targets} from {givens}: {exc}") from exc
     except EngineError:
         pass
+
+
+def test_a_whole_number_no_given_layout_allows_is_refused_not_called_a_contradiction(eng: Any) -> None:
+    # global_batch = micro_batch * grad_accum * dp: 1000 / (4 * 64) = 3.906 is no whole grad_accum, and
+    # rounding it (4) would give 1024, not the 1000 given (issue #13 §5)
+    with pytest.raises(ContradictionError) as info:
+        eng.solve(["grad_accum"], {"global_batch": 1000, "micro_batch": 4, "dp": 64})
+    text = str(info.value)
+    assert "whole" in text and "3.906" in text and "batching.global_batch" in text
+    assert "Drop one of the givens" not in text   # the target is not one of the givens to drop
+    # 1024 / (4 * 64) = 4 exactly: answered
+    assert eng.solve(["grad_accum"], {"global_batch": 1024, "micro_batch": 4, "dp": 64}).values["grad_accum"] == 4
