@@ -150,7 +150,7 @@ def _solve_isolated(engine: "Engine", prep: Any) -> Batch:
             skip = np.ones(prep.rows, dtype=bool)
             skip[rows] = False
             skip |= base
-            placeholders = np.where(skip, "skipped", None).astype(object)   # `failed` goes with its errors
+            placeholders = np.where(skip, "skipped", None).astype(object)  # type: ignore[call-overload]  # numpy stubs: None is a valid object value   # `failed` goes with its errors
             try:
                 solve(skip, placeholders)
             except EngineError:
