@@ -20,6 +20,10 @@ from .planning import Plan
 from .rowset import Every, column, mask, pick
 
 if TYPE_CHECKING:
+    from typing import Any, Callable
+
+    from ..rules.expr import Tree
+    from ..rules.model import RuleSet
     from .batch import Batch
     from .keys import Soft
 
@@ -28,6 +32,13 @@ APPROXIMATE = 0.01   # equations with at least this tolerance only warn when giv
 
 class GroupChecks:
     """Consistency, overridden defaults and advisories (mixed into BatchSolver)."""
+
+    if TYPE_CHECKING:   # what the mixin uses of BatchSolver
+        rules: RuleSet
+
+        def _compile(self, tree: Tree) -> Callable[[dict], Any]: ...
+
+        def _finite_bounds(self, col: np.ndarray | float) -> tuple[float, float] | None: ...
 
     def _consistency(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray,
                      rounded: frozenset[str] = frozenset()) -> None:
@@ -55,8 +66,8 @@ class GroupChecks:
                 full[rows[near]] = gap[near]
                 batch.mismatches.append(RuleMismatch(eq, full))
                 bad &= ~near
-            for i in np.flatnonzero(bad):
-                row = rows[i]
+            for i in np.flatnonzero(bad).tolist():
+                row = int(rows[i])
                 if not batch.failed[row]:
                     whole = sorted(eq.variables & rounded)
                     message = self._not_whole(eq, whole[0], env, i, batch, row) if whole else \
@@ -69,7 +80,9 @@ class GroupChecks:
         for name in plan.derived:
             if name not in soft or name not in env or name in plan.targets:
                 continue   # (an answer asked for is not a default bent: tp = 8 is what was asked)
-            default = soft[name] if np.ndim(soft[name]) == 0 or isinstance(rows, Every) else soft[name][rows]
+            soft_value = soft[name]
+            default = soft_value if isinstance(soft_value, float) or np.ndim(soft_value) == 0 \
+                or isinstance(rows, Every) else soft_value[rows]
             with np.errstate(all="ignore"):
                 differs = ~np.isclose(env[name], default, rtol=1e-6, atol=0.0) & np.isfinite(env[name])
             differs = np.broadcast_to(differs, (len(rows),))

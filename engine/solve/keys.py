@@ -10,6 +10,7 @@ gathers a figure only when something reads it (a plan step, a check, the results
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -143,9 +144,9 @@ class Columns(dict):
             return default[0]
         raise KeyError(name)
 
-    def setdefault(self, name: str, default: object = None) -> object:
+    def setdefault(self, name: str, default: np.ndarray | None = None) -> np.ndarray:
         if name not in self:
-            self[name] = default
+            self[name] = default  # type: ignore[assignment]  # as dict.setdefault: None is stored as given
         return self[name]
 
     def update(self, *args, **kwargs) -> None:
@@ -160,7 +161,7 @@ class Columns(dict):
         out = Columns()
         for name in names:
             if name in self._deferred:
-                out.defer(name, lambda name=name: self[name])
+                out.defer(name, functools.partial(self.__getitem__, name))
             else:
                 dict.__setitem__(out, name, dict.__getitem__(self, name))
             if name in self._bounds:
@@ -226,7 +227,7 @@ def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str,
     return out
 
 
-def _same(rows: int, value: "int | bool", dtype: object = None) -> np.ndarray:
+def _same(rows: int, value: "int | bool", dtype: "type | np.dtype | None" = None) -> np.ndarray:
     """A read-only column with one value in every row (a broadcast view: no allocation per row)."""
     if dtype is None:
         dtype = bool if isinstance(value, (bool, np.bool_)) else np.int64
@@ -236,7 +237,7 @@ def _same(rows: int, value: "int | bool", dtype: object = None) -> np.ndarray:
 _SAME: dict[tuple, np.ndarray] = {}
 
 
-def same(rows: int, value: "float | int | bool", dtype: object) -> np.ndarray:
+def same(rows: int, value: "float | int | bool", dtype: "type | np.dtype") -> np.ndarray:
     """A read-only broadcast column of `rows` copies of value; shared (the views cannot be written)."""
     one = np.asarray(value, dtype=dtype)
     key = (rows, one.dtype.str, one.tobytes())   # (bytes: -0.0 is not 0.0, NaN finds itself)
@@ -304,7 +305,7 @@ def _fill_field(field_name: str, lookup: np.ndarray, codes: np.ndarray, given: n
     if field_name not in values and all_typed(given) and not np.isnan(lookup[:-1]).any():
         # every row typed a key that has this figure: known everywhere, gathered when read
         if isinstance(values, Columns):
-            values.defer(field_name, lambda lookup=lookup, codes=codes: lookup[codes],
+            values.defer(field_name, functools.partial(np.take, lookup, codes),
                          (float(lookup[:-1].min()), float(lookup[:-1].max())))
         else:
             values[field_name] = lookup[codes]
