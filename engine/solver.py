@@ -151,7 +151,7 @@ class Engine:
     def parse_givens(self, givens: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
         from .hf_config import givens_from_config
 
-        givens = givens_from_config(givens)   # model=path/to/config.json -> layers, hidden, ...
+        givens = givens_from_config(givens, self.rules.tables.get("model"))   # config.json / catalog conventions
         numbers, keys = {}, {}
         for name, raw in givens.items():
             variable = self.variable(name)
