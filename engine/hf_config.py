@@ -357,37 +357,11 @@ _FAMILIES: dict[str, Callable[[_Config], dict[str, float]]] = {
 }
 
 
-def model_selectors(models: Any, key: Any) -> dict[str, str]:
-    """The conventions a catalog model needs (info.selectors in catalogs/models.yaml).
-
-    head_dim_rule=free for a decoupled head width (Qwen3, Gemma), attention_kind=mla for
-    DeepSeek: catalog fields are numbers, so these categorical choices travel in info."""
-    if models is None or not isinstance(key, str):
-        return {}
-    entry = models.resolve(key)
-    if entry is None:
-        return {}
-    selectors = (entry.info or {}).get("selectors") or {}
-    if not isinstance(selectors, dict) or not all(isinstance(v, str) for v in selectors.values()):
-        raise HFConfigError(f"{entry.where}: model {entry.key!r}: info.selectors must map a convention to one "
-                            f"of its keys, e.g. {{head_dim_rule: free}}; found {selectors!r}")
-    return {str(name): value for name, value in selectors.items()}
-
-
-def givens_from_config(givens: dict[str, Any], models: Any = None) -> dict[str, Any]:
-    """`model=<config.json>` replaced by the values it describes, and `model=<catalog key>` joined by
-    the conventions its entry names (models: the `model` table); what the user typed wins."""
+def givens_from_config(givens: dict[str, Any]) -> dict[str, Any]:
+    """`model=<config.json>` replaced by the values it describes; what the user typed wins."""
     raw = givens.get("model")
-    if raw is None:
+    if raw is None or not is_config_path(raw):
         return givens
-    if not is_config_path(raw):
-        selectors = model_selectors(models, raw)
-        if not selectors:
-            return givens
-        out = dict(givens)
-        for name, value in selectors.items():
-            out.setdefault(name, value)
-        return out
     out = {name: value for name, value in givens.items() if name != "model"}
     for name, value in read_hf_config(str(raw).strip()).items():
         out.setdefault(name, value)

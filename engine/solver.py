@@ -149,9 +149,11 @@ class Engine:
         return tuple(dict.fromkeys(out))
 
     def parse_givens(self, givens: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
+        from .catalog_selectors import apply_catalog_selectors
         from .hf_config import givens_from_config
 
-        givens = givens_from_config(givens, self.rules.tables.get("model"))   # config.json / catalog conventions
+        givens = givens_from_config(givens)   # model=path/to/config.json -> layers, hidden, ...
+        givens = apply_catalog_selectors(givens, self.rules.tables)   # model=qwen3-4b -> head_dim_rule=free
         numbers, keys = {}, {}
         for name, raw in givens.items():
             variable = self.variable(name)
