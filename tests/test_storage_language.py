@@ -86,3 +86,13 @@ def test_every_tokenizer_figure_names_its_language():
     assert set(data["fields"]) == {"tokens_per_char_zh", "chars_per_token_en"}
     for key, entry in data["entries"].items():
         assert "tokens_per_char" not in entry and "chars_per_token" not in entry, key
+
+
+def test_qwen_measured_figures_by_language(eng):
+    # catalogs/tokenizers.yaml, measured with llmplan measure: English 465,126 chars / 106,296 tokens = 4.376
+    # chars per token; Chinese 3,027 tokens / 4,497 chars = 0.6731 tokens per character
+    assert 465_126 / 106_296 == pytest.approx(4.376, abs=5e-4) and 3_027 / 4_497 == pytest.approx(0.6731, abs=5e-5)
+    en = eng.solve(["corpus_bytes"], {"unique_tokens": "1B", "tokenizer": "qwen2.5", "encoding": "utf-8-en"})
+    assert en.values["corpus_bytes"] == pytest.approx(1e9 * 4.376 * 1, rel=1e-12)
+    zh = eng.solve(["corpus_bytes"], {"unique_tokens": "1B", "tokenizer": "qwen3", "encoding": "utf-8-zh"})
+    assert zh.values["corpus_bytes"] == pytest.approx(1e9 / 0.6731 * 3, rel=1e-12)
