@@ -236,6 +236,13 @@ class Planner:
         if link.via:
             candidates, residual = self._torn(eqs[0], link.via, names[0])  # type: ignore[misc]
             return Step(names, eqs + tuple(eq for eq, _ in link.via), candidates, residual)
+        if len(eqs) == 1 and len(names) == 1:
+            # a definition solved for its own left side (x = f(knowns)) is its right side as written:
+            # no sympy, so a cold cache or a spent budget never turns it into root finding
+            eq = eqs[0]
+            for side, other in ((eq.lhs, eq.rhs), (eq.rhs, eq.lhs)):
+                if side == ("var", names[0]) and names[0] not in variables(other):
+                    return Step(names, eqs, ({names[0]: other},))
         solutions = symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains)
         if solutions:
             return Step(names, eqs, tuple(solutions))
