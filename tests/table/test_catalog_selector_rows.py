@@ -69,3 +69,46 @@ def test_llmplan_run_workbook_with_current_models(tmp_path: Path, eng: Any) -> N
         assert result.cell(row=r, column=headers.index("error") + 1).value is None, model
         expected = eng.solve(["arch_params"], {"model": model}).values["arch_params"]
         assert result.cell(row=r, column=headers.index("arch_params") + 1).value == pytest.approx(expected, rel=1e-12)
+
+
+FAMILIES = ["qwen3-4b", "qwen3-30b-a3b", "deepseek-v3", "deepseek-v2-lite", "gemma2-9b", "gemma3-4b", "glm-4-9b",
+            "phi-3-mini", "llama3.1-8b", "mistral-nemo-12b"]
+
+
+def test_model_cells_with_config_json_answer_like_solve(tmp_path: Path, eng: Any) -> None:
+    # published config.json files (tests/rules/test_hf_config.py: qwen3, qwen3_moe, deepseek_v3/v2, gemma2/3,
+    # chatglm (GLM-4), phi3, llama, mistral); the same file in a `model` cell and in `model=` agree
+    import json
+
+    from tests.rules.test_hf_config import CONFIGS
+
+    paths = []
+    for key in FAMILIES:
+        path = tmp_path / key / "config.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps(CONFIGS[key]), encoding="utf-8")
+        paths.append(str(path))
+    frame = pl.DataFrame({"solve": ["arch_params"] * (len(paths) + 2),
+                          "model": paths + [str(tmp_path / "missing.json"), paths[0]],
+                          "layers": [None] * (len(paths) + 1) + [2]})
+    out = engine.solve_frame(frame, eng)
+    for row, (key, path) in enumerate(zip(FAMILIES, paths)):
+        assert out["error"][row] is None, (key, out["error"][row])
+        single = eng.solve(["arch_params"], {"model": path}).values["arch_params"]
+        assert out["arch_params"][row] == single, key
+    assert "missing.json" in out["error"][len(paths)]
+    # a typed cell wins over the file, as with `model=... layers=2`
+    assert out["arch_params"][len(paths) + 1] == eng.solve(["arch_params"], {"model": paths[0], "layers": 2}
+                                                           ).values["arch_params"]
+
+
+def test_hugging_face_ids_in_solve_and_in_a_model_column(eng: Any, llmplan: Any) -> None:
+    # Qwen2.5-7B-Instruct shares qwen2.5-7b's entry: 7,615,616,512 (Qwen2.5-7B-Instruct model card: 7.61B)
+    done = llmplan("solve", "arch_params", "model=Qwen/Qwen2.5-7B-Instruct", "--json")
+    assert done.returncode == 0, done.stderr
+    import json
+
+    assert json.loads(done.stdout)["values"]["arch_params"]["value"] == 7_615_616_512
+    frame = pl.DataFrame({"solve": ["arch_params", "arch_params"], "model": ["Qwen/Qwen2.5-7B-Instruct", "qwen2.5-7b"]})
+    out = engine.solve_frame(frame, eng)
+    assert out["arch_params"].to_list() == [7_615_616_512, 7_615_616_512]
