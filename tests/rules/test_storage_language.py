@@ -96,3 +96,20 @@ def test_qwen_measured_figures_by_language(eng):
     assert en.values["corpus_bytes"] == pytest.approx(1e9 * 4.376 * 1, rel=1e-12)
     zh = eng.solve(["corpus_bytes"], {"unique_tokens": "1B", "tokenizer": "qwen3", "encoding": "utf-8-zh"})
     assert zh.values["corpus_bytes"] == pytest.approx(1e9 / 0.6731 * 3, rel=1e-12)
+
+
+def test_issue_example_english_tokens_never_take_the_chinese_default(llmplan):
+    # issue #14: `corpus_bytes unique_tokens=15T encoding=utf-8-en` gave 15e12 × 1.55 (generic-zh, a Chinese
+    # ratio) × 1 B = 23.25 TB. English text now never borrows the Chinese figure: without a tokenizer that
+    # has an English figure the question asks for one ...
+    asked = llmplan("solve", "corpus_bytes", "unique_tokens=15T", "encoding=utf-8-en")
+    assert asked.returncode != 0 and "chars_per_token" in asked.stderr
+    assert "23" not in asked.stdout
+    # ... and with Llama 3's (Llama 3 Herd §3.2: 3.94 chars/token) it is 15e12 × 3.94 × 1 B = 59.1 TB (≈ 60 TB)
+    done = llmplan("solve", "corpus_bytes", "unique_tokens=15T", "tokenizer=llama3", "encoding=utf-8-en", "--json")
+    assert done.returncode == 0, done.stderr
+    import json
+
+    value = json.loads(done.stdout)["values"]["corpus_bytes"]["value"]
+    assert value == pytest.approx(15e12 * 3.94, rel=1e-12)
+    assert 55e12 < value < 65e12
