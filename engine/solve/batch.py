@@ -354,7 +354,7 @@ class BatchSolver(GroupChecks):
         steps = None if self._side_values else [s for s in plan.steps if set(s.unknowns) & plan.needed]
         self._run(batch, plan, env, rows, targets, codes, steps)
         self._round(batch, group, env, rows, known, selectors, targets, codes)
-        self._consistency(batch, group.replan or plan, env, rows)
+        self._consistency(batch, group.replan or plan, env, rows, frozenset(group.rounded))
         self._overridden_defaults(batch, plan, env, rows, ordered)
         for name in list(env):
             code = codes.get(name)

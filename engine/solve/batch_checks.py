@@ -29,7 +29,11 @@ APPROXIMATE = 0.01   # equations with at least this tolerance only warn when giv
 class GroupChecks:
     """Consistency, overridden defaults and advisories (mixed into BatchSolver)."""
 
-    def _consistency(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray) -> None:
+    def _consistency(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray,
+                     rounded: frozenset[str] = frozenset()) -> None:
+        """Rules with no unknown left must hold. `rounded`: whole-number answers (grad_accum = 3.9 -> 4)
+        that a rule with only givens besides them cannot follow: not a contradiction of the givens
+        but no admissible whole value (global_batch 1,000 is no multiple of micro_batch x dp = 256)."""
         n = len(rows)
         for eq in plan.checks:
             if not eq.variables <= env.keys():
@@ -54,8 +58,10 @@ class GroupChecks:
             for i in np.flatnonzero(bad):
                 row = rows[i]
                 if not batch.failed[row]:
-                    batch.fail(mask(rows[i:i + 1], batch.rows),
-                               self._contradiction(eq, plan, env, i, left[i], right[i], gap[i]), ContradictionError)
+                    whole = sorted(eq.variables & rounded)
+                    message = self._not_whole(eq, whole[0], env, i, batch, row) if whole else \
+                        self._contradiction(eq, plan, env, i, left[i], right[i], gap[i])
+                    batch.fail(mask(rows[i:i + 1], batch.rows), message, ContradictionError)
 
     def _overridden_defaults(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray, soft: Soft) -> None:
         """A value the rules derived that differs from its default (recompute=none's 6 FLOP/token when
@@ -76,6 +82,15 @@ class GroupChecks:
                                     f"{name} follows from the values given ({got}), not from its default ({shown}); "
                                     "the derived value is used — check the inputs if the default was meant",
                                     mask(rows[differs], batch.rows)))
+
+    def _not_whole(self, eq: Equation, name: str, env: dict, i: int, batch: Batch, row: int) -> str:
+        """The rounded answer `name` breaks rule `eq` whose other values are all given."""
+        kept = batch.unrounded.get(name)
+        raw = float(np.broadcast_to(kept, (batch.rows,))[row]) if kept is not None else None
+        others = "; ".join(f"{n} = {format_quantity(self.rules.variables[n], float(pick(env[n], i)))}"
+                           for n in sorted(eq.variables - {name}))
+        return said_text("planner.not_whole", name=name, raw=f"{raw:.4g}" if raw is not None else "?",
+                         rule=eq.id, formula=eq.text, values=others)
 
     def _contradiction(self, eq: Equation, plan: Plan, env: dict, i: int, left: float, right: float,
                        gap: float) -> str:
