@@ -7,6 +7,7 @@
     ├── ValueParseError        a value the user typed cannot be read (variable, text)
     │   ├── ScenarioError          a scenario file/sheet/table that cannot be used as a whole
     │   ├── HFConfigError          a model config.json that cannot describe the model
+    │   ├── CatalogSelectorError   a typed convention against the one a catalog entry implies
     │   └── MeasureError           a corpus file or tokenizer that cannot be read
     ├── PlanningError
     │   ├── UnderdeterminedError   not enough knowns for the targets
@@ -84,6 +85,10 @@ class ScenarioError(ValueParseError):
 
 class HFConfigError(ValueParseError):
     """A config.json that cannot describe the model: unreadable, missing or unusable field."""
+
+
+class CatalogSelectorError(ValueParseError):
+    """A typed convention contradicts the one a catalog entry implies (info.selectors), or two entries disagree."""
 
 
 class TrainingConfigError(ValueParseError):

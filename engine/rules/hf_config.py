@@ -27,10 +27,25 @@ MAX_BYTES = 1_000_000   # a config.json is a few KB; refuse anything that is cle
 
 # model_type -> family; the families are described in _FAMILIES below
 _TYPES = {
-    "llama": "llama", "mistral": "llama", "mixtral": "llama", "qwen2": "llama",
-    "baichuan": "llama", "internlm": "llama", "internlm2": "llama", "yi": "llama",
+    "llama": "llama", "mistral": "llama", "mixtral": "llama", "qwen2": "llama", "qwen3": "llama",
+    "baichuan": "llama", "internlm": "llama", "internlm2": "llama", "yi": "llama", "phi3": "llama",
+    "glm": "llama", "glm4": "llama",
+    "qwen3_moe": "qwen3_moe", "deepseek_v2": "deepseek", "deepseek_v3": "deepseek",
+    "gemma2": "gemma", "gemma3": "gemma", "gemma3_text": "gemma",
     "qwen": "qwen", "gpt2": "gpt2", "falcon": "falcon", "RefinedWeb": "falcon", "RefinedWebModel": "falcon",
     "chatglm": "chatglm", "mpt": "mpt",
+}
+
+# Fields the published Gemma configs leave out and transformers fills from the config class
+# defaults (transformers Gemma2Config / Gemma3TextConfig, v4.50): google/gemma-3-4b-pt's
+# text_config, for one, gives only hidden_size, intermediate_size and num_hidden_layers.
+_GEMMA_DEFAULTS = {
+    "gemma2": {"vocab_size": 256000, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+               "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256,
+               "max_position_embeddings": 8192},
+    "gemma3_text": {"vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+                    "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256,
+                    "max_position_embeddings": 131072},
 }
 
 # variable -> config field names, first present wins
@@ -93,15 +108,21 @@ def is_config_path(value: Any) -> bool:
 def read_hf_config(path: str | Path) -> dict[str, float | str]:
     """Architecture givens (formulas/architecture.yaml names) read from a config.json."""
     config = _load(Path(path))
+    if config.data.get("model_type") == "gemma3":    # multimodal Gemma 3: the language model is text_config
+        text = config.data.get("text_config")
+        if not isinstance(text, dict):
+            raise config.error("model_type 'gemma3' without a text_config object; give the language model's "
+                               "config.json (model_type gemma3_text) or its shapes yourself")
+        config = _Config(config.path, {"model_type": "gemma3_text", **text})
     family = _TYPES.get(str(config.data.get("model_type", "")))
     if family is None:
         known = ", ".join(sorted(_TYPES))
         raise config.error(f"model_type {config.data.get('model_type')!r} is not one llmplan can read "
                            f"(known: {known}); give layers, hidden, heads, kv_heads, ffn_hidden, vocab_size "
                            "and the architecture flags yourself (see `llmplan explain arch_params`)")
-    family_values = _FAMILIES[family](config)
-    values: dict[str, float | str] = dict(family_values)
-    values.update(_common(config, family_values))
+    values: dict[str, float | str] = dict(_FAMILIES[family](config))
+    for name, value in _common(config, values).items():   # a family's own figures win (MLA, shared experts)
+        values.setdefault(name, value)
     return values
 
 
@@ -162,6 +183,7 @@ def _common(config: _Config, values: dict[str, float]) -> dict[str, float | str]
             out["head_dim_rule"] = "free"   # decoupled head width (Gemma): architecture.head_dim does not apply
         out["head_dim"] = float(head_dim)
     experts = config.get(("num_local_experts", "num_experts", "moe_num_experts"))
+    out.update(shared_experts=0.0, dense_layers=0.0, dense_ffn_hidden=0.0)
     if experts:
         out["n_experts"] = config.number(("num_local_experts", "num_experts", "moe_num_experts"), "n_experts")
         out["experts_per_token"] = config.number(("num_experts_per_tok", "moe_top_k"), "experts_per_token")
@@ -172,17 +194,106 @@ def _common(config: _Config, values: dict[str, float]) -> dict[str, float | str]
 
 
 def _llama(config: _Config) -> dict[str, float]:
-    """LLaMA, Mistral/Mixtral, Qwen2, Baichuan, InternLM, Yi: SwiGLU, RMSNorm, rotary, untied by default."""
+    """LLaMA 1-3.x, Mistral/Mixtral, Qwen2/2.5/3, Baichuan, InternLM2, Yi, Phi-3/4, GLM-4 (HF glm/glm4).
+
+    SwiGLU, RMSNorm, rotary, untied unless tie_word_embeddings. Per model_type, following the
+    transformers implementation (v4.50): qwen2 has a bias on q, k, v only; glm/glm4 the same when
+    attention_bias; internlm2 a bias on wqkv and wo when `bias`; qwen3 normalizes q and k per head;
+    glm4 (GLM-4-0414) adds post-attention and post-MLP RMSNorms (4 per layer). Phi-3's fused
+    qkv_proj / gate_up_proj hold the same numbers as separate projections.
+    """
     values = _shape(config)
-    qwen2 = config.data.get("model_type") == "qwen2"     # q, k, v projections with bias, output without
-    bias = config.flag("attention_bias", qwen2)
+    kind = config.data.get("model_type")
+    if kind == "internlm2":
+        qkv_bias = out_bias = config.flag("bias", False)
+    elif kind in ("qwen2", "glm", "glm4"):    # q, k, v projections with bias, output without
+        qkv_bias, out_bias = config.flag("attention_bias", kind == "qwen2"), 0.0
+    else:
+        qkv_bias = out_bias = config.flag("attention_bias", False)
     values.update(
         kv_heads=config.number(("num_key_value_heads",), "kv_heads", values["heads"]),
         ffn_hidden=config.number(("intermediate_size",), "ffn_hidden"),
         mlp_matrices=3.0, embedding_copies=2.0 - config.flag("tie_word_embeddings", False),
-        qkv_bias=bias, attn_out_bias=0.0 if qwen2 else bias,
+        qkv_bias=qkv_bias, attn_out_bias=out_bias,
         mlp_bias=config.flag("mlp_bias", False), lm_head_bias=0.0, norm_vectors_per_norm=1.0,
-        norms_per_layer=2.0, learned_positions=0.0)
+        norms_per_layer=4.0 if kind == "glm4" else 2.0, learned_positions=0.0,
+        qk_norm=1.0 if kind == "qwen3" else 0.0)
+    return values
+
+
+def _qwen3_moe(config: _Config) -> dict[str, float]:
+    """Qwen3-MoE: Qwen3 attention (QK-norm), MoE MLPs moe_intermediate_size wide, no shared expert.
+
+    Layers listed in mlp_only_layers keep a dense MLP of intermediate_size (the count does not
+    depend on where they are); a decoder_sparse_step other than 1 is refused rather than guessed.
+    """
+    values = _llama(config)
+    values["qk_norm"] = 1.0
+    step = config.data.get("decoder_sparse_step", 1)
+    if step != 1:
+        raise config.error(f"decoder_sparse_step {step!r}: only every layer being MoE (1) is read; "
+                           "give dense_layers and dense_ffn_hidden yourself")
+    dense = config.data.get("mlp_only_layers") or []
+    if not isinstance(dense, list):
+        raise config.error(f"field mlp_only_layers must be a list of layer numbers, found {dense!r}")
+    values.update(ffn_hidden=config.number(("moe_intermediate_size",), "ffn_hidden"),
+                  n_experts=config.number(("num_experts",), "n_experts"),
+                  experts_per_token=config.number(("num_experts_per_tok",), "experts_per_token"),
+                  moe_router=1.0, shared_experts=0.0, dense_layers=float(len(dense)),
+                  dense_ffn_hidden=values["ffn_hidden"] if dense else 0.0)
+    return values
+
+
+def _deepseek(config: _Config) -> dict[str, float | str]:
+    """DeepSeek-V2/V3/R1: multi-head latent attention, first_k_dense_replace dense layers, then MoE
+    layers of n_shared_experts + n_routed_experts experts moe_intermediate_size wide (HF
+    DeepseekV3ForCausalLM). q_lora_rank null (V2-Lite) means one full query projection."""
+    values: dict[str, float | str] = dict(_shape(config))
+    freq = config.data.get("moe_layer_freq", 1)
+    if freq != 1:
+        raise config.error(f"moe_layer_freq {freq!r}: only every layer after first_k_dense_replace being MoE "
+                           "(1) is read; give dense_layers and the expert counts yourself")
+    q_rank = config.data.get("q_lora_rank")
+    nope = config.number(("qk_nope_head_dim",), "qk_nope_head_dim")
+    rope = config.number(("qk_rope_head_dim",), "qk_rope_head_dim")
+    routed = config.get(("n_routed_experts",))
+    values.update(
+        attention_kind="mla" if q_rank else "mla_direct_q", head_dim_rule="free",
+        q_lora_rank=config.number(("q_lora_rank",), "q_lora_rank") if q_rank else 0.0,
+        kv_lora_rank=config.number(("kv_lora_rank",), "kv_lora_rank"), qk_nope_head_dim=nope,
+        qk_rope_head_dim=rope, v_head_dim=config.number(("v_head_dim",), "v_head_dim"),
+        head_dim=nope + rope, kv_heads=values["heads"],
+        mlp_matrices=3.0, embedding_copies=2.0 - config.flag("tie_word_embeddings", False),
+        qkv_bias=config.flag("attention_bias", False), attn_out_bias=config.flag("attention_bias", False),
+        mlp_bias=0.0, lm_head_bias=0.0, norm_vectors_per_norm=1.0, norms_per_layer=2.0, learned_positions=0.0,
+        qk_norm=0.0)
+    dense_ffn = config.number(("intermediate_size",), "dense_ffn_hidden")
+    if routed:
+        values.update(ffn_hidden=config.number(("moe_intermediate_size",), "ffn_hidden"),
+                      n_experts=config.number(("n_routed_experts",), "n_experts"),
+                      experts_per_token=config.number(("num_experts_per_tok",), "experts_per_token"),
+                      shared_experts=float(config.data.get("n_shared_experts") or 0), moe_router=1.0,
+                      dense_layers=float(config.data.get("first_k_dense_replace") or 0), dense_ffn_hidden=dense_ffn)
+    else:   # a dense DeepSeek configuration
+        values.update(ffn_hidden=dense_ffn, n_experts=1.0, experts_per_token=1.0, shared_experts=0.0,
+                      moe_router=0.0, dense_layers=0.0, dense_ffn_hidden=0.0)
+    return values
+
+
+def _gemma(config: _Config) -> dict[str, float]:
+    """Gemma 2 / Gemma 3 text model: GeGLU (3 matrices), tied embedding, decoupled head_dim, four
+    RMSNorms per layer (input, post-attention, pre- and post-feed-forward); Gemma 3 adds QK-norm."""
+    kind = str(config.data.get("model_type"))
+    config = _Config(config.path, {**_GEMMA_DEFAULTS[kind], **{k: v for k, v in config.data.items() if v is not None}})
+    values = _shape(config)
+    values.update(kv_heads=config.number(("num_key_value_heads",), "kv_heads"),
+                  ffn_hidden=config.number(("intermediate_size",), "ffn_hidden"),
+                  mlp_matrices=3.0, embedding_copies=2.0 - config.flag("tie_word_embeddings", True),
+                  qkv_bias=config.flag("attention_bias", False), attn_out_bias=config.flag("attention_bias", False),
+                  mlp_bias=0.0, lm_head_bias=0.0, norm_vectors_per_norm=1.0, norms_per_layer=4.0,
+                  learned_positions=0.0, qk_norm=1.0 if kind == "gemma3_text" else 0.0,
+                  head_dim=config.number(("head_dim",), "head_dim"))
+    values.update(_common(config, values))
     return values
 
 
@@ -263,6 +374,7 @@ def _mpt(config: _Config) -> dict[str, float]:
 
 _FAMILIES: dict[str, Callable[[_Config], dict[str, float]]] = {
     "llama": _llama, "qwen": _qwen, "gpt2": _gpt2, "falcon": _falcon, "chatglm": _chatglm, "mpt": _mpt,
+    "qwen3_moe": _qwen3_moe, "deepseek": _deepseek, "gemma": _gemma,
 }
 
 

@@ -33,6 +33,7 @@ from .admissible import admissible
 from .batch_checks import GroupChecks
 from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
 from .mismatch import RuleMismatch
+from .no_effect import independent_of
 from .numeric import compile_tree, domain_mask, find_root, interval, remembered_bounds, within_domain
 from .planning import Plan, Planner, Step
 from .rowset import Every
@@ -390,6 +391,10 @@ class BatchSolver(GroupChecks):
                 continue
             eq_ids = ", ".join(e.id for e in step.equations)
             message = said_text("planner.domain.none", names=", ".join(step.unknowns), rules=eq_ids)
+            if set(step.unknowns) & plan.needed:   # (a side value without a root stays a note, below)
+                bad = self._no_effect(batch, step, env, rows, bad, eq_ids)
+                if not bad.any():
+                    continue
             # Every value the plan derives, side values included, must lie in its domain: mfu = 75
             # from the givens is a contradiction of the givens, not a value to leave out (#13 §4).
             bad_rows = np.flatnonzero(bad)
@@ -405,6 +410,23 @@ class BatchSolver(GroupChecks):
                 self._row_error(batch, _mask(rows[bad], batch.rows), message, EvaluationError)
             else:   # a side value with no real root at all stays empty, and the row says why
                 batch.notes.append((f"incomplete.{step.unknowns[0]}", message, _mask(rows[bad], batch.rows)))
+
+    def _no_effect(self, batch: Batch, step: Step, env: dict, rows: np.ndarray, bad: np.ndarray,
+                   eq_ids: str) -> np.ndarray:
+        """Rows whose numeric step does not depend on its unknown (QK-norm off: heads drops out of the
+        count) are under-determined, not out of domain; the rest of `bad` is returned."""
+        if step.residual is None or len(step.unknowns) != 1:   # (numeric and torn steps have one)
+            return bad
+        name = step.unknowns[0]
+        index = np.flatnonzero(bad)
+        part = {k: (v[index] if isinstance(v, np.ndarray) and v.shape == bad.shape else v) for k, v in env.items()}
+        flat = independent_of(self._compile(step.residual), name, part, len(index), self.rules.variables[name].domain)
+        if flat.any():
+            self._row_error(batch, _mask(rows[index[flat]], batch.rows),
+                            said_text("planner.no_effect", name=name, rules=eq_ids), UnderdeterminedError)
+            bad = bad.copy()
+            bad[index[flat]] = False
+        return bad
 
     def _outside_domain(self, step: Step, env: dict, i: int, n: int) -> "tuple[str, float] | None":
         """(unknown, value) of the first closed form that is real and finite in row i but outside

@@ -310,7 +310,7 @@ def evaluate_scalar(tree: Tree, env: Mapping[str, float]) -> float:
 
 
 # -- root finding ------------------------------------------------------------
-_SCAN = {  # domain -> (low, high) of the log-spaced scan, in base units
+SCAN_RANGE = {  # domain -> (low, high) of the log-spaced scan, in base units
     "positive": (1e-12, 1e32), "integer": (1e-3, 1e32), "nonnegative": (1e-12, 1e32),
     "fraction": (1e-9, 1.0), "real": (1e-12, 1e32),
 }
@@ -332,28 +332,28 @@ def find_root(residual: Compiled, name: str, env: Mapping[str, np.ndarray], rows
 
 
 def _root_chunk(residual: Compiled, name: str, env: dict, rows: int, domain: str) -> np.ndarray:
-    low, high = _SCAN.get(domain, _SCAN["positive"])
+    low, high = SCAN_RANGE.get(domain, SCAN_RANGE["positive"])
     grid = np.geomspace(low, high, SCAN_POINTS)
     lo = np.full(rows, np.nan)
     hi = np.full(rows, np.nan)
     found = np.zeros(rows, dtype=bool)
     exact = np.full(rows, np.nan)
     with np.errstate(all="ignore"):
-        previous = _at(residual, name, env, grid[0], rows)
+        previous = evaluate_at(residual, name, env, grid[0], rows)
         exact[previous == 0] = grid[0]
         zeros = (previous == 0).astype(np.int64)
         for a, b in zip(grid[:-1], grid[1:]):
-            current = _at(residual, name, env, b, rows)
+            current = evaluate_at(residual, name, env, b, rows)
             exact[(current == 0) & np.isnan(exact)] = b
             zeros += current == 0
             change = ~found & np.isfinite(previous) & np.isfinite(current) & (np.sign(previous) * np.sign(current) < 0)
             lo[change], hi[change] = a, b
             found |= change
             previous = current
-        lo_val = _at(residual, name, env, lo, rows)
+        lo_val = evaluate_at(residual, name, env, lo, rows)
         for _ in range(BISECTIONS):
             mid = np.sqrt(lo * hi)
-            mid_val = _at(residual, name, env, mid, rows)
+            mid_val = evaluate_at(residual, name, env, mid, rows)
             same = np.sign(mid_val) == np.sign(lo_val)
             lo = np.where(same, mid, lo)
             lo_val = np.where(same, mid_val, lo_val)
@@ -365,7 +365,7 @@ def _root_chunk(residual: Compiled, name: str, env: dict, rows: int, domain: str
     return np.where(zeros >= 2, np.nan, root)
 
 
-def _at(residual: Compiled, name: str, env: dict, x: "np.ndarray | float", rows: int) -> np.ndarray:
+def evaluate_at(residual: Compiled, name: str, env: dict, x: "np.ndarray | float", rows: int) -> np.ndarray:
     local = dict(env)
     local[name] = x
     value = residual(local)

@@ -97,10 +97,10 @@ class Planner:
         # (A given that is the same figure in another form, chars_per_token for tokens_per_char,
         # replaces the default: a rule with only the two of them is a change of units.)
         # The same holds for a target in another form (chars_per_token asked, tokens_per_char default).
-        named = set(knowns) | set(targets)
-        fixed = {n for n in soft if n in self.fixed and n not in targets
-                 and not any(n in eq.variables and len(eq.variables - {n}) == 1 and eq.variables - {n} <= named
-                             for eq in equations)}
+        # A chain of such two-variable rules counts too: chars_per_token given, tokens_per_char = 1 /
+        # chars_per_token, tokens_per_char = tokens_per_char_zh (the default tokenizer's Chinese figure).
+        forms = _same_figure(equations, set(knowns) | set(targets))
+        fixed = {n for n in soft if n in self.fixed and n not in targets and n not in forms}
         soft = tuple(n for n in soft if n not in fixed)
         start = set(knowns) | fixed
         # Plain chains first (with the defaults they need); blocks and tearing only when chains
@@ -236,6 +236,13 @@ class Planner:
         if link.via:
             candidates, residual = self._torn(eqs[0], link.via, names[0])  # type: ignore[misc]
             return Step(names, eqs + tuple(eq for eq, _ in link.via), candidates, residual)
+        if len(eqs) == 1 and len(names) == 1:
+            # a definition solved for its own left side (x = f(knowns)) is its right side as written:
+            # no sympy, so a cold cache or a spent budget never turns it into root finding
+            eq = eqs[0]
+            for side, other in ((eq.lhs, eq.rhs), (eq.rhs, eq.lhs)):
+                if side == ("var", names[0]) and names[0] not in variables(other):
+                    return Step(names, eqs, ({names[0]: other},))
         solutions = symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains)
         if solutions:
             return Step(names, eqs, tuple(solutions))
@@ -333,6 +340,19 @@ def _informative(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:
         if abs(a - b) > 1e-9 * scale:
             return False         # does not depend on x and is not an identity: says nothing about x
     return False
+
+
+def _same_figure(equations: list[Equation], named: set[str]) -> set[str]:
+    """Variables that are a named one in another form: reached from it through rules of two variables."""
+    pairs = [tuple(eq.variables) for eq in equations if len(eq.variables) == 2]
+    reached, grown = set(named), True
+    while grown:
+        grown = False
+        for a, b in pairs:
+            if (a in reached) != (b in reached):
+                reached |= {a, b}
+                grown = True
+    return reached - named
 
 
 def fixed_defaults(rules: RuleSet, defined: set[str] | frozenset[str]) -> frozenset[str]:

@@ -30,6 +30,7 @@ from ..text.messages import keyed_from
 from ..text.values import parse_key, parse_number
 from . import symbolic
 from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
+from .catalog_selectors import apply_catalog_selectors
 from .numeric import compile_tree
 from .planning import Plan, Planner, Step
 
@@ -160,6 +161,7 @@ class Engine:
 
     def parse_givens(self, givens: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
         givens = givens_from_config(givens)   # model=path/to/config.json -> layers, hidden, ...
+        givens = apply_catalog_selectors(givens, self.rules.tables)   # model=qwen3-4b -> head_dim_rule=free
         numbers, keys = {}, {}
         for name, raw in givens.items():
             variable = self.variable(name)

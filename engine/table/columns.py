@@ -27,6 +27,8 @@ from ..text.values import check_domain, parse_number
 from .cells import Locator, as_text, column_letter
 from .headers import QUIET, RESERVED, Column, classify, parse_targets
 from .key_cells import Report, canonical_key, codes_of, key_column, target_column
+from .model_config_cells import fill_model_configs
+from .selector_cells import fill_selectors
 
 if TYPE_CHECKING:
     from ..solve.solver import Engine
@@ -117,7 +119,9 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
                                       if len(stray) > 1 else ""))
     if solve_column is None and rows:
         notes.append("no `solve` column: each row derives what follows from its values")
+    fill_model_configs(engine, columns, numbers, keys, empty, locator, report, rows)   # model=.../config.json
     origins = _config_column(engine, frame, columns, locator, numbers, keys, empty, report)
+    fill_selectors(engine, columns, keys, empty, locator, report, rows)   # model=qwen3-4b -> head_dim_rule=free
     _asked_and_given(columns, numbers, targets, row_targets, locator, report)
     if _every(asked, True) or any(_every(mask, False) for mask in empty.values()):
         blank = np.broadcast_to(False, (rows,))   # every row asks something or has a value

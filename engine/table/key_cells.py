@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import EngineError, ValueParseError
+from ..rules.hf_config import is_config_path
 from ..rules.model import Variable
 from ..solve.batch import Categorical
 from ..text.messages import said
@@ -85,6 +86,9 @@ def key_column(engine: "Engine", variable: Variable, column: Column, series: pl.
         if not text:
             codes = np.where(codes == code, -1, codes)
             canonical.append(label)
+            continue
+        if variable.name == "model" and is_config_path(text):
+            canonical.append(label)   # a config.json: read by engine/table/model_config_cells.py
             continue
         try:
             canonical.append(canonical_key(engine, variable, text))

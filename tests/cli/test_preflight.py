@@ -210,16 +210,20 @@ def test_cli_solve_with_config():
 
 
 # -- a `config` column in a scenario table ---------------------------------------------------------
-def test_config_column_fills_each_rows_empty_cells(in_lf):
+def test_config_column_fills_each_rows_empty_cells(in_lf, tmp_path):
     import polars as pl
 
     from engine.table.frames import run_frame
 
+    unknown = tmp_path / "unknown_model.yaml"     # a model id the catalog does not alias
+    unknown.write_text("### model\nmodel_name_or_path: some-org/not-a-known-model\nfinetuning_type: lora\n",
+                       encoding="utf-8")
     frame = pl.DataFrame({
-        "name": ["lora", "full, typed micro-batch", "no config", "missing file", "no model"],
-        "config": [LORA, FULL, None, "nope.yaml", LORA],
-        "model": ["llama3-8b"] * 4 + [None], "gpu": ["A800"] * 5, "n_gpus": [1, 2, 1, 1, 1],
-        "micro_batch": [None, 4, 2, None, None], "solve": ["memory_per_gpu"] * 5})
+        "name": ["lora", "full, typed micro-batch", "no config", "missing file", "model from the config",
+                 "unknown model"],
+        "config": [LORA, FULL, None, "nope.yaml", LORA, str(unknown)],
+        "model": ["llama3-8b"] * 4 + [None, None], "gpu": ["A800"] * 6, "n_gpus": [1, 2, 1, 1, 1, 1],
+        "micro_batch": [None, 4, 2, None, None, None], "solve": ["memory_per_gpu"] * 6})
     results = run_frame(frame).results
     memory = results.get_column("memory_per_gpu [GB]").to_list()
     errors = results.get_column("error").to_list()
@@ -237,7 +241,9 @@ def test_config_column_fills_each_rows_empty_cells(in_lf):
     assert "zero_stage (examples/deepspeed/ds_z3_config.json:19)" in origins[1]
     assert origins[2] is None and errors[2] is None
     assert "column 'config'" in errors[3] and "nope.yaml" in errors[3]
-    assert f"{LORA}:3" in errors[4] and "model=PATH/config.json" in errors[4]    # the row gives no model
+    # the config's model_name_or_path meta-llama/Meta-Llama-3-8B-Instruct is an alias of llama3-8b (issue #14)
+    assert errors[4] is None and memory[4] == memory[0]
+    assert f"{unknown}:2" in errors[5] and "model=PATH/config.json" in errors[5]    # no model llmplan knows
 
 
 def test_cli_preflight_needs_a_gpu():

@@ -64,6 +64,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "no valid value for {names} from rule {rules}: no real, finite answer in the variable's domain "
         "for these inputs",
         "规则 {rules} 无法给出 {names} 的有效值：在这些输入下没有位于其取值范围内的有限实数解"),
+    "planner.no_effect": (
+        "{name} cannot be solved from rule {rules}: for these inputs it does not change the result "
+        "(the terms with {name} vanish); give {name} yourself",
+        "无法由规则 {rules} 求解 {name}：在这些输入下它不影响结果（含 {name} 的项为零）；请自行给出 {name}"),
     "planner.requirement.positive": ("greater than 0", "大于 0"),
     "planner.requirement.nonnegative": ("at least 0", "不小于 0"),
     "planner.requirement.fraction": ("a fraction between 0 and 1", "介于 0 和 1 之间的比例"),

@@ -36,4 +36,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "values.expects_plain": ("a plain number (e.g. 7B, 0.4, 40%)", "纯数字（例如 7B、0.4、40%）"),
     "values.expects_unit": ("a value in {unit} or another {dims} unit (e.g. {example})",
                             "以 {unit} 或其他 {dims} 单位表示的值（例如 {example}）"),
+    "values.selectors_malformed": (
+        "{where}: {variable} {key!r}: info.selectors must map a convention to one of its keys, "
+        "e.g. {{head_dim_rule: free}}; found {found}",
+        "{where}：{variable} {key!r}：info.selectors 应把约定映射到它的一个取值，例如 {{head_dim_rule: free}}；"
+        "实际为 {found}"),
+    "values.selectors_disagree": (
+        "{name}={raw} implies {selector}={value} but {other}={other_raw} implies {selector}={other_value}; "
+        "choose entries that agree",
+        "{name}={raw} 意味着 {selector}={value}，但 {other}={other_raw} 意味着 {selector}={other_value}；"
+        "请选择彼此一致的条目"),
+    "values.selector_contradicted": (
+        "{name}={raw} is for {selector}={value}, but {selector}={typed} was given; "
+        "drop {selector}= or choose a {name} for {selector}={typed}",
+        "{name}={raw} 适用于 {selector}={value}，但给定了 {selector}={typed}；"
+        "请去掉 {selector}=，或选择适用于 {selector}={typed} 的 {name}"),
 }

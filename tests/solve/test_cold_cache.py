@@ -1,0 +1,39 @@
+"""A forward question on an empty rule cache (issue #14 catalog branch): definitions need no sympy.
+
+A rule `x = f(...)` solved for x is its right side as written. Before, the planner sent it through
+sympy like any block; on an empty cache with the plan's sympy budget spent (a slow or busy machine),
+the step had no closed form and fell to numeric root finding: slow, and counts off by float noise
+(Qwen2.5-7B 7,615,616,511.999998 instead of 7,615,616,512; tests comparing exact counts failed or
+ran for minutes). Here the budget is set to zero, the worst case, in a fresh process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_exact_counts_with_no_sympy_budget_on_an_empty_cache(tmp_path: Path) -> None:
+    code = (
+        "import json, time\n"
+        "import engine.solve.planning as planning\n"
+        "planning.PLAN_SYMBOLIC_SECONDS = 0.0\n"
+        "from engine import Engine\n"
+        "e = Engine.load()\n"
+        "t = time.perf_counter()\n"
+        "qwen = e.solve(['arch_params'], {'model': 'qwen2.5-7b'}).values['arch_params']\n"
+        "mixtral = e.solve(['active_params'], {'model': 'mixtral-8x7b'}).values['active_params']\n"
+        "print(json.dumps([time.perf_counter() - t, qwen, mixtral]))\n")
+    env = dict(os.environ, LLMPLAN_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
+                          check=True)
+    seconds, qwen, mixtral = json.loads(done.stdout.strip().splitlines()[-1])
+    # Qwen2.5-7B (HF Qwen/Qwen2.5-7B safetensors total): 7,615,616,512
+    assert qwen == 7_615_616_512
+    # Mixtral 8x7B (Jiang et al. 2024 §2, 12.9B active): 46,702,792,704 − 32 · 6 · 3 · 4096 · 14336
+    assert mixtral == 46_702_792_704 - 32 * 6 * 3 * 4096 * 14336 == 12_879_925_248
+    assert seconds < 5.0, seconds
