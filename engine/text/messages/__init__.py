@@ -131,11 +131,22 @@ class Joined(Nested):
 
     def __init__(self, *parts: Nested, separator: str = "") -> None:
         super().__init__()
-        self.parts = [p for p in parts if p.key or isinstance(p, (Joined, Both))]
+        self.parts = [p for p in parts if p.key or isinstance(p, (Joined, Both, Caught))]
         self.separator = separator
 
     def say(self, lang: str) -> str:
         return self.separator.join(part.say(lang) for part in self.parts)
+
+
+class Caught(Nested):
+    """An error caught on the way up, said inside another message in that message's language."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__()
+        self.exc = exc
+
+    def say(self, lang: str) -> str:
+        return localized(self.exc, lang)
 
 
 def said_text(key: str, **fields: object) -> Said:
