@@ -22,7 +22,7 @@ from ..errors import EngineError, ScenarioError, ValueParseError
 from ..rules.model import Variable
 from ..solve.batch import Categorical
 from ..solve.numeric import domain_mask, remember_bounds, within_domain
-from ..text.messages import said
+from ..text.messages import Caught, said, said_text
 from ..text.values import check_domain, parse_number
 from .cells import Locator, as_text, column_letter
 from .headers import QUIET, RESERVED, Column, classify, parse_targets
@@ -113,10 +113,10 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
             solve_column = column
             targets, row_targets, asked = target_column(engine, column, series, locator, report)
     if stray:
-        notes.append(f"{stray[0]}" + (f" (and {len(stray) - 1} more cells in pass-through columns)"
-                                      if len(stray) > 1 else ""))
+        notes.append(said_text("table.stray_more", first=Caught(stray[0]), more=len(stray) - 1) if len(stray) > 1
+                     else stray[0])
     if solve_column is None and rows:
-        notes.append("no `solve` column: each row derives what follows from its values")
+        notes.append(said_text("table.no_solve_column"))
     origins = _config_column(engine, frame, columns, locator, numbers, keys, empty, report)
     _asked_and_given(columns, numbers, targets, row_targets, locator, report)
     if _every(asked, True) or any(_every(mask, False) for mask in empty.values()):
