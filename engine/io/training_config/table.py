@@ -18,6 +18,7 @@ import numpy as np
 from ...errors import EngineError, TrainingConfigError
 from ...rules.hf_config import read_hf_config
 from ...solve.keys import Categorical
+from ...text.messages import Caught, keyed
 from ...text.values import parse_key, parse_number
 from .givens import _ARCHITECTURE, check_value, read_configs, resolve_model
 
@@ -56,7 +57,7 @@ def _values(engine: Any, path: str) -> dict[str, tuple[Any, Any]]:
     for read in reads:
         for name, why in read.unmodelled:
 
-            raise TrainingConfigError(f"{why}; give a {name} column")
+            raise keyed(TrainingConfigError, "training.give_column", why=Caught(why), name=name)
     rules = engine.rules
     out: dict[str, tuple[Any, Any]] = {}
     for name, filled in merged.items():
