@@ -22,7 +22,7 @@ from ..errors import EngineError, ScenarioError, ValueParseError
 from ..rules.model import Variable
 from ..solve.batch import Categorical
 from ..solve.numeric import domain_mask, remember_bounds, within_domain
-from ..text.messages import Caught, said, said_text
+from ..text.messages import Caught, Nested, keyed, said, said_text
 from ..text.values import check_domain, parse_number
 from .cells import Locator, as_text, column_letter
 from .headers import QUIET, RESERVED, Column, classify, parse_targets
@@ -170,12 +170,12 @@ def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Loc
         if rest.any():
             index = np.flatnonzero(rest)
             texts = text.gather(index)
-            parsed: dict[str, float | str] = {}
+            parsed: dict[str, float | EngineError] = {}
             for raw_text in texts.unique().to_list():
                 try:
                     parsed[raw_text] = parse_number(variable, raw_text)   # its own unit/suffix
                 except EngineError as exc:
-                    parsed[raw_text] = str(exc)
+                    parsed[raw_text] = exc
             good = {t: v for t, v in parsed.items() if isinstance(v, float)}
             got = texts.replace_strict(list(good), list(good.values()), default=None,
                                        return_dtype=pl.Float64).fill_null(np.nan).to_numpy()
@@ -183,15 +183,16 @@ def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Loc
             values[index] = got
             bad = np.isnan(got)
             if bad.any():
-                report(index[bad], [f"{cell(r)}: {parsed[t]}" for r, t in
+                report(index[bad], [said(f"{cell(r)}: ", parsed[t]) for r, t in
                                     zip(index[bad].tolist(), texts.filter(pl.Series(bad)).to_list())])
         return values, empty
     empty = series.is_null().to_numpy()
     if dtype == pl.Duration and variable.dims == (("[time]", 1.0),):
         return series.dt.total_microseconds().cast(pl.Float64).fill_null(np.nan).to_numpy() / 1e6, empty
     index = np.flatnonzero(~empty)
-    kind = "TRUE/FALSE" if dtype == pl.Boolean else f"a {dtype} value"
-    report(index, [f"{cell(r)}: {variable.name}: expected a number, got {kind} ({v})"
+    kind = Nested("table.a_boolean") if dtype == pl.Boolean else Nested("table.a_kind_value", kind=dtype)
+    report(index, [said(f"{cell(r)}: ", keyed(ValueParseError, "table.expected_number", name=variable.name, kind=kind,
+                                              value=v))
                    for r, v in zip(index.tolist(), series.gather(index).to_list())])
     return np.full(rows, np.nan), empty
 

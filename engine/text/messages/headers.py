@@ -28,3 +28,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "no `solve` column: each row derives what follows from its values",
         "没有 `solve` 列：每行由其取值推导出能推出的量"),
 }
+MESSAGES.update({
+    "table.expected_number": (
+        "{name}: expected a number, got {kind} ({value})", "{name}：应为数字，实际为 {kind}（{value}）"),
+    "table.a_boolean": ("TRUE/FALSE", "TRUE/FALSE"),
+    "table.a_kind_value": ("a {kind} value", "{kind} 类型的值"),
+})

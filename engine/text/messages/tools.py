@@ -111,3 +111,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "verification failed: a row of the new {head} has norm off by {deviation} (tolerance {tolerance})",
         "校验失败：新的 {head} 中有一行的范数偏差 {deviation}（容差 {tolerance}）"),
 }
+MESSAGES.update({
+    # engine/cli/commands/convert.py: what `llmplan convert` prints
+    "convert.error": ("error: {message}", "错误：{message}"),
+    "convert.unknown_conversion": (
+        "error: unknown conversion {name!r}; available: {available}", "错误：未知的转换 {name!r}；可用：{available}"),
+    "convert.converted": (
+        "Converted {src} -> {dst} (Baichuan 2 -> Baichuan 1).", "转换完成：{src} -> {dst}（百川 2 -> 百川 1）。"),
+    "convert.dry_run": (
+        "Dry run: nothing written. Converting {src} -> {dst} would change:",
+        "试运行，未写入任何文件。转换 {src} -> {dst} 将改动："),
+    "convert.already_normalised": (
+        "lm_head.weight in {src} is already normalised (every non-zero row has norm 1 within {tolerance}); "
+        "nothing to do, nothing written.",
+        "{src} 中的 lm_head.weight 已归一化（每个非零行的范数在 {tolerance} 内等于 1）；无需转换，未写入任何文件。"),
+    "convert.stats": (
+        "min {min}, mean {mean}, max {max} over {rows} rows ({zero} zero)",
+        "最小 {min}，平均 {mean}，最大 {max}，共 {rows} 行（{zero} 行为零）"),
+    "convert.line_format": ("  format:      {format}, {count} weight file(s)", "  格式：        {format}，{count} 个权重文件"),
+    "convert.line_head": (
+        "  head:        {file} (tensor lm_head.weight, shape {shape}, {dtype})",
+        "  输出头：      {file}（张量 lm_head.weight，形状 {shape}，{dtype}）"),
+    "convert.line_norms": ("  row norms:   {stats}", "  行范数：      {stats}"),
+    "convert.line_after": ("  after:       {stats}", "  转换后：      {stats}"),
+    "convert.line_copied": (
+        "  unchanged:   {count} other file(s) copied byte-for-byte", "  未改动：      其余 {count} 个文件已逐字节复制"),
+    "convert.line_to_copy": (
+        "  unchanged:   {count} other file(s) to copy byte-for-byte", "  未改动：      其余 {count} 个文件将逐字节复制"),
+    "convert.line_verified": (
+        "  verified:    head rows have unit norm (tolerance {tolerance}); other files identical (size + SHA-256)",
+        "  已校验：      输出头各行范数为 1（容差 {tolerance}）；其余文件完全相同（大小 + SHA-256）"),
+    "convert.line_note": ("  note:        {note}", "  注意：        {note}"),
+    "convert.zero_rows": (
+        "{rows} row(s) of {head} are all zero; a zero row has no direction, so it is left as zero",
+        "{head} 有 {rows} 行全为零；零行没有方向，因此保持为零"),
+})

@@ -103,3 +103,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "请给出 model=<目录键>、model=PATH/config.json，或模型结构（params=... 或 layers=、hidden=、heads= 等）"),
     "training.bad_given": ("{where}: {key}: {problem}", "{where}：{key}：{problem}"),
 }
+MESSAGES.update({
+    "training.config_cell": ("config: {problem}", "config：{problem}"),
+})

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...errors import ConversionError
-from ...text.messages import keyed
+from ...text.messages import keyed, said_text
 from . import safetensors_io as st
 from .checkpoint import (
     HEAD,
@@ -119,8 +119,7 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
         head_file=ckpt.head_file, shape=shape, dtype=dtype, tolerance=tolerance, before=before,
         copied_files=[f for f in files if f != ckpt.head_file])
     if before.zero_rows:
-        report.notes.append(f"{before.zero_rows} row(s) of {HEAD} are all zero; a zero row has no "
-                            "direction, so it is left as zero")
+        report.notes.append(said_text("convert.zero_rows", rows=before.zero_rows, head=HEAD))
     if before.already_normalised:
         report.status = "already_normalised"
         return report
