@@ -227,10 +227,12 @@ def unknown_key_message(variable: Variable, table: Table | None, label: str) -> 
     return f"{variable.name}: unknown value {label!r}"
 
 
-def example(variable: Variable) -> str:
+def example(variable: Variable) -> str | Nested:
+    """A value `variable` accepts, to show in a message (said in the message's language)."""
     unit = variable.unit
-    samples = {"": "7B or 0.4", "token": "2T", "s": "30d"}
-    return samples.get(unit, f"12 {unit}" if unit else "7B")
+    if unit == "":
+        return Nested("values.example_plain")
+    return {"token": "2T", "s": "30d"}.get(unit, f"12 {unit}" if unit else "7B")
 
 
 def _expects(variable: Variable) -> Nested:

@@ -69,3 +69,6 @@ MESSAGES.update({
         "{name} is a catalog key or convention; it is given, not solved", "{name} 是目录键或约定，只能给定、不能求解"),
     "values.nothing_called": ("nothing called {name!r}{hint}", "没有名为 {name!r} 的变量或规则{hint}"),
 })
+MESSAGES.update({
+    "values.example_plain": ("7B or 0.4", "7B 或 0.4"),
+})
