@@ -57,8 +57,9 @@ def _check_declared(path: Path, info: zipfile.ZipInfo) -> None:
         raise _refuse(path, Nested("sheets.part_too_large", part=info.filename, size=info.file_size,
                                    limit=MAX_PART_BYTES // 2**20))
     if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        raise _refuse(path, Nested("sheets.part_ratio", part=info.filename, ratio=info.file_size // max(info.compress_size, 1),
-                                   limit=MAX_RATIO, floor=RATIO_FLOOR // 2**20))
+        ratio = info.file_size // max(info.compress_size, 1)
+        raise _refuse(path, Nested("sheets.part_ratio", part=info.filename, ratio=ratio, limit=MAX_RATIO,
+                                   floor=RATIO_FLOOR // 2**20))
 
 
 def _scan_entry(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:

@@ -52,7 +52,8 @@ def write_results(outcome: "Outcome", engine: "Engine", target: Path, headers: l
         write_table(outcome.results, target, written)
         return
     if outcome.results.width > MAX_COLUMNS:
-        raise keyed(ScenarioError, "sheets.too_many_columns", path=target, columns=outcome.results.width, limit=MAX_COLUMNS)
+        raise keyed(ScenarioError, "sheets.too_many_columns", path=target, columns=outcome.results.width,
+                    limit=MAX_COLUMNS)
     atomic_write(target, lambda path: _write_xlsx(outcome, engine, path, headers, progress))
 
 

@@ -62,7 +62,8 @@ def _parse_text(variable: Variable, raw: str) -> float:
     try:
         text = normalise(raw)
     except ValueParseError as exc:
-        raise keyed(ValueParseError, "values.bad_text", name=variable.name, value=raw[:40], problem=Caught(exc)) from None
+        raise keyed(ValueParseError, "values.bad_text", name=variable.name, value=raw[:40],
+                    problem=Caught(exc)) from None
     match = _NUMBER.match(text)
     if not match:
         raise keyed(ValueParseError, "values.not_a_number", name=variable.name, value=raw[:40],
@@ -145,7 +146,8 @@ def parse_key(variable: Variable, table: Table | None, raw: Any) -> str:
     try:
         text = normalise(str(raw)) if isinstance(raw, str) else str(raw)
     except ValueParseError as exc:
-        raise keyed(ValueParseError, "values.bad_text", name=variable.name, value=raw[:40], problem=Caught(exc)) from None
+        raise keyed(ValueParseError, "values.bad_text", name=variable.name, value=raw[:40],
+                    problem=Caught(exc)) from None
     if isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))
     if table is not None:

@@ -15,7 +15,8 @@ def test_a_caught_error_inside_another_is_said_in_chinese() -> None:
     inner = keyed(ScenarioError, "io.no_such_file", path="a.xlsx")
     outer = keyed(ValueParseError, "sheets.results_inputs", problem=Caught(inner), sheet="inputs")
     assert str(outer).startswith("a.xlsx: no such file (a results workbook")
-    assert localized(outer, "zh") == "a.xlsx：文件不存在（`llmplan run` 生成的结果工作簿把所用的场景保存在其 `inputs` 工作表中）"
+    assert localized(outer, "zh") == ("a.xlsx：文件不存在（`llmplan run` 生成的结果工作簿把所用的场景保存在其 "
+                                      "`inputs` 工作表中）")
 
 
 def test_a_caught_plain_error_stays_as_raised() -> None:

@@ -72,8 +72,8 @@ def _deepspeed(keys: Keys, out: ConfigRead, root: Located) -> None:
 
         path = resolve_reference(file[0], root.path)
         if path is None:
-            raise keyed(TrainingConfigError, "training.deepspeed_file_missing", where=file[1], key="deepspeed_config_file",
-                        value=file[0], folder=root.path.parent)
+            raise keyed(TrainingConfigError, "training.deepspeed_file_missing", where=file[1],
+                        key="deepspeed_config_file", value=file[0], folder=root.path.parent)
         out.files.append(path)
         read_deepspeed(read_file(path), out, file[1])
     stage = block.integer("zero_stage", low=0)

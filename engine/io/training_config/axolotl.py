@@ -173,8 +173,8 @@ def _distributed(keys: Keys, out: ConfigRead, root: Located) -> None:
         else:
             path = resolve_reference(str(deepspeed.value), root.path)
             if path is None:
-                raise keyed(TrainingConfigError, "training.deepspeed_file_missing", where=deepspeed.where, key="deepspeed file",
-                            value=deepspeed.value, folder=root.path.parent)
+                raise keyed(TrainingConfigError, "training.deepspeed_file_missing", where=deepspeed.where,
+                            key="deepspeed file", value=deepspeed.value, folder=root.path.parent)
             out.files.append(path)
             read_deepspeed(read_file(path), out, deepspeed.where)
     elif fsdp is not None:

@@ -182,8 +182,8 @@ def _deepspeed(ref: tuple[str, str], base: Path, out: ConfigRead) -> None:
     text, where = ref
     path = resolve_reference(text, base)
     if path is None:
-        raise keyed(TrainingConfigError, "training.deepspeed_file_missing", where=where, key="deepspeed file", value=text,
-                folder=base.parent or ".")
+        raise keyed(TrainingConfigError, "training.deepspeed_file_missing", where=where, key="deepspeed file",
+                    value=text, folder=base.parent or ".")
     out.files.append(path)
     read_deepspeed(read_file(path), out, where)
 

@@ -80,7 +80,8 @@ class Keys:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _type(node, self.prefix + key, "training.a_whole_number", value)
         if low is not None and value < low:
-            raise keyed(TrainingConfigError, "training.at_least", where=node.where, key=self.prefix + key, low=low, value=value)
+            raise keyed(TrainingConfigError, "training.at_least", where=node.where, key=self.prefix + key, low=low,
+                        value=value)
         return value, node.where
 
     def number(self, key: str) -> tuple[float, str] | None:

@@ -158,5 +158,6 @@ class _LineFinder:
 def _mapping(node: Located, expected: str) -> Located:
     if not isinstance(node.value, dict):
         found = type(node.plain()).__name__
-        raise keyed(TrainingConfigError, "training.expected_found", where=node.where, expected=Nested(expected), found=found)
+        raise keyed(TrainingConfigError, "training.expected_found", where=node.where, expected=Nested(expected),
+                    found=found)
     return node

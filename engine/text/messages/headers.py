@@ -31,6 +31,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
 MESSAGES.update({
     "table.expected_number": (
         "{name}: expected a number, got {kind} ({value})", "{name}：应为数字，实际为 {kind}（{value}）"),
-    "table.a_boolean": ("TRUE/FALSE", "TRUE/FALSE"),
+    "table.a_boolean": ("TRUE/FALSE", "布尔值 TRUE/FALSE"),
     "table.a_kind_value": ("a {kind} value", "{kind} 类型的值"),
 })

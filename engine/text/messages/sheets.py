@@ -61,7 +61,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path}：无法读取的工作簿：无法解析 xl/workbook.xml（{reason}），因此无法检查其单元格"),
     # engine/io/package_guard.py
     "sheets.refused_package": ("{path}: not a readable workbook: {why}", "{path}：无法读取的工作簿：{why}"),
-    "sheets.too_many_parts": ("it holds {count:,} parts (at most {limit:,})", "它包含 {count:,} 个部件（最多 {limit:,} 个）"),
+    "sheets.too_many_parts": (
+        "it holds {count:,} parts (at most {limit:,})",
+        "它包含 {count:,} 个部件（最多 {limit:,} 个）"),
     "sheets.too_large_total": (
         "its parts decompress to more than {limit:,} MB (a zip bomb, or a workbook too large for llmplan; "
         "use .csv or .parquet)",

@@ -33,22 +33,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "training.key_twice": (
         "{where}: {key} is set twice (first at line {first}); YAML would keep only the last one, so write it once",
         "{where}：{key} 被设置了两次（第一次在第 {first} 行）；YAML 只会保留最后一个，请只写一次"),
-    "training.bad_value": ("{where}: cannot read the value {value!r} ({reason})", "{where}：无法读取取值 {value!r}（{reason}）"),
+    "training.bad_value": (
+        "{where}: cannot read the value {value!r} ({reason})",
+        "{where}：无法读取取值 {value!r}（{reason}）"),
     "training.bad_json": ("{where}: not valid JSON ({reason})", "{where}：不是有效的 JSON（{reason}）"),
     "training.json_too_deep": ("{path}: not valid JSON (nested too deeply)", "{path}：不是有效的 JSON（嵌套过深）"),
-    "training.expected_found": ("{where}: expected {expected}, found a {found}", "{where}：应为{expected}，实际为 {found}"),
+    "training.expected_found": (
+        "{where}: expected {expected}, found a {found}",
+        "{where}：应为{expected}，实际为 {found}"),
     "training.a_config": ("a training config (key: value lines)", "训练配置（键: 值 的行）"),
     "training.a_json_object": ("a JSON object", "JSON 对象"),
     # keys and their values (model.py)
-    "training.must_be": ("{where}: {key} must be {expected}, found {found!r}", "{where}：{key} 必须是{expected}，实际为 {found!r}"),
+    "training.must_be": (
+        "{where}: {key} must be {expected}, found {found!r}",
+        "{where}：{key} 必须是{expected}，实际为 {found!r}"),
     "training.a_whole_number": ("a whole number", "整数"),
     "training.a_number": ("a number", "数字"),
     "training.true_or_false": ("true or false", "true 或 false"),
     "training.a_single_value": ("a single value", "单个取值"),
     "training.a_mapping": ("a mapping of sub-keys", "子键的映射"),
-    "training.at_least": ("{where}: {key} must be at least {low}, found {value}", "{where}：{key} 至少为 {low}，实际为 {value}"),
-    "training.positive": ("{where}: {key} must be greater than 0, found {value}", "{where}：{key} 必须大于 0，实际为 {value}"),
-    "training.not_one_of": ("{where}: {key}: {value!r} is not one of {allowed}", "{where}：{key}：{value!r} 不是 {allowed} 之一"),
+    "training.at_least": (
+        "{where}: {key} must be at least {low}, found {value}",
+        "{where}：{key} 至少为 {low}，实际为 {value}"),
+    "training.positive": (
+        "{where}: {key} must be greater than 0, found {value}",
+        "{where}：{key} 必须大于 0，实际为 {value}"),
+    "training.not_one_of": (
+        "{where}: {key}: {value!r} is not one of {allowed}",
+        "{where}：{key}：{value!r} 不是 {allowed} 之一"),
     # accelerate.py
     "training.num_processes": (
         "{where}: num_processes must be a positive whole number, found {value}",
@@ -81,8 +93,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "training.quantization_needs_lora": (
         "{where}: quantization_bit needs finetuning_type lora; LLaMA-Factory refuses it with full or freeze "
         "(hparams/parser.py)",
-        "{where}：quantization_bit 需要 finetuning_type lora；LLaMA-Factory 在 full 或 freeze 下拒绝它（hparams/parser.py）"),
-    "training.freeze_zero": ("{where}: freeze_trainable_layers must not be 0", "{where}：freeze_trainable_layers 不能为 0"),
+        "{where}：quantization_bit 需要 finetuning_type lora；LLaMA-Factory 在 full 或 freeze "
+        "下拒绝它（hparams/parser.py）"),
+    "training.freeze_zero": (
+        "{where}: freeze_trainable_layers must not be 0",
+        "{where}：freeze_trainable_layers 不能为 0"),
     # deepspeed.py
     "training.ds_mismatch": (
         "{where}: {key} = {value} contradicts {other} = {other_value} ({origin}); the Hugging Face DeepSpeed "

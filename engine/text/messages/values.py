@@ -57,8 +57,12 @@ MESSAGES.update({
     "values.not_a_percentage": (
         "{name}: {value!r} is not a percentage; write e.g. 40%", "{name}：{value!r} 不是百分比；请写成例如 40%"),
     "values.not_finite": ("{name}: value must be finite, got {value}", "{name}：取值必须是有限数，实际为 {value}"),
-    "values.must_be_positive": ("{name}: must be greater than 0, got {value:g}", "{name}：必须大于 0，实际为 {value:g}"),
-    "values.must_not_be_negative": ("{name}: must not be negative, got {value:g}", "{name}：不能为负数，实际为 {value:g}"),
+    "values.must_be_positive": (
+        "{name}: must be greater than 0, got {value:g}",
+        "{name}：必须大于 0，实际为 {value:g}"),
+    "values.must_not_be_negative": (
+        "{name}: must not be negative, got {value:g}",
+        "{name}：不能为负数，实际为 {value:g}"),
     "values.must_be_fraction": (
         "{name}: must be a fraction between 0 and 1 (or a percentage such as 40%), got {value:g}",
         "{name}：必须是 0 到 1 之间的比例（或百分比，例如 40%），实际为 {value:g}"),

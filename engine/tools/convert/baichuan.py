@@ -204,7 +204,8 @@ class _Backend:
 
 def _check_head_entry(path: Path, dtype: str, shape: tuple[int, ...]) -> None:
     if dtype not in HEAD_DTYPES:
-        raise keyed(ConversionError, "convert.head_dtype", path=path, head=HEAD, dtype=dtype, supported=", ".join(HEAD_DTYPES))
+        raise keyed(ConversionError, "convert.head_dtype", path=path, head=HEAD, dtype=dtype,
+                    supported=", ".join(HEAD_DTYPES))
     if len(shape) != 2 or 0 in shape:
         raise keyed(ConversionError, "convert.head_shape", path=path, head=HEAD, shape=list(shape))
 
