@@ -214,7 +214,7 @@ def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], re
     for row in index.tolist():
         try:
             check_domain(shadow, float(values[row]))
-            messages.append(f"{cell(row)}: {shadow.name}: value out of range")
+            messages.append(said_text("table.out_of_range", name=f"{cell(row)}: {shadow.name}"))
         except ValueParseError as exc:
             messages.append(said(f"{cell(row)}: ", exc))
     report(index, messages)
@@ -246,5 +246,6 @@ def _asked_and_given(columns: list[Column], numbers: dict[str, np.ndarray], targ
             index = np.flatnonzero((row_targets == code) & ~np.isnan(numbers[name]))
             if len(index):
                 column = by_variable[name]
-                report(index, [f"{locator.cell(column.index, column.header, r)}: {name} is asked for in `solve` "
-                               f"and also given; clear the cell or remove {name} from solve" for r in index.tolist()])
+                given_too = keyed(ValueParseError, "table.asked_and_given", name=name)
+                report(index, [said(f"{locator.cell(column.index, column.header, r)}: ", given_too)
+                               for r in index.tolist()])

@@ -9,7 +9,7 @@ offload_param_device, gradient_accumulation_steps, deepspeed_config_file).
 """
 from __future__ import annotations
 
-from ...text.messages import keyed
+from ...text.messages import keyed, said_text
 from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .fsdp import read_fsdp
@@ -40,7 +40,7 @@ def read_accelerate(root: Located, out: ConfigRead) -> None:
     precision = keys.choice("mixed_precision", _PRECISION)
     if precision is not None:
         if precision[0] is None:
-            out.cannot_model("precision", f"{precision[1]}: mixed_precision fp8 has no llmplan precision recipe")
+            out.cannot_model("precision", said_text("training.fp8", where=precision[1]))
         else:
             out.fill("precision", precision[0], precision[1], "mixed_precision")
     kind = keys.choice("distributed_type", {t: t for t in _TYPES})
@@ -55,7 +55,7 @@ def read_accelerate(root: Located, out: ConfigRead) -> None:
         else:
             out.offer("zero_stage", "3", f"{kind[1]}: FSDP default FULL_SHARD", "fsdp_sharding_strategy", True)
     elif kind is not None and kind[0] == "MEGATRON_LM":
-        out.cannot_model("tp", f"{kind[1]}: distributed_type MEGATRON_LM: give tp and pp yourself")
+        out.cannot_model("tp", said_text("training.megatron", where=kind[1]))
     elif kind is not None:
         out.fill("zero_stage", "0", kind[1], "distributed_type")
     out.ignored += keys.ignored()

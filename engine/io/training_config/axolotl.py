@@ -17,7 +17,7 @@ Defaults for keys the file leaves out, read from axolotl's pydantic schema at v0
 """
 from __future__ import annotations
 
-from ...text.messages import keyed
+from ...text.messages import keyed, said_text
 from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .fsdp import read_fsdp
@@ -79,8 +79,8 @@ def _method(keys: Keys, out: ConfigRead) -> None:
         names = [str(m.value) for m in modules.value] if isinstance(modules.value, list) else str(modules.value).split(",")
         chosen = lora_targets(names)
         if chosen is None:
-            out.cannot_model("lora_targets", f"{modules.where}: lora_target_modules {names} is not a set llmplan "
-                                             "counts (q_proj,v_proj = qv; q,k,v,o_proj = qkvo; all linear = all-linear)")
+            out.cannot_model("lora_targets", said_text("training.lora_target_modules", where=modules.where,
+                                                       value=names))
         else:
             out.fill("lora_targets", chosen, modules.where, "lora_target_modules")
     keys.taken |= {"lora_alpha", "lora_dropout", "lora_model_dir", "lora_fan_in_fan_out"}
@@ -126,7 +126,8 @@ def _runtime(keys: Keys, out: ConfigRead) -> None:
         out.fill("optimizer", "adam", f"{AX} default optimizer = adamw_torch_fused (schemas/training.py:122)",
                  "optimizer", True)
     elif optimizer(name[0]) is None:
-        out.cannot_model("optimizer", f"{name[1]}: optimizer {name[0]!r} has no entry in catalogs/optimizers.yaml")
+        out.cannot_model("optimizer", said_text("training.unknown_optimizer", where=name[1], key="optimizer",
+                                                 value=name[0]))
     else:
         out.fill("optimizer", optimizer(name[0]), name[1], "optimizer")
     checkpointing = keys.node("gradient_checkpointing")

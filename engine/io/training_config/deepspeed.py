@@ -12,7 +12,7 @@ differs from the framework's is refused, as the Transformers integration refuses
 """
 from __future__ import annotations
 
-from ...text.messages import keyed
+from ...text.messages import keyed, said_text
 from .errors import TrainingConfigError
 from .model import ConfigRead, Keys
 from .source import Located
@@ -59,8 +59,7 @@ def _zero(keys: Keys, out: ConfigRead, root: Located) -> None:
         out.offer("offload", "none", f"{SOURCE} default offload device \"none\"", "offload", True)
     elif params is not None and params[0]:
         if optimizer is None or not optimizer[0]:
-            out.cannot_model("offload", f"{params[1]}: offload_param without offload_optimizer has no llmplan "
-                                        "offload value (none, optimizer, optimizer_and_params)")
+            out.cannot_model("offload", said_text("training.offload_param_only", where=params[1]))
         else:
             out.offer("offload", "optimizer_and_params", params[1], "zero_optimization.offload_param.device")
     elif optimizer is not None and optimizer[0]:

@@ -34,3 +34,9 @@ MESSAGES.update({
     "table.a_boolean": ("TRUE/FALSE", "布尔值 TRUE/FALSE"),
     "table.a_kind_value": ("a {kind} value", "{kind} 类型的值"),
 })
+MESSAGES.update({
+    "table.out_of_range": ("{name}: value out of range", "{name}：取值超出范围"),
+    "table.asked_and_given": (
+        "{name} is asked for in `solve` and also given; clear the cell or remove {name} from solve",
+        "{name} 既在 `solve` 中被求解又被给定；请清空该单元格，或从 solve 中去掉 {name}"),
+})

@@ -121,3 +121,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
 MESSAGES.update({
     "training.config_cell": ("config: {problem}", "config：{problem}"),
 })
+MESSAGES.update({
+    # values a framework has that llmplan cannot model (an error unless the user types the variable)
+    "training.offload_param_only": (
+        "{where}: offload_param without offload_optimizer has no llmplan offload value "
+        "(none, optimizer, optimizer_and_params)",
+        "{where}：只有 offload_param 而没有 offload_optimizer，llmplan 没有对应的 offload 取值"
+        "（none、optimizer、optimizer_and_params）"),
+    "training.fp8": (
+        "{where}: mixed_precision fp8 has no llmplan precision recipe",
+        "{where}：mixed_precision fp8 在 llmplan 中没有对应的精度方案"),
+    "training.megatron": (
+        "{where}: distributed_type MEGATRON_LM: give tp and pp yourself",
+        "{where}：distributed_type MEGATRON_LM：请自己给出 tp 和 pp"),
+    "training.oft": (
+        "{where}: finetuning_type oft has no llmplan method (full, freeze, lora, qlora)",
+        "{where}：finetuning_type oft 在 llmplan 中没有对应的方法（full、freeze、lora、qlora）"),
+    "training.quantization_bits": (
+        "{where}: quantization_bit {bits} has no llmplan method (4 = qlora, 8 = qlora-8bit, 2 = qlora-2bit)",
+        "{where}：quantization_bit {bits} 在 llmplan 中没有对应的方法（4 = qlora，8 = qlora-8bit，2 = qlora-2bit）"),
+    "training.lora_target": (
+        "{where}: lora_target {value!r} is not a set llmplan counts (q_proj,v_proj = qv; q,k,v,o_proj = qkvo; "
+        "all = all-linear)",
+        "{where}：lora_target {value!r} 不是 llmplan 能计数的组合（q_proj,v_proj = qv；q,k,v,o_proj = qkvo；"
+        "all = all-linear）"),
+    "training.lora_target_modules": (
+        "{where}: lora_target_modules {value} is not a set llmplan counts (q_proj,v_proj = qv; q,k,v,o_proj = qkvo; "
+        "all linear = all-linear)",
+        "{where}：lora_target_modules {value} 不是 llmplan 能计数的组合（q_proj,v_proj = qv；q,k,v,o_proj = qkvo；"
+        "全部线性层 = all-linear）"),
+    "training.unknown_optimizer": (
+        "{where}: {key} {value!r} has no entry in catalogs/optimizers.yaml",
+        "{where}：{key} {value!r} 在 catalogs/optimizers.yaml 中没有条目"),
+})
