@@ -78,3 +78,8 @@ MESSAGES.update({
 MESSAGES.update({
     "preflight.epoch_needs_more": ("time per epoch needs more: {problem}", "每轮训练时间还需要更多信息：{problem}"),
 })
+MESSAGES.update({
+    "preflight.give_config": (
+        "give a training config file (LLaMA-Factory / axolotl YAML, DeepSpeed JSON, accelerate YAML)",
+        "请给出训练配置文件（LLaMA-Factory / axolotl YAML、DeepSpeed JSON、accelerate YAML）"),
+})
