@@ -56,32 +56,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return EXIT_INPUT
-    lang = getattr(args, "lang", "en") or "en"
     try:
         with _signals_as_interrupts():
             return int(args._run(args))
     except (PlanningError, EvaluationError) as exc:
+        lang = _lang(args)
         print(text("cli.error", lang, message=error_text(exc, lang)), file=sys.stderr)
         return EXIT_ROWS
     except EngineError as exc:
+        lang = _lang(args)
         print(text("cli.error", lang, message=error_text(exc, lang)), file=sys.stderr)
         return EXIT_INPUT
     except Terminated as exc:
+        lang = _lang(args)
         print(text("cli.stopped", lang, signal=signal.Signals(exc.signum).name), file=sys.stderr)
         return 128 + exc.signum
     except KeyboardInterrupt:
+        lang = _lang(args)
         print(text("cli.interrupted", lang), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:   # a file that cannot be read or written (read-only folder, full disk, ...)
-        print(_file_error(exc, lang), file=sys.stderr)
+        print(_file_error(exc, _lang(args)), file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said plainly
+        lang = _lang(args)
         if os.environ.get("LLMPLAN_DEBUG"):
             raise
         print(text("cli.bug", lang, kind=type(exc).__name__, message=exc), file=sys.stderr)
         return EXIT_BUG
+
+
+def _lang(args: argparse.Namespace) -> str:
+    """The language asked for, read when a message is said: a command that reads its options after its
+    items (preflight CONFIG --lang zh) sets it while running."""
+    return getattr(args, "lang", "en") or "en"
 
 
 def error_text(exc: EngineError, lang: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import EngineError, TrainingConfigError, UnderdeterminedError
 from ..io.training_config.givens import Origins, expand_config
 from ..report import write_solve_report
+from ..text.messages import keyed, localized
 from ..text.messages import text as message
 from ..text.values import parse_number
 
@@ -120,8 +121,7 @@ def preflight(engine: Any, configs: list[str], typed: dict[str, Any], lang: str 
     check = Preflight(givens, origins, None)
     if "gpu" not in givens:
 
-        raise TrainingConfigError("preflight: which GPU? give --gpu KEY (e.g. --gpu A800, --gpu RTX-4090; "
-                                  "see `llmplan catalog gpus`)")
+        raise keyed(TrainingConfigError, "preflight.which_gpu")
     if "n_gpus" not in givens and "dp" not in givens:
         givens["n_gpus"] = 1
         check.assumed.append(("n_gpus", "1", text(lang, "one_gpu")))
@@ -140,7 +140,7 @@ def _largest_micro_batch(engine: Any, check: Preflight, lang: str) -> None:
         result = engine.solve(["micro_batch"], {**givens, "memory_fill": 1}, lang)
         check.max_micro_batch = int(result.values["micro_batch"])
     except EngineError as exc:
-        check.max_micro_batch_note = text(lang, "no_micro_batch") if not check.fits else str(exc)
+        check.max_micro_batch_note = text(lang, "no_micro_batch") if not check.fits else localized(exc, lang)
         return
     if check.max_micro_batch < 1:
         check.max_micro_batch = None
@@ -154,7 +154,7 @@ def _time(engine: Any, check: Preflight, lang: str) -> None:
         result = engine.solve(["steps_per_epoch", "sequences_per_epoch"], _without(givens, ("memory_fill",)), lang)
     except EngineError as exc:
 
-        check.time_note = text(lang, "need_samples") if isinstance(exc, UnderdeterminedError) else str(exc)
+        check.time_note = text(lang, "need_samples") if isinstance(exc, UnderdeterminedError) else localized(exc, lang)
         return
     check.steps_per_epoch = result.values["steps_per_epoch"]
     check.sequences_per_epoch = result.values["sequences_per_epoch"]
@@ -164,7 +164,7 @@ def _time(engine: Any, check: Preflight, lang: str) -> None:
     try:
         check.epoch_time = epoch_time(engine, givens, check.sequences_per_epoch, check.mfu_assumed, lang)
     except EngineError as exc:
-        check.time_note = f"time per epoch needs more: {exc}"
+        check.time_note = text(lang, "epoch_needs_more", problem=localized(exc, lang))
         return
     if check.mfu_assumed:
         check.assumed.append(("mfu", f"{ASSUMED_MFU:g}", text(lang, "mfu")))
@@ -176,7 +176,7 @@ def epoch_time(engine: Any, givens: dict[str, Any], sequences: float, assume_mfu
     """train_time of one epoch: tokens = sequences × seq_len (the data words are left out of this question
     so that a rule linking tokens to them cannot disagree with the tokens given)."""
     if "seq_len" not in givens:
-        raise _missing("seq_len (the config names no cutoff_len / sequence_len)")
+        raise keyed(UnderdeterminedError, "preflight.give_seq_len")
     base = _without(givens, _DATA + ("memory_fill", "micro_batch", "grad_accum"))
     question = {**base, "tokens": sequences * _number(engine, "seq_len", givens["seq_len"])}
     if assume_mfu:
@@ -187,11 +187,6 @@ def epoch_time(engine: Any, givens: dict[str, Any], sequences: float, assume_mfu
 def _number(engine: Any, name: str, raw: Any) -> float:
 
     return parse_number(engine.rules.variables[name], raw)
-
-
-def _missing(what: str) -> EngineError:
-
-    return UnderdeterminedError(f"give {what}")
 
 
 def _changes(engine: Any, check: Preflight, lang: str) -> list[Change]:
@@ -286,7 +281,7 @@ def _evaluate(engine: Any, check: Preflight, label: str, changes: dict[str, Any]
     try:
         result = engine.solve(["memory_per_gpu", "memory_fill"], givens, lang)
     except EngineError as exc:
-        option.error = str(exc)
+        option.error = localized(exc, lang)
         return option
     option.memory_per_gpu, option.memory_fill = result.values["memory_per_gpu"], result.values["memory_fill"]
     if not math.isnan(check.sequences_per_epoch):

@@ -19,6 +19,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ScenarioError
+from ..text.messages import Nested, keyed
 
 MAX_ENTRIES = 10_000                 # parts in one package (a workbook has tens)
 MAX_PART_BYTES = 256 * 2**20         # one part, decompressed (~800,000 rows of 7 numbers; 10 MB of real xlsx is <150 MB)
@@ -36,30 +37,29 @@ def inspect_package(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
             if len(entries) > MAX_ENTRIES:
-                raise _refuse(path, f"it holds {len(entries):,} parts (at most {MAX_ENTRIES:,})")
+                raise _refuse(path, Nested("sheets.too_many_parts", count=len(entries), limit=MAX_ENTRIES))
             total = 0
             for info in entries:
                 _check_declared(path, info)
                 total += info.file_size
                 if total > MAX_TOTAL_BYTES:
-                    raise _refuse(path, f"its parts decompress to more than {MAX_TOTAL_BYTES // 2**20:,} MB "
-                                        "(a zip bomb, or a workbook too large for llmplan; use .csv or .parquet)")
+                    raise _refuse(path, Nested("sheets.too_large_total", limit=MAX_TOTAL_BYTES // 2**20))
             for info in entries:
                 _scan_entry(path, archive, info)
     except ScenarioError:
         raise
     except Exception as exc:  # noqa: BLE001 - zipfile/zlib raise several kinds for a damaged archive
-        raise ScenarioError(f"{path}: not a readable workbook: the zip archive is damaged or truncated "
-                            f"({first_line(exc)})") from None
+        raise keyed(ScenarioError, "sheets.damaged_zip", path=path, reason=first_line(exc)) from None
 
 
 def _check_declared(path: Path, info: zipfile.ZipInfo) -> None:
     if info.file_size > MAX_PART_BYTES:
-        raise _refuse(path, f"the part {info.filename} decompresses to {info.file_size:,} bytes "
-                            f"(at most {MAX_PART_BYTES // 2**20:,} MB per part)")
+        raise _refuse(path, Nested("sheets.part_too_large", part=info.filename, size=info.file_size,
+                                   limit=MAX_PART_BYTES // 2**20))
     if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        raise _refuse(path, f"the part {info.filename} is compressed {info.file_size // max(info.compress_size, 1):,}"
-                            f" to 1 (at most {MAX_RATIO} to 1 above {RATIO_FLOOR // 2**20} MB): a zip bomb")
+        ratio = info.file_size // max(info.compress_size, 1)
+        raise _refuse(path, Nested("sheets.part_ratio", part=info.filename, ratio=ratio, limit=MAX_RATIO,
+                                   floor=RATIO_FLOOR // 2**20))
 
 
 def _scan_entry(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -73,9 +73,7 @@ def _scan_entry(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> 
             continue
         window = tail + chunk
         if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
-            raise ScenarioError(f"{path}: not a readable workbook: the part {name} declares a DTD (<!DOCTYPE>), "
-                                "which .xlsx files never contain and which llmplan refuses (entity expansion); "
-                                "open the file in Excel or LibreOffice and save it again")
+            raise keyed(ScenarioError, "sheets.dtd", path=path, part=name)
         tail = chunk[-16:]
         run = _longest_run(path, name, chunk, run)
 
@@ -89,8 +87,8 @@ def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
                 return
             read += len(chunk)
             if read > MAX_PART_BYTES:   # a header that lies about the size
-                raise ScenarioError(f"{archive.filename}: not a readable workbook: the part {info.filename} "
-                                    f"decompresses to more than {MAX_PART_BYTES // 2**20:,} MB")
+                raise keyed(ScenarioError, "sheets.part_over_limit", path=archive.filename, part=info.filename,
+                            limit=MAX_PART_BYTES // 2**20)
             yield chunk
 
 
@@ -104,9 +102,7 @@ def _longest_run(path: Path, name: str, chunk: bytes, carried: int) -> int:
         inner = int(np.diff(marks).max()) if len(marks) > 1 else 0
         longest = max(carried + int(marks[0]), inner, run)
     if longest > MAX_RUN:
-        raise ScenarioError(f"{path}: not a readable workbook: the part {name} holds a run of more than "
-                            f"{MAX_RUN:,} bytes of text or whitespace between two XML tags (an Excel cell holds "
-                            "at most 32,767 characters): a zip bomb or a damaged file")
+        raise keyed(ScenarioError, "sheets.long_run", path=path, part=name, limit=MAX_RUN)
     return run
 
 
@@ -115,13 +111,11 @@ def check_not_encrypted(path: Path) -> None:
     with open(path, "rb") as handle:
         data = handle.read(64 * 2**20)
     if ENCRYPTED_MARK in data:
-        raise ScenarioError(f"{path}: not a readable workbook: it is password-protected (an encrypted .xlsx); "
-                            "open it, remove the password (File > Info > Protect Workbook > Encrypt with "
-                            "Password, clear it) and save it again")
+        raise keyed(ScenarioError, "sheets.encrypted", path=path)
 
 
-def _refuse(path: Path, why: str) -> ScenarioError:
-    return ScenarioError(f"{path}: not a readable workbook: {why}")
+def _refuse(path: Path, why: Nested) -> ScenarioError:
+    return keyed(ScenarioError, "sheets.refused_package", path=path, why=why)
 
 
 def first_line(exc: BaseException) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..errors import ScenarioError, ValueParseError
 from ..solve.solver import Engine
 from ..table.frames import Outcome, run_frame
+from ..text.messages import Caught, keyed
 from .sheets import read_scenarios
 
 INPUTS_SHEET = "inputs"
@@ -22,13 +23,11 @@ def outcome_from_workbook(path: str | os.PathLike[str], engine: Engine | None = 
     """(engine, outcome) for the workbook's `inputs` sheet; outcome has `.batch` and `.names`."""
     source = Path(path)
     if not source.is_file():
-        raise ValueParseError(f"{source}: no such results workbook (write one with `llmplan run SCENARIOS.xlsx "
-                              f"-o {source.name}`)")
+        raise keyed(ValueParseError, "io.no_results_workbook", path=source, name=source.name)
     try:
         sheet = read_scenarios(source, sheet=INPUTS_SHEET)
     except ScenarioError as exc:
-        raise ValueParseError(f"{exc} (a results workbook from `llmplan run` keeps the scenarios it was run on in "
-                              f"its `{INPUTS_SHEET}` sheet)") from None
+        raise keyed(ValueParseError, "sheets.results_inputs", problem=Caught(exc), sheet=INPUTS_SHEET) from None
     if engine is None:
         engine = Engine.load()
     outcome = run_frame(sheet.frame, engine, lang, locator=sheet.locator, source=str(source),

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import polars as pl
 
 from ..errors import ScenarioError
+from ..text.messages import Nested, keyed
 from .package_guard import first_line
 
 OUTPUT_SUFFIXES = (".xlsx", ".csv", ".parquet")
@@ -22,8 +23,8 @@ OUTPUT_SUFFIXES = (".xlsx", ".csv", ".parquet")
 def check_paths(source: Path, target: Path, suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> None:
     """Refuse writing over the input, and formats we cannot write."""
     if target.suffix.lower() not in suffixes:
-        raise ScenarioError(f"{target}: cannot write {target.suffix or 'files without an extension'}; "
-                            f"use one of {', '.join(suffixes)}")
+        raise keyed(ScenarioError, "sheets.cannot_write_suffix", path=target, suffixes=", ".join(suffixes),
+                    suffix=target.suffix or Nested("sheets.no_extension"))
     same = source.resolve() == target.resolve()
     if not same and target.exists():
         try:
@@ -31,8 +32,7 @@ def check_paths(source: Path, target: Path, suffixes: tuple[str, ...] = OUTPUT_S
         except OSError:
             same = False
     if same:
-        raise ScenarioError(f"{target}: the output would overwrite the input file; choose another -o path "
-                            "(llmplan never modifies its input)")
+        raise keyed(ScenarioError, "io.would_overwrite", path=target)
 
 
 def atomic_write(target: Path, write: Callable[[Path], Any]) -> None:
@@ -40,7 +40,7 @@ def atomic_write(target: Path, write: Callable[[Path], Any]) -> None:
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise ScenarioError(f"{target}: folder {folder} does not exist")
+        raise keyed(ScenarioError, "io.no_folder", path=target, folder=folder)
     remove_stale_temps(folder)
     temp = folder / f".{target.stem}.llmplan-{secrets.token_hex(4)}.tmp{target.suffix}"
     try:
@@ -50,7 +50,7 @@ def atomic_write(target: Path, write: Callable[[Path], Any]) -> None:
         cause = _os_error(exc)   # xlsxwriter wraps the OSError in its own FileCreateError
         if cause is None:
             raise
-        raise ScenarioError(f"{target}: cannot write ({cause.strerror or cause})") from None
+        raise keyed(ScenarioError, "io.cannot_write", path=target, reason=cause.strerror or cause) from None
     finally:
         if temp.exists():
             try:
@@ -98,14 +98,14 @@ def write_table(frame: pl.DataFrame, target: Path, headers: dict[str, str] | Non
     that is a plain number ('-5', '+0.4'), are written as they are."""
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise ScenarioError(f"{target}: write_table handles .csv and .parquet")
+        raise keyed(ScenarioError, "sheets.write_table_kinds", path=target)
     try:
         if suffix == ".csv":
             atomic_write(target, lambda p: _write_csv(frame, p, headers or {}))
         else:
             atomic_write(target, lambda p: frame.write_parquet(p))
     except pl.exceptions.PolarsError as exc:
-        raise ScenarioError(f"{target}: cannot write ({first_line(exc)})") from None
+        raise keyed(ScenarioError, "io.cannot_write", path=target, reason=first_line(exc)) from None
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

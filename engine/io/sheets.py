@@ -23,6 +23,7 @@ import polars as pl
 
 from ..errors import ScenarioError
 from ..table.cells import Locator
+from ..text.messages import Nested, keyed, said_text
 from .mixed_kinds import MIXED_KINDS, exact_numbers, mixed_columns, read_mixed_kinds, renamed
 from .package_guard import check_not_encrypted, first_line, inspect_package
 from .sheet_writing import atomic_write, check_paths, csv_safe_columns, neutralise, write_table
@@ -59,11 +60,11 @@ def read_scenarios(path: Path | str, sheet: str = SHEET) -> Sheet:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in INPUT_SUFFIXES:
-        raise ScenarioError(f"{path}: unsupported file type {suffix or '(none)'}; use .xlsx, .csv or .parquet")
+        raise keyed(ScenarioError, "io.unsupported_type", path=path, suffix=suffix or Nested("io.no_suffix"))
     if not path.is_file():
-        raise ScenarioError(f"{path}: no such file")
+        raise keyed(ScenarioError, "io.no_such_file", path=path)
     if not os.access(path, os.R_OK):
-        raise ScenarioError(f"{path}: not readable (permission denied)")
+        raise keyed(ScenarioError, "io.permission", path=path)
     if suffix == ".csv":
         return _read_csv(path)
     if suffix == ".parquet":
@@ -81,16 +82,12 @@ def _check_zip(path: Path) -> None:
     with open(path, "rb") as handle:
         head = handle.read(8)
     if not head:
-        raise ScenarioError(f"{path}: not a readable workbook: the file is empty (0 bytes)")
+        raise keyed(ScenarioError, "io.empty_workbook", path=path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         check_not_encrypted(path)
-        raise ScenarioError(f"{path}: not a readable workbook: this is an old-format .xls workbook saved with an "
-                            ".xlsx name; rename it "
-                            "to .xls, or open it and save it as .xlsx")
+        raise keyed(ScenarioError, "sheets.xls_renamed", path=path)
     if not head.startswith(b"PK"):
-        kind = "CSV text" if _looks_like_text(path) else "not an .xlsx workbook (no zip header)"
-        raise ScenarioError(f"{path}: not a readable workbook: this is {kind}; an .xlsx file is a zip archive. "
-                            + ("Rename it to .csv." if kind == "CSV text" else "Was it renamed or damaged?"))
+        raise keyed(ScenarioError, "sheets.csv_as_xlsx" if _looks_like_text(path) else "sheets.not_zip", path=path)
     inspect_package(path)
 
 
@@ -120,25 +117,24 @@ def _read_csv(path: Path) -> Sheet:
     notes = []
     separator = _separator(data)
     if separator != ",":
-        notes.append(f"{path.name}: read as {'semicolon' if separator == ';' else 'tab'}-separated values")
+        notes.append(said_text("sheets.read_as_separator", name=path.name,
+                               separator=Nested("sheets.semicolon" if separator == ";" else "sheets.tab")))
     if encoding != "utf-8":
-        notes.append(f"{path.name}: read as {encoding} text")
+        notes.append(said_text("sheets.read_as_encoding", name=path.name, encoding=encoding))
     try:
         frame = pl.read_csv(data, infer_schema=False, separator=separator, encoding="utf8-lossy",
                             truncate_ragged_lines=False)
     except pl.exceptions.NoDataError:
-        raise ScenarioError(f"{path}: the file is empty; row 1 must hold the column names") from None
+        raise keyed(ScenarioError, "sheets.csv_empty", path=path) from None
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise ScenarioError(f"{path}: not a readable CSV file ({first_line(exc)})") from None
+        raise keyed(ScenarioError, "sheets.csv_unreadable", path=path, reason=first_line(exc)) from None
     if frame.columns and frame.columns[0].startswith("\ufeff"):
         frame = frame.rename({frame.columns[0]: frame.columns[0][1:]})
     if not frame.height:
-        raise ScenarioError(f"{path}: the header (row 1) has no scenario rows under it; put one scenario per "
-                            "line below the column names (see `llmplan template`)")
+        raise keyed(ScenarioError, "sheets.csv_no_rows", path=path)
     longest = max((frame.get_column(c).str.len_chars().max() or 0 for c in frame.columns), default=0)
     if longest > MAX_CSV_FIELD:
-        raise ScenarioError(f"{path}: a field holds {longest:,} characters (llmplan reads fields up to "
-                            f"{MAX_CSV_FIELD:,}); is this a scenario table?")
+        raise keyed(ScenarioError, "sheets.csv_long_field", path=path, longest=longest, limit=MAX_CSV_FIELD)
     headers = list(frame.columns)
     frame = _named_columns(frame)
     frame, numeric = _typed_columns(frame)
@@ -154,12 +150,10 @@ def _csv_bytes(path: Path) -> tuple[bytes, str]:
             try:
                 return data[2:].decode(encoding).encode("utf-8"), "UTF-16"
             except UnicodeDecodeError:
-                raise ScenarioError(f"{path}: starts like UTF-16 text but cannot be decoded as UTF-16; save it "
-                                    "as UTF-8 CSV") from None
+                raise keyed(ScenarioError, "sheets.bad_utf16", path=path) from None
     head = data[:4096]
     if head and head.count(b"\x00") * 4 >= len(head):
-        raise ScenarioError(f"{path}: this looks like UTF-16 text without a byte-order mark (every other byte is "
-                            "0); save it as \"CSV UTF-8\"")
+        raise keyed(ScenarioError, "sheets.utf16_no_bom", path=path)
     return data, "utf-8"
 
 
@@ -220,11 +214,11 @@ def _read_parquet(path: Path) -> Sheet:
     try:
         frame = pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise ScenarioError(f"{path}: not a readable Parquet file ({first_line(exc)})") from None
+        raise keyed(ScenarioError, "sheets.parquet_unreadable", path=path, reason=first_line(exc)) from None
     if not frame.width:
-        raise ScenarioError(f"{path}: the Parquet file has no columns")
+        raise keyed(ScenarioError, "sheets.parquet_no_columns", path=path)
     if not frame.height:
-        raise ScenarioError(f"{path}: the Parquet file has columns but no rows; put one scenario per row")
+        raise keyed(ScenarioError, "sheets.parquet_no_rows", path=path)
     return Sheet(_plain_columns(frame), list(frame.columns), path, Locator(path.name, 1, 0, a1=True))
 
 
@@ -273,14 +267,14 @@ def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as exc:   # noqa: BLE001 - fastexcel raises its own hierarchy
-        raise ScenarioError(f"{path}: not a readable workbook ({first_line(exc)})") from None
+        raise keyed(ScenarioError, "io.not_a_workbook", path=path, reason=first_line(exc)) from None
     names = list(reader.sheet_names)
     name = next((n for n in names if n == wanted), None) or \
         next((n for n in names if n.strip().casefold() == wanted.casefold()), None)
     if name is None:
-        raise ScenarioError(f"{path}: no sheet named {wanted!r} (sheets: {', '.join(names) or 'none'}); put the "
-                            f"scenario table on a sheet named {wanted} (see `llmplan template`)")
-    where = f"{path} sheet {name!r}"
+        raise keyed(ScenarioError, "io.no_sheet", path=path, sheet=wanted, wanted=wanted,
+                    names=", ".join(names) or Nested("io.none"))
+    where = Nested("sheets.where_sheet", path=path, sheet=name)
     kinds: dict[int, pl.Series] = {}
     try:
         try:
@@ -295,9 +289,9 @@ def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
             if first.height:
                 headers = [v if v is not None else "" for v in first.row(0)]
     except Exception as exc:   # noqa: BLE001
-        raise ScenarioError(f"{where}: cannot be read ({first_line(exc)})") from None
+        raise keyed(ScenarioError, "sheets.sheet_unreadable", where=where, reason=first_line(exc)) from None
     if not frame.width:
-        raise ScenarioError(f"{where} is empty: row 1 must hold variable names (see `llmplan template`)")
+        raise keyed(ScenarioError, "io.empty_sheet", where=where)
     frame = _named_columns(frame)
     mixed = mixed_columns(frame)
     scan = Scan()
@@ -306,8 +300,7 @@ def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
         scan.problems.update(merged_cells(scan, frame.height, frame.width))
     header_row, first_col = scan.header_row, scan.first_col
     if not frame.height:
-        raise ScenarioError(f"{where}: the header (row {header_row}) has no scenario rows under it; put one "
-                            "scenario per row below the variable names (see `llmplan template`)")
+        raise keyed(ScenarioError, "sheets.sheet_no_rows", where=where, row=header_row)
     locator = Locator(name, header_row, first_col, a1=True)
     text_cells = None
     if path.suffix.lower() in (".xlsx", ".xlsm"):

@@ -14,6 +14,7 @@ from polars.io.plugins import register_io_source
 
 from ..errors import ScenarioError, ValueParseError
 from ..table.sweep import CHUNK_ROWS, Grid, SweepResult, chunks, probe_schema, solve_chunk
+from ..text.messages import keyed
 from .sheets import atomic_write, csv_safe_columns
 from .workbook import write_results
 from .xlsxdata import MAX_ROWS as SHEET_ROWS
@@ -30,11 +31,11 @@ def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int
     side_values=False: only the targets and the values on their path (faster, fewer columns)."""
     result = SweepResult()
     if chunk_rows < 1:
-        raise ValueParseError("--chunk-rows must be at least 1")
+        raise keyed(ValueParseError, "sheets.chunk_rows")
     suffix = target.suffix.lower() if target is not None else ".csv"
     if suffix == ".xlsx":
         if grid.total >= SHEET_ROWS:
-            raise ScenarioError(f"{target}: {grid.total:,} rows do not fit in an .xlsx sheet; write .parquet or .csv")
+            raise keyed(ScenarioError, "sheets.sweep_rows_xlsx", path=target, rows=grid.total)
         outcome = solve_chunk(engine, grid, 0, grid.total, lang, side_values=side_values)
         result.rows, result.errors, result.chunks = outcome.rows, outcome.error_count, 1
         result.columns = list(outcome.results.columns)
@@ -62,5 +63,5 @@ def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int
         safe = csv_safe_columns(schema)
         atomic_write(target, lambda path: (lazy.with_columns(safe) if safe else lazy).sink_csv(path))
     else:
-        raise ScenarioError(f"{target}: write .parquet, .csv or .xlsx")
+        raise keyed(ScenarioError, "io.sweep_suffix", path=target)
     return result

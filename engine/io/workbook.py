@@ -21,7 +21,7 @@ import polars as pl
 
 from ..errors import ScenarioError
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, RECOMPUTED, SOLVED
-from ..text.messages import text
+from ..text.messages import keyed, localized, text
 from ..version import __version__
 from .sheets import atomic_write, write_table
 from .xlsxdata import MAX_COLUMNS, Book, Cells
@@ -52,8 +52,8 @@ def write_results(outcome: "Outcome", engine: "Engine", target: Path, headers: l
         write_table(outcome.results, target, written)
         return
     if outcome.results.width > MAX_COLUMNS:
-        raise ScenarioError(f"{target}: the results have {outcome.results.width:,} columns (the input's and the "
-                            f"answers); an .xlsx sheet holds at most {MAX_COLUMNS:,}; write .csv or .parquet")
+        raise keyed(ScenarioError, "sheets.too_many_columns", path=target, columns=outcome.results.width,
+                    limit=MAX_COLUMNS)
     atomic_write(target, lambda path: _write_xlsx(outcome, engine, path, headers, progress))
 
 
@@ -249,7 +249,7 @@ def _legend_sheet(outcome: "Outcome", ws: Any, styles: _Styles) -> None:
         ws.write(row, 0, text("workbook.notes", lang), styles.bold)
         for note in outcome.notes:
             row += 1
-            ws.write_string(row, 1, note)
+            ws.write_string(row, 1, localized(note, lang))
 
 
 def _rules_sheet(outcome: "Outcome", engine: "Engine", ws: Any, styles: _Styles) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from ..errors import ScenarioError
+from ..text.messages import Nested, keyed
 from .package_guard import first_line
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -74,15 +75,15 @@ def scan_xml(path: Path, sheet: str, text_columns: frozenset[int] = frozenset())
                         _scan_piece(buffer[:cut], scan, text_columns)
                         buffer = buffer[cut:]
                     if len(buffer) > MAX_ROW_XML:
-                        raise ScenarioError(f"{path} sheet {sheet!r}: one row of the sheet's XML is larger than "
-                                            f"{MAX_ROW_XML // 2**20} MB; llmplan reads rows up to that size")
+                        raise keyed(ScenarioError, "sheets.row_xml_too_large", limit=MAX_ROW_XML // 2**20,
+                                                    where=Nested("sheets.where_sheet", path=path, sheet=sheet))
                     if not chunk:
                         return scan
     except ElementTree.ParseError as exc:
-        raise ScenarioError(f"{path}: not a readable workbook: xl/workbook.xml cannot be parsed "
-                            f"({first_line(exc)}), so its cells cannot be checked") from None
+        raise keyed(ScenarioError, "sheets.workbook_xml", path=path, reason=first_line(exc)) from None
     except (OSError, zipfile.BadZipFile, KeyError) as exc:
-        raise ScenarioError(f"{path} sheet {sheet!r}: cannot be read ({first_line(exc)})") from None
+        raise keyed(ScenarioError, "sheets.sheet_unreadable", reason=first_line(exc),
+                    where=Nested("sheets.where_sheet", path=path, sheet=sheet)) from None
 
 
 def _scan_piece(data: bytes, scan: Scan, text_columns: frozenset[int]) -> None:

@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from ..table.cells import column_letter
+from ..text.messages import keyed
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384     # Excel's sheet limits (XFD1048576)
@@ -91,8 +92,7 @@ class Book:
     def save(self, path: Path, progress: Callable[[int], None] | None = None) -> None:
         for sheet in self.data:
             if sheet.rows + 1 > MAX_ROWS:
-                raise ValueError(f"{sheet.rows:,} rows do not fit in an .xlsx sheet (at most {MAX_ROWS - 1:,}); "
-                                 "write .csv or .parquet instead")
+                raise keyed(ValueError, "sheets.too_many_rows", rows=sheet.rows, limit=MAX_ROWS - 1)
             for col, cells in enumerate(sheet.columns):   # register every style: xf index assigned on use
                 for row, style in enumerate(cells.styles, start=1):   # (these rows are replaced on save)
                     if style is not None:

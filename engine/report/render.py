@@ -9,7 +9,6 @@ an empty cell in a report someone signs off on.
 """
 from __future__ import annotations
 
-import errno
 import math
 import os
 import re
@@ -21,9 +20,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import ValueParseError
+from ..errors import ScenarioError, ValueParseError
 from ..rules.resources import data_dir
 from ..text.formatting import number
+from ..text.messages import keyed
 
 HTML_SUFFIXES = (".html", ".htm")
 MD_SUFFIXES = (".md", ".markdown")
@@ -96,7 +96,7 @@ def write(context: dict[str, Any], path: str | os.PathLike[str]) -> Path:
                 shutil.rmtree(folder, ignore_errors=True)
             raise
     else:
-        raise ValueParseError(f"{target}: a report is written as .html or .md (got {suffix or 'no suffix'!r})")
+        raise keyed(ValueParseError, "report.bad_suffix", path=target, suffix=suffix or "no suffix")
     return target
 
 
@@ -106,8 +106,7 @@ def _write_charts(context: dict[str, Any], folder: Path) -> None:
     if not charts:
         return
     if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
-        raise FileExistsError(errno.EEXIST, "a file is where the report's chart folder must go; move it or "
-                                            "name the report differently", str(folder))
+        raise keyed(ScenarioError, "report.chart_folder_is_file", path=folder)
     folder.mkdir(parents=True, exist_ok=True)
     for chart in charts:
         svg = chart["svg"]

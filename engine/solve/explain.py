@@ -7,6 +7,7 @@ from typing import Any
 from ..errors import ValueParseError
 from ..rules.expr import render
 from ..text.formatting import format_quantity
+from ..text.messages import Nested, keyed
 from . import symbolic
 
 
@@ -23,7 +24,8 @@ def explain(engine: Any, name: str, lang: str = "en") -> str:
             return _equation(engine, eq, lang)
 
     close = difflib.get_close_matches(name, list(rules.variables) + [e.id for e in rules.equations], n=3)
-    raise ValueParseError(f"nothing called {name!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+    raise keyed(ValueParseError, "values.nothing_called", name=name,
+                hint=Nested("values.did_you_mean_variable", names=", ".join(close)) if close else Nested())
 
 
 def _variable(engine: Any, name: str, lang: str) -> str:

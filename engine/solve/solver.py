@@ -26,7 +26,7 @@ from ..rules.hf_config import givens_from_config
 from ..rules.loading import load_rules
 from ..rules.model import Check, Equation, RuleSet, Variable
 from ..text.formatting import format_quantity, shorten
-from ..text.messages import keyed_from
+from ..text.messages import Nested, keyed, keyed_from
 from ..text.values import parse_key, parse_number
 from . import symbolic
 from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
@@ -141,8 +141,9 @@ class Engine:
         variable = self.rules.variables.get(name)
         if variable is None:
             close = difflib.get_close_matches(name, list(self.rules.variables), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else "; see `llmplan rules`"
-            raise ValueParseError(f"unknown variable {shorten(name)!r}{hint}")
+            hint = Nested("values.did_you_mean_variable", names=", ".join(close)) if close else \
+                Nested("values.see_rules")
+            raise keyed(ValueParseError, "values.unknown_variable", name=shorten(name), hint=hint)
         return variable
 
     def check_targets(self, targets: Sequence[str], given: Iterable[str] = ()) -> tuple[str, ...]:
@@ -150,13 +151,12 @@ class Engine:
         for name in targets:
             variable = self.variable(name)
             if variable.categorical:
-                raise ValueParseError(f"{name} is a catalog key or convention; it is given, not solved "
-                                      f"(values: {', '.join(variable.values[:10])})")
+                raise keyed(ValueParseError, "values.categorical_target", name=name, values=", ".join(variable.values[:10]))
             if name in given:
-                raise ValueParseError(f"{name} is both given and asked for; drop one of them")
+                raise keyed(ValueParseError, "values.given_and_asked", name=name)
             out.append(name)
         if not out:
-            raise ValueParseError("name at least one variable to solve")
+            raise keyed(ValueParseError, "values.no_target")
         return tuple(dict.fromkeys(out))
 
     def parse_givens(self, givens: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:

@@ -22,7 +22,7 @@ from ..errors import EngineError, ScenarioError, ValueParseError
 from ..rules.model import Variable
 from ..solve.batch import Categorical
 from ..solve.numeric import domain_mask, remember_bounds, within_domain
-from ..text.messages import said
+from ..text.messages import Caught, Nested, keyed, said, said_text
 from ..text.values import check_domain, parse_number
 from .cells import Locator, as_text, column_letter
 from .headers import QUIET, RESERVED, Column, classify, parse_targets
@@ -115,10 +115,10 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
             solve_column = column
             targets, row_targets, asked = target_column(engine, column, series, locator, report)
     if stray:
-        notes.append(f"{stray[0]}" + (f" (and {len(stray) - 1} more cells in pass-through columns)"
-                                      if len(stray) > 1 else ""))
+        notes.append(said_text("table.stray_more", first=Caught(stray[0]), more=len(stray) - 1) if len(stray) > 1
+                     else stray[0])
     if solve_column is None and rows:
-        notes.append("no `solve` column: each row derives what follows from its values")
+        notes.append(said_text("table.no_solve_column"))
     fill_model_configs(engine, columns, numbers, keys, empty, locator, report, rows)   # model=.../config.json
     origins = _config_column(engine, frame, columns, locator, numbers, keys, empty, report)
     fill_selectors(engine, columns, keys, empty, locator, report, rows)   # model=qwen3-4b -> head_dim_rule=free
@@ -174,12 +174,12 @@ def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Loc
         if rest.any():
             index = np.flatnonzero(rest)
             texts = text.gather(index)
-            parsed: dict[str, float | str] = {}
+            parsed: dict[str, float | EngineError] = {}
             for raw_text in texts.unique().to_list():
                 try:
                     parsed[raw_text] = parse_number(variable, raw_text)   # its own unit/suffix
                 except EngineError as exc:
-                    parsed[raw_text] = str(exc)
+                    parsed[raw_text] = exc
             good = {t: v for t, v in parsed.items() if isinstance(v, float)}
             got = texts.replace_strict(list(good), list(good.values()), default=None,
                                        return_dtype=pl.Float64).fill_null(np.nan).to_numpy()
@@ -187,15 +187,16 @@ def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Loc
             values[index] = got
             bad = np.isnan(got)
             if bad.any():
-                report(index[bad], [f"{cell(r)}: {parsed[t]}" for r, t in
+                report(index[bad], [said(f"{cell(r)}: ", parsed[t]) for r, t in
                                     zip(index[bad].tolist(), texts.filter(pl.Series(bad)).to_list())])
         return values, empty
     empty = series.is_null().to_numpy()
     if dtype == pl.Duration and variable.dims == (("[time]", 1.0),):
         return series.dt.total_microseconds().cast(pl.Float64).fill_null(np.nan).to_numpy() / 1e6, empty
     index = np.flatnonzero(~empty)
-    kind = "TRUE/FALSE" if dtype == pl.Boolean else f"a {dtype} value"
-    report(index, [f"{cell(r)}: {variable.name}: expected a number, got {kind} ({v})"
+    kind = Nested("table.a_boolean") if dtype == pl.Boolean else Nested("table.a_kind_value", kind=dtype)
+    report(index, [said(f"{cell(r)}: ", keyed(ValueParseError, "table.expected_number", name=variable.name, kind=kind,
+                                              value=v))
                    for r, v in zip(index.tolist(), series.gather(index).to_list())])
     return np.full(rows, np.nan), empty
 
@@ -217,7 +218,7 @@ def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], re
     for row in index.tolist():
         try:
             check_domain(shadow, float(values[row]))
-            messages.append(f"{cell(row)}: {shadow.name}: value out of range")
+            messages.append(said_text("table.out_of_range", name=f"{cell(row)}: {shadow.name}"))
         except ValueParseError as exc:
             messages.append(said(f"{cell(row)}: ", exc))
     report(index, messages)
@@ -249,5 +250,6 @@ def _asked_and_given(columns: list[Column], numbers: dict[str, np.ndarray], targ
             index = np.flatnonzero((row_targets == code) & ~np.isnan(numbers[name]))
             if len(index):
                 column = by_variable[name]
-                report(index, [f"{locator.cell(column.index, column.header, r)}: {name} is asked for in `solve` "
-                               f"and also given; clear the cell or remove {name} from solve" for r in index.tolist()])
+                given_too = keyed(ValueParseError, "table.asked_and_given", name=name)
+                report(index, [said(f"{locator.cell(column.index, column.header, r)}: ", given_too)
+                               for r in index.tolist()])

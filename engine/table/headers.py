@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ScenarioError, ValueParseError
 from ..rules.model import Variable
+from ..text.messages import Caught, Nested, keyed, said_text
 from ..text.values import parse_number
 from .cells import Locator
 
@@ -72,12 +73,12 @@ def _classify(engine: "Engine", headers: list[str], locator: Locator) -> tuple[l
         if key in RESERVED and not unit:
             role = RESERVED[key]
             if role in ("solve", "name") and role in seen:
-                raise ScenarioError(f"{where}: a second {role!r} column (first: "
-                                    f"{locator.header_cell(seen[role].index, seen[role].header)}); keep one")
+                raise keyed(ScenarioError, "table.second_column", where=where, role=role,
+                            first=locator.header_cell(seen[role].index, seen[role].header))
             column = Column(index, header, role)
             seen.setdefault(role, column)
             if role == "output":
-                notes.append(f"{where}: column {header!r} from an earlier run is replaced by this run's {key}")
+                notes.append(said_text("table.output_replaced", where=where, header=header, key=key))
             columns.append(column)
             continue
         variable = variables.get(name) or variables.get(key)
@@ -88,25 +89,23 @@ def _classify(engine: "Engine", headers: list[str], locator: Locator) -> tuple[l
                 if unknown > NAMED_UNKNOWN:   # a 16,384-column sheet: one note, not 16,384 fuzzy searches
                     continue
                 close = difflib.get_close_matches(key[:MAX_HINT_CHARS], list(variables), n=3)
-                hint = f" (did you mean {', '.join(close)}?)" if close else ""
-                notes.append(f"{where}: column {header!r} is not a variable llmplan knows{hint}; "
-                             "passed through unchanged")
+                hint = Nested("table.column_hint", names=", ".join(close)) if close else Nested()
+                notes.append(said_text("table.unknown_column", where=where, header=header, hint=hint))
             continue
         if variable.name in seen:
             first = seen[variable.name]
-            raise ScenarioError(f"{where}: {variable.name} is given by two columns ({first.header!r} at "
-                                f"{locator.header_cell(first.index, first.header)} and {header!r}); keep one")
+            raise keyed(ScenarioError, "table.two_columns", where=where, name=variable.name, first=first.header,
+                        first_cell=locator.header_cell(first.index, first.header), header=header)
         if variable.categorical:
             if unit:
-                notes.append(f"{where}: {variable.name} is a catalog key or convention; unit [{unit}] ignored")
+                notes.append(said_text("table.key_unit_ignored", where=where, name=variable.name, unit=unit))
             column = Column(index, header, "key", variable.name)
         else:
             column = Column(index, header, "number", variable.name, unit, _unit_factor(variable, unit, where))
         seen[variable.name] = column
         columns.append(column)
     if unknown > NAMED_UNKNOWN:
-        notes.append(f"{locator.label}: {unknown - NAMED_UNKNOWN:,} more columns are not variables llmplan knows; "
-                     "passed through unchanged")
+        notes.append(said_text("table.more_unknown", where=locator.label, count=unknown - NAMED_UNKNOWN))
     return columns, notes
 
 
@@ -116,7 +115,7 @@ def _unit_factor(variable: Variable, unit: str, where: str) -> float:
     try:
         return parse_number(variable, f"1 {unit}")
     except ValueParseError as exc:
-        raise ScenarioError(f"{where}: header unit [{unit}]: {exc}") from None
+        raise keyed(ScenarioError, "table.header_unit", where=where, unit=unit, problem=Caught(exc)) from None
 
 
 def parse_targets(engine: "Engine", text: str) -> tuple[str, ...]:
@@ -126,6 +125,6 @@ def parse_targets(engine: "Engine", text: str) -> tuple[str, ...]:
     for name in names:
         variable = engine.variable(name)
         if variable.categorical:
-            raise ValueParseError(f"{name} is a catalog key or convention; it is given, not solved")
+            raise keyed(ValueParseError, "values.categorical_given", name=name)
         out.append(variable.name)
     return tuple(dict.fromkeys(out))

@@ -22,6 +22,7 @@ import polars as pl
 
 from ..errors import EngineError, ValueParseError
 from ..solve.batch import Categorical
+from ..text.messages import Caught, keyed
 from ..text.values import parse_number
 from .columns import Column, Locator, Prepared, canonical_key
 from .frames import Outcome, collect
@@ -76,18 +77,18 @@ class Grid:
 
 def parse_grid(engine: "Engine", targets: list[str], specs: dict[str, str]) -> Grid:
     if not targets:
-        raise ValueParseError("name at least one variable to solve, e.g. `llmplan sweep train_time params=7B ...`")
+        raise keyed(ValueParseError, "sweep.no_target")
     wanted = tuple(dict.fromkeys(engine.variable(t).name for t in targets))
     for name in wanted:
         if engine.rules.variables[name].categorical:
-            raise ValueParseError(f"{name} is a catalog key or convention; it is given, not solved")
+            raise keyed(ValueParseError, "values.categorical_given", name=name)
     axes = [parse_axis(engine, name, spec) for name, spec in specs.items()]
     for axis in axes:
         if axis.name in wanted:
-            raise ValueParseError(f"{axis.name} is both swept and asked for; drop one of them")
+            raise keyed(ValueParseError, "sweep.swept_and_asked", name=axis.name)
     grid = Grid(axes, wanted)
     if grid.total > MAX_ROWS:
-        raise ValueParseError(f"the grid has {grid.total:,} rows; llmplan sweeps at most {MAX_ROWS:,}")
+        raise keyed(ValueParseError, "sweep.too_many_rows", rows=grid.total, limit=MAX_ROWS)
     return grid
 
 
@@ -97,7 +98,7 @@ def parse_axis(engine: "Engine", name: str, spec: str) -> Axis:
     if variable.categorical:
         labels = [canonical_key(engine, variable, item.strip()) for item in spec.split(",") if item.strip()]
         if not labels:
-            raise ValueParseError(f"{name}: give at least one value")
+            raise keyed(ValueParseError, "sweep.no_values", name=name)
         return Axis(variable.name, variable.name, True, labels=list(dict.fromkeys(labels)))
     header = f"{variable.name} [{variable.unit}]" if variable.unit else variable.name
     if ".." in spec:
@@ -105,7 +106,7 @@ def parse_axis(engine: "Engine", name: str, spec: str) -> Axis:
     else:
         values = np.array([_number(variable, item) for item in spec.split(",") if item.strip()])
         if not len(values):
-            raise ValueParseError(f"{name}: give at least one value")
+            raise keyed(ValueParseError, "sweep.no_values", name=name)
     return Axis(variable.name, header, False, values=values, factor=variable.factor)
 
 
@@ -129,28 +130,27 @@ def _range(variable: Any, spec: str) -> np.ndarray:
         break
     else:
         if problem is not None:
-            raise ValueParseError(f"{spec!r}: {problem}") from None
-        raise ValueParseError(f"{name}: {spec!r}: write a range with a step, LOW..HIGH*FACTOR (e.g. 8..1024*2) "
-                              "or LOW..HIGH+STEP (e.g. 0.3..0.55+0.05)")
+            raise keyed(ValueParseError, "sweep.bad_bound", spec=spec, problem=Caught(problem)) from None
+        raise keyed(ValueParseError, "sweep.range_syntax", name=name, spec=spec)
     if high < low:
-        raise ValueParseError(f"{name}: {spec!r}: the range ends below where it starts")
+        raise keyed(ValueParseError, "sweep.range_backwards", name=name, spec=spec)
     if op in "*×":
         try:
             factor = float(step_text)
         except ValueError:
-            raise ValueParseError(f"{name}: {spec!r}: the factor after * must be a plain number") from None
+            raise keyed(ValueParseError, "sweep.factor_not_number", name=name, spec=spec) from None
         if not factor > 1 or not math.isfinite(factor):
-            raise ValueParseError(f"{name}: {spec!r}: the factor after * must be greater than 1")
+            raise keyed(ValueParseError, "sweep.factor_too_small", name=name, spec=spec)
         count = int(math.floor(math.log(high / low) / math.log(factor) + 1e-6)) + 1
         values = low * factor ** np.arange(count, dtype=float)
     else:
         step = _number(variable, step_text)
         if not step > 0:
-            raise ValueParseError(f"{name}: {spec!r}: the step must be greater than 0")
+            raise keyed(ValueParseError, "sweep.step_not_positive", name=name, spec=spec)
         count = int(math.floor((high - low) / step + 1e-6)) + 1
         values = low + step * np.arange(count, dtype=float)
     if count > 100_000_000:
-        raise ValueParseError(f"{name}: {spec!r} has {count:,} values; use a coarser step")
+        raise keyed(ValueParseError, "sweep.too_many_values", name=name, spec=spec, count=count)
     return np.array([float(f"{v:.12g}") for v in values]) if count <= 100_000 else values
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import ValueParseError
 from ..rules.model import Table, Variable
 from ..rules.units import dims_text, unit_info
-from .messages import Nested, keyed
+from .messages import Caught, Nested, keyed
 
 MAX_TEXT = 200
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)$")
@@ -36,19 +36,19 @@ def normalise(text: str) -> str:
     """NFKC (full-width digits and letters -> ASCII), trimmed, thousands separators removed."""
     text = unicodedata.normalize("NFKC", text).strip()
     if any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
-        raise ValueParseError("contains control or invisible formatting characters")
+        raise keyed(ValueParseError, "values.control_chars")
     return re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
 
 
 def parse_number(variable: Variable, raw: Any) -> float:
     """A numeric value in base units; raises ValueParseError naming the variable."""
     if isinstance(raw, bool):
-        raise ValueParseError(f"{variable.name}: expected a number, got {raw!r}")
+        raise keyed(ValueParseError, "values.expected_number", name=variable.name, value=raw)
     if isinstance(raw, (int, float)):
         try:
             value = float(raw) * variable.factor
         except OverflowError:
-            raise ValueParseError(f"{variable.name}: {str(raw)[:40]}... is too large") from None
+            raise keyed(ValueParseError, "values.number_too_large", name=variable.name, value=str(raw)[:40]) from None
     else:
         value = _parse_text(variable, str(raw))
     check_domain(variable, value)
@@ -57,26 +57,26 @@ def parse_number(variable: Variable, raw: Any) -> float:
 
 def _parse_text(variable: Variable, raw: str) -> float:
     if len(raw) > MAX_TEXT:
-        raise ValueParseError(f"{variable.name}: value is {len(raw)} characters long; expected a number "
-                              f"such as {example(variable)}")
+        raise keyed(ValueParseError, "values.too_long_number", name=variable.name, length=len(raw),
+                    example=example(variable))
     try:
         text = normalise(raw)
     except ValueParseError as exc:
-        raise ValueParseError(f"{variable.name}: {raw[:40]!r} {exc}") from None
+        raise keyed(ValueParseError, "values.bad_text", name=variable.name, value=raw[:40],
+                    problem=Caught(exc)) from None
     match = _NUMBER.match(text)
     if not match:
         raise keyed(ValueParseError, "values.not_a_number", name=variable.name, value=raw[:40],
                     example=example(variable))
     number, suffix = float(match.group(1)), match.group(2).strip()
     if not math.isfinite(number):
-        raise ValueParseError(f"{variable.name}: {raw[:40]!r} is too large")
+        raise keyed(ValueParseError, "values.text_too_large", name=variable.name, value=raw[:40])
     if suffix == "%":
         if variable.dims:
-            raise ValueParseError(f"{variable.name}: a percentage needs a plain-number variable; "
-                                  f"{variable.name} is in {variable.unit}")
+            raise keyed(ValueParseError, "values.percent_needs_plain", name=variable.name, unit=variable.unit)
         return number / 100.0
     if "%" in suffix:   # 40%% or 40 % % is a typo, not percent squared
-        raise ValueParseError(f"{variable.name}: {raw[:40]!r} is not a percentage; write e.g. 40%")
+        raise keyed(ValueParseError, "values.not_a_percentage", name=variable.name, value=raw[:40])
     for chinese, unit in sorted(_CHINESE_UNITS.items(), key=lambda kv: -len(kv[0])):
         if suffix.endswith(chinese):
             suffix = (suffix[: -len(chinese)] + " " + unit).strip()
@@ -125,29 +125,29 @@ def _count_suffix(variable: Variable, number: float, suffix: str) -> tuple[float
 
 def check_domain(variable: Variable, value: float) -> None:
     if not math.isfinite(value):
-        raise ValueParseError(f"{variable.name}: value must be finite, got {value}")
+        raise keyed(ValueParseError, "values.not_finite", name=variable.name, value=value)
     domain = variable.domain
     shown = value / variable.factor
     if domain in ("positive", "integer", "fraction") and value <= 0:
-        raise ValueParseError(f"{variable.name}: must be greater than 0, got {shown:g}")
+        raise keyed(ValueParseError, "values.must_be_positive", name=variable.name, value=shown)
     if domain == "nonnegative" and value < 0:
-        raise ValueParseError(f"{variable.name}: must not be negative, got {shown:g}")
+        raise keyed(ValueParseError, "values.must_not_be_negative", name=variable.name, value=shown)
     if domain == "fraction" and value > 1:
-        raise ValueParseError(f"{variable.name}: must be a fraction between 0 and 1 (or a percentage "
-                              f"such as 40%), got {shown:g}")
+        raise keyed(ValueParseError, "values.must_be_fraction", name=variable.name, value=shown)
     if domain == "integer" and abs(shown - round(shown)) > 1e-9 * max(1.0, abs(shown)):
-        raise ValueParseError(f"{variable.name}: must be a whole number, got {shown:g}")
+        raise keyed(ValueParseError, "values.must_be_whole", name=variable.name, value=shown)
 
 
 def parse_key(variable: Variable, table: Table | None, raw: Any) -> str:
     """A categorical value: a catalog key or alias, resolved to the canonical key."""
     if isinstance(raw, str) and len(raw) > MAX_TEXT:
-        raise ValueParseError(f"{variable.name}: value is {len(raw)} characters long; expected a key such as "
-                              f"{', '.join(list(variable.values)[:3])}")
+        raise keyed(ValueParseError, "values.too_long_key", name=variable.name, length=len(raw),
+                    examples=", ".join(list(variable.values)[:3]))
     try:
         text = normalise(str(raw)) if isinstance(raw, str) else str(raw)
     except ValueParseError as exc:
-        raise ValueParseError(f"{variable.name}: {raw[:40]!r} {exc}") from None
+        raise keyed(ValueParseError, "values.bad_text", name=variable.name, value=raw[:40],
+                    problem=Caught(exc)) from None
     if isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))
     if table is not None:
@@ -229,10 +229,12 @@ def unknown_key_message(variable: Variable, table: Table | None, label: str) -> 
     return f"{variable.name}: unknown value {label!r}"
 
 
-def example(variable: Variable) -> str:
+def example(variable: Variable) -> str | Nested:
+    """A value `variable` accepts, to show in a message (said in the message's language)."""
     unit = variable.unit
-    samples = {"": "7B or 0.4", "token": "2T", "s": "30d"}
-    return samples.get(unit, f"12 {unit}" if unit else "7B")
+    if unit == "":
+        return Nested("values.example_plain")
+    return {"token": "2T", "s": "30d"}.get(unit, f"12 {unit}" if unit else "7B")
 
 
 def _expects(variable: Variable) -> Nested:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EngineError, MeasureError
+from ..text.messages import keyed
 
 CHUNK_CHARS = 1 << 20        # characters per chunk handed to the tokenizer
 BATCH = 8                    # chunks per encode_batch call (the tokenizer parallelises a batch)
@@ -84,17 +85,16 @@ def load_tokenizer(path: str | Path) -> Any:
     try:
         from tokenizers import Tokenizer
     except ImportError:
-        raise EngineError("llmplan measure needs the Hugging Face `tokenizers` package: "
-                          "pip install 'llmplan[measure]' (or pip install tokenizers)") from None
+        raise keyed(EngineError, "tools.needs_tokenizers") from None
     path = Path(path)
     if path.is_dir():
         path = path / "tokenizer.json"
     if not path.is_file():
-        raise MeasureError(f"--tokenizer {path}: no such file (give a local tokenizer.json; nothing is downloaded)")
+        raise keyed(MeasureError, "tools.no_tokenizer", path=path)
     try:
         return Tokenizer.from_file(str(path))
     except Exception as exc:  # noqa: BLE001 - the Rust side raises plain Exception for a bad file
-        raise MeasureError(f"--tokenizer {path}: not a Hugging Face tokenizer.json ({exc})") from None
+        raise keyed(MeasureError, "tools.bad_tokenizer", path=path, reason=exc) from None
 
 
 def corpus_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -109,9 +109,9 @@ def corpus_files(paths: Iterable[str | Path]) -> list[Path]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found += [Path(root) / f for f in sorted(files) if not f.startswith(".")]
         else:
-            raise MeasureError(f"corpus {path}: no such file or folder")
+            raise keyed(MeasureError, "tools.no_corpus", path=path)
     if not found:
-        raise MeasureError("no corpus files to measure (the folders given are empty)")
+        raise keyed(MeasureError, "tools.empty_corpus")
     return found
 
 
@@ -156,12 +156,12 @@ def _chunks(path: Path, encoding: str) -> Iterator[str]:
                     chunk += handle.readline()
                 yield chunk
     except UnicodeDecodeError as exc:
-        raise MeasureError(f"corpus {path}: not {encoding} text at byte {exc.start} ({exc.reason}); "
-                           "give --encoding (e.g. gbk, utf-16)") from None
+        raise keyed(MeasureError, "tools.corpus_encoding", path=path, encoding=encoding, byte=exc.start,
+                    reason=exc.reason) from None
     except LookupError:
-        raise MeasureError(f"--encoding {encoding!r}: unknown text encoding") from None
+        raise keyed(MeasureError, "tools.unknown_encoding", encoding=encoding) from None
     except OSError as exc:
-        raise MeasureError(f"corpus {path}: cannot read ({exc})") from None
+        raise keyed(MeasureError, "tools.corpus_unreadable", path=path, reason=exc) from None
 
 
 def solve_line(total: Counts, unique_tokens: str = "1T") -> str:

@@ -10,6 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ConversionError
+from ...text.messages import localized, text
 
 if TYPE_CHECKING:
     from ...tools.convert.baichuan import ConversionReport, NormStats
@@ -35,13 +36,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     baichuan.add_argument("dst", metavar="DST_DIR", help="new directory to create (must not exist or be empty)")
     baichuan.add_argument("--dry-run", action="store_true",
                           help="show what would change and write nothing / 仅预览，不写入")
+    baichuan.add_argument("--lang", choices=("en", "zh"), default="en", help="language of messages / 提示语言")
     return convert
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the parsed `convert` command; 0 ok, 2 bad input, refused, or a file that cannot be read/written."""
+    lang = getattr(args, "lang", "en") or "en"
     if getattr(args, "conversion", None) != BAICHUAN:
-        print(f"error: unknown conversion {getattr(args, 'conversion', None)!r}; available: {BAICHUAN}",
+        print(text("convert.unknown_conversion", lang, name=getattr(args, "conversion", None), available=BAICHUAN),
               file=sys.stderr)
         return EXIT_USAGE
     try:
@@ -49,43 +52,36 @@ def run(args: argparse.Namespace) -> int:
 
         report = convert_baichuan2_to_baichuan1(args.src, args.dst, dry_run=args.dry_run)
     except ConversionError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(text("convert.error", lang, message=localized(exc, lang)), file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(text("convert.error", lang, message=exc), file=sys.stderr)
         return EXIT_IO
-    print(format_report(report))
+    print(format_report(report, lang))
     return EXIT_OK
 
 
-def _stats(stats: NormStats) -> str:
-    return (f"min {stats.min:.6g}, mean {stats.mean:.6g}, max {stats.max:.6g} "
-            f"over {stats.rows} rows ({stats.zero_rows} zero)")
+def _stats(stats: NormStats, lang: str) -> str:
+    return text("convert.stats", lang, min=f"{stats.min:.6g}", mean=f"{stats.mean:.6g}", max=f"{stats.max:.6g}",
+                rows=stats.rows, zero=stats.zero_rows)
 
 
-def format_report(report: ConversionReport) -> str:
-    """Human-readable summary; the first line says what happened."""
-    headline = {
-        "converted": f"Converted {report.src} -> {report.dst} (Baichuan 2 -> Baichuan 1). 转换完成。",
-        "dry_run": f"Dry run: nothing written. Converting {report.src} -> {report.dst} would change: "
-                   "试运行，未写入任何文件。",
-        "already_normalised": (f"lm_head.weight in {report.src} is already normalised (every non-zero row "
-                               f"has norm 1 within {report.tolerance:.3g}); nothing to do, nothing written. "
-                               "lm_head 已归一化，无需转换。"),
-    }[report.status]
+def format_report(report: ConversionReport, lang: str = "en") -> str:
+    """Human-readable summary in `lang`; the first line says what happened."""
+    tolerance = f"{report.tolerance:.3g}"
+    headline = text(f"convert.{report.status}", lang, src=report.src, dst=report.dst, tolerance=tolerance)
     lines = [
         headline,
-        f"  format:      {report.format}, {len(report.weight_files)} weight file(s)",
-        f"  head:        {report.head_file} (tensor lm_head.weight, shape {list(report.shape)}, {report.dtype})",
-        f"  row norms:   {_stats(report.before)}",
+        text("convert.line_format", lang, format=report.format, count=len(report.weight_files)),
+        text("convert.line_head", lang, file=report.head_file, shape=list(report.shape), dtype=report.dtype),
+        text("convert.line_norms", lang, stats=_stats(report.before, lang)),
     ]
     if report.after is not None:
-        lines.append(f"  after:       {_stats(report.after)}")
+        lines.append(text("convert.line_after", lang, stats=_stats(report.after, lang)))
     if report.status != "already_normalised":
-        verb = "copied" if report.status == "converted" else "to copy"
-        lines.append(f"  unchanged:   {len(report.copied_files)} other file(s) {verb} byte-for-byte")
+        key = "convert.line_copied" if report.status == "converted" else "convert.line_to_copy"
+        lines.append(text(key, lang, count=len(report.copied_files)))
     if report.verified:
-        lines.append(f"  verified:    head rows have unit norm (tolerance {report.tolerance:.3g}); "
-                     "other files identical (size + SHA-256)")
-    lines.extend(f"  note:        {note}" for note in report.notes)
+        lines.append(text("convert.line_verified", lang, tolerance=tolerance))
+    lines.extend(text("convert.line_note", lang, note=localized(note, lang)) for note in report.notes)
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ...text.formatting import format_quantity
 from ...text.messages import table
+from ...text.messages import text as message
 from ..preflight import preflight, write_report
 from ._common import add_rule_options, load_engine, split_items
 
@@ -42,7 +43,7 @@ def _intermixed(args: argparse.Namespace) -> argparse.Namespace:
         if name == "items" or value != parser.get_default(name):   # given after the config
             setattr(args, name, value if name != "rules" and name != "catalog" else [*getattr(args, name), *value])
     if not args.items:
-        parser.error("give a training config file (LLaMA-Factory / axolotl YAML, DeepSpeed JSON, accelerate YAML)")
+        parser.error(message("preflight.give_config", getattr(args, "lang", "en") or "en"))
     return args
 
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ...text.messages import keyed, text
+from ...text.messages import keyed, localized, text
 from ..progress import Progress
 from ._common import add_rule_options, load_engine
 
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         bar.total = max(written, 1)
         write_results(outcome, engine, target, sheet.headers, progress=lambda done: bar.update(done))
     for note in outcome.notes:
-        print(text("cli.note", args.lang, note=note), file=sys.stderr)
+        print(text("cli.note", args.lang, note=localized(note, args.lang)), file=sys.stderr)
     _summary(outcome, target, args.lang)
     code = 1 if outcome.error_count else 0
     if args.report:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...text.messages import keyed
 from .accelerate import is_accelerate, read_accelerate
 from .axolotl import is_axolotl, read_axolotl
 from .deepspeed import is_deepspeed, read_deepspeed
@@ -33,13 +34,11 @@ def detect(root: Located) -> str:
         return "deepspeed"
     keys = set(root.value)
     if keys & _MODEL_CONFIG_KEYS and not keys & {"model_name_or_path", "base_model", "distributed_type"}:
-        raise TrainingConfigError(f"{root.path}: this is a model's config.json (it has {min(keys & _MODEL_CONFIG_KEYS)}), "
-                                  "not a training config; give it as model=PATH instead of config=")
+        raise keyed(TrainingConfigError, "training.model_config", path=root.path, key=min(keys & _MODEL_CONFIG_KEYS))
     for name, test, _ in FRAMEWORKS:
         if test(root):
             return name
-    raise TrainingConfigError(f"{root.path}: not a training config llmplan knows (LLaMA-Factory: model_name_or_path; "
-                              "axolotl: base_model; DeepSpeed JSON: zero_optimization; accelerate: distributed_type)")
+    raise keyed(TrainingConfigError, "training.unknown_kind", path=root.path)
 
 
 def read_training_config(path: str | Path) -> ConfigRead:

@@ -9,6 +9,7 @@ offload_param_device, gradient_accumulation_steps, deepspeed_config_file).
 """
 from __future__ import annotations
 
+from ...text.messages import keyed, said_text
 from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .fsdp import read_fsdp
@@ -31,15 +32,15 @@ def read_accelerate(root: Located, out: ConfigRead) -> None:
     if processes is not None and processes[0] > 0:
         out.fill("n_gpus", processes[0], processes[1], "num_processes")
     elif processes is not None and processes[0] not in (-1, 0):
-        raise TrainingConfigError(f"{processes[1]}: num_processes must be a positive whole number, found {processes[0]}")
+        raise keyed(TrainingConfigError, "training.num_processes", where=processes[1], value=processes[0])
     machines = keys.integer("num_machines")
     if machines is not None and processes is not None and processes[0] > 0 and processes[0] % machines[0]:
-        raise TrainingConfigError(f"{machines[1]}: num_processes {processes[0]} (all GPUs of all machines) is not a "
-                                  f"multiple of num_machines {machines[0]}")
+        raise keyed(TrainingConfigError, "training.processes_machines", where=machines[1], processes=processes[0],
+                    machines=machines[0])
     precision = keys.choice("mixed_precision", _PRECISION)
     if precision is not None:
         if precision[0] is None:
-            out.cannot_model("precision", f"{precision[1]}: mixed_precision fp8 has no llmplan precision recipe")
+            out.cannot_model("precision", said_text("training.fp8", where=precision[1]))
         else:
             out.fill("precision", precision[0], precision[1], "mixed_precision")
     kind = keys.choice("distributed_type", {t: t for t in _TYPES})
@@ -54,7 +55,7 @@ def read_accelerate(root: Located, out: ConfigRead) -> None:
         else:
             out.offer("zero_stage", "3", f"{kind[1]}: FSDP default FULL_SHARD", "fsdp_sharding_strategy", True)
     elif kind is not None and kind[0] == "MEGATRON_LM":
-        out.cannot_model("tp", f"{kind[1]}: distributed_type MEGATRON_LM: give tp and pp yourself")
+        out.cannot_model("tp", said_text("training.megatron", where=kind[1]))
     elif kind is not None:
         out.fill("zero_stage", "0", kind[1], "distributed_type")
     out.ignored += keys.ignored()
@@ -71,14 +72,14 @@ def _deepspeed(keys: Keys, out: ConfigRead, root: Located) -> None:
 
         path = resolve_reference(file[0], root.path)
         if path is None:
-            raise TrainingConfigError(f"{file[1]}: deepspeed_config_file {file[0]!r} not found (looked in "
-                                      f"{root.path.parent} and the working directory)")
+            raise keyed(TrainingConfigError, "training.deepspeed_file_missing", where=file[1],
+                        key="deepspeed_config_file", value=file[0], folder=root.path.parent)
         out.files.append(path)
         read_deepspeed(read_file(path), out, file[1])
     stage = block.integer("zero_stage", low=0)
     if stage is not None:
         if stage[0] > 3:
-            raise TrainingConfigError(f"{stage[1]}: deepspeed_config.zero_stage must be 0-3, found {stage[0]}")
+            raise keyed(TrainingConfigError, "training.zero_stage_range", where=stage[1], value=stage[0])
         out.offer("zero_stage", str(stage[0]), stage[1], "deepspeed_config.zero_stage")
     devices = {"none": False, "cpu": True, "nvme": True}
     optimizer = block.choice("offload_optimizer_device", devices)

@@ -17,6 +17,7 @@ Defaults for keys the file leaves out, read from axolotl's pydantic schema at v0
 """
 from __future__ import annotations
 
+from ...text.messages import keyed, said_text
 from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .fsdp import read_fsdp
@@ -40,7 +41,7 @@ def read_axolotl(root: Located, out: ConfigRead) -> None:
     keys = Keys(root)
     model = keys.text("base_model")
     if model is None:
-        raise TrainingConfigError(f"{root.path}: axolotl config without base_model")
+        raise keyed(TrainingConfigError, "training.no_base_model", path=root.path)
     out.fill("model", model[0], model[1], "base_model")
     _method(keys, out)
     _batch(keys, out)
@@ -55,8 +56,8 @@ def _method(keys: Keys, out: ConfigRead) -> None:
     eight = keys.flag("load_in_8bit")
     if adapter is None:
         if (four and four[0]) or (eight and eight[0]):
-            raise TrainingConfigError(f"{(four if four and four[0] else eight)[1]}: a quantized base model needs "   # type: ignore[index]
-                                      "adapter: lora or qlora (a full fine-tune cannot update quantized weights)")
+            raise keyed(TrainingConfigError, "training.quantized_full",
+                        where=(four if four and four[0] else eight)[1])   # type: ignore[index]
         out.fill("method", "full", f"{AX} default adapter = None (every weight trained, schemas/peft.py:41)",
                  "adapter", True)
         return
@@ -78,8 +79,8 @@ def _method(keys: Keys, out: ConfigRead) -> None:
         names = [str(m.value) for m in modules.value] if isinstance(modules.value, list) else str(modules.value).split(",")
         chosen = lora_targets(names)
         if chosen is None:
-            out.cannot_model("lora_targets", f"{modules.where}: lora_target_modules {names} is not a set llmplan "
-                                             "counts (q_proj,v_proj = qv; q,k,v,o_proj = qkvo; all linear = all-linear)")
+            out.cannot_model("lora_targets", said_text("training.lora_target_modules", where=modules.where,
+                                                       value=names))
         else:
             out.fill("lora_targets", chosen, modules.where, "lora_target_modules")
     keys.taken |= {"lora_alpha", "lora_dropout", "lora_model_dir", "lora_fan_in_fan_out"}
@@ -112,7 +113,7 @@ def _runtime(keys: Keys, out: ConfigRead) -> None:
     bf16 = keys.node("bf16")
     fp16 = keys.flag("fp16")
     if bf16 is not None and not isinstance(bf16.value, bool) and str(bf16.value).lower() not in ("auto", "full"):
-        raise TrainingConfigError(f"{bf16.where}: bf16 must be true, false, auto or full, found {bf16.value!r}")
+        raise keyed(TrainingConfigError, "training.bf16", where=bf16.where, value=bf16.value)
     if fp16 is not None and fp16[0]:
         out.fill("precision", "mixed-fp16", fp16[1], "fp16")
     elif bf16 is None:
@@ -125,7 +126,8 @@ def _runtime(keys: Keys, out: ConfigRead) -> None:
         out.fill("optimizer", "adam", f"{AX} default optimizer = adamw_torch_fused (schemas/training.py:122)",
                  "optimizer", True)
     elif optimizer(name[0]) is None:
-        out.cannot_model("optimizer", f"{name[1]}: optimizer {name[0]!r} has no entry in catalogs/optimizers.yaml")
+        out.cannot_model("optimizer", said_text("training.unknown_optimizer", where=name[1], key="optimizer",
+                                                 value=name[0]))
     else:
         out.fill("optimizer", optimizer(name[0]), name[1], "optimizer")
     checkpointing = keys.node("gradient_checkpointing")
@@ -137,8 +139,7 @@ def _runtime(keys: Keys, out: ConfigRead) -> None:
     elif checkpointing.value is False:
         out.fill("recompute", "none", checkpointing.where, "gradient_checkpointing")
     else:
-        raise TrainingConfigError(f"{checkpointing.where}: gradient_checkpointing must be true, false, offload "
-                                  f"or offload_disk, found {checkpointing.value!r}")
+        raise keyed(TrainingConfigError, "training.checkpointing", where=checkpointing.where, value=checkpointing.value)
     _attention(keys, out)
     out.fill("tp", 1, f"{HF}: data parallelism only (no tensor parallelism)", "", True)
     out.fill("pp", 1, f"{HF}: data parallelism only (no pipeline parallelism)", "", True)
@@ -173,8 +174,8 @@ def _distributed(keys: Keys, out: ConfigRead, root: Located) -> None:
         else:
             path = resolve_reference(str(deepspeed.value), root.path)
             if path is None:
-                raise TrainingConfigError(f"{deepspeed.where}: deepspeed file {deepspeed.value!r} not found (looked "
-                                          f"in {root.path.parent} and the working directory)")
+                raise keyed(TrainingConfigError, "training.deepspeed_file_missing", where=deepspeed.where,
+                            key="deepspeed file", value=deepspeed.value, folder=root.path.parent)
             out.files.append(path)
             read_deepspeed(read_file(path), out, deepspeed.where)
     elif fsdp is not None:

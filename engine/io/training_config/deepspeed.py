@@ -12,6 +12,7 @@ differs from the framework's is refused, as the Transformers integration refuses
 """
 from __future__ import annotations
 
+from ...text.messages import keyed, said_text
 from .errors import TrainingConfigError
 from .model import ConfigRead, Keys
 from .source import Located
@@ -50,7 +51,7 @@ def _zero(keys: Keys, out: ConfigRead, root: Located) -> None:
         out.offer("zero_stage", "0", f"{SOURCE} default zero_optimization.stage = 0", "zero_optimization.stage", True)
     else:
         if stage[0] > 3:
-            raise TrainingConfigError(f"{stage[1]}: zero_optimization.stage must be 0, 1, 2 or 3, found {stage[0]}")
+            raise keyed(TrainingConfigError, "training.zero_stage", where=stage[1], value=stage[0])
         out.offer("zero_stage", str(stage[0]), stage[1], "zero_optimization.stage")
     optimizer = _offload_device(zero, "offload_optimizer")
     params = _offload_device(zero, "offload_param")
@@ -58,8 +59,7 @@ def _zero(keys: Keys, out: ConfigRead, root: Located) -> None:
         out.offer("offload", "none", f"{SOURCE} default offload device \"none\"", "offload", True)
     elif params is not None and params[0]:
         if optimizer is None or not optimizer[0]:
-            out.cannot_model("offload", f"{params[1]}: offload_param without offload_optimizer has no llmplan "
-                                        "offload value (none, optimizer, optimizer_and_params)")
+            out.cannot_model("offload", said_text("training.offload_param_only", where=params[1]))
         else:
             out.offer("offload", "optimizer_and_params", params[1], "zero_optimization.offload_param.device")
     elif optimizer is not None and optimizer[0]:
@@ -130,7 +130,6 @@ def _agree(out: ConfigRead, name: str, value: object, where: str, key: str, refe
     """Fill name from the DeepSpeed file; refuse an explicit value that contradicts the framework's."""
     have = out.givens.get(name)
     if referenced_by and have is not None and str(have.value) != str(value):
-        raise TrainingConfigError(
-            f"{where}: {key} = {value} contradicts {have.key} = {have.value} ({have.origin}); the Hugging Face "
-            "DeepSpeed integration refuses such mismatches: set it to \"auto\" or make them equal")
+        raise keyed(TrainingConfigError, "training.ds_mismatch", where=where, key=key, value=value, other=have.key,
+                    other_value=have.value, origin=have.origin)
     out.offer(name, value, where, key)

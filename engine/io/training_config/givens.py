@@ -16,6 +16,7 @@ from typing import Any
 
 from ...errors import EngineError
 from ...rules.hf_config import is_config_path
+from ...text.messages import Caught, keyed
 from ...text.values import parse_key, parse_number
 from . import read_training_config
 from .errors import TrainingConfigError
@@ -69,8 +70,8 @@ def read_configs(raw: Any) -> tuple[dict[str, Filled], list[ConfigRead]]:
             if have is None or (have.default and not filled.default):
                 merged[name] = filled
             elif not have.default and not filled.default and str(have.value) != str(filled.value):
-                raise TrainingConfigError(f"{filled.origin}: {filled.key} gives {name} = {filled.value}, but "
-                                          f"{have.origin} gives {have.value}; make them agree or type {name}=...")
+                raise keyed(TrainingConfigError, "training.disagree", where=filled.origin, key=filled.key, name=name,
+                            value=filled.value, other=have.origin, other_value=have.value)
     return merged, reads
 
 
@@ -85,7 +86,7 @@ def expand_config(givens: dict[str, Any], rules: Any) -> tuple[dict[str, Any], O
     for read in origins.reads:
         for name, why in read.unmodelled:
             if name not in typed:
-                raise TrainingConfigError(f"{why}; give {name}=... yourself")
+                raise keyed(TrainingConfigError, "training.give_yourself", why=Caught(why), name=name)
     out = dict(typed)
     for name, filled in merged.items():
         if name in typed or (name == "model" and any(n in typed for n in _ARCHITECTURE)):
@@ -112,10 +113,7 @@ def resolve_model(filled: Filled, rules: Any) -> str:
     if entry is None and table is not None and "/" in text:
         entry = table.resolve(text.rsplit("/", 1)[1])   # "meta-llama/Llama-2-7b-hf": the catalog may alias the name
     if entry is None:
-        raise TrainingConfigError(
-            f"{filled.origin}: model {text!r} is neither a catalog model (see `llmplan catalog models`) nor a local "
-            "folder with config.json; give model=<catalog key>, model=PATH/config.json, or the architecture "
-            "(params=... or layers=, hidden=, heads=, ...)")
+        raise keyed(TrainingConfigError, "training.unknown_model", where=filled.origin, value=text)
     return entry.key
 
 
@@ -130,4 +128,5 @@ def check_value(rules: Any, name: str, value: Any, filled: Filled) -> None:
         else:
             parse_number(variable, value)
     except EngineError as exc:
-        raise TrainingConfigError(f"{filled.origin}: {filled.key or name}: {exc}") from None
+        raise keyed(TrainingConfigError, "training.bad_given", where=filled.origin, key=filled.key or name,
+                    problem=Caught(exc)) from None

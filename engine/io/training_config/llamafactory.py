@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...text.messages import keyed, said_text
 from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .model import ConfigRead, Keys
@@ -44,7 +45,7 @@ def read_llamafactory(root: Located, out: ConfigRead) -> None:
     keys = Keys(root)
     model = keys.text("model_name_or_path")
     if model is None:
-        raise TrainingConfigError(f"{root.path}: LLaMA-Factory config without model_name_or_path")
+        raise keyed(TrainingConfigError, "training.no_model_path", path=root.path)
     out.fill("model", model[0], model[1], "model_name_or_path")
     stage = keys.text("stage")
     _method(keys, out, root)
@@ -65,15 +66,13 @@ def _method(keys: Keys, out: ConfigRead, root: Located) -> None:
     bits = keys.integer("quantization_bit")
     keys.taken |= {"quantization_method", "quantization_type", "double_quantization"}
     if method == "oft":
-        out.cannot_model("method", f"{where}: finetuning_type oft has no llmplan method (full, freeze, lora, qlora)")
+        out.cannot_model("method", said_text("training.oft", where=where))
         return
     if bits is not None:
         if method != "lora":
-            raise TrainingConfigError(f"{bits[1]}: quantization_bit needs finetuning_type lora; LLaMA-Factory "
-                                      "refuses it with full or freeze (hparams/parser.py)")
+            raise keyed(TrainingConfigError, "training.quantization_needs_lora", where=bits[1])
         if bits[0] not in _QUANT:
-            out.cannot_model("method", f"{bits[1]}: quantization_bit {bits[0]} has no llmplan method "
-                                       "(4 = qlora, 8 = qlora-8bit, 2 = qlora-2bit)")
+            out.cannot_model("method", said_text("training.quantization_bits", where=bits[1], bits=bits[0]))
         else:
             out.fill("method", _QUANT[bits[0]], bits[1], "quantization_bit")
     else:
@@ -86,7 +85,7 @@ def _method(keys: Keys, out: ConfigRead, root: Located) -> None:
             out.fill("trainable_layers", 2, f"{LF} default freeze_trainable_layers = 2 (finetuning_args.py:23)",
                      "freeze_trainable_layers", True)
         elif layers[0] == 0:
-            raise TrainingConfigError(f"{layers[1]}: freeze_trainable_layers must not be 0")
+            raise keyed(TrainingConfigError, "training.freeze_zero", where=layers[1])
         else:   # negative: the first |n| layers are trained (same count)
             out.fill("trainable_layers", abs(layers[0]), layers[1], "freeze_trainable_layers")
 
@@ -104,8 +103,7 @@ def _lora(keys: Keys, out: ConfigRead) -> None:
         return
     chosen = lora_targets(target[0].split(","))
     if chosen is None:
-        out.cannot_model("lora_targets", f"{target[1]}: lora_target {target[0]!r} is not a set llmplan counts "
-                                         "(q_proj,v_proj = qv; q,k,v,o_proj = qkvo; all = all-linear)")
+        out.cannot_model("lora_targets", said_text("training.lora_target", where=target[1], value=target[0]))
     else:
         out.fill("lora_targets", chosen, target[1], "lora_target")
 
@@ -158,7 +156,8 @@ def _runtime(keys: Keys, out: ConfigRead) -> None:
     if optim is None:
         out.fill("optimizer", "adam", f"{HF} default optim = adamw_torch", "optim", True)
     elif optimizer(optim[0]) is None:
-        out.cannot_model("optimizer", f"{optim[1]}: optim {optim[0]!r} has no entry in catalogs/optimizers.yaml")
+        out.cannot_model("optimizer", said_text("training.unknown_optimizer", where=optim[1], key="optim",
+                                                value=optim[0]))
     else:
         out.fill("optimizer", optimizer(optim[0]), optim[1], "optim")
     attention = keys.choice("flash_attn", _ATTENTION)
@@ -182,8 +181,8 @@ def _deepspeed(ref: tuple[str, str], base: Path, out: ConfigRead) -> None:
     text, where = ref
     path = resolve_reference(text, base)
     if path is None:
-        raise TrainingConfigError(f"{where}: deepspeed file {text!r} not found (looked in {base.parent or '.'} "
-                                  "and the working directory)")
+        raise keyed(TrainingConfigError, "training.deepspeed_file_missing", where=where, key="deepspeed file",
+                    value=text, folder=base.parent or ".")
     out.files.append(path)
     read_deepspeed(read_file(path), out, where)
 

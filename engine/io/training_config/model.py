@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...text.messages import Nested, keyed
 from .errors import TrainingConfigError
 from .source import Located
 
@@ -77,9 +78,10 @@ class Keys:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _type(node, self.prefix + key, "a whole number", value)
+            raise _type(node, self.prefix + key, "training.a_whole_number", value)
         if low is not None and value < low:
-            raise TrainingConfigError(f"{node.where}: {self.prefix}{key} must be at least {low}, found {value}")
+            raise keyed(TrainingConfigError, "training.at_least", where=node.where, key=self.prefix + key, low=low,
+                        value=value)
         return value, node.where
 
     def number(self, key: str) -> tuple[float, str] | None:
@@ -93,9 +95,9 @@ class Keys:
             except ValueError:
                 pass
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _type(node, self.prefix + key, "a number", node.value)
+            raise _type(node, self.prefix + key, "training.a_number", node.value)
         if value <= 0:
-            raise TrainingConfigError(f"{node.where}: {self.prefix}{key} must be greater than 0, found {value}")
+            raise keyed(TrainingConfigError, "training.positive", where=node.where, key=self.prefix + key, value=value)
         return float(value), node.where
 
     def flag(self, key: str) -> tuple[bool, str] | None:
@@ -103,7 +105,7 @@ class Keys:
         if node is None:
             return None
         if not isinstance(node.value, bool):
-            raise _type(node, self.prefix + key, "true or false", node.value)
+            raise _type(node, self.prefix + key, "training.true_or_false", node.value)
         return node.value, node.where
 
     def text(self, key: str) -> tuple[str, str] | None:
@@ -111,7 +113,7 @@ class Keys:
         if node is None:
             return None
         if isinstance(node.value, (dict, list)):
-            raise _type(node, self.prefix + key, "a single value", node.plain())
+            raise _type(node, self.prefix + key, "training.a_single_value", node.plain())
         return str(node.value), node.where
 
     def choice(self, key: str, allowed: dict[str, Any]) -> tuple[Any, str] | None:
@@ -122,8 +124,8 @@ class Keys:
         text, where = got
         folded = {k.casefold(): v for k, v in allowed.items()}
         if text.strip().casefold() not in folded:
-            raise TrainingConfigError(f"{where}: {self.prefix}{key}: {text!r} is not one of "
-                                      f"{', '.join(allowed)}")
+            raise keyed(TrainingConfigError, "training.not_one_of", where=where, key=self.prefix + key, value=text,
+                        allowed=", ".join(allowed))
         return folded[text.strip().casefold()], where
 
     def mapping(self, key: str) -> Keys | None:
@@ -131,9 +133,11 @@ class Keys:
         if node is None:
             return None
         if not isinstance(node.value, dict):
-            raise _type(node, self.prefix + key, "a mapping of sub-keys", node.plain())
+            raise _type(node, self.prefix + key, "training.a_mapping", node.plain())
         return Keys(node, f"{self.prefix}{key}.")
 
 
 def _type(node: Located, key: str, expected: str, found: Any) -> TrainingConfigError:
-    return TrainingConfigError(f"{node.where}: {key} must be {expected}, found {str(found)[:40]!r}")
+    """`expected`: the message key of what the value must be ("training.a_number")."""
+    return keyed(TrainingConfigError, "training.must_be", where=node.where, key=key, expected=Nested(expected),
+                 found=str(found)[:40])

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ...text.messages import Nested, keyed
 from .errors import TrainingConfigError
 
 MAX_BYTES = 2_000_000      # training configs are a few KB; refuse anything that is clearly not one
@@ -60,16 +61,16 @@ def _text(path: Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise TrainingConfigError(f"{path}: {size:,} bytes is too large for a training config")
+            raise keyed(TrainingConfigError, "training.too_large", path=path, size=size)
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise TrainingConfigError(f"{path}: no such file") from None
+        raise keyed(TrainingConfigError, "training.no_such_file", path=path) from None
     except IsADirectoryError:
-        raise TrainingConfigError(f"{path}: is a folder; give the training config file (.yaml or .json)") from None
+        raise keyed(TrainingConfigError, "training.is_folder", path=path) from None
     except UnicodeDecodeError as exc:
-        raise TrainingConfigError(f"{path}: not UTF-8 text (byte {exc.start}); is this a training config?") from None
+        raise keyed(TrainingConfigError, "training.not_utf8", path=path, byte=exc.start) from None
     except OSError as exc:
-        raise TrainingConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise keyed(TrainingConfigError, "training.cannot_read", path=path, reason=exc.strerror or exc) from None
 
 
 def _yaml(path: Path, text: str) -> Located:
@@ -78,31 +79,31 @@ def _yaml(path: Path, text: str) -> Located:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise TrainingConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc}); check "
-                                  "indentation (spaces, not tabs), colons and quotes") from None
+        raise keyed(TrainingConfigError, "training.bad_yaml", where=where,
+                    reason=getattr(exc, "problem", None) or exc) from None
     except RecursionError:
-        raise TrainingConfigError(f"{path}: not valid YAML (nested too deeply)") from None
+        raise keyed(TrainingConfigError, "training.yaml_too_deep", path=path) from None
     if root is None:
-        raise TrainingConfigError(f"{path}: the file is empty; expected a training config (key: value lines)")
+        raise keyed(TrainingConfigError, "training.empty", path=path)
     node = _from_yaml(path, root, [0], 0)
-    return _mapping(node, "a training config (key: value lines)")
+    return _mapping(node, "training.a_config")
 
 
 def _from_yaml(path: Path, node: yaml.Node, count: list[int], depth: int) -> Located:
     line = node.start_mark.line + 1
     count[0] += 1
     if count[0] > MAX_NODES or depth > MAX_NESTING:
-        raise TrainingConfigError(f"{path}:{line}: nested or aliased too deeply to be a training config")
+        raise keyed(TrainingConfigError, "training.too_deep", where=f"{path}:{line}")
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Located] = {}
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                raise TrainingConfigError(f"{path}:{key_line}: a key must be a plain name")
+                raise keyed(TrainingConfigError, "training.key_not_plain", where=f"{path}:{key_line}")
             key = str(key_node.value)
             if key in out:
-                raise TrainingConfigError(f"{path}:{key_line}: {key} is set twice (first at line {out[key].line}); "
-                                          "YAML would keep only the last one, so write it once")
+                raise keyed(TrainingConfigError, "training.key_twice", where=f"{path}:{key_line}", key=key,
+                            first=out[key].line)
             value = _from_yaml(path, value_node, count, depth + 1)
             out[key] = Located(value.value, key_line, path)
         return Located(out, line, path)
@@ -111,7 +112,8 @@ def _from_yaml(path: Path, node: yaml.Node, count: list[int], depth: int) -> Loc
     try:
         return Located(_SCALARS.construct_object(node), line, path)
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
-        raise TrainingConfigError(f"{path}:{line}: cannot read the value {str(node.value)[:40]!r} ({exc})") from None
+        raise keyed(TrainingConfigError, "training.bad_value", where=f"{path}:{line}", value=str(node.value)[:40],
+                    reason=exc) from None
 
 
 def _json(path: Path, text: str) -> Located:
@@ -120,11 +122,11 @@ def _json(path: Path, text: str) -> Located:
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
         where = f"{path}:{line}" if line else str(path)
-        raise TrainingConfigError(f"{where}: not valid JSON ({getattr(exc, 'msg', exc)})") from None
+        raise keyed(TrainingConfigError, "training.bad_json", where=where, reason=getattr(exc, "msg", exc)) from None
     except RecursionError:
-        raise TrainingConfigError(f"{path}: not valid JSON (nested too deeply)") from None
+        raise keyed(TrainingConfigError, "training.json_too_deep", path=path) from None
     lines = _LineFinder(text)
-    return _mapping(_from_json(path, data, 1, 0, lines), "a JSON object")
+    return _mapping(_from_json(path, data, 1, 0, lines), "training.a_json_object")
 
 
 def _from_json(path: Path, value: Any, line: int, start: int, lines: _LineFinder) -> Located:
@@ -156,5 +158,6 @@ class _LineFinder:
 def _mapping(node: Located, expected: str) -> Located:
     if not isinstance(node.value, dict):
         found = type(node.plain()).__name__
-        raise TrainingConfigError(f"{node.where}: expected {expected}, found a {found}")
+        raise keyed(TrainingConfigError, "training.expected_found", where=node.where, expected=Nested(expected),
+                    found=found)
     return node

@@ -18,6 +18,7 @@ import numpy as np
 from ...errors import EngineError, TrainingConfigError
 from ...rules.hf_config import read_hf_config
 from ...solve.keys import Categorical
+from ...text.messages import Caught, keyed, said
 from ...text.values import parse_key, parse_number
 from .givens import _ARCHITECTURE, check_value, read_configs, resolve_model
 
@@ -37,7 +38,7 @@ def fill_from_configs(engine: Any, cells: list[Any], cell: Callable[[int], str],
         try:
             filled = _values(engine, path)
         except EngineError as exc:
-            report(np.array(index), [f"{cell(r)}: config: {exc}" for r in index])
+            report(np.array(index), [_config_error(cell(r), exc) for r in index])
             continue
         problem = filled.pop("", None)      # the model could not be resolved: an error where the row needs it
         texts, architecture = _fill_rows(engine, np.array(index), filled, numbers, keys, empty, rows)
@@ -45,7 +46,7 @@ def fill_from_configs(engine: Any, cells: list[Any], cell: Callable[[int], str],
             origins[row] = text
         if problem is not None and not architecture.all():
             needing = np.array(index)[~architecture]
-            report(needing, [f"{cell(r)}: config: {problem[0]}" for r in needing])
+            report(needing, [_config_error(cell(r), problem[0]) for r in needing])
     return origins
 
 
@@ -56,14 +57,14 @@ def _values(engine: Any, path: str) -> dict[str, tuple[Any, Any]]:
     for read in reads:
         for name, why in read.unmodelled:
 
-            raise TrainingConfigError(f"{why}; give a {name} column")
+            raise keyed(TrainingConfigError, "training.give_column", why=Caught(why), name=name)
     rules = engine.rules
     out: dict[str, tuple[Any, Any]] = {}
     for name, filled in merged.items():
         try:
             value = resolve_model(filled, rules) if name == "model" else filled.value
         except EngineError as exc:
-            out[""] = (str(exc), filled)
+            out[""] = (exc, filled)
             continue
         if name == "model" and ("/" in str(value) or "\\" in str(value)):
 
@@ -125,3 +126,8 @@ def _fill_rows(engine: Any, index: np.ndarray, filled: dict[str, tuple[Any, Any]
             for position in np.flatnonzero(~skip):
                 shown[position].append(f"{name} ({where})")
     return ["; ".join(parts) for parts in shown], architecture
+
+
+def _config_error(where: str, exc: BaseException) -> str:
+    """A row's error from its config (said in the workbook's language)."""
+    return said(f"{where}: ", keyed(TrainingConfigError, "training.config_cell", problem=Caught(exc)))

@@ -44,7 +44,7 @@ class Nested:
     """A message inside a message (a hint, a clause), said in the outer message's language;
     Nested() with no key is empty."""
 
-    def __init__(self, key: str = "", **fields: object) -> None:
+    def __init__(self, key: str = "", /, **fields: object) -> None:
         self.key, self.fields = key, fields
 
     def say(self, lang: str) -> str:
@@ -54,7 +54,7 @@ class Nested:
         return self.say("en")
 
 
-def text(key: str, lang: str = "en", **fields: object) -> str:
+def text(key: str, lang: str = "en", /, **fields: object) -> str:
     """The message `key` in `lang`, with its {fields} filled (Nested fields in the same language)."""
     filled = {name: value.say(lang) if isinstance(value, Nested) else value for name, value in fields.items()}
     return template(key, lang).format(**filled)
@@ -85,7 +85,7 @@ def rule_mismatch(rule_id: str, formula: str, tolerance: float, lang: str) -> tu
 E = TypeVar("E", bound=BaseException)
 
 
-def keyed(error: type[E], key: str, **fields: object) -> E:
+def keyed(error: type[E], key: str, /, **fields: object) -> E:
     """An exception whose text is the message `key` in English, remembering key and fields so the
     command line can say it in the user's language (localized)."""
     exc = error(text(key, "en", **fields))
@@ -131,14 +131,25 @@ class Joined(Nested):
 
     def __init__(self, *parts: Nested, separator: str = "") -> None:
         super().__init__()
-        self.parts = [p for p in parts if p.key or isinstance(p, (Joined, Both))]
+        self.parts = [p for p in parts if p.key or isinstance(p, (Joined, Both, Caught))]
         self.separator = separator
 
     def say(self, lang: str) -> str:
         return self.separator.join(part.say(lang) for part in self.parts)
 
 
-def said_text(key: str, **fields: object) -> Said:
+class Caught(Nested):
+    """An error caught on the way up, said inside another message in that message's language."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__()
+        self.exc = exc
+
+    def say(self, lang: str) -> str:
+        return localized(self.exc, lang)
+
+
+def said_text(key: str, /, **fields: object) -> Said:
     """The message `key` in English as a Said: a row's error text that remembers its key and fields
     so a workbook or terminal in Chinese says it in Chinese (Nested fields: clauses)."""
     out = Said(text(key, "en", **fields))

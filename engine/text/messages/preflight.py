@@ -67,3 +67,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "preflight.word.typed": ("as you typed it", "以命令行为准"),
     "preflight.word.not_used": ("not used", "未使用"),
 }
+MESSAGES.update({
+    "preflight.which_gpu": (
+        "preflight: which GPU? give --gpu KEY (e.g. --gpu A800, --gpu RTX-4090; see `llmplan catalog gpus`)",
+        "preflight：哪种 GPU？请给出 --gpu KEY（例如 --gpu A800、--gpu RTX-4090；见 `llmplan catalog gpus`）"),
+    "preflight.give_seq_len": (
+        "give seq_len (the config names no cutoff_len / sequence_len)",
+        "请给出 seq_len（配置中没有 cutoff_len / sequence_len）"),
+})
+MESSAGES.update({
+    "preflight.epoch_needs_more": ("time per epoch needs more: {problem}", "每轮训练时间还需要更多信息：{problem}"),
+})
+MESSAGES.update({
+    "preflight.give_config": (
+        "give a training config file (LLaMA-Factory / axolotl YAML, DeepSpeed JSON, accelerate YAML)",
+        "请给出训练配置文件（LLaMA-Factory / axolotl YAML、DeepSpeed JSON、accelerate YAML）"),
+})

@@ -96,3 +96,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.row": ("row", "行"),
     "report.breakdown": ("Breakdown", "构成"),
 }
+MESSAGES.update({
+    "report.bad_suffix": (
+        "{path}: a report is written as .html or .md (got {suffix!r})",
+        "{path}：报告须写成 .html 或 .md（实际为 {suffix!r}）"),
+    "report.chart_folder_is_file": (
+        "{path}: a file is where the report's chart folder must go; move it or name the report differently",
+        "{path}：报告的图表文件夹所在位置已有一个文件；请移走它，或给报告换个名字"),
+})

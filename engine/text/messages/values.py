@@ -52,3 +52,42 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name}={raw} 适用于 {selector}={value}，但给定了 {selector}={typed}；"
         "请去掉 {selector}=，或选择适用于 {selector}={typed} 的 {name}"),
 }
+MESSAGES.update({
+    # engine/text/values.py: reading a number or a key
+    "values.control_chars": (
+        "contains control or invisible formatting characters", "含有控制字符或不可见的格式字符"),
+    "values.bad_text": ("{name}: {value!r} {problem}", "{name}：{value!r} {problem}"),
+    "values.expected_number": ("{name}: expected a number, got {value!r}", "{name}：应为数字，实际为 {value!r}"),
+    "values.number_too_large": ("{name}: {value}... is too large", "{name}：{value}... 过大"),
+    "values.text_too_large": ("{name}: {value!r} is too large", "{name}：{value!r} 过大"),
+    "values.too_long_number": (
+        "{name}: value is {length} characters long; expected a number such as {example}",
+        "{name}：取值长 {length} 个字符；应为数字，例如 {example}"),
+    "values.too_long_key": (
+        "{name}: value is {length} characters long; expected a key such as {examples}",
+        "{name}：取值长 {length} 个字符；应为键，例如 {examples}"),
+    "values.percent_needs_plain": (
+        "{name}: a percentage needs a plain-number variable; {name} is in {unit}",
+        "{name}：百分比只适用于纯数字变量；{name} 的单位是 {unit}"),
+    "values.not_a_percentage": (
+        "{name}: {value!r} is not a percentage; write e.g. 40%", "{name}：{value!r} 不是百分比；请写成例如 40%"),
+    "values.not_finite": ("{name}: value must be finite, got {value}", "{name}：取值必须是有限数，实际为 {value}"),
+    "values.must_be_positive": (
+        "{name}: must be greater than 0, got {value:g}",
+        "{name}：必须大于 0，实际为 {value:g}"),
+    "values.must_not_be_negative": (
+        "{name}: must not be negative, got {value:g}",
+        "{name}：不能为负数，实际为 {value:g}"),
+    "values.must_be_fraction": (
+        "{name}: must be a fraction between 0 and 1 (or a percentage such as 40%), got {value:g}",
+        "{name}：必须是 0 到 1 之间的比例（或百分比，例如 40%），实际为 {value:g}"),
+    "values.must_be_whole": ("{name}: must be a whole number, got {value:g}", "{name}：必须是整数，实际为 {value:g}"),
+})
+MESSAGES.update({
+    "values.categorical_given": (
+        "{name} is a catalog key or convention; it is given, not solved", "{name} 是目录键或约定，只能给定、不能求解"),
+    "values.nothing_called": ("nothing called {name!r}{hint}", "没有名为 {name!r} 的变量或规则{hint}"),
+})
+MESSAGES.update({
+    "values.example_plain": ("7B or 0.4", "7B 或 0.4"),
+})

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...errors import ConversionError
+from ...text.messages import keyed, said_text
 from . import safetensors_io as st
 from .checkpoint import (
     HEAD,
@@ -118,8 +119,7 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
         head_file=ckpt.head_file, shape=shape, dtype=dtype, tolerance=tolerance, before=before,
         copied_files=[f for f in files if f != ckpt.head_file])
     if before.zero_rows:
-        report.notes.append(f"{before.zero_rows} row(s) of {HEAD} are all zero; a zero row has no "
-                            "direction, so it is left as zero")
+        report.notes.append(said_text("convert.zero_rows", rows=before.zero_rows, head=HEAD))
     if before.already_normalised:
         report.status = "already_normalised"
         return report
@@ -163,10 +163,9 @@ def _remove_stale_temps(folder: Path) -> None:
 
 def _check_head_values(path: Path, stats: NormStats) -> None:
     if stats.nonfinite_rows:
-        raise ConversionError(f"{path}: {HEAD} has {stats.nonfinite_rows} row(s) with NaN or inf values; "
-                              "refusing to convert")
+        raise keyed(ConversionError, "convert.nonfinite", path=path, head=HEAD, rows=stats.nonfinite_rows)
     if stats.zero_rows == stats.rows:
-        raise ConversionError(f"{path}: {HEAD} is all zeros; nothing to normalise")
+        raise keyed(ConversionError, "convert.all_zero", path=path, head=HEAD)
 
 
 # -------------------------------------------------------------- head maths ---
@@ -205,9 +204,10 @@ class _Backend:
 
 def _check_head_entry(path: Path, dtype: str, shape: tuple[int, ...]) -> None:
     if dtype not in HEAD_DTYPES:
-        raise ConversionError(f"{path}: {HEAD} has dtype {dtype}; supported: {', '.join(HEAD_DTYPES)}")
+        raise keyed(ConversionError, "convert.head_dtype", path=path, head=HEAD, dtype=dtype,
+                    supported=", ".join(HEAD_DTYPES))
     if len(shape) != 2 or 0 in shape:
-        raise ConversionError(f"{path}: {HEAD} has shape {list(shape)}; expected a non-empty [vocab, hidden] matrix")
+        raise keyed(ConversionError, "convert.head_shape", path=path, head=HEAD, shape=list(shape))
 
 
 class _SafetensorsBackend(_Backend):
@@ -239,11 +239,11 @@ class _SafetensorsBackend(_Backend):
     def verify_file(self, src: Path, dst: Path) -> None:
         old, new = st.read_header(src), st.read_header(dst)
         if (old.header_size, old.tensors, old.metadata) != (new.header_size, new.tensors, new.metadata):
-            raise ConversionError(f"verification failed: header of {dst} differs from the source")
+            raise keyed(ConversionError, "convert.verify_header", dst=dst)
         begin, end = old.absolute_range(HEAD)
         outside = [(0, begin), (end, old.file_size)]
         if old.file_size != new.file_size or _hash(src, outside) != _hash(dst, outside):
-            raise ConversionError(f"verification failed: bytes outside {HEAD} changed in {dst}")
+            raise keyed(ConversionError, "convert.verify_outside_head", head=HEAD, dst=dst)
 
 
 def _torch_load(torch: Any, path: Path, mmap: bool = False) -> dict[str, Any]:
@@ -258,9 +258,9 @@ def _torch_load(torch: Any, path: Path, mmap: bool = False) -> dict[str, Any]:
                 raise
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or non-state-dict files
-        raise ConversionError(f"{path}: cannot load as a PyTorch state dict ({exc})") from exc
+        raise keyed(ConversionError, "convert.cannot_load", path=path, reason=exc) from exc
     if not isinstance(state, dict):
-        raise ConversionError(f"{path}: does not hold a state dict (found {type(state).__name__})")
+        raise keyed(ConversionError, "convert.not_state_dict", path=path, found=type(state).__name__)
     return state
 
 
@@ -293,12 +293,12 @@ class _TorchBackend(_Backend):
         old = _torch_load(torch, src)
         new = _torch_load(torch, dst, mmap=True)
         if list(old) != list(new):
-            raise ConversionError(f"verification failed: tensor names in {dst} differ from the source")
+            raise keyed(ConversionError, "convert.verify_names", dst=dst)
         for name, tensor in old.items():
             if name != HEAD and not torch.equal(tensor, new[name]):
-                raise ConversionError(f"verification failed: tensor {name!r} changed in {dst}")
+                raise keyed(ConversionError, "convert.verify_tensor", name=name, dst=dst)
             if new[name].dtype != tensor.dtype or tuple(new[name].shape) != tuple(tensor.shape):
-                raise ConversionError(f"verification failed: dtype or shape of {name!r} changed in {dst}")
+                raise keyed(ConversionError, "convert.verify_dtype_shape", name=name, dst=dst)
 
 
 # ------------------------------------------------------------ verification ---
@@ -323,17 +323,17 @@ def _verify(src: Path, out: Path, ckpt: Checkpoint, backend: _Backend, norms_bef
     for rel in copied:
         a, b = src / rel, out / rel
         if a.stat().st_size != b.stat().st_size or _hash(a) != _hash(b):
-            raise ConversionError(f"verification failed: copy of {rel} differs from the source")
+            raise keyed(ConversionError, "convert.verify_copy", path=rel)
     head_out = out / ckpt.head_file
     backend.verify_file(src / ckpt.head_file, head_out)
     _, _, norms = backend.head_norms(head_out)
     zero_before, zero_after = norms_before == 0, norms == 0
     if not np.array_equal(zero_before, zero_after):
-        raise ConversionError(f"verification failed: zero rows of {HEAD} changed")
+        raise keyed(ConversionError, "convert.verify_no_change", head=HEAD)
     deviation = np.abs(norms[~zero_after] - 1.0)
     if deviation.size and not deviation.max() <= tolerance:
-        raise ConversionError(f"verification failed: a row of the new {HEAD} has norm off by "
-                              f"{deviation.max():.3g} (tolerance {tolerance:.3g})")
+        raise keyed(ConversionError, "convert.verify_norm", head=HEAD, deviation=f"{deviation.max():.3g}",
+                    tolerance=f"{tolerance:.3g}")
     if ckpt.index_file is not None and ckpt.format == "safetensors":
         check_index_against_shards(out, ckpt.index_file, read_index(out, ckpt.index_file))
     return NormStats.from_norms(norms, tolerance)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConversionError
+from ...text.messages import Nested, keyed
 from . import safetensors_io as st
 
 HEAD = "lm_head.weight"
@@ -31,19 +32,19 @@ class Checkpoint:
 def check_paths(src: Path, dst: Path) -> tuple[Path, Path]:
     """Refuse anything that could write into the source or over existing data."""
     if not src.is_dir():
-        raise ConversionError(f"source {src} is not a directory")
+        raise keyed(ConversionError, "convert.source_not_dir", path=src)
     src_r, dst_r = src.resolve(), dst.resolve()
     if dst_r == src_r:
-        raise ConversionError(f"destination {dst} is the source directory; refusing to write into the source")
+        raise keyed(ConversionError, "convert.dst_is_src", dst=dst)
     if dst_r.is_relative_to(src_r):
-        raise ConversionError(f"destination {dst} is inside the source {src}; refusing to write into the source")
+        raise keyed(ConversionError, "convert.dst_in_src", dst=dst, src=src)
     if src_r.is_relative_to(dst_r):
-        raise ConversionError(f"destination {dst} contains the source {src}; choose a new directory")
+        raise keyed(ConversionError, "convert.dst_contains_src", dst=dst, src=src)
     if dst_r.exists() or dst_r.is_symlink():
         if not dst_r.is_dir():
-            raise ConversionError(f"destination {dst} exists and is not a directory")
+            raise keyed(ConversionError, "convert.dst_not_dir", dst=dst)
         if any(dst_r.iterdir()):
-            raise ConversionError(f"destination {dst} already exists and is not empty; refusing to overwrite")
+            raise keyed(ConversionError, "convert.dst_not_empty", dst=dst)
     return src_r, dst_r
 
 
@@ -53,15 +54,15 @@ def inspect_checkpoint(src: Path) -> Checkpoint:
     has_st, has_pt = bool(present & {ST_SINGLE, ST_INDEX}), bool(present & {PT_SINGLE, PT_INDEX})
     if not present:
         others = sorted(p.name for p in src.iterdir() if p.suffix in (".safetensors", ".bin", ".pt", ".pth"))
-        hint = f" (found {', '.join(others[:5])} but no index naming them)" if others else ""
-        raise ConversionError(f"{src}: no {ST_SINGLE}, {ST_INDEX}, {PT_SINGLE} or {PT_INDEX} found{hint}")
+        hint = Nested("convert.no_index_hint", files=", ".join(others[:5])) if others else Nested()
+        raise keyed(ConversionError, "convert.no_weights", path=src, hint=hint,
+                    names=f"{ST_SINGLE}, {ST_INDEX}, {PT_SINGLE} or {PT_INDEX}")
     if has_st and has_pt:
         # Converting one format would leave a stale, unnormalised head in the other.
-        raise ConversionError(f"{src} holds both safetensors and PyTorch .bin weights; keep only one "
-                              "format in a copy of the checkpoint and convert that")
+        raise keyed(ConversionError, "convert.two_formats", path=src)
     single, index = (ST_SINGLE, ST_INDEX) if has_st else (PT_SINGLE, PT_INDEX)
     if single in present and index in present:
-        raise ConversionError(f"{src} holds both {single} and {index}; it is unclear which weights are current")
+        raise keyed(ConversionError, "convert.two_layouts", path=src, single=single, index=index)
     fmt = "safetensors" if has_st else "pytorch"
     if fmt == "pytorch":
         import_torch()  # fail early, before any work, with the install hint
@@ -87,24 +88,23 @@ def read_index(src: Path, index: str) -> dict[str, str]:
     try:
         size = path.stat().st_size
         if size > MAX_INDEX_BYTES:
-            raise ConversionError(f"{path}: {size:,} bytes is too large for an index JSON (at most "
-                                  f"{MAX_INDEX_BYTES:,})")
+            raise keyed(ConversionError, "convert.index_too_large", path=path, size=size, limit=MAX_INDEX_BYTES)
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ConversionError(f"{path}: cannot read index JSON ({exc})") from None
+        raise keyed(ConversionError, "convert.index_unreadable", path=path, reason=exc) from None
     except RecursionError:
-        raise ConversionError(f"{path}: cannot read index JSON (nested too deeply; an index is "
-                              "{\"metadata\": ..., \"weight_map\": {...}})") from None
+        raise keyed(ConversionError, "convert.index_too_deep", path=path,
+                    shape='{"metadata": ..., "weight_map": {...}}') from None
     weight_map = data.get("weight_map") if isinstance(data, dict) else None
     if (not isinstance(weight_map, dict) or not weight_map
             or not all(isinstance(k, str) and isinstance(v, str) for k, v in weight_map.items())):
-        raise ConversionError(f"{path}: no \"weight_map\" object mapping tensor names to shard files")
+        raise keyed(ConversionError, "convert.no_weight_map", path=path)
     for shard in set(weight_map.values()):
         shard_path = (src / shard).resolve()
         if not shard_path.is_relative_to(src) or shard_path == src:
-            raise ConversionError(f"{path}: shard name {shard!r} points outside the checkpoint directory")
+            raise keyed(ConversionError, "convert.shard_outside", path=path, shard=shard)
         if not shard_path.is_file():
-            raise ConversionError(f"{path}: names shard {shard!r}, which does not exist")
+            raise keyed(ConversionError, "convert.shard_missing", path=path, shard=shard)
     return weight_map
 
 
@@ -113,17 +113,16 @@ def check_index_against_shards(root: Path, index: str, weight_map: dict[str, str
     headers = {shard: st.read_header(root / shard) for shard in sorted(set(weight_map.values()))}
     for name, shard in weight_map.items():
         if name not in headers[shard].tensors:
-            raise ConversionError(f"{root / index}: says {name!r} is in {shard}, but that shard has no such tensor")
+            raise keyed(ConversionError, "convert.tensor_not_in_shard", path=root / index, name=name, shard=shard)
 
 
 def missing_head(where: Path, names: list[str]) -> ConversionError:
     keys = ("lm_head", "head", "embed", "wte", "output", "logits")
     looks_like = [n for n in names if any(k in n.lower() for k in keys)]
     shown = looks_like[:6] or names[:6]
-    label = "head/embedding-like tensors" if looks_like else "tensors"
-    return ConversionError(
-        f"{where}: no tensor named {HEAD!r}, so this is not a Baichuan 2 checkpoint with a separate head "
-        f"({len(names)} tensors; {label}: {', '.join(shown) or 'none'})")
+    label = Nested("convert.head_like" if looks_like else "convert.tensors")
+    return keyed(ConversionError, "convert.no_head", path=where, head=HEAD, count=len(names), label=label,
+                 names=", ".join(shown) or Nested("io.none"))
 
 
 def list_files(root: Path) -> list[str]:
@@ -142,14 +141,11 @@ def list_files(root: Path) -> list[str]:
             path = Path(dirpath, name)
             target = Path(os.path.realpath(path))
             if path.is_symlink() and not target.is_relative_to(root):
-                raise ConversionError(f"{path}: a symbolic link to {target}, outside the checkpoint {root}; "
-                                      "llmplan copies only what is inside SRC (a Hugging Face cache snapshot links to ../../blobs: "
-                                      "copy it with `cp -rL SNAPSHOT SRC` and convert the copy)")
+                raise keyed(ConversionError, "convert.link_outside", path=path, target=target, root=root)
         for name in filenames:
             path = Path(dirpath, name)
             if not path.is_file():
-                raise ConversionError(f"{path}: not a regular file (a pipe, socket or device, or a broken link); "
-                                      "remove it from the checkpoint folder")
+                raise keyed(ConversionError, "convert.not_regular", path=path)
             found.append(os.path.relpath(path, root))
     return sorted(found)
 

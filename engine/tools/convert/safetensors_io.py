@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import ConversionError, SafetensorsFormatError
+from ...text.messages import keyed
 
 # Bytes per element for every dtype the safetensors spec names. Unknown dtypes
 # are still accepted (their bytes are only ever copied), just not size-checked.
@@ -110,7 +111,7 @@ def decode_float32(raw: np.ndarray, dtype: str, shape: Sequence[int]) -> np.ndar
     elif dtype == "F64":
         out = raw.view("<f8").astype(np.float32)
     else:
-        raise ConversionError(f"cannot decode dtype {dtype} as floating point (supported: {', '.join(FLOAT_DTYPES)})")
+        raise keyed(ConversionError, "convert.cannot_decode", dtype=dtype, supported=", ".join(FLOAT_DTYPES))
     return out.reshape(tuple(shape))
 
 
@@ -120,7 +121,7 @@ def encode_float(values: np.ndarray, dtype: str) -> bytes:
         return f32_to_bf16_bits(np.asarray(values, dtype=np.float32)).astype("<u2").tobytes()
     np_dtype = {"F16": "<f2", "F32": "<f4", "F64": "<f8"}.get(dtype)
     if np_dtype is None:
-        raise ConversionError(f"cannot encode dtype {dtype} (supported: {', '.join(FLOAT_DTYPES)})")
+        raise keyed(ConversionError, "convert.cannot_encode", dtype=dtype, supported=", ".join(FLOAT_DTYPES))
     # numpy's float casts round to nearest even, like the hardware does.
     return np.ascontiguousarray(values).astype(np_dtype).tobytes()
 
@@ -148,7 +149,7 @@ def read_header(path: str | os.PathLike[str]) -> SafetensorsHeader:
                     path, f"header length {header_size} exceeds the file size {file_size} (truncated or corrupt)")
             header_bytes = fh.read(header_size)
     except OSError as exc:
-        raise ConversionError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        raise keyed(ConversionError, "convert.cannot_read", path=path, reason=exc.strerror or exc) from exc
     try:
         parsed = json.loads(header_bytes.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
     except (UnicodeDecodeError, ValueError) as exc:

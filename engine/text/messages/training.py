@@ -1,0 +1,156 @@
+"""Errors about training configs (LLaMA-Factory, axolotl, DeepSpeed, accelerate): engine/io/training_config."""
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # which framework
+    "training.model_config": (
+        "{path}: this is a model's config.json (it has {key}), not a training config; give it as model=PATH "
+        "instead of config=",
+        "{path}：这是模型的 config.json（含有 {key}），不是训练配置；请用 model=PATH 而不是 config= 给出"),
+    "training.unknown_kind": (
+        "{path}: not a training config llmplan knows (LLaMA-Factory: model_name_or_path; axolotl: base_model; "
+        "DeepSpeed JSON: zero_optimization; accelerate: distributed_type)",
+        "{path}：不是 llmplan 认识的训练配置（LLaMA-Factory：model_name_or_path；axolotl：base_model；"
+        "DeepSpeed JSON：zero_optimization；accelerate：distributed_type）"),
+    # reading the file (source.py)
+    "training.too_large": ("{path}: {size:,} bytes is too large for a training config",
+                           "{path}：{size:,} 字节，对训练配置而言过大"),
+    "training.no_such_file": ("{path}: no such file", "{path}：文件不存在"),
+    "training.is_folder": ("{path}: is a folder; give the training config file (.yaml or .json)",
+                           "{path}：这是文件夹；请给出训练配置文件（.yaml 或 .json）"),
+    "training.not_utf8": ("{path}: not UTF-8 text (byte {byte}); is this a training config?",
+                          "{path}：不是 UTF-8 文本（第 {byte} 字节）；这是训练配置吗？"),
+    "training.cannot_read": ("{path}: cannot read ({reason})", "{path}：无法读取（{reason}）"),
+    "training.bad_yaml": (
+        "{where}: not valid YAML ({reason}); check indentation (spaces, not tabs), colons and quotes",
+        "{where}：不是有效的 YAML（{reason}）；请检查缩进（用空格，不用制表符）、冒号和引号"),
+    "training.yaml_too_deep": ("{path}: not valid YAML (nested too deeply)", "{path}：不是有效的 YAML（嵌套过深）"),
+    "training.empty": ("{path}: the file is empty; expected a training config (key: value lines)",
+                       "{path}：文件为空；应为训练配置（键: 值 的行）"),
+    "training.too_deep": ("{where}: nested or aliased too deeply to be a training config",
+                          "{where}：嵌套或别名过深，不可能是训练配置"),
+    "training.key_not_plain": ("{where}: a key must be a plain name", "{where}：键必须是普通名称"),
+    "training.key_twice": (
+        "{where}: {key} is set twice (first at line {first}); YAML would keep only the last one, so write it once",
+        "{where}：{key} 被设置了两次（第一次在第 {first} 行）；YAML 只会保留最后一个，请只写一次"),
+    "training.bad_value": (
+        "{where}: cannot read the value {value!r} ({reason})",
+        "{where}：无法读取取值 {value!r}（{reason}）"),
+    "training.bad_json": ("{where}: not valid JSON ({reason})", "{where}：不是有效的 JSON（{reason}）"),
+    "training.json_too_deep": ("{path}: not valid JSON (nested too deeply)", "{path}：不是有效的 JSON（嵌套过深）"),
+    "training.expected_found": (
+        "{where}: expected {expected}, found a {found}",
+        "{where}：应为{expected}，实际为 {found}"),
+    "training.a_config": ("a training config (key: value lines)", "训练配置（键: 值 的行）"),
+    "training.a_json_object": ("a JSON object", "JSON 对象"),
+    # keys and their values (model.py)
+    "training.must_be": (
+        "{where}: {key} must be {expected}, found {found!r}",
+        "{where}：{key} 必须是{expected}，实际为 {found!r}"),
+    "training.a_whole_number": ("a whole number", "整数"),
+    "training.a_number": ("a number", "数字"),
+    "training.true_or_false": ("true or false", "true 或 false"),
+    "training.a_single_value": ("a single value", "单个取值"),
+    "training.a_mapping": ("a mapping of sub-keys", "子键的映射"),
+    "training.at_least": (
+        "{where}: {key} must be at least {low}, found {value}",
+        "{where}：{key} 至少为 {low}，实际为 {value}"),
+    "training.positive": (
+        "{where}: {key} must be greater than 0, found {value}",
+        "{where}：{key} 必须大于 0，实际为 {value}"),
+    "training.not_one_of": (
+        "{where}: {key}: {value!r} is not one of {allowed}",
+        "{where}：{key}：{value!r} 不是 {allowed} 之一"),
+    # accelerate.py
+    "training.num_processes": (
+        "{where}: num_processes must be a positive whole number, found {value}",
+        "{where}：num_processes 必须是正整数，实际为 {value}"),
+    "training.processes_machines": (
+        "{where}: num_processes {processes} (all GPUs of all machines) is not a multiple of num_machines {machines}",
+        "{where}：num_processes {processes}（所有机器的全部 GPU）不是 num_machines {machines} 的整数倍"),
+    "training.deepspeed_file_missing": (
+        "{where}: {key} {value!r} not found (looked in {folder} and the working directory)",
+        "{where}：找不到 {key} {value!r}（已在 {folder} 和当前工作目录中查找）"),
+    "training.zero_stage_range": (
+        "{where}: deepspeed_config.zero_stage must be 0-3, found {value}",
+        "{where}：deepspeed_config.zero_stage 必须是 0-3，实际为 {value}"),
+    "training.zero_stage": (
+        "{where}: zero_optimization.stage must be 0, 1, 2 or 3, found {value}",
+        "{where}：zero_optimization.stage 必须是 0、1、2 或 3，实际为 {value}"),
+    # axolotl.py, llamafactory.py
+    "training.no_base_model": ("{path}: axolotl config without base_model", "{path}：axolotl 配置缺少 base_model"),
+    "training.no_model_path": (
+        "{path}: LLaMA-Factory config without model_name_or_path", "{path}：LLaMA-Factory 配置缺少 model_name_or_path"),
+    "training.quantized_full": (
+        "{where}: a quantized base model needs adapter: lora or qlora (a full fine-tune cannot update quantized "
+        "weights)",
+        "{where}：量化的基座模型需要 adapter: lora 或 qlora（全参数微调无法更新量化权重）"),
+    "training.bf16": ("{where}: bf16 must be true, false, auto or full, found {value!r}",
+                      "{where}：bf16 必须是 true、false、auto 或 full，实际为 {value!r}"),
+    "training.checkpointing": (
+        "{where}: gradient_checkpointing must be true, false, offload or offload_disk, found {value!r}",
+        "{where}：gradient_checkpointing 必须是 true、false、offload 或 offload_disk，实际为 {value!r}"),
+    "training.quantization_needs_lora": (
+        "{where}: quantization_bit needs finetuning_type lora; LLaMA-Factory refuses it with full or freeze "
+        "(hparams/parser.py)",
+        "{where}：quantization_bit 需要 finetuning_type lora；LLaMA-Factory 在 full 或 freeze "
+        "下拒绝它（hparams/parser.py）"),
+    "training.freeze_zero": (
+        "{where}: freeze_trainable_layers must not be 0",
+        "{where}：freeze_trainable_layers 不能为 0"),
+    # deepspeed.py
+    "training.ds_mismatch": (
+        "{where}: {key} = {value} contradicts {other} = {other_value} ({origin}); the Hugging Face DeepSpeed "
+        "integration refuses such mismatches: set it to \"auto\" or make them equal",
+        "{where}：{key} = {value} 与 {other} = {other_value}（{origin}）矛盾；Hugging Face 的 DeepSpeed 集成拒绝这种"
+        "不一致：请设为 \"auto\" 或让两者相等"),
+    # givens.py, table.py
+    "training.disagree": (
+        "{where}: {key} gives {name} = {value}, but {other} gives {other_value}; make them agree or type {name}=...",
+        "{where}：{key} 给出 {name} = {value}，但 {other} 给出 {other_value}；请让两者一致，或直接写 {name}=..."),
+    "training.give_yourself": ("{why}; give {name}=... yourself", "{why}；请自己给出 {name}=..."),
+    "training.give_column": ("{why}; give a {name} column", "{why}；请加一列 {name}"),
+    "training.unknown_model": (
+        "{where}: model {value!r} is neither a catalog model (see `llmplan catalog models`) nor a local folder with "
+        "config.json; give model=<catalog key>, model=PATH/config.json, or the architecture (params=... or "
+        "layers=, hidden=, heads=, ...)",
+        "{where}：模型 {value!r} 既不是目录中的模型（见 `llmplan catalog models`），也不是含 config.json 的本地文件夹；"
+        "请给出 model=<目录键>、model=PATH/config.json，或模型结构（params=... 或 layers=、hidden=、heads= 等）"),
+    "training.bad_given": ("{where}: {key}: {problem}", "{where}：{key}：{problem}"),
+}
+MESSAGES.update({
+    "training.config_cell": ("config: {problem}", "config：{problem}"),
+})
+MESSAGES.update({
+    # values a framework has that llmplan cannot model (an error unless the user types the variable)
+    "training.offload_param_only": (
+        "{where}: offload_param without offload_optimizer has no llmplan offload value "
+        "(none, optimizer, optimizer_and_params)",
+        "{where}：只有 offload_param 而没有 offload_optimizer，llmplan 没有对应的 offload 取值"
+        "（none、optimizer、optimizer_and_params）"),
+    "training.fp8": (
+        "{where}: mixed_precision fp8 has no llmplan precision recipe",
+        "{where}：mixed_precision fp8 在 llmplan 中没有对应的精度方案"),
+    "training.megatron": (
+        "{where}: distributed_type MEGATRON_LM: give tp and pp yourself",
+        "{where}：distributed_type MEGATRON_LM：请自己给出 tp 和 pp"),
+    "training.oft": (
+        "{where}: finetuning_type oft has no llmplan method (full, freeze, lora, qlora)",
+        "{where}：finetuning_type oft 在 llmplan 中没有对应的方法（full、freeze、lora、qlora）"),
+    "training.quantization_bits": (
+        "{where}: quantization_bit {bits} has no llmplan method (4 = qlora, 8 = qlora-8bit, 2 = qlora-2bit)",
+        "{where}：quantization_bit {bits} 在 llmplan 中没有对应的方法（4 = qlora，8 = qlora-8bit，2 = qlora-2bit）"),
+    "training.lora_target": (
+        "{where}: lora_target {value!r} is not a set llmplan counts (q_proj,v_proj = qv; q,k,v,o_proj = qkvo; "
+        "all = all-linear)",
+        "{where}：lora_target {value!r} 不是 llmplan 能计数的组合（q_proj,v_proj = qv；q,k,v,o_proj = qkvo；"
+        "all = all-linear）"),
+    "training.lora_target_modules": (
+        "{where}: lora_target_modules {value} is not a set llmplan counts (q_proj,v_proj = qv; q,k,v,o_proj = qkvo; "
+        "all linear = all-linear)",
+        "{where}：lora_target_modules {value} 不是 llmplan 能计数的组合（q_proj,v_proj = qv；q,k,v,o_proj = qkvo；"
+        "全部线性层 = all-linear）"),
+    "training.unknown_optimizer": (
+        "{where}: {key} {value!r} has no entry in catalogs/optimizers.yaml",
+        "{where}：{key} {value!r} 在 catalogs/optimizers.yaml 中没有条目"),
+})
