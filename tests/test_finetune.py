@@ -250,3 +250,22 @@ def test_fine_tune_epochs_get_no_pretraining_notes(eng):
     assert not {"scaling.repeated_epochs", "data.repeated_data_value"} & codes(lora)
     pre = eng.solve(["tokens"], base)
     assert "scaling.repeated_epochs" in codes(pre)
+
+
+def test_dropout_from_a_config_json(eng, tmp_path):
+    # Transformers configs name the rates: LLaMA attention_dropout 0.0 -> 0; GPT-2 attn_pdrop 0.1 -> 1
+    import json
+
+    llama = {"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 256, "num_attention_heads": 4,
+             "num_key_value_heads": 4, "intermediate_size": 688, "vocab_size": 1000, "attention_dropout": 0.0}
+    gpt2 = {"model_type": "gpt2", "n_layer": 2, "n_embd": 256, "n_head": 4, "vocab_size": 1000, "n_positions": 512,
+            "attn_pdrop": 0.1, "resid_pdrop": 0.1}
+    for name, config, expected in (("llama", llama, 0), ("gpt2", gpt2, 1)):
+        path = tmp_path / name / "config.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps(config), encoding="utf-8")
+        r = eng.solve(["activation_bytes_per_layer"], {"model": str(path), "seq_len": 128})
+        assert r.values["dropout"] == expected
+        # s·b·(8h + 2·dropout·h + 8h + 4·(mlp_matrices − 1)·ffn), flash
+        ffn, k = (688, 8) if name == "llama" else (1024, 4)
+        assert r.values["activation_bytes_per_layer"] == 128 * ((16 + 2 * expected) * 256 + k * ffn)
