@@ -71,7 +71,7 @@ class Link(NamedTuple):
 
 def structural(equations: list[Equation], known: set[str], block_ok: BlockTest | None = None,
                targets: Iterable[str] = (), tear_ok: TearTest | None = None,
-               forward_only: Iterable[str] = ()) -> list[Link]:
+               forward_only: Iterable[str] = (), assumed: Iterable[str] = ()) -> list[Link]:
     """Order in which equations determine unknowns; mutates `known`.
 
     `block_ok` says whether a pair of equations really determines its two unknowns (two forms of
@@ -80,10 +80,13 @@ def structural(equations: list[Equation], known: set[str], block_ok: BlockTest |
     `forward_only` names fallback defaults (activation_bytes = 0 when nothing else is known): the
     rules that define them (activation_bytes = layers * activation_bytes_per_layer) are never
     inverted to infer an input such as `hidden` from the fallback; elsewhere they are ordinary knowns.
+    `assumed` names fallbacks that only their own rule may compute: no other rule infers them
+    (active_share is never solved from param_flops = 6 · active_share · N · D and a given train_flops).
     """
     order: list[Link] = []
     used: set[str] = set()
     fallbacks = {("var", name) for name in forward_only}
+    never = {("var", name) for name in assumed}
     while True:
         progressed = False
         for eq in equations:
@@ -92,7 +95,7 @@ def structural(equations: list[Equation], known: set[str], block_ok: BlockTest |
             unknown = eq.variables - known
             if len(unknown) == 1:
                 (name,) = unknown
-                if eq.lhs in fallbacks:
+                if eq.lhs in fallbacks or (("var", name) in never and eq.lhs != ("var", name)):
                     continue
                 order.append(Link((eq,), (name,)))
                 known.add(name)
@@ -195,15 +198,17 @@ class Planner:
         equations = self.active(selectors)
         # Plain chains first (with the defaults they need); blocks and tearing only when chains
         # cannot reach the targets: a chain through a default (6·N·D) beats a degenerate block.
+        assumed = (self.defined & set(soft)) - set(targets)   # fallbacks: from their own rule, or assumed
         for simple in (True, False):
             known = set(knowns)
-            order = self._structural(equations, known, targets, simple)
+            order = self._structural(equations, known, targets, simple, (), assumed)
             defaults: list[str] = []
             if any(t not in known for t in targets) and soft:
                 defaults = self._needed_defaults(equations, set(known), targets, soft, simple)
                 if defaults:
                     known = set(knowns) | set(defaults)
-                    order = self._structural(equations, known, targets, simple, self.defined & set(defaults))
+                    order = self._structural(equations, known, targets, simple, self.defined & set(defaults),
+                                             assumed)
             if all(t in known for t in targets):
                 break
         missing = [t for t in targets if t not in known]
@@ -211,16 +216,24 @@ class Planner:
             raise self._underdetermined(missing, set(knowns), set(soft), equations)
         steps = [self._step(link) for link in order]
         used = {eq.id for link in order for eq in link.eqs}
+        # A fallback left as the one unknown of a rule the givens otherwise determine (active_share = 1 in
+        # param_flops = 6 · active_share · N · D with train_flops given) is assumed, so that rule is checked.
+        checked = sorted({name for eq in equations if eq.id not in used for name in eq.variables - known
+                          if len(eq.variables - known) == 1 and name in assumed and eq.lhs != ("var", name)})
+        if checked:
+            defaults = [*defaults, *checked]
+            known |= set(checked)
         checks = [eq for eq in equations if eq.id not in used and eq.variables <= known]
         sel = tuple(sorted(selectors.items()))
         return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
                     frozenset(_trace(order, targets)))
 
     def _structural(self, equations: list[Equation], known: set[str], targets: Iterable[str],
-                    simple: bool = False, forward_only: Iterable[str] = ()) -> list[Link]:
+                    simple: bool = False, forward_only: Iterable[str] = (), assumed: Iterable[str] = ()
+                    ) -> list[Link]:
         if simple:
-            return structural(equations, known, forward_only=forward_only)
-        return structural(equations, known, self._block_ok, targets, self._tear_ok, forward_only)
+            return structural(equations, known, forward_only=forward_only, assumed=assumed)
+        return structural(equations, known, self._block_ok, targets, self._tear_ok, forward_only, assumed)
 
     def _block_ok(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> bool:
         """A pair forms a block only if sympy solves it (cached on disk)."""
