@@ -5,7 +5,7 @@ Public API (import-light: numpy/sympy/pint load only when first needed):
     Engine.solve(targets, givens, lang="en") -> Result
     solve(targets, givens) -> Result        (one-off convenience)
     load_rules(extra=()) -> RuleSet
-    run_frame(df, engine=None, lang="en") -> engine.frames.Outcome    (polars DataFrame of scenarios)
+    run_frame(df, engine=None, lang="en") -> engine.table.frames.Outcome    (polars DataFrame of scenarios)
     solve_frame(df, engine=None, lang="en") -> polars DataFrame of results (+ warnings/error columns)
 and every exception in engine.errors.
 """
@@ -13,10 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import (ContradictionError, DefinitionError, EngineError, EvaluationError, ExpressionError,
-                     PlanningError, UnderdeterminedError, ValueParseError)
-
-__version__ = "0.1.0"
+from . import hooks
+from .errors import (
+    ContradictionError,
+    DefinitionError,
+    EngineError,
+    EvaluationError,
+    ExpressionError,
+    PlanningError,
+    UnderdeterminedError,
+    ValueParseError,
+)
+from .version import __version__
 
 __all__ = [
     "ContradictionError", "DefinitionError", "Engine", "EngineError", "EvaluationError", "ExpressionError",
@@ -28,15 +36,15 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # Lazy re-exports keep `import engine` cheap for commands that need little.
     if name in ("Engine", "Result"):
-        from . import solver
+        from .solve import solver
 
         return getattr(solver, name)
     if name == "load_rules":
-        from .loading import load_rules
+        from .rules.loading import load_rules
 
         return load_rules
     if name in ("run_frame", "solve_frame"):   # polars loads only here
-        from . import frames
+        from .table import frames
 
         return getattr(frames, name)
     raise AttributeError(name)
@@ -44,8 +52,28 @@ def __getattr__(name: str) -> Any:
 
 def solve(targets: list[str] | str, givens: dict[str, Any], lang: str = "en") -> Any:
     """Answer one question with the bundled rules."""
-    from .solver import Engine
+    from .solve.solver import Engine
 
     if isinstance(targets, str):
         targets = [targets]
     return Engine.load().solve(targets, givens, lang)
+
+
+def _expand_config(givens: dict[str, Any], rules: Any) -> tuple[dict[str, Any], Any]:
+    """config=PATH given: the training config's values (engine.io.training_config), loaded only when named."""
+    if givens.get("config") is None:
+        return givens, hooks.NoOrigins
+    from .io.training_config.givens import expand_config
+
+    return expand_config(givens, rules)
+
+
+def _config_column(*args: Any) -> Any:
+    """A workbook's `config` column: each row's training config fills that row's empty inputs."""
+    from .io.training_config.table import fill_from_configs
+
+    return fill_from_configs(*args)
+
+
+hooks.GIVEN_EXPANDERS.append(_expand_config)
+hooks.CONFIG_COLUMN_READERS.append(_config_column)

@@ -1,7 +1,14 @@
-"""Write examples/scenarios.xlsx: realistic planning questions, forward and inverse, one deliberate mistake.
+"""Write the example workbooks.
 
-    python examples/make_scenarios.py              # (re)writes examples/scenarios.xlsx
+examples/scenarios.xlsx: realistic planning questions, forward and inverse, every row answered
+(README's main job runs on it and exits 0).
+examples/mistakes.xlsx: a few good rows beside the mistakes people make (a GPU that does not exist,
+a value in the wrong unit, givens that contradict each other, too little to solve from): the bad
+rows get their error with the cell, every other row still gets its answer (exit 1).
+
+    python examples/make_scenarios.py              # (re)writes both files
     llmplan run examples/scenarios.xlsx -o results.xlsx --report report.html
+    llmplan run examples/mistakes.xlsx -o mistakes-results.xlsx
 
 Only variables the loaded rules declare are used; a row naming one the rules lack is left out
 (and reported), so the file always runs with the rules it was made with.
@@ -68,9 +75,25 @@ ROWS = [  # (name, solve, {column: value}, area, notes)
     ("Tokens in a 1 TB Chinese corpus", "unique_tokens",
      {"corpus_bytes [GB]": 1000, "tokenizer": "baichuan-7b", "encoding": "utf-8-zh"},
      "storage", "inverse: tokens from bytes on disk"),
-    ("Deliberate mistake: a GPU that does not exist", "n_gpus",
+]
+
+MISTAKES = [  # good rows first, so the workbook shows that they still get their answers
+    ("LLaMA-2 7B pretraining compute", "train_flops", {"params": "7B", "tokens [token]": "2T"},
+     "compute", "good row: answered despite the bad rows below"),
+    ("A800s to finish 7B / 2T in 30 days", "n_gpus",
+     {"gpu": "A800", "recompute": "full", "params": "7B", "tokens [token]": "2T", "mfu": 0.4,
+      "train_time [day]": 30}, "time", "good row: answered despite the bad rows below"),
+    ("Mistake: a GPU that does not exist", "n_gpus",
      {"gpu": "A900", "params": "7B", "tokens [token]": "2T", "mfu": 0.4, "train_time [day]": 30},
      "time", "bad row: the error names the cell and suggests A800/A100"),
+    ("Mistake: a time written as a size", "n_gpus",
+     {"gpu": "A800", "params": "7B", "tokens [token]": "2T", "mfu": 0.4, "train_time [day]": "80GB"},
+     "time", "bad row: train_time expects a duration"),
+    ("Mistake: GPU-hours and GPU-days that disagree", "train_cost",
+     {"gpu_hours [hour]": 1000, "gpu_days [day]": 100, "price_per_gpu_hour [USD/hour]": 2},
+     "time", "bad row: 1,000 GPU-hours are 41.7 GPU-days, not 100"),
+    ("Mistake: too little to solve from", "n_gpus", {"params": "7B", "gpu": "A800"},
+     "time", "bad row: the error says which values to add"),
 ]
 
 
@@ -78,14 +101,17 @@ def header_variable(header: str) -> str:
     return header.split(" [")[0]
 
 
-def main(path: Path = ROOT / "examples" / "scenarios.xlsx") -> Path:
+def main(path: Path = ROOT / "examples" / "scenarios.xlsx", rows: list = ROWS) -> Path:
+    """Write one example workbook with the given rows (ROWS or MISTAKES)."""
     import xlsxwriter
 
-    from engine.solver import Engine
+    from engine.solve.solver import Engine
 
     variables = Engine.load().rules.variables
-    usable = [c for c in COLUMNS if c in ("name", "solve", "area", "notes") or header_variable(c) in variables]
-    missing = [c for c in COLUMNS if c not in usable]
+    wanted = COLUMNS if rows is ROWS else [  # the mistakes sheet keeps only the columns its rows use
+        c for c in COLUMNS if c in ("name", "solve", "area", "notes") or any(c in r[2] for r in rows)]
+    usable = [c for c in wanted if c in ("name", "solve", "area", "notes") or header_variable(c) in variables]
+    missing = [c for c in wanted if c not in usable]
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet("scenarios")
     bold = book.add_format({"bold": True, "bg_color": "#D9D9D9", "bottom": 1})
@@ -96,7 +122,7 @@ def main(path: Path = ROOT / "examples" / "scenarios.xlsx") -> Path:
     sheet.set_column(2, len(usable) - 1, 14)
     sheet.set_column(len(usable) - 1, len(usable) - 1, 60)
     row = 1
-    for name, solve, values, area, notes in ROWS:
+    for name, solve, values, area, notes in rows:
         needed = {header_variable(c) for c in values} | {t.strip() for t in solve.split(",")}
         if any(n not in variables for n in needed) or any(c not in usable for c in values):
             print(f"left out (rules lack a variable): {name}", file=sys.stderr)
@@ -117,4 +143,5 @@ def main(path: Path = ROOT / "examples" / "scenarios.xlsx") -> Path:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "examples" / "scenarios.xlsx")
+    main(ROOT / "examples" / "scenarios.xlsx", ROWS)
+    main(ROOT / "examples" / "mistakes.xlsx", MISTAKES)

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def bundled_engine() -> Any:
     """Engine.load() with the bundled rules only (loaded once; treat it as read-only)."""
-    from engine.solver import Engine
+    from engine.solve.solver import Engine
 
     return Engine.load()
 
@@ -39,3 +39,9 @@ def llmplan() -> Callable[..., subprocess.CompletedProcess[str]]:
 def rule_ids(result: Any) -> set[str]:
     """Equation ids used on the way to a Result's answer (its derivation's needed steps)."""
     return {eq.id for step in result.derivation if step.needed for eq in step.equations}
+
+
+@pytest.fixture
+def eng(bundled_engine: Any) -> Any:
+    """The shared engine under the short name most tests use."""
+    return bundled_engine

@@ -85,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     sections.append(("Chinchilla compute-optimal table (Hoffmann et al. 2022, Table 3)",
                      published.chinchilla_rows(), ""))
 
+    from . import performance
+    perf_rows = performance.rows()
+    sections.append((performance.SECTION, perf_rows,
+                     "achieved TFLOP/s per GPU predicted with perf_model=analytic from each source's layout "
+                     "(validation/perf_calibration.yaml: sources and assumptions)"))
+    notes.append(performance.summary_line(perf_rows))
+
     all_rows = [r for _, rows, _ in sections for r in rows]
     for title, rows, note in ([] if args.readme else sections):
         print(f"\n## {title}\n")
@@ -117,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({"rows": [r.to_json() for r in all_rows], "notes": notes,
                                          "flops_summary": flops_summary}, indent=1, default=str) + "\n",
                              encoding="utf-8")
-    return 1 if failed else 0
+    return 1 if failed or not performance.calibration_ok(perf_rows) else 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import functools
 
 import pytest
 
-from validation import activations, published
+from validation import activations, performance, published
 from validation.common import Row, check
 
 HAVE_TORCH = True
@@ -164,3 +164,26 @@ def test_row_semantics():
     assert Row("s", "c", 1.0, 1.0).ok and not Row("s", "c", 1.0 + 1e-12, 1.0).ok
     assert Row("s", "c", 1.04, 1.0, tolerance=0.05).ok and not Row("s", "c", 1.06, 1.0, tolerance=0.05).ok
     assert Row("s", "c", 9.0, 1.0, tolerance=None).ok and Row("s", "c", 9.0, 1.0, tolerance=None).verdict == "info"
+
+
+# ------------------------------------------------------------------ performance model (issue #16)
+def test_perf_calibration_data_is_sourced():
+    data = performance.load()
+    assert set(data["tables"]) == {"narayanan2021", "megatron_h100", "opt175b"}
+    for table in data["tables"].values():
+        assert table["source"] and table["assumptions"] and table["rows"]
+    assert len(data["tables"]["narayanan2021"]["rows"]) == 10 and len(data["tables"]["megatron_h100"]["rows"]) == 9
+
+
+def test_perf_calibration_within_issue_bars():
+    """Issue #16: median |error| ≤ 10 %, every row within 20 % (achieved TFLOP/s per GPU)."""
+    rows = performance.rows()
+    check(rows)
+    median, worst = performance.summary(rows)
+    assert median <= 0.10 and worst <= 0.20, performance.summary_line(rows)
+
+
+def test_perf_calibration_is_sensitive_to_the_fitted_factor():
+    """The bar is not met by any constant: halving the fitted shape factor breaks it."""
+    rows = performance.rows(overrides={"matmul_shape_factor": 0.34})
+    assert not performance.calibration_ok(rows)

@@ -21,6 +21,7 @@ _FONTS = ("'DejaVu Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi M
           "'PingFang SC', 'Microsoft YaHei', sans-serif")
 _COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
 _RC: Any = {"svg.fonttype": "none", "svg.hashsalt": "llmplan", "font.size": 9,
+       "text.parse_math": False,   # names come from catalogs and sheets: `$x$` is text, never mathtext
        "axes.spines.top": False, "axes.spines.right": False}
 _ids = itertools.count(1)
 

@@ -1,7 +1,7 @@
 """The one context every report template reads: plain dicts and lists.
 
 Everything a template shows is decided here, already formatted (quantities
-through engine.formatting, formulas through formulas.py, charts as SVG
+through engine.text.formatting, formulas through formulas.py, charts as SVG
 text), next to the raw base-unit numbers it came from (`value`), so the
 HTML and the Markdown templates only lay things out and never compute or
 format twice. Built from one Result (`llmplan solve --report`) or from a
@@ -12,13 +12,11 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from collections.abc import Sequence
-from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
-
-from ..formatting import format_quantity
-from . import formulas, whatif
+from ..text.formatting import format_quantity
+from ..version import __version__
+from . import charts, formulas, whatif
 from .labels import labels as label_table
 from .scenario import scenario_context
 
@@ -32,27 +30,29 @@ def solve_context(engine: Any, result: Any, lang: str = "en") -> dict[str, Any]:
 
 
 def batch_context(engine: Any, outcome: Any, lang: str = "en", limit: int = DETAIL_LIMIT) -> dict[str, Any]:
-    """Context for many rows: anything with `.batch` (engine.batch.Batch) and `.names` (row labels)."""
+    """Context for many rows: anything with `.batch` (engine.solve.batch.Batch) and `.names` (row labels)."""
     words = label_table(lang)
     batch, names = outcome.batch, list(outcome.names)
     blank = getattr(outcome, "blank", None)      # workbook rows that ask nothing: no answer, no error
     rows = [r for r in range(batch.rows) if blank is None or not blank[r]]
-    entries = []
+    entries, numbers = [], []
+    locator = getattr(getattr(outcome, "prepared", None), "locator", None)
     for row in rows[:limit]:
-        name = str(names[row]) if row < len(names) and str(names[row]).strip() else f"{words['scenario']} {row + 1}"
+        number = locator.row_number(row) if locator is not None else row + 1   # the row a reader finds
+        name = str(names[row]) if row < len(names) and str(names[row]).strip() else f"{words['scenario']} {number}"
         result = engine.result_for_row(batch, row, lang)
         entries.append((name, result, batch.errors[row]))
-    return _build(engine, entries, lang, words["title"], len(rows))
+        numbers.append(number)
+    return _build(engine, entries, lang, words["title"], len(rows), numbers)
 
 
 def _build(engine: Any, entries: Sequence[tuple[str, Any, str | None]], lang: str, title: str,
-           total: int) -> dict[str, Any]:
-    from .. import __version__
-
+           total: int, numbers: Sequence[int] | None = None) -> dict[str, Any]:
     words = label_table(lang)
     answered = [r if error is None else None for _, r, error in entries]
     bands, grids = whatif.bands(engine, answered), whatif.time_grids(engine, answered)
-    scenarios = [scenario_context(engine, i, name, result, error, bands[i], grids[i], lang)
+    scenarios = [scenario_context(engine, i, name, result, error, bands[i], grids[i], lang,
+                                  numbers[i] if numbers is not None else None)
                  for i, (name, result, error) in enumerate(entries)]
     date = _today()
     context = {
@@ -76,8 +76,6 @@ def _today() -> str:
 
 # -- sweeps ---------------------------------------------------------------------------
 def _sweeps(results: Sequence[Any], words: dict[str, str], lang: str) -> list[dict[str, Any]]:
-    from . import charts
-
     out = []
     for k, sweep in enumerate(whatif.sweeps(results)):
         rules = next(r for r in results if r is not None).rules
@@ -140,8 +138,3 @@ def _all_keys(result: Any) -> dict[str, str]:
 def _entry(engine: Any, name: str, key: str) -> Any:
     table = engine.rules.tables.get(name)
     return None if table is None else table.resolve(key)
-
-
-def one_row(values: dict[str, float]) -> Any:
-    """A one-row stand-in for a Batch, enough for Engine.check_message to fill placeholders."""
-    return SimpleNamespace(values={n: np.array([v]) for n, v in values.items()})

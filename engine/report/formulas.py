@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-from ..expr import Tree
-from ..model import Equation, RuleSet, Variable
-from ..symbolic import to_sympy
+from ..rules.expr import Tree
+from ..rules.model import Equation, RuleSet, Variable
+from ..solve.symbolic import to_sympy
 
 _LETTERS = "jkqwxyz"
 _MARK = re.compile(r"\x00(\d+)(b?)\x01")

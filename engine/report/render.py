@@ -9,17 +9,21 @@ an empty cell in a report someone signs off on.
 """
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
+import shutil
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from ..errors import ValueParseError
-from ..formatting import number
+from ..rules.resources import data_dir
+from ..text.formatting import number
 
 HTML_SUFFIXES = (".html", ".htm")
 MD_SUFFIXES = (".md", ".markdown")
@@ -30,7 +34,6 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 def environment() -> Any:
     import jinja2
 
-    from ..resources import data_dir
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
@@ -70,15 +73,28 @@ def render_markdown(context: dict[str, Any], assets: str) -> str:
 
 
 def write(context: dict[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Write the report; the format follows the file name (.html or .md)."""
+    """Write the report; the format follows the file name (.html or .md).
+
+    Rendered in memory first; then written to temporaries renamed into place, so a failure (full
+    disk, read-only folder, SIGTERM) leaves no half report: a Markdown report's chart folder, if
+    this call created it, is removed again. OSError reaches the CLI (exit 2, one line)."""
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix in HTML_SUFFIXES:
+        _remove_stale_temps(target.parent)
         _atomic_write(target, render_html(context))
     elif suffix in MD_SUFFIXES:
         folder = target.with_name(target.stem + "_files")
-        _write_charts(context, folder)
-        _atomic_write(target, render_markdown(context, quote(folder.name)))
+        text = render_markdown(context, quote(folder.name))
+        _remove_stale_temps(target.parent)
+        existed = folder.exists() or folder.is_symlink()
+        try:
+            _write_charts(context, folder)
+            _atomic_write(target, text)
+        except BaseException:
+            if not existed:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
     else:
         raise ValueParseError(f"{target}: a report is written as .html or .md (got {suffix or 'no suffix'!r})")
     return target
@@ -89,6 +105,9 @@ def _write_charts(context: dict[str, Any], folder: Path) -> None:
     charts = [c for s in context["scenarios"] for c in s["charts"]] + list(context["sweeps"])
     if not charts:
         return
+    if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+        raise FileExistsError(errno.EEXIST, "a file is where the report's chart folder must go; move it or "
+                                            "name the report differently", str(folder))
     folder.mkdir(parents=True, exist_ok=True)
     for chart in charts:
         svg = chart["svg"]
@@ -103,10 +122,14 @@ def _umask() -> int:
     return mask
 
 
+TEMP_MARK = ".llmplan-"        # `.report.md.llmplan-XXXXXXXX.tmp`: what a killed run may leave
+STALE_SECONDS = 24 * 3600
+
+
 def _atomic_write(path: Path, text: str) -> None:
     """Temp file + rename: a reader never sees half a report."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -115,3 +138,19 @@ def _atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Temporaries of ours a killed run left (SIGKILL cannot be caught), over a day old."""
+    now = time.time()
+    try:
+        entries = [e for e in folder.iterdir() if e.name.startswith(".") and TEMP_MARK in e.name
+                   and e.name.endswith(".tmp")]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_file() and not entry.is_symlink() and now - entry.stat().st_mtime > STALE_SECONDS:
+                entry.unlink()
+        except OSError:
+            pass

@@ -5,29 +5,37 @@ next to the base-unit numbers (`value`) they were formatted from.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
-from ..formatting import format_quantity
-from . import formulas
+import numpy as np
+
+from ..table.breakdown import breakdowns
+from ..table.scope import OVERRIDDEN, meaningful, reworded
+from ..text.formatting import TIME_STEPS, format_quantity
+from . import charts, formulas
 from .labels import labels as label_table
 from .whatif import TimeGrid, inputs_of
 
 # figures worth a glance in the summary, in human units (FLOPs, GPUs, days, GPU-hours, cost, memory)
 HEADLINE = ("train_flops", "n_gpus", "train_time", "gpu_hours", "train_cost", "memory_per_gpu", "train_memory",
             "tokens", "params", "corpus_bytes")
+TIME = (("[time]", 1.0),)
+FILL = "memory_fill"   # memory the run needs / memory one GPU has (formulas/parallelism.yaml)
 MEMORY_PARTS = (("weights", "weights_bytes"), ("grads", "grads_bytes"), ("optimizer", "optimizer_bytes"),
                 ("activations", "activation_bytes"))
 
 
 def scenario_context(engine: Any, index: int, name: str, result: Any, error: str | None,
                      band: list[tuple[float, dict[str, float]]] | None, grid: TimeGrid | None,
-                     lang: str) -> dict[str, Any]:
+                     lang: str, number: int | None = None) -> dict[str, Any]:
+    """number: the scenario's row in its workbook (what the reader finds in the sheet); else index + 1."""
     words = label_table(lang)
     rules = result.rules
     answered = error is None
     scenario: dict[str, Any] = {
-        "id": f"s{index + 1}", "index": index + 1, "name": name, "error": error or "",
-        "status": words["ok"] if answered else words["errors"],
+        "id": f"s{index + 1}", "index": number if number is not None else index + 1, "name": name,
+        "error": error or "", "status": _status(result, answered, words),
         "targets": [{"name": t, "label": rules.variables[t].label(lang)} for t in result.targets],
         "inputs": _inputs(engine, result, lang),
         "answer": _answer(result, words, lang) if answered else [],
@@ -42,19 +50,33 @@ def scenario_context(engine: Any, index: int, name: str, result: Any, error: str
     return scenario
 
 
+def _status(result: Any, answered: bool, words: dict[str, str]) -> str:
+    """answered / not answered, or "does not fit" for an answer that needs more than the GPU's memory
+    (memory_fill > 1: the memory the run needs over the memory one GPU has)."""
+    if not answered:
+        return words["errors"]
+    fill = result.values.get(FILL)
+    if fill is not None and fill > 1 + 1e-9:
+        return words["does_not_fit"].format(fill=f"{fill:.2f}")
+    return words["ok"]
+
+
 # -- inputs ------------------------------------------------------------------------------
 def _inputs(engine: Any, result: Any, lang: str) -> list[dict[str, Any]]:
     """Inputs as given, then catalog figures and defaults, each with where it came from."""
     words = label_table(lang)
     rules = result.rules
     numbers, keys = inputs_of(result)
+    origins = getattr(result, "origins", {})   # config=PATH: the file:line each value came from
     rows = []
     for name, key in keys.items():
         entry = _entry(engine, name, key)
         source = f"{entry.name}: {entry.source}" if entry is not None and entry.name else entry.source if entry else ""
+        source = f"{origins[name]} — {source}" if name in origins else source
         rows.append(_input(rules, name, key, float("nan"), "given", source, words, lang))
     for name, value in numbers.items():
-        rows.append(_input(rules, name, format_quantity(rules.variables[name], value), value, "given", "", words, lang))
+        rows.append(_input(rules, name, format_quantity(rules.variables[name], value), value, "given",
+                           origins.get(name, ""), words, lang))
     for name, value in result.values.items():
         if result.status.get(name) == "catalog":
             rows.append(_input(rules, name, result.show(name), value, "catalog", _catalog_source(engine, result, name),
@@ -168,7 +190,6 @@ def _side(result: Any, lang: str) -> list[dict[str, Any]]:
 # -- warnings --------------------------------------------------------------------------------
 def _warnings(engine: Any, result: Any, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
     """Rounding notes and the advisories that fired, in the report's language, with sources."""
-    from .context import one_row
 
     out = [{"code": "rounded", "severity": "info", "severity_label": words["info"], "source": "",
             "message": _rounded_text(result.rules, name, raw, new, words)}
@@ -176,7 +197,13 @@ def _warnings(engine: Any, result: Any, words: dict[str, str], lang: str) -> lis
     checks = {c.id: c for c in engine.rules.checks}
     for warning in result.warnings:
         check = checks.get(warning.code)
+        if not meaningful(warning, result):
+            continue
         if check is None:
+            if warning.code.startswith(OVERRIDDEN):   # a convention the typed values contradict
+                out.append({"code": warning.code, "severity": warning.severity, "source": warning.source,
+                            "severity_label": words.get(warning.severity, warning.severity),
+                            "message": reworded(warning, result, lang)})
             continue           # the engine's own notes (rounding) are rebuilt above in this language
         message = engine.check_message(check, one_row(result.values), 0, lang)
         out.append({"code": check.id, "severity": check.severity, "severity_label": words.get(check.severity,
@@ -196,18 +223,22 @@ def _band(result: Any, band: list[tuple[float, dict[str, float]]], lang: str) ->
 
 # -- charts ------------------------------------------------------------------------------------------
 def _charts(index: int, result: Any, grid: TimeGrid | None, words: dict[str, str]) -> list[dict[str, Any]]:
-    from . import charts
-
     out = []
     parts, per_gpu = _memory_parts(result)
     if parts:
         unit_var = result.rules.variables[parts[0][1]]
         scale = unit_var.factor
-        capacity = result.values.get("gpu_memory")
+        capacity_name = result.rules.tagged("gpu_memory")
+        capacity = result.values.get(capacity_name) if capacity_name else None
         svg = charts.memory([(words[k], v / scale) for k, _, v in parts], capacity / scale if capacity else None,
                             words["gpu_memory"], unit_var.unit)
         title = words["chart_memory"] if per_gpu else words["chart_memory_total"]
         out.append({"id": f"s{index + 1}-memory", "name": f"s{index + 1}-memory.svg", "title": title, "svg": svg})
+    for k, item in enumerate(b for b in breakdowns(result) if result.rules.variables[b.total].dims == TIME):
+        factor, unit = next(((f, u) for f, u in TIME_STEPS if item.value >= f), TIME_STEPS[-1])
+        svg = charts.memory([(name, value / factor) for name, value in item.parts], None, "", unit)
+        out.append({"id": f"s{index + 1}-breakdown{k}", "name": f"s{index + 1}-breakdown{k}.svg",
+                    "title": f"{words['breakdown']}: {item.total}", "svg": svg})
     if grid is not None and any(v == v for values in grid.by_mfu.values() for v in values):
         low, high = grid.by_mfu[max(grid.by_mfu)], grid.by_mfu[min(grid.by_mfu)]
         own = (grid.own_mfu, grid.by_mfu[grid.own_mfu]) if grid.own_mfu in grid.by_mfu and \
@@ -228,4 +259,9 @@ def _memory_parts(result: Any) -> tuple[list[tuple[str, str, float]], bool]:
                 if result.values[candidate] > 0:
                     parts.append((key, candidate, result.values[candidate]))
                 break
-    return parts, per_gpu or "memory_per_gpu" in result.values
+    return parts, per_gpu or result.rules.tagged("memory_per_gpu") in result.values
+
+
+def one_row(values: dict[str, float]) -> Any:
+    """A one-row stand-in for a Batch, enough for Engine.check_message to fill placeholders."""
+    return SimpleNamespace(values={n: np.array([v]) for n, v in values.items()})

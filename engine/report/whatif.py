@@ -1,8 +1,10 @@
 """What-if numbers for reports: the same questions re-solved with the engine.
 
 A reviewer wants to see how an answer moves when an assumption moves: the
-utilization band when mfu was not given, training time against GPU count,
-and the answer along a sweep. Every what-if row of a report goes through
+utilization band when utilization was not given, training time against GPU count,
+and the answer along a sweep. The variables are found by their `tags:` in the rules
+(utilization, gpu_count, duration, compute, peak_compute) and the band is the utilization
+variable's `typical:` range: no variable name or figure is written here. Every what-if row of a report goes through
 one `Engine.solve_columns` call (the vectorized path), never a Python loop
 of single solves, and the rules decide every number, as in the main answer.
 """
@@ -14,9 +16,39 @@ from typing import Any
 
 import numpy as np
 
-MFU_BAND = (0.30, 0.35, 0.40, 0.45, 0.50, 0.55)     # seed §4a: utilization 0.3–0.55
-_EDGES = (0.30, 0.55)
+from ..solve.batch import Categorical
+
+BAND_POINTS = 6                                      # values across the typical band, edges included
 _STEPS = range(-4, 5)                                # GPU counts from n/16 to 16·n
+
+
+@dataclass(frozen=True)
+class Names:
+    """The variables the what-if numbers work with, by the tags the rules give them."""
+
+    utilization: str
+    gpu_count: str
+    duration: str
+    compute: str
+    peak_compute: str
+    band: tuple[float, ...]        # utilization values across its typical band (base units)
+
+    @classmethod
+    def of(cls, rules: Any) -> "Names | None":
+        tags = ("utilization", "gpu_count", "duration", "compute", "peak_compute")
+        found = {tag: rules.tagged(tag) for tag in tags}
+        names = {tag: name for tag, name in found.items() if name is not None}
+        if len(names) < len(tags):
+            return None
+        typical = rules.variables[names["utilization"]].typical
+        band = () if typical is None else \
+            tuple(round(float(v), 12) for v in np.linspace(typical[0], typical[1], BAND_POINTS))
+        return cls(names["utilization"], names["gpu_count"], names["duration"], names["compute"],
+                   names["peak_compute"], band)
+
+    @property
+    def edges(self) -> tuple[float, ...]:
+        return (self.band[0], self.band[-1]) if self.band else ()
 
 
 @dataclass
@@ -29,14 +61,12 @@ class Row:
 def inputs_of(result: Any) -> tuple[dict[str, float], dict[str, str]]:
     """What the user gave for a Result: typed keys, and numbers as given (budgets before recomputing)."""
     numbers = {n: result.unrounded.get(n, v) for n, v in result.values.items()
-               if result.status.get(n) in ("given", "recomputed")}
+               if result.status.get(n) in ("given", "config", "recomputed")}
     return numbers, dict(result.keys)
 
 
 def solve_rows(engine: Any, rows: Sequence[Row]) -> Any:
     """Many small questions as one batch (rows with different patterns are grouped by the engine)."""
-    from ..batch import Categorical
-
     numbers = {name: np.array([r.numbers.get(name, np.nan) for r in rows], dtype=float)
                for name in sorted({n for r in rows for n in r.numbers})}
     keys = {name: Categorical.from_values([r.keys.get(name) for r in rows])
@@ -54,26 +84,31 @@ def _value(batch: Any, name: str, row: int) -> float:
 
 # -- the utilization band ----------------------------------------------------------
 def needs_band(result: Any) -> bool:
-    """mfu was assumed (a default or a catalog figure), not given, solved or derived."""
-    return result.status.get("mfu") in ("default", "catalog") and "mfu" not in result.targets
+    """Utilization was assumed (a default or a catalog figure), not given, solved or derived."""
+    names = Names.of(result.rules)
+    return names is not None and bool(names.band) and \
+        result.status.get(names.utilization) in ("default", "catalog") and names.utilization not in result.targets
 
 
 def bands(engine: Any, results: Sequence[Any]) -> list[list[tuple[float, dict[str, float]]] | None]:
-    """For each result that assumed mfu: [(mfu, {target: base value})] across the seed band."""
-    rows, owners = [], []
+    """For each result that assumed utilization: [(utilization, {target: base value})] across its band."""
+    rows, owners, levels = [], [], []
     for i, result in enumerate(results):
         if result is not None and needs_band(result):
+            names = Names.of(result.rules)
+            assert names is not None
             numbers, keys = inputs_of(result)
-            for mfu in MFU_BAND:
-                rows.append(Row({**numbers, "mfu": mfu}, keys, tuple(result.targets)))
+            for level in names.band:
+                rows.append(Row({**numbers, names.utilization: level}, keys, tuple(result.targets)))
                 owners.append(i)
+                levels.append(level)
     out: list[list[tuple[float, dict[str, float]]] | None] = [None] * len(results)
     if not rows:
         return out
     batch = solve_rows(engine, rows)
-    for row, (owner, spec) in enumerate(zip(owners, rows, strict=True)):
+    for row, (owner, spec, level) in enumerate(zip(owners, rows, levels, strict=True)):
         answers = {t: _value(batch, t, row) for t in spec.targets}
-        out[owner] = (out[owner] or []) + [(spec.numbers["mfu"], answers)]
+        out[owner] = (out[owner] or []) + [(level, answers)]
     return out
 
 
@@ -87,32 +122,33 @@ class TimeGrid:
 
 
 def _wants_time(result: Any) -> bool:
-    values = result.values
-    return "train_flops" in values and "peak_flops" in values and ("n_gpus" in values or "train_time" in values)
+    names, values = Names.of(result.rules), result.values
+    return names is not None and bool(names.band) and names.compute in values and names.peak_compute in values \
+        and (names.gpu_count in values or names.duration in values)
 
 
-def _gpu_counts(result: Any) -> list[float]:
-    centre = result.values.get("n_gpus", 64.0)
+def _gpu_counts(result: Any, names: Names) -> list[float]:
+    centre = result.values.get(names.gpu_count, 64.0)
     return sorted({max(1.0, float(round(centre * 2.0 ** k))) for k in _STEPS} | {float(centre)})
 
 
-def _mfus(result: Any) -> list[float]:
-    own = result.values.get("mfu")
-    return sorted(set(_EDGES) | ({round(own, 6)} if own is not None else set()))
+def _levels(result: Any, names: Names) -> list[float]:
+    own = result.values.get(names.utilization)
+    return sorted(set(names.edges) | ({round(own, 6)} if own is not None else set()))
 
 
-def _grid_rows(result: Any, minimal: bool) -> list[Row]:
+def _grid_rows(result: Any, names: Names, minimal: bool) -> list[Row]:
     """From the user's inputs (budgets and answers dropped), or from the FLOPs alone if that fails."""
     rules = result.rules
     if minimal:
-        base = {n: result.values[n] for n in ("train_flops", "peak_flops")}
+        base = {n: result.values[n] for n in (names.compute, names.peak_compute)}
         keys: dict[str, str] = {}
     else:
         numbers, keys = inputs_of(result)
-        drop = set(result.targets) | {"n_gpus", "mfu", "train_time"}
+        drop = set(result.targets) | {names.gpu_count, names.utilization, names.duration}
         base = {n: v for n, v in numbers.items() if n not in drop and rules.variables[n].role != "budget"}
-    return [Row({**base, "n_gpus": g, "mfu": m}, keys, ("train_time",))
-            for m in _mfus(result) for g in _gpu_counts(result)]
+    return [Row({**base, names.gpu_count: g, names.utilization: m}, keys, (names.duration,))
+            for m in _levels(result, names) for g in _gpu_counts(result, names)]
 
 
 def time_grids(engine: Any, results: Sequence[Any]) -> list[TimeGrid | None]:
@@ -133,23 +169,32 @@ def time_grids(engine: Any, results: Sequence[Any]) -> list[TimeGrid | None]:
 
 
 def _solve_grids(engine: Any, results: Sequence[Any], minimal: bool) -> list[np.ndarray]:
-    specs = [_grid_rows(r, minimal) for r in results]
+    names = [_names(r) for r in results]
+    specs = [_grid_rows(r, n, minimal) for r, n in zip(results, names, strict=True)]
     batch = solve_rows(engine, [row for spec in specs for row in spec])
-    day = results[0].rules.variables["train_time"].factor
     out, start = [], 0
-    for spec in specs:
-        out.append(np.array([_value(batch, "train_time", start + j) for j in range(len(spec))]) / day)
+    for spec, n in zip(specs, names, strict=True):
+        shown = results[0].rules.variables[n.duration].factor      # the duration's declared unit (days)
+        out.append(np.array([_value(batch, n.duration, start + j) for j in range(len(spec))]) / shown)
         start += len(spec)
     return out
 
 
+def _names(result: Any) -> Names:
+    names = Names.of(result.rules)
+    assert names is not None, "only results that _wants_time accepted come here"
+    return names
+
+
 def _grid(result: Any, days: np.ndarray) -> TimeGrid:
-    gpus, mfus = _gpu_counts(result), _mfus(result)
-    by_mfu = {m: days[j * len(gpus):(j + 1) * len(gpus)].tolist() for j, m in enumerate(mfus)}
-    own = result.values.get("mfu")
+    names = _names(result)
+    gpus, levels = _gpu_counts(result, names), _levels(result, names)
+    by_mfu = {m: days[j * len(gpus):(j + 1) * len(gpus)].tolist() for j, m in enumerate(levels)}
+    own = result.values.get(names.utilization)
     point = None
-    if "n_gpus" in result.values and "train_time" in result.values:
-        point = (result.values["n_gpus"], result.values["train_time"] / result.rules.variables["train_time"].factor)
+    if names.gpu_count in result.values and names.duration in result.values:
+        point = (result.values[names.gpu_count],
+                 result.values[names.duration] / result.rules.variables[names.duration].factor)
     return TimeGrid(gpus, by_mfu, None if own is None else round(own, 6), point)
 
 

@@ -1,0 +1,84 @@
+"""Benchmark (issue #16): a 100k-row layout sweep with perf_model=analytic against the same grid with 6·N·D only.
+
+    PYTHONPATH=. python benchmarks/bench_perf_sweep.py [--rows-per-axis 1000]
+
+Grid: tp (1, 2, 4, 8) × pp (1, 2, 4, 8, 16) × micro_batch (1, 2, 4, 8, 16) × n_gpus (1,000 values) = 100,000 rows,
+solved through the engine's sweep path (engine/sweep.py: parse_grid, solve_chunk with side_values=False, as
+`llmplan sweep` does). The analytic grid asks mfu and step_time for Llama-2-7B on H100 (every term of
+formulas/performance.yaml); the reference grid asks train_time from 6·N·D at a given mfu (the seed's way). The
+issue's bar: the analytic sweep within 3× the 6·N·D one. Plans are warmed first (both grids once on 1,000
+rows), then each is timed best of 3.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from engine import Engine
+from engine.batch import Categorical
+from engine.sweep import Grid, parse_grid, solve_chunk
+
+LAYOUT = {"tp": "1,2,4,8", "pp": "1,2,4,8,16", "micro_batch": "1,2,4,8,16"}
+ANALYTIC = {"perf_model": "analytic", "model": "llama2-7b", "gpu": "H100-SXM", "seq_len": "4096",
+            "global_batch": "4096", "precision": "mixed-bf16", "zero_stage": "1", "attention_kernel": "flash"}
+SIX_ND = {"model": "llama2-7b", "gpu": "H100-SXM", "tokens": "2T", "mfu": "0.4"}
+
+
+def solve_only(engine: Engine, grid: Grid) -> object:
+    """The batch solve of the whole grid without building the result frame (engine.solve_columns, as
+    engine/sweep.solve_chunk calls it)."""
+    rows = grid.total
+    numbers, keys = {}, {}
+    for axis, code in zip(grid.axes, grid.codes(0, rows)):
+        if axis.categorical:
+            keys[axis.name] = Categorical(code, list(axis.labels))
+        else:
+            numbers[axis.name] = axis.values[code]
+    return engine.solve_columns(numbers, keys, [grid.targets], np.broadcast_to(np.int64(0), (rows,)), rows, None,
+                                side_values=False)
+
+
+def best_of(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def timed(engine: Engine, targets: list[str], specs: dict[str, str], repeat: int = 3
+          ) -> tuple[float, float, int, int]:
+    """(sweep seconds with result columns, solve-only seconds, rows, rows with an error)."""
+    grid = parse_grid(engine, targets, specs)
+    outcome = solve_chunk(engine, grid, 0, min(grid.total, 1000), side_values=False)        # warm the plan
+    whole = best_of(lambda: solve_chunk(engine, grid, 0, grid.total, side_values=False), repeat)
+    alone = best_of(lambda: solve_only(engine, grid), repeat)
+    outcome = solve_chunk(engine, grid, 0, grid.total, side_values=False)
+    return whole, alone, grid.total, outcome.error_count
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows-per-axis", type=int, default=1000, help="n_gpus values (rows = 100 × this)")
+    args = ap.parse_args()
+    n = args.rows_per_axis
+    specs = {**LAYOUT, "n_gpus": f"128..{128 * n}+128"}
+    engine = Engine.load()
+    t_analytic, s_analytic, rows, errors_a = timed(engine, ["mfu", "step_time"], {**specs, **ANALYTIC})
+    t_six, s_six, rows_six, errors_s = timed(engine, ["train_time"], {**specs, **SIX_ND})
+    assert rows == rows_six
+    print(f"rows per grid                                   {rows:>10,}")
+    print("                                                sweep (result columns)   solve only")
+    print(f"perf_model=analytic (mfu, step_time)            {t_analytic * 1e3:10.1f} ms   {s_analytic * 1e3:10.1f} ms"
+          f"   ({errors_a:,} rows with an error)")
+    print(f"6·N·D only (train_time at mfu 0.4)              {t_six * 1e3:10.1f} ms   {s_six * 1e3:10.1f} ms"
+          f"   ({errors_s:,} rows with an error)")
+    print(f"ratio analytic / 6·N·D                          {t_analytic / t_six:10.2f} ×   {s_analytic / s_six:10.2f} ×"
+          "   (issue #16 target ≤ 3×)")
+
+
+if __name__ == "__main__":
+    main()

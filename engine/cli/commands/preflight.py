@@ -1,0 +1,141 @@
+"""`llmplan preflight CONFIG [CONFIG ...] [NAME=VALUE ...] [--gpu G] [--n-gpus N] [--json] [--report FILE]`."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+from ...text.formatting import format_quantity
+from ...text.messages import table
+from ..preflight import preflight, write_report
+from ._common import add_rule_options, load_engine, split_items
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "preflight", help="check a training config before launch: fits?, largest micro-batch, time per epoch, fixes",
+        description="Read a LLaMA-Factory or axolotl YAML (with its DeepSpeed JSON), a DeepSpeed JSON or an "
+                    "accelerate config, and say whether it fits on the GPU, the largest micro-batch, steps and time "
+                    "per epoch, and the changes that would make it fit. NAME=VALUE items override the config.")
+    parser.add_argument("items", nargs=argparse.REMAINDER, metavar="CONFIG|NAME=VALUE",
+                        help="training config file(s), then optional values (samples=50k mfu=0.35 model=qwen2-7b)")
+    _options(parser)
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gpu", help="GPU catalog key (A800, H100-SXM, RTX-4090; `llmplan catalog gpus`)")
+    parser.add_argument("--n-gpus", dest="n_gpus", help="number of GPUs (default: the config's, else 1)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (SI base units)")
+    parser.add_argument("--report", metavar="FILE", help="also write a report (.html or .md)")
+    add_rule_options(parser)
+
+
+def _intermixed(args: argparse.Namespace) -> argparse.Namespace:
+    """Options after the config (`preflight train.yaml --gpu A800 samples=50k`) are read too."""
+    parser = argparse.ArgumentParser(prog="llmplan preflight", add_help=False)
+    parser.add_argument("items", nargs="*")
+    _options(parser)
+    rest = parser.parse_intermixed_args(args.items)
+    for name, value in vars(rest).items():
+        if name == "items" or value != parser.get_default(name):   # given after the config
+            setattr(args, name, value if name != "rules" and name != "catalog" else [*getattr(args, name), *value])
+    if not args.items:
+        parser.error("give a training config file (LLaMA-Factory / axolotl YAML, DeepSpeed JSON, accelerate YAML)")
+    return args
+
+
+def run(args: argparse.Namespace) -> int:
+
+    args = _intermixed(args)
+    configs, typed = split_items(args.items)
+    if args.gpu:
+        typed.setdefault("gpu", args.gpu)
+    if args.n_gpus:
+        typed.setdefault("n_gpus", args.n_gpus)
+    engine = load_engine(args)
+    check = preflight(engine, configs, typed, args.lang)
+    if args.report:
+
+        write_report(engine, check, args.report, render_text(engine, check, args.lang), args.lang)
+    if args.json:
+        json.dump(check.to_json(), sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        print(render_text(engine, check, args.lang))
+    return 0
+
+
+def render_text(engine: Any, check: Any, lang: str = "en") -> str:
+
+    words = table("preflight.word", lang)
+    rules = engine.rules
+    gb = lambda v: format_quantity(rules.variables["memory_per_gpu"], v)  # noqa: E731
+    result = check.result
+    lines = [f"{words['fits'] if check.fits else words['no_fit']}: {words['per_gpu']} {gb(check.memory_per_gpu)} / "
+             f"{words['usable']} {gb(check.usable)} ({result.keys.get('gpu', '')}), "
+             + (f"{words['headroom']} {gb(check.headroom)}" if check.fits else f"{words['short']} {gb(-check.headroom)}")]
+    for name, value in check.breakdown().items():
+        lines.append(f"  {words[name]:<18} {gb(value):>12}")
+    lines.append(f"  {words['total']:<18} {gb(check.memory_per_gpu):>12}")
+    host = result.values.get("host_memory_per_gpu", 0.0)
+    if host:
+        lines.append(f"  ({words['host']}: {gb(host)})")
+    lines.append(f"{words['max_mb']}: {check.max_micro_batch if check.max_micro_batch else words['none']}"
+                 + (f"  ({check.max_micro_batch_note})" if check.max_micro_batch_note else ""))
+    lines += _time_lines(engine, check, words)
+    if check.changes:
+        lines.append(f"{words['changes']}:")
+        for i, change in enumerate(check.changes, 1):
+            lines.append(f"  {i}. {change.label}: " + (change.error if change.error else
+                         f"{gb(change.memory_per_gpu)} ({change.memory_fill:.0%}, "
+                         f"{words['fits_tag'] if change.fits else words['no_fit_tag']})"
+                         + (f", {_duration(engine, change.epoch_time)}/epoch" if not math.isnan(change.epoch_time) else "")
+                         + (f"; {change.note}" if change.note else "")))
+    lines += _origin_lines(result, check, words)
+    return "\n".join(lines)
+
+
+def _time_lines(engine: Any, check: Any, words: dict[str, str]) -> list[str]:
+    lines = []
+    if not math.isnan(check.steps_per_epoch):
+        lines.append(f"{words['steps']}: {check.steps_per_epoch:,.4g}  ({check.sequences_per_epoch:,.0f} {words['sequences']})")
+    if not math.isnan(check.epoch_time):
+        mfu = words["mfu_assumed" if check.mfu_assumed else "mfu_given"].format(mfu=f"{check.mfu:g}") \
+            if not math.isnan(check.mfu) else "perf_model=analytic"
+        lines.append(f"{words['epoch']}: {_duration(engine, check.epoch_time)}  ({mfu})")
+    if check.time_note:
+        lines.append(f"  ({check.time_note})")
+    return lines
+
+
+def _origin_lines(result: Any, check: Any, words: dict[str, str]) -> list[str]:
+    lines = [f"{words['from']}:"]
+    shown = dict(result.keys)
+    shown.update({n: result.show(n) for n in result.values if n in result.origins})
+    for name, filled in check.origins.values.items():
+        value = shown.get(name, filled.value)
+        lines.append(f"  {name} = {value}  [{filled.origin}]")
+    for name, value, why in check.assumed:
+        lines.append(f"  {name} = {value}  [{words['assumed']}: {why}]")
+    for name, filled in check.origins.overridden.items():
+        lines.append(f"  {name}: {words['typed']} ({filled.key} = {filled.value} [{filled.origin}] {words['not_used']})")
+    ignored = check.origins.summary()["ignored"]
+    if ignored:
+        lines.append(f"{words['ignored']}: " + ", ".join(_short(i) for i in ignored))
+    return lines
+
+
+def _short(item: str) -> str:
+    """`lr (path/train.yaml:34)` -> `lr (train.yaml:34)`: the file's name is enough in a list."""
+    key, _, where = item.partition(" (")
+    return f"{key} ({where.rsplit('/', 1)[-1]}" if where else item
+
+
+def _duration(engine: Any, seconds: float) -> str:
+
+    hours = seconds / 3600
+    if hours < 48:
+        return f"{hours:.3g} h"
+    return format_quantity(engine.rules.variables["train_time"], seconds)

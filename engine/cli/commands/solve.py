@@ -1,0 +1,258 @@
+"""`llmplan solve TARGET [TARGET ...] NAME=VALUE ... [-v] [--json] [--lang en|zh] [--report FILE]`.
+
+Brief by default (issue #15): the answer with its rounding note, the values typed, the assumptions
+that shaped the answer (one line each, with source) and the warnings that mean something, in about
+10-25 lines. -v adds the catalog figures, every derived value and the derivation with numbers in the
+units shown.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ...rules.expr import Tree, render
+from ...table.breakdown import breakdowns
+from ...table.scope import reworded, shown_warnings
+from ...text.formatting import count, engineering, format_quantity, number, rounded_note
+from ...text.formatting import kind as shown_as
+from ...text.messages import text
+from ._common import add_rule_options, load_engine, split_items, wants_binary
+
+if TYPE_CHECKING:
+    from ...solve.solver import Result
+
+FILL = "memory_fill"   # memory the run needs / memory one GPU has: above 1 does not fit
+LABEL_WIDTH = 70
+SOURCE_WIDTH = 90   # a brief line's source is cut here (-v and --json keep it whole)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "solve", help="answer one question, e.g. `solve n_gpus params=7B tokens=2T gpu=A800 train_time=30d mfu=0.4`",
+        description="Solve for any variable from the others. Values take units and shorthand: 7B, 1.4T, 30d, "
+                    "80GB, 80GiB, 312 TFLOPS, 40%, and catalog keys (gpu=A800, model=llama2-7b).")
+    parser.add_argument("items", nargs="+", metavar="TARGET|NAME=VALUE",
+                        help="variables to solve, then the known values")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also the catalog figures, every derived value and the full derivation")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (values in SI base units)")
+    parser.add_argument("--report", metavar="FILE", help="also write a report (.html or .md)")
+    add_rule_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    targets, givens = split_items(args.items)
+    engine = load_engine(args)
+    result = engine.solve(targets, givens, lang=args.lang)
+    if args.report:
+        from ...report import write_solve_report
+
+        write_solve_report(engine, result, args.report, lang=args.lang)
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        print(render_text(result, args.lang, verbose=args.verbose, binary=wants_binary(givens)))
+    return 0
+
+
+class _Shower:
+    """Values of one result as a person reads them (bytes in GiB when the user typed GiB)."""
+
+    def __init__(self, result: Result, binary: bool, lang: str) -> None:
+        self.result, self.binary, self.lang = result, binary, lang
+
+    def __call__(self, name: str, value: float | None = None) -> str:
+        variable = self.result.rules.variables[name]
+        shown = format_quantity(variable, self.result.values[name] if value is None else value, binary=self.binary)
+        return shown.replace(" days", " 天").replace(" day", " 天") if self.lang == "zh" else shown
+
+
+def render_text(result: Result, lang: str = "en", verbose: bool = False, binary: bool = False) -> str:
+    """The terminal answer: brief by default, everything with verbose=True."""
+    show = _Shower(result, binary, lang)
+    lines = _answer(result, lang, show) + _breakdowns(result, lang, show)
+    lines += _given(result, lang, show, verbose)
+    lines += _assumptions(result, lang, verbose)
+    if verbose:
+        lines += _derivation(result, lang, show) + _side_values(result, lang, show)
+    ignored = result.config.get("ignored") if result.config else None
+    if ignored:
+        lines.append(f"{text('cli.ignored', lang)}: " + ", ".join(ignored))
+    lines += _warnings(result, lang, brief=not verbose)
+    if not verbose:
+        lines.append(f"({text('cli.more', lang)})")
+    return "\n".join(lines)
+
+
+def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
+    rules = result.rules
+    lines = [f"{text('cli.answer', lang)}:"]
+    for name in result.targets:
+        extra = ""
+        if name in result.rounded:
+            raw, _ = result.rounded[name]
+            direction = text(f"cli.round_{rules.variables[name].rounding}", lang)
+            extra = "   (" + text("cli.rounded_as", lang, raw=rounded_note(raw), direction=direction) + ")"
+        if name == FILL and result.values.get(name, 0) > 1 + 1e-9:
+            extra += "   (" + text("cli.does_not_fit", lang) + ")"
+        lines.append(f"  {name} = {show(name)}{extra}    # {short_label(rules.variables[name].label(lang))}")
+    for name in (n for n, s in result.status.items() if s == "recomputed"):
+        lines.append(f"  {name} = {show(name)}    # {text('cli.recomputed', lang)}")
+    return lines
+
+
+def cut(text_: str, width: int) -> str:
+    """One line of a brief answer: long sources end in an ellipsis (-v shows them whole)."""
+    return text_ if len(text_) <= width else text_[:width - 1].rstrip() + "…"
+
+
+def _breakdowns(result: Result, lang: str, show: _Shower) -> list[str]:
+    """Totals built from named parts (step_time = compute_time + ... ): each part with its share."""
+    lines = []
+    for item in breakdowns(result):
+        variable = result.rules.variables[item.total]
+        if item.total not in result.targets and variable.dims != (("[time]", 1.0),):
+            continue   # memory sums have their own lines (-v) and the report's chart
+        shares = " + ".join(f"{name} {show(name, value)} ({value / item.value:.0%})" for name, value in item.parts)
+        lines.append(f"  {item.total} = {show(item.total, item.value)} = {shares}")
+    return [f"{text('cli.breakdown', lang)}:", *lines] if lines else []
+
+
+def short_label(label: str) -> str:
+    """A variable's description cut at its first clause when long (the full text: `llmplan explain`)."""
+    if len(label) <= LABEL_WIDTH:
+        return label
+    for stop in (" (", "; ", ". ", "（", "；"):
+        head = label.split(stop)[0]
+        if len(head) <= LABEL_WIDTH:
+            return head
+    return label[:LABEL_WIDTH].rstrip() + "…"
+
+
+def _given(result: Result, lang: str, show: _Shower, verbose: bool) -> list[str]:
+    """What the user typed (keys first); with verbose, the catalog figures those keys filled in."""
+    origins = result.origins
+    lines = [f"{text('cli.given', lang)}:"]
+    for name, key in result.keys.items():
+        lines.append(f"  {name} = {key}" + (f"  [{origins[name]}]" if name in origins else ""))
+    for name, status in result.status.items():
+        if status in ("given", "config"):
+            lines.append(f"  {name} = {show(name)}" + (f"  [{origins[name]}]" if name in origins else ""))
+        elif status == "recomputed" and name in result.unrounded:   # a budget typed, then recomputed
+            lines.append(f"  {name} = {show(name, result.unrounded[name])}")
+    catalog = [n for n, s in result.status.items() if s == "catalog"]
+    if verbose and catalog:
+        lines.append(f"{text('cli.catalog_figures', lang)}:")
+        lines += [f"  {name} = {show(name)}" + (f"  [{origins[name]}]" if name in origins else "")
+                  for name in catalog]
+    return lines
+
+
+def _assumptions(result: Result, lang: str, verbose: bool) -> list[str]:
+    categorical = {n for n, v in result.rules.variables.items() if v.categorical}
+    items = result.assumptions if verbose else shaping_assumptions(result.assumptions, categorical)
+    if not items:
+        return []
+    head = text("cli.assumed_all" if verbose else "cli.assumed", lang)
+    lines = [f"{head}:"]
+    for name, value, source in items:
+        source = source if verbose else cut(source, SOURCE_WIDTH)
+        line = f"  {name} = {value}"
+        lines.append(f"{line}    ({text('cli.source', lang)}: {source})" if source else line)
+    left = len(result.assumptions) - len(items)
+    if left:
+        lines.append("  " + text("cli.more_assumptions", lang, count=left))
+    return lines
+
+
+NEUTRAL = {"0", "0 B", "0 GB", "1"}   # the do-nothing figures: tp = 1, no overhead
+BRIEF_ASSUMPTIONS = 6
+
+
+def shaping_assumptions(assumptions: list[tuple[str, str, str]], categorical: set[str]) -> list[tuple[str, str, str]]:
+    """The few assumptions that shaped the answer: conventions and figures that are not the
+    do-nothing choice (tp = 1, offload = none), without the figures a listed convention implies
+    (offload=none's offload_grads = 0), at most BRIEF_ASSUMPTIONS; -v lists them all."""
+    keys = {name for name, _, _ in assumptions}
+    conventions, figures = [], []
+    for name, value, source in assumptions:
+        implied = any(source.startswith(f"{key}=") for key in keys if key != name)
+        if implied:
+            continue
+        if name in categorical:
+            conventions.append((name, value, source))
+        elif str(value).strip() not in NEUTRAL:
+            figures.append((name, value, source))
+    return (conventions + figures)[:BRIEF_ASSUMPTIONS]
+
+
+def _warnings(result: Result, lang: str, brief: bool) -> list[str]:
+    warnings = shown_warnings(result, brief=brief)
+    if not warnings:
+        return []
+    lines = [f"{text('cli.warnings', lang)}:"]
+    for warning in warnings:
+        severity = text(f"cli.severity.{warning.severity}", lang) if warning.severity in ("info", "warning", "error") \
+            else warning.severity
+        source = f"  ({cut(warning.source, SOURCE_WIDTH) if brief else warning.source})" if warning.source else ""
+        lines.append(f"  [{severity}] {reworded(warning, result, lang)}{source}")
+    return lines
+
+
+def _derivation(result: Result, lang: str, show: _Shower) -> list[str]:
+    """Each rule used: the formula solved for the unknown, the numbers in the units shown, the result."""
+    lines = [f"{text('cli.derivation', lang)}:"]
+    for step in result.derivation:
+        if not step.needed:
+            continue
+        values = dict(result.values)
+        if step.phase == "solve":
+            values.update(result.unrounded)   # before rounding: the numbers the solve step used
+        ids = ", ".join(e.id for e in step.equations)
+        lines.append(f"  [{ids}] {'; '.join(e.text for e in step.equations)}    ({step.equations[0].source})")
+        for name in step.unknowns:
+            if name in step.solved:
+                lines.append(f"      {name} = {render(step.solved[name])}")
+                lines.append(f"          = {render(substituted(step.solved[name], values, result))}")
+            else:
+                lines.append(f"      {name}: {text('cli.numeric_root', lang)}")
+            lines.append(f"          = {show(name, step.results.get(name, result.values.get(name)))}")
+    return lines
+
+
+def substituted(tree: Tree, values: dict[str, float], result: Result) -> Tree:
+    """The formula with each name replaced by its value in the variable's declared unit (as the HTML
+    report shows it): `8 FLOP/token * 7B * 2T token`."""
+    rules = result.rules
+
+    def walk(node: Any) -> Any:
+        kind = node[0]
+        if kind == "var":
+            name = node[1]
+            variable = rules.variables.get(name)
+            if variable is None or name not in values:
+                return node
+            value = values[name] / variable.factor
+            how = shown_as(variable)
+            shown = count(value) if how == "count" and abs(value) >= 1e4 else \
+                engineering(value) if how == "flop" and abs(value) >= 1e6 else number(value)
+            return ("var", f"({shown} {variable.unit})" if variable.unit else shown)
+        if kind in ("add", "mul"):
+            return (kind, tuple(walk(c) for c in node[1]))
+        if kind == "pow":
+            return ("pow", walk(node[1]), walk(node[2]))
+        if kind == "call":
+            return ("call", node[1], tuple(walk(c) for c in node[2]))
+        return node
+
+    return walk(tree)
+
+
+def _side_values(result: Result, lang: str, show: _Shower) -> list[str]:
+    side = [n for s in result.derivation if not s.needed for n in s.unknowns if n in result.values]
+    if not side:
+        return []
+    return [f"{text('cli.derived', lang)}:"] + [f"  {name} = {show(name)}" for name in dict.fromkeys(side)]

@@ -1,0 +1,334 @@
+"""Preflight: will this training config fit, how long is an epoch, and what would make it fit.
+
+Built only on Engine.solve (the public API): one question for the memory per GPU, one for the
+largest micro-batch (memory_fill = 1, parallelism.yaml), one for steps per epoch, one for the time of
+an epoch (train_time for one epoch's tokens at an mfu given or assumed), and the same memory and
+time questions once per candidate change (gradient checkpointing, a ZeRO stage, CPU offload, QLoRA,
+a shorter cutoff, a smaller micro-batch), ranked: those that fit first, the fastest first.
+
+    check = preflight(engine, ["llama3_lora_sft.yaml"], {"gpu": "RTX-4090"})
+    check.fits, check.breakdown, check.max_micro_batch, check.epoch_time, check.changes
+"""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import EngineError, TrainingConfigError, UnderdeterminedError
+from ..io.training_config.givens import Origins, expand_config
+from ..report import write_solve_report
+from ..text.messages import text as message
+from ..text.values import parse_number
+
+ASSUMED_MFU = 0.4    # inside the seed §4a band 0.3-0.55 (formulas/time.yaml mfu.typical); said in every answer
+MEMORY = ("weights_bytes_per_gpu", "grads_bytes_per_gpu", "optimizer_bytes_per_gpu", "activation_bytes_per_gpu",
+          "memory_overhead")
+_DATA = ("samples", "epochs", "steps", "tokens_per_sample", "packing", "global_batch", "steps_per_epoch",
+         "sequences_per_epoch")
+
+
+@dataclass
+class Change:
+    """A candidate change and what it gives: memory per GPU, fill, time per epoch (s), or why not."""
+
+    label: str
+    givens: dict[str, Any]
+    memory_per_gpu: float = math.nan
+    memory_fill: float = math.nan
+    epoch_time: float = math.nan
+    error: str = ""
+    order: int = 0           # candidate order: least disruptive first (same results before changed results)
+    note: str = ""
+    kind: str = "same"       # same | offload | method | cutoff
+
+    @property
+    def alters_training(self) -> bool:
+        """LoRA/QLoRA instead of the method chosen, or truncated samples: a different run, ranked after."""
+        return self.kind in ("method", "cutoff")
+
+    @property
+    def fits(self) -> bool:
+        return not self.error and self.memory_fill <= 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"change": self.label, "givens": {k: _plain(v) for k, v in self.givens.items()},
+                "memory_per_gpu": _num(self.memory_per_gpu), "memory_fill": _num(self.memory_fill),
+                "fits": self.fits, "epoch_time": _num(self.epoch_time), "error": self.error or None,
+                "note": self.note or None}
+
+
+@dataclass
+class Preflight:
+    """Everything `llmplan preflight` shows (terminal, --json, --report)."""
+
+    givens: dict[str, Any]
+    origins: Origins
+    result: Any                                   # the memory question's Result (values, origins, derivation)
+    assumed: list[tuple[str, str, str]] = field(default_factory=list)   # (name, value, why)
+    max_micro_batch: int | None = None
+    max_micro_batch_note: str = ""
+    steps_per_epoch: float = math.nan
+    sequences_per_epoch: float = math.nan
+    epoch_time: float = math.nan
+    mfu: float = math.nan
+    mfu_assumed: bool = False
+    time_note: str = ""
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def memory_per_gpu(self) -> float:
+        return self.result.values["memory_per_gpu"]
+
+    @property
+    def usable(self) -> float:
+        return self.result.values["usable_gpu_memory"]
+
+    @property
+    def fits(self) -> bool:
+        return self.memory_per_gpu <= self.usable
+
+    @property
+    def headroom(self) -> float:
+        return self.usable - self.memory_per_gpu
+
+    def breakdown(self) -> dict[str, float]:
+        values = self.result.values
+        return {name: values[name] for name in MEMORY if name in values}
+
+    def to_json(self) -> dict[str, Any]:
+        values = self.result.values
+        return {
+            "fits": self.fits, "memory_per_gpu": values["memory_per_gpu"], "usable_gpu_memory": self.usable,
+            "headroom": self.headroom, "memory_fill": values.get("memory_fill"),
+            "breakdown": self.breakdown(), "host_memory_per_gpu": values.get("host_memory_per_gpu"),
+            "max_micro_batch": self.max_micro_batch, "max_micro_batch_note": self.max_micro_batch_note or None,
+            "steps_per_epoch": _num(self.steps_per_epoch), "sequences_per_epoch": _num(self.sequences_per_epoch),
+            "epoch_time": _num(self.epoch_time), "mfu": _num(self.mfu), "mfu_assumed": self.mfu_assumed,
+            "time_note": self.time_note or None,
+            "assumed": [{"name": n, "value": v, "why": w} for n, v, w in self.assumed],
+            "changes": [c.to_json() for c in self.changes],
+            "answer": self.result.to_json(),
+        }
+
+
+def preflight(engine: Any, configs: list[str], typed: dict[str, Any], lang: str = "en") -> Preflight:
+    """Read the configs (typed values win), then ask the engine the preflight questions."""
+    givens, origins = expand_config({**typed, "config": ",".join(configs)}, engine.rules)
+    check = Preflight(givens, origins, None)
+    if "gpu" not in givens:
+
+        raise TrainingConfigError("preflight: which GPU? give --gpu KEY (e.g. --gpu A800, --gpu RTX-4090; "
+                                  "see `llmplan catalog gpus`)")
+    if "n_gpus" not in givens and "dp" not in givens:
+        givens["n_gpus"] = 1
+        check.assumed.append(("n_gpus", "1", text(lang, "one_gpu")))
+    check.result = origins.attach(engine.solve(["memory_per_gpu", "memory_fill"], givens, lang))
+    _largest_micro_batch(engine, check, lang)
+    _time(engine, check, lang)
+    if not check.fits:
+        check.changes = _changes(engine, check, lang)
+    return check
+
+
+def _largest_micro_batch(engine: Any, check: Preflight, lang: str) -> None:
+    """micro_batch at memory_fill = 1, rounded down (activations.yaml: rounding down)."""
+    givens = _without(check.givens, ("micro_batch", "memory_fill", "global_batch") + _DATA)
+    try:
+        result = engine.solve(["micro_batch"], {**givens, "memory_fill": 1}, lang)
+        check.max_micro_batch = int(result.values["micro_batch"])
+    except EngineError as exc:
+        check.max_micro_batch_note = text(lang, "no_micro_batch") if not check.fits else str(exc)
+        return
+    if check.max_micro_batch < 1:
+        check.max_micro_batch = None
+        check.max_micro_batch_note = text(lang, "no_micro_batch")
+
+
+def _time(engine: Any, check: Preflight, lang: str) -> None:
+    """Steps per epoch (batching.yaml) and one epoch's time for its tokens at the mfu given or assumed."""
+    givens = check.givens
+    try:
+        result = engine.solve(["steps_per_epoch", "sequences_per_epoch"], _without(givens, ("memory_fill",)), lang)
+    except EngineError as exc:
+
+        check.time_note = text(lang, "need_samples") if isinstance(exc, UnderdeterminedError) else str(exc)
+        return
+    check.steps_per_epoch = result.values["steps_per_epoch"]
+    check.sequences_per_epoch = result.values["sequences_per_epoch"]
+    check.mfu_assumed = "mfu" not in givens and str(givens.get("perf_model", "given")) == "given"
+    check.mfu = ASSUMED_MFU if check.mfu_assumed else _number(engine, "mfu", givens["mfu"]) if "mfu" in givens \
+        else math.nan
+    try:
+        check.epoch_time = epoch_time(engine, givens, check.sequences_per_epoch, check.mfu_assumed, lang)
+    except EngineError as exc:
+        check.time_note = f"time per epoch needs more: {exc}"
+        return
+    if check.mfu_assumed:
+        check.assumed.append(("mfu", f"{ASSUMED_MFU:g}", text(lang, "mfu")))
+    if str(givens.get("packing", "")) == "off":
+        check.time_note = text(lang, "padded")
+
+
+def epoch_time(engine: Any, givens: dict[str, Any], sequences: float, assume_mfu: bool, lang: str) -> float:
+    """train_time of one epoch: tokens = sequences × seq_len (the data words are left out of this question
+    so that a rule linking tokens to them cannot disagree with the tokens given)."""
+    if "seq_len" not in givens:
+        raise _missing("seq_len (the config names no cutoff_len / sequence_len)")
+    base = _without(givens, _DATA + ("memory_fill", "micro_batch", "grad_accum"))
+    question = {**base, "tokens": sequences * _number(engine, "seq_len", givens["seq_len"])}
+    if assume_mfu:
+        question["mfu"] = ASSUMED_MFU
+    return engine.solve(["train_time"], question, lang).values["train_time"]
+
+
+def _number(engine: Any, name: str, raw: Any) -> float:
+
+    return parse_number(engine.rules.variables[name], raw)
+
+
+def _missing(what: str) -> EngineError:
+
+    return UnderdeterminedError(f"give {what}")
+
+
+def _changes(engine: Any, check: Preflight, lang: str) -> list[Change]:
+    """Each change alone, then (if none fits alone) the smallest combinations, ranked."""
+    options = [_evaluate(engine, check, label, changes, lang, order, kind)
+               for order, (label, changes, kind) in enumerate(_candidates(engine, check, lang))]
+    options = [o for o in options if o.error or o.memory_per_gpu < check.memory_per_gpu * (1 - 1e-9)]
+    same = [o for o in options if not o.error and not o.alters_training]
+    if same and not any(o.fits for o in same):   # the same training, several changes at once
+        combined: dict[str, Any] = {}
+        labels: list[str] = []
+        for option in sorted(same, key=lambda o: o.memory_per_gpu):
+            combined.update(option.givens)
+            labels.append(option.label)
+            kinds = {o.kind for o in options if o.label in labels}
+            joint = _evaluate(engine, check, " + ".join(labels), dict(combined), lang, 100 + len(labels),
+                              "offload" if "offload" in kinds else "same")
+            if len(labels) > 1:
+                options.append(joint)
+            if joint.fits:
+                break
+    return sorted(options, key=_rank)
+
+
+def _rank(change: Change) -> tuple:
+    """Those that fit first; then the fastest (times within 1% are a tie: offload's transfers and QLoRA's
+    dequantization are not in the time rules), the same training before a different one (LoRA instead of
+    full, truncated samples); then the change that alters the run least (candidate order)."""
+    time = change.epoch_time if not math.isnan(change.epoch_time) else math.inf
+    tie = round(math.log(time), 2) if math.isfinite(time) and time > 0 else math.inf
+    return (not change.fits, bool(change.error), change.alters_training,
+            tie if change.fits else change.memory_per_gpu, change.order)
+
+
+def _candidates(engine: Any, check: Preflight, lang: str) -> list[tuple[str, dict[str, Any], str]]:
+    """(label, changed givens, kind), least disruptive first: the same training at a memory/time cost
+    (checkpointing, ZeRO, smaller micro-batches, offload), then changes to what is trained."""
+    keys, values = check.result.keys, check.result.values
+    out: list[tuple[str, dict[str, Any], str]] = []
+    if keys.get("recompute") != "full":
+        out.append((text(lang, "recompute"), {"recompute": "full"}, "same"))
+    stage = int(keys.get("zero_stage", "0"))
+    if values.get("dp", 1) > 1:
+        out += [(text(lang, "zero", stage=s), {"zero_stage": str(s)}, "same") for s in range(stage + 1, 4)]
+    micro = int(values.get("micro_batch", 1))
+    if micro > 1:
+        per_step = int(values.get("grad_accum", 1)) * micro         # sequences per GPU per optimizer step
+        largest = min(check.max_micro_batch or 1, micro - 1)
+        smaller = max(b for b in range(1, largest + 1) if per_step % b == 0)   # keeps the global batch
+        out.append((text(lang, "micro", micro=smaller, accum=per_step // smaller),
+                    {"micro_batch": smaller, "grad_accum": per_step // smaller}, "same"))
+    if keys.get("offload", "none") == "none":
+        out.append((text(lang, "offload", stage=max(stage, 2)), {"zero_stage": str(max(stage, 2)),
+                                                                  "offload": "optimizer"}, "offload"))
+        out.append((text(lang, "offload_all"), {"zero_stage": "3", "offload": "optimizer_and_params"}, "offload"))
+    method = keys.get("method", "full")
+    if method in ("full", "freeze"):
+        out.append((text(lang, "lora"), {"method": "lora"}, "method"))
+    if method in ("full", "freeze", "lora"):
+        out.append((text(lang, "qlora"), {"method": "qlora"}, "method"))
+    cutoff = _largest_seq_len(engine, check, lang)
+    if cutoff:
+        out.append((text(lang, "cutoff", length=cutoff), {"seq_len": cutoff}, "cutoff"))
+    return out
+
+
+def _largest_seq_len(engine: Any, check: Preflight, lang: str) -> int | None:
+    """seq_len at memory_fill = 1; where the engine finds no root (see the report's notes), the longest of
+    seq_len/2, /4, ... (cutoffs people use) that fits, down to 128 tokens."""
+    givens = _without(check.givens, ("seq_len", "memory_fill") + _DATA)
+    try:
+        length = math.floor(engine.solve(["seq_len"], {**givens, "memory_fill": 1}, lang).values["seq_len"])
+        return length if length >= 1 else None
+    except EngineError:
+        pass
+    length = check.result.values.get("seq_len", 0.0) / 2
+    while length >= 128:
+        try:
+            if engine.solve(["memory_fill"], {**givens, "seq_len": int(length)}, lang).values["memory_fill"] <= 1:
+                return int(length)
+        except EngineError:
+            return None
+        length /= 2
+    return None
+
+
+def _evaluate(engine: Any, check: Preflight, label: str, changes: dict[str, Any], lang: str, order: int = 0,
+              kind: str = "same") -> Change:
+    option = Change(label, changes, order=order, note=text(lang, f"note_{kind}") if kind != "same" else "", kind=kind)
+    givens = {**_without(check.givens, ("memory_fill",)), **changes}
+    try:
+        result = engine.solve(["memory_per_gpu", "memory_fill"], givens, lang)
+    except EngineError as exc:
+        option.error = str(exc)
+        return option
+    option.memory_per_gpu, option.memory_fill = result.values["memory_per_gpu"], result.values["memory_fill"]
+    if not math.isnan(check.sequences_per_epoch):
+        sequences = check.sequences_per_epoch
+        try:
+            if "micro_batch" in changes or "seq_len" in changes:   # packing: sequences per epoch depend on seq_len
+                sequences = engine.solve(["sequences_per_epoch"], givens, lang).values["sequences_per_epoch"]
+            option.epoch_time = epoch_time(engine, givens, sequences, check.mfu_assumed, lang)
+        except EngineError:
+            pass
+    return option
+
+
+def text(lang: str, key: str, **values: Any) -> str:
+    """A preflight text in the user's language (engine/text/messages/preflight.py)."""
+    return message(f"preflight.{key}", lang, **values)
+
+
+def _without(givens: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {n: v for n, v in givens.items() if n not in names}
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (int, float, str)) else str(value)
+
+
+def write_report(engine: Any, check: Preflight, path: str, text: str, lang: str = "en") -> None:
+    """The memory question's report (engine/report: inputs with their origins, derivation) with the
+    preflight summary (verdict, breakdown, time, ranked changes: `text`, as the terminal shows it) first."""
+
+
+    written = write_solve_report(engine, check.result, path, lang=lang)
+    page = Path(written).read_text(encoding="utf-8")
+    if Path(written).suffix.lower() in (".html", ".htm"):
+        block = f'<section class="preflight"><h2>Preflight</h2><pre>{html.escape(text)}</pre></section>'
+        marker = page.find("<h2")
+        page = page[:marker] + block + page[marker:] if marker >= 0 else page + block
+    else:
+        block = "## Preflight\n\n```text\n" + text + "\n```\n\n"
+        marker = page.find("\n## ")
+        page = page[:marker + 1] + block + page[marker + 1:] if marker >= 0 else page + "\n" + block
+    Path(written).write_text(page, encoding="utf-8")

@@ -1,0 +1,66 @@
+"""Writing a sweep (engine.table.sweep's grid, solved chunk by chunk) to .parquet/.csv/.xlsx or stdout.
+
+Parquet and CSV are streamed through a polars IO source, so memory stays flat however many rows
+there are; an .xlsx sheet (at most ~1M rows) is one chunk written like `llmplan run` results.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import polars as pl
+from polars.io.plugins import register_io_source
+
+from ..errors import ScenarioError, ValueParseError
+from ..table.sweep import CHUNK_ROWS, Grid, SweepResult, chunks, probe_schema, solve_chunk
+from .sheets import atomic_write, csv_safe_columns
+from .workbook import write_results
+from .xlsxdata import MAX_ROWS as SHEET_ROWS
+
+if TYPE_CHECKING:
+    from ..solve.solver import Engine
+
+
+def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int = CHUNK_ROWS, lang: str = "en",
+              progress: Callable[[int], None] | None = None, stdout: Any = None,
+              side_values: bool = True) -> SweepResult:
+    """Solve the grid and write it (.parquet/.csv streamed, .xlsx in one piece, None: CSV on stdout).
+
+    side_values=False: only the targets and the values on their path (faster, fewer columns)."""
+    result = SweepResult()
+    if chunk_rows < 1:
+        raise ValueParseError("--chunk-rows must be at least 1")
+    suffix = target.suffix.lower() if target is not None else ".csv"
+    if suffix == ".xlsx":
+        if grid.total >= SHEET_ROWS:
+            raise ScenarioError(f"{target}: {grid.total:,} rows do not fit in an .xlsx sheet; write .parquet or .csv")
+        outcome = solve_chunk(engine, grid, 0, grid.total, lang, side_values=side_values)
+        result.rows, result.errors, result.chunks = outcome.rows, outcome.error_count, 1
+        result.columns = list(outcome.results.columns)
+        assert target is not None   # an .xlsx suffix came from a target
+        write_results(outcome, engine, target, progress=progress)
+        return result
+    schema = probe_schema(engine, grid, lang, side_values)
+    result.columns = list(schema)
+    if target is None:
+        stream = stdout or sys.stdout
+        for number, frame in enumerate(chunks(engine, grid, schema, chunk_rows, lang, result, progress,
+                                              side_values)):
+            safe = csv_safe_columns(frame.schema)
+            stream.write((frame.with_columns(safe) if safe else frame).write_csv(include_header=number == 0))
+        return result
+    def source(with_columns: list[str] | None, predicate: Any, n_rows: int | None, batch_size: int | None
+               ) -> Iterator[pl.DataFrame]:
+        for frame in chunks(engine, grid, schema, chunk_rows, lang, result, progress, side_values):
+            yield frame.select(with_columns) if with_columns is not None else frame
+
+    lazy = register_io_source(source, schema=schema)
+    if suffix == ".parquet":
+        atomic_write(target, lambda path: lazy.sink_parquet(path))
+    elif suffix == ".csv":
+        safe = csv_safe_columns(schema)
+        atomic_write(target, lambda path: (lazy.with_columns(safe) if safe else lazy).sink_csv(path))
+    else:
+        raise ScenarioError(f"{target}: write .parquet, .csv or .xlsx")
+    return result

@@ -1,0 +1,136 @@
+"""DeepSpeed JSON -> zero_stage, offload, micro_batch, grad_accum, global_batch, precision.
+
+Defaults for keys the file leaves out, from DeepSpeed's own source (deepspeedai/DeepSpeed
+v0.19.5-27-gedaa722, commit edaa7221267243c7be7fb49c5d5f5c4fb97b4641):
+  zero_optimization.stage = 0                      deepspeed/runtime/zero/config.py (stage: ZeroStageEnum = 0)
+  offload_optimizer/offload_param.device = "none"  deepspeed/runtime/zero/offload_config.py (OffloadDeviceEnum)
+  bf16.enabled = fp16.enabled = False              deepspeed/runtime/constants.py (BFLOAT16/FP16_ENABLED_DEFAULT)
+A value "auto" is filled by the Hugging Face integration from the framework's own arguments, so it
+stays unknown here and comes from the file that referenced this one. An explicit value that
+differs from the framework's is refused, as the Transformers integration refuses it
+(transformers/integrations/deepspeed.py, HfTrainerDeepSpeedConfig.fill_match: "mismatches").
+"""
+from __future__ import annotations
+
+from .errors import TrainingConfigError
+from .model import ConfigRead, Keys
+from .source import Located
+from .vocabulary import precision
+
+SOURCE = "DeepSpeed v0.19.5 (commit edaa722)"
+_OFFLOAD_DEVICES = {"none": False, "cpu": True, "nvme": True}
+
+
+def is_deepspeed(root: Located) -> bool:
+    keys = set(root.value)
+    return bool(keys & {"zero_optimization", "train_micro_batch_size_per_gpu", "train_batch_size",
+                        "zero_allow_untested_optimizer", "gradient_clipping"}) or \
+        (bool(keys & {"fp16", "bf16"}) and isinstance(root.value.get("fp16", root.value.get("bf16")).value, dict))
+
+
+def read_deepspeed(root: Located, out: ConfigRead, referenced_by: str = "") -> None:
+    """Fill out's givens from a DeepSpeed config; with referenced_by (the framework key's file:line),
+    explicit values must agree with the framework's."""
+    keys = Keys(root)
+    _zero(keys, out, root)
+    _batch(keys, out, referenced_by)
+    _precision(keys, out, referenced_by)
+    out.ignored += keys.ignored()
+
+
+def _zero(keys: Keys, out: ConfigRead, root: Located) -> None:
+    zero = keys.mapping("zero_optimization")
+    if zero is None:
+        out.offer("zero_stage", "0", f"{SOURCE} default zero_optimization.stage = 0 (not in {root.path})",
+                  "zero_optimization.stage", True)
+        out.offer("offload", "none", f"{SOURCE} default: no offload_optimizer / offload_param", "offload", True)
+        return
+    stage = zero.integer("stage", low=0)
+    if stage is None:
+        out.offer("zero_stage", "0", f"{SOURCE} default zero_optimization.stage = 0", "zero_optimization.stage", True)
+    else:
+        if stage[0] > 3:
+            raise TrainingConfigError(f"{stage[1]}: zero_optimization.stage must be 0, 1, 2 or 3, found {stage[0]}")
+        out.offer("zero_stage", str(stage[0]), stage[1], "zero_optimization.stage")
+    optimizer = _offload_device(zero, "offload_optimizer")
+    params = _offload_device(zero, "offload_param")
+    if optimizer is None and params is None:
+        out.offer("offload", "none", f"{SOURCE} default offload device \"none\"", "offload", True)
+    elif params is not None and params[0]:
+        if optimizer is None or not optimizer[0]:
+            out.cannot_model("offload", f"{params[1]}: offload_param without offload_optimizer has no llmplan "
+                                        "offload value (none, optimizer, optimizer_and_params)")
+        else:
+            out.offer("offload", "optimizer_and_params", params[1], "zero_optimization.offload_param.device")
+    elif optimizer is not None and optimizer[0]:
+        out.offer("offload", "optimizer", optimizer[1], "zero_optimization.offload_optimizer.device")
+    else:
+        where = (optimizer or params)[1]   # type: ignore[index]
+        out.offer("offload", "none", where, "zero_optimization.offload_optimizer.device")
+    for key in ("cpu_offload", "cpu_offload_param"):   # deprecated spellings (zero/config.py)
+        flag = zero.flag(key)
+        if flag is not None and flag[0]:
+            out.offer("offload", "optimizer" if key == "cpu_offload" else "optimizer_and_params", flag[1], key)
+    out.ignored += zero.ignored()
+
+
+def _offload_device(zero: Keys, key: str) -> tuple[bool, str] | None:
+    block = zero.mapping(key)
+    if block is None:
+        return None
+    device = block.choice("device", _OFFLOAD_DEVICES)
+    block.taken |= set(block.root.value)   # pin_memory, buffer sizes: speed, not where the states live
+    return device if device is not None else (False, block.root.where)
+
+
+def _auto(keys: Keys, key: str) -> bool:
+    node = keys.root.value.get(key)
+    return node is not None and isinstance(node.value, str) and node.value.strip().lower() == "auto"
+
+
+def _batch(keys: Keys, out: ConfigRead, referenced_by: str) -> None:
+    for key, name in (("train_micro_batch_size_per_gpu", "micro_batch"), ("gradient_accumulation_steps", "grad_accum"),
+                      ("train_batch_size", "global_batch")):
+        if _auto(keys, key):
+            keys.taken.add(key)
+            continue
+        got = keys.integer(key)
+        if got is not None:
+            _agree(out, name, got[0], got[1], key, referenced_by)
+
+
+def _precision(keys: Keys, out: ConfigRead, referenced_by: str) -> None:
+    flags: dict[str, tuple[bool, str] | None] = {}
+    for key in ("bf16", "bfloat16", "fp16"):
+        block = keys.mapping(key)
+        if block is None:
+            continue
+        if _auto(block, "enabled"):
+            block.taken.add("enabled")
+            flags[key] = None
+            continue
+        enabled = block.flag("enabled")
+        flags[key] = (enabled[0], enabled[1]) if enabled else (False, block.root.where)
+    if any(v is None for v in flags.values()):
+        return   # "auto": the framework's bf16/fp16 flags decide
+    stated = {k: v for k, v in flags.items() if v is not None}
+    if not stated:
+        if not referenced_by:
+            out.offer("precision", "fp32", f"{SOURCE} default bf16.enabled = fp16.enabled = false", "bf16", True)
+        return
+    bf16 = next((v for k, v in stated.items() if k != "fp16" and v[0]), None)
+    fp16 = stated.get("fp16") if stated.get("fp16", (False, ""))[0] else None
+    chosen = precision(bool(bf16), bool(fp16))
+    key = next((k for k, v in stated.items() if k != "fp16" and v[0]), "fp16" if fp16 else next(iter(stated)))
+    where = (bf16 or fp16 or stated[key])[1]
+    _agree(out, "precision", chosen, where, key, referenced_by)
+
+
+def _agree(out: ConfigRead, name: str, value: object, where: str, key: str, referenced_by: str) -> None:
+    """Fill name from the DeepSpeed file; refuse an explicit value that contradicts the framework's."""
+    have = out.givens.get(name)
+    if referenced_by and have is not None and str(have.value) != str(value):
+        raise TrainingConfigError(
+            f"{where}: {key} = {value} contradicts {have.key} = {have.value} ({have.origin}); the Hugging Face "
+            "DeepSpeed integration refuses such mismatches: set it to \"auto\" or make them equal")
+    out.offer(name, value, where, key)

@@ -1,0 +1,133 @@
+"""`config=PATH` as a given: a training config's values fill what the user did not type.
+
+    expand_config({"config": "train.yaml", "gpu": "A800", "lora_rank": "16"}, rules)
+    -> ({"gpu": "A800", "lora_rank": "16", "model": "llama3-8b", "micro_batch": 1, ...},
+        Origins(values={"model": Filled(..., origin="train.yaml:2"), ...}, reads=[...]))
+
+Several files may be given, comma-separated (`config=train.yaml,accelerate.yaml`): a value the files
+state beats a framework default of another file; two files stating different values is an error.
+Every value is checked for its variable here, so an error names the file and line it came from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...errors import EngineError
+from ...rules.hf_config import is_config_path
+from ...text.values import parse_key, parse_number
+from . import read_training_config
+from .errors import TrainingConfigError
+from .model import ConfigRead, Filled
+
+# what, typed by the user, describes the architecture (so the config's model id is not needed)
+_ARCHITECTURE = ("model", "params", "layers", "hidden")
+
+
+@dataclass
+class Origins:
+    """The values a training config filled (by variable) and what was read."""
+
+    values: dict[str, Filled] = field(default_factory=dict)
+    reads: list[ConfigRead] = field(default_factory=list)
+    overridden: dict[str, Filled] = field(default_factory=dict)   # typed by the user, so not used
+
+    def attach(self, result: Any) -> Any:
+        """A solved Result with each config value's origin and status `config` (nothing when no config)."""
+        if not self.reads:
+            return result
+        result.origins = {name: filled.origin for name, filled in self.values.items()}
+        result.config = self.summary()
+        for name in self.values:
+            if result.status.get(name) == "given":
+                result.status[name] = "config"
+        return result
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON shape (DESIGN.md, `config` object of --json)."""
+        return {"files": [str(p) for r in self.reads for p in r.files],
+                "frameworks": [r.framework for r in self.reads],
+                "origins": {n: {"origin": f.origin, "key": f.key, "default": f.default} for n, f in self.values.items()},
+                "overridden": {n: f.origin for n, f in self.overridden.items()},
+                "ignored": [i for r in self.reads for i in r.ignored]}
+
+
+def split_paths(raw: Any) -> list[str]:
+    return [p.strip() for p in str(raw).split(",") if p.strip()]
+
+
+def read_configs(raw: Any) -> tuple[dict[str, Filled], list[ConfigRead]]:
+    """Merged givens of one or more configs (file values beat defaults; conflicting file values refused)."""
+    merged: dict[str, Filled] = {}
+    reads = []
+    for text in split_paths(raw):
+        read = read_training_config(text)
+        reads.append(read)
+        for name, filled in read.givens.items():
+            have = merged.get(name)
+            if have is None or (have.default and not filled.default):
+                merged[name] = filled
+            elif not have.default and not filled.default and str(have.value) != str(filled.value):
+                raise TrainingConfigError(f"{filled.origin}: {filled.key} gives {name} = {filled.value}, but "
+                                          f"{have.origin} gives {have.value}; make them agree or type {name}=...")
+    return merged, reads
+
+
+def expand_config(givens: dict[str, Any], rules: Any) -> tuple[dict[str, Any], Origins]:
+    """givens with `config` replaced by the values it fills; what the user typed wins."""
+    raw = givens.get("config")
+    origins = Origins()
+    if raw is None:
+        return givens, origins
+    merged, origins.reads = read_configs(raw)
+    typed = {name: value for name, value in givens.items() if name != "config"}
+    for read in origins.reads:
+        for name, why in read.unmodelled:
+            if name not in typed:
+                raise TrainingConfigError(f"{why}; give {name}=... yourself")
+    out = dict(typed)
+    for name, filled in merged.items():
+        if name in typed or (name == "model" and any(n in typed for n in _ARCHITECTURE)):
+            origins.overridden[name] = filled
+            continue
+        value = resolve_model(filled, rules) if name == "model" else filled.value
+        if not (name == "model" and is_config_path(value)):   # a model folder is read by hf_config
+            check_value(rules, name, value, filled)
+        out[name] = value
+        origins.values[name] = filled
+    return out, origins
+
+
+def resolve_model(filled: Filled, rules: Any) -> str:
+    """A Hugging Face id through the catalog's aliases, or a local folder with a config.json."""
+    text = str(filled.value).strip()
+    base = Path(filled.origin.rsplit(":", 1)[0]).parent
+    for folder in (Path.cwd(), base):
+        candidate = folder / Path(text).expanduser()
+        if (candidate / "config.json").is_file():
+            return str(candidate)
+    table = rules.tables.get("model")
+    entry = table.resolve(text) if table is not None else None
+    if entry is None and table is not None and "/" in text:
+        entry = table.resolve(text.rsplit("/", 1)[1])   # "meta-llama/Llama-2-7b-hf": the catalog may alias the name
+    if entry is None:
+        raise TrainingConfigError(
+            f"{filled.origin}: model {text!r} is neither a catalog model (see `llmplan catalog models`) nor a local "
+            "folder with config.json; give model=<catalog key>, model=PATH/config.json, or the architecture "
+            "(params=... or layers=, hidden=, heads=, ...)")
+    return entry.key
+
+
+def check_value(rules: Any, name: str, value: Any, filled: Filled) -> None:
+    """The value read for its variable (domain, catalog key), an error naming the file and line."""
+    variable = rules.variables.get(name)
+    if variable is None:
+        raise TrainingConfigError(f"{filled.origin}: {filled.key}: llmplan has no variable {name} (a bug in the reader)")
+    try:
+        if variable.categorical:
+            parse_key(variable, rules.tables.get(name), value)
+        else:
+            parse_number(variable, value)
+    except EngineError as exc:
+        raise TrainingConfigError(f"{filled.origin}: {filled.key or name}: {exc}") from None

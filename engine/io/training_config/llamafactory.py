@@ -1,0 +1,197 @@
+"""LLaMA-Factory training YAML -> llmplan givens.
+
+Defaults for keys the file leaves out, read from LLaMA-Factory's source at version 0.9.4.dev0
+(hiyouga/LLaMA-Factory commit 000526908ae92cc1567130559f04a3436855e0cd, 2025-12-31, the last commit
+with examples/train_lora/llama3_lora_sft.yaml) and from the Transformers TrainingArguments it
+extends (huggingface/transformers src/transformers/training_args.py, commit 00349ae):
+  finetuning_type = "lora"             hparams/finetuning_args.py:464
+  lora_rank = 8, lora_target = "all"   hparams/finetuning_args.py:77, :81
+  freeze_trainable_layers = 2          hparams/finetuning_args.py:23
+  cutoff_len = 2048                    hparams/data_args.py:46
+  packing = (stage == "pt")            hparams/parser.py:462 (neat_packing implies packing, data_args.py:179)
+  flash_attn = "auto"                  hparams/model_args.py:116 (FlashAttention-2 if installed, else SDPA:
+                                       model/model_utils/attention.py) -> no stored score matrices
+  gradient checkpointing on            model/model_utils/checkpointing.py (unless disable_gradient_checkpointing,
+                                       model_args.py:144; every decoder layer recomputed = recompute=full)
+  per_device_train_batch_size = 8, gradient_accumulation_steps = 1, num_train_epochs = 3.0,
+  bf16 = fp16 = False, optim = "adamw_torch" (AdamW, fp32 moments)      Transformers TrainingArguments
+  quantization_bit -> QLoRA (bitsandbytes, nf4 + double quantization by default, model_args.py:285-294);
+  LLaMA-Factory allows it only with finetuning_type lora/oft (hparams/parser.py:125).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .deepspeed import read_deepspeed
+from .errors import TrainingConfigError
+from .model import ConfigRead, Keys
+from .source import Located, read_file
+from .vocabulary import lora_targets, optimizer, precision
+
+LF = "LLaMA-Factory 0.9.4.dev0 (commit 0005269)"
+HF = "Transformers TrainingArguments (commit 00349ae)"
+_METHODS = {"full": "full", "freeze": "freeze", "lora": "lora", "oft": None}
+_QUANT = {4: "qlora", 8: "qlora-8bit", 2: "qlora-2bit"}
+_ATTENTION = {"auto": "flash", "fa2": "flash", "fa3": "flash", "sdpa": "flash", "disabled": "standard"}
+
+
+def is_llamafactory(root: Located) -> bool:
+    keys = set(root.value)
+    return "model_name_or_path" in keys or "finetuning_type" in keys or {"stage", "template"} <= keys
+
+
+def read_llamafactory(root: Located, out: ConfigRead) -> None:
+    keys = Keys(root)
+    model = keys.text("model_name_or_path")
+    if model is None:
+        raise TrainingConfigError(f"{root.path}: LLaMA-Factory config without model_name_or_path")
+    out.fill("model", model[0], model[1], "model_name_or_path")
+    stage = keys.text("stage")
+    _method(keys, out, root)
+    _batch(keys, out, stage[0] if stage else "sft")
+    _runtime(keys, out)
+    deepspeed = keys.text("deepspeed")
+    out.ignored += keys.ignored()
+    if deepspeed is not None:
+        _deepspeed(deepspeed, root.path, out)
+    else:
+        out.offer("zero_stage", "0", f"{HF}: no deepspeed key, plain data parallelism (DDP)", "deepspeed", True)
+        out.offer("offload", "none", f"{HF}: no deepspeed key, no offload", "deepspeed", True)
+
+
+def _method(keys: Keys, out: ConfigRead, root: Located) -> None:
+    kind = keys.choice("finetuning_type", {k: k for k in _METHODS})
+    method, where = kind if kind else ("lora", f"{LF} default finetuning_type = lora (hparams/finetuning_args.py:464)")
+    bits = keys.integer("quantization_bit")
+    keys.taken |= {"quantization_method", "quantization_type", "double_quantization"}
+    if method == "oft":
+        out.cannot_model("method", f"{where}: finetuning_type oft has no llmplan method (full, freeze, lora, qlora)")
+        return
+    if bits is not None:
+        if method != "lora":
+            raise TrainingConfigError(f"{bits[1]}: quantization_bit needs finetuning_type lora; LLaMA-Factory "
+                                      "refuses it with full or freeze (hparams/parser.py)")
+        if bits[0] not in _QUANT:
+            out.cannot_model("method", f"{bits[1]}: quantization_bit {bits[0]} has no llmplan method "
+                                       "(4 = qlora, 8 = qlora-8bit, 2 = qlora-2bit)")
+        else:
+            out.fill("method", _QUANT[bits[0]], bits[1], "quantization_bit")
+    else:
+        out.fill("method", method, where, "finetuning_type", kind is None)
+    if method == "lora":
+        _lora(keys, out)
+    elif method == "freeze":
+        layers = keys.integer("freeze_trainable_layers", low=None)
+        if layers is None:
+            out.fill("trainable_layers", 2, f"{LF} default freeze_trainable_layers = 2 (finetuning_args.py:23)",
+                     "freeze_trainable_layers", True)
+        elif layers[0] == 0:
+            raise TrainingConfigError(f"{layers[1]}: freeze_trainable_layers must not be 0")
+        else:   # negative: the first |n| layers are trained (same count)
+            out.fill("trainable_layers", abs(layers[0]), layers[1], "freeze_trainable_layers")
+
+
+def _lora(keys: Keys, out: ConfigRead) -> None:
+    rank = keys.integer("lora_rank")
+    if rank is None:
+        out.fill("lora_rank", 8, f"{LF} default lora_rank = 8 (finetuning_args.py:77)", "lora_rank", True)
+    else:
+        out.fill("lora_rank", rank[0], rank[1], "lora_rank")
+    target = keys.text("lora_target")
+    if target is None:
+        out.fill("lora_targets", "all-linear", f"{LF} default lora_target = all (finetuning_args.py:81)",
+                 "lora_target", True)
+        return
+    chosen = lora_targets(target[0].split(","))
+    if chosen is None:
+        out.cannot_model("lora_targets", f"{target[1]}: lora_target {target[0]!r} is not a set llmplan counts "
+                                         "(q_proj,v_proj = qv; q,k,v,o_proj = qkvo; all = all-linear)")
+    else:
+        out.fill("lora_targets", chosen, target[1], "lora_target")
+
+
+def _batch(keys: Keys, out: ConfigRead, stage: str) -> None:
+    _int(keys, out, "per_device_train_batch_size", "micro_batch", 8, HF)
+    _int(keys, out, "gradient_accumulation_steps", "grad_accum", 1, HF)
+    _int(keys, out, "cutoff_len", "seq_len", 2048, f"{LF} (data_args.py:46)")
+    epochs = keys.number("num_train_epochs")
+    steps = keys.integer("max_steps", low=None)
+    if steps is not None and steps[0] > 0:   # max_steps overrides the epochs (TrainingArguments)
+        out.fill("steps", steps[0], steps[1], "max_steps")
+    elif epochs is None:
+        out.fill("epochs", 3.0, f"{HF} default num_train_epochs = 3.0", "num_train_epochs", True)
+    else:
+        out.fill("epochs", epochs[0], epochs[1], "num_train_epochs")
+    samples = keys.integer("max_samples")
+    if samples is not None:
+        datasets = keys.text("dataset")
+        count = len([d for d in datasets[0].split(",") if d.strip()]) if datasets else 1
+        # max_samples caps each dataset (data/loader.py); several datasets: at most max_samples each
+        out.fill("samples", samples[0] * count, samples[1], "max_samples" + (f" × {count} datasets" if count > 1 else ""))
+    neat = keys.flag("neat_packing")
+    packing = keys.flag("packing")
+    if neat is not None and neat[0]:
+        out.fill("packing", "on", neat[1], "neat_packing")
+    elif packing is not None:
+        out.fill("packing", "on" if packing[0] else "off", packing[1], "packing")
+    else:
+        out.fill("packing", "on" if stage == "pt" else "off",
+                 f"{LF} default packing = (stage == pt) (hparams/parser.py:462)", "packing", True)
+
+
+def _int(keys: Keys, out: ConfigRead, key: str, name: str, default: int, source: str) -> None:
+    got = keys.integer(key)
+    if got is None:
+        out.fill(name, default, f"{source} default {key} = {default}", key, True)
+    else:
+        out.fill(name, got[0], got[1], key)
+
+
+def _runtime(keys: Keys, out: ConfigRead) -> None:
+    flags = {k: keys.flag(k) for k in ("bf16", "fp16", "pure_bf16")}
+    on = {k: v[1] for k, v in flags.items() if v is not None and v[0]}
+    chosen = precision("bf16" in on, "fp16" in on, "pure_bf16" in on)
+    stated = {k: v[1] for k, v in flags.items() if v is not None}      # `bf16: false` is stated too
+    key, where = next(iter(on.items()), next(iter(stated.items()), ("bf16", None)))
+    out.fill("precision", chosen, where or f"{HF} default bf16 = fp16 = false (fp32 training)", key, where is None)
+    optim = keys.text("optim")
+    if optim is None:
+        out.fill("optimizer", "adam", f"{HF} default optim = adamw_torch", "optim", True)
+    elif optimizer(optim[0]) is None:
+        out.cannot_model("optimizer", f"{optim[1]}: optim {optim[0]!r} has no entry in catalogs/optimizers.yaml")
+    else:
+        out.fill("optimizer", optimizer(optim[0]), optim[1], "optim")
+    attention = keys.choice("flash_attn", _ATTENTION)
+    out.fill("attention_kernel", attention[0] if attention else "flash",
+             attention[1] if attention else f"{LF} default flash_attn = auto (FlashAttention-2 or SDPA, model_args.py:116)",
+             "flash_attn", attention is None)
+    disabled = keys.flag("disable_gradient_checkpointing")
+    if disabled is not None:
+        out.fill("recompute", "none" if disabled[0] else "full", disabled[1], "disable_gradient_checkpointing")
+    else:
+        out.fill("recompute", "full", f"{LF} default: gradient checkpointing of every layer "
+                 "(model/model_utils/checkpointing.py; disable_gradient_checkpointing = false)",
+                 "disable_gradient_checkpointing", True)
+    out.fill("tp", 1, f"{HF}: data parallelism only (no tensor parallelism)", "", True)
+    out.fill("pp", 1, f"{HF}: data parallelism only (no pipeline parallelism)", "", True)
+
+
+def _deepspeed(ref: tuple[str, str], base: Path, out: ConfigRead) -> None:
+    """`deepspeed: path.json`, resolved relative to the YAML's folder, then the working directory."""
+
+    text, where = ref
+    path = resolve_reference(text, base)
+    if path is None:
+        raise TrainingConfigError(f"{where}: deepspeed file {text!r} not found (looked in {base.parent or '.'} "
+                                  "and the working directory)")
+    out.files.append(path)
+    read_deepspeed(read_file(path), out, where)
+
+
+def resolve_reference(text: str, base: Path) -> Path | None:
+    candidate = Path(text).expanduser()
+    if candidate.is_absolute():
+        return candidate if candidate.is_file() else None
+    if (base.parent / candidate).is_file():
+        return base.parent / candidate
+    return candidate if candidate.is_file() else None   # relative to the working directory, shown as written

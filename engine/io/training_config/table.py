@@ -1,0 +1,127 @@
+"""A `config` column in a scenario table: each row's training config fills that row's empty inputs.
+
+    | name    | config                    | gpu  | solve          |
+    | lora 4k | runs/llama3_lora_sft.yaml | A800 | memory_per_gpu |
+
+Each distinct path is read once. In each row, a value typed in the row's own cell wins; a config
+value fills a variable whose cell is empty or that has no column. A config that cannot be read
+becomes that row's error (naming the cell and the config's file:line); the other rows still run.
+`origins` gives, per row, what the config filled and where from (the `config origins` column).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ...errors import EngineError, TrainingConfigError
+from ...rules.hf_config import read_hf_config
+from ...solve.keys import Categorical
+from ...text.values import parse_key, parse_number
+from .givens import _ARCHITECTURE, check_value, read_configs, resolve_model
+
+Report = Callable[[np.ndarray, "list[str] | str"], None]
+
+
+def fill_from_configs(engine: Any, cells: list[Any], cell: Callable[[int], str], numbers: dict[str, np.ndarray],
+                      keys: dict[str, Any], empty: dict[str, np.ndarray], report: Report) -> list[str | None]:
+    """Fill numbers/keys (batch inputs, base units) from each row's config; the origin text per row."""
+    rows = len(cells)
+    origins: list[str | None] = [None] * rows
+    by_path: dict[str, list[int]] = {}
+    for row, value in enumerate(cells):
+        if value is not None and str(value).strip():
+            by_path.setdefault(str(value).strip(), []).append(row)
+    for path, index in by_path.items():
+        try:
+            filled = _values(engine, path)
+        except EngineError as exc:
+            report(np.array(index), [f"{cell(r)}: config: {exc}" for r in index])
+            continue
+        problem = filled.pop("", None)      # the model could not be resolved: an error where the row needs it
+        texts, architecture = _fill_rows(engine, np.array(index), filled, numbers, keys, empty, rows)
+        for row, text in zip(index, texts):
+            origins[row] = text
+        if problem is not None and not architecture.all():
+            needing = np.array(index)[~architecture]
+            report(needing, [f"{cell(r)}: config: {problem[0]}" for r in needing])
+    return origins
+
+
+def _values(engine: Any, path: str) -> dict[str, tuple[Any, Any]]:
+    """variable -> (value in base units or canonical key, Filled), every value checked."""
+
+    merged, reads = read_configs(path)
+    for read in reads:
+        for name, why in read.unmodelled:
+
+            raise TrainingConfigError(f"{why}; give a {name} column")
+    rules = engine.rules
+    out: dict[str, tuple[Any, Any]] = {}
+    for name, filled in merged.items():
+        try:
+            value = resolve_model(filled, rules) if name == "model" else filled.value
+        except EngineError as exc:
+            out[""] = (str(exc), filled)
+            continue
+        if name == "model" and ("/" in str(value) or "\\" in str(value)):
+
+            for arch, number in read_hf_config(str(value)).items():
+                variable = rules.variables[arch]
+                out[arch] = (parse_key(variable, rules.tables.get(arch), number) if variable.categorical
+                             else float(number) * variable.factor, filled)
+            continue
+        check_value(rules, name, value, filled)
+        variable = rules.variables[name]
+        out[name] = (parse_key(variable, rules.tables.get(name), value) if variable.categorical
+                     else parse_number(variable, value), filled)
+    return out
+
+
+def _typed(name: str, index: np.ndarray, numbers: dict[str, np.ndarray], keys: dict[str, Any]) -> np.ndarray:
+    """Rows (of index) whose own cell gives name."""
+    if name in numbers:
+        return ~np.isnan(np.asarray(numbers[name], dtype=float)[index])
+    if name in keys:
+        return np.asarray(keys[name].codes)[index] >= 0
+    return np.zeros(len(index), dtype=bool)
+
+
+def _fill_rows(engine: Any, index: np.ndarray, filled: dict[str, tuple[Any, Any]], numbers: dict[str, np.ndarray],
+               keys: dict[str, Any], empty: dict[str, np.ndarray], rows: int) -> tuple[list[str], np.ndarray]:
+    """Fill the rows of one config (vectorized over its rows); the origin text of each row, and which
+    rows type the architecture themselves."""
+
+    architecture = np.zeros(len(index), dtype=bool)
+    for name in _ARCHITECTURE:
+        architecture |= _typed(name, index, numbers, keys)
+    shown: list[list[str]] = [[] for _ in index]
+    for name, (value, origin) in filled.items():
+        skip = _typed(name, index, numbers, keys)
+        if origin.name == "model":           # the model, or a figure of its config.json
+            skip |= architecture
+        target = index[~skip]
+        if not len(target):
+            continue
+        if engine.rules.variables[name].categorical:
+            column = keys.get(name) or Categorical(np.full(rows, -1, dtype=np.int64), [])
+            labels = list(column.labels)
+            if value not in labels:
+                labels.append(value)
+            codes = np.array(column.codes, dtype=np.int64)
+            codes[target] = labels.index(value)
+            keys[name] = Categorical(codes, labels)
+        else:
+            column = np.array(numbers[name], dtype=float) if name in numbers else np.full(rows, np.nan)
+            column[target] = value
+            numbers[name] = column
+        if name in empty:
+            mask = np.array(empty[name], dtype=bool)
+            mask[target] = False
+            empty[name] = mask
+        if origin.name == name:
+            where = origin.origin if not origin.default else origin.origin.split(" default")[0].split(":")[0] + " default"
+            for position in np.flatnonzero(~skip):
+                shown[position].append(f"{name} ({where})")
+    return ["; ".join(parts) for parts in shown], architecture

@@ -1,0 +1,148 @@
+"""Rule files, part 2: `equations:` and `checks:` (parsed by the safe grammar, dimension-checked)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import DimensionMismatch, EngineError, ExpressionError
+from . import schema, units
+from .dimensions import tree_dims
+from .expr import Tree, parse_equation, parse_expression
+from .expr import variables as tree_variables
+from .load_context import LoadContext
+from .model import Check, Equation
+from .yaml_reader import Node, plain
+
+_EQUATION_KEYS = set(schema.keys("equations"))
+_CHECK_KEYS = set(schema.keys("checks"))
+
+
+def read_equations(ctx: LoadContext, path: Path, doc: Node) -> list[Equation]:
+    out = []
+    for item, where in ctx.items(path, doc, "equations"):
+        spec = plain(item)
+        for key in spec.keys() - _EQUATION_KEYS:
+            ctx.unknown_key(where, f"equation {spec.get('id')!r}", key, _EQUATION_KEYS)
+        if not ctx.required(spec, where, "equation", schema.required("equations")):
+            continue
+        eq_where = f"{path}:{item.value['eq'].line}"   # formula problems point at the eq: line
+        try:
+            lhs, rhs = parse_equation(str(spec["eq"]), ctx.numeric_name, units=units.unit_info)
+        except (ExpressionError, EngineError) as exc:
+            ctx.problems.append(f"{eq_where}: equation {spec['id']!r}: {_explain_names(ctx, exc)}")
+            continue
+        if not _dimensions_agree(ctx, eq_where, spec["id"], lhs, rhs):
+            continue
+        variant = _variant(ctx, where, spec)
+        tolerance = spec.get("tolerance", 1e-6)
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
+                or not 0 <= tolerance < 1:
+            ctx.problems.append(f"{where}: equation {spec['id']!r}: tolerance must be a relative "
+                                 f"tolerance between 0 and 1 (e.g. 1e-6 or 0.02), found {tolerance!r}")
+            continue
+        out.append(Equation(
+            id=str(spec["id"]), text=str(spec["eq"]), lhs=lhs, rhs=rhs,
+            variables=frozenset(tree_variables(lhs) | tree_variables(rhs)), source=str(spec["source"]),
+            where=where, en=str(spec.get("en", spec.get("title", "")) or ""), zh=str(spec.get("zh", "") or ""),
+            notes=str(spec.get("notes", "") or ""), variant=variant, tolerance=float(tolerance),
+            area=str(spec.get("area", path.stem))))
+    return out
+
+
+def _explain_names(ctx: LoadContext, exc: Exception) -> str:
+    text = str(exc)
+    if text.startswith("unknown name "):
+        name = text.split("'")[1]
+        if name in ctx.variables and ctx.variables[name].categorical:
+            return (f"{name!r} is categorical; formulas use the numbers its table provides "
+                    "(or select an equation with `variant`)")
+        return f"{text}: not a declared variable{ctx.name_hint(name)}"
+    return text
+
+
+def _dimensions_agree(ctx: LoadContext, where: str, eq_id: str, lhs: Tree, rhs: Tree) -> bool:
+    var_dims = lambda n: ctx.variables[n].dims  # noqa: E731 - tiny adapter
+    try:
+        left, right = tree_dims(lhs, var_dims, ctx.unit_dims), tree_dims(rhs, var_dims, ctx.unit_dims)
+    except DimensionMismatch as exc:
+        ctx.problems.append(f"{where}: equation {eq_id!r} is not dimensionally consistent: {exc}"
+                             f"{_units_of(ctx, lhs, rhs)}")
+        return False
+    if left != right:
+        ctx.problems.append(f"{where}: equation {eq_id!r} is not dimensionally consistent: left side is "
+                             f"{units.dims_text(left)}, right side is {units.dims_text(right)}"
+                             f"{_units_of(ctx, lhs, rhs)}")
+        return False
+    return True
+
+
+def _units_of(ctx: LoadContext, *trees: Tree) -> str:
+    """'; declared units: a [GB], b [plain number]' - what to compare when fixing an equation."""
+    names = sorted(set().union(*(tree_variables(t) for t in trees)))
+    shown = [f"{n} [{ctx.variables[n].unit or 'plain number'}]" for n in names]
+    return ("; declared units: " + ", ".join(shown) +
+            ". Make both sides the same dimension (a unit(\"...\") literal converts a count)") if shown else ""
+
+
+def _variant(ctx: LoadContext, where: str, spec: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    variant = spec.get("variant") or {}
+    if not isinstance(variant, dict):
+        ctx.problems.append(f"{where}: equation {spec['id']!r}: variant must map a selector to value(s), "
+                             "e.g. variant: {flops_model: six_nd}")
+        return ()
+    out = []
+    for selector, allowed in variant.items():
+        allowed = allowed if isinstance(allowed, list) else [allowed]
+        out.append((str(selector), tuple(str(a) for a in allowed)))
+    return tuple(out)
+
+
+def read_checks(ctx: LoadContext, path: Path, doc: Node) -> list[Check]:
+    out = []
+    for item, where in ctx.items(path, doc, "checks"):
+        spec = plain(item)
+        for key in spec.keys() - _CHECK_KEYS:
+            ctx.unknown_key(where, f"check {spec.get('id')!r}", key, _CHECK_KEYS)
+        if not ctx.required(spec, where, "check", schema.required("checks")):
+            continue
+        severity = spec.get("severity", "warning")
+        if severity not in schema.SEVERITIES:
+            ctx.problems.append(f"{where}: check {spec['id']!r}: severity must be info or warning")
+        when_where = f"{path}:{item.value['when'].line}"   # condition problems point at the when: line
+        try:
+            condition = parse_expression(str(spec["when"]), ctx.numeric_name, condition=True,
+                                         units=units.unit_info)
+            tree_dims(condition, lambda n: ctx.variables[n].dims, ctx.unit_dims)
+        except (ExpressionError, DimensionMismatch, EngineError) as exc:
+            ctx.problems.append(f"{when_where}: check {spec['id']!r}: {_explain_names(ctx, exc)}")
+            continue
+        out.append(Check(id=str(spec["id"]), text=str(spec["when"]), condition=condition,
+                         variables=frozenset(tree_variables(condition)), severity=severity,
+                         en=str(spec["en"]), zh=str(spec["zh"]), source=str(spec["source"]), where=where))
+    return out
+
+
+def check_ids(ctx: LoadContext, equations: list[Equation], checks: list[Check]) -> None:
+    seen: dict[str, str] = {}
+    items: list[Equation | Check] = [*equations, *checks]
+    for item in items:
+        if item.id in seen:
+            ctx.problems.append(f"{item.where}: id {item.id!r} is already used at {seen[item.id]}")
+        seen[item.id] = item.where
+
+
+def check_selectors(ctx: LoadContext, equations: list[Equation]) -> None:
+    for eq in equations:
+        for selector, allowed in eq.variant:
+            variable = ctx.variables.get(selector)
+            if variable is None or not variable.categorical:
+                ctx.problems.append(f"{eq.where}: equation {eq.id!r}: variant selector {selector!r} must be "
+                                     f"a declared categorical variable{ctx.name_hint(selector)}")
+                continue
+            if variable.default is None:
+                ctx.problems.append(f"{variable.where}: selector {selector!r} needs a default (the seed's "
+                                     "convention) so questions that do not name it still work")
+            for value in allowed:
+                if value not in variable.values:
+                    ctx.problems.append(f"{eq.where}: equation {eq.id!r}: {value!r} is not a value of "
+                                         f"{selector!r} (values: {', '.join(variable.values)})")

@@ -1,0 +1,95 @@
+"""Whole numbers that must also divide (issue #13 §5): the admissible values of an integer answer.
+
+Rule files declare admissibility as checks whose id starts with `admissible_` (formulas/
+parallelism.yaml: tp divides the heads and the GPUs of a node, tp × pp divides n_gpus, ...): a
+check fires for a value that cannot be used. When the planner solves such an integer (the
+smallest tp that fits, from memory_fill = 1), the rounded answer moves on in its rounding
+direction (up: the smallest admissible value at least the raw one; down: the largest at most
+it) until no admissibility check on it fires. Only checks whose other values are known
+independently of the answer take part (heads from the model, n_gpus given, gpus_per_node or its
+default); the batch solver then recomputes the budgets for the moved value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..rules.model import Check, RuleSet
+from .planning import Plan
+
+MAX_STEPS = 4096   # values tried per row before saying that none is admissible
+MARK = ".admissible_"
+
+
+@dataclass
+class Admissible:
+    values: np.ndarray        # the admissible value per row (NaN where none was found)
+    moved: np.ndarray         # rows whose value moved past the plain rounding
+    none: np.ndarray          # rows with no admissible value within MAX_STEPS
+    checks: list[Check]       # the checks that took part
+
+
+def admissibility_checks(rules: RuleSet, name: str) -> list[Check]:
+    return [c for c in rules.checks if MARK in c.id and name in c.variables]
+
+
+def downstream(plan: Plan, name: str) -> set[str]:
+    """Values the plan computes from `name` (they cannot judge whether `name` is admissible)."""
+    out = {name}
+    for step in plan.steps:
+        if {v for eq in step.equations for v in eq.variables} & out - set(step.unknowns):
+            out |= set(step.unknowns)
+    return out
+
+
+def admissible(rules: RuleSet, plan: Plan, name: str, rounded: np.ndarray, rounding: str, env: dict,
+               defaults: dict[str, float], compile_tree: Callable) -> Admissible | None:
+    """The admissible values of `name` from the plainly rounded ones; None when no check applies."""
+    n = len(rounded)
+    later = downstream(plan, name) - {name}
+    # a default fills only a pure context value (gpus_per_node: in no rule); a check on tp · pp is
+    # not asked when the question is not about tp and pp (the 6·N·D n_gpus question: no cost there)
+    in_rules = {v for eq in rules.equations for v in eq.variables}
+    usable: list[tuple[Check, dict]] = []
+    for check in admissibility_checks(rules, name):
+        others = check.variables - {name}
+        if others & later:
+            continue
+        values = {}
+        for other in others:
+            if other in env:
+                values[other] = np.broadcast_to(np.asarray(env[other], dtype=float), (n,))
+            elif other in defaults and other not in in_rules:
+                values[other] = np.full(n, float(defaults[other]))
+            else:
+                break
+        else:
+            usable.append((check, values))
+    if not usable:
+        return None
+
+    def ok(candidate: np.ndarray) -> np.ndarray:
+        good = np.ones(n, dtype=bool)
+        for check, values in usable:
+            with np.errstate(all="ignore"):
+                fired = np.asarray(compile_tree(check.condition)(dict(values, **{name: candidate})), dtype=bool)
+            good &= ~np.broadcast_to(fired, (n,))
+        return good
+
+    start = np.array(np.broadcast_to(rounded, (n,)), dtype=float)
+    candidate = start.copy()
+    settled = ok(candidate) | np.isnan(candidate)
+    step = -1.0 if rounding == "down" else 1.0
+    for _ in range(MAX_STEPS):
+        if settled.all():
+            break
+        candidate = np.where(settled, candidate, candidate + step)
+        below = ~settled & (candidate < 1)
+        settled |= below
+        candidate[below] = np.nan
+        settled |= ok(candidate)
+    none = ~settled | (np.isnan(candidate) & ~np.isnan(start))
+    candidate[none] = np.nan
+    return Admissible(candidate, ~none & (candidate != start), none, [c for c, _ in usable])

@@ -1,0 +1,176 @@
+"""Checks on solved rows: rules that must hold (contradictions are row errors), defaults the rules
+contradicted (warnings), and the rule files' advisory checks (warnings).
+
+A mixin of BatchSolver (engine/solve/batch.py): it uses the solver's rules, compiled trees and bounds.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import ContradictionError
+from ..rules.model import Equation
+from ..text.formatting import format_quantity
+from ..text.messages import Nested, said_text
+from .elimination import monomial
+from .mismatch import RuleMismatch
+from .numeric import may_be_true
+from .planning import Plan
+from .rowset import Every, column, mask, pick
+
+if TYPE_CHECKING:
+    from .batch import Batch
+    from .keys import Soft
+
+APPROXIMATE = 0.01   # equations with at least this tolerance only warn when given values disagree
+
+
+class GroupChecks:
+    """Consistency, overridden defaults and advisories (mixed into BatchSolver)."""
+
+    def _consistency(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray) -> None:
+        n = len(rows)
+        for eq in plan.checks:
+            if not eq.variables <= env.keys():
+                continue   # a side value not evaluated (side_values=False)
+            with np.errstate(all="ignore"):
+                left = column(self._compile(eq.lhs)(env), n)
+                right = column(self._compile(eq.rhs)(env), n)
+                if _agree(left, right, eq.tolerance):
+                    continue   # every row agrees (the usual case): no per-row work
+                scale = np.maximum(np.abs(left), np.abs(right))
+                gap = np.abs(left - right) / np.where(scale > 0, scale, 1.0)
+            # a side that could not be computed (overflow: already noted) cannot be checked
+            bad = ~(gap <= eq.tolerance) & np.isfinite(left) & np.isfinite(right)
+            if eq.tolerance >= APPROXIMATE and bad.any():
+                # an approximate relation (published count vs architecture): a modest miss warns,
+                # a large one (beyond 5x the tolerance) is still a contradiction
+                near = bad & (gap <= 5 * eq.tolerance)
+                full = np.full(batch.rows, np.nan)
+                full[rows[near]] = gap[near]
+                batch.mismatches.append(RuleMismatch(eq, full))
+                bad &= ~near
+            for i in np.flatnonzero(bad):
+                row = rows[i]
+                if not batch.failed[row]:
+                    batch.fail(mask(rows[i:i + 1], batch.rows),
+                               self._contradiction(eq, plan, env, i, left[i], right[i], gap[i]), ContradictionError)
+
+    def _overridden_defaults(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray, soft: Soft) -> None:
+        """A value the rules derived that differs from its default (recompute=none's 6 FLOP/token when
+        train_flops was given): not an error — the default is only an assumption — but worth a warning.
+        A fallback (a default on a value some rule defines: activation_bytes = 0, active_share = 1) is
+        meant to give way to the rule, so deriving it is no news."""
+        fallbacks = {eq.lhs[1] for eq in self.rules.equations if eq.lhs[0] == "var"}
+        for name in plan.derived:
+            if name not in soft or name not in env or name in fallbacks or name in plan.targets:
+                continue   # (an answer asked for is not a default bent: tp = 8 is what was asked)
+            default = soft[name] if np.ndim(soft[name]) == 0 or isinstance(rows, Every) else soft[name][rows]
+            with np.errstate(all="ignore"):
+                differs = ~np.isclose(env[name], default, rtol=1e-6, atol=0.0) & np.isfinite(env[name])
+            differs = np.broadcast_to(differs, (len(rows),))
+            if differs.any():
+                first = int(np.flatnonzero(differs)[0])
+                variable = self.rules.variables[name]
+                shown = format_quantity(variable, float(np.broadcast_to(default, (len(rows),))[first]))
+                got = format_quantity(variable, float(np.broadcast_to(env[name], (len(rows),))[first]))
+                batch.notes.append((f"default_overridden.{name}",
+                                    f"{name} follows from the values given ({got}), not from its default ({shown}); "
+                                    "the derived value is used — check the inputs if the default was meant",
+                                    mask(rows[differs], batch.rows)))
+
+    def _contradiction(self, eq: Equation, plan: Plan, env: dict, i: int, left: float, right: float,
+                       gap: float) -> str:
+        """Which rule, both sides in display units (a given's value and the value the other values
+        imply for it), the gap, and which givens to drop (issue #13 §3)."""
+        parts = []
+        for n in sorted(eq.variables):
+            shown = f"{n}={format_quantity(self.rules.variables[n], pick(env[n], i))}"
+            origins = _origins(plan, n)
+            parts.append(f"{shown} (from {', '.join(sorted(origins))})" if origins else shown)
+        name, stated, implied = self._sides(eq, plan, env, i, left, right)
+        variable = self.rules.variables[name]
+        inputs = set()
+        for n in eq.variables:
+            inputs |= _origins(plan, n) or {n}
+        defaults = sorted(n for n in inputs if n in plan.defaults)
+        givens = sorted(n for n in inputs if n not in plan.defaults)
+        if defaults:
+            shown = ", ".join(f"{n} (default {format_quantity(self.rules.variables[n], float(pick(env[n], i)))})"
+                              for n in defaults if n in env)
+            drop = Nested("planner.contradiction.drop_default", names=", ".join(givens), defaults=shown)
+        else:
+            drop = Nested("planner.contradiction.drop", names=", ".join(givens))
+        return said_text("planner.contradiction", rule=eq.id, formula=eq.text, left_name=name,
+                    left=format_quantity(variable, stated), right=format_quantity(variable, implied),
+                    gap=f"{gap:.2%}", tolerance=f"{eq.tolerance:.0e}", values="; ".join(parts), drop=drop)
+
+    def _sides(self, eq: Equation, plan: Plan, env: dict, i: int, left: float, right: float
+               ) -> tuple[str, float, float]:
+        """(variable, its value, the value the rule's other values imply for it): a given of the rule
+        (a budget first) when the rule is a product of powers, else the left-hand side's variable."""
+        form = monomial(eq, {n: v.domain for n, v in self.rules.variables.items()})
+        if form is not None and left > 0 and right > 0:
+            powers = form.powers
+            given = [n for n in powers if not _origins(plan, n) and n not in plan.defaults]
+            given.sort(key=lambda n: (self.rules.variables[n].role != "budget", n))
+            if given:
+                name = given[0]
+                value = float(pick(env[name], i))
+                return name, value, value * (left / right) ** (-1.0 / float(powers[name]))
+        if eq.lhs[0] == "var":
+            return eq.lhs[1], left, right
+        name = sorted(eq.variables)[0]
+        value = float(pick(env[name], i))
+        return name, value, value   # (no closed form per variable: the values listed say the rest)
+
+    def _advisories(self, batch: Batch) -> None:
+        env = batch.values
+        for check in self.rules.checks:
+            if not all(n in env for n in check.variables):
+                continue
+            if not may_be_true(check.condition, lambda n: self._finite_bounds(env[n])):
+                continue   # from the bounds of its values, the check fires in no row (no masks)
+            with np.errstate(all="ignore"):
+                fired = np.asarray(self._compile(check.condition)(env), dtype=bool)
+            if not fired.any():
+                continue   # comparisons with NaN are false, so unknown values rarely fire
+            fired = np.broadcast_to(fired, (batch.rows,)).copy()
+            for n in check.variables:
+                fired &= ~np.isnan(env[n])
+            if fired.any():
+                batch.warnings.append((check.id, fired))
+
+
+def _agree(left: np.ndarray, right: np.ndarray, tolerance: float) -> bool:
+    """Every row has |left - right| <= tolerance * min over rows of min(|left|, |right|): a sufficient
+    condition for every row to pass the relative check (NaN: False, look closer)."""
+    if not len(left):
+        return True
+    gap = np.subtract(left, right)
+    np.abs(gap, out=gap)
+    worst = gap.max()
+    low = min(left.min(), right.min())
+    if low >= 0:   # all positive (the usual case): no absolute values needed
+        return bool(worst <= tolerance * low)
+    return bool(worst <= tolerance * min(np.abs(left).min(), np.abs(right).min()))
+
+
+def _origins(plan: Plan, name: str) -> set[str]:
+    """The known inputs a derived value was computed from ({} for an input)."""
+    producers = {u: step for step in plan.steps for u in step.unknowns}
+    if name not in producers:
+        return set()
+    out, todo, seen = set(), [name], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        step = producers.get(current)
+        if step is None:
+            out.add(current)
+            continue
+        todo += [v for eq in step.equations for v in eq.variables if v not in step.unknowns]
+    return out

@@ -1,0 +1,369 @@
+"""Plans: which equations determine which unknowns, in which order.
+
+Planning is structural first (cheap, no sympy): repeatedly take an equation
+with exactly one unknown; when stuck, a pair of equations sharing exactly
+two unknowns is solved as a block; when still stuck with a target unknown,
+the target is "torn": other unknowns are expressed through it, one
+equation at a time, until some equation holds only the target and knowns
+(smallest tp that fits: weights, gradients, optimizer and activations per
+GPU, then memory per GPU). Each chosen (equation, unknown) is then inverted
+symbolically (engine/solve/symbolic.py, cached on disk) or, with no closed form,
+marked for vectorized numeric root finding. Equations left with no unknown
+become consistency checks. A plan depends only on which
+variables are known, the targets and the selected conventions, so every
+row with the same pattern shares it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+
+from ..rules.expr import Tree, render, variables
+from ..rules.model import Equation, RuleSet
+from . import symbolic
+from .elimination import Eliminator
+from .numeric import compile_tree
+from .ordering import Definitions, Link, structural
+from .suggestions import underdetermined
+
+
+@dataclass(frozen=True)
+class Step:
+    """Determine `unknowns` from `equations` (closed-form candidates, or numerically)."""
+
+    unknowns: tuple[str, ...]
+    equations: tuple[Equation, ...]
+    candidates: tuple[dict[str, Tree], ...] = ()   # empty: numeric root finding
+    residual: Tree | None = None                    # lhs - rhs, for numeric solving
+
+    @property
+    def numeric(self) -> bool:
+        return not self.candidates
+
+
+@dataclass
+class Plan:
+    knowns: frozenset[str]
+    targets: tuple[str, ...]
+    selectors: tuple[tuple[str, str], ...]
+    steps: list[Step]
+    checks: list[Equation]                         # fully known, not used: verify consistency
+    defaults: list[str] = field(default_factory=list)   # numeric variables filled by a default
+    needed: frozenset[str] = frozenset()           # variables the targets depend on
+
+    @property
+    def derived(self) -> list[str]:
+        return [u for step in self.steps for u in step.unknowns]
+
+
+PLAN_SYMBOLIC_SECONDS = 1.2   # all sympy work of one new pattern (a cache miss); then no-sympy fallbacks
+
+
+class Planner:
+    """Builds and caches plans for one rule set."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self.domains = {n: v.domain for n, v in rules.variables.items()}
+        self.defined = {eq.lhs[1] for eq in rules.equations if eq.lhs[0] == "var"}
+        self._cache: dict[tuple, Plan] = {}
+        self._tears: dict[tuple, tuple[tuple[dict[str, Tree], ...], Tree] | None] = {}
+        self.eliminator = Eliminator(self.domains)
+        self.fixed = fixed_defaults(rules, self.defined)
+
+    def active(self, selectors: dict[str, str]) -> list[Equation]:
+        return [eq for eq in self.rules.equations if eq.active(selectors)]
+
+    def plan(self, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
+             soft: dict[str, float] | None = None) -> Plan:
+        """Plan for this pattern; `soft` names defaults usable where nothing else determines a variable."""
+        soft_names = tuple(sorted(soft or ()))
+        key = (knowns, targets, tuple(sorted(selectors.items())), soft_names)
+        plan = self._cache.get(key)
+        if plan is None:
+            with symbolic.budget(PLAN_SYMBOLIC_SECONDS):
+                plan = self._build(knowns, targets, selectors, soft_names)
+            self._cache[key] = plan
+        return plan
+
+    def _build(self, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
+               soft: tuple[str, ...]) -> Plan:
+        equations = self.active(selectors)
+        # A defaulted convention or constant (flops_factor of recompute=none, bytes per parameter,
+        # chars per token, ...) is a known like a given: it is never solved for from other givens,
+        # so givens that disagree with it are a contradiction, not a bent convention (issue #13 §3).
+        # (A given that is the same figure in another form, chars_per_token for tokens_per_char,
+        # replaces the default: a rule with only the two of them is a change of units.)
+        # The same holds for a target in another form (chars_per_token asked, tokens_per_char default).
+        named = set(knowns) | set(targets)
+        fixed = {n for n in soft if n in self.fixed and n not in targets
+                 and not any(n in eq.variables and len(eq.variables - {n}) == 1 and eq.variables - {n} <= named
+                             for eq in equations)}
+        # Fallbacks (a default on a value a rule defines: active_share = 1, activation_bytes = 0) come from
+        # their own rule only, never inferred from another (issue #14); one its own rule cannot compute
+        # from the givens, the input defaults and the answers is assumed from the start, like a convention.
+        assumed = (self.defined & set(soft)) - set(targets)
+        probe = set(knowns) | fixed | (set(soft) - self.defined) | set(targets)
+        self._structural(equations, probe, targets, True, (), assumed)
+        promoted = {n for n in assumed if n not in probe}
+        assumed -= promoted
+        soft = tuple(n for n in soft if n not in fixed and n not in promoted)
+        start = set(knowns) | fixed | promoted
+        # Plain chains first (with the defaults they need); blocks and tearing only when chains
+        # cannot reach the targets: a chain through a default (6·N·D) beats a degenerate block.
+        for simple in (True, False):
+            known = set(start)
+            order = self._structural(equations, known, targets, simple, promoted, assumed)
+            defaults: list[str] = []
+            if any(t not in known for t in targets) and soft:
+                defaults = self._needed_defaults(equations, set(known), targets, soft, simple)
+                if defaults:
+                    known = set(start) | set(defaults)
+                    order = self._structural(equations, known, targets, simple,
+                                             promoted | (self.defined & set(defaults)), assumed)
+            order += self._eliminate(equations, known, targets, order, simple,
+                                     promoted | (self.defined & set(defaults)), assumed)
+            if all(t in known for t in targets):
+                break
+        missing = [t for t in targets if t not in known]
+        if missing:
+            raise underdetermined(self, missing, set(start), set(soft), equations, selectors)
+        used = {eq.id for link in order for eq in link.eqs}
+        # A fallback left as the one unknown of a rule the givens otherwise determine (active_share = 1 in
+        # param_flops = 6 · active_share · N · D with train_flops given) is assumed, so that rule is checked.
+        checked = sorted({name for eq in equations if eq.id not in used for name in eq.variables - known
+                          if len(eq.variables - known) == 1 and name in assumed and eq.lhs != ("var", name)})
+        if checked:
+            defaults = [*defaults, *checked]
+            known |= set(checked)
+        checks = [eq for eq in equations if eq.id not in used and eq.variables <= known]
+        order, checks = _prune_conventions(order, checks, fixed - _trace(order, targets), targets)
+        steps = [self._step(link) for link in order]
+        sel = tuple(sorted(selectors.items()))
+        touched = {v for link in order for eq in link.eqs + tuple(e for e, _ in link.via) for v in eq.variables}
+        touched |= {v for eq in checks for v in eq.variables}
+        defaults = [n for n in sorted(fixed | promoted) if n in touched] + defaults
+        return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
+                    frozenset(_trace(order, targets)))
+
+    def _eliminate(self, equations: list[Equation], known: set[str], targets: Iterable[str],
+                   order: list[Link], simple: bool, forward_only: Iterable[str], assumed: Iterable[str] = ()
+                   ) -> list[Link]:
+        """Targets the chains missed but a combination of monomial rules gives (issue #13 §1);
+        after each, the chains go on from the new value. Mutates `known`."""
+        added: list[Link] = []
+        progressed = True
+        while progressed:
+            progressed = False
+            for target in targets:
+                if target in known:
+                    continue
+                used = {eq.id for link in order + added for eq in link.eqs}
+                combination = self.eliminator.combine([eq for eq in equations if eq.id not in used], known, target)
+                if combination is None:
+                    continue
+                added.append(Link(combination.equations, (target,), (), combination.formula))
+                known.add(target)
+                rest = [eq for eq in equations if eq.id not in {e.id for link in order + added for e in link.eqs}]
+                added += self._structural(rest, known, targets, simple, forward_only, assumed)
+                progressed = True
+        return added
+
+    def _structural(self, equations: list[Equation], known: set[str], targets: Iterable[str],
+                    simple: bool = False, forward_only: Iterable[str] = (), assumed: Iterable[str] = ()
+                    ) -> list[Link]:
+        if simple:
+            return structural(equations, known, forward_only=forward_only, assumed=assumed)
+        return structural(equations, known, self._block_ok, targets, self._tear_ok, forward_only, assumed)
+
+    def _block_ok(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> bool:
+        """A pair forms a block only if its rules are independent in the two unknowns (exact rank of
+        the exponents for monomial rules: two forms of one relation never form a block) and sympy
+        solves it (cached on disk, within its time budget)."""
+        if self.eliminator.independent(eqs, names) is False:
+            return False
+        return symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains) is not None
+
+    def _needed_defaults(self, equations: list[Equation], derivable: set[str], targets: tuple[str, ...],
+                         soft: tuple[str, ...], simple: bool = False) -> list[str]:
+        """Defaults the targets depend on: added one at a time, then traced back.
+
+        Defaults of inputs come first; defaults of values some rule defines (a left-hand side, e.g.
+        memory.yaml's activation_bytes = 0) come last, so such a fallback never hides the value the
+        rules would derive from the other defaults.
+        """
+        trial = set(derivable)
+        order: list[Link] = []
+        added = []
+        for name in sorted(soft, key=lambda n: n in self.defined):
+            if name not in trial and name not in targets:
+                trial.add(name)
+                added.append(name)
+                order += self._structural([e for e in equations if not _all_used(e, order)], trial, targets,
+                                          simple, self.defined & set(added))
+        if any(t not in trial for t in targets):
+            return []
+        needed = _trace(order, targets)
+        return [name for name in added if name in needed]
+
+    def _tear_ok(self, closing: Equation, defs: Definitions, x: str) -> bool:
+        """A torn chain of products of powers only says something about x if elimination finds x
+        from its rules (an exact rank question); the random-point test cannot see that a known
+        gpu_seconds is n_gpus * train_time, so two forms of one relation look informative to it."""
+        eqs = (closing,) + tuple(eq for eq, _ in defs)
+        if all(self.eliminator.of(eq) is not None for eq in eqs):
+            known = {v for eq in eqs for v in eq.variables} - {n for _, n in defs} - {x}
+            if self.eliminator.combine(list(eqs), known, x) is None:
+                return False
+        return self._torn(closing, defs, x) is not None
+
+    def _torn(self, closing: Equation, defs: Definitions, x: str
+              ) -> tuple[tuple[dict[str, Tree], ...], Tree] | None:
+        """(closed forms for x, residual in x) of a closing equation with the definitions substituted.
+
+        None when a definition has no unique closed form, or when the substituted equation does not
+        depend on x or holds for every x (two forms of one relation: no information about x).
+        """
+        key = (closing.id, tuple((e.id, n) for e, n in defs), x)
+        if key not in self._tears:
+            self._tears[key] = None
+            subs: dict[str, Tree] = {}
+            for eq, name in defs:
+                solutions = symbolic.solve_block([(eq.lhs, eq.rhs, eq.text)], [name], self.domains)
+                if not solutions or len(solutions) != 1:
+                    return None
+                subs[name] = solutions[0][name]
+            lhs, rhs = closing.lhs, closing.rhs
+            for _, name in reversed(defs):
+                lhs, rhs = _substitute(lhs, name, subs[name]), _substitute(rhs, name, subs[name])
+            if _informative(lhs, rhs, x):
+                text = f"{render(lhs)} = {render(rhs)}"
+                solutions = symbolic.solve_block([(lhs, rhs, text)], [x], self.domains) or []
+                if solutions and all(not variables(sol[x]) for sol in solutions):
+                    # x = 0 whatever the knowns (tokens from attention_flops_share: -s·6·N·x = 0): the
+                    # torn chain holds for every x or for none, it does not determine x
+                    return None
+                self._tears[key] = (tuple(solutions), ("add", (lhs, ("mul", (("num", -1.0), rhs)))))
+        return self._tears[key]
+
+    def _step(self, link: Link) -> Step:
+        eqs, names = link.eqs, link.names
+        if link.closed is not None:
+            return Step(names, eqs, ({names[0]: link.closed},))
+        if link.via:
+            candidates, residual = self._torn(eqs[0], link.via, names[0])  # type: ignore[misc]
+            return Step(names, eqs + tuple(eq for eq, _ in link.via), candidates, residual)
+        solutions = symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains)
+        if solutions:
+            return Step(names, eqs, tuple(solutions))
+        residual = None
+        if len(eqs) == 1:
+            eq = eqs[0]
+            residual = ("add", (eq.lhs, ("mul", (("num", -1.0), eq.rhs))))
+        return Step(names, eqs, (), residual)
+
+    def _reaches(self, equations: list[Equation], known: set[str], missing: list[str],
+                 forward_only: Iterable[str]) -> bool:
+        """Whether chains, independent monomial pairs and elimination reach `missing`: structural
+        and exact, no sympy, so the search for what is missing stays fast on an empty cache."""
+        trial = set(known)
+        order = structural(equations, trial, self._exact_block, missing, forward_only=forward_only)
+        if all(m in trial for m in missing):
+            return True
+        self._eliminate(equations, trial, missing, order, True, forward_only)
+        return all(m in trial for m in missing)
+
+    def _exact_block(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> bool:
+        return self.eliminator.independent(eqs, names) is True
+
+
+def _trace(order: list[Link], targets: Iterable[str]) -> set[str]:
+    """Variables the targets depend on, following the order backwards (to a fixed point: a torn
+    link depends on values that later links derive again)."""
+    needed = set(targets)
+    size = -1
+    while size != len(needed):
+        size = len(needed)
+        for link in reversed(order):
+            if needed & set(link.names):
+                needed |= {v for eq in link.eqs for v in eq.variables}
+                needed |= {v for eq, _ in link.via for v in eq.variables}
+    return needed
+
+
+def _prune_conventions(order: list[Link], checks: list[Equation], unneeded: set[str], targets: Iterable[str]
+                       ) -> tuple[list[Link], list[Equation]]:
+    """Drop side values that only conventions feed (weights_bytes from the default precision when
+    nobody asked about memory), but keep every value that a check against the givens reads: a
+    given that disagrees with a convention is a contradiction (issue #13 §3)."""
+    if not unneeded:
+        return order, checks
+    tainted = set(unneeded)
+    for link in order:
+        inputs = {v for eq in link.eqs for v in eq.variables} - set(link.names)
+        if inputs & tainted:
+            tainted |= set(link.names)
+    kept_checks = [eq for eq in checks if not eq.variables <= tainted]
+    wanted = set(targets) | {v for eq in kept_checks for v in eq.variables}
+    keep = []
+    for link in reversed(order):
+        if set(link.names) & wanted or not set(link.names) & tainted:
+            keep.append(link)
+            wanted |= {v for eq in link.eqs for v in eq.variables} | {v for eq, _ in link.via for v in eq.variables}
+    return list(reversed(keep)), kept_checks
+
+
+def _all_used(eq: Equation, order: list[Link]) -> bool:
+    return any(eq is e for link in order for e in link.eqs)
+
+
+def _substitute(tree: Tree, name: str, value: Tree) -> Tree:
+    """`tree` with every occurrence of variable `name` replaced by `value`."""
+    kind = tree[0]
+    if kind == "var":
+        return value if tree[1] == name else tree
+    if kind in ("add", "mul"):
+        return (kind, tuple(_substitute(t, name, value) for t in tree[1]))
+    if kind == "pow":
+        return ("pow", _substitute(tree[1], name, value), _substitute(tree[2], name, value))
+    if kind == "call":
+        return ("call", tree[1], tuple(_substitute(t, name, value) for t in tree[2]))
+    return tree
+
+
+def _informative(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:
+    """Whether lhs = rhs constrains x: at random points it changes with x and is not always true."""
+    left, right = compile_tree(lhs), compile_tree(rhs)
+    names = variables(lhs) | variables(rhs)
+    rng = np.random.default_rng(0)
+    for _ in range(tries):
+        env = {n: float(v) for n, v in zip(sorted(names), rng.uniform(0.5, 2.0, len(names)))}
+        moved = dict(env, **{x: env[x] * 1.7})
+        with np.errstate(all="ignore"):
+            a, b = float(left(env)), float(right(env))
+            c, d = float(left(moved)), float(right(moved))
+        if not all(np.isfinite(v) for v in (a, b, c, d)):
+            continue
+        scale = max(abs(a), abs(b), abs(c), abs(d), 1e-300)
+        if abs((a - b) - (c - d)) > 1e-9 * scale:
+            return True          # depends on x
+        if abs(a - b) > 1e-9 * scale:
+            return False         # does not depend on x and is not an identity: says nothing about x
+    return False
+
+
+def fixed_defaults(rules: RuleSet, defined: set[str] | frozenset[str]) -> frozenset[str]:
+    """Defaults that are conventions, never solved for from other givens (issue #13 §3): the figures
+    of a convention key's default entry (flops_factor of recompute=none, bytes per parameter of the
+    default precision, optimizer bytes, tokens per char, bytes per char, ...).
+
+    Plain numeric defaults stay soft (the rules may derive them): whole-number settings (micro_batch,
+    tp: answers of inverse questions), fallbacks a rule defines (activation_bytes = 0), architecture
+    figures a model entry implies (queries_per_kv = heads / kv_heads), and the constants of an
+    estimate that a given measurement replaces (logit_bytes when activation_bytes_per_gpu is given)."""
+    catalog_fields = {f for name, table in rules.tables.items() if rules.variables[name].default is None
+                      for f in table.fields}
+    return frozenset({f for name, table in rules.tables.items() if rules.variables[name].default is not None
+                      for f in table.fields} - catalog_fields)

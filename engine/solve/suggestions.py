@@ -1,0 +1,123 @@
+"""What to give when a question is under-determined (issue #13 §2): the values that would answer
+it, in the order a person gives them (inputs people know before derived quantities), with what
+each is and its usual band, a convention that would answer it, a catalog key that has the figure."""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Iterable
+
+from ..errors import UnderdeterminedError
+from ..rules.model import Equation, RuleSet
+from ..text.messages import Both, Joined, Nested
+
+if TYPE_CHECKING:
+    from .planning import Planner
+
+SUGGESTIONS = 10   # names listed in an under-determined message
+SUGGESTION_SECONDS = 0.6   # the search for what is missing stops after this (issue #13: < 2 s cold)
+
+
+def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: set[str], equations: list[Equation],
+                     selectors: dict[str, str] | None = None) -> UnderdeterminedError:
+    started = time.monotonic()
+    helpful: list[str] = []
+    forward_only = self.defined & soft
+    candidates = prefer_inputs(sorted({n for eq in equations for n in eq.variables} - knowns - soft - set(missing)),
+                                self.rules, self.defined)
+    # names within two rules of what is missing are tried first: the search has a time budget, and
+    # with the fine-tuning rules (issue #14) it may not get past the usual inputs otherwise
+    near = {n for eq in equations if set(missing) & eq.variables for n in eq.variables}
+    near |= {n for eq in equations if near & eq.variables for n in eq.variables}
+    candidates = [n for n in candidates if n in near] + [n for n in candidates if n not in near]
+    stopped = False
+    for name in candidates:
+        if time.monotonic() - started > SUGGESTION_SECONDS:
+            stopped = True
+            break
+        if self._reaches(equations, set(knowns) | soft | {name}, missing, forward_only):
+            helpful.append(name)
+    target = ", ".join(missing)
+    related = prefer_inputs(sorted({n for eq in equations if set(missing) & eq.variables for n in eq.variables}
+                                    - knowns - soft - set(missing)), self.rules, self.defined)
+    parts: list[Nested] = []
+    if helpful:
+        shown = Joined(*[_suggestion(self, n, i) for i, n in enumerate(helpful[:SUGGESTIONS])], separator=", ")
+        parts.append(Nested("planner.underdetermined", target=target, names=shown))
+        if len(helpful) > SUGGESTIONS:
+            parts.append(Nested("planner.underdetermined.more", count=len(helpful) - SUGGESTIONS,
+                                target=missing[0]))
+        others = [n for n in related if n not in helpful]
+        if len(helpful) < 3 and others:   # a lone odd suggestion (dp): also name the usual inputs
+            parts.append(Nested("planner.underdetermined.others", names=", ".join(others[:SUGGESTIONS])))
+    else:
+        parts.append(Nested("planner.underdetermined.none", target=target, names=", ".join(related) or "none"))
+    parts.append(_selector_hint(self, missing, knowns | soft, selectors or {}, forward_only, started))
+    catalogs = sorted(name for name, table in self.rules.tables.items()
+                      if set(missing) <= set(table.fields) and name not in knowns
+                      and self.rules.variables[name].default is None)
+    for name in catalogs:   # peak_flops: a gpu key answers it from the catalog
+        parts.append(Nested("planner.suggestion.catalog", catalog=name,
+                            examples=", ".join(list(self.rules.tables[name].entries)[:4])))
+    if stopped:
+        parts.append(Nested("planner.slow", seconds=SUGGESTION_SECONDS))
+    whole = Joined(*parts)
+    error = UnderdeterminedError(whole.say("en"), missing=missing, suggestions=helpful)
+    error.message_key, error.message_fields = "planner.joined", {"parts": whole}   # type: ignore[attr-defined]
+    return error
+
+
+def _suggestion(self: Planner, name: str, position: int) -> Nested:
+    """mfu (GPU utilization ...; the seed's band is 0.3–0.55): what it is and the usual values,
+    for the first few names; memory_fill=1 (the largest that fits)."""
+    variable = self.rules.variables[name]
+    if position >= 3 or variable.typical is None:
+        return Nested("planner.name", name=name)
+    label = Both((variable.en or name).split(" (")[0], variable.zh.split("（")[0].split(" (")[0])
+    if variable.typical is not None:
+        low, high = (v / variable.factor for v in variable.typical)
+        if low == high:
+            return Nested("planner.suggestion.value", name=name, label=label, value=f"{low:g}")
+        return Nested("planner.suggestion.band", name=name, label=label, low=f"{low:g}", high=f"{high:g}")
+    return Nested("planner.suggestion", name=name, label=label)
+
+
+def _selector_hint(self: Planner, missing: list[str], known: set[str], selectors: dict[str, str],
+                   forward_only: Iterable[str], started: float) -> Nested:
+    """A convention that would answer the question (perf_model=analytic where it exists)."""
+    for selector in sorted(self.rules.selectors):
+        variable = self.rules.variables[selector]
+        for value in variable.values:
+            if time.monotonic() - started > SUGGESTION_SECONDS:
+                return Nested()
+            current = selectors.get(selector, str(variable.default))
+            if value == current or selector in known and selector not in selectors:
+                continue
+            trial = dict(selectors, **{selector: value})
+            if self._reaches(self.active(trial), set(known), missing, forward_only):
+                return Nested("planner.suggestion.selector", selector=selector, value=value)
+    return Nested()
+
+
+def prefer_inputs(names: list[str], rules: RuleSet, defined: set[str] | frozenset[str] = frozenset()
+                   ) -> list[str]:
+    """In the order a person gives them: inputs people know first (mfu, n_gpus, train_time, seq_len,
+    micro_batch, memory_fill: a usual band, a default, a budget or a count; no rule defines them),
+    then other inputs, then derived quantities (co2_kg, corpus_bytes, loss); within each, the
+    variables more rules use (the central ones) first."""
+    uses: dict[str, int] = {}
+    for eq in rules.equations:
+        for v in eq.variables:
+            uses[v] = uses.get(v, 0) + 1
+
+    def rank(name: str) -> tuple:
+        variable = rules.variables[name]
+        if variable.tags or variable.typical is not None:
+            kind = 0          # what reports and people name first: utilization, GPUs, time, memory
+        elif variable.role == "budget":
+            kind = 1
+        elif variable.default is not None or variable.domain == "integer":
+            kind = 2          # settings: seq_len, micro_batch, memory_fill
+        else:
+            kind = 3
+        return (kind, name in defined, -uses.get(name, 0), name)
+    return sorted(names, key=rank)

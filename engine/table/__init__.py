@@ -1,0 +1,1 @@
+"""Tables: header grammar and cells -> batch inputs, results frames, sweeps (no file writers here)."""

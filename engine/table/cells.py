@@ -1,0 +1,57 @@
+"""Cell addresses for messages: `scenarios!C7` in a sheet or CSV, `frame row 7, column 'params'` in a frame.
+
+Shared by the table reader (engine.table.columns) and the file readers and writers (engine.io).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    text = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        text = chr(65 + rest) + text
+    return text
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Names cells in messages: `scenarios!C7` (sheets, CSV) or `frame row 7, column 'params'`."""
+
+    label: str = "frame"
+    header_row: int = 1          # sheet row number of the header
+    first_col: int = 0           # sheet column (0-based) of the table's first column
+    a1: bool = False
+
+    def row_number(self, row: int) -> int:
+        return self.header_row + 1 + row if self.a1 else row + 1
+
+    def cell(self, col: int, header: str, row: int) -> str:
+        if self.a1:
+            return f"{self.label}!{column_letter(self.first_col + col)}{self.row_number(row)}"
+        return f"{self.label} row {row + 1}, column {header!r}"
+
+    def header_cell(self, col: int, header: str) -> str:
+        if self.a1:
+            return f"{self.label}!{column_letter(self.first_col + col)}{self.header_row}"
+        return f"{self.label} column {header!r}"
+
+
+def as_text(series: "pl.Series") -> "pl.Series":
+    """A column as text: a plain cast where polars has one; durations, binary and nested values
+    (a Parquet column, a duration-formatted sheet column) by their Python text, never an error."""
+    import polars as pl
+
+    dtype = series.dtype
+    castable = not (dtype == pl.Duration or isinstance(dtype, (pl.Duration, pl.List, pl.Array, pl.Struct))
+                    or dtype in (pl.Binary, pl.Object))
+    if castable:
+        return series.cast(pl.String)
+    return pl.Series(series.name, [None if v is None else str(v) for v in series.to_list()], dtype=pl.String)

@@ -1,0 +1,249 @@
+"""Reading a scenario table's columns: headers -> variables and units, cells -> batch inputs.
+
+Headers are read by engine.table.headers (the header grammar), text columns (catalog keys,
+`solve`) by engine.table.key_cells; cell addresses come from engine.table.cells. Plain numbers
+in a column are in the header's unit (else the variable's declared unit); a text cell with its
+own unit or suffix (`30d`, `7B`, `40%`) is read on its own.
+
+Every problem with a cell becomes that row's error, naming the cell (`scenarios!C7: ...`);
+problems with the table as a whole (a bad header unit, a variable given twice) raise
+ScenarioError.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+import polars as pl
+
+from .. import hooks
+from ..errors import EngineError, ScenarioError, ValueParseError
+from ..rules.model import Variable
+from ..solve.batch import Categorical
+from ..solve.numeric import domain_mask, remember_bounds, within_domain
+from ..text.messages import said
+from ..text.values import check_domain, parse_number
+from .cells import Locator, as_text, column_letter
+from .headers import QUIET, RESERVED, Column, classify, parse_targets
+from .key_cells import Report, canonical_key, codes_of, key_column, target_column
+
+if TYPE_CHECKING:
+    from ..solve.solver import Engine
+
+__all__ = ["QUIET", "RESERVED", "Column", "Locator", "Prepared", "ScenarioError", "canonical_key", "classify",
+           "codes_of", "column_letter", "parse_targets", "prepare"]
+
+
+@dataclass
+class Prepared:
+    """Batch inputs for a table (see docs/ENGINE.md) plus what the results need."""
+
+    rows: int
+    columns: list[Column]
+    numbers: dict[str, np.ndarray]
+    keys: dict[str, Categorical]
+    targets: list[tuple[str, ...]]
+    row_targets: np.ndarray
+    errors: np.ndarray | None                # object: message or None; None: no row has a problem
+    blank: np.ndarray                        # rows that ask nothing
+    empty: dict[str, np.ndarray]             # variable -> its input cell is empty
+    locator: Locator
+    notes: list[str] = field(default_factory=list)
+    name_column: str | None = None
+    failed: np.ndarray | None = None         # bool per row: errors[row] is not None (None: no row)
+    origins: list | None = None              # per row: what its `config` file filled, with file:line
+
+    def __post_init__(self) -> None:
+        if self.failed is None:
+            self.failed = np.zeros(self.rows, dtype=bool) if self.errors is None else \
+                np.not_equal(self.errors, None).astype(bool)
+
+
+def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
+            problems: dict[tuple[int, int], str] | None = None, headers: list[str] | None = None) -> Prepared:
+    """Convert a scenario table into batch inputs; cell problems become row errors.
+
+    `headers` are the header cells as written when the frame's column names differ (repeated names).
+    """
+    columns, notes = classify(engine, headers or list(frame.columns), locator, list(frame.columns))
+    rows = frame.height
+    errors: np.ndarray | None = None      # made at the first problem: most tables have none
+    failed = np.broadcast_to(False, (rows,))
+
+    def report(index: np.ndarray, messages: "list[str] | str") -> None:
+        nonlocal errors, failed
+        if errors is None:
+            errors = np.full(rows, None, dtype=object)
+            failed = np.zeros(rows, dtype=bool)
+        for row, message in zip(index.tolist(), [messages] * len(index) if isinstance(messages, str) else messages):
+            if errors[row] is None:
+                errors[row] = message
+        failed[index] = True
+
+    problems = problems or {}
+    by_column: dict[int, list[tuple[int, str]]] = {}
+    for (row, col), message in sorted(problems.items()):
+        by_column.setdefault(col, []).append((row, message))
+    numbers: dict[str, np.ndarray] = {}
+    keys: dict[str, Categorical] = {}
+    empty: dict[str, np.ndarray] = {}
+    asked = np.broadcast_to(False, (rows,))                      # (no `solve` column: nothing asked)
+    targets: list[tuple[str, ...]] = [()]
+    row_targets = np.broadcast_to(np.int64(0), (rows,))
+    solve_column: Column | None = None
+    stray = []
+    for column in columns:
+        series = frame.get_column(column.field)
+        flagged = by_column.get(column.index, [])
+        if flagged and column.role in ("number", "key", "solve", "config"):
+            report(np.array([r for r, _ in flagged], dtype=np.int64), [m for _, m in flagged])
+        elif flagged:
+            stray += [m for _, m in flagged]
+        if column.role == "number":
+            variable = engine.rules.variables[column.variable]
+            numbers[variable.name], empty[variable.name] = _numbers(variable, column, series, locator, report)
+        elif column.role == "key":
+            variable = engine.rules.variables[column.variable]
+            keys[variable.name] = key_column(engine, variable, column, series, locator, report)
+            bounds = keys[variable.name].bounds()
+            empty[variable.name] = keys[variable.name].codes < 0 if bounds is None or bounds[0] < 0 else \
+                np.broadcast_to(False, (rows,))
+        elif column.role == "solve":
+            solve_column = column
+            targets, row_targets, asked = target_column(engine, column, series, locator, report)
+    if stray:
+        notes.append(f"{stray[0]}" + (f" (and {len(stray) - 1} more cells in pass-through columns)"
+                                      if len(stray) > 1 else ""))
+    if solve_column is None and rows:
+        notes.append("no `solve` column: each row derives what follows from its values")
+    origins = _config_column(engine, frame, columns, locator, numbers, keys, empty, report)
+    _asked_and_given(columns, numbers, targets, row_targets, locator, report)
+    if _every(asked, True) or any(_every(mask, False) for mask in empty.values()):
+        blank = np.broadcast_to(False, (rows,))   # every row asks something or has a value
+    else:
+        has_value = np.array(asked, dtype=bool)
+        for mask in empty.values():
+            has_value |= ~mask
+        blank = ~has_value & ~failed
+    name_column = next((c.field for c in columns if c.role == "name"), None)
+    return Prepared(rows, columns, numbers, keys, targets, row_targets, errors, blank, empty, locator,
+                    notes, name_column, failed, origins)
+
+
+def _every(mask: np.ndarray, value: bool) -> bool:
+    """A broadcast mask (one value for every row) that holds `value`; False when unsure."""
+    mask = np.asarray(mask)
+    if mask.ndim == 0:
+        return bool(mask) == value
+    return bool(mask.ndim == 1 and mask.strides[0] == 0 and len(mask) and bool(mask[0]) == value)
+
+
+# -- numbers --------------------------------------------------------------------------------
+def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Locator, report: Report
+             ) -> tuple[np.ndarray, np.ndarray]:
+    rows = len(series)
+    dtype = series.dtype
+    shadow = replace(variable, unit=column.unit_text(variable), factor=column.factor)
+    cell = lambda r: locator.cell(column.index, column.header, r)  # noqa: E731
+    if dtype == pl.Null:
+        return np.full(rows, np.nan), np.ones(rows, dtype=bool)
+    if dtype.is_numeric():
+        # no copy for a Float64 column without nulls (the batch never writes into it)
+        raw = (series if dtype == pl.Float64 else series.cast(pl.Float64)).to_numpy()
+        values = raw if column.factor == 1.0 else raw * column.factor
+        values.flags.writeable = False                # nobody writes into an input column
+        bounds = (values.min(), values.max()) if rows else (0.0, 0.0)
+        empty = np.isnan(values) if np.isnan(bounds[0]) else np.broadcast_to(False, (rows,))
+        checked = _domain(shadow, values, cell, report, bounds)
+        if checked is values and rows:
+            remember_bounds(values, *bounds)            # the batch solver reuses them
+        return checked, empty
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        text = as_text(series).str.strip_chars()
+        empty = (text.is_null() | (text == "")).to_numpy()
+        plain = text.cast(pl.Float64, strict=False)
+        is_plain = (plain.is_not_null() & ~plain.is_nan()).to_numpy()
+        values = np.where(is_plain, plain.fill_null(np.nan).to_numpy() * column.factor, np.nan)
+        values = _domain(shadow, values, cell, report)
+        rest = ~empty & ~is_plain
+        if rest.any():
+            index = np.flatnonzero(rest)
+            texts = text.gather(index)
+            parsed: dict[str, float | str] = {}
+            for raw_text in texts.unique().to_list():
+                try:
+                    parsed[raw_text] = parse_number(variable, raw_text)   # its own unit/suffix
+                except EngineError as exc:
+                    parsed[raw_text] = str(exc)
+            good = {t: v for t, v in parsed.items() if isinstance(v, float)}
+            got = texts.replace_strict(list(good), list(good.values()), default=None,
+                                       return_dtype=pl.Float64).fill_null(np.nan).to_numpy()
+            values = np.array(values)
+            values[index] = got
+            bad = np.isnan(got)
+            if bad.any():
+                report(index[bad], [f"{cell(r)}: {parsed[t]}" for r, t in
+                                    zip(index[bad].tolist(), texts.filter(pl.Series(bad)).to_list())])
+        return values, empty
+    empty = series.is_null().to_numpy()
+    if dtype == pl.Duration and variable.dims == (("[time]", 1.0),):
+        return series.dt.total_microseconds().cast(pl.Float64).fill_null(np.nan).to_numpy() / 1e6, empty
+    index = np.flatnonzero(~empty)
+    kind = "TRUE/FALSE" if dtype == pl.Boolean else f"a {dtype} value"
+    report(index, [f"{cell(r)}: {variable.name}: expected a number, got {kind} ({v})"
+                   for r, v in zip(index.tolist(), series.gather(index).to_list())])
+    return np.full(rows, np.nan), empty
+
+
+def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], report: Report,
+            bounds: tuple[float, float] | None = None) -> np.ndarray:
+    """Values outside the variable's domain become errors (and unknowns); two reductions when all is well
+    (none when the caller has them: `bounds`)."""
+    domain = shadow.domain
+    if len(values):
+        low, high = bounds or (values.min(), values.max())   # NaN (an empty cell) makes both NaN
+        if within_domain(domain, low, high, slack=0.0):
+            return values
+    bad = ~domain_mask(domain, values, slack=0.0) & ~np.isnan(values)   # NaN is an empty cell, not bad
+    if not bad.any():
+        return values
+    index = np.flatnonzero(bad)
+    messages = []
+    for row in index.tolist():
+        try:
+            check_domain(shadow, float(values[row]))
+            messages.append(f"{cell(row)}: {shadow.name}: value out of range")
+        except ValueParseError as exc:
+            messages.append(said(f"{cell(row)}: ", exc))
+    report(index, messages)
+    values = np.array(values)
+    values[index] = np.nan
+    return values
+
+
+
+def _config_column(engine: "Engine", frame: pl.DataFrame, columns: list[Column], locator: Locator,
+                   numbers: dict[str, np.ndarray], keys: dict[str, Categorical], empty: dict[str, np.ndarray],
+                   report: Report) -> list | None:
+    """A `config` column: each row's training config fills that row's empty inputs."""
+    column = next((c for c in columns if c.role == "config"), None)
+    if column is None or not hooks.CONFIG_COLUMN_READERS:   # registered by engine/__init__.py
+        return None
+    cells = as_text(frame.get_column(column.field)).to_list()
+    return hooks.CONFIG_COLUMN_READERS[0](engine, cells, lambda r: locator.cell(column.index, column.header, r),
+                                    numbers, keys, empty, report)
+
+
+def _asked_and_given(columns: list[Column], numbers: dict[str, np.ndarray], targets: list[tuple[str, ...]],
+                     row_targets: np.ndarray, locator: Locator, report: Report) -> None:
+    by_variable = {c.variable: c for c in columns if c.role == "number"}
+    for code, wanted in enumerate(targets):
+        for name in wanted:
+            if name not in numbers:
+                continue
+            index = np.flatnonzero((row_targets == code) & ~np.isnan(numbers[name]))
+            if len(index):
+                column = by_variable[name]
+                report(index, [f"{locator.cell(column.index, column.header, r)}: {name} is asked for in `solve` "
+                               f"and also given; clear the cell or remove {name} from solve" for r in index.tolist()])

@@ -1,0 +1,92 @@
+"""Result columns: which variables show, their headers `name [unit]`, values scattered into rows."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ..solve.batch import Batch, Every
+from .cells import as_text
+from .row_masks import const_value
+
+
+def column_order(batch: Batch, rules: Any) -> list[str]:
+    """Targets first (in the order they are asked), then the rule files' declaration order."""
+    asked = [t for ts in batch.targets for t in ts]
+    order = {name: i for i, name in enumerate(rules.variables)}
+    rest = sorted((n for n in batch.values if n not in asked), key=lambda n: order.get(n, len(order)))
+    return [n for n in dict.fromkeys(asked) if n in batch.values] + rest
+
+
+def visible_values(batch: Batch) -> dict[str, np.ndarray]:
+    """Per variable, the rows where an added column shows it: what the targets need, and values
+    derived on the side from the row's own inputs (not those that follow from constants alone)."""
+    out: dict[str, np.ndarray] = {}
+    for group in batch.groups:
+        names: set[str] = set()
+        for plan in (group.plan, group.replan):
+            if plan is None:
+                continue
+            names |= set(plan.needed)
+            inputs = set(plan.knowns) - set(plan.defaults)
+            grounded = set(inputs)
+            for step in plan.steps:
+                sources = {v for eq in step.equations for v in eq.variables} - set(step.unknowns)
+                if sources & grounded:
+                    grounded |= set(step.unknowns)
+            names |= grounded - inputs
+        everywhere = len(group.index) == batch.rows
+        for name in names:
+            if everywhere:
+                out[name] = np.broadcast_to(True, (batch.rows,))
+                continue
+            mask = out.get(name)
+            if mask is None:
+                mask = out[name] = np.zeros(batch.rows, dtype=bool)
+            mask[group.rows] = True
+    return out
+
+
+def header_text(name: str, unit: str) -> str:
+    return f"{name} [{unit}]" if unit else name
+
+
+def value_series(header: str, base: np.ndarray, mask: np.ndarray, factor: float) -> pl.Series:
+    with np.errstate(invalid="ignore"):
+        shown = base / factor if factor != 1.0 else base
+        if not (const_value(mask) is True or mask.all()):
+            shown = np.where(mask, shown, np.nan)
+        elif not np.isnan(shown.min()):
+            return pl.Series(header, shown)
+    return pl.Series(header, shown).fill_nan(None)
+
+
+def filled_series(series: pl.Series, mask: np.ndarray, values: np.ndarray) -> pl.Series:
+    """An input column with its empty cells filled (values already in the column's unit)."""
+    fill = pl.Series(np.where(mask, values, np.nan)).fill_nan(None)
+    dtype = series.dtype
+    if dtype == pl.Null or dtype.is_numeric():
+        base = series.cast(pl.Float64)
+    else:
+        base = as_text(series)
+        fill = fill.cast(pl.String)
+    return pl.select(pl.when(pl.lit(pl.Series(mask))).then(fill).otherwise(base)).to_series().alias(series.name)
+
+
+def scatter(rows: int, parts: Sequence[tuple["np.ndarray | Every", "pl.Series | list[str] | str"]]) -> pl.Series:
+    """A text column: each part puts one text, or a column of texts, at some row indices."""
+    out = pl.repeat(None, rows, dtype=pl.String, eager=True)
+    for index, texts in parts:
+        if not len(index):
+            continue
+        if isinstance(texts, str):
+            values = pl.repeat(texts, len(index), dtype=pl.String, eager=True)
+        else:
+            values = texts if isinstance(texts, pl.Series) else pl.Series(texts, dtype=pl.String)
+        if len(index) == rows:     # every row, in order (index is sorted and unique)
+            out = values.cast(pl.String)
+        else:
+            out = out.scatter(index, values)
+    return out

@@ -1,0 +1,164 @@
+"""Which warnings a person should read for one answered question (issue #15: warnings that mean
+something). The solver reports every fired check and overridden default; this keeps those that say
+something about *this* question:
+
+* "X follows from the values given, not from its default" only where the default was a real
+  assumption of the question, a figure of a convention the user did not choose (recompute=none's
+  6 FLOP/token when the train_flops typed imply 7.1): never for a target (the user asked for it),
+  never for a figure that follows from the architecture (queries_per_kv = heads / kv_heads on a GQA
+  model), never for a knob the typed values set (grad_accum = global_batch / (micro_batch * dp));
+* an advisory whose values all come from a catalog entry (a tokenizer's measured characters per
+  token outside the seed's band) is about the catalog, not the question: left out.
+
+Pretraining-only notes are scoped in the rule files themselves (a check's `when`).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..solve.batch import CATALOG, DERIVED, SOLVED
+from ..text.formatting import format_quantity, rounded_note
+from ..text.messages import text
+
+if TYPE_CHECKING:
+    from ..solve.batch import Batch
+    from ..solve.solver import Result, Warning_
+
+OVERRIDDEN = "default_overridden."
+ROUNDED = "rounded"
+
+
+def convention_of(name: str, result: Result) -> tuple[str, str] | None:
+    """(convention, its default key) whose table supplies `name`, when the user did not choose it."""
+    rules = result.rules
+    for key, table in rules.tables.items():
+        default = rules.variables[key].default
+        if name in table.fields and default is not None and key not in result.keys:
+            return key, str(default)
+    return None
+
+
+def reworded(warning: Warning_, result: Result, lang: str) -> str:
+    """An overridden-default warning said in `lang` from its parts (the convention and its figure);
+    any other warning as the solver wrote it."""
+    if warning.code == ROUNDED:
+        return _rounding(warning, result, lang)
+    if not warning.code.startswith(OVERRIDDEN):
+        return warning.message
+    name = warning.code[len(OVERRIDDEN):]
+    found = convention_of(name, result)
+    variable = result.rules.variables.get(name)
+    if found is None or variable is None or name not in result.values:
+        return warning.message
+    key, default_key = found
+    entry = result.rules.tables[key].resolve(default_key)
+    if entry is None or name not in entry.values:
+        return warning.message
+    return text("results.default_overridden", lang, name=name, got=format_quantity(variable, result.values[name]),
+                default=format_quantity(variable, entry.values[name]), source=f"{key}={entry.key}")
+
+
+def _rounding(warning: Warning_, result: Result, lang: str) -> str:
+    """The rounding note from Result.rounded (the raw value kept: "2,047.98 rounded up to 2,048")."""
+    for name, (raw, new) in result.rounded.items():
+        if warning.message.startswith(f"{name} = "):   # one note per rounded name, named first
+            variable = result.rules.variables[name]
+            return text("results.rounded", lang, name=name, raw=rounded_note(raw),
+                        how=text(f"results.how.{variable.rounding}", lang), new=f"{new:,.0f}")
+    return warning.message
+
+
+def convention_figure(name: str, result: Result) -> bool:
+    """A figure of a convention the user did not choose (recompute=none's 6 FLOP/token, precision's
+    bytes per parameter): the one kind of default that is a real assumption of the question.
+
+    Knobs with a plain default (grad_accum 1, epochs 1, pue 1.1) that follow from typed values are
+    what the user meant; architecture figures (queries_per_kv = heads / kv_heads) follow from the
+    model; catalog figures (gpu, model: no default key) are not assumptions."""
+    return convention_of(name, result) is not None
+
+
+def meaningful(warning: Warning_, result: Result) -> bool:
+    """Whether this warning says something about the question asked."""
+    rules = result.rules
+    if warning.code.startswith(OVERRIDDEN):
+        name = warning.code[len(OVERRIDDEN):]
+        return name not in result.targets and convention_figure(name, result)
+    check = next((c for c in rules.checks if c.id == warning.code), None)
+    if check is not None and check.variables:
+        return not all(from_catalog(n, result) for n in check.variables)
+    return True
+
+
+def from_catalog(name: str, result: Result) -> bool:
+    """A catalog figure, or a value derived from catalog figures alone (chars_per_token from a
+    tokenizer's tokens_per_char)."""
+    producers = {u: step for step in result.derivation for u in step.unknowns}
+    seen: set[str] = set()
+
+    def walk(current: str) -> bool:
+        if current in seen:
+            return True
+        seen.add(current)
+        status = result.status.get(current)
+        if status == "catalog":
+            return True
+        step = producers.get(current)
+        if status not in ("derived", "solved") or step is None:
+            return False
+        inputs = {v for eq in step.equations for v in eq.variables} - set(step.unknowns)
+        return bool(inputs) and all(walk(v) for v in inputs)
+
+    return walk(name)
+
+
+def shown_warnings(result: Result, brief: bool = False) -> list[Warning_]:
+    """The warnings worth reading; brief=True also drops the rounding note the answer line repeats."""
+    return [w for w in result.warnings if meaningful(w, result) and not (brief and w.code == ROUNDED)]
+
+
+def catalog_only_rows(batch: Batch, names: frozenset[str]) -> np.ndarray:
+    """Per row: every one of `names` is a catalog figure or derived from catalog figures alone (the
+    batch counterpart of from_catalog, for the workbook's warnings column)."""
+    out = np.zeros(batch.rows, dtype=bool)
+    for group in batch.groups:
+        if group.plan is None:
+            continue
+        walker = _CatalogWalk(batch, group.rows, {u: step for step in group.plan.steps for u in step.unknowns})
+        mask = np.ones(len(walker.rows), dtype=bool)
+        for name in names:
+            mask &= walker.walk(name, frozenset())
+        out[walker.rows] = mask
+    return out
+
+
+class _CatalogWalk:
+    """One group's rows: which values are catalog figures or follow from them alone."""
+
+    def __init__(self, batch: Batch, rows: np.ndarray, producers: dict) -> None:
+        self.batch, self.rows, self.producers = batch, rows, producers
+        self.memo: dict[str, np.ndarray] = {}
+
+    def codes(self, name: str) -> np.ndarray:
+        status = self.batch.status.get(name)
+        if status is None:
+            return np.full(len(self.rows), -1)
+        return np.asarray(status)[self.rows] if np.ndim(status) else np.full(len(self.rows), int(status))
+
+    def walk(self, name: str, seen: frozenset[str]) -> np.ndarray:
+        if name in self.memo:
+            return self.memo[name]
+        codes = self.codes(name)
+        result = codes == CATALOG
+        step = self.producers.get(name)
+        if step is not None and name not in seen:
+            inputs = {v for eq in step.equations for v in eq.variables} - set(step.unknowns)
+            if inputs:
+                all_catalog = np.ones(len(self.rows), dtype=bool)
+                for other in inputs:
+                    all_catalog &= self.walk(other, seen | {name})
+                result = result | (np.isin(codes, (SOLVED, DERIVED)) & all_catalog)
+        self.memo[name] = result
+        return result

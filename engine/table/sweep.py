@@ -1,0 +1,233 @@
+"""Grid questions without a sheet: `llmplan sweep TARGET NAME=SPEC ... -o out.parquet|csv|xlsx`.
+
+A SPEC is one value (`params=7B`), a list (`gpu=A800,H100-SXM`, `train_time=30d,60d`), a
+geometric range (`n_gpus=8..1024*2`: 8, 16, ..., 1024) or an arithmetic one
+(`mfu=0.3..0.55+0.05`, `train_time=10d..60d+10d`). The grid is the cartesian product, first
+axis outermost. It is never built whole: rows are generated chunk by chunk from their index
+(mixed-radix digits), each chunk is solved by the batch engine and turned into result columns
+(engine/table/frames.py); engine/io/sweep_output.py streams the chunks into Parquet/CSV through a
+polars IO source, so memory stays flat however many rows there are. An .xlsx output (at most
+~1M rows) is one chunk written like `llmplan run` results. side_values=False solves only the rules on the path to
+the targets (no gpu_hours, throughput, ... beside a train_time question): what a big grid needs.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import numpy as np
+import polars as pl
+
+from ..errors import EngineError, ValueParseError
+from ..solve.batch import Categorical
+from ..text.values import parse_number
+from .columns import Column, Locator, Prepared, canonical_key
+from .frames import Outcome, collect
+
+if TYPE_CHECKING:
+    from ..solve.solver import Engine
+
+CHUNK_ROWS = 250_000
+MAX_ROWS = 2_000_000_000
+PROBE_ROWS = 4096
+_STEP = re.compile(r"[*+×]")
+
+
+@dataclass
+class Axis:
+    name: str
+    header: str
+    categorical: bool
+    values: np.ndarray | None = None     # numbers: base units
+    labels: list[str] = field(default_factory=list)   # keys: canonical keys
+    factor: float = 1.0                  # declared unit -> base
+
+    def __len__(self) -> int:
+        return len(self.labels) if self.categorical else len(self.values)
+
+
+@dataclass
+class Grid:
+    axes: list[Axis]
+    targets: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        return math.prod(len(a) for a in self.axes) if self.axes else 1
+
+    def codes(self, start: int, stop: int) -> list[np.ndarray]:
+        """Per axis, the value index of rows start..stop-1 (last axis varies fastest)."""
+        index = np.arange(start, stop, dtype=np.int64)
+        out = []
+        stride = self.total
+        for axis in self.axes:
+            stride //= len(axis)
+            out.append((index // stride) % len(axis))
+        return out
+
+
+def parse_grid(engine: "Engine", targets: list[str], specs: dict[str, str]) -> Grid:
+    if not targets:
+        raise ValueParseError("name at least one variable to solve, e.g. `llmplan sweep train_time params=7B ...`")
+    wanted = tuple(dict.fromkeys(engine.variable(t).name for t in targets))
+    for name in wanted:
+        if engine.rules.variables[name].categorical:
+            raise ValueParseError(f"{name} is a catalog key or convention; it is given, not solved")
+    axes = [parse_axis(engine, name, spec) for name, spec in specs.items()]
+    for axis in axes:
+        if axis.name in wanted:
+            raise ValueParseError(f"{axis.name} is both swept and asked for; drop one of them")
+    grid = Grid(axes, wanted)
+    if grid.total > MAX_ROWS:
+        raise ValueParseError(f"the grid has {grid.total:,} rows; llmplan sweeps at most {MAX_ROWS:,}")
+    return grid
+
+
+def parse_axis(engine: "Engine", name: str, spec: str) -> Axis:
+    variable = engine.variable(name)
+    spec = spec.strip()
+    if variable.categorical:
+        labels = [canonical_key(engine, variable, item.strip()) for item in spec.split(",") if item.strip()]
+        if not labels:
+            raise ValueParseError(f"{name}: give at least one value")
+        return Axis(variable.name, variable.name, True, labels=list(dict.fromkeys(labels)))
+    header = f"{variable.name} [{variable.unit}]" if variable.unit else variable.name
+    if ".." in spec:
+        values = _range(variable, spec)
+    else:
+        values = np.array([_number(variable, item) for item in spec.split(",") if item.strip()])
+        if not len(values):
+            raise ValueParseError(f"{name}: give at least one value")
+    return Axis(variable.name, header, False, values=values, factor=variable.factor)
+
+
+def _number(variable: Any, text: str) -> float:
+    return parse_number(variable, text.strip())
+
+
+def _range(variable: Any, spec: str) -> np.ndarray:
+    low_text, _, rest = spec.partition("..")
+    name = variable.name
+    problem: EngineError | None = None
+    for match in reversed(list(_STEP.finditer(rest))):
+        if match.start() and rest[match.start() - 1] in "eE" and match.group() == "+":
+            continue   # 1e+5: an exponent, not a step
+        high_text, op, step_text = rest[:match.start()], match.group(), rest[match.end():]
+        try:
+            low, high = _number(variable, low_text), _number(variable, high_text)
+        except EngineError as exc:
+            problem = problem or exc
+            continue
+        break
+    else:
+        if problem is not None:
+            raise ValueParseError(f"{spec!r}: {problem}") from None
+        raise ValueParseError(f"{name}: {spec!r}: write a range with a step, LOW..HIGH*FACTOR (e.g. 8..1024*2) "
+                              "or LOW..HIGH+STEP (e.g. 0.3..0.55+0.05)")
+    if high < low:
+        raise ValueParseError(f"{name}: {spec!r}: the range ends below where it starts")
+    if op in "*×":
+        try:
+            factor = float(step_text)
+        except ValueError:
+            raise ValueParseError(f"{name}: {spec!r}: the factor after * must be a plain number") from None
+        if not factor > 1 or not math.isfinite(factor):
+            raise ValueParseError(f"{name}: {spec!r}: the factor after * must be greater than 1")
+        count = int(math.floor(math.log(high / low) / math.log(factor) + 1e-6)) + 1
+        values = low * factor ** np.arange(count, dtype=float)
+    else:
+        step = _number(variable, step_text)
+        if not step > 0:
+            raise ValueParseError(f"{name}: {spec!r}: the step must be greater than 0")
+        count = int(math.floor((high - low) / step + 1e-6)) + 1
+        values = low + step * np.arange(count, dtype=float)
+    if count > 100_000_000:
+        raise ValueParseError(f"{name}: {spec!r} has {count:,} values; use a coarser step")
+    return np.array([float(f"{v:.12g}") for v in values]) if count <= 100_000 else values
+
+
+# -- solving chunks ----------------------------------------------------------------------------
+def solve_chunk(engine: "Engine", grid: Grid, start: int, stop: int, lang: str = "en",
+                source: str = "sweep", side_values: bool = True) -> Outcome:
+    """Rows start..stop-1 of the grid, solved: an Outcome like `llmplan run` produces."""
+    rows = stop - start
+    codes = grid.codes(start, stop)
+    numbers, keys, columns = {}, {}, {}
+    specs = []
+    for index, (axis, code) in enumerate(zip(grid.axes, codes)):
+        if axis.categorical:
+            keys[axis.name] = Categorical(code, list(axis.labels))
+            columns[axis.header] = pl.Series(axis.labels, dtype=pl.Enum(axis.labels)).gather(code)
+            specs.append(Column(index, axis.header, "key", axis.name, field=axis.header))
+        else:
+            numbers[axis.name] = axis.values[code]
+            columns[axis.header] = pl.Series(numbers[axis.name] / axis.factor)
+            specs.append(Column(index, axis.header, "number", axis.name, factor=axis.factor, field=axis.header))
+    frame = pl.DataFrame(columns) if columns else pl.DataFrame({"row": np.arange(start, stop)})
+    row_targets = np.broadcast_to(np.int64(0), (rows,))          # one question for every row
+    lean = {} if side_values else {"side_values": False}
+    batch = engine.solve_columns(numbers, keys, [grid.targets], row_targets, rows, None, **lean)
+    nothing = np.broadcast_to(False, (rows,))                      # no cell is empty, no row blank
+    prep = Prepared(rows, specs, numbers, keys, [grid.targets], row_targets, None, nothing,
+                    {n: nothing for n in [*numbers, *keys]}, Locator(source))
+    return collect(engine, frame, prep, batch, lang, source=source)
+
+
+def probe_schema(engine: "Engine", grid: Grid, lang: str = "en", side_values: bool = True
+                 ) -> dict[str, pl.DataType]:
+    """Result columns of the whole grid, from rows spread evenly over it (and all key combinations)."""
+    total = grid.total
+    picks = np.unique(np.linspace(0, total - 1, min(total, PROBE_ROWS)).astype(np.int64))
+    schema: dict[str, pl.DataType] = {}
+    for row in _runs(picks):
+        outcome = solve_chunk(engine, grid, row[0], row[1], lang, side_values=side_values)
+        for name, dtype in outcome.results.schema.items():
+            schema.setdefault(name, dtype)
+    ordered = {k: v for k, v in schema.items() if k not in ("assumptions", "warnings", "error")}
+    ordered.update({k: pl.String() for k in ("assumptions", "warnings", "error")})
+    return ordered
+
+
+def _runs(picks: np.ndarray) -> list[tuple[int, int]]:
+    """Indices -> a few contiguous (start, stop) runs covering them (at most 64 solves)."""
+    if len(picks) <= 64:
+        return [(int(p), int(p) + 1) for p in picks]
+    groups = np.array_split(picks, 64)
+    return [(int(g[0]), int(g[0]) + max(1, len(g))) for g in groups if len(g)]
+
+
+def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A chunk's results with exactly the schema's columns (missing ones empty)."""
+    out = []
+    for name, dtype in schema.items():
+        if name in frame.columns:
+            out.append(frame.get_column(name).cast(dtype))
+        else:
+            out.append(pl.Series(name, [None] * frame.height, dtype=dtype))
+    return pl.DataFrame(out)
+
+
+@dataclass
+class SweepResult:
+    rows: int = 0
+    errors: int = 0
+    chunks: int = 0
+    columns: list[str] = field(default_factory=list)
+    dropped: set[str] = field(default_factory=set)
+
+
+def chunks(engine: "Engine", grid: Grid, schema: dict[str, pl.DataType], chunk_rows: int, lang: str,
+           result: SweepResult, progress: Callable[[int], None] | None = None, side_values: bool = True
+           ) -> Iterator[pl.DataFrame]:
+    for start in range(0, grid.total, chunk_rows):
+        stop = min(grid.total, start + chunk_rows)
+        outcome = solve_chunk(engine, grid, start, stop, lang, side_values=side_values)
+        result.dropped |= set(outcome.results.columns) - set(schema)
+        result.rows += outcome.rows
+        result.errors += outcome.error_count
+        result.chunks += 1
+        yield conform(outcome.results, schema)
+        if progress:
+            progress(stop)

@@ -1,0 +1,1 @@
+"""Text: parsing values users type and formatting quantities for people (usable from engine.solve upward)."""

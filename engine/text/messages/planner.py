@@ -1,0 +1,88 @@
+"""The planner's texts (issue #13): under-determined questions, contradictions, values outside
+their domain, admissible whole numbers, catalog answers. key -> (English, Chinese); str.format
+fields in braces, the same fields in both languages."""
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "planner.joined": ("{parts}", "{parts}"),   # a head and its clauses, each said in the same language
+    "planner.name": ("{name}", "{name}"),
+    "planner.underdetermined": (
+        "to solve {target} also give one of: {names}",
+        "要求解 {target}，还需给出以下之一：{names}"),
+    "planner.underdetermined.more": (
+        " (or one of {count} more; see `llmplan explain {target}`)",
+        "（或另外 {count} 个之一；见 `llmplan explain {target}`）"),
+    "planner.underdetermined.others": (
+        "; or several of the other values its rules use: {names}",
+        "；或给出其规则用到的其他几个值：{names}"),
+    "planner.underdetermined.none": (
+        "to solve {target} give more values; no single extra value is enough. "
+        "Variables in the rules for {target}: {names}",
+        "要求解 {target} 还需更多的值，单独再给一个不够。{target} 的规则涉及的变量：{names}"),
+    "planner.suggestion": (
+        "{name} ({label})",
+        "{name}（{label}）"),
+    "planner.suggestion.band": (
+        "{name} ({label}; the seed's band is {low}–{high})",
+        "{name}（{label}；参考范围 {low}–{high}）"),
+    "planner.suggestion.value": (
+        "{name} ({label}; the seed's value is {value})",
+        "{name}（{label}；参考值 {value}）"),
+    "planner.suggestion.catalog": (
+        "; or give {catalog} (a catalog key such as {examples}): its entry has the figure",
+        "；或给出 {catalog}（目录中的键，例如 {examples}）：其条目含有该数值"),
+    "planner.suggestion.selector": (
+        "; or choose {selector}={value}",
+        "；或选择 {selector}={value}"),
+    "planner.slow": (
+        " (the search for what is missing stopped after {seconds:g} s)",
+        "（查找缺失值的搜索在 {seconds:g} 秒后停止）"),
+    "planner.contradiction": (
+        "given values contradict each other: by rule {rule} ({formula}), {left_name} is {left}, but the "
+        "other values imply {right} (they differ by {gap}; tolerance {tolerance}); values: {values}. {drop}",
+        "给定的值相互矛盾：按规则 {rule}（{formula}），{left_name} 为 {left}，而其他值推出 {right}"
+        "（相差 {gap}；容差 {tolerance}）；涉及的值：{values}。{drop}"),
+    "planner.contradiction.drop": (
+        "Drop one of the givens {names} (or correct it)",
+        "请去掉（或更正）给定值 {names} 之一"),
+    "planner.contradiction.drop_default": (
+        "Drop one of the givens {names}, or give {defaults} yourself if the default is not what you meant",
+        "请去掉给定值 {names} 之一；若默认值不是您想要的，请自行给出 {defaults}"),
+    "planner.domain.above": (
+        "the givens imply {name} = {value}, above {limit}{shown}; rule {rule}. Check the givens {givens}",
+        "给定的值推出 {name} = {value}，超过上限 {limit}{shown}；规则 {rule}。请检查给定值 {givens}"),
+    "planner.domain.below": (
+        "the givens imply {name} = {value}, not above {limit}; {name} must be {requirement}; rule {rule}. "
+        "Check the givens {givens}",
+        "给定的值推出 {name} = {value}，不大于 {limit}；{name} 必须{requirement}；规则 {rule}。请检查给定值 {givens}"),
+    "planner.domain.none": (
+        "no valid value for {names} from rule {rules}: no real, finite answer in the variable's domain "
+        "for these inputs",
+        "规则 {rules} 无法给出 {names} 的有效值：在这些输入下没有位于其取值范围内的有限实数解"),
+    "planner.requirement.positive": ("greater than 0", "大于 0"),
+    "planner.requirement.nonnegative": ("at least 0", "不小于 0"),
+    "planner.requirement.fraction": ("a fraction between 0 and 1", "介于 0 和 1 之间的比例"),
+    "planner.requirement.integer": ("a whole number of at least 1", "不小于 1 的整数"),
+    "planner.admissible": (
+        "{name} = {raw} rounded to a whole number is not admissible; the {direction} admissible value is "
+        "{value} (checks {reason}); values that depend on it are recomputed",
+        "{name} = {raw} 取整后不可取；{direction}的可取值为 {value}（检查 {reason}）；依赖它的值已重新计算"),
+    "planner.admissible.smallest": ("smallest", "最小"),
+    "planner.admissible.largest": ("largest", "最大"),
+    "planner.admissible.none": (
+        "no whole {name} {side} {raw} is admissible: each fails one of the checks {reason} "
+        "(see `llmplan explain {name}`); change one of the values they use (pp, n_gpus, zero_stage, ...)",
+        "{raw} {side}没有可取的整数 {name}：每个候选值都不满足检查 {reason} 之一"
+        "（见 `llmplan explain {name}`）；请调整这些检查用到的值（pp、n_gpus、zero_stage 等）"),
+    "planner.admissible.above": ("at or above", "及以上"),
+    "planner.admissible.below": ("at or below", "及以下"),
+    "planner.divides": ("{name} divides {other} = {value}", "{name} 整除 {other} = {value}"),
+    "planner.internal_error": (
+        "internal error while solving this row ({error}); knowns: {knowns}; asked: {targets}. "
+        "This is a bug in llmplan: please report it; the other rows are not affected",
+        "求解这一行时出现内部错误（{error}）；已知：{knowns}；求解：{targets}。"
+        "这是 llmplan 的缺陷，请报告；其他行不受影响"),
+    "planner.combined": (
+        "{target} from the combined equation {formula} (rules {rules}; {cancelled} cancel)",
+        "{target} 由合并方程 {formula} 得出（规则 {rules}；{cancelled} 相互抵消）"),
+}

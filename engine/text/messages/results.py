@@ -1,0 +1,35 @@
+"""Texts about an answered question: rounding notes, defaults the rules overrode, rule mismatches,
+contradictions. engine/solve (solver.py, batch_checks.py) and engine/table/frames.py compose them."""
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "results.rule_mismatch": (
+        ("given values differ from rule {rule} ({formula}) by {gap}, beyond its {tolerance} tolerance; the given "
+         "values were used — check them"),
+        "输入值与规则 {rule}（{formula}）相差 {gap}，超出其 {tolerance} 容差；已按给定值计算，请确认"),
+    "results.rounded": (
+        "{name} = {raw} rounded {how} to {new}; values that depend on it are recomputed for the rounded count",
+        "{name} = {raw}，{how}取整为 {new}；依赖它的数值按取整后的值重新计算"),
+    "results.rounded_column": (
+        "rounded: {name} rounded {how} (the exact value is in `{name} unrounded`)",
+        "已取整：{name} {how}取整（原值见 `{name} unrounded` 列）"),
+    "results.recomputed_column": ("; {names} recomputed for the rounded count", "；{names} 按取整后的数量重新计算"),
+    "results.how.up": ("up", "向上"),
+    "results.how.down": ("down", "向下"),
+    "results.how.nearest": ("to nearest", "四舍五入"),
+    "results.default_overridden": (
+        ("{name} follows from the values given ({got}), not from its default ({default}, {source}); the derived "
+         "value is used — check the inputs if the default was meant"),
+        ("{name} 由给定值推出（{got}），而不是其默认值（{default}，{source}）；已采用推出的值——如本意是默认值，请检"
+         "查输入")),
+    "results.contradiction": (
+        ("given values contradict each other: rule {rule} ({formula}) does not hold — {left} on one side, {right} "
+         "on the other, {gap} apart (tolerance {tolerance}); values: {values}. Remove or correct one of them"),
+        ("给定值相互矛盾：规则 {rule}（{formula}）不成立——一边为 {left}，另一边为 {right}，相差 {gap}（容差 "
+         "{tolerance}）；涉及的值：{values}。请删除或更正其中之一")),
+    "results.contradiction_cells": (" — cells: {cells}", " —— 涉及单元格：{cells}"),
+    "results.from_inputs": ("{value} (from {names})", "{value}（由 {names} 得出）"),
+    "results.does_not_fit": (
+        "does not fit: memory_fill = {fill} (1 = largest that fits)",
+        "放不下：memory_fill = {fill}（1 表示恰好放得下的最大值）"),
+}

@@ -1,0 +1,1 @@
+"""Offline tools beside the engine: checkpoint conversion, corpus measurement."""

@@ -1,0 +1,261 @@
+"""`config=PATH` as a given and `llmplan preflight` (issue #17), end to end.
+
+The hand calculation below gives explicitly every given the answer depends on that another branch
+may change the default of (activations, overhead, mfu), so that it checks the reading and the
+arithmetic, not today's defaults.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from engine.io.training_config import TrainingConfigError
+from engine.cli.preflight import preflight
+from tests.conftest import run_llmplan
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "training_configs"
+LF = FIXTURES / "llamafactory"
+LORA = "examples/train_lora/llama3_lora_sft.yaml"
+FULL = "examples/train_full/llama3_full_sft.yaml"
+
+# Llama 3 8B from its config.json (layers 32, hidden 4096, 32 heads, 8 KV heads of 128, MLP 14336,
+# vocabulary 128256, untied): per layer q 4096·4096 + k, v 4096·1024 each + o 4096·4096 = 41,943,040;
+# MLP 3·4096·14336 = 176,160,768; two RMSNorms 2·4096 = 8,192 -> 218,112,000; × 32 = 6,979,584,000;
+# embeddings + lm_head 2·128256·4096 = 1,050,673,152; final norm 4,096 -> 8,030,261,248 parameters.
+LLAMA3_8B = 32 * (2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 14336 + 2 * 4096) + 2 * 128256 * 4096 + 4096
+
+
+def test_llama3_8b_count_by_hand():
+    assert LLAMA3_8B == 8_030_261_248     # Meta's published count for Llama 3 8B
+
+
+@pytest.fixture
+def in_lf(monkeypatch):
+    monkeypatch.chdir(LF)      # upstream paths (`deepspeed: examples/deepspeed/...`) are relative to the repo root
+
+
+def test_memory_per_gpu_by_hand(bundled_engine, in_lf):
+    """llama3_full_sft.yaml + ds_z3_config.json on 2 × A800 (80 GB datasheet).
+
+    From the files: finetuning_type full (line 9), bf16 (line 37) -> mixed precision, AdamW (Transformers
+    default adamw_torch), ZeRO stage 3 (ds_z3_config.json:19). Model states per parameter (ZeRO §3.1):
+    2 B bf16 weights + 2 B bf16 gradients + 12 B Adam (4 B fp32 master + 4 B momentum + 4 B variance) = 16 B;
+    ZeRO-3 splits all of them over dp = 2 GPUs:
+        16 × 8,030,261,248 / 2 = 64,242,089,984 B
+    The parameter count is given as counted by hand above (the catalog keeps a rounded 8B), activations
+    and overhead explicitly: 1.5 GB + 1 GB
+        memory per GPU = 64,242,089,984 + 1,500,000,000 + 1,000,000,000 = 66,742,089,984 B
+        headroom = 80,000,000,000 − 66,742,089,984 = 13,257,910,016 B
+    """
+    check = preflight(bundled_engine, [FULL], {"model": "llama3-8b", "gpu": "A800", "n_gpus": "2",
+                                               "params": str(LLAMA3_8B), "activation_bytes_per_gpu": "1.5GB",
+                                               "memory_overhead": "1GB", "mfu": "0.5"})
+    assert check.memory_per_gpu == pytest.approx(66_742_089_984, rel=1e-12)
+    assert check.fits and check.headroom == pytest.approx(13_257_910_016, rel=1e-12)
+    states = sum(check.breakdown()[n] for n in ("weights_bytes_per_gpu", "grads_bytes_per_gpu",
+                                                 "optimizer_bytes_per_gpu"))
+    assert states == pytest.approx(16 * LLAMA3_8B / 2, rel=1e-12)
+    # steps: max_samples 1000 × 2 datasets (line 16, dataset line 13), unpacked -> 2,000 sequences;
+    # global batch = per_device 1 (line 31) × accumulation 2 (line 32) × dp 2 = 4 -> 500 steps per epoch
+    assert check.steps_per_epoch == 500
+    # one epoch: 2,000 × 2,048 (cutoff_len, line 15) = 4,096,000 tokens; full recompute (LLaMA-Factory's
+    # gradient checkpointing) = 8·N·D (seed §4b) = 8 × 8,030,261,248 × 4,096,000 FLOP;
+    # 2 × 312 TFLOPS (A800 bf16 dense) × mfu 0.5 -> 843.4 s
+    assert check.epoch_time == pytest.approx(8 * LLAMA3_8B * 4_096_000 / (2 * 312e12 * 0.5), rel=1e-9)
+    assert not check.mfu_assumed and check.changes == []
+
+
+def test_user_values_win_and_origins_are_kept(bundled_engine, in_lf):
+    result = bundled_engine.solve(["memory_per_gpu"], {"config": LORA, "model": "llama3-8b", "gpu": "A800",
+                                                       "n_gpus": 1, "lora_rank": "16"})
+    assert result.values["lora_rank"] == 16 and result.status["lora_rank"] == "given"
+    assert result.values["micro_batch"] == 1 and result.status["micro_batch"] == "config"
+    assert result.origins["micro_batch"] == f"{LORA}:32"
+    assert result.config["overridden"] == {"lora_rank": f"{LORA}:10", "model": f"{LORA}:3"}
+    data = result.to_json()
+    assert data["values"]["seq_len"]["origin"] == f"{LORA}:16" and data["values"]["seq_len"]["value"] == 2048
+    assert data["config"]["origins"]["method"] == {"origin": f"{LORA}:9", "key": "finetuning_type", "default": False}
+    assert any(i.startswith("learning_rate (") for i in data["config"]["ignored"])
+
+
+def test_a_hugging_face_id_resolves_through_catalog_aliases(bundled_engine, tmp_path):
+    # axolotl's llama-3/qlora.yml names NousResearch/Meta-Llama-3-8B; the catalog aliases meta-llama-3-8b
+    path = FIXTURES / "axolotl/examples/llama-3/qlora.yml"
+    result = bundled_engine.solve(["arch_params"], {"config": str(path)})
+    assert result.keys["model"] == "llama3-8b" and result.values["arch_params"] == LLAMA3_8B
+    assert result.origins["model"] == f"{path}:2"
+
+
+def test_a_local_model_folder_is_read_offline(bundled_engine, tmp_path):
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({
+        "model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32,
+        "num_hidden_layers": 32, "num_key_value_heads": 8, "vocab_size": 128256, "tie_word_embeddings": False}))
+    (tmp_path / "train.yaml").write_text(f"model_name_or_path: {folder}\nfinetuning_type: lora\n")
+    result = bundled_engine.solve(["arch_params"], {"config": str(tmp_path / "train.yaml")})
+    assert result.values["arch_params"] == LLAMA3_8B
+
+
+def test_an_unknown_model_id_says_how_to_give_the_architecture(bundled_engine, tmp_path):
+    (tmp_path / "train.yaml").write_text("model_name_or_path: example-org/not-a-model-7b\n")
+    with pytest.raises(TrainingConfigError) as error:
+        bundled_engine.solve(["memory_per_gpu"], {"config": str(tmp_path / "train.yaml"), "gpu": "A800"})
+    message = str(error.value)
+    assert f"{tmp_path / 'train.yaml'}:1" in message and "model=PATH/config.json" in message
+    # typing the architecture instead is enough
+    result = bundled_engine.solve(["trainable_params"], {"config": str(tmp_path / "train.yaml"), "model": "llama3-8b"})
+    assert result.values["trainable_params"] > 0
+
+
+def test_values_llmplan_cannot_model_are_errors_unless_typed(bundled_engine, tmp_path):
+    (tmp_path / "train.yaml").write_text("model_name_or_path: m\nlora_target: q_proj,gate_proj\n")
+    givens = {"config": str(tmp_path / "train.yaml"), "model": "llama3-8b"}
+    with pytest.raises(TrainingConfigError) as error:
+        bundled_engine.solve(["lora_params"], givens)
+    assert f"{tmp_path / 'train.yaml'}:2" in str(error.value) and "lora_targets=" in str(error.value)
+    assert bundled_engine.solve(["lora_params"], {**givens, "lora_targets": "qkvo"}).keys["lora_targets"] == "qkvo"
+
+
+def test_a_value_outside_its_domain_names_the_file(bundled_engine, tmp_path):
+    (tmp_path / "ds.json").write_text('{\n  "train_batch_size": 0\n}')
+    with pytest.raises(TrainingConfigError) as error:
+        bundled_engine.solve(["memory_per_gpu"], {"config": str(tmp_path / "ds.json"), "model": "llama3-8b"})
+    assert f"{tmp_path / 'ds.json'}:2" in str(error.value)
+
+
+def test_two_files_state_their_own_parts(bundled_engine, in_lf):
+    """A LLaMA-Factory YAML and an accelerate config: n_gpus and FSDP come from the second file."""
+    result = bundled_engine.solve(["memory_per_gpu"], {"config": f"{LORA},examples/accelerate/fsdp_config.yaml",
+                                                       "model": "llama3-8b", "gpu": "A800"})
+    assert result.values["n_gpus"] == 2 and result.origins["n_gpus"] == "examples/accelerate/fsdp_config.yaml:20"
+    assert result.keys["zero_stage"] == "3"          # FULL_SHARD beats the YAML's "no deepspeed" default
+
+
+def test_preflight_ranks_changes_that_fit(bundled_engine, in_lf):
+    """Full fine-tune of Llama 3 8B on one 24 GB RTX 4090: 16 B/parameter of model states alone is
+    128 GB, so it cannot fit; every proposed change that fits must fit when asked again."""
+    check = preflight(bundled_engine, [FULL], {"model": "llama3-8b", "gpu": "RTX-4090", "n_gpus": "1"})
+    assert not check.fits and check.memory_per_gpu > 16 * LLAMA3_8B
+    assert check.max_micro_batch is None
+    fitting = [c for c in check.changes if c.fits]
+    assert fitting and all(c.memory_fill <= 1 for c in fitting)
+    assert check.changes[: len(fitting)] == fitting           # ranked: those that fit first
+    ranked_methods = [c.givens.get("method") for c in fitting]
+    assert ranked_methods.index("qlora") > 0                  # the same training (offload) before QLoRA
+    for change in fitting:
+        again = bundled_engine.solve(["memory_fill"], {**{k: v for k, v in check.givens.items()}, **change.givens})
+        assert again.values["memory_fill"] == pytest.approx(change.memory_fill, rel=1e-9)
+        assert again.values["memory_fill"] <= 1
+
+
+def test_largest_micro_batch_fits_and_one_more_does_not(bundled_engine, in_lf):
+    check = preflight(bundled_engine, [LORA], {"model": "llama3-8b", "gpu": "A800"})
+    best = check.max_micro_batch
+    assert best and best >= 1
+    fill = lambda b: bundled_engine.solve(["memory_fill"], {**check.givens, "micro_batch": b}).values["memory_fill"]  # noqa: E731
+    assert fill(best) <= 1 < fill(best + 1)
+    assert ("n_gpus", "1", "no --n-gpus and no accelerate num_processes in the config") in check.assumed
+    assert check.mfu_assumed and check.mfu == 0.4
+
+
+# -- the command ---------------------------------------------------------------------------------
+def test_cli_preflight_json(tmp_path):
+    report = tmp_path / "pre.md"
+    out = run_llmplan("preflight", LORA, "model=llama3-8b", "--gpu", "A800", "--n-gpus", "2", "--json",
+                      "--report", str(report), cwd=LF)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["fits"] is True and data["headroom"] == pytest.approx(data["usable_gpu_memory"] - data["memory_per_gpu"])
+    assert math.isclose(sum(data["breakdown"].values()), data["memory_per_gpu"], rel_tol=1e-9)
+    assert data["answer"]["values"]["grad_accum"]["origin"] == f"{LORA}:33"
+    assert data["steps_per_epoch"] == 2000 / (1 * 8 * 2)
+    assert data["mfu_assumed"] is True
+    text = report.read_text(encoding="utf-8").replace("\\_", "_")
+    assert f"{LORA}:33" in text and "FITS" in text                     # the report shows where grad_accum came from
+
+
+def test_cli_preflight_text_shows_verdict_and_origins():
+    out = run_llmplan("preflight", FULL, "--gpu", "RTX-4090", "model=llama3-8b", cwd=LF)   # options anywhere
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("DOES NOT FIT")
+    assert f"[{FULL}:9]" in out.stdout and "examples/deepspeed/ds_z3_config.json:19" in out.stdout
+    assert "mfu 0.4 assumed" in out.stdout
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ('{"model_type": "llama", "hidden_size": 8}', "model's config.json"),
+    ("model_name_or_path: m\ncutoff_len: lots\n", ":2"),
+    ("model_name_or_path: m\ndeepspeed: missing.json\n", ":2"),
+    ("model_name_or_path: m\n\tlora_rank: 8\n", "not valid YAML"),
+])
+def test_cli_bad_config_exit_2_one_line_nothing_written(tmp_path, text, fragment):
+    path = tmp_path / ("config.json" if text.startswith("{") else "train.yaml")
+    path.write_text(text)
+    report = tmp_path / "report.html"
+    out = run_llmplan("preflight", str(path), "model=llama3-8b", "--gpu", "A800", "--report", str(report))
+    assert out.returncode == 2
+    assert fragment in out.stderr and str(path) in out.stderr
+    assert out.stderr.strip().count("\n") == 0 and "Traceback" not in out.stderr
+    assert not report.exists() and out.stdout == ""
+
+
+def test_cli_solve_with_config():
+    out = run_llmplan("solve", "memory_per_gpu", f"config={LORA}", "model=llama3-8b", "gpu=A800", "n_gpus=1", cwd=LF)
+    assert out.returncode == 0, out.stderr
+    assert f"micro_batch = 1  [{LORA}:32]" in out.stdout
+
+
+# -- a `config` column in a scenario table ---------------------------------------------------------
+def test_config_column_fills_each_rows_empty_cells(in_lf):
+    import polars as pl
+
+    from engine.table.frames import run_frame
+
+    frame = pl.DataFrame({
+        "name": ["lora", "full, typed micro-batch", "no config", "missing file", "no model"],
+        "config": [LORA, FULL, None, "nope.yaml", LORA],
+        "model": ["llama3-8b"] * 4 + [None], "gpu": ["A800"] * 5, "n_gpus": [1, 2, 1, 1, 1],
+        "micro_batch": [None, 4, 2, None, None], "solve": ["memory_per_gpu"] * 5})
+    results = run_frame(frame).results
+    memory = results.get_column("memory_per_gpu [GB]").to_list()
+    errors = results.get_column("error").to_list()
+    origins = results.get_column("config origins").to_list()
+    # each config row equals the same question asked with config= on the command line
+    from engine.solve.solver import Engine
+
+    engine = Engine.load()
+    lora = engine.solve(["memory_per_gpu"], {"config": LORA, "model": "llama3-8b", "gpu": "A800", "n_gpus": 1})
+    full = engine.solve(["memory_per_gpu"], {"config": FULL, "model": "llama3-8b", "gpu": "A800", "n_gpus": 2,
+                                             "micro_batch": 4})
+    assert memory[0] * 1e9 == pytest.approx(lora.values["memory_per_gpu"], rel=1e-12)
+    assert memory[1] * 1e9 == pytest.approx(full.values["memory_per_gpu"], rel=1e-12)
+    assert f"micro_batch ({LORA}:32)" in origins[0] and "micro_batch (" not in origins[1]   # typed wins
+    assert "zero_stage (examples/deepspeed/ds_z3_config.json:19)" in origins[1]
+    assert origins[2] is None and errors[2] is None
+    assert "column 'config'" in errors[3] and "nope.yaml" in errors[3]
+    assert f"{LORA}:3" in errors[4] and "model=PATH/config.json" in errors[4]    # the row gives no model
+
+
+def test_cli_preflight_needs_a_gpu():
+    out = run_llmplan("preflight", LORA, "model=llama3-8b", cwd=LF)
+    assert out.returncode == 2 and "--gpu" in out.stderr and out.stdout == ""
+
+
+def test_preflight_speaks_chinese(bundled_engine, in_lf):
+    check = preflight(bundled_engine, [FULL], {"model": "llama3-8b", "gpu": "RTX-4090"}, lang="zh")
+    assert check.max_micro_batch_note == "连 micro_batch = 1 也放不下"
+    assert any("改变了训练内容" == c.note for c in check.changes)
+
+
+def test_a_smaller_micro_batch_keeps_the_global_batch(bundled_engine, in_lf):
+    # per_device 8 × accumulation 8 (line 33) = 64 sequences per GPU per step at cutoff 4096 on 24 GB
+    check = preflight(bundled_engine, [LORA], {"model": "llama3-8b", "gpu": "RTX-4090", "micro_batch": "8",
+                                               "seq_len": "4096"})
+    assert not check.fits
+    change = next(c for c in check.changes if "micro_batch" in c.givens)
+    assert change.givens["micro_batch"] * change.givens["grad_accum"] == 64
+    assert change.givens["micro_batch"] <= check.max_micro_batch and change.fits

@@ -1,0 +1,112 @@
+"""`llmplan sweep`: grid specs, sizes and values, chunked streaming to Parquet/CSV/xlsx."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import openpyxl
+import polars as pl
+import pytest
+
+from engine.io.sweep_output import run_sweep
+from engine.table import sweep
+from engine.cli import main
+from engine.errors import ValueParseError
+
+DAY = 86400.0
+PEAK = {"A800": 312e12, "H100-SXM": 989e12}
+
+
+def test_axis_specs(eng):
+    gpus = sweep.parse_axis(eng, "n_gpus", "8..1024*2")
+    assert gpus.values.tolist() == [8, 16, 32, 64, 128, 256, 512, 1024]
+    mfu = sweep.parse_axis(eng, "mfu", "0.3..0.55+0.05")
+    assert mfu.values.tolist() == [0.3, 0.35, 0.4, 0.45, 0.5, 0.55]
+    days = sweep.parse_axis(eng, "train_time", "10d..30d+10d")
+    assert days.values.tolist() == [10 * DAY, 20 * DAY, 30 * DAY] and days.header == "train_time [day]"
+    assert sweep.parse_axis(eng, "train_time", "30,60").values.tolist() == [30 * DAY, 60 * DAY]
+    assert sweep.parse_axis(eng, "params", "1e+9..1e+11*10").values.tolist() == [1e9, 1e10, 1e11]
+    assert sweep.parse_axis(eng, "gpu", "a800,H100-SXM").labels == ["A800", "H100-SXM"]
+    assert sweep.parse_axis(eng, "params", "7B").values.tolist() == [7e9]
+
+
+@pytest.mark.parametrize("name, spec, message", [
+    ("n_gpus", "8..1024", "with a step"), ("n_gpus", "8..1024*1", "greater than 1"),
+    ("n_gpus", "1024..8*2", "ends below"), ("gpu", "X100", "unknown value"), ("mfu", "0.3..1.5+0.1", "fraction"),
+    ("n_gpu", "8", "did you mean n_gpus"),
+])
+def test_bad_specs(eng, name, spec, message):
+    with pytest.raises(ValueParseError, match=message):
+        sweep.parse_axis(eng, name, spec)
+
+
+def test_grid_checks(eng):
+    with pytest.raises(ValueParseError, match="both swept and asked"):
+        sweep.parse_grid(eng, ["n_gpus"], {"n_gpus": "8"})
+    with pytest.raises(ValueParseError, match="catalog key"):
+        sweep.parse_grid(eng, ["gpu"], {"params": "7B"})
+    grid = sweep.parse_grid(eng, ["train_time"], {"params": "7B", "tokens": "1T", "gpu": "A800,H100-SXM",
+                                                       "n_gpus": "8..1024*2", "mfu": "0.3..0.55+0.05"})
+    assert grid.total == 1 * 1 * 2 * 8 * 6
+    codes = grid.codes(0, grid.total)
+    combos = list(itertools.product(range(1), range(1), range(2), range(8), range(6)))
+    assert [tuple(int(c[i]) for c in codes) for i in range(grid.total)] == combos   # first axis outermost
+
+
+def test_chunked_streaming_to_parquet(eng, tmp_path, monkeypatch):
+    grid = sweep.parse_grid(eng, ["train_time"], {"params": "7B", "tokens": "1T", "gpu": "A800,H100-SXM",
+                                                       "n_gpus": "8..1024*2", "mfu": "0.3..0.55+0.05"})
+    calls = []
+    solve_columns = eng.solve_columns
+
+    def counting(numbers, keys, targets, row_targets, rows, errors=None, **options):
+        calls.append(rows)
+        return solve_columns(numbers, keys, targets, row_targets, rows, errors, **options)
+
+    monkeypatch.setattr(eng, "solve_columns", counting)
+    target = tmp_path / "grid.parquet"
+    result = run_sweep(eng, grid, target, chunk_rows=10)
+    assert result.rows == 96 and result.errors == 0
+    assert result.chunks == math.ceil(96 / 10)
+    assert calls[-result.chunks:] == [10] * 9 + [6]             # every chunk solved on its own, in order
+    assert max(calls) <= 10
+    out = pl.read_parquet(target)
+    assert out.height == 96
+    assert out.columns[:5] == ["params", "tokens [token]", "gpu", "n_gpus", "mfu"]
+    expected = [(g, n, m) for g in ("A800", "H100-SXM") for n in (8, 16, 32, 64, 128, 256, 512, 1024)
+                for m in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55)]
+    assert list(zip(out["gpu"].cast(pl.String), out["n_gpus"], out["mfu"])) == expected
+    days = np.array([6 * 7e9 * 1e12 / (n * PEAK[g] * m) / DAY for g, n, m in expected])
+    assert np.allclose(out["train_time [day]"].to_numpy(), days, rtol=1e-12)
+    assert out["error"].null_count() == 96
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.parquet"]
+
+
+def test_cli_csv_xlsx_and_stdout(tmp_path, capsys):
+    args = ["sweep", "n_gpus", "params=7B", "tokens=2T", "gpu=A800", "train_time=30d,60d", "mfu=0.4",
+            "recompute=none,full"]
+    assert main([*args, "-o", str(tmp_path / "g.csv"), "--chunk-rows", "3"]) == 0
+    out = pl.read_csv(tmp_path / "g.csv")
+    assert out.height == 4
+    hand = [math.ceil(k * 7e9 * 2e12 / (312e12 * 0.4 * d * DAY)) for d in (30, 60) for k in (6, 8)]
+    assert out["n_gpus"].to_list() == hand
+    assert out["recompute"].to_list() == ["none", "full", "none", "full"]
+    assert main([*args, "-o", str(tmp_path / "g.xlsx")]) == 0
+    sheet = openpyxl.load_workbook(tmp_path / "g.xlsx")["results"]
+    header = [c.value for c in sheet[1]]
+    assert [r[header.index("n_gpus")] for r in sheet.iter_rows(min_row=2, values_only=True)] == hand
+    capsys.readouterr()
+    assert main(args) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("params,tokens [token],gpu,train_time [day],mfu,recompute,n_gpus")
+    assert len(printed) == 5
+
+
+def test_rows_with_errors_exit_1(tmp_path, capsys):
+    # train_time from flops alone cannot be answered without GPUs: every row carries its error
+    assert main(["sweep", "train_time", "params=7B,13B", "tokens=1T", "-o", str(tmp_path / "e.parquet")]) == 1
+    out = pl.read_parquet(tmp_path / "e.parquet")
+    assert out.height == 2 and out["error"].null_count() == 0
+    assert main(["sweep", "train_time", "n_gpus=8..1024", "-o", str(tmp_path / "x.parquet")]) == 2
+    assert "with a step" in capsys.readouterr().err
