@@ -98,7 +98,7 @@ def header_variable(header: str) -> str:
 def main(path: Path = ROOT / "examples" / "finetune.xlsx") -> Path:
     import xlsxwriter
 
-    from engine.solver import Engine
+    from engine.solve.solver import Engine
 
     engine = Engine.load()
     variables = engine.rules.variables
