@@ -104,7 +104,11 @@ class Planner:
         # Fallbacks (a default on a value a rule defines: active_share = 1, activation_bytes = 0) come from
         # their own rule only, never inferred from another (issue #14); one its own rule cannot compute
         # from the givens, the input defaults and the answers is assumed from the start, like a convention.
-        assumed = (self.defined & set(soft)) - set(targets)
+        # (A fallback a given or asked value states in another form, activation_bytes_per_gpu = activation_bytes,
+        # stays soft, as a convention does above.)
+        assumed = {n for n in (self.defined & set(soft)) - set(targets)
+                   if not any(n in eq.variables and len(eq.variables - {n}) == 1 and eq.variables - {n} <= named
+                              for eq in equations)}
         probe = set(knowns) | fixed | (set(soft) - self.defined) | set(targets)
         self._structural(equations, probe, targets, True, (), assumed)
         promoted = {n for n in assumed if n not in probe}
