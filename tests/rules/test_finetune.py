@@ -269,3 +269,21 @@ def test_dropout_from_a_config_json(eng, tmp_path):
         # s·b·(8h + 2·dropout·h + 8h + 4·(mlp_matrices − 1)·ffn), flash
         ffn, k = (688, 8) if name == "llama" else (1024, 4)
         assert r.values["activation_bytes_per_layer"] == 128 * ((16 + 2 * expected) * 256 + k * ffn)
+
+
+@pytest.mark.parametrize("rounding", ["trainer", "exact"])
+def test_analytic_step_time_and_batching_agree(eng, rounding):
+    # perf_model=analytic with the data in samples: one definition of the time. 50,000 × 1,024 packed into
+    # 4,096 = 12,500 sequences per epoch, 3 epochs = 153.6M tokens; a step is 2 · 4 · 8 = 64 sequences =
+    # 262,144 tokens, so the run is 153.6M / 262,144 = 585.9375 global batches × step_time, whatever whole
+    # `steps` the Trainer reports (585: floor(ceil(12,500 / 16) / 4) = 195 per epoch)
+    givens = {"model": "llama2-7b", "method": "lora", "gpu": "A800", "n_gpus": 8, "seq_len": 4096,
+              "samples": "50k", "tokens_per_sample": 1024, "epochs": 3, "micro_batch": 2, "grad_accum": 4,
+              "perf_model": "analytic", "steps_rounding": rounding}
+    r = eng.solve(["train_time", "steps", "step_time", "mfu"], givens)
+    v = r.values
+    assert v["train_time"] == pytest.approx(153_600_000 / 262_144 * v["step_time"], rel=1e-9)
+    assert v["steps"] == (585 if rounding == "trainer" else 585.9375)
+    # mfu in the train_flops convention: LoRA's 4·N + 6·N_adapters per token (compute.param_flops_lora)
+    flops_per_token = 4 * LLAMA2_7B + 6 * LORA_QV_7B
+    assert v["mfu"] == pytest.approx(flops_per_token * 262_144 / (8 * 312e12 * v["step_time"]), rel=1e-9)
