@@ -198,7 +198,8 @@ def _changes(engine: Any, check: Preflight, lang: str) -> list[Change]:
     """Each change alone, then (if none fits alone) the smallest combinations, ranked."""
     options = [_evaluate(engine, check, label, changes, lang, order, kind)
                for order, (label, changes, kind) in enumerate(_candidates(engine, check, lang))]
-    options = [o for o in options if o.error or o.memory_per_gpu < check.memory_per_gpu * (1 - 1e-9)]
+    # (a change the rules cannot evaluate for this run is left out: it is no advice, only noise)
+    options = [o for o in options if not o.error and o.memory_per_gpu < check.memory_per_gpu * (1 - 1e-9)]
     same = [o for o in options if not o.error and not o.alters_training]
     if same and not any(o.fits for o in same):   # the same training, several changes at once
         combined: dict[str, Any] = {}

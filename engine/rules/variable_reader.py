@@ -53,19 +53,10 @@ def read_variables(ctx: LoadContext, path: Path, doc: Node) -> None:
 
 
 def _variable(ctx: LoadContext, name: str, node: Node, where: str) -> Variable | None:
-    if not name.isidentifier() or name.startswith("_") or not name.isascii():
-        ctx.problems.append(f"{where}: {name!r} is not a valid variable name (use snake_case ASCII)")
+    """One variable from its YAML mapping; every problem goes to ctx.problems with its file:line."""
+    spec = _spec(ctx, name, node, where)
+    if spec is None:
         return None
-    if keyword.iskeyword(name) or name in FUNCTIONS or name in ("unit", "None", "True", "False"):
-        ctx.problems.append(f"{where}: {name!r} is a reserved word in formulas; choose another name "
-                             f"(e.g. {name}_value)")
-        return None
-    spec = plain(node)
-    if not isinstance(spec, dict):
-        ctx.problems.append(f"{where}: variable {name!r} needs a mapping (unit, domain, en, zh, ...)")
-        return None
-    for key in spec.keys() - _VARIABLE_KEYS:
-        ctx.unknown_key(where, f"variable {name!r}", key, _VARIABLE_KEYS)
     domain = spec.get("domain", "positive")
     if domain not in DOMAINS:
         ctx.problems.append(f"{where}: variable {name!r}: domain {domain!r} is not one of {', '.join(DOMAINS)}")
@@ -86,30 +77,69 @@ def _variable(ctx: LoadContext, name: str, node: Node, where: str) -> Variable |
         if not spec.get(lang):
             ctx.problems.append(f"{where}: variable {name!r} has no '{lang}' description (add `{lang}:` "
                                  f"with one line in {'English' if lang == 'en' else 'Chinese'})")
+    tags, values = _tags_and_values(ctx, name, spec, domain, where)
+    return Variable(name=name, unit=unit, factor=factor, dims=dims, domain=domain,
+                    en=str(spec.get("en", "")), zh=str(spec.get("zh", "")), where=where,
+                    rounding=cast(Rounding, rounding), role=cast(Role, str(spec.get("role", "") or "")),
+                    values=values, default=_default(ctx, name, spec, domain, unit, factor, where),
+                    default_source=str(spec.get("default_source", "") or ""),
+                    typical=_typical(ctx, name, spec, factor, where),
+                    typical_source=str(spec.get("typical_source", "") or ""), tags=tags)
+
+
+def _spec(ctx: LoadContext, name: str, node: Node, where: str) -> dict | None:
+    """The variable's mapping, when its name is usable in formulas; unknown keys reported."""
+    if not name.isidentifier() or name.startswith("_") or not name.isascii():
+        ctx.problems.append(f"{where}: {name!r} is not a valid variable name (use snake_case ASCII)")
+        return None
+    if keyword.iskeyword(name) or name in FUNCTIONS or name in ("unit", "None", "True", "False"):
+        ctx.problems.append(f"{where}: {name!r} is a reserved word in formulas; choose another name "
+                             f"(e.g. {name}_value)")
+        return None
+    spec = plain(node)
+    if not isinstance(spec, dict):
+        ctx.problems.append(f"{where}: variable {name!r} needs a mapping (unit, domain, en, zh, ...)")
+        return None
+    for key in spec.keys() - _VARIABLE_KEYS:
+        ctx.unknown_key(where, f"variable {name!r}", key, _VARIABLE_KEYS)
+    return spec
+
+
+def _default(ctx: LoadContext, name: str, spec: dict, domain: str, unit: str, factor: float,
+             where: str) -> float | str | None:
+    """The default in base units (a key for a categorical variable); it must say where it comes from."""
     default = spec.get("default")
     if default is not None and not spec.get("default_source"):
         ctx.problems.append(f"{where}: variable {name!r} has a default but no default_source "
                              "(say where the value comes from)")
-    if default is not None and domain != "categorical":
-        if isinstance(default, str) and default.strip().isidentifier():
-            ctx.problems.append(f"{where}: variable {name!r}: default {default!r} names a variable, but a "
-                                 f"default must be a number in {unit or 'plain units'}; defaults cannot "
-                                 "refer to other variables (that could go round in a circle) - derive "
-                                 "it with an equation instead")
-            default = None
-        elif isinstance(default, bool) or not isinstance(default, (int, float)) or not math.isfinite(default):
-            ctx.problems.append(f"{where}: variable {name!r}: default must be a finite number in "
-                                 f"{unit or 'plain units'}, found {default!r}")
-            default = None
-        else:
-            default = float(default) * factor
+    if default is None or domain == "categorical":
+        return default
+    if isinstance(default, str) and default.strip().isidentifier():
+        ctx.problems.append(f"{where}: variable {name!r}: default {default!r} names a variable, but a "
+                             f"default must be a number in {unit or 'plain units'}; defaults cannot "
+                             "refer to other variables (that could go round in a circle) - derive "
+                             "it with an equation instead")
+        return None
+    if isinstance(default, bool) or not isinstance(default, (int, float)) or not math.isfinite(default):
+        ctx.problems.append(f"{where}: variable {name!r}: default must be a finite number in "
+                             f"{unit or 'plain units'}, found {default!r}")
+        return None
+    return float(default) * factor
+
+
+def _typical(ctx: LoadContext, name: str, spec: dict, factor: float, where: str) -> tuple[float, float] | None:
+    """The usual band [low, high] in base units (reports and suggestions show it)."""
     typical = spec.get("typical")
-    if typical is not None:
-        if not (isinstance(typical, list) and len(typical) == 2 and all(isinstance(t, (int, float)) for t in typical)):
-            ctx.problems.append(f"{where}: variable {name!r}: typical must be [low, high]")
-            typical = None
-        else:
-            typical = (float(typical[0]) * factor, float(typical[1]) * factor)
+    if typical is None:
+        return None
+    if not (isinstance(typical, list) and len(typical) == 2 and all(isinstance(t, (int, float)) for t in typical)):
+        ctx.problems.append(f"{where}: variable {name!r}: typical must be [low, high]")
+        return None
+    return float(typical[0]) * factor, float(typical[1]) * factor
+
+
+def _tags_and_values(ctx: LoadContext, name: str, spec: dict, domain: str, where: str
+                     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     tags = spec.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) and t in schema.TAGS for t in tags):
         ctx.problems.append(f"{where}: variable {name!r}: tags must be a list of {', '.join(schema.TAGS)}")
@@ -117,18 +147,11 @@ def _variable(ctx: LoadContext, name: str, node: Node, where: str) -> Variable |
     values = spec.get("values") or []
     if not isinstance(values, list) or not all(isinstance(v, (str, int, float)) for v in values):
         ctx.problems.append(f"{where}: variable {name!r}: values must be a list of keys, e.g. [none, full]")
-        values = ()
+        values = []
     elif values and domain != "categorical":
         ctx.problems.append(f"{where}: variable {name!r}: values are only for categorical variables "
                              "(add domain: categorical, or remove values)")
-    return Variable(name=name, unit=unit, factor=factor, dims=dims, domain=domain,
-                    en=str(spec.get("en", "")), zh=str(spec.get("zh", "")), where=where,
-                    rounding=cast(Rounding, rounding), role=cast(Role, str(spec.get("role", "") or "")),
-                    values=tuple(str(v) for v in values), default=default,
-                    default_source=str(spec.get("default_source", "") or ""),
-                    typical=typical, typical_source=str(spec.get("typical_source", "") or ""),
-                    tags=tuple(tags))
-
+    return tuple(tags), tuple(str(v) for v in values)
 
 
 def unit_hint(unit: str) -> str:

@@ -85,7 +85,7 @@ class Batch:
     typed: dict[str, np.ndarray] = field(default_factory=dict)       # key columns: typed by the user (not default)
     mismatches: list[RuleMismatch] = field(default_factory=list)  # approximate eq, gap per row
     notes: list[tuple[str, str, np.ndarray]] = field(default_factory=list)   # (code, message, row mask)
-    failed: np.ndarray | None = None                    # bool per row: has an error
+    failed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))   # bool per row: has an error
     owned: set[str] = field(default_factory=set)        # value arrays allocated here (safe to write into)
     row_group: np.ndarray | None = field(default=None, repr=False)   # row -> position in groups (group_of)
     given_errors: np.ndarray | None = field(default=None, repr=False)   # the caller's (never written into)
@@ -353,7 +353,7 @@ class BatchSolver(GroupChecks):
         steps = None if self._side_values else [s for s in plan.steps if set(s.unknowns) & plan.needed]
         self._run(batch, plan, env, rows, targets, codes, steps)
         self._round(batch, group, env, rows, known, selectors, targets, codes)
-        self._consistency(batch, group.replan or plan, env, rows)
+        self._consistency(batch, group.replan or plan, env, rows, frozenset(group.rounded))
         self._overridden_defaults(batch, plan, env, rows, ordered)
         for name in list(env):
             code = codes.get(name)

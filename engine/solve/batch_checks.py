@@ -20,6 +20,10 @@ from .planning import Plan
 from .rowset import Every, column, mask, pick
 
 if TYPE_CHECKING:
+    from typing import Any, Callable
+
+    from ..rules.expr import Tree
+    from ..rules.model import RuleSet
     from .batch import Batch
     from .keys import Soft
 
@@ -29,7 +33,18 @@ APPROXIMATE = 0.01   # equations with at least this tolerance only warn when giv
 class GroupChecks:
     """Consistency, overridden defaults and advisories (mixed into BatchSolver)."""
 
-    def _consistency(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray) -> None:
+    if TYPE_CHECKING:   # what the mixin uses of BatchSolver
+        rules: RuleSet
+
+        def _compile(self, tree: Tree) -> Callable[[dict], Any]: ...
+
+        def _finite_bounds(self, col: np.ndarray | float) -> tuple[float, float] | None: ...
+
+    def _consistency(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray,
+                     rounded: frozenset[str] = frozenset()) -> None:
+        """Rules with no unknown left must hold. `rounded`: whole-number answers (grad_accum = 3.9 -> 4)
+        that a rule with only givens besides them cannot follow: not a contradiction of the givens
+        but no admissible whole value (global_batch 1,000 is no multiple of micro_batch x dp = 256)."""
         n = len(rows)
         for eq in plan.checks:
             if not eq.variables <= env.keys():
@@ -51,11 +66,13 @@ class GroupChecks:
                 full[rows[near]] = gap[near]
                 batch.mismatches.append(RuleMismatch(eq, full))
                 bad &= ~near
-            for i in np.flatnonzero(bad):
-                row = rows[i]
+            for i in np.flatnonzero(bad).tolist():
+                row = int(rows[i])
                 if not batch.failed[row]:
-                    batch.fail(mask(rows[i:i + 1], batch.rows),
-                               self._contradiction(eq, plan, env, i, left[i], right[i], gap[i]), ContradictionError)
+                    whole = sorted(eq.variables & rounded)
+                    message = self._not_whole(eq, whole[0], env, i, batch, row) if whole else \
+                        self._contradiction(eq, plan, env, i, left[i], right[i], gap[i])
+                    batch.fail(mask(rows[i:i + 1], batch.rows), message, ContradictionError)
 
     def _overridden_defaults(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray, soft: Soft) -> None:
         """A value the rules derived that differs from its default (recompute=none's 6 FLOP/token when
@@ -66,7 +83,9 @@ class GroupChecks:
         for name in plan.derived:
             if name not in soft or name not in env or name in fallbacks or name in plan.targets:
                 continue   # (an answer asked for is not a default bent: tp = 8 is what was asked)
-            default = soft[name] if np.ndim(soft[name]) == 0 or isinstance(rows, Every) else soft[name][rows]
+            soft_value = soft[name]
+            default = soft_value if isinstance(soft_value, float) or np.ndim(soft_value) == 0 \
+                or isinstance(rows, Every) else soft_value[rows]
             with np.errstate(all="ignore"):
                 differs = ~np.isclose(env[name], default, rtol=1e-6, atol=0.0) & np.isfinite(env[name])
             differs = np.broadcast_to(differs, (len(rows),))
@@ -79,6 +98,15 @@ class GroupChecks:
                                     f"{name} follows from the values given ({got}), not from its default ({shown}); "
                                     "the derived value is used — check the inputs if the default was meant",
                                     mask(rows[differs], batch.rows)))
+
+    def _not_whole(self, eq: Equation, name: str, env: dict, i: int, batch: Batch, row: int) -> str:
+        """The rounded answer `name` breaks rule `eq` whose other values are all given."""
+        kept = batch.unrounded.get(name)
+        raw = float(np.broadcast_to(kept, (batch.rows,))[row]) if kept is not None else None
+        others = "; ".join(f"{n} = {format_quantity(self.rules.variables[n], float(pick(env[n], i)))}"
+                           for n in sorted(eq.variables - {name}))
+        return said_text("planner.not_whole", name=name, raw=f"{raw:.4g}" if raw is not None else "?",
+                         rule=eq.id, formula=eq.text, values=others)
 
     def _contradiction(self, eq: Equation, plan: Plan, env: dict, i: int, left: float, right: float,
                        gap: float) -> str:

@@ -17,6 +17,7 @@ solvable if its exponents over the two unknowns have full rank): two forms of on
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable
@@ -62,7 +63,7 @@ def _factors(tree: Tree) -> "tuple[float, Exponents] | None":
     if kind == "var":
         return 1.0, {tree[1]: Fraction(1)}
     if kind == "mul":
-        coefficient, powers = 1.0, {}
+        coefficient, powers = 1.0, dict[str, Fraction]()
         for part in tree[1]:
             got = _factors(part)
             if got is None:
@@ -86,7 +87,7 @@ def _factors(tree: Tree) -> "tuple[float, Exponents] | None":
     return None
 
 
-def monomial(eq: Equation, domains: dict[str, str]) -> Monomial | None:
+def monomial(eq: Equation, domains: Mapping[str, str]) -> Monomial | None:
     """The rule as a monomial, or None (a sum, a call, a variable that may be 0 or negative)."""
     left, right = _factors(eq.lhs), _factors(eq.rhs)
     if left is None or right is None or not (left[0] > 0 and right[0] > 0):
@@ -152,7 +153,7 @@ def rank(rows: list[dict[str, Fraction]], columns: Iterable[str]) -> int:
 class Eliminator:
     """Finds combined monomial rules for one rule set; results cached per (rules, knowns, target)."""
 
-    def __init__(self, domains: dict[str, str]) -> None:
+    def __init__(self, domains: Mapping[str, str]) -> None:
         self.domains = domains
         self._monomials: dict[str, Monomial | None] = {}
         self._cache: dict[tuple, Combination | None] = {}

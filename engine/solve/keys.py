@@ -10,6 +10,7 @@ gathers a figure only when something reads it (a plan step, a check, the results
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -143,9 +144,9 @@ class Columns(dict):
             return default[0]
         raise KeyError(name)
 
-    def setdefault(self, name: str, default: object = None) -> object:
+    def setdefault(self, name: str, default: np.ndarray | None = None) -> np.ndarray:
         if name not in self:
-            self[name] = default
+            self[name] = default  # type: ignore[assignment]  # as dict.setdefault: None is stored as given
         return self[name]
 
     def update(self, *args, **kwargs) -> None:
@@ -160,7 +161,7 @@ class Columns(dict):
         out = Columns()
         for name in names:
             if name in self._deferred:
-                out.defer(name, lambda name=name: self[name])
+                out.defer(name, functools.partial(self.__getitem__, name))
             else:
                 dict.__setitem__(out, name, dict.__getitem__(self, name))
             if name in self._bounds:
@@ -226,7 +227,7 @@ def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str,
     return out
 
 
-def _same(rows: int, value: "int | bool", dtype: object = None) -> np.ndarray:
+def _same(rows: int, value: "int | bool", dtype: "type | np.dtype | None" = None) -> np.ndarray:
     """A read-only column with one value in every row (a broadcast view: no allocation per row)."""
     if dtype is None:
         dtype = bool if isinstance(value, (bool, np.bool_)) else np.int64
@@ -236,7 +237,7 @@ def _same(rows: int, value: "int | bool", dtype: object = None) -> np.ndarray:
 _SAME: dict[tuple, np.ndarray] = {}
 
 
-def same(rows: int, value: "float | int | bool", dtype: object) -> np.ndarray:
+def same(rows: int, value: "float | int | bool", dtype: "type | np.dtype") -> np.ndarray:
     """A read-only broadcast column of `rows` copies of value; shared (the views cannot be written)."""
     one = np.asarray(value, dtype=dtype)
     key = (rows, one.dtype.str, one.tobytes())   # (bytes: -0.0 is not 0.0, NaN finds itself)
@@ -267,16 +268,19 @@ def canonical_key(rules: RuleSet, name: str, label: str) -> str | None:
 
 def _fill_fields(table: Table, column: Categorical, given: np.ndarray, values: dict[str, np.ndarray],
                  status: dict[str, np.ndarray], soft: Soft, asked: Asked, answers: Soft | None = None) -> None:
+    """Each figure of the catalog table for the rows' keys: a given where the row typed the key, soft
+    (a fallback the rules may override) where the key is a default, an answer where it is asked."""
     rows = len(column.codes)
     entries = [table.entries.get(label) for label in column.labels]
     constant = column.constant()
     for field_name in table.fields:
+        # (code -1, no key, picks the trailing NaN)
+        lookup = np.array([e.values.get(field_name, np.nan) if e is not None else np.nan for e in entries]
+                          + [np.nan])
         ask = asked.get(field_name, False)
         if ask is not False and answers is not None:
             # a question's answer is not filled in as a given, but kept: where the rules cannot
             # determine it, the typed key's figure answers it (peak_flops gpu=H100-SXM, #13 §6)
-            lookup = np.array([e.values.get(field_name, np.nan) if e is not None else np.nan for e in entries]
-                              + [np.nan])
             if constant is not None:
                 if bool(given[0]) if rows else False:
                     answers[field_name] = float(lookup[constant])
@@ -285,41 +289,45 @@ def _fill_fields(table: Table, column: Categorical, given: np.ndarray, values: d
         if ask is True:
             continue   # a question's answer is never filled from a catalog as a given
         if ask is not False:   # only some rows ask for it: those rows are neither typed nor soft
-            given = given & ~ask
-            constant = None
-        lookup = np.array([e.values.get(field_name, np.nan) if e is not None else np.nan for e in entries]
-                          + [np.nan])
-        if constant is not None:
+            _fill_field(field_name, lookup, column.codes, given & ~ask, ask, values, status, soft)
+        elif constant is not None:
             _fill_constant(field_name, float(lookup[constant]), bool(given[0]) if rows else False,
                            values, status, soft, rows)
-            continue
-        codes = column.codes
-        if field_name not in values and all_typed(given) and not np.isnan(lookup[:-1]).any():
-            # every row typed a key that has this figure: known everywhere, gathered when read
-            if isinstance(values, Columns):
-                values.defer(field_name, lambda lookup=lookup, codes=codes: lookup[codes],
-                             (float(lookup[:-1].min()), float(lookup[:-1].max())))
-            else:
-                values[field_name] = lookup[codes]
-            status[field_name] = _same(rows, CATALOG, np.int8)
-            continue
-        filled = lookup[codes]  # code -1 picks the trailing NaN
-        current = values.get(field_name)
-        if current is None:
-            hard = given & ~np.isnan(filled)
-            values[field_name] = np.where(hard, filled, np.nan)
-            status[field_name] = np.where(hard, CATALOG, NONE).astype(np.int8)
         else:
-            hard = given & np.isnan(current) & ~np.isnan(filled)
-            if hard.any():
-                values[field_name] = current = current.copy()   # never write into the caller's array
-                current[hard] = filled[hard]
-                writable(status, field_name)[hard] = CATALOG
-        soft_rows = ~given & ~np.isnan(filled)
-        if ask is not False:
-            soft_rows &= ~ask
-        if soft_rows.any():
-            soft[field_name] = np.where(soft_rows, filled, np.nan)
+            _fill_field(field_name, lookup, column.codes, given, False, values, status, soft)
+
+
+def _fill_field(field_name: str, lookup: np.ndarray, codes: np.ndarray, given: np.ndarray,
+                ask: "np.ndarray | bool", values: dict[str, np.ndarray], status: dict[str, np.ndarray],
+                soft: Soft) -> None:
+    """One catalog figure per row (rows with different keys)."""
+    rows = len(codes)
+    if field_name not in values and all_typed(given) and not np.isnan(lookup[:-1]).any():
+        # every row typed a key that has this figure: known everywhere, gathered when read
+        if isinstance(values, Columns):
+            values.defer(field_name, functools.partial(np.take, lookup, codes),
+                         (float(lookup[:-1].min()), float(lookup[:-1].max())))
+        else:
+            values[field_name] = lookup[codes]
+        status[field_name] = _same(rows, CATALOG, np.int8)
+        return
+    filled = lookup[codes]
+    current = values.get(field_name)
+    if current is None:
+        hard = given & ~np.isnan(filled)
+        values[field_name] = np.where(hard, filled, np.nan)
+        status[field_name] = np.where(hard, CATALOG, NONE).astype(np.int8)
+    else:
+        hard = given & np.isnan(current) & ~np.isnan(filled)
+        if hard.any():
+            values[field_name] = current = current.copy()   # never write into the caller's array
+            current[hard] = filled[hard]
+            writable(status, field_name)[hard] = CATALOG
+    soft_rows = ~given & ~np.isnan(filled)
+    if ask is not False:
+        soft_rows &= ~ask
+    if soft_rows.any():
+        soft[field_name] = np.where(soft_rows, filled, np.nan)
 
 
 def all_typed(given: np.ndarray) -> bool:

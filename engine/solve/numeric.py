@@ -9,7 +9,7 @@ in log space narrows it to full float precision.
 from __future__ import annotations
 
 import weakref
-from typing import Callable, Mapping
+from typing import Callable, Mapping, cast
 
 import numpy as np
 
@@ -96,10 +96,11 @@ def _compile_product(tree: Tree) -> Compiled:
         if denominator:
             owned = owned or _fresh(out, env)
             below, below_owned = _chain(denominator, env, 1.0)
-            if owned and np.shape(below) in ((), out.shape):
-                np.divide(out, below, out=out, casting="unsafe")
-            elif below_owned and np.shape(out) in ((), below.shape):
-                np.divide(out, below, out=below, casting="unsafe")
+            # (owned: `out` is an array made here; below_owned: so is `below`)
+            if owned and np.shape(below) in ((), np.shape(out)):
+                np.divide(out, below, out=cast(np.ndarray, out), casting="unsafe")
+            elif below_owned and np.shape(out) in ((), np.shape(below)):
+                np.divide(out, below, out=cast(np.ndarray, below), casting="unsafe")
                 out = below
             else:
                 out = out / below
@@ -116,7 +117,7 @@ def _chain(parts: list[Compiled], env: Env, constant: float) -> "tuple[np.ndarra
     for part in parts:
         value = part(env)
         if owned and isinstance(value, (np.ndarray, float, int)) and np.shape(value) in ((), np.shape(out)):
-            np.multiply(out, value, out=out, casting="unsafe")
+            np.multiply(out, value, out=cast(np.ndarray, out), casting="unsafe")
         elif out is constant and constant == 1.0:
             out = value
         else:
@@ -170,14 +171,17 @@ def remember_bounds(column: np.ndarray, low: float, high: float) -> None:
     if not isinstance(column, np.ndarray) or column.flags.writeable or column.ndim != 1:
         return
     key = id(column)
-    _REMEMBERED[key] = (weakref.ref(column, lambda _ref, key=key: _REMEMBERED.pop(key, None)),
-                        float(low), float(high))
+
+    def forget(_ref: object, key: int = key) -> None:
+        _REMEMBERED.pop(key, None)
+
+    _REMEMBERED[key] = (weakref.ref(column, forget), float(low), float(high))
 
 
 def remembered_bounds(column: object) -> "tuple[float, float] | None":
     """(min, max) recorded for this very column (None if none, or if it has become writable)."""
     hit = _REMEMBERED.get(id(column))
-    if hit is None or hit[0]() is not column or column.flags.writeable:
+    if hit is None or hit[0]() is not column or not isinstance(column, np.ndarray) or column.flags.writeable:
         return None
     return hit[1], hit[2]
 

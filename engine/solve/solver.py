@@ -215,19 +215,22 @@ class Engine:
                         if c.codes[row] >= 0 and n not in keys}
         targets = batch.targets[int(batch.row_targets[row])]
         group = batch.group_of(row)
-        group = group if group is not None and group.plan is not None else None
-        derivation, assumptions, rounded, checks = [], [], {}, []
+        plan = group.plan if group is not None else None
+        derivation: list = []
+        assumptions: list = []
+        rounded: dict[str, tuple[float, float]] = {}
+        checks: list[Equation] = []
         unrounded = {n: float(c[row]) for n, c in batch.unrounded.items() if not np.isnan(c[row])}
-        if group is not None:
+        if group is not None and plan is not None:
             before = dict(values)
             before.update(unrounded)
-            derivation = self._derive(group.plan, before, batch, row, "solve")
+            derivation = self._derive(plan, before, batch, row, "solve")
             for name in group.rounded:
                 rounded[name] = (before[name], values.get(name, before[name]))
             if group.replan is not None:
                 derivation += self._recomputed(group.replan, group.rounded, values, batch, row)
-            checks = (group.replan or group.plan).checks
-            assumptions = self._assumptions(group.plan, default_keys, batch, row)
+            checks = (group.replan or plan).checks
+            assumptions = self._assumptions(plan, default_keys, batch, row)
         warnings = self._warnings(batch, row, lang)
         for name, (raw, new) in rounded.items():
             variable = self.rules.variables[name]

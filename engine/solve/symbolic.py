@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Mapping
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
@@ -124,7 +125,7 @@ def from_sympy(expr: Any) -> Tree:
     raise Unsupported(type(expr).__name__)
 
 
-def make_symbols(names: Iterable[str], domains: dict[str, str]) -> dict[str, Any]:
+def make_symbols(names: Iterable[str], domains: Mapping[str, str]) -> dict[str, Any]:
     sp = _sympy()
     out = {}
     for name in names:
@@ -156,7 +157,7 @@ def save() -> None:
 
 
 def solve_block(equations: list[tuple[Tree, Tree, str]], unknowns: list[str],
-                domains: dict[str, str]) -> list[dict[str, Tree]] | None:
+                domains: Mapping[str, str]) -> list[dict[str, Tree]] | None:
     """Closed-form solutions {unknown: tree} of `lhs = rhs` equations; None when sympy finds none.
 
     Results are cached on disk by the equations' text, the unknowns and the domains.
@@ -195,7 +196,7 @@ def _names(tree: Tree) -> set[str]:
 
 
 def _solve_uncached(equations: list[tuple[Tree, Tree, str]], unknowns: list[str], names: list[str],
-                    domains: dict[str, str]) -> list[dict[str, Tree]] | None:
+                    domains: Mapping[str, str]) -> list[dict[str, Tree]] | None:
     sp = _sympy()
     symbols = make_symbols(names, domains)
     exprs = [to_sympy(lhs, symbols) - to_sympy(rhs, symbols) for lhs, rhs, _ in equations]

@@ -57,7 +57,7 @@ class Prepared:
     def __post_init__(self) -> None:
         if self.failed is None:
             self.failed = np.zeros(self.rows, dtype=bool) if self.errors is None else \
-                np.not_equal(self.errors, None).astype(bool)
+                np.not_equal(self.errors, None).astype(bool)  # type: ignore[call-overload]  # numpy stubs: object arrays hold None
 
 
 def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,

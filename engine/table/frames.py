@@ -150,7 +150,7 @@ def _solve_isolated(engine: "Engine", prep: Any) -> Batch:
             skip = np.ones(prep.rows, dtype=bool)
             skip[rows] = False
             skip |= base
-            placeholders = np.where(skip, "skipped", None).astype(object)   # `failed` goes with its errors
+            placeholders = np.where(skip, "skipped", None).astype(object)  # type: ignore[call-overload]  # numpy stubs: None is a valid object value   # `failed` goes with its errors
             try:
                 solve(skip, placeholders)
             except EngineError:
@@ -190,70 +190,99 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
             source: str = "frame", notes: list[str] | None = None,
             numeric_cells: dict[str, pl.Series] | None = None, shown: bool = False) -> Outcome:
     """shown=True adds the `name (shown)` text columns people read (workbooks; sweeps are data)."""
-    rules = engine.rules
-    rows = batch.rows
-    ok = both(rows, negate(batch.failed), negate(prep.blank))
+    ok = both(batch.rows, negate(batch.failed), negate(prep.blank))
+    table = _ResultColumns({c.field: frame.get_column(c.field) for c in prep.columns if c.role != "output"})
+    # (`warnings`/`error` columns of an earlier run are replaced below)
+    _value_columns(table, engine, prep, batch, ok)
+    _unrounded_columns(table, engine, prep, batch, ok)
+    if shown:
+        table.added.update(_shown_columns(engine, batch, ok))
+    columns = table.columns
+    for header, series in table.added.items():
+        if header in columns:   # a pass-through column of the same name: keep the input's
+            header = f"{header} (llmplan)"
+        columns[header] = series.alias(header)
+    used, fired = _note_columns(columns, engine, prep, batch, ok, lang)
+    results = pl.DataFrame([s.alias(h) for h, s in columns.items()])
+    outcome = Outcome(batch, frame, results, table.fills, table.units, prep.blank, prep, source=source,
+                      label=prep.locator.label, notes=list(notes or []), numeric_cells=numeric_cells or {},
+                      rules_used=used, checks_fired=fired, lang=lang)
+    outcome.assumptions = assumption_rows(engine, batch, ok)
+    return outcome
+
+
+@dataclass
+class _ResultColumns:
+    """The results table as it is built: input columns (filled where solved), added columns, and per
+    column the status codes of its cells and its (variable, unit, factor)."""
+
+    columns: dict[str, pl.Series]
+    added: dict[str, pl.Series] = field(default_factory=dict)
+    fills: dict[str, np.ndarray] = field(default_factory=dict)
+    units: dict[str, tuple[str, str, float]] = field(default_factory=dict)
+
+    def add(self, header: str, series: pl.Series, fill: np.ndarray, unit: tuple[str, str, float]) -> None:
+        self.added[header], self.fills[header], self.units[header] = series, fill, unit
+
+
+def _value_columns(table: _ResultColumns, engine: "Engine", prep: Prepared, batch: Batch, ok: np.ndarray) -> None:
+    """Solved values into the input columns that were empty (recomputed ones beside them), derived
+    values the batch shows as new `name [unit]` columns."""
+    rules, rows = engine.rules, batch.rows
     visible = visible_values(batch)
     inputs = {c.variable: c for c in prep.columns if c.role == "number"}
-    columns: dict[str, pl.Series] = {}
-    fills: dict[str, np.ndarray] = {}
-    units: dict[str, tuple[str, str, float]] = {}
-    for column in prep.columns:
-        if column.role == "output":
-            continue   # `warnings`/`error` of an earlier run: replaced below
-        columns[column.field] = frame.get_column(column.field)
-    added: dict[str, pl.Series] = {}
     for name in column_order(batch, rules):
         status = batch.status.get(name)
-        if status is None:
-            continue
         column = inputs.get(name)
-        if column is None and name not in visible:
+        if status is None or (column is None and name not in visible):
             continue   # not shown (and a catalog figure nothing read is never gathered: keys.Columns)
         base = batch.values[name]
         variable = rules.variables[name]
         known = both(rows, ok, not_nan(base))
         if not any_set(known):
             continue
-        if column is not None:
-            fill = both(rows, known, prep.empty[name], compare_status(np.greater_equal, status, CATALOG),
-                         compare_status(np.not_equal, status, RECOMPUTED))
-            if any_set(fill):
-                columns[column.field] = filled_series(columns[column.field], fill, base / column.factor)
-                fills[column.field] = fill_mask(fill, status)
-            units[column.field] = (name, column.unit_text(variable), column.factor)
-            again = both(rows, known, compare_status(np.equal, status, RECOMPUTED))
-            if any_set(again):
-                header = header_text(f"{name} recomputed", column.unit_text(variable))
-                added[header] = value_series(header, base, again, column.factor)
-                fills[header] = fill_mask(again, status)
-                units[header] = (name, column.unit_text(variable), column.factor)
+        if column is None:
+            show = both(rows, known, visible.get(name, False), compare_status(np.greater_equal, status, CATALOG))
+            if any_set(show):
+                header = header_text(name, variable.unit)
+                table.add(header, value_series(header, base, show, variable.factor), fill_mask(show, status),
+                          (name, variable.unit, variable.factor))
             continue
-        show = both(rows, known, visible.get(name, False), compare_status(np.greater_equal, status, CATALOG))
-        if not any_set(show):
-            continue
-        header = header_text(name, variable.unit)
-        added[header] = value_series(header, base, show, variable.factor)
-        fills[header] = fill_mask(show, status)
-        units[header] = (name, variable.unit, variable.factor)
+        unit = column.unit_text(variable)
+        fill = both(rows, known, prep.empty[name], compare_status(np.greater_equal, status, CATALOG),
+                    compare_status(np.not_equal, status, RECOMPUTED))
+        if any_set(fill):
+            table.columns[column.field] = filled_series(table.columns[column.field], fill, base / column.factor)
+            table.fills[column.field] = fill_mask(fill, status)
+        table.units[column.field] = (name, unit, column.factor)
+        again = both(rows, known, compare_status(np.equal, status, RECOMPUTED))
+        if any_set(again):
+            header = header_text(f"{name} recomputed", unit)
+            table.add(header, value_series(header, base, again, column.factor), fill_mask(again, status),
+                      (name, unit, column.factor))
+
+
+def _unrounded_columns(table: _ResultColumns, engine: "Engine", prep: Prepared, batch: Batch,
+                       ok: np.ndarray) -> None:
+    """`name unrounded` beside each whole-number answer that was rounded (the exact value kept)."""
+    inputs = {c.variable: c for c in prep.columns if c.role == "number"}
     for name, raw in batch.unrounded.items():
-        variable = rules.variables[name]
+        variable = engine.rules.variables[name]
         if variable.domain != "integer":
             continue   # budgets as given: already in the input column
-        again = both(rows, ok, not_nan(raw))
+        again = both(batch.rows, ok, not_nan(raw))
         if any_set(again):
             unit = inputs[name].unit_text(variable) if name in inputs else variable.unit
             factor = inputs[name].factor if name in inputs else variable.factor
             header = header_text(f"{name} unrounded", unit)
-            added[header] = value_series(header, raw, again, factor)
-            fills[header] = fill_mask(again, np.broadcast_to(np.int8(DERIVED), (rows,)))
-            units[header] = (name, unit, factor)
-    if shown:
-        added.update(_shown_columns(engine, batch, ok))
-    for header, series in added.items():
-        if header in columns:   # a pass-through column of the same name: keep the input's
-            header = f"{header} (llmplan)"
-        columns[header] = series.alias(header)
+            table.add(header, value_series(header, raw, again, factor),
+                      fill_mask(again, np.broadcast_to(np.int8(DERIVED), (batch.rows,))), (name, unit, factor))
+
+
+def _note_columns(columns: dict[str, pl.Series], engine: "Engine", prep: Prepared, batch: Batch,
+                  ok: np.ndarray, lang: str) -> tuple[Any, Any]:
+    """assumptions, config origins, warnings and error; returns (rules used, checks fired)."""
+    rows = batch.rows
     assumptions, used, fired = assumptions_column(engine, batch, ok)
     columns["assumptions"] = scatter(rows, assumptions)
     if prep.origins is not None:   # a `config` column: what each row's training config filled (issue #17)
@@ -263,12 +292,7 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
     cells = named_cells(engine, prep, batch, erred, lang) if len(erred) else {}
     texts = [f"{_row_error(batch, r, lang)}{cells.get(r, '')}" for r in erred.tolist()]
     columns["error"] = scatter(rows, [(erred, texts)] if len(erred) else [])
-    results = pl.DataFrame([s.alias(h) for h, s in columns.items()])
-    outcome = Outcome(batch, frame, results, fills, units, prep.blank, prep, source=source,
-                      label=prep.locator.label, notes=list(notes or []), numeric_cells=numeric_cells or {},
-                      rules_used=used, checks_fired=fired, lang=lang)
-    outcome.assumptions = assumption_rows(engine, batch, ok)
-    return outcome
+    return used, fired
 
 
 def _row_error(batch: Batch, row: int, lang: str) -> str:

@@ -88,5 +88,5 @@ def scatter(rows: int, parts: Sequence[tuple["np.ndarray | Every", "pl.Series | 
         if len(index) == rows:     # every row, in order (index is sorted and unique)
             out = values.cast(pl.String)
         else:
-            out = out.scatter(index, values)
+            out = out.scatter(np.asarray(index), values)   # (index is an array here: Every covers every row)
     return out

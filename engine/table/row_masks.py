@@ -20,13 +20,13 @@ def const_value(mask: "np.ndarray | bool") -> "bool | None":
 
 def both(rows: int, *masks: "np.ndarray | bool") -> np.ndarray:
     """Row-wise AND (read only: may be one of the masks, or a broadcast view)."""
-    rest = []
+    rest: list[np.ndarray] = []
     for mask in masks:
         value = const_value(mask)
         if value is False:
             return np.broadcast_to(False, (rows,))
         if value is None:
-            rest.append(mask)
+            rest.append(np.asarray(mask))
     if not rest:
         return np.broadcast_to(True, (rows,))
     out = rest[0]

@@ -45,7 +45,13 @@ class Axis:
     factor: float = 1.0                  # declared unit -> base
 
     def __len__(self) -> int:
-        return len(self.labels) if self.categorical else len(self.values)
+        return len(self.labels) if self.categorical else len(self.numbers)
+
+    @property
+    def numbers(self) -> np.ndarray:
+        """A numeric axis's values (base units)."""
+        assert self.values is not None, "a numeric axis has values"
+        return self.values
 
 
 @dataclass
@@ -162,13 +168,13 @@ def solve_chunk(engine: "Engine", grid: Grid, start: int, stop: int, lang: str =
             columns[axis.header] = pl.Series(axis.labels, dtype=pl.Enum(axis.labels)).gather(code)
             specs.append(Column(index, axis.header, "key", axis.name, field=axis.header))
         else:
-            numbers[axis.name] = axis.values[code]
+            numbers[axis.name] = axis.numbers[code]
             columns[axis.header] = pl.Series(numbers[axis.name] / axis.factor)
             specs.append(Column(index, axis.header, "number", axis.name, factor=axis.factor, field=axis.header))
     frame = pl.DataFrame(columns) if columns else pl.DataFrame({"row": np.arange(start, stop)})
     row_targets = np.broadcast_to(np.int64(0), (rows,))          # one question for every row
-    lean = {} if side_values else {"side_values": False}
-    batch = engine.solve_columns(numbers, keys, [grid.targets], row_targets, rows, None, **lean)
+    batch = engine.solve_columns(numbers, keys, [grid.targets], row_targets, rows, None,
+                                 side_values=side_values)
     nothing = np.broadcast_to(False, (rows,))                      # no cell is empty, no row blank
     prep = Prepared(rows, specs, numbers, keys, [grid.targets], row_targets, None, nothing,
                     {n: nothing for n in [*numbers, *keys]}, Locator(source))

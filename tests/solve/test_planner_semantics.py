@@ -308,12 +308,15 @@ def test_a_perturbed_over_determined_question_is_never_absorbed(eng: Any, data: 
         return
     if independent.rounded:
         return
-    from engine.rules.expr import variables
-    leaves = {v for step in independent.derivation if step.needed for t in step.solved.values()
-              for v in variables(t) if independent.status.get(v) in ("given", "catalog")}
-    if not leaves:
-        # `extra` follows from defaults alone (flops_vs_6nd = flops_factor / 6 once tokens and params
-        # cancel): a given of it replaces the convention (known gap: not checked against it)
+    scaled = {n: (v * 2 if n in subset else v) for n, v in givens.items()}
+    try:
+        moved = eng.solve([extra], scaled).values[extra]
+    except (UnderdeterminedError, EvaluationError, ContradictionError):
+        moved = math.nan
+    if moved == pytest.approx(independent.values[extra], rel=1e-9):
+        # `extra` follows from defaults alone, whatever the subset's values (flops_vs_6nd = flops_factor / 6
+        # once tokens and params cancel): a given of it replaces the convention (known gap: a given that
+        # only the defaults determine is not checked against them)
         return
     if abs(forward.values[extra]) < 1e-9:
         return   # a share that is 0 (attention_flops_share under 6ND) stays ~0 times any factor: no perturbation
@@ -357,3 +360,15 @@ def test_no_pattern_raises_anything_but_an_engine_error(eng: Any, data: st.DataO
         raise AssertionError(f"{targets} from {givens}: {exc}") from exc
     except EngineError:
         pass
+
+
+def test_a_whole_number_no_given_layout_allows_is_refused_not_called_a_contradiction(eng: Any) -> None:
+    # global_batch = micro_batch * grad_accum * dp: 1000 / (4 * 64) = 3.906 is no whole grad_accum, and
+    # rounding it (4) would give 1024, not the 1000 given (issue #13 §5)
+    with pytest.raises(ContradictionError) as info:
+        eng.solve(["grad_accum"], {"global_batch": 1000, "micro_batch": 4, "dp": 64})
+    text = str(info.value)
+    assert "whole" in text and "3.906" in text and "batching.global_batch" in text
+    assert "Drop one of the givens" not in text   # the target is not one of the givens to drop
+    # 1024 / (4 * 64) = 4 exactly: answered
+    assert eng.solve(["grad_accum"], {"global_batch": 1024, "micro_batch": 4, "dp": 64}).values["grad_accum"] == 4

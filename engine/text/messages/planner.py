@@ -42,6 +42,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "other values imply {right} (they differ by {gap}; tolerance {tolerance}); values: {values}. {drop}",
         "给定的值相互矛盾：按规则 {rule}（{formula}），{left_name} 为 {left}，而其他值推出 {right}"
         "（相差 {gap}；容差 {tolerance}）；涉及的值：{values}。{drop}"),
+    "planner.not_whole": (
+        "{name} must be a whole number, and no whole {name} satisfies rule {rule} ({formula}) with {values}: "
+        "the exact value is {raw}. Change one of those values so that {name} comes out whole",
+        "{name} 必须是整数，但在 {values} 下没有整数 {name} 满足规则 {rule}（{formula}）：精确值为 {raw}。"
+        "请修改其中某个值，使 {name} 为整数"),
     "planner.contradiction.drop": (
         "Drop one of the givens {names} (or correct it)",
         "请去掉（或更正）给定值 {names} 之一"),
