@@ -62,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
                     + memory.rows(flops.SHAPES[2], [("fp32", "adam"), ("bf16", "adam")])
                     + memory.extra_rows(flops.SHAPES[1]))
         sections.append(("Model-state memory after one optimizer step (CPU)", mem_rows, ""))
+        from . import finetune_flops
+        sections.append(("Fine-tuning FLOPs: frozen base weights vs FlopCounterMode (issue #14)",
+                         finetune_flops.rows([c for c in finetune_flops.CASES
+                                              if not (args.quick and c.device == "meta")]),
+                         "flops_model=attention, flops_params_basis=matmul_params; base weights requires_grad=False"))
         notes.append(f"measured parts: {time.perf_counter() - t:.0f} s with torch {torch.__version__}")
 
     from . import activations

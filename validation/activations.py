@@ -74,7 +74,8 @@ def rules_available() -> bool:
 def _givens(rec: dict[str, Any], layers: int | None = None, generalised: bool = False) -> dict[str, Any]:
     shape = rec["shape"]
     out = {"seq_len": rec["seq_len"], "micro_batch": rec["micro_batch"], "hidden": shape["hidden"],
-           "heads": shape["heads"], **MODE_GIVENS[rec["mode"]]}
+           "heads": shape["heads"], "activation_model": "korthikanti", "attention_kernel": "standard",
+           **MODE_GIVENS[rec["mode"]]}
     if layers is not None:
         out["layers"] = layers
     if generalised:
@@ -109,6 +110,9 @@ def _arch(shape: dict[str, Any]) -> dict[str, Any]:
                                  "embedding_copies", "qkv_bias", "attn_out_bias", "mlp_bias", "lm_head_bias",
                                  "norm_vectors_per_norm", "norms_per_layer", "learned_positions")}
     out["head_dim"] = shape["head_dim"] or shape["hidden"] // shape["heads"]
+    out["dropout"] = 1 if shape.get("dropout") else 0
+    if _decoupled(shape):
+        out["head_dim_rule"] = "free"
     return out
 
 
@@ -177,6 +181,7 @@ def rows(result: dict[str, Any], how: str) -> list[Row]:
                        "layers × activation_bytes_per_layer alone, as before output_activation_bytes "
                        f"({got['output_activation_bytes'] / 1e6:,.0f} MB here) was added", src,
                        {"group": grp + " vs the layers alone (before output_activation_bytes)"}))
+    out += recompute_peak_rows(result, src)
     out += whole_step_rows(result, src)
     ms = result.get("model_state")
     if ms:
@@ -193,6 +198,35 @@ def rows(result: dict[str, Any], how: str) -> list[Row]:
     return out
 
 
+def recompute_peak_rows(result: dict[str, Any], src: str) -> list[Row]:
+    """Issue #14: with recomputation the peak of a step holds the checkpoints, the one layer being rebuilt
+    (activations.recompute_working_bytes) and the output layer. Compared with the peak above the model
+    state of forward + backward (peak_extra, 4 layers), with the per-tensor (generalised) rule and the
+    eager kernel these records used."""
+    out: list[Row] = []
+    for rec in result["records"]:
+        if "error" in rec or rec["mode"] not in ("full", "selective"):
+            continue
+        shape = rec["shape"]
+        layers = max(int(n) for n in rec["by_layers"])
+        givens = {**_arch(shape), "layers": layers, "seq_len": rec["seq_len"], "micro_batch": rec["micro_batch"],
+                  "attention_kernel": "standard", "recompute": rec["mode"]}
+        got = ask(["activation_bytes", "recompute_working_bytes"], givens)
+        peak = rec["by_layers"][str(layers)]["peak_extra"]
+        name = f"{shape['name']} s={rec['seq_len']} b={rec['micro_batch']} {rec['mode']}, {layers} layers"
+        out.append(Row("Recomputation peak", f"{name}: activation_bytes (with the layer being recomputed)",
+                       got["activation_bytes"], peak, "B", None,
+                       f"checkpoints + one rebuilt layer ({got['recompute_working_bytes'] / 1e6:,.0f} MB) + output "
+                       "layer; not in the rule: the rebuilt layer's backward transients (score gradients with the "
+                       "eager kernel grow with s)", src,
+                       {"group": "peak of forward + backward with recomputation vs activation_bytes"}))
+        out.append(Row("Recomputation peak", f"{name}: without the rebuilt layer (before issue #14)",
+                       got["activation_bytes"] - got["recompute_working_bytes"], peak, "B", None,
+                       "checkpoints and output layer only", src,
+                       {"group": "peak with recomputation vs checkpoints + output layer only"}))
+    return out
+
+
 def whole_step_rows(result: dict[str, Any], src: str) -> list[Row]:
     """Complete training steps of a ~1.3B GPT in pure bf16 + Adam: what stays between steps, and the peak."""
     out: list[Row] = []
@@ -202,7 +236,7 @@ def whole_step_rows(result: dict[str, Any], src: str) -> list[Row]:
         sh = w["shape"]
         givens = _arch(sh)
         givens.update(precision="pure-bf16", optimizer="adam-bf16", seq_len=w["seq_len"],
-                      micro_batch=w["micro_batch"], **MODE_GIVENS[w["mode"]])
+                      micro_batch=w["micro_batch"], **{"attention_kernel": "standard", **MODE_GIVENS[w["mode"]]})
         got = ask(["memory_per_gpu", "weights_bytes", "optimizer_bytes", "grads_bytes", "output_activation_bytes"],
                   givens)
         name = f"{sh['name']} s={w['seq_len']} b={w['micro_batch']} {w['mode']}"

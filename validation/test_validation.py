@@ -22,7 +22,7 @@ needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch not installed: 
 
 # ------------------------------------------------------------------ measured on a real model
 if HAVE_TORCH:
-    from validation import flops, memory
+    from validation import finetune_flops, flops, memory
 
     SHAPES = flops.SHAPES + flops.BIG_SHAPES
     CASES = flops.FLOPS_CASES
@@ -103,6 +103,27 @@ def test_adam_step_counters_are_per_tensor():
 @needs_torch
 def test_mixed_precision_total_matches_autocast():
     check(memory.extra_rows(flops.SHAPES[1]))
+
+
+# ------------------------------------------------------------------ fine-tuning FLOPs (issue #14)
+@needs_torch
+@pytest.mark.parametrize("i", range(len(finetune_flops.CASES)) if HAVE_TORCH else [],
+                         ids=lambda i: finetune_flops.CASES[i].name)
+def test_frozen_weight_flops_within_2_percent(i):
+    """LoRA / freeze FLOPs (frozen base, adapters counted) against FlopCounterMode within 2 %."""
+    rows = finetune_flops.rows([finetune_flops.CASES[i]])
+    check(rows)
+    case = finetune_flops.CASES[i]
+    if case.input_grads and case.reentrant:
+        assert rows[0].asserted and abs(rows[0].error) < finetune_flops.TOLERANCE
+
+
+@needs_torch
+def test_lora_step_costs_two_thirds_of_a_full_one():
+    """The issue's point: a frozen base needs no weight gradients (LitGPT measured 0.658 of a full step)."""
+    full, _ = finetune_flops.count(finetune_flops.CASES[1])
+    lora, _ = finetune_flops.count(finetune_flops.CASES[2])
+    assert 0.6 < lora / full < 0.72
 
 
 # ------------------------------------------------------------------ activation memory (GPU)

@@ -165,6 +165,11 @@ def _load(path: Path) -> _Config:
     return _Config(path, data)
 
 
+# Dropout rates of the blocks as Transformers' configs name them (attention probabilities, residual branches)
+_DROPOUT = ("attention_dropout", "attn_pdrop", "resid_pdrop", "hidden_dropout", "attention_probs_dropout_prob",
+            "hidden_dropout_prob", "attn_dropout_prob")
+
+
 def _shape(config: _Config) -> dict[str, float]:
     return {"layers": config.number(_LAYERS, "layers"), "hidden": config.number(_HIDDEN, "hidden"),
             "heads": config.number(_HEADS, "heads"), "vocab_size": config.number(_VOCAB, "vocab_size")}
@@ -190,6 +195,10 @@ def _common(config: _Config, values: dict[str, float]) -> dict[str, float | str]
         out["moe_router"] = 1.0
     else:
         out.update(n_experts=1.0, experts_per_token=1.0, moe_router=0.0)
+    rates = [config.data[k] for k in _DROPOUT if isinstance(config.data.get(k), (int, float))
+             and not isinstance(config.data.get(k), bool)]
+    if rates:   # activations.yaml's dropout selector: 1 if the blocks apply any dropout (GPT-2 0.1, LLaMA 0.0)
+        out["dropout"] = 1.0 if max(rates) > 0 else 0.0
     return out
 
 

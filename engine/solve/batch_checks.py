@@ -76,9 +76,12 @@ class GroupChecks:
 
     def _overridden_defaults(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray, soft: Soft) -> None:
         """A value the rules derived that differs from its default (recompute=none's 6 FLOP/token when
-        train_flops was given): not an error — the default is only an assumption — but worth a warning."""
+        train_flops was given): not an error — the default is only an assumption — but worth a warning.
+        A fallback (a default on a value some rule defines: activation_bytes = 0, active_share = 1) is
+        meant to give way to the rule, so deriving it is no news."""
+        fallbacks = {eq.lhs[1] for eq in self.rules.equations if eq.lhs[0] == "var"}
         for name in plan.derived:
-            if name not in soft or name not in env or name in plan.targets:
+            if name not in soft or name not in env or name in fallbacks or name in plan.targets:
                 continue   # (an answer asked for is not a default bent: tp = 8 is what was asked)
             soft_value = soft[name]
             default = soft_value if isinstance(soft_value, float) or np.ndim(soft_value) == 0 \

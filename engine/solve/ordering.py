@@ -31,7 +31,7 @@ class Link(NamedTuple):
 
 def structural(equations: list[Equation], known: set[str], block_ok: BlockTest | None = None,
                targets: Iterable[str] = (), tear_ok: TearTest | None = None,
-               forward_only: Iterable[str] = ()) -> list[Link]:
+               forward_only: Iterable[str] = (), assumed: Iterable[str] = ()) -> list[Link]:
     """Order in which equations determine unknowns; mutates `known`.
 
     `block_ok` says whether a pair of equations really determines its two unknowns (two forms of
@@ -40,10 +40,13 @@ def structural(equations: list[Equation], known: set[str], block_ok: BlockTest |
     `forward_only` names fallback defaults (activation_bytes = 0 when nothing else is known): the
     rules that define them (activation_bytes = layers * activation_bytes_per_layer) are never
     inverted to infer an input such as `hidden` from the fallback; elsewhere they are ordinary knowns.
+    `assumed` names fallbacks that only their own rule may compute: no other rule infers them
+    (active_share is never solved from param_flops = 6 · active_share · N · D and a given train_flops).
     """
     order: list[Link] = []
     used: set[str] = set()
     fallbacks = {("var", name) for name in forward_only}
+    never = {("var", name) for name in assumed}
     while True:
         progressed = False
         for eq in equations:
@@ -52,7 +55,7 @@ def structural(equations: list[Equation], known: set[str], block_ok: BlockTest |
             unknown = eq.variables - known
             if len(unknown) == 1:
                 (name,) = unknown
-                if eq.lhs in fallbacks:
+                if eq.lhs in fallbacks or (("var", name) in never and eq.lhs != ("var", name)):
                     continue
                 order.append(Link((eq,), (name,)))
                 known.add(name)

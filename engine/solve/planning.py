@@ -99,40 +99,65 @@ class Planner:
         # The same holds for a target in another form (chars_per_token asked, tokens_per_char default).
         # A chain of such two-variable rules counts too: chars_per_token given, tokens_per_char = 1 /
         # chars_per_token, tokens_per_char = tokens_per_char_zh (the default tokenizer's Chinese figure).
-        forms = _same_figure(equations, set(knowns) | set(targets))
-        fixed = {n for n in soft if n in self.fixed and n not in targets and n not in forms}
-        soft = tuple(n for n in soft if n not in fixed)
-        start = set(knowns) | fixed
+        named = set(knowns) | set(targets)
+        forms = _same_figure(equations, named)
+        fixed = {n for n in soft if n in self.fixed and n not in targets and n not in forms
+                 and not any(n in eq.variables and len(eq.variables - {n}) == 1 and eq.variables - {n} <= named
+                             for eq in equations)}
+        # Fallbacks (a default on a value a rule defines: active_share = 1, activation_bytes = 0) come from
+        # their own rule only, never inferred from another (issue #14); one its own rule cannot compute
+        # from the givens, the input defaults and the answers is assumed from the start, like a convention.
+        # (A fallback a given or asked value states in another form, activation_bytes_per_gpu = activation_bytes,
+        # stays soft, as a convention does above.)
+        assumed = {n for n in (self.defined & set(soft)) - set(targets)
+                   if not any(n in eq.variables and len(eq.variables - {n}) == 1 and eq.variables - {n} <= named
+                              for eq in equations)}
+        probe = set(knowns) | fixed | (set(soft) - self.defined) | set(targets)
+        self._structural(equations, probe, targets, True, (), assumed)
+        promoted = {n for n in assumed if n not in probe}
+        assumed -= promoted
+        soft = tuple(n for n in soft if n not in fixed and n not in promoted)
+        start = set(knowns) | fixed | promoted
         # Plain chains first (with the defaults they need); blocks and tearing only when chains
         # cannot reach the targets: a chain through a default (6·N·D) beats a degenerate block.
         for simple in (True, False):
             known = set(start)
-            order = self._structural(equations, known, targets, simple)
+            order = self._structural(equations, known, targets, simple, promoted, assumed)
             defaults: list[str] = []
             if any(t not in known for t in targets) and soft:
                 defaults = self._needed_defaults(equations, set(known), targets, soft, simple)
                 if defaults:
                     known = set(start) | set(defaults)
-                    order = self._structural(equations, known, targets, simple, self.defined & set(defaults))
-            order += self._eliminate(equations, known, targets, order, simple, self.defined & set(defaults))
+                    order = self._structural(equations, known, targets, simple,
+                                             promoted | (self.defined & set(defaults)), assumed)
+            order += self._eliminate(equations, known, targets, order, simple,
+                                     promoted | (self.defined & set(defaults)), assumed)
             if all(t in known for t in targets):
                 break
         missing = [t for t in targets if t not in known]
         if missing:
             raise underdetermined(self, missing, set(start), set(soft), equations, selectors)
         used = {eq.id for link in order for eq in link.eqs}
+        # A fallback left as the one unknown of a rule the givens otherwise determine (active_share = 1 in
+        # param_flops = 6 · active_share · N · D with train_flops given) is assumed, so that rule is checked.
+        checked = sorted({name for eq in equations if eq.id not in used for name in eq.variables - known
+                          if len(eq.variables - known) == 1 and name in assumed and eq.lhs != ("var", name)})
+        if checked:
+            defaults = [*defaults, *checked]
+            known |= set(checked)
         checks = [eq for eq in equations if eq.id not in used and eq.variables <= known]
         order, checks = _prune_conventions(order, checks, fixed - _trace(order, targets), targets)
         steps = [self._step(link) for link in order]
         sel = tuple(sorted(selectors.items()))
         touched = {v for link in order for eq in link.eqs + tuple(e for e, _ in link.via) for v in eq.variables}
         touched |= {v for eq in checks for v in eq.variables}
-        defaults = [n for n in sorted(fixed) if n in touched] + defaults
+        defaults = [n for n in sorted(fixed | promoted) if n in touched] + defaults
         return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
                     frozenset(_trace(order, targets)))
 
     def _eliminate(self, equations: list[Equation], known: set[str], targets: Iterable[str],
-                   order: list[Link], simple: bool, forward_only: Iterable[str]) -> list[Link]:
+                   order: list[Link], simple: bool, forward_only: Iterable[str], assumed: Iterable[str] = ()
+                   ) -> list[Link]:
         """Targets the chains missed but a combination of monomial rules gives (issue #13 §1);
         after each, the chains go on from the new value. Mutates `known`."""
         added: list[Link] = []
@@ -149,15 +174,16 @@ class Planner:
                 added.append(Link(combination.equations, (target,), (), combination.formula))
                 known.add(target)
                 rest = [eq for eq in equations if eq.id not in {e.id for link in order + added for e in link.eqs}]
-                added += self._structural(rest, known, targets, simple, forward_only)
+                added += self._structural(rest, known, targets, simple, forward_only, assumed)
                 progressed = True
         return added
 
     def _structural(self, equations: list[Equation], known: set[str], targets: Iterable[str],
-                    simple: bool = False, forward_only: Iterable[str] = ()) -> list[Link]:
+                    simple: bool = False, forward_only: Iterable[str] = (), assumed: Iterable[str] = ()
+                    ) -> list[Link]:
         if simple:
-            return structural(equations, known, forward_only=forward_only)
-        return structural(equations, known, self._block_ok, targets, self._tear_ok, forward_only)
+            return structural(equations, known, forward_only=forward_only, assumed=assumed)
+        return structural(equations, known, self._block_ok, targets, self._tear_ok, forward_only, assumed)
 
     def _block_ok(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> bool:
         """A pair forms a block only if its rules are independent in the two unknowns (exact rank of

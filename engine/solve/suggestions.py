@@ -24,6 +24,11 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
     forward_only = self.defined & soft
     candidates = prefer_inputs(sorted({n for eq in equations for n in eq.variables} - knowns - soft - set(missing)),
                                 self.rules, self.defined)
+    # names within two rules of what is missing are tried first: the search has a time budget, and
+    # with the fine-tuning rules (issue #14) it may not get past the usual inputs otherwise
+    near = {n for eq in equations if set(missing) & eq.variables for n in eq.variables}
+    near |= {n for eq in equations if near & eq.variables for n in eq.variables}
+    candidates = [n for n in candidates if n in near] + [n for n in candidates if n not in near]
     stopped = False
     for name in candidates:
         if time.monotonic() - started > SUGGESTION_SECONDS:

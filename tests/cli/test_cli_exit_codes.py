@@ -58,7 +58,7 @@ def test_answered_questions_exit_0(capsys: pytest.CaptureFixture[str], argv: lis
     (["solve", "n_gpus", "params=7B"], "to solve n_gpus"),                                  # under-determined
     (["solve", "n_gpus", "params=7B", "tokens=2T"], "n_gpus"),
     (["solve", "train_time", *TIME, "n_gpus=8", "train_flops=1e20", "recompute=none"], "contradict"),
-    (["solve", "train_flops", "params=1e200", "tokens=1e200"], "no valid value for train_flops"),   # overflow
+    (["solve", "train_flops", "params=1e200", "tokens=1e200"], "no valid value for param_flops"),   # overflow
     (["solve", "n_gpus", *TIME, "train_time=1e-300"], "no valid value"),
 ])
 def test_unanswerable_questions_exit_1(capsys: pytest.CaptureFixture[str], argv: list[str], needle: str) -> None:

@@ -54,8 +54,10 @@ def test_brief_answer_fits_in_ten_seconds(capsys, question):
 def test_brief_assumptions_and_warnings_one_line_each(capsys):
     lines = _solve(capsys, "n_gpus params=7B tokens=2T gpu=A800 train_time=30d mfu=0.4 recompute=full")
     assumptions = lines[lines.index("Assumptions that shaped the answer:") + 1:lines.index("Warnings:")]
-    assert [line.split(" = ")[0].strip() for line in assumptions] == ["flops_params_basis", "flops_model"]
-    assert all("source: seed §2" in line for line in assumptions)
+    named = [line for line in assumptions if not line.strip().startswith("(+")]   # "(+2 more defaults ...)"
+    # issue #14: the method (full fine-tune, seed §3) is said too, since the FLOPs rule depends on it
+    assert [line.split(" = ")[0].strip() for line in named] == ["flops_params_basis", "flops_model", "method"]
+    assert all("source: seed §2" in line or "source: seed §3" in line for line in named)
     warnings = lines[lines.index("Warnings:") + 1:-1]
     # the rounding note is on the answer line, not repeated; the Chinchilla note is a pretraining fact
     assert len(warnings) == 1 and "Chinchilla" in warnings[0]
@@ -77,8 +79,8 @@ def test_verbose_is_the_full_derivation_in_units_shown(capsys, question):
 
 def test_verbose_quick_tour_first_question(capsys):
     text = "\n".join(_solve(capsys, list(TOUR)[0], "-v"))
-    # 8 FLOP/token * 7B * 2T token = 112e21 FLOP
-    assert "= (8 FLOP/token) * 7B * (2T token)" in text and "= 112e21 FLOP" in text
+    # active_share (1, dense; issue #14) * 8 FLOP/token * 7B * 2T token = 112e21 FLOP
+    assert "= 1 * (8 FLOP/token) * 7B * (2T token)" in text and "= 112e21 FLOP" in text
     assert "/ (30 day)" in text and "n_gpus = 346.23 rounded up to 347" in text
 
 

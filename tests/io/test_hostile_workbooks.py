@@ -199,7 +199,7 @@ EXPECTED_ERRORS = {
     "text": "scenarios!C2: params: 'seven' is not a number",
     "negative": "scenarios!C3: params: must be greater than 0",
     "zero": "scenarios!D4: tokens: must be greater than 0",
-    "huge params": "no valid value for train_flops",
+    "huge params": "no valid value for param_flops",
     "huge mfu": "scenarios!G6: mfu: must be a fraction",
     "unknown gpu": "scenarios!E10: gpu: unknown value 'Z9000'",
     "bool": "scenarios!C11: params:",

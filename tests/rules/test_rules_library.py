@@ -72,6 +72,9 @@ def test_zero_offload_keeps_only_fp16_weights_on_the_gpu(eng):
 # -- activations (Korthikanti et al. 2022, Table 2) -------------------------------------------
 
 S, B, H, A = 2048, 1, 12288, 96      # a GPT-3 175B layer (Table 3 of the paper: s, b, h, a)
+# The paper's constants and its stored-scores kernel, named: since issue #14 the defaults are
+# activation_model=generalised and attention_kernel=flash (SDPA), which practitioners use.
+KORTHIKANTI = {"activation_model": "korthikanti", "attention_kernel": "standard"}
 SBH = S * B * H                        # 25,165,824
 
 
@@ -95,12 +98,13 @@ SBH = S * B * H                        # 25,165,824
 ])
 def test_korthikanti_gpt3_layer(eng, givens, expected):
     assert SBH * (34 + 5 * A * S / H) == 2_868_903_936
-    r = eng.solve(["activation_bytes_per_layer"], {"model": "gpt3-175b", "seq_len": S, "micro_batch": B, **givens})
+    r = eng.solve(["activation_bytes_per_layer"], {"model": "gpt3-175b", "seq_len": S, "micro_batch": B,
+                                                   **KORTHIKANTI, **givens})
     assert r.values["activation_bytes_per_layer"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_checkpointing_conventions_are_named_rules(eng):
-    base = {"model": "gpt3-175b", "seq_len": S, "micro_batch": 1}
+    base = {"model": "gpt3-175b", "seq_len": S, "micro_batch": 1, **KORTHIKANTI}
     assert "activations.per_layer_selective" in ids(eng.solve(["activation_bytes_per_layer"],
                                                               {**base, "recompute": "selective"}))
     full = eng.solve(["activation_bytes_per_layer"], {**base, "recompute": "full"})
@@ -112,7 +116,7 @@ def test_checkpointing_conventions_are_named_rules(eng):
 
 def test_activations_are_derived_when_the_dimensions_are_known(eng):
     # memory.yaml's fallback activation_bytes = 0 (seed §3d) is used only without seq_len
-    with_len = eng.solve(["memory_per_gpu"], {"model": "llama2-7b", "precision": "bf16", "seq_len": 4096})
+    with_len = eng.solve(["memory_per_gpu"], {"model": "llama2-7b", "precision": "bf16", "seq_len": 4096, **KORTHIKANTI})
     without = eng.solve(["memory_per_gpu"], {"model": "llama2-7b", "precision": "bf16"})
     per_layer = 4096 * 1 * 4096 * (34 + 5 * 32 * 4096 / 4096)      # sbh(34 + 5as/h), b = 1 by default
     output = 4096 * 1 * (4 * 4096 + 4 * 32000)                      # Korthikanti §4.3: 4sbh + 4sbv (fp32 logits)
@@ -145,7 +149,8 @@ def test_largest_micro_batch_that_fits(eng):
     raw = (141e9 - states) / per_sequence
     assert raw == pytest.approx(6.767, abs=1e-3)
     r = eng.solve(["micro_batch"], {"model": "llama2-7b", "precision": "bf16", "seq_len": 4096, "gpu": "H200",
-                                    "memory_fill": 1, "zero_stage": 3, "n_gpus": 8, "attention_kernel": "flash"})
+                                    "memory_fill": 1, "zero_stage": 3, "n_gpus": 8, "attention_kernel": "flash",
+                                    "activation_model": "korthikanti"})
     assert r.values["micro_batch"] == 6
     assert r.rounded["micro_batch"][0] == pytest.approx(raw, rel=1e-9)
     assert r.values["memory_per_gpu"] == pytest.approx(states + 6 * per_sequence)   # recomputed for b = 6
@@ -159,7 +164,8 @@ def test_smallest_tensor_parallel_size_that_fits(eng):
     # 80 GB = (1120e9 + 80 · 34 · 4096 · 8192 + 4096 · 160,768) / t  ->  t = 15.149  ->  16
     raw = (16 * 70e9 + 80 * 34 * 4096 * 8192 + 4096 * (4 * 8192 + 4 * 32000)) / 80e9
     givens = {"model": "llama2-70b", "precision": "bf16", "seq_len": 4096, "gpu": "A100",
-              "memory_fill": 1, "recompute": "selective", "sequence_parallel": "on"}
+              "memory_fill": 1, "recompute": "selective", "sequence_parallel": "on",
+              "activation_model": "korthikanti"}
     # issue #13 §5: tp must divide the GPUs of a node (default 8): 16 is not admissible there, and no
     # larger tp is either; with 16 GPUs per node (DGX-2: 16 V100 on NVSwitch) tp = 16 is the answer
     with pytest.raises(EvaluationError) as info:
@@ -175,12 +181,15 @@ def test_smallest_tensor_parallel_size_that_fits(eng):
 
 
 def test_gpus_needed_with_zero3(eng):
-    # Llama-2-70B, ZeRO-3, full recomputation, s = 4096: 1,120 GB / n + 80 · 2 · 4096 · 8192 B
-    # + output layer 4096 · (4 · 8192 + 4 · 32000) B (final norm, lm_head input, fp32 logits) ≤ 80 GB -> n = 15.14
-    acts = 80 * 2 * 4096 * 8192 + 4096 * (4 * 8192 + 4 * 32000)
+    # Llama-2-70B, ZeRO-3, full recomputation, s = 4096: 1,120 GB / n + 80 · 2 · 4096 · 8192 B (checkpoints)
+    # + the one layer being recomputed (issue #14; generalised, flash: s · (8h + 8·heads·head_dim + 8·ffn)
+    #   = 4096 · (65,536 + 65,536 + 229,376) = 1,476,395,008 B)
+    # + output layer 4096 · (4 · 8192 + 4 · 32000) B (final norm, lm_head input, fp32 logits) ≤ 80 GB -> n = 15.45
+    acts = 80 * 2 * 4096 * 8192 + 4096 * (8 * 8192 + 8 * 8192 + 8 * 28672) + 4096 * (4 * 8192 + 4 * 32000)
     raw = 16 * 70e9 / (80e9 - acts)
     r = eng.solve(["n_gpus"], {"model": "llama2-70b", "precision": "bf16", "seq_len": 4096, "gpu": "A100",
                                "memory_fill": 1, "recompute": "full", "zero_stage": 3})
+    assert raw == pytest.approx(15.449, abs=1e-3)
     assert r.rounded["n_gpus"][0] == pytest.approx(raw, rel=1e-9)
     assert r.values["n_gpus"] == math.ceil(raw) == 16
 
@@ -209,17 +218,20 @@ def test_lora_trainable_parameters(eng):
 
 
 def test_lora_memory_breakdown_for_llama2_7b(eng):
-    # bf16 base 2 B × 6,738,415,616; adapters 4,194,304 × (2 B weight + 2 B grad + 12 B Adam with fp32 master)
-    # s = 2048, b = 4, FlashAttention: 32 layers × 34 · 2048 · 4 · 4096 B + output layer 2048 · 4 · (4 · 4096 + 4 · 32000)
+    # issue #14: bf16 base 2 B × 6,738,415,616; PEFT's fp32 adapters 4,194,304 × (4 B weight + 4 B grad + 8 B Adam,
+    # no master copy) whatever precision= says (it is the full-training recipe).
+    # s = 2048, b = 4, FlashAttention, generalised SwiGLU block (no dropout): 32 layers × s·b·(16h + 8·ffn)
+    # = 32 × 8192 · (65,536 + 88,064) B + output layer 2048 · 4 · (4 · 4096 + 4 · 32000)
     r = eng.solve(["memory_per_gpu", "weights_bytes_per_gpu", "grads_bytes_per_gpu", "optimizer_bytes_per_gpu",
                    "activation_bytes_per_gpu"],
                   {"model": "llama2-7b", "method": "lora", "precision": "bf16", "seq_len": 2048, "micro_batch": 4,
                    "attention_kernel": "flash", "gpu": "A100"})
     v, lora = r.values, 4_194_304
-    assert v["weights_bytes_per_gpu"] == pytest.approx(2 * 6_738_415_616 + 2 * lora)
-    assert v["grads_bytes_per_gpu"] == pytest.approx(2 * lora)
-    assert v["optimizer_bytes_per_gpu"] == pytest.approx(12 * lora)
-    assert v["activation_bytes_per_gpu"] == pytest.approx(32 * 34 * 2048 * 4 * 4096 + 2048 * 4 * (4 * 4096 + 4 * 32000))
+    assert v["weights_bytes_per_gpu"] == pytest.approx(2 * 6_738_415_616 + 4 * lora)
+    assert v["grads_bytes_per_gpu"] == pytest.approx(4 * lora)
+    assert v["optimizer_bytes_per_gpu"] == pytest.approx(8 * lora)
+    assert v["activation_bytes_per_gpu"] == pytest.approx(32 * 2048 * 4 * (16 * 4096 + 8 * 11008)
+                                                          + 2048 * 4 * (4 * 4096 + 4 * 32000))
     assert v["memory_per_gpu"] == pytest.approx(sum(v[k] for k in ("weights_bytes_per_gpu", "grads_bytes_per_gpu",
                                                                     "optimizer_bytes_per_gpu",
                                                                     "activation_bytes_per_gpu")))
@@ -231,6 +243,9 @@ def test_qlora_70b_breakdown(eng):
     # Dettmers et al. 2023 §3: NF4 4 bit + double-quantized constants 8/64 + 32/(64·256) bit
     # = 0.5 + 0.015869 B per base weight. r = 64 on every linear layer of Llama-2-70B:
     # per layer 64 · (2·(8192 + 8192) + 2·(8192 + 1024) + 3·(8192 + 28672)) = 10,354,688; × 80 = 828,375,040.
+    # issue #14: only the blocks' linear layers are NF4: 80 · ((2·64 + 2·8) · 128 · 8192 + 3 · 8192 · 28672)
+    # = 68,451,041,280; the rest (embeddings 2 · 32000 · 8192, norms 161 · 8192 = 525,606,912) stays bf16;
+    # adapters fp32 (4 + 4 + 8 B with Adam).
     quant = 4 / 8 + (1 + 4 / 256) / 64
     assert quant * 8 == pytest.approx(4 + 0.127, abs=1e-3)          # the paper's 0.127 bit per parameter
     lora = 80 * 64 * (2 * (8192 + 8192) + 2 * (8192 + 1024) + 3 * (8192 + 28672))
@@ -240,12 +255,20 @@ def test_qlora_70b_breakdown(eng):
                   {"model": "llama2-70b", "method": "qlora", "lora_rank": 64, "lora_targets": "all-linear",
                    "precision": "bf16", "seq_len": 512, "recompute": "full", "gpu": "H100"})
     v = r.values
+    linear = 80 * ((2 * 64 + 2 * 8) * 128 * 8192 + 3 * 8192 * 28672)
+    assert linear == 68_451_041_280
+    rest = 2 * 32000 * 8192 + (2 * 80 + 1) * 8192
     assert v["quant_bytes_per_param"] == pytest.approx(quant)
-    assert v["weights_bytes_per_gpu"] == pytest.approx(70e9 * quant + 2 * lora)
-    assert v["grads_bytes_per_gpu"] == pytest.approx(2 * lora)
-    assert v["optimizer_bytes_per_gpu"] == pytest.approx(12 * lora)
-    assert v["activation_bytes_per_gpu"] == pytest.approx(80 * 2 * 512 * 8192 + 512 * (4 * 8192 + 4 * 32000))
-    assert v["memory_per_gpu"] == pytest.approx(50.12e9, rel=1e-3)       # fits one 80 GB GPU (with the output layer)
+    assert v["quantized_params"] == linear
+    assert v["weights_bytes_per_gpu"] == pytest.approx(linear * quant + 2 * rest + 4 * lora)
+    assert v["grads_bytes_per_gpu"] == pytest.approx(4 * lora)
+    assert v["optimizer_bytes_per_gpu"] == pytest.approx(8 * lora)
+    # checkpoints 80 · 2·s·h, the layer being recomputed s·(8h + 8·heads·head_dim + 8·ffn), the output layer
+    acts = 80 * 2 * 512 * 8192 + 512 * (8 * 8192 + 8 * 8192 + 8 * 28672) + 512 * (4 * 8192 + 4 * 32000)
+    assert v["activation_bytes_per_gpu"] == pytest.approx(acts)
+    total = linear * quant + 2 * rest + 16 * lora + acts
+    assert total == pytest.approx(50.55e9, rel=1e-3)                      # fits one 80 GB GPU
+    assert v["memory_per_gpu"] == pytest.approx(total)
     assert not any(w.code == "parallelism.does_not_fit" for w in r.warnings)
 
 
@@ -259,10 +282,11 @@ def test_qlora_without_double_quantization_and_8bit_base(eng):
 def test_freeze_tuning_trains_the_last_layers(eng):
     # Llama-2-7B layer: 4 · 4096² + 3 · 4096 · 11008 + 2 · 4096 = 202,383,360; two layers trained
     layer = 4 * 4096**2 + 3 * 4096 * 11008 + 2 * 4096
+    # issue #14 (as LLaMA-Factory does): frozen layers bf16, the trained ones fp32 with fp32 gradients
     r = eng.solve(["grads_bytes", "weights_bytes"], {"model": "llama2-7b", "method": "freeze", "precision": "bf16"})
     assert r.values["trainable_params"] == 2 * layer
-    assert r.values["grads_bytes"] == pytest.approx(2 * 2 * layer)
-    assert r.values["weights_bytes"] == pytest.approx(2 * 6_738_415_616)
+    assert r.values["grads_bytes"] == pytest.approx(4 * 2 * layer)
+    assert r.values["weights_bytes"] == pytest.approx(2 * (6_738_415_616 - 2 * layer) + 4 * 2 * layer)
 
 
 # -- FLOPs conventions --------------------------------------------------------------------------
@@ -401,13 +425,14 @@ def test_underdetermined_memory_question_names_what_is_missing(eng):
 
 
 def test_nothing_fits_is_a_clear_error(eng):
-    # s = 8192 on an H200: (141e9 − 16 · 6.738e9) / (32 · 34 · 8192 · 4096 + 8192 · (4 · 4096 + 4 · 32000))
-    # = 33.185e9 / 37.690e9 = 0.8805 -> not even one sequence
+    # s = 8192 on an H200, generalised SwiGLU block: (141e9 − 16 · 6.738e9)
+    # / (32 · 8192 · (16 · 4096 + 8 · 11008) + 8192 · (4 · 4096 + 4 · 32000)) = 33.185e9 / 41.448e9 = 0.8006
+    # -> not even one sequence
     from engine import EvaluationError
 
-    assert (141e9 - 16 * 6_738_415_616) / (32 * 34 * 8192 * 4096 + 8192 * (4 * 4096 + 4 * 32000)) == \
-        pytest.approx(0.8805, abs=1e-4)
-    with pytest.raises(EvaluationError, match="micro_batch = 0.8805 rounds down to 0"):
+    assert (141e9 - 16 * 6_738_415_616) / (32 * 8192 * (16 * 4096 + 8 * 11008) + 8192 * (4 * 4096 + 4 * 32000)) \
+        == pytest.approx(0.8006, abs=1e-4)
+    with pytest.raises(EvaluationError, match="micro_batch = 0.8006 rounds down to 0"):
         eng.solve(["micro_batch"], {"model": "llama2-7b", "precision": "bf16", "seq_len": 8192, "gpu": "H200",
                                     "memory_fill": 1, "attention_kernel": "flash"})
 

@@ -128,7 +128,8 @@ LLAMA_SCORES = 2 * A7 * S7 * S7                    # no dropout: softmax output 
 def test_generalised_llama_layer(eng, givens, expected):
     assert LLAMA_LAYER == 629_145_600 and LLAMA_LAYER + LLAMA_SCORES == 1_702_887_424
     r = eng.solve(["activation_bytes_per_layer"], {"model": "llama2-7b", "seq_len": S7,
-                                                   "activation_model": "generalised", **givens})
+                                                   "activation_model": "generalised", "attention_kernel": "standard",
+                                                   **givens})
     assert r.values["activation_bytes_per_layer"] == pytest.approx(expected, rel=1e-12)
     if givens.get("recompute") != "full":      # full recomputation keeps only the layer input, in every model
         assert assumed(r)["dropout"] == "0"                                   # LLaMA-style: no dropout
@@ -144,8 +145,9 @@ SBH3 = S3 * H3
                                     {"attention_kernel": "flash"}])
 def test_generalised_reduces_to_korthikanti_for_their_block(eng, givens):
     # GELU (k = 4), ffn = 4h, dropout = 1: 16 + 4 · 4 + 2 = 34 and 2 + 3 = 5 — Table 2 in every mode
-    base = {"model": "gpt3-175b", "seq_len": S3, "micro_batch": 1, **givens}
-    paper = eng.solve(["activation_bytes_per_layer"], base).values["activation_bytes_per_layer"]
+    base = {"model": "gpt3-175b", "seq_len": S3, "micro_batch": 1, "attention_kernel": "standard", **givens}
+    paper = eng.solve(["activation_bytes_per_layer"], {**base, "activation_model": "korthikanti"}
+                      ).values["activation_bytes_per_layer"]
     general = eng.solve(["activation_bytes_per_layer"], {**base, "activation_model": "generalised", "dropout": 1})
     assert general.values["activation_bytes_per_layer"] == pytest.approx(paper, rel=1e-12)
     if not givens:
@@ -158,7 +160,7 @@ def test_generalised_gpt_block_without_dropout(eng):
     # s 2048, b 2: sbh · (16 + 4 · 4) + 2 · a · s² · b = 8,388,608 · 32 + 268,435,456 = 536,870,912
     # (measured 536,936,448: −0.01 %); Korthikanti's constants give 956,301,312 (+78 %)
     r = eng.solve(["activation_bytes_per_layer"], {"hidden": 2048, "heads": 16, "ffn_hidden": 8192, "mlp_matrices": 2,
-                                                   "seq_len": 2048, "micro_batch": 2,
+                                                   "seq_len": 2048, "micro_batch": 2, "attention_kernel": "standard",
                                                    "activation_model": "generalised"})
     assert r.values["activation_bytes_per_layer"] == 2048 * 2 * 2048 * 32 + 2 * 16 * 2048**2 * 2 == 536_870_912
     assert r.values["attention_score_bytes"] == 2
@@ -180,11 +182,15 @@ def test_generalised_solves_backwards(eng):
     assert r.values["micro_batch"] == 3
 
 
-def test_korthikanti_stays_the_default(eng):
+def test_generalised_and_flash_are_the_defaults(eng):
+    # issue #14: SDPA/FlashAttention (Transformers' default since 4.36) and the per-tensor count for SwiGLU
     r = eng.solve(["activation_bytes_per_layer"], {"model": "llama2-7b", "seq_len": S7})
-    assert r.values["activation_bytes_per_layer"] == pytest.approx(SBH7 * (34 + 5 * A7 * S7 / H7))
-    assert assumed(r)["activation_model"] == "korthikanti"
-    assert r.values["attention_score_bytes"] == 5
+    assert r.values["activation_bytes_per_layer"] == pytest.approx(LLAMA_LAYER)
+    assert assumed(r)["activation_model"] == "generalised" and assumed(r)["attention_kernel"] == "flash"
+    assert r.values["attention_score_bytes"] == 0
+    paper = eng.solve(["activation_bytes_per_layer"], {"model": "llama2-7b", "seq_len": S7,
+                                                       "activation_model": "korthikanti", "attention_kernel": "eager"})
+    assert paper.values["activation_bytes_per_layer"] == pytest.approx(SBH7 * (34 + 5 * A7 * S7 / H7))
 
 
 # -- 4. the output layer (Korthikanti et al. 2022 §4.3) -----------------------------------------
@@ -198,8 +204,8 @@ def test_output_layer_of_llama2_7b(eng):
                   {"model": "llama2-7b", "seq_len": S7, "precision": "bf16", "attention_kernel": "flash"})
     v = r.values
     assert v["output_activation_bytes"] == OUT7
-    assert v["activation_bytes"] == v["activation_bytes_per_gpu"] == pytest.approx(32 * 34 * SBH7 + OUT7)
-    assert v["memory_per_gpu"] == pytest.approx(16 * LLAMA7B_PARAMS + 32 * 34 * SBH7 + OUT7)
+    assert v["activation_bytes"] == v["activation_bytes_per_gpu"] == pytest.approx(32 * LLAMA_LAYER + OUT7)
+    assert v["memory_per_gpu"] == pytest.approx(16 * LLAMA7B_PARAMS + 32 * LLAMA_LAYER + OUT7)
     assert {"activations.output_layer", "activations.logits_per_token"} <= ids(r)
     assert assumed(r)["logit_bytes"] == "4 B"       # fp32 logits, Korthikanti §4.3 (bytes shown as B, issue #15)
 
@@ -222,29 +228,34 @@ def test_output_layer_splits(eng, givens, expected):
 
 def test_output_layer_is_there_with_full_recomputation(eng):
     # Llama-3-8B-like: 128,256 tokens of vocabulary, s = 8192, full recomputation: the layers keep
-    # 32 · 2 · s · h = 2,147,483,648 B, the output layer 8192 · (4 · 4096 + 4 · 128,256) = 4,336,910,336 B
-    givens = {"layers": 32, "hidden": 4096, "heads": 32, "vocab_size": 128256, "seq_len": 8192, "recompute": "full"}
+    # 32 · 2 · s · h = 2,147,483,648 B, the layer being recomputed 34 · s · h (Korthikanti, flash)
+    # = 1,140,850,688 B, the output layer 8192 · (4 · 4096 + 4 · 128,256) = 4,336,910,336 B
+    givens = {"layers": 32, "hidden": 4096, "heads": 32, "vocab_size": 128256, "seq_len": 8192, "recompute": "full",
+              "activation_model": "korthikanti"}
     r = eng.solve(["activation_bytes_per_gpu"], givens)
     assert r.values["output_activation_bytes"] == 8192 * (4 * 4096 + 4 * 128256) == 4_336_910_336
-    assert r.values["activation_bytes_per_gpu"] == 32 * 2 * 8192 * 4096 + 4_336_910_336
+    assert r.values["activation_bytes_per_gpu"] == 32 * 2 * 8192 * 4096 + 34 * 8192 * 4096 + 4_336_910_336
 
 
 def test_memory_without_sequence_length_keeps_the_seed_fallback(eng):
     # no seq_len: activation_bytes = 0 (seed §3d), with no error and no warning
     r = eng.solve(["memory_per_gpu"], {"model": "llama2-7b", "precision": "bf16"})
-    assert r.values["activation_bytes_per_gpu"] == 0 and r.values["memory_per_gpu"] == 16 * LLAMA7B_PARAMS
+    assert r.values["activation_bytes_per_gpu"] == 0
+    assert r.values["memory_per_gpu"] == pytest.approx(16 * LLAMA7B_PARAMS, rel=1e-12)   # ep_memory_factor = 1
     assert "activation_bytes" in assumed(r)
     assert not [w for w in r.warnings if w.code == "activations.not_sized"]
 
 
 def test_memory_without_vocabulary_warns(eng):
     # the layers can be sized but not the output layer: the seed's fallback 0 is used, and said so
-    r = eng.solve(["memory_per_gpu"], {"params": "7B", "seq_len": 4096, "hidden": 4096, "layers": 32, "heads": 32})
+    r = eng.solve(["memory_per_gpu"], {"params": "7B", "seq_len": 4096, "hidden": 4096, "layers": 32, "heads": 32,
+                                       "activation_model": "korthikanti", "attention_kernel": "standard"})
     assert r.values["activation_bytes_per_gpu"] == 0
     (w,) = [w for w in r.warnings if w.code == "activations.not_sized"]
     assert "vocab_size" in w.message
     with_vocab = eng.solve(["memory_per_gpu"], {"params": "7B", "seq_len": 4096, "hidden": 4096, "layers": 32,
-                                                "heads": 32, "vocab_size": 32000})
+                                                "heads": 32, "vocab_size": 32000, "activation_model": "korthikanti",
+                                                "attention_kernel": "standard"})
     assert with_vocab.values["activation_bytes_per_gpu"] == pytest.approx(32 * SBH7 * (34 + 5 * 32) + OUT7)
 
 
@@ -261,7 +272,8 @@ def test_largest_micro_batch_with_the_output_layer(eng):
     states = 16 * LLAMA7B_PARAMS / 8
     raw = (141e9 - states) / (32 * 34 * SBH7 + OUT7)
     r = eng.solve(["micro_batch"], {"model": "llama2-7b", "precision": "bf16", "seq_len": S7, "gpu": "H200",
-                                    "memory_fill": 1, "zero_stage": 3, "n_gpus": 8, "attention_kernel": "flash"})
+                                    "memory_fill": 1, "zero_stage": 3, "n_gpus": 8, "attention_kernel": "flash",
+                                    "activation_model": "korthikanti"})
     assert r.rounded["micro_batch"][0] == pytest.approx(raw, rel=1e-9) and r.values["micro_batch"] == 6
 
 

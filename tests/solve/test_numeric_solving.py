@@ -55,4 +55,5 @@ def test_no_root_in_domain_is_a_row_error_not_a_crash(eng):
 def test_single_question_uses_the_same_path(eng):
     result = eng.solve(["demo_x"], {"demo_y": float(_forward(np.array([42.0]))[0])})
     assert result.values["demo_x"] == pytest.approx(42.0, rel=1e-9)
-    assert result.derivation[0].numeric
+    # (constant side values of the bundled rules, e.g. recompute_working_bytes = 0, may come first)
+    assert next(step for step in result.derivation if "demo_x" in step.unknowns).numeric

@@ -52,9 +52,12 @@ def test_mfu_from_throughput_cancels_tokens_and_time(eng: Any) -> None:
     r = eng.solve(["mfu"], {"params": "65.2B", "throughput_per_gpu": 380, "gpu": "A100-80GB-SXM"})
     assert r.values["mfu"] == pytest.approx(6 * 65.2e9 * 380 / 312e12, rel=1e-9)
     (step,) = [s for s in r.derivation if s.unknowns == ("mfu",)]
-    assert {e.id for e in step.equations} == {"time.gpu_time_flops", "time.throughput", "compute.train_flops"}
+    # (issue #14: train_flops = param_flops = flops_factor · active_share · N · D, active_share = 1 assumed)
+    assert {e.id for e in step.equations} == {"time.gpu_time_flops", "time.throughput", "compute.train_flops",
+                                              "compute.param_flops"}
     from engine.rules.expr import variables
-    assert variables(step.solved["mfu"]) == {"flops_factor", "params", "throughput_per_gpu", "peak_flops"}
+    assert variables(step.solved["mfu"]) == {"flops_factor", "active_share", "params", "throughput_per_gpu",
+                                             "peak_flops"}
 
 
 def test_throughput_per_gpu_from_mfu(eng: Any) -> None:

@@ -70,7 +70,13 @@ def _output(eq) -> str:
     return eq.lhs[1] if eq.lhs[0] == "var" else sorted(eq.variables)[0]
 
 
-@pytest.mark.parametrize("eq_id", [eq.id for eq in RULES.equations])
+# Rules that round (ceil/floor: the Trainer's whole steps, batching.yaml) or clip (min: a truncated sample's
+# tokens) map many inputs to one output and cannot be solved back for their inputs; their forward values are
+# hand-checked in tests/rules/test_finetune.py and tests/rule_cases/batching.yaml, and steps_rounding=exact gives the invertible form.
+ROUNDING = {eq.id for eq in RULES.equations if any(f in eq.text for f in ("ceil(", "floor(", "min("))}
+
+
+@pytest.mark.parametrize("eq_id", [eq.id for eq in RULES.equations if eq.id not in ROUNDING])
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
                                                                  HealthCheck.too_slow])
 @given(data=st.data())

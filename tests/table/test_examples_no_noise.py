@@ -111,6 +111,6 @@ def test_the_contradicted_convention_is_said_in_chinese(bundled_engine):
         bundled_engine.solve(["train_time"], {"train_flops": "1e23", "params": "7B", "tokens": "2T",
                                               "gpu": "A800", "n_gpus": 64, "mfu": 0.4})
     zh = localized(info.value, "zh")
-    # 1e23 / (6 * 2e12) = 8.33e9 parameters implied against the 7B given
-    assert zh.startswith("给定的值相互矛盾：按规则 compute.train_flops") and "8.33B" in zh and "flops_factor" in zh
+    # 6 * 7e9 * 2e12 = 84e21 FLOP of the weights (compute.param_flops, issue #14) against the 1e23 given
+    assert zh.startswith("给定的值相互矛盾：按规则 compute.train_flops") and "84e21" in zh and "flops_factor" in zh
     assert "contradict" not in zh

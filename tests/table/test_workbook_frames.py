@@ -118,7 +118,8 @@ def test_csv_and_parquet_round_trip(tmp_path, suffix_in, suffix_out):
     assert main(["run", str(source), "-o", str(target)]) == 1
     assert source.read_bytes() == before
     if suffix_out == ".xlsx":
-        out = pl.read_excel(target, sheet_name="results", schema_overrides={"train_flops [FLOP]": pl.Float64})
+        out = pl.read_excel(target, sheet_name="results", schema_overrides={"train_flops [FLOP]": pl.Float64,
+                                                                                "param_flops [FLOP]": pl.Float64})
     else:
         out = pl.read_csv(target) if suffix_out == ".csv" else pl.read_parquet(target)
     assert out["name"].to_list() == ["inv", "fwd", "bad"]
