@@ -103,6 +103,11 @@ def _variable(ctx: LoadContext, name: str, node: Node, where: str) -> Variable |
             default = None
         else:
             default = float(default) * factor
+    rank = spec.get("default_rank", 0)
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0 or (rank and default is None):
+        ctx.problems.append(f"{where}: variable {name!r}: default_rank must be a whole number >= 0 beside a "
+                            f"default, found {rank!r}")
+        rank = 0
     typical = spec.get("typical")
     if typical is not None:
         if not (isinstance(typical, list) and len(typical) == 2 and all(isinstance(t, (int, float)) for t in typical)):
@@ -127,7 +132,7 @@ def _variable(ctx: LoadContext, name: str, node: Node, where: str) -> Variable |
                     values=tuple(str(v) for v in values), default=default,
                     default_source=str(spec.get("default_source", "") or ""),
                     typical=typical, typical_source=str(spec.get("typical_source", "") or ""),
-                    tags=tuple(tags))
+                    tags=tuple(tags), default_rank=rank)
 
 
 
