@@ -113,3 +113,37 @@ def test_a_given_model_reads_the_shape_off_the_catalog():
         v = ENGINE.solve(["width_per_layer", "mfu"], {**BASE, "model": model, "gpu": "H100-SXM",
                                                        "n_gpus": 64, "tp": 8}).values
         assert v["width_per_layer"] == pytest.approx(width)
+
+
+# ------------------------------------------------------------------ the under-determined message names the model
+def _refusal(givens, targets=("train_time",)):
+    from engine import UnderdeterminedError
+    from engine.text.messages import localized
+    with pytest.raises(UnderdeterminedError) as caught:
+        ENGINE.solve(list(targets), givens)
+    return caught.value, localized(caught.value, "en"), localized(caught.value, "zh")
+
+
+@pytest.mark.parametrize("givens", [
+    {"params": "7B", "tokens": "2T", "gpu": "A800", "n_gpus": 64},
+    {"model": "llama2-7b", "tokens": "2T", "gpu": "H100-SXM", "n_gpus": 256},
+])
+def test_missing_mfu_names_mfu_and_the_analytic_model_with_what_it_needs(givens):
+    """Issue #16: without perf_model=analytic, a question missing mfu keeps naming mfu and mentions
+    perf_model=analytic, with the givens it still needs (seq_len: global_batch then comes from the defaults
+    micro_batch · grad_accum · dp), in English and in Chinese."""
+    error, en, zh = _refusal(givens)
+    assert "mfu" in error.suggestions
+    for said in (en, zh):
+        assert "mfu" in said and "perf_model=analytic" in said and "seq_len" in said
+    assert en != zh and "选择" in zh
+    # what the message promises holds: with perf_model=analytic and seq_len the question answers
+    answer = ENGINE.solve(["train_time"], {**givens, "perf_model": "analytic", "seq_len": 4096})
+    assert answer.values["train_time"] > 0
+
+
+def test_no_analytic_hint_once_the_model_is_chosen_or_mfu_is_not_missing():
+    _, en, _ = _refusal({"params": "7B", "tokens": "2T", "gpu": "A800", "n_gpus": 64, "perf_model": "analytic"})
+    assert "perf_model=" not in en
+    _, en, _ = _refusal({"params": "7B", "gpu": "A800", "mfu": 0.4})   # tokens missing: mfu is given
+    assert "perf_model=analytic" not in en
