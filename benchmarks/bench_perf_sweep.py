@@ -3,7 +3,7 @@
     PYTHONPATH=. python benchmarks/bench_perf_sweep.py [--rows-per-axis 1000]
 
 Grid: tp (1, 2, 4, 8) × pp (1, 2, 4, 8, 16) × micro_batch (1, 2, 4, 8, 16) × n_gpus (1,000 values) = 100,000 rows,
-solved through the engine's sweep path (engine/sweep.py: parse_grid, solve_chunk with side_values=False, as
+solved through the engine's sweep path (engine/table/sweep.py: parse_grid, solve_chunk with side_values=False, as
 `llmplan sweep` does). The analytic grid asks mfu and step_time for Llama-2-7B on H100 (every term of
 formulas/performance.yaml); the reference grid asks train_time from 6·N·D at a given mfu (the seed's way). The
 issue's bar: the analytic sweep within 3× the 6·N·D one. Plans are warmed first (both grids once on 1,000
@@ -17,8 +17,8 @@ import time
 import numpy as np
 
 from engine import Engine
-from engine.batch import Categorical
-from engine.sweep import Grid, parse_grid, solve_chunk
+from engine.solve.keys import Categorical
+from engine.table.sweep import Grid, parse_grid, solve_chunk
 
 LAYOUT = {"tp": "1,2,4,8", "pp": "1,2,4,8,16", "micro_batch": "1,2,4,8,16"}
 ANALYTIC = {"perf_model": "analytic", "model": "llama2-7b", "gpu": "H100-SXM", "seq_len": "4096",
@@ -35,7 +35,7 @@ def solve_only(engine: Engine, grid: Grid) -> object:
         if axis.categorical:
             keys[axis.name] = Categorical(code, list(axis.labels))
         else:
-            numbers[axis.name] = axis.values[code]
+            numbers[axis.name] = np.broadcast_to(axis.values[0], (rows,)) if len(axis) == 1 else axis.values[code]
     return engine.solve_columns(numbers, keys, [grid.targets], np.broadcast_to(np.int64(0), (rows,)), rows, None,
                                 side_values=False)
 
