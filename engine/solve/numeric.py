@@ -71,10 +71,35 @@ def _one_value(value: "np.ndarray | float") -> "np.ndarray | float":
 
 
 def _sum(parts: list[Compiled], env: Env) -> "np.ndarray | float":
-    total = parts[0](env)
-    for part in parts[1:]:
-        total = total + part(env)
+    # Numbers first (a catalog figure, a default: one value), then the columns; after the first new
+    # temporary, add into it: one pass per column term, none per constant (issue #16's sweeps).
+    constant, columns = _split([part(env) for part in parts], 0.0, float.__add__)
+    if not columns:
+        return constant
+    total, owned = columns[0], False
+    if constant != 0.0:
+        total, owned = total + constant, True
+    for value in columns[1:]:
+        if owned and _owned(total) and value.shape == total.shape:
+            np.add(total, value, out=total, casting="unsafe")
+        else:
+            total, owned = total + value, True
     return total
+
+
+def _split(values: list, start: float, combine) -> "tuple[float, list[np.ndarray]]":
+    """(the plain numbers combined, the columns): columns are arrays of one or more dimensions."""
+    constant, columns = start, []
+    for value in values:
+        if np.ndim(value) == 0:
+            constant = combine(constant, float(value))
+        else:
+            columns.append(value)
+    return constant, columns
+
+
+def _owned(array: np.ndarray) -> bool:
+    return isinstance(array, np.ndarray) and array.ndim > 0 and array.dtype == np.float64
 
 
 def _fold(op: Callable, parts: list[Compiled], env: Env) -> "np.ndarray | float":
@@ -118,18 +143,21 @@ def _compile_product(tree: Tree) -> Compiled:
 
 def _chain(parts: list[Compiled], env: Env, constant: float) -> "tuple[np.ndarray | float, bool]":
     """Product of the parts (times a constant), reusing the first temporary array; and whether the
-    result is a temporary made here (safe to write into) rather than a value from env."""
-    out: "np.ndarray | float" = constant
-    owned = False
-    for part in parts:
-        value = part(env)
-        if owned and isinstance(value, (np.ndarray, float, int)) and np.shape(value) in ((), np.shape(out)):
+    result is a temporary made here (safe to write into) rather than a value from env. The plain
+    numbers are multiplied first: one pass over the rows for them all, not one each."""
+    constant, columns = _split([part(env) for part in parts], constant, float.__mul__)
+    if not columns:
+        return constant, False
+    out, owned = columns[0], False
+    if constant != 1.0:
+        out = out * constant
+        owned = _owned(out)
+    for value in columns[1:]:
+        if owned and value.shape == out.shape:
             np.multiply(out, value, out=out, casting="unsafe")
-        elif out is constant and constant == 1.0:
-            out = value
         else:
             out = out * value
-            owned = isinstance(out, np.ndarray) and out.ndim > 0 and out.dtype == np.float64
+            owned = _owned(out)
     return out, owned
 
 
