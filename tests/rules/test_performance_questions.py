@@ -147,3 +147,15 @@ def test_no_analytic_hint_once_the_model_is_chosen_or_mfu_is_not_missing():
     assert "perf_model=" not in en
     _, en, _ = _refusal({"params": "7B", "gpu": "A800", "mfu": 0.4})   # tokens missing: mfu is given
     assert "perf_model=analytic" not in en
+
+
+def test_a_given_architecture_never_takes_the_sketch():
+    """The calibration rows give layers, hidden, heads, ... and no params: the sketch's defaults (default_rank 3)
+    come after the architecture's, so params is the exact count (LLaMA 2 7B: 6,738,415,616, HF
+    sum(p.numel())) and the answer is the catalog model's, not a contradiction with 12 · layers · hidden²."""
+    fields = {k: v for k, v in ENGINE.rules.tables["model"].entries["llama2-7b"].values.items() if k != "params"}
+    given = ENGINE.solve(["step_time", "params"], {**BASE, **fields, "gpu": "H100-SXM", "n_gpus": 64})
+    model = ENGINE.solve(["step_time"], {**BASE, "model": "llama2-7b", "gpu": "H100-SXM", "n_gpus": 64})
+    assert given.values["params"] == 6_738_415_616
+    assert given.values["step_time"] == pytest.approx(model.values["step_time"], rel=1e-12)
+    assert given.status.get("params_shape_coefficient") != "default"
