@@ -13,12 +13,14 @@ Where the time went (cProfile, 100k rows): catalog figures and defaults were n-r
 on full columns (and multiplied each constant factor in its own pass); the result frame divided and copied 99
 columns (63 of them one value repeated) and walked the status codes of every variable per row for the warnings.
 Now one value stays one number through the steps and into the frame (engine/solve/numeric.py, rowset.py,
-table/result_columns.py, table/scope.py, table/note_columns.py). Measured on this 2-core machine shared with
-other jobs (load 5; best of 5, three runs): analytic sweep 637 ms -> 160-190 ms, analytic solve 145 ms -> 46-65
-ms; the 6·N·D reference also got faster (sweep 26 -> 19-33 ms, solve 16 -> 8-10 ms, its one-value axes are
-broadcast now), so the ratios moved from 24.7× / 8.9× to 4.3-8.3× / 5.5-6.3×: NOT yet within 3×. What is
-left: the analytic sweep writes 99 columns against 16 and formats a utilization warning for 97,644 rows; the
-solve runs 68 steps (and 51 again after grad_accum is rounded), each with a domain check over its rows.
+table/result_columns.py, table/scope.py, table/note_columns.py). Measured on this 2-core machine, before
+(main at db2ddde) and after, best of 5, several runs each:
+  quiet (load 0.1):  analytic sweep 137 -> 84-88 ms, analytic solve 41 -> 31-33 ms; 6·N·D sweep 12 -> 16-17 ms,
+                     solve 7 ms both; ratios 6.5-11.0× / 4.6-5.9× -> 5.1-7.9× / 3.9-4.6×
+  loaded (load 5):   analytic sweep 637 -> 160-190 ms, solve 145 -> 46-65 ms; ratios 24.7× / 8.9× -> 4.3-8.3×
+                     / 5.5-6.3× (full-column copies of constants cost most when memory bandwidth is shared)
+NOT yet within 3×. What is left: the analytic sweep writes 99 columns against 16 and formats a utilization
+warning for 97,644 rows; the solve runs 68 steps (and 51 again after grad_accum is rounded) over the rows.
 """
 from __future__ import annotations
 
