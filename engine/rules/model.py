@@ -34,6 +34,7 @@ class Variable:
     typical: tuple[float, float] | None = None   # informative band, base units
     typical_source: str = ""
     tags: tuple[str, ...] = ()     # what it stands for in reports (engine/rules/schema.py TAGS)
+    default_rank: int = 0          # higher: this default gives way first (the rules derive it)
 
     @property
     def categorical(self) -> bool:

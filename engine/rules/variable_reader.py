@@ -78,13 +78,19 @@ def _variable(ctx: LoadContext, name: str, node: Node, where: str) -> Variable |
             ctx.problems.append(f"{where}: variable {name!r} has no '{lang}' description (add `{lang}:` "
                                  f"with one line in {'English' if lang == 'en' else 'Chinese'})")
     tags, values = _tags_and_values(ctx, name, spec, domain, where)
+    default = _default(ctx, name, spec, domain, unit, factor, where)
+    rank = spec.get("default_rank", 0)
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0 or (rank and default is None):
+        ctx.problems.append(f"{where}: variable {name!r}: default_rank must be a whole number >= 0 beside a "
+                            f"default, found {rank!r}")
+        rank = 0
     return Variable(name=name, unit=unit, factor=factor, dims=dims, domain=domain,
                     en=str(spec.get("en", "")), zh=str(spec.get("zh", "")), where=where,
                     rounding=cast(Rounding, rounding), role=cast(Role, str(spec.get("role", "") or "")),
-                    values=values, default=_default(ctx, name, spec, domain, unit, factor, where),
+                    values=values, default=default,
                     default_source=str(spec.get("default_source", "") or ""),
                     typical=_typical(ctx, name, spec, factor, where),
-                    typical_source=str(spec.get("typical_source", "") or ""), tags=tags)
+                    typical_source=str(spec.get("typical_source", "") or ""), tags=tags, default_rank=rank)
 
 
 def _spec(ctx: LoadContext, name: str, node: Node, where: str) -> dict | None:

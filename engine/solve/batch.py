@@ -583,12 +583,16 @@ class BatchSolver(GroupChecks):
                    selectors: dict[str, str], targets: tuple, codes: dict[str, int]) -> None:
         """Re-solve with the rounded integers known and the budgets (train_time, cost, ...) freed."""
         budgets = {n for n in known if self.rules.variables[n].role == "budget"}
-        base = set(known - budgets) | set(group.rounded) | set(group.plan.defaults)
+        # Conventions stay fixed; plain defaults stay soft: a shape sketched from params through
+        # width_per_layer = 128 gives layers 32.9 -> 33, and the replan derives 127.6 rather than
+        # calling the rounded value a contradiction of the default that produced it.
+        soft = {n: 0.0 for n in group.plan.defaults if n not in self.planner.fixed}
+        base = set(known - budgets) | set(group.rounded) | (set(group.plan.defaults) - set(soft))
         freed = set(budgets)
         replan = None
         while replan is None:
             try:
-                replan = self.planner.plan(frozenset(base), tuple(sorted(freed)), selectors)
+                replan = self.planner.plan(frozenset(base), tuple(sorted(freed)), selectors, soft)
             except EngineError:
                 if not freed:
                     return

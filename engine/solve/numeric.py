@@ -8,14 +8,13 @@ in log space narrows it to full float precision.
 """
 from __future__ import annotations
 
-import weakref
 from typing import Callable, Mapping, cast
 
 import numpy as np
 
-from ..errors import UnknownBounds as _Unknown
 from ..rules.expr import Tree
 from ..rules.units import unit_info
+from .bounds import interval, may_be_true, remember_bounds, remembered_bounds  # noqa: F401 (re-exported)
 
 Env = Mapping[str, "np.ndarray | float"]
 Compiled = Callable[[Env], "np.ndarray | float"]
@@ -34,7 +33,7 @@ def compile_tree(tree: Tree) -> Compiled:
         return lambda env: factor
     if kind == "var":
         name = tree[1]
-        return lambda env: env[name]
+        return lambda env: _one_value(env[name])
     if kind == "add":
         parts = [compile_tree(t) for t in tree[1]]
         return lambda env: _sum(parts, env)
@@ -62,11 +61,44 @@ def compile_tree(tree: Tree) -> Compiled:
     raise ValueError(f"cannot evaluate node {kind!r}")
 
 
+def _one_value(value: "np.ndarray | float") -> "np.ndarray | float":
+    """A broadcast column (stride 0: a catalog figure, a default, a value derived from them) as its one
+    number: arithmetic on it then costs nothing per row (a 100k-row layout sweep, issue #16)."""
+    if type(value) is np.ndarray and value.ndim == 1 and value.strides[0] == 0 and value.shape[0]:
+        return float(value[0])
+    return value
+
+
 def _sum(parts: list[Compiled], env: Env) -> "np.ndarray | float":
-    total = parts[0](env)
-    for part in parts[1:]:
-        total = total + part(env)
+    # Numbers first (a catalog figure, a default: one value), then the columns; after the first new
+    # temporary, add into it: one pass per column term, none per constant (issue #16's sweeps).
+    constant, columns = _split([part(env) for part in parts], 0.0, float.__add__)
+    if not columns:
+        return constant
+    total, owned = columns[0], False
+    if constant != 0.0:
+        total, owned = total + constant, True
+    for value in columns[1:]:
+        if owned and _owned(total) and value.shape == total.shape:
+            np.add(total, value, out=total, casting="unsafe")
+        else:
+            total, owned = total + value, True
     return total
+
+
+def _split(values: list, start: float, combine) -> "tuple[float, list[np.ndarray]]":
+    """(the plain numbers combined, the columns): columns are arrays of one or more dimensions."""
+    constant, columns = start, []
+    for value in values:
+        if np.ndim(value) == 0:
+            constant = combine(constant, float(value))
+        else:
+            columns.append(value)
+    return constant, columns
+
+
+def _owned(array: np.ndarray) -> bool:
+    return isinstance(array, np.ndarray) and array.ndim > 0 and array.dtype == np.float64
 
 
 def _fold(op: Callable, parts: list[Compiled], env: Env) -> "np.ndarray | float":
@@ -111,18 +143,21 @@ def _compile_product(tree: Tree) -> Compiled:
 
 def _chain(parts: list[Compiled], env: Env, constant: float) -> "tuple[np.ndarray | float, bool]":
     """Product of the parts (times a constant), reusing the first temporary array; and whether the
-    result is a temporary made here (safe to write into) rather than a value from env."""
-    out: "np.ndarray | float" = constant
-    owned = False
-    for part in parts:
-        value = part(env)
-        if owned and isinstance(value, (np.ndarray, float, int)) and np.shape(value) in ((), np.shape(out)):
-            np.multiply(out, value, out=cast(np.ndarray, out), casting="unsafe")
-        elif out is constant and constant == 1.0:
-            out = value
+    result is a temporary made here (safe to write into) rather than a value from env. The plain
+    numbers are multiplied first: one pass over the rows for them all, not one each."""
+    constant, columns = _split([part(env) for part in parts], constant, float.__mul__)
+    if not columns:
+        return constant, False
+    out, owned = columns[0], False
+    if constant != 1.0:
+        out = out * constant
+        owned = _owned(out)
+    for value in columns[1:]:
+        if owned and value.shape == out.shape:
+            np.multiply(out, value, out=out, casting="unsafe")
         else:
             out = out * value
-            owned = isinstance(out, np.ndarray) and out.ndim > 0 and out.dtype == np.float64
+            owned = _owned(out)
     return out, owned
 
 
@@ -157,150 +192,6 @@ def _compile_compare(tree: Tree) -> Compiled:
            "==": np.equal, "!=": np.not_equal}
     fn = ops[op]
     return lambda env: fn(left(env), right(env))
-
-
-# -- column bounds ---------------------------------------------------------------
-# (min, max) of a read-only column, remembered for as long as the column lives: the table reader
-# (engine/table/columns.py) checks every number column's domain with these two reductions, and the batch
-# solver reuses them (known rows, advisory checks) instead of reducing the same million rows again.
-_REMEMBERED: dict[int, tuple["weakref.ref[np.ndarray]", float, float]] = {}
-
-
-def remember_bounds(column: np.ndarray, low: float, high: float) -> None:
-    """Record min/max of a column nobody writes into (ignored for a writable column)."""
-    if not isinstance(column, np.ndarray) or column.flags.writeable or column.ndim != 1:
-        return
-    key = id(column)
-
-    def forget(_ref: object, key: int = key) -> None:
-        _REMEMBERED.pop(key, None)
-
-    _REMEMBERED[key] = (weakref.ref(column, forget), float(low), float(high))
-
-
-def remembered_bounds(column: object) -> "tuple[float, float] | None":
-    """(min, max) recorded for this very column (None if none, or if it has become writable)."""
-    hit = _REMEMBERED.get(id(column))
-    if hit is None or hit[0]() is not column or not isinstance(column, np.ndarray) or column.flags.writeable:
-        return None
-    return hit[1], hit[2]
-
-
-def may_be_true(tree: Tree, bounds: Callable[[str], "tuple[float, float] | None"]) -> bool:
-    """False when a condition (a check's `when`) is false in every row, judged from the bounds of
-    the variables it compares with numbers; True when it may hold somewhere (or cannot be judged)."""
-    return _interval(tree, bounds)[0]
-
-
-def _interval(tree: Tree, bounds: Callable[[str], "tuple[float, float] | None"]) -> tuple[bool, bool]:
-    """(may be true in some row, may be false in some row); bounds(name) is None where unknown or
-    where a row is NaN (comparisons with NaN are false, which `not` would turn into true)."""
-    kind = tree[0]
-    if kind == "cmp":
-        op, left, right = tree[1], tree[2], tree[3]
-        if left[0] == "num" and right[0] == "var":
-            op, left, right = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op), right, left
-        if left[0] != "var" or right[0] != "num" or op not in ("<", "<=", ">", ">="):
-            return True, True
-        known = bounds(left[1])
-        if known is None:
-            return True, True
-        low, high = known
-        value = float(right[1])
-        if op == "<":
-            return low < value, high >= value
-        if op == "<=":
-            return low <= value, high > value
-        if op == ">":
-            return high > value, low <= value
-        return high >= value, low < value
-    if kind in ("and", "or"):
-        parts = [_interval(t, bounds) for t in tree[1]]
-        if kind == "and":
-            return all(p[0] for p in parts), any(p[1] for p in parts)
-        return any(p[0] for p in parts), all(p[1] for p in parts)
-    if kind == "not":
-        true, false = _interval(tree[1], bounds)
-        return false, true
-    return True, True
-
-
-# -- value bounds of an expression ----------------------------------------------------------
-SAFE_LOW, SAFE_HIGH = 1e-290, 1e290      # far from underflow and overflow
-_SLACK = 1e-9                            # float rounding of a few dozen operations is below 1e-13
-
-
-def interval(tree: Tree, bounds: Callable[[str], "tuple[float, float] | None"]) -> "tuple[float, float] | None":
-    """(low, high) containing the value of `tree` in every row, from the bounds of its variables;
-    None unless every value involved is positive. Every intermediate value of the evaluation
-    (products, quotients, sums of positive values) is shown to lie within [SAFE_LOW, SAFE_HIGH], so
-    the computed result is positive and finite in every row: a rule's answer is then known to be in
-    a positive domain without looking at the million values (two reductions saved per step)."""
-    try:
-        found = _bounds_of(tree, bounds)
-    except (_Unknown, ArithmeticError, ValueError, TypeError):
-        return None
-    return found[0] * (1 - _SLACK), found[1] * (1 + _SLACK)
-
-
-
-
-def _safe(low: float, high: float) -> tuple[float, float]:
-    if not (SAFE_LOW <= low * (1 - _SLACK) and high * (1 + _SLACK) <= SAFE_HIGH and low <= high):
-        raise _Unknown
-    return low, high
-
-
-def _bounds_of(tree: Tree, bounds: Callable[[str], "tuple[float, float] | None"]) -> tuple[float, float]:
-    kind = tree[0]
-    if kind in ("num", "unit"):
-        value = float(tree[1]) if kind == "num" else float(unit_info(tree[1])[0])
-        return _safe(value, value)
-    if kind == "var":
-        found = bounds(tree[1])
-        if found is None:
-            raise _Unknown
-        return _safe(float(found[0]), float(found[1]))
-    if kind == "mul":   # in _compile_product's order: constant · numerator chain / denominator chain
-        constant = 1.0
-        numerator, denominator = [], []
-        for child in tree[1]:
-            if child[0] == "num":
-                constant *= float(child[1])
-            elif child[0] == "pow" and child[2] == ("num", -1.0):
-                denominator.append(child[1])
-            else:
-                numerator.append(child)
-        low, high = _safe(constant, constant)
-        for child in numerator:
-            part = _bounds_of(child, bounds)
-            low, high = _safe(low * part[0], high * part[1])
-        below_low = below_high = 1.0
-        for child in denominator:
-            part = _bounds_of(child, bounds)
-            below_low, below_high = _safe(below_low * part[0], below_high * part[1])
-        return _safe(low / below_high, high / below_low)
-    if kind == "pow":
-        low, high = _bounds_of(tree[1], bounds)
-        if tree[2][0] != "num":
-            raise _Unknown
-        exponent = float(tree[2][1])
-        if exponent == 0:
-            raise _Unknown
-        ends = (low ** exponent, high ** exponent)
-        return _safe(min(ends), max(ends))
-    if kind == "add":
-        parts = [_bounds_of(t, bounds) for t in tree[1]]
-        return _safe(sum(p[0] for p in parts), sum(p[1] for p in parts))
-    if kind == "call" and tree[1] in ("sqrt", "min", "max", "ceil"):
-        parts = [_bounds_of(t, bounds) for t in tree[2]]
-        if tree[1] == "sqrt":
-            return _safe(parts[0][0] ** 0.5, parts[0][1] ** 0.5)
-        if tree[1] == "ceil":
-            return _safe(parts[0][0], float(np.ceil(parts[0][1] * (1 + _SLACK))))
-        pick = min if tree[1] == "min" else max
-        return _safe(pick(p[0] for p in parts), pick(p[1] for p in parts))
-    raise _Unknown
 
 
 def evaluate_scalar(tree: Tree, env: Mapping[str, float]) -> float:

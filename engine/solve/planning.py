@@ -197,14 +197,17 @@ class Planner:
                          soft: tuple[str, ...], simple: bool = False) -> list[str]:
         """Defaults the targets depend on: added one at a time, then traced back.
 
-        Defaults of inputs come first; defaults of values some rule defines (a left-hand side, e.g.
-        memory.yaml's activation_bytes = 0) come last, so such a fallback never hides the value the
-        rules would derive from the other defaults.
+        Defaults of inputs come first, by their declared `default_rank` (the layout tp, pp before
+        micro_batch before grad_accum: with n_gpus and global_batch given, Megatron-LM derives the
+        micro-batch count, never a tp of 1/16 from dp = n_gpus / (tp · pp)); defaults of values some
+        rule defines (a left-hand side, e.g. memory.yaml's activation_bytes = 0) come last, so such a
+        fallback never hides the value the rules would derive from the other defaults.
         """
         trial = set(derivable)
         order: list[Link] = []
         added = []
-        for name in sorted(soft, key=lambda n: n in self.defined):
+        ranks = {n: v.default_rank for n, v in self.rules.variables.items()}
+        for name in sorted(soft, key=lambda n: (n in self.defined, ranks.get(n, 0))):
             if name not in trial and name not in targets:
                 trial.add(name)
                 added.append(name)

@@ -28,8 +28,10 @@ class Every:
 
 
 def column(value, n: int) -> np.ndarray:
+    """One value per row; a single value stays one (a read-only broadcast view, stride 0), so the
+    steps after it keep computing with a number, not with n copies of it (issue #16's sweeps)."""
     array = np.asarray(value, dtype=float)
-    return array if array.shape == (n,) else np.broadcast_to(array, (n,)).copy()
+    return array if array.shape == (n,) else np.broadcast_to(array, (n,))
 
 
 def mask(rows: "np.ndarray | Every", total: int) -> np.ndarray:

@@ -4,6 +4,7 @@ each is and its usual band, a convention that would answer it, a catalog key tha
 from __future__ import annotations
 
 import time
+from itertools import combinations
 from typing import TYPE_CHECKING, Iterable
 
 from ..errors import UnderdeterminedError
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from .planning import Planner
 
 SUGGESTIONS = 10   # names listed in an under-determined message
+CONVENTION_CANDIDATES = 8   # inputs tried (alone, then in pairs) for what a convention still needs
 SUGGESTION_SECONDS = 0.6   # the search for what is missing stops after this (issue #13: < 2 s cold)
 
 
@@ -51,7 +53,7 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
             parts.append(Nested("planner.underdetermined.others", names=", ".join(others[:SUGGESTIONS])))
     else:
         parts.append(Nested("planner.underdetermined.none", target=target, names=", ".join(related) or "none"))
-    parts.append(_selector_hint(self, missing, knowns | soft, selectors or {}, forward_only, started))
+    parts.append(_selector_hint(self, missing, knowns | soft, selectors or {}, forward_only, started, helpful))
     catalogs = sorted(name for name, table in self.rules.tables.items()
                       if set(missing) <= set(table.fields) and name not in knowns
                       and self.rules.variables[name].default is None)
@@ -82,8 +84,11 @@ def _suggestion(self: Planner, name: str, position: int) -> Nested:
 
 
 def _selector_hint(self: Planner, missing: list[str], known: set[str], selectors: dict[str, str],
-                   forward_only: Iterable[str], started: float) -> Nested:
-    """A convention that would answer the question (perf_model=analytic where it exists)."""
+                   forward_only: Iterable[str], started: float, helpful: list[str] = ()) -> Nested:
+    """A convention that would answer the question (perf_model=analytic where it exists); or one
+    whose own rules derive a suggested value (mfu under perf_model=analytic), with the givens it
+    still needs (issue #16: "a question missing mfu keeps naming mfu and mentions perf_model=analytic")."""
+    deriving: list[tuple[str, str, list[Equation], list[str]]] = []
     for selector in sorted(self.rules.selectors):
         variable = self.rules.variables[selector]
         for value in variable.values:
@@ -93,9 +98,40 @@ def _selector_hint(self: Planner, missing: list[str], known: set[str], selectors
             if value == current or selector in known and selector not in selectors:
                 continue
             trial = dict(selectors, **{selector: value})
-            if self._reaches(self.active(trial), set(known), missing, forward_only):
+            equations = self.active(trial)
+            if self._reaches(equations, set(known), missing, forward_only):
                 return Nested("planner.suggestion.selector", selector=selector, value=value)
+            own = [eq for eq in equations if any(sel == selector for sel, _ in eq.variant)
+                   and not eq.active(dict(selectors, **{selector: current}))]
+            derived = [name for name in [*missing, *helpful] if any(name in eq.variables for eq in own)]
+            if derived:
+                deriving.append((selector, value, equations, own, derived))
+    for selector, value, equations, own, derived in deriving:
+        needs = _convention_needs(self, equations, own, missing, known, forward_only, started, set(helpful))
+        if needs:
+            return Nested("planner.suggestion.selector_needs", selector=selector, value=value,
+                          names=" + ".join(needs), target=", ".join(missing))
+        return Nested("planner.suggestion.selector_more", selector=selector, value=value,
+                      names=", ".join(derived))
     return Nested()
+
+
+def _convention_needs(self: Planner, equations: list[Equation], own: list[Equation], missing: list[str],
+                      known: set[str], forward_only: Iterable[str], started: float, answers: set[str]) -> list[str]:
+    """The fewest extra givens (one, else two) with which the convention's rules answer: inputs of its
+    own rules (seq_len, global_batch) that nothing derives yet, none of the values that would answer
+    by themselves."""
+    reach = set(known)
+    self._structural(equations, reach, (), True, forward_only)
+    names = prefer_inputs(sorted({n for eq in own for n in eq.variables} - reach - set(missing) - answers
+                                 - self.defined), self.rules, self.defined)[:CONVENTION_CANDIDATES]
+    for size in (1, 2):
+        for combo in combinations(names, size):
+            if time.monotonic() - started > SUGGESTION_SECONDS:
+                return []
+            if self._reaches(equations, set(known) | set(combo), missing, forward_only):
+                return list(combo)
+    return []
 
 
 def prefer_inputs(names: list[str], rules: RuleSet, defined: set[str] | frozenset[str] = frozenset()

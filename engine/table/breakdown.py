@@ -58,7 +58,7 @@ def breakdowns(result: Result) -> list[Breakdown]:
         total, parts = found
         if total not in values or not all(p in values for p in parts):
             continue
-        if not _used(eq, result):
+        if not (_used(eq, result) or _holds(values[total], [values[p] for p in parts])):
             continue
         shown = tuple((p, values[p]) for p in parts if values[p] != 0)
         if shown:
@@ -71,3 +71,10 @@ def _used(eq: Equation, result: Result) -> bool:
     """The equation took part in this answer (a derivation step or a check of it)."""
     return any(eq is e or eq.id == e.id for step in result.derivation for e in step.equations) or \
         any(eq.id == e.id for e in result.checks)
+
+
+def _holds(total: float, parts: list[float]) -> bool:
+    """The sum holds for the answer's values: after integers are rounded (layers sketched from params)
+    the re-solved answer may reach the total through the same rule's other form (step_time_links),
+    and the derivation then lists that one; the parts are still the step's parts."""
+    return total > 0 and abs(sum(parts) - total) <= 1e-6 * abs(total)

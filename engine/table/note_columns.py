@@ -52,6 +52,8 @@ def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) ->
             pieces.append(scatter(rows, [(index, _mismatch_texts(mismatch, mismatch.gaps[index], lang))]))
     if not pieces:
         return scatter(rows, [])
+    if len(pieces) == 1:   # one kind of note (a sweep's usual case): nothing to join, no empty texts
+        return pieces[0].alias("warnings")
     frame = pl.DataFrame({f"w{i}": p for i, p in enumerate(pieces)})
     joined = frame.select(pl.concat_str(pl.all(), separator=SEPARATOR, ignore_nulls=True)).to_series()
     return pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series().alias("warnings")
@@ -100,7 +102,11 @@ def format_values(variable: Variable, base: np.ndarray, digits: int = 4) -> pl.S
     v = pl.col("v")
     expr = v.round_sig_figs(digits).cast(pl.String).str.strip_suffix(".0")
     if variable.unit in ("", "token", "char"):
+        with np.errstate(invalid="ignore"):
+            top = float(np.nanmax(np.abs(values))) / variable.factor if np.isfinite(values).any() else 0.0
         for step, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+            if max(step, 1e4) > top:
+                continue   # no value that large: a branch less over every row (mfu of a sweep)
             scaled = (v / step).round_sig_figs(3).cast(pl.String).str.strip_suffix(".0") + suffix
             expr = pl.when(v.abs() >= max(step, 1e4)).then(scaled).otherwise(expr)
     if variable.domain == "integer":

@@ -54,6 +54,12 @@ def header_text(name: str, unit: str) -> str:
 
 
 def value_series(header: str, base: np.ndarray, mask: np.ndarray, factor: float) -> pl.Series:
+    if isinstance(base, np.ndarray) and base.ndim == 1 and base.strides[0] == 0 and len(base) \
+            and (const_value(mask) is True or mask.all()):
+        # one value in every row (a catalog figure, a value derived from constants): filled in polars,
+        # no division and copy per row (a 100k-row sweep shows dozens of these, issue #16)
+        value = float(base[0]) / factor
+        return pl.Series(header, [None if np.isnan(value) else value], dtype=pl.Float64).new_from_index(0, len(base))
     with np.errstate(invalid="ignore"):
         shown = base / factor if factor != 1.0 else base
         if not (const_value(mask) is True or mask.all()):
@@ -77,12 +83,12 @@ def filled_series(series: pl.Series, mask: np.ndarray, values: np.ndarray) -> pl
 
 def scatter(rows: int, parts: Sequence[tuple["np.ndarray | Every", "pl.Series | list[str] | str"]]) -> pl.Series:
     """A text column: each part puts one text, or a column of texts, at some row indices."""
-    out = pl.repeat(None, rows, dtype=pl.String, eager=True)
+    out = pl.Series([None], dtype=pl.String).new_from_index(0, rows)   # (eager: no lazy query per column)
     for index, texts in parts:
         if not len(index):
             continue
         if isinstance(texts, str):
-            values = pl.repeat(texts, len(index), dtype=pl.String, eager=True)
+            values = pl.Series([texts], dtype=pl.String).new_from_index(0, len(index))
         else:
             values = texts if isinstance(texts, pl.Series) else pl.Series(texts, dtype=pl.String)
         if len(index) == rows:     # every row, in order (index is sorted and unique)

@@ -127,9 +127,9 @@ def catalog_only_rows(batch: Batch, names: frozenset[str]) -> np.ndarray:
         if group.plan is None:
             continue
         walker = _CatalogWalk(batch, group.rows, {u: step for step in group.plan.steps for u in step.unknowns})
-        mask = np.ones(len(walker.rows), dtype=bool)
+        mask: "np.ndarray | bool" = True
         for name in names:
-            mask &= walker.walk(name, frozenset())
+            mask = mask & walker.walk(name, frozenset())
         out[walker.rows] = mask
     return out
 
@@ -141,13 +141,20 @@ class _CatalogWalk:
         self.batch, self.rows, self.producers = batch, rows, producers
         self.memo: dict[str, np.ndarray] = {}
 
-    def codes(self, name: str) -> np.ndarray:
+    def codes(self, name: str) -> "np.ndarray | int":
+        """The status codes of the group's rows; one int when the whole group has one (the usual case:
+        then the walk below is plain booleans, not a pass over every row per variable)."""
         status = self.batch.status.get(name)
         if status is None:
-            return np.full(len(self.rows), -1)
-        return np.asarray(status)[self.rows] if np.ndim(status) else np.full(len(self.rows), int(status))
+            return -1
+        if not np.ndim(status):
+            return int(status)
+        status = np.asarray(status)
+        if status.ndim == 1 and status.strides[0] == 0 and len(status):
+            return int(status[0])
+        return status[self.rows]
 
-    def walk(self, name: str, seen: frozenset[str]) -> np.ndarray:
+    def walk(self, name: str, seen: frozenset[str]) -> "np.ndarray | bool":
         if name in self.memo:
             return self.memo[name]
         codes = self.codes(name)
@@ -156,9 +163,12 @@ class _CatalogWalk:
         if step is not None and name not in seen:
             inputs = {v for eq in step.equations for v in eq.variables} - set(step.unknowns)
             if inputs:
-                all_catalog = np.ones(len(self.rows), dtype=bool)
+                all_catalog: "np.ndarray | bool" = True
                 for other in inputs:
-                    all_catalog &= self.walk(other, seen | {name})
-                result = result | (np.isin(codes, (SOLVED, DERIVED)) & all_catalog)
+                    all_catalog = all_catalog & self.walk(other, seen | {name})
+                    if all_catalog is False or (not np.ndim(all_catalog) and not all_catalog):
+                        break
+                derived = codes in (SOLVED, DERIVED) if isinstance(codes, int) else np.isin(codes, (SOLVED, DERIVED))
+                result = result | (derived & all_catalog)
         self.memo[name] = result
         return result

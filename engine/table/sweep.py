@@ -71,7 +71,9 @@ class Grid:
         stride = self.total
         for axis in self.axes:
             stride //= len(axis)
-            out.append((index // stride) % len(axis))
+            # an axis of one value (seq_len=4096 beside the swept layout) is the same code in every
+            # row: a broadcast view, so the solver computes with its one value (engine/solve/numeric.py)
+            out.append(np.broadcast_to(np.int64(0), index.shape) if len(axis) == 1 else (index // stride) % len(axis))
         return out
 
 
@@ -168,7 +170,7 @@ def solve_chunk(engine: "Engine", grid: Grid, start: int, stop: int, lang: str =
             columns[axis.header] = pl.Series(axis.labels, dtype=pl.Enum(axis.labels)).gather(code)
             specs.append(Column(index, axis.header, "key", axis.name, field=axis.header))
         else:
-            numbers[axis.name] = axis.numbers[code]
+            numbers[axis.name] = np.broadcast_to(axis.numbers[0], (rows,)) if len(axis) == 1 else axis.numbers[code]
             columns[axis.header] = pl.Series(numbers[axis.name] / axis.factor)
             specs.append(Column(index, axis.header, "number", axis.name, factor=axis.factor, field=axis.header))
     frame = pl.DataFrame(columns) if columns else pl.DataFrame({"row": np.arange(start, stop)})

@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ...rules.expr import Tree, render
+from ...solve.solver import base_unit
 from ...table.breakdown import breakdowns
 from ...table.scope import reworded, shown_warnings
 from ...text.formatting import count, engineering, format_quantity, number, rounded_note
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
         write_solve_report(engine, result, args.report, lang=args.lang)
     if args.json:
-        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1)
+        json.dump(dict(result.to_json(), breakdown=breakdown_json(result)), sys.stdout, ensure_ascii=False, indent=1)
         print()
     else:
         print(render_text(result, args.lang, verbose=args.verbose, binary=wants_binary(givens)))
@@ -102,6 +103,16 @@ def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
     for name in (n for n, s in result.status.items() if s == "recomputed"):
         lines.append(f"  {name} = {show(name)}    # {text('cli.recomputed', lang)}")
     return lines
+
+
+def breakdown_json(result: Result) -> list[dict]:
+    """The sums the terminal's Breakdown lines show (step_time = compute_time + exposed communication by
+    kind + bubble + ...), in SI base units with each part's share of the total."""
+    return [{"total": item.total, "value": item.value, "unit": base_unit(result.rules.variables[item.total]),
+             "rule": item.rule,
+             "parts": [{"name": name, "value": value, "share": value / item.value if item.value else None}
+                       for name, value in item.parts]}
+            for item in breakdowns(result)]
 
 
 def cut(text_: str, width: int) -> str:

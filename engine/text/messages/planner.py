@@ -34,6 +34,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.suggestion.selector": (
         "; or choose {selector}={value}",
         "；或选择 {selector}={value}"),
+    "planner.suggestion.selector_needs": (
+        "; or choose {selector}={value} and give {names}: its rules derive {target} without guessing the "
+        "value above",
+        "；或选择 {selector}={value} 并给出 {names}：其规则无需估计上述值即可推出 {target}"),
+    "planner.suggestion.selector_more": (
+        "; or choose {selector}={value}: its rules derive {names} from more values (see `llmplan explain {names}`)",
+        "；或选择 {selector}={value}：其规则可由更多的值推出 {names}（见 `llmplan explain {names}`）"),
     "planner.slow": (
         " (the search for what is missing stopped after {seconds:g} s)",
         "（查找缺失值的搜索在 {seconds:g} 秒后停止）"),
