@@ -80,7 +80,7 @@ def test_verbose_is_the_full_derivation_in_units_shown(capsys, question):
 def test_verbose_quick_tour_first_question(capsys):
     text = "\n".join(_solve(capsys, list(TOUR)[0], "-v"))
     # active_share (1, dense; issue #14) * 8 FLOP/token * 7B * 2T token = 112e21 FLOP
-    assert "= 1 * (8 FLOP/token) * 7B * (2T token)" in text and "= 112e21 FLOP" in text
+    assert "= (8 FLOP/token) * 1 * 7B * (2T token)" in text and "= 112e21 FLOP" in text
     assert "/ (30 day)" in text and "n_gpus = 346.23 rounded up to 347" in text
 
 

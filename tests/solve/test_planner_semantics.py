@@ -311,7 +311,7 @@ def test_a_perturbed_over_determined_question_is_never_absorbed(eng: Any, data: 
     scaled = {n: (v * 2 if n in subset else v) for n, v in givens.items()}
     try:
         moved = eng.solve([extra], scaled).values[extra]
-    except (UnderdeterminedError, EvaluationError, ContradictionError):
+    except EngineError:   # (scaled values may leave their domain: mfu 0.54 x 2)
         moved = math.nan
     if moved == pytest.approx(independent.values[extra], rel=1e-9):
         # `extra` follows from defaults alone, whatever the subset's values (flops_vs_6nd = flops_factor / 6
