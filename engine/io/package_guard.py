@@ -22,7 +22,8 @@ from ..errors import ScenarioError
 from ..text.messages import Nested, keyed
 
 MAX_ENTRIES = 10_000                 # parts in one package (a workbook has tens)
-MAX_PART_BYTES = 256 * 2**20         # one part, decompressed (~800,000 rows of 7 numbers; 10 MB of real xlsx is <150 MB)
+# one part, decompressed (~800,000 rows of 7 numbers; 10 MB of real xlsx is < 150 MB)
+MAX_PART_BYTES = 256 * 2**20
 MAX_TOTAL_BYTES = 512 * 2**20        # all parts together, decompressed
 MAX_RATIO = 200                      # decompressed/compressed, for parts over RATIO_FLOOR bytes
 RATIO_FLOOR = 16 * 2**20

@@ -561,15 +561,16 @@ class BatchSolver(GroupChecks):
                                 text("planner.admissible", name=name, raw=f"{raw_rows[first]:.4g}", direction=direction,
                                      value=f"{found.values[first]:g}", reason=reason),
                                 _mask(rows[found.moved], batch.rows)))
+        side = Nested("planner.admissible.below" if rounding == "down" else "planner.admissible.above")
         for i in np.flatnonzero(found.none)[:1000]:
             self._row_error(batch, _mask(rows[i:i + 1], batch.rows),
                             said_text("planner.admissible.none", name=name, raw=f"{raw_rows[i]:.4g}", reason=reason,
-                                      side=Nested("planner.admissible.below" if rounding == "down" else "planner.admissible.above")),
+                                      side=side),
                             EvaluationError)
         if found.none.sum() > 1000:
             self._row_error(batch, _mask(rows[found.none], batch.rows),
                             said_text("planner.admissible.none", name=name, raw="-", reason=reason,
-                                      side=Nested("planner.admissible.below" if rounding == "down" else "planner.admissible.above")), EvaluationError)
+                                      side=side), EvaluationError)
         return found.values
 
     def _at_least_one(self, raw: "np.ndarray | float", rounding: str) -> bool:

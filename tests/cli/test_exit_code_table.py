@@ -124,6 +124,7 @@ sys.exit(main(sys.argv[2:]))
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_signals_remove_temporaries(tmp_path: Path, signum: int) -> None:
     """A run and a convert stopped while writing: exit 128+N, and no temporary left beside the output."""
+    sys.path.insert(0, str(ROOT / "tests" / "tools"))   # tests/tools/convert_fixtures.py
     from convert_fixtures import make_checkpoint
 
     (tmp_path / "in.csv").write_text(HEADER + GOOD)

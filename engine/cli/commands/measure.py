@@ -43,7 +43,8 @@ def render_text(result: Any, lang: str = "en") -> str:
              _ratio(c.chars_per_token), _ratio(c.bytes_per_token), _ratio(c.bytes_per_char))
             for c in result.files]
     total = result.total
-    rows.append((text("cli.measure_total", lang, files=total.files), f"{total.bytes:,}", f"{total.chars:,}", f"{total.tokens:,}",
+    rows.append((text("cli.measure_total", lang, files=total.files), f"{total.bytes:,}", f"{total.chars:,}",
+                 f"{total.tokens:,}",
                  _ratio(total.tokens_per_char), _ratio(total.chars_per_token), _ratio(total.bytes_per_token),
                  _ratio(total.bytes_per_char)))
     head = (text("cli.measure_file", lang), "bytes", "chars", "tokens", "tokens/char", "chars/token", "bytes/token",

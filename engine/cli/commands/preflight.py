@@ -76,7 +76,8 @@ def render_text(engine: Any, check: Any, lang: str = "en") -> str:
     result = check.result
     lines = [f"{words['fits'] if check.fits else words['no_fit']}: {words['per_gpu']} {gb(check.memory_per_gpu)} / "
              f"{words['usable']} {gb(check.usable)} ({result.keys.get('gpu', '')}), "
-             + (f"{words['headroom']} {gb(check.headroom)}" if check.fits else f"{words['short']} {gb(-check.headroom)}")]
+             + (f"{words['headroom']} {gb(check.headroom)}" if check.fits
+                else f"{words['short']} {gb(-check.headroom)}")]
     for name, value in check.breakdown().items():
         lines.append(f"  {words[name]:<18} {gb(value):>12}")
     lines.append(f"  {words['total']:<18} {gb(check.memory_per_gpu):>12}")
@@ -92,7 +93,8 @@ def render_text(engine: Any, check: Any, lang: str = "en") -> str:
             lines.append(f"  {i}. {change.label}: " + (change.error if change.error else
                          f"{gb(change.memory_per_gpu)} ({change.memory_fill:.0%}, "
                          f"{words['fits_tag'] if change.fits else words['no_fit_tag']})"
-                         + (f", {_duration(engine, change.epoch_time)}/epoch" if not math.isnan(change.epoch_time) else "")
+                         + (f", {_duration(engine, change.epoch_time)}/epoch"
+                            if not math.isnan(change.epoch_time) else "")
                          + (f"; {change.note}" if change.note else "")))
     lines += _origin_lines(result, check, words)
     return "\n".join(lines)
@@ -101,7 +103,8 @@ def render_text(engine: Any, check: Any, lang: str = "en") -> str:
 def _time_lines(engine: Any, check: Any, words: dict[str, str]) -> list[str]:
     lines = []
     if not math.isnan(check.steps_per_epoch):
-        lines.append(f"{words['steps']}: {check.steps_per_epoch:,.4g}  ({check.sequences_per_epoch:,.0f} {words['sequences']})")
+        lines.append(f"{words['steps']}: {check.steps_per_epoch:,.4g}  "
+                     f"({check.sequences_per_epoch:,.0f} {words['sequences']})")
     if not math.isnan(check.epoch_time):
         mfu = words["mfu_assumed" if check.mfu_assumed else "mfu_given"].format(mfu=f"{check.mfu:g}") \
             if not math.isnan(check.mfu) else "perf_model=analytic"
@@ -121,7 +124,8 @@ def _origin_lines(result: Any, check: Any, words: dict[str, str]) -> list[str]:
     for name, value, why in check.assumed:
         lines.append(f"  {name} = {value}  [{words['assumed']}: {why}]")
     for name, filled in check.origins.overridden.items():
-        lines.append(f"  {name}: {words['typed']} ({filled.key} = {filled.value} [{filled.origin}] {words['not_used']})")
+        lines.append(f"  {name}: {words['typed']} "
+                     f"({filled.key} = {filled.value} [{filled.origin}] {words['not_used']})")
     ignored = check.origins.summary()["ignored"]
     if ignored:
         lines.append(f"{words['ignored']}: " + ", ".join(_short(i) for i in ignored))

@@ -76,7 +76,8 @@ def _method(keys: Keys, out: ConfigRead) -> None:
     if linear is not None and linear[0]:
         out.fill("lora_targets", "all-linear", linear[1], "lora_target_linear")
     elif modules is not None:
-        names = [str(m.value) for m in modules.value] if isinstance(modules.value, list) else str(modules.value).split(",")
+        names = [str(m.value) for m in modules.value] if isinstance(modules.value, list) \
+            else str(modules.value).split(",")
         chosen = lora_targets(names)
         if chosen is None:
             out.cannot_model("lora_targets", said_text("training.lora_target_modules", where=modules.where,

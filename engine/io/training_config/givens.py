@@ -49,7 +49,8 @@ class Origins:
         """The JSON shape (DESIGN.md, `config` object of --json)."""
         return {"files": [str(p) for r in self.reads for p in r.files],
                 "frameworks": [r.framework for r in self.reads],
-                "origins": {n: {"origin": f.origin, "key": f.key, "default": f.default} for n, f in self.values.items()},
+                "origins": {n: {"origin": f.origin, "key": f.key, "default": f.default}
+                            for n, f in self.values.items()},
                 "overridden": {n: f.origin for n, f in self.overridden.items()},
                 "ignored": [i for r in self.reads for i in r.ignored]}
 
@@ -121,7 +122,8 @@ def check_value(rules: Any, name: str, value: Any, filled: Filled) -> None:
     """The value read for its variable (domain, catalog key), an error naming the file and line."""
     variable = rules.variables.get(name)
     if variable is None:
-        raise TrainingConfigError(f"{filled.origin}: {filled.key}: llmplan has no variable {name} (a bug in the reader)")
+        raise TrainingConfigError(f"{filled.origin}: {filled.key}: llmplan has no variable {name} "
+                                  "(a bug in the reader)")
     try:
         if variable.categorical:
             parse_key(variable, rules.tables.get(name), value)

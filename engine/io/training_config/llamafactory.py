@@ -125,7 +125,8 @@ def _batch(keys: Keys, out: ConfigRead, stage: str) -> None:
         datasets = keys.text("dataset")
         count = len([d for d in datasets[0].split(",") if d.strip()]) if datasets else 1
         # max_samples caps each dataset (data/loader.py); several datasets: at most max_samples each
-        out.fill("samples", samples[0] * count, samples[1], "max_samples" + (f" × {count} datasets" if count > 1 else ""))
+        out.fill("samples", samples[0] * count, samples[1],
+                 "max_samples" + (f" × {count} datasets" if count > 1 else ""))
     neat = keys.flag("neat_packing")
     packing = keys.flag("packing")
     if neat is not None and neat[0]:
@@ -162,7 +163,8 @@ def _runtime(keys: Keys, out: ConfigRead) -> None:
         out.fill("optimizer", optimizer(optim[0]), optim[1], "optim")
     attention = keys.choice("flash_attn", _ATTENTION)
     out.fill("attention_kernel", attention[0] if attention else "flash",
-             attention[1] if attention else f"{LF} default flash_attn = auto (FlashAttention-2 or SDPA, model_args.py:116)",
+             attention[1] if attention
+             else f"{LF} default flash_attn = auto (FlashAttention-2 or SDPA, model_args.py:116)",
              "flash_attn", attention is None)
     disabled = keys.flag("disable_gradient_checkpointing")
     if disabled is not None:

@@ -122,7 +122,8 @@ def _fill_rows(engine: Any, index: np.ndarray, filled: dict[str, tuple[Any, Any]
             mask[target] = False
             empty[name] = mask
         if origin.name == name:
-            where = origin.origin if not origin.default else origin.origin.split(" default")[0].split(":")[0] + " default"
+            where = origin.origin if not origin.default \
+                else origin.origin.split(" default")[0].split(":")[0] + " default"
             for position in np.flatnonzero(~skip):
                 shown[position].append(f"{name} ({where})")
     return ["; ".join(parts) for parts in shown], architecture

@@ -42,7 +42,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # exits and summaries
     "cli.error": ("llmplan: {message}", "llmplan：{message}"),
     "cli.interrupted": ("llmplan: interrupted", "llmplan：已中断"),
-    "cli.stopped": ("llmplan: stopped by {signal}; temporary files removed", "llmplan：被 {signal} 终止；临时文件已删除"),
+    "cli.stopped": ("llmplan: stopped by {signal}; temporary files removed",
+                    "llmplan：被 {signal} 终止；临时文件已删除"),
     "cli.file_error": (
         "llmplan: {path}: {reason} (a file or folder that cannot be read or written)",
         "llmplan：{path}：{reason}（无法读取或写入的文件或文件夹）"),
