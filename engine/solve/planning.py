@@ -194,19 +194,16 @@ class Planner:
         return symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains) is not None
 
     def _needed_defaults(self, equations: list[Equation], derivable: set[str], targets: tuple[str, ...],
-                         soft: tuple[str, ...], simple: bool = False, promoted: Iterable[str] = (),
-                         assumed: Iterable[str] = ()) -> list[str]:
+                         soft: tuple[str, ...], simple: bool, promoted: Iterable[str], assumed: Iterable[str]
+                         ) -> list[str]:
         """Defaults the targets depend on: added one at a time, then traced back.
 
         Defaults of inputs come first, by their declared `default_rank` (the layout tp, pp before
         micro_batch before grad_accum: with n_gpus and global_batch given, Megatron-LM derives the
         micro-batch count, never a tp of 1/16 from dp = n_gpus / (tp · pp)); defaults of values some
         rule defines (a left-hand side, e.g. memory.yaml's activation_bytes = 0) come last, so such a
-        fallback never hides the value the rules would derive from the other defaults.
-        The trial orders under the same restrictions as the plan (`promoted` fallbacks never inverted,
-        `assumed` ones never inferred): otherwise it picks defaults for a path the plan may not take
-        (a shape from expert_params_share = 0 instead of the params sketch).
-        """
+        fallback never hides the value the rules would derive from the other defaults. The trial keeps the
+        plan's restrictions (`promoted`, `assumed`): no defaults for a path the plan cannot take."""
         trial = set(derivable)
         order: list[Link] = []
         added = []
