@@ -125,7 +125,7 @@ class Planner:
             order = self._structural(equations, known, targets, simple, promoted, assumed)
             defaults: list[str] = []
             if any(t not in known for t in targets) and soft:
-                defaults = self._needed_defaults(equations, set(known), targets, soft, simple)
+                defaults = self._needed_defaults(equations, set(known), targets, soft, simple, promoted, assumed)
                 if defaults:
                     known = set(start) | set(defaults)
                     order = self._structural(equations, known, targets, simple,
@@ -194,15 +194,16 @@ class Planner:
         return symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains) is not None
 
     def _needed_defaults(self, equations: list[Equation], derivable: set[str], targets: tuple[str, ...],
-                         soft: tuple[str, ...], simple: bool = False) -> list[str]:
+                         soft: tuple[str, ...], simple: bool, promoted: Iterable[str], assumed: Iterable[str]
+                         ) -> list[str]:
         """Defaults the targets depend on: added one at a time, then traced back.
 
         Defaults of inputs come first, by their declared `default_rank` (the layout tp, pp before
         micro_batch before grad_accum: with n_gpus and global_batch given, Megatron-LM derives the
         micro-batch count, never a tp of 1/16 from dp = n_gpus / (tp · pp)); defaults of values some
         rule defines (a left-hand side, e.g. memory.yaml's activation_bytes = 0) come last, so such a
-        fallback never hides the value the rules would derive from the other defaults.
-        """
+        fallback never hides the value the rules would derive from the other defaults. The trial keeps the
+        plan's restrictions (`promoted`, `assumed`): no defaults for a path the plan cannot take."""
         trial = set(derivable)
         order: list[Link] = []
         added = []
@@ -212,7 +213,7 @@ class Planner:
                 trial.add(name)
                 added.append(name)
                 order += self._structural([e for e in equations if not _all_used(e, order)], trial, targets,
-                                          simple, self.defined & set(added))
+                                          simple, set(promoted) | (self.defined & set(added)), assumed)
         if any(t not in trial for t in targets):
             return []
         needed = _trace(order, targets)
