@@ -30,7 +30,7 @@ from ..rules.model import RuleSet
 from ..text.messages import Nested, said_text, text
 from ..text.values import unknown_key_message
 from .admissible import admissible
-from .batch_checks import GroupChecks
+from .batch_checks import GroupChecks, inputs_behind
 from .keys import CATALOG, GIVEN, NONE, Categorical, Columns, Soft, expand_keys, same, writable
 from .mismatch import RuleMismatch
 from .no_effect import independent_of
@@ -654,22 +654,8 @@ class BatchSolver(GroupChecks):
 
 def _inputs_of(plan: Plan, step: Step) -> set[str]:
     """The known values (givens, catalog figures, defaults) a step's result is computed from."""
-    producers = {u: s for s in plan.steps for u in s.unknowns}
-    out: set[str] = set()
-    todo = [v for e in step.equations for v in e.variables if v not in step.unknowns]
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        source = producers.get(name)
-        if source is None:
-            if name in plan.knowns:
-                out.add(name)
-            continue
-        todo += [v for e in source.equations for v in e.variables if v not in source.unknowns]
-    return out
+    start = [v for e in step.equations for v in e.variables if v not in step.unknowns]
+    return {n for n in inputs_behind(plan, start) if n in plan.knowns}
 
 
 def _keep(store: dict[str, np.ndarray], name: str, rows: np.ndarray, col, total: int) -> None:

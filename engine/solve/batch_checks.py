@@ -5,7 +5,7 @@ A mixin of BatchSolver (engine/solve/batch.py): it uses the solver's rules, comp
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
@@ -187,10 +187,17 @@ def _agree(left: np.ndarray, right: np.ndarray, tolerance: float) -> bool:
 
 def _origins(plan: Plan, name: str) -> set[str]:
     """The known inputs a derived value was computed from ({} for an input)."""
-    producers = {u: step for step in plan.steps for u in step.unknowns}
-    if name not in producers:
+    if not any(name in step.unknowns for step in plan.steps):
         return set()
-    out, todo, seen = set(), [name], set()
+    return inputs_behind(plan, [name])
+
+
+def inputs_behind(plan: Plan, names: Iterable[str]) -> set[str]:
+    """The names no step of the plan produces (givens, catalog figures, defaults) that the values of
+    `names` are computed from, walking back through the steps that produce them."""
+    producers = {u: step for step in plan.steps for u in step.unknowns}
+    out: set[str] = set()
+    todo, seen = list(names), set()
     while todo:
         current = todo.pop()
         if current in seen:
