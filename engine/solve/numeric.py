@@ -264,7 +264,8 @@ def evaluate_at(residual: Compiled, name: str, env: dict, x: "np.ndarray | float
 
 
 # -- domains -------------------------------------------------------------------
-FRACTION_SLACK = 1e-12   # a solved fraction may overshoot 1 by float noise; typed values get no slack
+FRACTION_SLACK = 1e-12   # a solved fraction may overshoot 1 (a nonnegative value undershoot 0) by float noise;
+                         # typed values get no slack
 
 
 def within_domain(domain: str, low: float, high: float, slack: float = FRACTION_SLACK) -> bool:
@@ -285,7 +286,7 @@ def domain_mask(domain: str, values: np.ndarray, slack: float = FRACTION_SLACK) 
         if domain in ("positive", "integer", "fraction"):
             ok &= values > 0
         if domain == "nonnegative":
-            ok &= values >= 0
+            ok &= values >= -slack   # (repetitions = epochs - 1 at one epoch can come out -3e-15)
         if domain == "fraction":
             ok &= values <= 1 + slack
     return ok
