@@ -33,6 +33,7 @@ from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
 from .catalog_selectors import apply_catalog_selectors
 from .numeric import compile_tree
 from .planning import Plan, Planner, Step
+from .reach import DOMAIN_KEYS, out_of_reach
 
 _BASE_SYMBOLS = {"[compute]": "FLOP", "[time]": "s", "[information]": "byte", "[token]": "token",
                  "[text]": "char", "[currency]": "USD", "[energy]": "J", "[mass]": "g"}
@@ -185,7 +186,8 @@ class Engine:
                                    [targets], np.zeros(1, dtype=np.int64), 1)
         if batch.errors[0] is not None:
             kind = batch.error_kinds[0] or EngineError
-            raise kind if isinstance(kind, EngineError) else keyed_from(kind, batch.errors[0])
+            error = kind if isinstance(kind, EngineError) else keyed_from(kind, batch.errors[0])
+            raise _with_reach(self, error, numbers, keys, targets) from None
         result = self.result_for_row(batch, 0, lang)
         for origins in attached:
             result = origins.attach(result)
@@ -346,3 +348,19 @@ def _substitute(tree: Tree, values: dict[str, float], rules: RuleSet) -> str:
         return node
 
     return render(walk(tree))
+
+
+def _with_reach(engine: Engine, error: BaseException, numbers: dict[str, float], keys: dict[str, str],
+                targets: Sequence[str]) -> BaseException:
+    """An asked value outside its domain (network_bandwidth < 0 for an MFU no network reaches) becomes
+    "mfu = 0.45 is out of reach ... the most is 0.41" when a typed given is what cannot be met."""
+    fields = getattr(error, "message_fields", {})
+    target = fields.get("name")
+    if getattr(error, "message_key", None) not in DOMAIN_KEYS or target not in targets:
+        return error
+    clauses = out_of_reach(engine, numbers, keys, target)
+    if clauses is None:
+        return error
+    names = ", ".join(c.fields["name"] for c in clauses.parts)
+    return keyed(type(error), "planner.out_of_reach", clauses=clauses, target=target, rule=fields.get("rule", ""),
+                 value=fields.get("value", ""), names=names)

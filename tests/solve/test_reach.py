@@ -1,0 +1,36 @@
+"""An inverse question whose given no value of the target can meet is said as "out of reach" (issue #16)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.errors import EvaluationError
+from engine.text.messages import localized
+
+LAYOUT = {"model": "llama2-13b", "gpu": "H100-SXM", "n_gpus": 64, "perf_model": "analytic",
+          "precision": "mixed-bf16", "seq_len": 4096, "global_batch": 512, "tp": 2}
+
+
+def test_an_mfu_no_network_reaches_names_the_most_it_can_be(eng: Any) -> None:
+    # the ceiling is mfu with a network so fast its transfers take no time (1e6 GB/s: 1e-6 s per GB)
+    ceiling = eng.solve(["mfu"], {**LAYOUT, "network_bandwidth": "1000000GB/s"}).values["mfu"]
+    assert 0.3 < ceiling < 0.6
+    with pytest.raises(EvaluationError) as caught:
+        eng.solve(["network_bandwidth"], {**LAYOUT, "mfu": round(ceiling + 0.01, 3)})
+    text = str(caught.value)
+    assert "out of reach" in text and "mfu" in text
+    assert f"{ceiling:.4g}" in text                         # the most it can be, as the engine shows figures
+    assert "global_batch" not in text.split("Change")[1]    # a given the bandwidth does not move is not blamed
+
+
+def test_a_reachable_mfu_still_gets_its_bandwidth(eng: Any) -> None:
+    # below the ceiling the question has an answer (README quick tour: 9.249 GB/s at mfu 0.40)
+    r = eng.solve(["network_bandwidth"], {**LAYOUT, "mfu": 0.40})
+    assert r.values["network_bandwidth"] == pytest.approx(9.249e9, rel=1e-3)
+
+
+def test_out_of_reach_is_said_in_chinese(eng: Any) -> None:
+    with pytest.raises(EvaluationError) as caught:
+        eng.solve(["network_bandwidth"], {**LAYOUT, "mfu": 0.6})
+    assert "无法达到" in localized(caught.value, "zh")
