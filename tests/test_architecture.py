@@ -71,3 +71,81 @@ def test_every_exception_is_an_engine_error() -> None:
     internal = {errors.SympyOutOfTime}
     assert all(issubclass(c, errors.EngineError) for c in classes if c not in internal)
     assert not issubclass(errors.SympyOutOfTime, Exception)
+
+
+MAX_FUNCTION_LINES = 50
+
+
+def test_functions_stay_short() -> None:
+    # issue #12: largest function ≤ 50 lines (decorators and docstring included: what a reader scrolls through)
+    long = {}
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                size = (node.end_lineno or node.lineno) - first + 1
+                if size > MAX_FUNCTION_LINES:
+                    long[f"{path.relative_to(ROOT).as_posix()}:{node.lineno} {node.name}"] = size
+    assert long == {}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(module: str, is_package: bool, node: ast.Import | ast.ImportFrom, known: set[str]) -> set[str]:
+    """engine modules an import statement names (a name imported from a package may be a module)."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names if alias.name in known}
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    if node.level:
+        base = base[:len(base) - node.level + 1]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module or ""
+    found = {f"{target}.{alias.name}" for alias in node.names} & known
+    return found or ({target} & known)
+
+
+def _run_time_imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Import statements that run (not those under `if TYPE_CHECKING:`, which only type checkers read)."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            pending.extend(node.orelse)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def test_no_import_cycles_counting_imports_inside_functions() -> None:
+    # issue #12: a cycle hidden by a function-level import is still a cycle (lint-imports checks siblings;
+    # this walks every explicit import, at module level or inside a function, between engine modules).
+    paths = {_module_name(p): p for p in _modules()}
+    known = set(paths)
+    edges = {}
+    for name, path in paths.items():
+        statements = _run_time_imports(ast.parse(path.read_text(encoding="utf-8")))
+        edges[name] = set().union(*(_imported(name, path.name == "__init__.py", n, known)
+                                    for n in statements)) - {name}
+    state: dict[str, int] = {}
+    cycles = []
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                cycles.append(stack[stack.index(nxt):] + [node, nxt] if nxt in stack else [node, nxt])
+            elif nxt not in state:
+                visit(nxt, stack + [node])
+        state[node] = 2
+
+    for name in sorted(edges):
+        if name not in state:
+            visit(name, [])
+    assert cycles == []

@@ -17,6 +17,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -28,6 +29,9 @@ from .mixed_kinds import MIXED_KINDS, exact_numbers, mixed_columns, read_mixed_k
 from .package_guard import check_not_encrypted, first_line, inspect_package
 from .sheet_writing import atomic_write, check_paths, csv_safe_columns, neutralise, write_table
 from .xlsx_scan import Scan, merged_cells, scan_xml
+
+if TYPE_CHECKING:
+    from fastexcel import ExcelReader
 
 SHEET = "scenarios"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
@@ -114,7 +118,7 @@ def _read_csv(path: Path) -> Sheet:
     written the way it would be written back ('30', '0.4'), so '0012', '9007199254740993', 'NaN'
     and '1e309' stay exactly as typed. UTF-16 (with a BOM) is read; `;` or tab separators are found."""
     data, encoding = _csv_bytes(path)
-    notes = []
+    notes: list[str] = []
     separator = _separator(data)
     if separator != ",":
         notes.append(said_text("sheets.read_as_separator", name=path.name,
@@ -132,7 +136,7 @@ def _read_csv(path: Path) -> Sheet:
         frame = frame.rename({frame.columns[0]: frame.columns[0][1:]})
     if not frame.height:
         raise keyed(ScenarioError, "sheets.csv_no_rows", path=path)
-    longest = max((frame.get_column(c).str.len_chars().max() or 0 for c in frame.columns), default=0)
+    longest = max(frame.select(pl.all().str.len_chars().max().fill_null(0)).row(0), default=0)
     if longest > MAX_CSV_FIELD:
         raise keyed(ScenarioError, "sheets.csv_long_field", path=path, longest=longest, limit=MAX_CSV_FIELD)
     headers = list(frame.columns)
@@ -262,19 +266,52 @@ def _read_workbook(path: Path, wanted: str = SHEET) -> Sheet:
 
 
 def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
-    import fastexcel
+    import fastexcel  # not at module level: a cold `llmplan solve` never reads a workbook
 
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as exc:   # noqa: BLE001 - fastexcel raises its own hierarchy
         raise keyed(ScenarioError, "io.not_a_workbook", path=path, reason=first_line(exc)) from None
-    names = list(reader.sheet_names)
+    name = _sheet_name(path, list(reader.sheet_names), wanted)
+    where = Nested("sheets.where_sheet", path=path, sheet=name)
+    frame, headers, kinds = _load_sheet(reader, name, where)
+    if not frame.width:
+        raise keyed(ScenarioError, "io.empty_sheet", where=where)
+    frame = _named_columns(frame)
+    mixed = mixed_columns(frame)
+    is_xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
+    scan = scan_xml(path, name, frozenset(frame.columns.index(c) for c in mixed)) if is_xlsx else Scan()
+    if is_xlsx:
+        scan.problems.update(merged_cells(scan, frame.height, frame.width))
+    header_row, first_col = scan.header_row, scan.first_col
+    if not frame.height:
+        raise keyed(ScenarioError, "sheets.sheet_no_rows", where=where, row=header_row)
+    locator = Locator(name, header_row, first_col, a1=True)
+    text_cells = {c: _row_mask(scan, header_row, first_col + frame.columns.index(c), frame.height)
+                  for c in mixed} if is_xlsx else None
+    frame, numeric = exact_numbers(reader, name, frame, mixed, text_cells)
+    cells = {(row - header_row - 1, col - first_col): message for (row, col), message in scan.problems.items()
+             if row > header_row and col >= first_col}
+    for col, mask in kinds.items():
+        for row in np.flatnonzero(mask.to_numpy()).tolist():
+            cells.setdefault((row, col), MIXED_KINDS)
+    messages = {key: f"{locator.cell(key[1], '', key[0])}: {text}" for key, text in cells.items()}
+    return Sheet(frame, headers[:frame.width] + list(frame.columns[len(headers):]), path, locator, name,
+                 numeric, messages)
+
+
+def _sheet_name(path: Path, names: list[str], wanted: str) -> str:
+    """The sheet called `wanted`, as written, else ignoring case and surrounding spaces."""
     name = next((n for n in names if n == wanted), None) or \
         next((n for n in names if n.strip().casefold() == wanted.casefold()), None)
     if name is None:
         raise keyed(ScenarioError, "io.no_sheet", path=path, sheet=wanted, wanted=wanted,
                     names=", ".join(names) or Nested("io.none"))
-    where = Nested("sheets.where_sheet", path=path, sheet=name)
+    return name
+
+
+def _load_sheet(reader: ExcelReader, name: str, where: Nested) -> tuple[pl.DataFrame, list[str], dict[int, pl.Series]]:
+    """The sheet as a frame, its header cells as written, and the columns whose cells mix kinds."""
     kinds: dict[int, pl.Series] = {}
     try:
         try:
@@ -290,31 +327,7 @@ def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
                 headers = [v if v is not None else "" for v in first.row(0)]
     except Exception as exc:   # noqa: BLE001
         raise keyed(ScenarioError, "sheets.sheet_unreadable", where=where, reason=first_line(exc)) from None
-    if not frame.width:
-        raise keyed(ScenarioError, "io.empty_sheet", where=where)
-    frame = _named_columns(frame)
-    mixed = mixed_columns(frame)
-    scan = Scan()
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        scan = scan_xml(path, name, frozenset(frame.columns.index(c) for c in mixed))
-        scan.problems.update(merged_cells(scan, frame.height, frame.width))
-    header_row, first_col = scan.header_row, scan.first_col
-    if not frame.height:
-        raise keyed(ScenarioError, "sheets.sheet_no_rows", where=where, row=header_row)
-    locator = Locator(name, header_row, first_col, a1=True)
-    text_cells = None
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        text_cells = {c: _row_mask(scan, header_row, first_col + frame.columns.index(c), frame.height)
-                      for c in mixed}
-    frame, numeric = exact_numbers(reader, name, frame, mixed, text_cells)
-    cells = {(row - header_row - 1, col - first_col): message for (row, col), message in scan.problems.items()
-             if row > header_row and col >= first_col}
-    for col, mask in kinds.items():
-        for row in np.flatnonzero(mask.to_numpy()).tolist():
-            cells.setdefault((row, col), MIXED_KINDS)
-    messages = {key: f"{locator.cell(key[1], '', key[0])}: {text}" for key, text in cells.items()}
-    return Sheet(frame, headers[:frame.width] + list(frame.columns[len(headers):]), path, locator, name,
-                 numeric, messages)
+    return frame, headers, kinds
 
 
 def _row_mask(scan: Scan, header_row: int, col: int, height: int) -> pl.Series:

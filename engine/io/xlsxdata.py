@@ -107,17 +107,17 @@ class Book:
                                 allowZip64=True) as target:
             for info in source.infolist():
                 data = source.read(info.filename)
-                sheet = parts.get(info.filename)
-                if sheet is None:
+                part = parts.get(info.filename)
+                if part is None:
                     target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
                     continue
-                head, first_row, tail = _split_sheet(data.decode("utf-8"), sheet)
+                head, first_row, tail = _split_sheet(data.decode("utf-8"), part)
                 with target.open(info.filename, "w", force_zip64=True) as stream:   # deflate, level 1
                     stream.write(head.encode("utf-8"))
                     stream.write(first_row.encode("utf-8"))
-                    for start in range(0, sheet.rows, CHUNK):
-                        stop = min(sheet.rows, start + CHUNK)
-                        stream.write(rows_xml(sheet.columns, xf, start, stop).encode("utf-8"))
+                    for start in range(0, part.rows, CHUNK):
+                        stop = min(part.rows, start + CHUNK)
+                        stream.write(rows_xml(part.columns, xf, start, stop).encode("utf-8"))
                         done += stop - start
                         if progress:
                             progress(done)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +175,7 @@ def _shape(config: _Config) -> dict[str, float]:
             "heads": config.number(_HEADS, "heads"), "vocab_size": config.number(_VOCAB, "vocab_size")}
 
 
-def _common(config: _Config, values: dict[str, float]) -> dict[str, float | str]:
+def _common(config: _Config, values: Mapping[str, float | str]) -> dict[str, float | str]:
     """Context length, head width and experts, shared by every family."""
     out: dict[str, float | str] = {}
     context = config.get(_CONTEXT)
@@ -184,7 +184,7 @@ def _common(config: _Config, values: dict[str, float]) -> dict[str, float | str]
     head_dim = config.get(("head_dim", "kv_channels"))
     if head_dim is not None:
         head_dim = config.number(("head_dim", "kv_channels"), "head_dim")
-        if head_dim * values["heads"] != values["hidden"]:
+        if head_dim * float(values["heads"]) != float(values["hidden"]):
             out["head_dim_rule"] = "free"   # decoupled head width (Gemma): architecture.head_dim does not apply
         out["head_dim"] = float(head_dim)
     experts = config.get(("num_local_experts", "num_experts", "moe_num_experts"))
@@ -289,7 +289,7 @@ def _deepseek(config: _Config) -> dict[str, float | str]:
     return values
 
 
-def _gemma(config: _Config) -> dict[str, float]:
+def _gemma(config: _Config) -> dict[str, float | str]:
     """Gemma 2 / Gemma 3 text model: GeGLU (3 matrices), tied embedding, decoupled head_dim, four
     RMSNorms per layer (input, post-attention, pre- and post-feed-forward); Gemma 3 adds QK-norm."""
     kind = str(config.data.get("model_type"))
@@ -302,8 +302,9 @@ def _gemma(config: _Config) -> dict[str, float]:
                   mlp_bias=0.0, lm_head_bias=0.0, norm_vectors_per_norm=1.0, norms_per_layer=4.0,
                   learned_positions=0.0, qk_norm=1.0 if kind == "gemma3_text" else 0.0,
                   head_dim=config.number(("head_dim",), "head_dim"))
-    values.update(_common(config, values))
-    return values
+    mixed: dict[str, float | str] = dict(values)
+    mixed.update(_common(config, values))      # head_dim_rule "free": Gemma's heads × head_dim is not hidden
+    return mixed
 
 
 def _qwen(config: _Config) -> dict[str, float]:
@@ -381,7 +382,7 @@ def _mpt(config: _Config) -> dict[str, float]:
     return values
 
 
-_FAMILIES: dict[str, Callable[[_Config], dict[str, float]]] = {
+_FAMILIES: dict[str, Callable[[_Config], Mapping[str, float | str]]] = {
     "llama": _llama, "qwen": _qwen, "gpt2": _gpt2, "falcon": _falcon, "chatglm": _chatglm, "mpt": _mpt,
     "qwen3_moe": _qwen3_moe, "deepseek": _deepseek, "gemma": _gemma,
 }

@@ -23,6 +23,7 @@ import numpy as np
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
 from . import symbolic
+from .conventions import fixed_defaults, prune_conventions, same_figure, trace
 from .elimination import Eliminator
 from .numeric import compile_tree
 from .ordering import Definitions, Link, structural
@@ -91,35 +92,68 @@ class Planner:
     def _build(self, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
                soft: tuple[str, ...]) -> Plan:
         equations = self.active(selectors)
-        # A defaulted convention or constant (flops_factor of recompute=none, bytes per parameter,
-        # chars per token, ...) is a known like a given: it is never solved for from other givens,
-        # so givens that disagree with it are a contradiction, not a bent convention (issue #13 §3).
-        # (A given that is the same figure in another form, chars_per_token for tokens_per_char,
-        # replaces the default: a rule with only the two of them is a change of units.)
-        # The same holds for a target in another form (chars_per_token asked, tokens_per_char default).
-        # A chain of such two-variable rules counts too: chars_per_token given, tokens_per_char = 1 /
-        # chars_per_token, tokens_per_char = tokens_per_char_zh (the default tokenizer's Chinese figure).
+        fixed, assumed, promoted = self._held_defaults(equations, knowns, targets, soft)
+        soft = tuple(n for n in soft if n not in fixed and n not in promoted)
+        start = set(knowns) | fixed | promoted
+        order, known, defaults = self._chains(equations, start, targets, soft, promoted, assumed)
+        missing = [t for t in targets if t not in known]
+        if missing:
+            raise underdetermined(self, missing, set(start), set(soft), equations, selectors)
+        used = {eq.id for link in order for eq in link.eqs}
+        # A fallback left as the one unknown of a rule the givens otherwise determine (active_share = 1 in
+        # param_flops = 6 · active_share · N · D with train_flops given) is assumed, so that rule is checked.
+        checked = sorted({name for eq in equations if eq.id not in used for name in eq.variables - known
+                          if len(eq.variables - known) == 1 and name in assumed and eq.lhs != ("var", name)})
+        if checked:
+            defaults = [*defaults, *checked]
+            known |= set(checked)
+        checks = [eq for eq in equations if eq.id not in used and eq.variables <= known]
+        order, checks = prune_conventions(order, checks, fixed - trace(order, targets), targets)
+        steps = [self._step(link) for link in order]
+        sel = tuple(sorted(selectors.items()))
+        touched = {v for link in order for eq in link.eqs + tuple(e for e, _ in link.via) for v in eq.variables}
+        touched |= {v for eq in checks for v in eq.variables}
+        defaults = [n for n in sorted(fixed | promoted) if n in touched] + defaults
+        return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
+                    frozenset(trace(order, targets)))
+
+    def _held_defaults(self, equations: list[Equation], knowns: frozenset[str], targets: tuple[str, ...],
+                       soft: tuple[str, ...]) -> tuple[set[str], set[str], set[str]]:
+        """(fixed, assumed, promoted): the defaults the plan holds like givens.
+
+        A defaulted convention or constant (flops_factor of recompute=none, bytes per parameter,
+        chars per token, ...) is a known like a given: it is never solved for from other givens,
+        so givens that disagree with it are a contradiction, not a bent convention (issue #13 §3).
+        (A given that is the same figure in another form, chars_per_token for tokens_per_char,
+        replaces the default: a rule with only the two of them is a change of units.)
+        The same holds for a target in another form (chars_per_token asked, tokens_per_char default).
+        A chain of such two-variable rules counts too: chars_per_token given, tokens_per_char = 1 /
+        chars_per_token, tokens_per_char = tokens_per_char_zh (the default tokenizer's Chinese figure).
+
+        Fallbacks (a default on a value a rule defines: active_share = 1, activation_bytes = 0) come from
+        their own rule only, never inferred from another (issue #14); one its own rule cannot compute
+        from the givens, the input defaults and the answers is assumed from the start (promoted), like a
+        convention. (A fallback a given or asked value states in another form, activation_bytes_per_gpu =
+        activation_bytes, stays soft, as a convention does above.)
+        """
         named = set(knowns) | set(targets)
-        forms = _same_figure(equations, named)
-        fixed = {n for n in soft if n in self.fixed and n not in targets and n not in forms
-                 and not any(n in eq.variables and len(eq.variables - {n}) == 1 and eq.variables - {n} <= named
-                             for eq in equations)}
-        # Fallbacks (a default on a value a rule defines: active_share = 1, activation_bytes = 0) come from
-        # their own rule only, never inferred from another (issue #14); one its own rule cannot compute
-        # from the givens, the input defaults and the answers is assumed from the start, like a convention.
-        # (A fallback a given or asked value states in another form, activation_bytes_per_gpu = activation_bytes,
-        # stays soft, as a convention does above.)
-        assumed = {n for n in (self.defined & set(soft)) - set(targets)
-                   if not any(n in eq.variables and len(eq.variables - {n}) == 1 and eq.variables - {n} <= named
-                              for eq in equations)}
+        forms = same_figure(equations, named)
+
+        def restated(n: str) -> bool:       # a rule of n and one named value only: n in another form
+            return any(n in eq.variables and len(eq.variables - {n}) == 1 and eq.variables - {n} <= named
+                       for eq in equations)
+
+        fixed = {n for n in soft if n in self.fixed and n not in targets and n not in forms and not restated(n)}
+        assumed = {n for n in (self.defined & set(soft)) - set(targets) if not restated(n)}
         probe = set(knowns) | fixed | (set(soft) - self.defined) | set(targets)
         self._structural(equations, probe, targets, True, (), assumed)
         promoted = {n for n in assumed if n not in probe}
-        assumed -= promoted
-        soft = tuple(n for n in soft if n not in fixed and n not in promoted)
-        start = set(knowns) | fixed | promoted
-        # Plain chains first (with the defaults they need); blocks and tearing only when chains
-        # cannot reach the targets: a chain through a default (6·N·D) beats a degenerate block.
+        return fixed, assumed - promoted, promoted
+
+    def _chains(self, equations: list[Equation], start: set[str], targets: tuple[str, ...], soft: tuple[str, ...],
+                promoted: set[str], assumed: set[str]) -> tuple[list[Link], set[str], list[str]]:
+        """(order, known, defaults). Plain chains first (with the defaults they need); blocks and tearing
+        only when chains cannot reach the targets: a chain through a default (6·N·D) beats a degenerate block."""
         for simple in (True, False):
             known = set(start)
             order = self._structural(equations, known, targets, simple, promoted, assumed)
@@ -134,26 +168,7 @@ class Planner:
                                      promoted | (self.defined & set(defaults)), assumed)
             if all(t in known for t in targets):
                 break
-        missing = [t for t in targets if t not in known]
-        if missing:
-            raise underdetermined(self, missing, set(start), set(soft), equations, selectors)
-        used = {eq.id for link in order for eq in link.eqs}
-        # A fallback left as the one unknown of a rule the givens otherwise determine (active_share = 1 in
-        # param_flops = 6 · active_share · N · D with train_flops given) is assumed, so that rule is checked.
-        checked = sorted({name for eq in equations if eq.id not in used for name in eq.variables - known
-                          if len(eq.variables - known) == 1 and name in assumed and eq.lhs != ("var", name)})
-        if checked:
-            defaults = [*defaults, *checked]
-            known |= set(checked)
-        checks = [eq for eq in equations if eq.id not in used and eq.variables <= known]
-        order, checks = _prune_conventions(order, checks, fixed - _trace(order, targets), targets)
-        steps = [self._step(link) for link in order]
-        sel = tuple(sorted(selectors.items()))
-        touched = {v for link in order for eq in link.eqs + tuple(e for e, _ in link.via) for v in eq.variables}
-        touched |= {v for eq in checks for v in eq.variables}
-        defaults = [n for n in sorted(fixed | promoted) if n in touched] + defaults
-        return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
-                    frozenset(_trace(order, targets)))
+        return order, known, defaults
 
     def _eliminate(self, equations: list[Equation], known: set[str], targets: Iterable[str],
                    order: list[Link], simple: bool, forward_only: Iterable[str], assumed: Iterable[str] = ()
@@ -216,7 +231,7 @@ class Planner:
                                           simple, set(promoted) | (self.defined & set(added)), assumed)
         if any(t not in trial for t in targets):
             return []
-        needed = _trace(order, targets)
+        needed = trace(order, targets)
         return [name for name in added if name in needed]
 
     def _tear_ok(self, closing: Equation, defs: Definitions, x: str) -> bool:
@@ -297,42 +312,6 @@ class Planner:
         return self.eliminator.independent(eqs, names) is True
 
 
-def _trace(order: list[Link], targets: Iterable[str]) -> set[str]:
-    """Variables the targets depend on, following the order backwards (to a fixed point: a torn
-    link depends on values that later links derive again)."""
-    needed = set(targets)
-    size = -1
-    while size != len(needed):
-        size = len(needed)
-        for link in reversed(order):
-            if needed & set(link.names):
-                needed |= {v for eq in link.eqs for v in eq.variables}
-                needed |= {v for eq, _ in link.via for v in eq.variables}
-    return needed
-
-
-def _prune_conventions(order: list[Link], checks: list[Equation], unneeded: set[str], targets: Iterable[str]
-                       ) -> tuple[list[Link], list[Equation]]:
-    """Drop side values that only conventions feed (weights_bytes from the default precision when
-    nobody asked about memory), but keep every value that a check against the givens reads: a
-    given that disagrees with a convention is a contradiction (issue #13 §3)."""
-    if not unneeded:
-        return order, checks
-    tainted = set(unneeded)
-    for link in order:
-        inputs = {v for eq in link.eqs for v in eq.variables} - set(link.names)
-        if inputs & tainted:
-            tainted |= set(link.names)
-    kept_checks = [eq for eq in checks if not eq.variables <= tainted]
-    wanted = set(targets) | {v for eq in kept_checks for v in eq.variables}
-    keep = []
-    for link in reversed(order):
-        if set(link.names) & wanted or not set(link.names) & tainted:
-            keep.append(link)
-            wanted |= {v for eq in link.eqs for v in eq.variables} | {v for eq, _ in link.via for v in eq.variables}
-    return list(reversed(keep)), kept_checks
-
-
 def _all_used(eq: Equation, order: list[Link]) -> bool:
     return any(eq is e for link in order for e in link.eqs)
 
@@ -370,31 +349,3 @@ def _informative(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:
         if abs(a - b) > 1e-9 * scale:
             return False         # does not depend on x and is not an identity: says nothing about x
     return False
-
-
-def _same_figure(equations: list[Equation], named: set[str]) -> set[str]:
-    """Variables that are a named one in another form: reached from it through rules of two variables."""
-    pairs = [tuple(eq.variables) for eq in equations if len(eq.variables) == 2]
-    reached, grown = set(named), True
-    while grown:
-        grown = False
-        for a, b in pairs:
-            if (a in reached) != (b in reached):
-                reached |= {a, b}
-                grown = True
-    return reached - named
-
-
-def fixed_defaults(rules: RuleSet, defined: set[str] | frozenset[str]) -> frozenset[str]:
-    """Defaults that are conventions, never solved for from other givens (issue #13 §3): the figures
-    of a convention key's default entry (flops_factor of recompute=none, bytes per parameter of the
-    default precision, optimizer bytes, tokens per char, bytes per char, ...).
-
-    Plain numeric defaults stay soft (the rules may derive them): whole-number settings (micro_batch,
-    tp: answers of inverse questions), fallbacks a rule defines (activation_bytes = 0), architecture
-    figures a model entry implies (queries_per_kv = heads / kv_heads), and the constants of an
-    estimate that a given measurement replaces (logit_bytes when activation_bytes_per_gpu is given)."""
-    catalog_fields = {f for name, table in rules.tables.items() if rules.variables[name].default is None
-                      for f in table.fields}
-    return frozenset({f for name, table in rules.tables.items() if rules.variables[name].default is not None
-                      for f in table.fields} - catalog_fields)

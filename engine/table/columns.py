@@ -70,69 +70,97 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
     """
     columns, notes = classify(engine, headers or list(frame.columns), locator, list(frame.columns))
     rows = frame.height
-    errors: np.ndarray | None = None      # made at the first problem: most tables have none
-    failed = np.broadcast_to(False, (rows,))
+    report = RowErrors(rows)
+    read = _read_columns(engine, frame, columns, locator, problems or {}, report)
+    if read.stray:
+        notes.append(said_text("table.stray_more", first=Caught(read.stray[0]), more=len(read.stray) - 1)
+                     if len(read.stray) > 1 else read.stray[0])
+    if read.solve_column is None and rows:
+        notes.append(said_text("table.no_solve_column"))
+    numbers, keys, empty = read.numbers, read.keys, read.empty
+    fill_model_configs(engine, columns, numbers, keys, empty, locator, report, rows)   # model=.../config.json
+    origins = _config_column(engine, frame, columns, locator, numbers, keys, empty, report)
+    fill_selectors(engine, columns, keys, empty, locator, report, rows)   # model=qwen3-4b -> head_dim_rule=free
+    _asked_and_given(columns, numbers, read.targets, read.row_targets, locator, report)
+    blank = _blank_rows(read.asked, empty, report.failed, rows)
+    name_column = next((c.field for c in columns if c.role == "name"), None)
+    return Prepared(rows, columns, numbers, keys, read.targets, read.row_targets, report.errors, blank, empty,
+                    locator, notes, name_column, report.failed, origins)
 
-    def report(index: np.ndarray, messages: "list[str] | str") -> None:
-        nonlocal errors, failed
-        if errors is None:
-            errors = np.full(rows, None, dtype=object)
-            failed = np.zeros(rows, dtype=bool)
+
+class RowErrors:
+    """The rows' errors (a Report): the first message a row gets is the one it keeps.
+
+    The arrays are made at the first problem: most tables have none."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.errors: np.ndarray | None = None            # object: message or None
+        self.failed: np.ndarray = np.broadcast_to(False, (rows,))
+
+    def __call__(self, index: np.ndarray, messages: "list[str] | str") -> None:
+        if self.errors is None:
+            self.errors = np.full(self.rows, None, dtype=object)
+            self.failed = np.zeros(self.rows, dtype=bool)
+        errors = self.errors
         for row, message in zip(index.tolist(), [messages] * len(index) if isinstance(messages, str) else messages):
             if errors[row] is None:
                 errors[row] = message
-        failed[index] = True
+        self.failed[index] = True
 
-    problems = problems or {}
+
+class _ReadColumns:
+    """What the number, key and `solve` columns hold, before configs and selectors fill the gaps."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.numbers: dict[str, np.ndarray] = {}
+        self.keys: dict[str, Categorical] = {}
+        self.empty: dict[str, np.ndarray] = {}
+        self.targets: list[tuple[str, ...]] = [()]
+        self.row_targets: np.ndarray = np.broadcast_to(np.int64(0), (rows,))
+        self.asked: np.ndarray = np.broadcast_to(False, (rows,))     # (no `solve` column: nothing asked)
+        self.solve_column: Column | None = None
+        self.stray: list[str] = []                   # problems in columns that feed no input
+
+
+def _read_columns(engine: "Engine", frame: pl.DataFrame, columns: list[Column], locator: Locator,
+                  problems: dict[tuple[int, int], str], report: Report) -> _ReadColumns:
     by_column: dict[int, list[tuple[int, str]]] = {}
     for (row, col), message in sorted(problems.items()):
         by_column.setdefault(col, []).append((row, message))
-    numbers: dict[str, np.ndarray] = {}
-    keys: dict[str, Categorical] = {}
-    empty: dict[str, np.ndarray] = {}
-    asked = np.broadcast_to(False, (rows,))                      # (no `solve` column: nothing asked)
-    targets: list[tuple[str, ...]] = [()]
-    row_targets = np.broadcast_to(np.int64(0), (rows,))
-    solve_column: Column | None = None
-    stray = []
+    read = _ReadColumns(frame.height)
     for column in columns:
         series = frame.get_column(column.field)
         flagged = by_column.get(column.index, [])
         if flagged and column.role in ("number", "key", "solve", "config"):
             report(np.array([r for r, _ in flagged], dtype=np.int64), [m for _, m in flagged])
         elif flagged:
-            stray += [m for _, m in flagged]
+            read.stray += [m for _, m in flagged]
         if column.role == "number":
             variable = engine.rules.variables[column.variable]
-            numbers[variable.name], empty[variable.name] = _numbers(variable, column, series, locator, report)
+            read.numbers[variable.name], read.empty[variable.name] = _numbers(variable, column, series, locator,
+                                                                              report)
         elif column.role == "key":
             variable = engine.rules.variables[column.variable]
-            keys[variable.name] = key_column(engine, variable, column, series, locator, report)
-            bounds = keys[variable.name].bounds()
-            empty[variable.name] = keys[variable.name].codes < 0 if bounds is None or bounds[0] < 0 else \
-                np.broadcast_to(False, (rows,))
+            key = read.keys[variable.name] = key_column(engine, variable, column, series, locator, report)
+            bounds = key.bounds()
+            read.empty[variable.name] = key.codes < 0 if bounds is None or bounds[0] < 0 else \
+                np.broadcast_to(False, (read.rows,))
         elif column.role == "solve":
-            solve_column = column
-            targets, row_targets, asked = target_column(engine, column, series, locator, report)
-    if stray:
-        notes.append(said_text("table.stray_more", first=Caught(stray[0]), more=len(stray) - 1) if len(stray) > 1
-                     else stray[0])
-    if solve_column is None and rows:
-        notes.append(said_text("table.no_solve_column"))
-    fill_model_configs(engine, columns, numbers, keys, empty, locator, report, rows)   # model=.../config.json
-    origins = _config_column(engine, frame, columns, locator, numbers, keys, empty, report)
-    fill_selectors(engine, columns, keys, empty, locator, report, rows)   # model=qwen3-4b -> head_dim_rule=free
-    _asked_and_given(columns, numbers, targets, row_targets, locator, report)
+            read.solve_column = column
+            read.targets, read.row_targets, read.asked = target_column(engine, column, series, locator, report)
+    return read
+
+
+def _blank_rows(asked: np.ndarray, empty: dict[str, np.ndarray], failed: np.ndarray, rows: int) -> np.ndarray:
+    """Rows that ask nothing and have no value (and no error): skipped, not failed."""
     if _every(asked, True) or any(_every(mask, False) for mask in empty.values()):
-        blank = np.broadcast_to(False, (rows,))   # every row asks something or has a value
-    else:
-        has_value = np.array(asked, dtype=bool)
-        for mask in empty.values():
-            has_value |= ~mask
-        blank = ~has_value & ~failed
-    name_column = next((c.field for c in columns if c.role == "name"), None)
-    return Prepared(rows, columns, numbers, keys, targets, row_targets, errors, blank, empty, locator,
-                    notes, name_column, failed, origins)
+        return np.broadcast_to(False, (rows,))   # every row asks something or has a value
+    has_value = np.array(asked, dtype=bool)
+    for mask in empty.values():
+        has_value |= ~mask
+    return ~has_value & ~failed
 
 
 def _every(mask: np.ndarray, value: bool) -> bool:
@@ -144,52 +172,22 @@ def _every(mask: np.ndarray, value: bool) -> bool:
 
 
 # -- numbers --------------------------------------------------------------------------------
+Cell = Callable[[int], str]
+
+
 def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Locator, report: Report
              ) -> tuple[np.ndarray, np.ndarray]:
+    """A number column's values in the variable's unit, and which of its cells are empty."""
     rows = len(series)
     dtype = series.dtype
     shadow = replace(variable, unit=column.unit_text(variable), factor=column.factor)
-    cell = lambda r: locator.cell(column.index, column.header, r)  # noqa: E731
+    cell: Cell = lambda r: locator.cell(column.index, column.header, r)  # noqa: E731
     if dtype == pl.Null:
         return np.full(rows, np.nan), np.ones(rows, dtype=bool)
     if dtype.is_numeric():
-        # no copy for a Float64 column without nulls (the batch never writes into it)
-        raw = (series if dtype == pl.Float64 else series.cast(pl.Float64)).to_numpy()
-        values = raw if column.factor == 1.0 else raw * column.factor
-        values.flags.writeable = False                # nobody writes into an input column
-        bounds = (values.min(), values.max()) if rows else (0.0, 0.0)
-        empty = np.isnan(values) if np.isnan(bounds[0]) else np.broadcast_to(False, (rows,))
-        checked = _domain(shadow, values, cell, report, bounds)
-        if checked is values and rows:
-            remember_bounds(values, *bounds)            # the batch solver reuses them
-        return checked, empty
+        return _numeric_cells(shadow, column, series, cell, report)
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
-        text = as_text(series).str.strip_chars()
-        empty = (text.is_null() | (text == "")).to_numpy()
-        plain = text.cast(pl.Float64, strict=False)
-        is_plain = (plain.is_not_null() & ~plain.is_nan()).to_numpy()
-        values = np.where(is_plain, plain.fill_null(np.nan).to_numpy() * column.factor, np.nan)
-        values = _domain(shadow, values, cell, report)
-        rest = ~empty & ~is_plain
-        if rest.any():
-            index = np.flatnonzero(rest)
-            texts = text.gather(index)
-            parsed: dict[str, float | EngineError] = {}
-            for raw_text in texts.unique().to_list():
-                try:
-                    parsed[raw_text] = parse_number(variable, raw_text)   # its own unit/suffix
-                except EngineError as exc:
-                    parsed[raw_text] = exc
-            good = {t: v for t, v in parsed.items() if isinstance(v, float)}
-            got = texts.replace_strict(list(good), list(good.values()), default=None,
-                                       return_dtype=pl.Float64).fill_null(np.nan).to_numpy()
-            values = np.array(values)
-            values[index] = got
-            bad = np.isnan(got)
-            if bad.any():
-                report(index[bad], [said(f"{cell(r)}: ", parsed[t]) for r, t in
-                                    zip(index[bad].tolist(), texts.filter(pl.Series(bad)).to_list())])
-        return values, empty
+        return _text_cells(variable, shadow, column, series, cell, report)
     empty = series.is_null().to_numpy()
     if dtype == pl.Duration and variable.dims == (("[time]", 1.0),):
         return series.dt.total_microseconds().cast(pl.Float64).fill_null(np.nan).to_numpy() / 1e6, empty
@@ -201,7 +199,54 @@ def _numbers(variable: Variable, column: Column, series: pl.Series, locator: Loc
     return np.full(rows, np.nan), empty
 
 
-def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], report: Report,
+def _numeric_cells(shadow: Variable, column: Column, series: pl.Series, cell: Cell, report: Report
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    rows = len(series)
+    # no copy for a Float64 column without nulls (the batch never writes into it)
+    raw = (series if series.dtype == pl.Float64 else series.cast(pl.Float64)).to_numpy()
+    values = raw if column.factor == 1.0 else raw * column.factor
+    values.flags.writeable = False                # nobody writes into an input column
+    bounds = (values.min(), values.max()) if rows else (0.0, 0.0)
+    empty = np.isnan(values) if np.isnan(bounds[0]) else np.broadcast_to(False, (rows,))
+    checked = _domain(shadow, values, cell, report, bounds)
+    if checked is values and rows:
+        remember_bounds(values, *bounds)            # the batch solver reuses them
+    return checked, empty
+
+
+def _text_cells(variable: Variable, shadow: Variable, column: Column, series: pl.Series, cell: Cell,
+                report: Report) -> tuple[np.ndarray, np.ndarray]:
+    """Text cells: a plain number is in the header's unit; one with its own unit or suffix is read alone."""
+    text = as_text(series).str.strip_chars()
+    empty = (text.is_null() | (text == "")).to_numpy()
+    plain = text.cast(pl.Float64, strict=False)
+    is_plain = (plain.is_not_null() & ~plain.is_nan()).to_numpy()
+    values = np.where(is_plain, plain.fill_null(np.nan).to_numpy() * column.factor, np.nan)
+    values = _domain(shadow, values, cell, report)
+    rest = ~empty & ~is_plain
+    if not rest.any():
+        return values, empty
+    index = np.flatnonzero(rest)
+    texts = text.gather(index)
+    parsed: dict[str, float] = {}
+    failures: dict[str, EngineError] = {}
+    for raw_text in texts.unique().to_list():
+        try:
+            parsed[raw_text] = parse_number(variable, raw_text)   # its own unit/suffix
+        except EngineError as exc:
+            failures[raw_text] = exc
+    got = texts.replace_strict(list(parsed), list(parsed.values()), default=None,
+                               return_dtype=pl.Float64).fill_null(np.nan).to_numpy()
+    values = np.array(values)
+    values[index] = got
+    bad = np.isnan(got)
+    if bad.any():
+        report(index[bad], [said(f"{cell(r)}: ", failures[t]) for r, t in
+                            zip(index[bad].tolist(), texts.filter(pl.Series(bad)).to_list())])
+    return values, empty
+
+
+def _domain(shadow: Variable, values: np.ndarray, cell: Cell, report: Report,
             bounds: tuple[float, float] | None = None) -> np.ndarray:
     """Values outside the variable's domain become errors (and unknowns); two reductions when all is well
     (none when the caller has them: `bounds`)."""
@@ -214,7 +259,7 @@ def _domain(shadow: Variable, values: np.ndarray, cell: Callable[[int], str], re
     if not bad.any():
         return values
     index = np.flatnonzero(bad)
-    messages = []
+    messages: list[str] = []
     for row in index.tolist():
         try:
             check_domain(shadow, float(values[row]))

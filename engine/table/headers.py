@@ -57,56 +57,79 @@ def classify(engine: "Engine", headers: list[str], locator: Locator, fields: lis
 
 
 def _classify(engine: "Engine", headers: list[str], locator: Locator) -> tuple[list[Column], list[str]]:
-    variables = engine.rules.variables
-    columns: list[Column] = []
-    notes: list[str] = []
-    seen: dict[str, Column] = {}
-    unknown = 0
+    classifier = _Classifier(engine.rules.variables, locator)
     for index, header in enumerate(headers):
-        match = _HEADER.match(str(header))
-        name, unit = (match.group(1), match.group(2) or "") if match else (str(header), "")
-        paren = _PAREN.match(name) if not unit else None
-        if paren and (paren.group(1) in variables or paren.group(1).casefold() in variables):
-            name, unit = paren.group(1), paren.group(2)      # `train_time (days)` reads like [days]
+        classifier.add(index, header)
+    if classifier.unknown > NAMED_UNKNOWN:
+        classifier.notes.append(said_text("table.more_unknown", where=locator.label,
+                                          count=classifier.unknown - NAMED_UNKNOWN))
+    return classifier.columns, classifier.notes
+
+
+class _Classifier:
+    """Headers read left to right: each becomes a column; the first of each role/variable is remembered
+    so a second one is refused naming both cells."""
+
+    def __init__(self, variables: dict[str, Variable], locator: Locator) -> None:
+        self.variables, self.locator = variables, locator
+        self.columns: list[Column] = []
+        self.notes: list[str] = []
+        self.seen: dict[str, Column] = {}
+        self.unknown = 0
+
+    def add(self, index: int, header: str) -> None:
+        name, unit = self._name_and_unit(str(header))
         key = name.casefold().replace(" ", "_")
-        where = locator.header_cell(index, header)
+        where = self.locator.header_cell(index, header)
         if key in RESERVED and not unit:
-            role = RESERVED[key]
-            if role in ("solve", "name") and role in seen:
-                raise keyed(ScenarioError, "table.second_column", where=where, role=role,
-                            first=locator.header_cell(seen[role].index, seen[role].header))
-            column = Column(index, header, role)
-            seen.setdefault(role, column)
-            if role == "output":
-                notes.append(said_text("table.output_replaced", where=where, header=header, key=key))
-            columns.append(column)
-            continue
-        variable = variables.get(name) or variables.get(key)
+            self.columns.append(self._reserved(index, header, key, where))
+            return
+        variable = self.variables.get(name) or self.variables.get(key)
         if variable is None:
-            columns.append(Column(index, header, "text"))
+            self.columns.append(Column(index, header, "text"))
             if key not in QUIET and not str(header).startswith("__UNNAMED__"):
-                unknown += 1
-                if unknown > NAMED_UNKNOWN:   # a 16,384-column sheet: one note, not 16,384 fuzzy searches
-                    continue
-                close = difflib.get_close_matches(key[:MAX_HINT_CHARS], list(variables), n=3)
-                hint = Nested("table.column_hint", names=", ".join(close)) if close else Nested()
-                notes.append(said_text("table.unknown_column", where=where, header=header, hint=hint))
-            continue
-        if variable.name in seen:
-            first = seen[variable.name]
+                self._note_unknown(header, key, where)
+            return
+        if variable.name in self.seen:
+            first = self.seen[variable.name]
             raise keyed(ScenarioError, "table.two_columns", where=where, name=variable.name, first=first.header,
-                        first_cell=locator.header_cell(first.index, first.header), header=header)
+                        first_cell=self.locator.header_cell(first.index, first.header), header=header)
         if variable.categorical:
             if unit:
-                notes.append(said_text("table.key_unit_ignored", where=where, name=variable.name, unit=unit))
+                self.notes.append(said_text("table.key_unit_ignored", where=where, name=variable.name, unit=unit))
             column = Column(index, header, "key", variable.name)
         else:
             column = Column(index, header, "number", variable.name, unit, _unit_factor(variable, unit, where))
-        seen[variable.name] = column
-        columns.append(column)
-    if unknown > NAMED_UNKNOWN:
-        notes.append(said_text("table.more_unknown", where=locator.label, count=unknown - NAMED_UNKNOWN))
-    return columns, notes
+        self.seen[variable.name] = column
+        self.columns.append(column)
+
+    def _name_and_unit(self, header: str) -> tuple[str, str]:
+        match = _HEADER.match(header)
+        name, unit = (match.group(1), match.group(2) or "") if match else (header, "")
+        paren = _PAREN.match(name) if not unit else None
+        if paren and (paren.group(1) in self.variables or paren.group(1).casefold() in self.variables):
+            return paren.group(1), paren.group(2)      # `train_time (days)` reads like [days]
+        return name, unit
+
+    def _reserved(self, index: int, header: str, key: str, where: str) -> Column:
+        role = RESERVED[key]
+        if role in ("solve", "name") and role in self.seen:
+            first = self.seen[role]
+            raise keyed(ScenarioError, "table.second_column", where=where, role=role,
+                        first=self.locator.header_cell(first.index, first.header))
+        column = Column(index, header, role)
+        self.seen.setdefault(role, column)
+        if role == "output":
+            self.notes.append(said_text("table.output_replaced", where=where, header=header, key=key))
+        return column
+
+    def _note_unknown(self, header: str, key: str, where: str) -> None:
+        self.unknown += 1
+        if self.unknown > NAMED_UNKNOWN:   # a 16,384-column sheet: one note, not 16,384 fuzzy searches
+            return
+        close = difflib.get_close_matches(key[:MAX_HINT_CHARS], list(self.variables), n=3)
+        hint = Nested("table.column_hint", names=", ".join(close)) if close else Nested()
+        self.notes.append(said_text("table.unknown_column", where=where, header=header, hint=hint))
 
 
 def _unit_factor(variable: Variable, unit: str, where: str) -> float:

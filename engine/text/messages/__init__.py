@@ -94,8 +94,8 @@ def keyed(error: type[E], key: str, /, **fields: object) -> E:
     return exc
 
 
-def localized(exc: BaseException, lang: str) -> str:
-    """An exception's text in `lang`: from its message key when it has one, else as raised.
+def localized(exc: BaseException | str, lang: str) -> str:
+    """An exception's (or a Said text's) text in `lang`: from its message key when it has one, else as raised.
 
     A prefix before the keyed text (a cell address added on the way up: "scenarios!C7: ...") is kept."""
     key = getattr(exc, "message_key", None)
@@ -141,7 +141,7 @@ class Joined(Nested):
 class Caught(Nested):
     """An error caught on the way up, said inside another message in that message's language."""
 
-    def __init__(self, exc: BaseException) -> None:
+    def __init__(self, exc: BaseException | str) -> None:
         super().__init__()
         self.exc = exc
 
@@ -167,7 +167,7 @@ def keyed_from(error: type[E], message: str) -> E:
     return exc
 
 
-def said(prefix: str, exc: BaseException) -> str:
+def said(prefix: str, exc: BaseException | str) -> str:
     """prefix + the error's text; a Said (localizable) when the error carries a message key."""
     whole = f"{prefix}{exc}"
     key = getattr(exc, "message_key", None)
