@@ -1,11 +1,11 @@
 """Checks on solved rows: rules that must hold (contradictions are row errors), defaults the rules
 contradicted (warnings), and the rule files' advisory checks (warnings).
 
-A mixin of BatchSolver (engine/solve/batch.py): it uses the solver's rules, compiled trees and bounds.
+A base class of BatchSolver (engine/solve/batch.py), beside the rounding: both build on the step evaluation.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import Mapping
 
 import numpy as np
 
@@ -13,34 +13,22 @@ from ..errors import ContradictionError
 from ..rules.model import Equation
 from ..text.formatting import format_quantity
 from ..text.messages import Nested, said_text
+from .batch_result import Batch, Rows, Value
 from .elimination import monomial
+from .evaluation import Env, StepEvaluation, inputs_behind
+from .keys import Soft
 from .mismatch import RuleMismatch
 from .numeric import may_be_true
 from .planning import Plan
 from .rowset import Every, column, mask, pick
 
-if TYPE_CHECKING:
-    from typing import Any, Callable
-
-    from ..rules.expr import Tree
-    from ..rules.model import RuleSet
-    from .batch import Batch
-    from .keys import Soft
-
 APPROXIMATE = 0.01   # equations with at least this tolerance only warn when given values disagree
 
 
-class GroupChecks:
-    """Consistency, overridden defaults and advisories (mixed into BatchSolver)."""
+class GroupChecks(StepEvaluation):
+    """Consistency, overridden defaults and advisories (the checking part of BatchSolver)."""
 
-    if TYPE_CHECKING:   # what the mixin uses of BatchSolver
-        rules: RuleSet
-
-        def _compile(self, tree: Tree) -> Callable[[dict], Any]: ...
-
-        def _finite_bounds(self, col: np.ndarray | float) -> tuple[float, float] | None: ...
-
-    def _consistency(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray,
+    def _consistency(self, batch: Batch, plan: Plan, env: Env, rows: Rows,
                      rounded: frozenset[str] = frozenset()) -> None:
         """Rules with no unknown left must hold. `rounded`: whole-number answers (grad_accum = 3.9 -> 4)
         that a rule with only givens besides them cannot follow: not a contradiction of the givens
@@ -74,7 +62,7 @@ class GroupChecks:
                         self._contradiction(eq, plan, env, i, left[i], right[i], gap[i])
                     batch.fail(mask(rows[i:i + 1], batch.rows), message, ContradictionError)
 
-    def _overridden_defaults(self, batch: Batch, plan: Plan, env: dict, rows: np.ndarray, soft: Soft) -> None:
+    def _overridden_defaults(self, batch: Batch, plan: Plan, env: Env, rows: Rows, soft: Soft) -> None:
         """A value the rules derived that differs from its default (recompute=none's 6 FLOP/token when
         train_flops was given): not an error — the default is only an assumption — but worth a warning.
         A fallback (a default on a value some rule defines: activation_bytes = 0, active_share = 1) is
@@ -99,7 +87,7 @@ class GroupChecks:
                                     "the derived value is used — check the inputs if the default was meant",
                                     mask(rows[differs], batch.rows)))
 
-    def _not_whole(self, eq: Equation, name: str, env: dict, i: int, batch: Batch, row: int) -> str:
+    def _not_whole(self, eq: Equation, name: str, env: Mapping[str, Value], i: int, batch: Batch, row: int) -> str:
         """The rounded answer `name` breaks rule `eq` whose other values are all given."""
         kept = batch.unrounded.get(name)
         raw = float(np.broadcast_to(kept, (batch.rows,))[row]) if kept is not None else None
@@ -108,7 +96,7 @@ class GroupChecks:
         return said_text("planner.not_whole", name=name, raw=f"{raw:.4g}" if raw is not None else "?",
                          rule=eq.id, formula=eq.text, values=others)
 
-    def _contradiction(self, eq: Equation, plan: Plan, env: dict, i: int, left: float, right: float,
+    def _contradiction(self, eq: Equation, plan: Plan, env: Mapping[str, Value], i: int, left: float, right: float,
                        gap: float) -> str:
         """Which rule, both sides in display units (a given's value and the value the other values
         imply for it), the gap, and which givens to drop (issue #13 §3)."""
@@ -134,7 +122,7 @@ class GroupChecks:
                     left=format_quantity(variable, stated), right=format_quantity(variable, implied),
                     gap=f"{gap:.2%}", tolerance=f"{eq.tolerance:.0e}", values="; ".join(parts), drop=drop)
 
-    def _sides(self, eq: Equation, plan: Plan, env: dict, i: int, left: float, right: float
+    def _sides(self, eq: Equation, plan: Plan, env: Mapping[str, Value], i: int, left: float, right: float
                ) -> tuple[str, float, float]:
         """(variable, its value, the value the rule's other values imply for it): a given of the rule
         (a budget first) when the rule is a product of powers, else the left-hand side's variable."""
@@ -190,22 +178,3 @@ def _origins(plan: Plan, name: str) -> set[str]:
     if not any(name in step.unknowns for step in plan.steps):
         return set()
     return inputs_behind(plan, [name])
-
-
-def inputs_behind(plan: Plan, names: Iterable[str]) -> set[str]:
-    """The names no step of the plan produces (givens, catalog figures, defaults) that the values of
-    `names` are computed from, walking back through the steps that produce them."""
-    producers = {u: step for step in plan.steps for u in step.unknowns}
-    out: set[str] = set()
-    todo, seen = list(names), set()
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        step = producers.get(current)
-        if step is None:
-            out.add(current)
-            continue
-        todo += [v for eq in step.equations for v in eq.variables if v not in step.unknowns]
-    return out

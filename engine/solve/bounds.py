@@ -3,6 +3,7 @@ arithmetic over a formula's tree (a proof that every row of a result lies in its
 engine/solve/numeric.py, which re-exports these names."""
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Callable
 
@@ -24,14 +25,21 @@ def remember_bounds(column: np.ndarray, low: float, high: float) -> None:
     if not isinstance(column, np.ndarray) or column.flags.writeable or column.ndim != 1:
         return
     key = id(column)
-    _REMEMBERED[key] = (weakref.ref(column, lambda _ref, key=key: _REMEMBERED.pop(key, None)),
-                        float(low), float(high))
+    _REMEMBERED[key] = (weakref.ref(column, functools.partial(_forget, key)), float(low), float(high))
+
+
+def _forget(key: int, _ref: "weakref.ref[np.ndarray]") -> None:
+    """A remembered column is gone: drop its entry."""
+    _REMEMBERED.pop(key, None)
 
 
 def remembered_bounds(column: object) -> "tuple[float, float] | None":
     """(min, max) recorded for this very column (None if none, or if it has become writable)."""
     hit = _REMEMBERED.get(id(column))
-    if hit is None or hit[0]() is not column or column.flags.writeable:
+    if hit is None:
+        return None
+    array = hit[0]()
+    if array is not column or array is None or array.flags.writeable:
         return None
     return hit[1], hit[2]
 

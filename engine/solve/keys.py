@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Generic, Iterable, Iterator, Sequence, TypeVar, Union, overload
 
 import numpy as np
 
@@ -72,9 +72,11 @@ class Categorical:
 
 
 _DEFERRED = object()
+T = TypeVar("T")
+V = TypeVar("V", bound=Union[np.ndarray, float])   # what a column holds: an array (or one number for every row)
 
 
-class Columns(dict):
+class Columns(dict[str, V], Generic[V]):
     """Value columns by name, some of them computed when first read.
 
     A catalog figure of a column of several keys (peak_flops per row from gpu codes) is a gather
@@ -84,10 +86,10 @@ class Columns(dict):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._deferred: dict[str, Callable[[], np.ndarray]] = {}
+        self._deferred: dict[str, Callable[[], V]] = {}
         self._bounds: dict[str, tuple[float, float]] = {}
 
-    def defer(self, name: str, make: Callable[[], np.ndarray],
+    def defer(self, name: str, make: Callable[[], V],
               bounds: "tuple[float, float] | None" = None) -> None:
         """Compute `name` with make() when first read; bounds: (low, high) every value lies in."""
         dict.__setitem__(self, name, _DEFERRED)
@@ -106,14 +108,14 @@ class Columns(dict):
         """The stored entry without computing it (a sentinel for a deferred column)."""
         return dict.__getitem__(self, name)
 
-    def __getitem__(self, name: str) -> np.ndarray:
+    def __getitem__(self, name: str) -> V:
         value = dict.__getitem__(self, name)
         if value is _DEFERRED:
             value = self._deferred.pop(name)()
             dict.__setitem__(self, name, value)
         return value
 
-    def __setitem__(self, name: str, value: np.ndarray) -> None:
+    def __setitem__(self, name: str, value: V) -> None:
         self._deferred.pop(name, None)
         self._bounds.pop(name, None)
         dict.__setitem__(self, name, value)
@@ -126,39 +128,49 @@ class Columns(dict):
     def __iter__(self) -> Iterator[str]:   # (overriding it makes dict(columns) go through __getitem__)
         return dict.__iter__(self)
 
+    @overload
+    def get(self, name: str, default: None = None) -> V | None: ...
+    @overload
+    def get(self, name: str, default: V | T) -> V | T: ...
+
     def get(self, name: str, default: object = None) -> object:
         return self[name] if name in self else default
 
-    def items(self) -> list[tuple[str, np.ndarray]]:   # type: ignore[override]
+    def items(self) -> list[tuple[str, V]]:   # type: ignore[override]
         return [(name, self[name]) for name in list(dict.keys(self))]
 
-    def values(self) -> list[np.ndarray]:   # type: ignore[override]
+    def values(self) -> list[V]:   # type: ignore[override]
         return [self[name] for name in list(dict.keys(self))]
 
-    def pop(self, name: str, *default: object) -> object:
+    @overload
+    def pop(self, name: str) -> V: ...
+    @overload
+    def pop(self, name: str, default: V | T) -> V | T: ...
+
+    def pop(self, name: str, default: object = _DEFERRED) -> object:   # (_DEFERRED: no default given)
         if name in self:
             value = self[name]
             del self[name]
             return value
-        if default:
-            return default[0]
+        if default is not _DEFERRED:
+            return default
         raise KeyError(name)
 
-    def setdefault(self, name: str, default: np.ndarray | None = None) -> np.ndarray:
+    def setdefault(self, name: str, default: V) -> V:
         if name not in self:
-            self[name] = default  # type: ignore[assignment]  # as dict.setdefault: None is stored as given
+            self[name] = default
         return self[name]
 
     def update(self, *args, **kwargs) -> None:
         for name, value in dict(*args, **kwargs).items():
             self[name] = value
 
-    def copy(self) -> "Columns":
+    def copy(self) -> "Columns[V]":
         return self.subset(list(dict.keys(self)))
 
-    def subset(self, names: Iterable[str]) -> "Columns":
+    def subset(self, names: Iterable[str]) -> "Columns[V]":
         """A new mapping of these names; deferred columns stay deferred (and are computed once)."""
-        out = Columns()
+        out: Columns[V] = Columns()
         for name in names:
             if name in self._deferred:
                 out.defer(name, functools.partial(self.__getitem__, name))

@@ -16,7 +16,7 @@ row with the same pattern shares it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Collection, Iterable
 
 import numpy as np
 
@@ -78,7 +78,7 @@ class Planner:
         return [eq for eq in self.rules.equations if eq.active(selectors)]
 
     def plan(self, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
-             soft: dict[str, float] | None = None) -> Plan:
+             soft: Collection[str] | None = None) -> Plan:
         """Plan for this pattern; `soft` names defaults usable where nothing else determines a variable."""
         soft_names = tuple(sorted(soft or ()))
         key = (knowns, targets, tuple(sorted(selectors.items())), soft_names)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from itertools import combinations
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from ..errors import UnderdeterminedError
 from ..rules.model import Equation, RuleSet
@@ -84,11 +84,11 @@ def _suggestion(self: Planner, name: str, position: int) -> Nested:
 
 
 def _selector_hint(self: Planner, missing: list[str], known: set[str], selectors: dict[str, str],
-                   forward_only: Iterable[str], started: float, helpful: list[str] = ()) -> Nested:
+                   forward_only: Iterable[str], started: float, helpful: Sequence[str] = ()) -> Nested:
     """A convention that would answer the question (perf_model=analytic where it exists); or one
     whose own rules derive a suggested value (mfu under perf_model=analytic), with the givens it
     still needs (issue #16: "a question missing mfu keeps naming mfu and mentions perf_model=analytic")."""
-    deriving: list[tuple[str, str, list[Equation], list[str]]] = []
+    deriving: list[tuple[str, str, list[Equation], list[Equation], list[str]]] = []
     for selector in sorted(self.rules.selectors):
         variable = self.rules.variables[selector]
         for value in variable.values:

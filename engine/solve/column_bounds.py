@@ -1,0 +1,106 @@
+"""Bounds of the columns in one solve, found without a pass over the rows where possible.
+
+The batch solver asks of many columns "is every row known?", "does every row lie in the domain?",
+"can this check fire anywhere?": each answer needs only (low, high). They come from, cheapest first:
+a broadcast column's one value, the table reader's remembered min/max (engine/solve/bounds.py),
+bounds proven by interval arithmetic over a formula (`prove`), and last a min/max reduction that
+is then kept for the rest of the solve. A base class of BatchSolver (engine/solve/batch.py).
+"""
+from __future__ import annotations
+
+from typing import Mapping, Union
+
+import numpy as np
+
+from .batch_result import FloatColumn, Mask, Value
+from .keys import Columns
+from .numeric import remembered_bounds
+
+Bounds = tuple[float, float]
+Known = Union[Mask, bool]   # which rows are known; a plain bool when every row agrees
+
+
+class ColumnBounds:
+    """Per solve: column min/max reduced once, and bounds shown by numeric.interval."""
+
+    def __init__(self) -> None:
+        self._stats: dict[int, tuple[np.ndarray, float, float]] = {}    # this solve's column min/max
+        self._proven: dict[int, tuple[np.ndarray, float, float]] = {}   # bounds shown by numeric.interval
+        self._known_inputs: dict[str, tuple[np.ndarray, Known]] = {}   # input column -> its known rows
+
+    def _forget_bounds(self) -> None:
+        """Drop what one solve learnt (the caches hold its columns)."""
+        self._stats, self._proven, self._known_inputs = {}, {}, {}
+
+    def _finite_bounds(self, col: Value) -> Bounds | None:
+        low, high = self._bounds(col)
+        return None if np.isnan(low) or np.isnan(high) else (low, high)
+
+    def _bounds(self, col: Value) -> Bounds:
+        """(low, high) with every value of the column in between (NaN, NaN if a row is NaN): the
+        bounds known without a pass (`_shown_bounds`), else the exact min/max, reduced once per
+        column and solve."""
+        shown = self._shown_bounds(col)
+        return shown if shown is not None else self._exact_bounds(np.asarray(col))
+
+    def _shown_bounds(self, col: Value) -> Bounds | None:
+        """Bounds known without a pass over the rows (None: unknown): one value, the table reader's
+        min/max, this solve's reduction, or bounds shown by numeric.interval (no NaN, maybe wider
+        than min/max)."""
+        if isinstance(col, (float, int)) or col.ndim == 0:
+            return float(col), float(col)
+        if col.ndim == 1 and col.strides[0] == 0 and len(col):   # a broadcast column: one value
+            return float(col[0]), float(col[0])
+        known = remembered_bounds(col)        # the table reader's (engine/table/columns.py)
+        if known is not None:
+            return known
+        for cache in (self._stats, self._proven):
+            hit = cache.get(id(col))
+            if hit is not None and hit[0] is col:
+                return hit[1], hit[2]
+        return None
+
+    def _exact_bounds(self, col: np.ndarray) -> Bounds:
+        known = remembered_bounds(col)
+        if known is not None:
+            return known
+        hit = self._stats.get(id(col))
+        if hit is not None and hit[0] is col:
+            return hit[1], hit[2]
+        low, high = float(col.min()), float(col.max())
+        self._stats[id(col)] = (col, low, high)
+        return low, high
+
+    def _prove(self, col: Value, bounds: Bounds | None) -> None:
+        """Remember bounds shown for a column (a proof, maybe wider than its min/max)."""
+        if bounds is not None and isinstance(col, np.ndarray) and col.ndim == 1:
+            self._proven[id(col)] = (col, bounds[0], bounds[1])
+
+    def _env_bounds(self, env: Mapping[str, Value], name: str) -> Bounds | None:
+        """Bounds of env[name] known without a pass over the rows (None: unknown)."""
+        if isinstance(env, Columns):
+            known = env.bounds_of(name)
+            if known is not None:
+                return known
+            if env.is_deferred(name):
+                return None
+        value = env.get(name)
+        return None if value is None else self._shown_bounds(value)
+
+    def _known(self, values: Columns, name: str) -> Known:
+        if values.is_deferred(name):
+            return True   # a catalog figure every row has (see keys.Columns)
+        col = values[name]
+        cached = self._known_inputs.get(name)
+        if cached is not None and cached[0] is col:
+            return cached[1]
+        return self._known_column(col)
+
+    def _known_column(self, col: FloatColumn) -> Known:
+        """Which rows are known; a plain bool when all rows agree (no mask when none is NaN)."""
+        if not len(col):
+            return True
+        if not np.isnan(self._bounds(col)[0]):
+            return True
+        mask = ~np.isnan(col)
+        return mask if mask.any() else False

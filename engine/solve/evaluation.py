@@ -1,0 +1,200 @@
+"""Evaluating a plan's steps over a group's rows, and the per-row errors they find.
+
+Each step gives its unknowns a column: the first closed form that is real, finite and inside the
+unknown's domain, or a numeric root. Rows where no value qualifies get an error that says which
+value, how far outside its domain and from which givens, unless the step does not involve its
+unknown there at all (under-determined) or the value is a side value (a note). A base class of
+BatchSolver (engine/solve/batch.py).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from ..errors import EvaluationError, UnderdeterminedError
+from ..rules.expr import Tree
+from ..rules.model import RuleSet
+from ..text.messages import Nested, said_text
+from .batch_result import DERIVED, SOLVED, Batch, ErrorKind, FloatColumn, Mask, Rows
+from .column_bounds import ColumnBounds
+from .keys import Columns
+from .no_effect import independent_of
+from .numeric import Compiled, compile_tree, domain_mask, find_root, interval, within_domain
+from .planning import Plan, Step
+from .rowset import column, mask
+
+DOMAIN_MESSAGES = 200   # rows with a value outside its domain told one by one (the rest: one text)
+Env = Columns   # a group's values: columns (or one number for every row), some gathered when first read
+
+
+class StepEvaluation(ColumnBounds):
+    """Runs plan steps over a group's rows (the evaluating part of BatchSolver)."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        super().__init__()
+        self.rules = rules
+        self._compiled: dict[int, tuple[Tree, Compiled]] = {}
+
+    def _row_error(self, batch: Batch, rows: Mask, message: str, kind: ErrorKind) -> None:
+        """First error of a row wins: it is the cause, later ones are consequences."""
+        batch.fail(rows, message, kind)
+
+    def _compile(self, tree: Tree) -> Compiled:
+        hit = self._compiled.get(id(tree))
+        if hit is None or hit[0] is not tree:
+            hit = (tree, compile_tree(tree))
+            self._compiled[id(tree)] = hit
+        return hit[1]
+
+    def _run(self, batch: Batch, plan: Plan, env: Env, rows: Rows, targets: tuple[str, ...],
+             codes: dict[str, int], steps: list[Step] | None = None) -> None:
+        n = len(rows)
+        for step in plan.steps if steps is None else steps:
+            results, bad = self._step(step, env, n)
+            for name, col in results.items():
+                env[name] = col
+                codes[name] = SOLVED if name in targets else DERIVED
+            if bad is None or not bad.any():
+                continue
+            eq_ids = ", ".join(e.id for e in step.equations)
+            if set(step.unknowns) & plan.needed:   # (a side value without a root stays a note, below)
+                bad = self._no_effect(batch, step, env, rows, bad, eq_ids)
+                if not bad.any():
+                    continue
+            self._no_value(batch, plan, step, env, rows, bad, eq_ids)
+
+    def _no_value(self, batch: Batch, plan: Plan, step: Step, env: Env, rows: Rows, bad: Mask,
+                  eq_ids: str) -> None:
+        """Rows `bad` of a step have no value in the domain: errors, or a note for a side value."""
+        n = len(rows)
+        message = said_text("planner.domain.none", names=", ".join(step.unknowns), rules=eq_ids)
+        # Every value the plan derives, side values included, must lie in its domain: mfu = 75
+        # from the givens is a contradiction of the givens, not a value to leave out (#13 §4).
+        bad_rows = np.flatnonzero(bad)
+        needed = bool(set(step.unknowns) & plan.needed)
+        for i in bad_rows[:DOMAIN_MESSAGES]:
+            implied = self._outside_domain(step, env, int(i), n)
+            # (a side value below 0 of a nonnegative excess, repetitions = epochs - 1 for half an
+            # epoch, says the rule does not apply, not that the givens are wrong: it stays a note)
+            if implied is not None and (needed or self.rules.variables[implied[0]].domain != "nonnegative"):
+                self._row_error(batch, mask(rows[i:i + 1], batch.rows),
+                                self._domain_message(plan, step, *implied), EvaluationError)
+        if needed or len(bad_rows) > DOMAIN_MESSAGES:
+            self._row_error(batch, mask(rows[bad], batch.rows), message, EvaluationError)
+        else:   # a side value with no real root at all stays empty, and the row says why
+            batch.notes.append((f"incomplete.{step.unknowns[0]}", message, mask(rows[bad], batch.rows)))
+
+    def _no_effect(self, batch: Batch, step: Step, env: Env, rows: Rows, bad: Mask, eq_ids: str) -> Mask:
+        """Rows whose numeric step does not depend on its unknown (QK-norm off: heads drops out of the
+        count) are under-determined, not out of domain; the rest of `bad` is returned."""
+        if step.residual is None or len(step.unknowns) != 1:   # (numeric and torn steps have one)
+            return bad
+        name = step.unknowns[0]
+        index = np.flatnonzero(bad)
+        part = {k: (v[index] if isinstance(v, np.ndarray) and v.shape == bad.shape else v) for k, v in env.items()}
+        flat = independent_of(self._compile(step.residual), name, part, len(index), self.rules.variables[name].domain)
+        if flat.any():
+            self._row_error(batch, mask(rows[index[flat]], batch.rows),
+                            said_text("planner.no_effect", name=name, rules=eq_ids), UnderdeterminedError)
+            bad = bad.copy()
+            bad[index[flat]] = False
+        return bad
+
+    def _outside_domain(self, step: Step, env: Env, i: int, n: int) -> tuple[str, float] | None:
+        """(unknown, value) of the first closed form that is real and finite in row i but outside
+        the unknown's domain; None when no closed form gives a real value there."""
+        for candidate in step.candidates:
+            for name, tree in candidate.items():
+                with np.errstate(all="ignore"):
+                    value = float(np.broadcast_to(column(self._compile(tree)(env), n), (n,))[i])
+                # (0 from an underflow, 1e-300 days, is no value the givens imply: the plain message)
+                if np.isfinite(value) and abs(value) > 1e-290 \
+                        and not domain_mask(self.rules.variables[name].domain, np.array([value]))[0]:
+                    return name, value
+        return None
+
+    def _domain_message(self, plan: Plan, step: Step, name: str, value: float) -> str:
+        variable = self.rules.variables[name]
+        shown = value / variable.factor
+        rules = ", ".join(e.id for e in step.equations)
+        givens = ", ".join(sorted(_inputs_of(plan, step))) or "-"
+        if variable.domain == "fraction" and value > 1:
+            return said_text("planner.domain.above", name=name, value=f"{shown:.4g}", limit="1", shown=" (100 %)",
+                             rule=rules, givens=givens)
+        requirement = Nested(f"planner.requirement.{variable.domain}") \
+            if variable.domain in ("positive", "nonnegative", "fraction", "integer") else variable.domain
+        return said_text("planner.domain.below", name=name, value=f"{shown:.4g}",
+                         limit="0", requirement=requirement, rule=rules, givens=givens)
+
+    def _step(self, step: Step, env: Env, n: int) -> tuple[dict[str, FloatColumn], Mask | None]:
+        """Values of the step's unknowns, and the rows without a valid value (None: all valid)."""
+        with np.errstate(all="ignore"):
+            if step.numeric:
+                if step.residual is None or len(step.unknowns) != 1:
+                    return {u: np.full(n, np.nan) for u in step.unknowns}, np.ones(n, dtype=bool)
+                name = step.unknowns[0]
+                root = find_root(self._compile(step.residual), name, env, n, self.rules.variables[name].domain)
+                return {name: root}, np.isnan(root)
+            if len(step.candidates) == 1:
+                cols = {}
+                for u, t in step.candidates[0].items():
+                    cols[u] = column(self._compile(t)(env), n)
+                    self._prove(cols[u], interval(t, lambda v: self._env_bounds(env, v)))
+                if all(self._all_in_domain(u, c) for u, c in cols.items()):
+                    return cols, None
+            return self._pick_candidates(step, env, n)
+
+    def _pick_candidates(self, step: Step, env: Env, n: int) -> tuple[dict[str, FloatColumn], Mask]:
+        """Per row, the first closed-form root that is real, finite and in the domain."""
+        chosen = {u: np.full(n, np.nan) for u in step.unknowns}
+        open_rows = np.ones(n, dtype=bool)
+        for candidate in step.candidates:
+            cols = {u: column(self._compile(t)(env), n) for u, t in candidate.items()}
+            valid = open_rows.copy()
+            for u, col in cols.items():
+                valid &= self._in_domain(u, col)
+            for u, col in cols.items():
+                chosen[u][valid] = col[valid]
+            open_rows &= ~valid
+            if not open_rows.any():
+                break
+        return chosen, open_rows
+
+    def _all_in_domain(self, name: str, col: FloatColumn) -> bool:
+        """Two reductions instead of several masks; NaN makes every comparison false."""
+        if not len(col):
+            return True
+        domain = self.rules.variables[name].domain
+        shown = self._shown_bounds(col)    # (bounds wider than min/max can only say yes)
+        if shown is not None and within_domain(domain, *shown):
+            return True
+        return within_domain(domain, *self._exact_bounds(col))
+
+    def _in_domain(self, name: str, col: FloatColumn) -> Mask:
+        return domain_mask(self.rules.variables[name].domain, col)
+
+
+def _inputs_of(plan: Plan, step: Step) -> set[str]:
+    """The known values (givens, catalog figures, defaults) a step's result is computed from."""
+    start = [v for e in step.equations for v in e.variables if v not in step.unknowns]
+    return {n for n in inputs_behind(plan, start) if n in plan.knowns}
+
+
+def inputs_behind(plan: Plan, names: Iterable[str]) -> set[str]:
+    """The names no step of the plan produces (givens, catalog figures, defaults) that the values of
+    `names` are computed from, walking back through the steps that produce them."""
+    producers = {u: step for step in plan.steps for u in step.unknowns}
+    out: set[str] = set()
+    todo, seen = list(names), set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        step = producers.get(current)
+        if step is None:
+            out.add(current)
+            continue
+        todo += [v for eq in step.equations for v in eq.variables if v not in step.unknowns]
+    return out

@@ -1,0 +1,131 @@
+"""Whole-number answers: round them in their declared direction and move them on to admissible values.
+
+An integer the rules solve (n_gpus, grad_accum, tp) comes out as a real number; it is rounded as
+its variable says (`rounding: up | down | nearest`), with a relative slack of 1e-12 so that float
+noise does not add a GPU. Where admissibility checks apply (tp divides the heads, engine/solve/
+admissible.py) the value moves on to the next admissible one; a value that rounds to 0 or has no
+admissible value is that row's error. A group with rounded values is then recomputed
+(engine/solve/recompute.py). A base class of BatchSolver (engine/solve/batch.py).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..errors import EvaluationError
+from ..rules.model import RuleSet
+from ..rules.schema import Rounding
+from ..text.messages import Nested, said_text, text
+from .admissible import admissible
+from .batch_result import Batch, FloatColumn, Group, Rows, Value, keep
+from .evaluation import Env
+from .planning import Plan, Planner
+from .recompute import Recompute
+from .rowset import mask
+
+ADMISSIBLE_MESSAGES = 1000   # rows without an admissible value told one by one (the rest: one text)
+
+
+class IntegerRounding(Recompute):
+    """The rounding part of BatchSolver."""
+
+    def __init__(self, rules: RuleSet, planner: Planner) -> None:
+        super().__init__(rules, planner)
+        # plain numeric defaults (gpus_per_node): admissibility checks may read them
+        self._numeric_defaults = {n: float(v.default) for n, v in rules.variables.items()
+                                  if v.default is not None and not v.categorical}
+
+    def _round(self, batch: Batch, group: Group, plan: Plan, env: Env, rows: Rows, known: frozenset[str],
+               selectors: dict[str, str], targets: tuple[str, ...], codes: dict[str, int]) -> None:
+        for name in [u for u in plan.derived if self.rules.variables[u].domain == "integer"]:
+            raw = env[name]
+            rounding = self.rules.variables[name].rounding
+            rounded = _rounded(raw, rounding)
+            if not self._at_least_one(raw, rounding):
+                self._rounds_to_zero(batch, name, raw, rounded, rounding, rows)
+            moved = self._admissible(batch, plan, name, raw, rounded, rounding, env, rows)
+            if moved is not None:
+                rounded = moved
+            shown = self._shown_bounds(raw)
+            if moved is None and shown is not None and shown[0] > 0 and (rounding == "up" or shown[0] >= 1):
+                # a rounded count lies within a step of the raw bounds (and is at least 1)
+                self._prove(rounded, (max(1.0, np.floor(shown[0]) - 1.0), np.ceil(shown[1]) + 1.0))
+            if not _same_values(rounded, raw):   # (NaN rows also land here: harmless)
+                keep(batch.unrounded, name, rows, raw, batch.rows)
+                env[name] = rounded
+                group.rounded.append(name)
+        if group.rounded:
+            self._recompute(batch, group, plan, env, rows, known, selectors, targets, codes)
+
+    def _rounds_to_zero(self, batch: Batch, name: str, raw: Value, rounded: Value, rounding: Rounding,
+                        rows: Rows) -> None:
+        """Rows whose positive answer rounds to 0: e.g. the largest micro_batch that fits is 0.6,
+        nothing fits."""
+        n = len(rows)
+        below = np.broadcast_to((np.asarray(rounded) < 1) & (np.asarray(raw) > 0), (n,))
+        for i in np.flatnonzero(below):
+            self._row_error(batch, mask(rows[i:i + 1], batch.rows),
+                            f"{name} = {np.broadcast_to(raw, (n,))[i]:.4g} rounds {rounding} "
+                            f"to 0: no whole {name} of at least 1 meets the given values", EvaluationError)
+
+    def _admissible(self, batch: Batch, plan: Plan, name: str, raw: Value, rounded: Value, rounding: Rounding,
+                    env: Env, rows: Rows) -> FloatColumn | None:
+        """The admissible values (tp divides heads, ...) where they differ from the plain rounding;
+        rows with none get an error; None when nothing moved (engine/solve/admissible.py)."""
+        found = admissible(self.rules, plan, name, np.asarray(rounded, dtype=float), rounding, env,
+                           self._numeric_defaults, self._compile)
+        if found is None or not (found.moved.any() or found.none.any()):
+            return None
+        raw_rows = np.broadcast_to(np.asarray(raw, dtype=float), (len(rows),))
+        direction = text("planner.admissible.largest" if rounding == "down" else "planner.admissible.smallest")
+        reason = ", ".join(sorted(c.id for c in found.checks))
+        if found.moved.any():
+            first = int(np.flatnonzero(found.moved)[0])
+            batch.notes.append((f"admissible.{name}",
+                                text("planner.admissible", name=name, raw=f"{raw_rows[first]:.4g}", direction=direction,
+                                     value=f"{found.values[first]:g}", reason=reason),
+                                mask(rows[found.moved], batch.rows)))
+        side = Nested("planner.admissible.below" if rounding == "down" else "planner.admissible.above")
+        for i in np.flatnonzero(found.none)[:ADMISSIBLE_MESSAGES]:
+            self._row_error(batch, mask(rows[i:i + 1], batch.rows),
+                            said_text("planner.admissible.none", name=name, raw=f"{raw_rows[i]:.4g}", reason=reason,
+                                      side=side),
+                            EvaluationError)
+        if found.none.sum() > ADMISSIBLE_MESSAGES:
+            self._row_error(batch, mask(rows[found.none], batch.rows),
+                            said_text("planner.admissible.none", name=name, raw="-", reason=reason,
+                                      side=side), EvaluationError)
+        return found.values
+
+    def _at_least_one(self, raw: Value, rounding: Rounding) -> bool:
+        """Every row of raw rounds to at least 1 (judged from raw's bounds; False: look closer)."""
+        if isinstance(raw, (float, int)) or not raw.ndim or not len(raw):
+            return False
+        low = self._bounds(raw)[0]   # (NaN: False)
+        return bool(low > 1e-300) if rounding == "up" else bool(low >= 1)
+
+
+def _rounded(raw: Value, rounding: Rounding) -> Value:
+    """raw rounded in its direction; relative slack of 1e-12: 64.0000000001 GPUs from float noise is
+    64, not 65."""
+    if rounding == "up":
+        return _in_place(np.ceil, np.multiply(raw, 1 - 1e-12))
+    if rounding == "down":
+        return _in_place(np.floor, np.multiply(raw, 1 + 1e-12))
+    return np.round(raw)
+
+
+def _in_place(fn: Callable[..., FloatColumn], array: Value) -> Value:
+    """fn(array) written into the (fresh) array itself."""
+    if isinstance(array, np.ndarray) and array.ndim:
+        return fn(array, out=array)
+    return fn(array)
+
+
+def _same_values(rounded: Value, raw: Value) -> bool:
+    """np.array_equal(rounded, raw), deciding from the first row when it already differs."""
+    if isinstance(rounded, np.ndarray) and isinstance(raw, np.ndarray) and rounded.ndim and raw.ndim \
+            and len(rounded) and rounded[0] != raw[0]:
+        return False
+    return bool(np.array_equal(rounded, raw))
