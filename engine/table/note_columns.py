@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
 
 from ..rules.model import Check, Equation, Variable
-from ..solve.batch import RECOMPUTED, Batch
+from ..solve.batch import RECOMPUTED, Batch, Every
 from ..solve.mismatch import RuleMismatch
 from ..solve.solver import Engine
 from ..text.formatting import format_quantity
 from ..text.messages import text as message
-from .result_columns import scatter
+from .result_columns import Cells, Repeated, scatter
 from .row_masks import any_code, ok_rows
 from .scope import catalog_only_rows
 
@@ -21,9 +21,14 @@ SEPARATOR = " | "
 _FORMAT_ONE_BY_ONE = 20_000   # distinct values formatted one by one (about 20 ms)
 
 
-def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -> pl.Series:
+def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -> Cells:
+    """The `warnings` column: per row the notes that concern it, joined by SEPARATOR.
+
+    Built as one polars query over the rows (each note an expression, empty where it does not
+    apply): a note for every row stays one literal, a check's message over many distinct values is
+    formatted in polars where it applies, never one Python string per row (issue #16's sweeps)."""
     rows = batch.rows
-    pieces: list[pl.Series] = []
+    notes = _Notes(rows)
     checks = {c.id: c for c in engine.rules.checks}
     for group in batch.groups:
         if not group.rounded:
@@ -38,25 +43,109 @@ def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) ->
                            how=message(f"results.how.{variable.rounding}", lang))
             if recomputed:
                 note += message("results.recomputed_column", lang, names=recomputed)
-            pieces.append(scatter(rows, [(index, note)]))
+            notes.text(index, note)
     for check_id, mask in batch.warnings:
         check = checks[check_id]
-        index = np.flatnonzero(mask & ok & ~catalog_only_rows(batch, check.variables))
-        if not len(index):
-            continue
-        texts = _concat([f"{check.id}: ", *_template(engine, check.message(lang), batch, index)])
-        pieces.append(scatter(rows, [(index, texts)]))
+        where = mask & ok & ~catalog_only_rows(batch, check.variables)
+        index = np.flatnonzero(where)
+        if len(index):
+            notes.template(engine, f"{check.id}: ", check.message(lang), batch, index, where)
     for mismatch in batch.mismatches:
         index = np.flatnonzero(~np.isnan(mismatch.gaps) & ok)
         if len(index):
-            pieces.append(scatter(rows, [(index, _mismatch_texts(mismatch, mismatch.gaps[index], lang))]))
-    if not pieces:
-        return scatter(rows, [])
-    if len(pieces) == 1:   # one kind of note (a sweep's usual case): nothing to join, no empty texts
-        return pieces[0].alias("warnings")
-    frame = pl.DataFrame({f"w{i}": p for i, p in enumerate(pieces)})
-    joined = frame.select(pl.concat_str(pl.all(), separator=SEPARATOR, ignore_nulls=True)).to_series()
-    return pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series().alias("warnings")
+            notes.texts(index, _mismatch_texts(mismatch, mismatch.gaps[index], lang))
+    return notes.column("warnings")
+
+
+_Note = tuple["pl.Expr | None", list["str | pl.Expr"]]   # (the rows it is on, None: every row; text pieces)
+
+
+class _Notes:
+    """The notes of a text column as polars expressions over the rows, evaluated in one query.
+
+    A note is (rows it applies to as a bool column, or None for every row; its text pieces)."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.notes: list[_Note] = []
+        self.inputs: dict[str, pl.Series] = {}
+
+    def _input(self, series: pl.Series) -> pl.Expr:
+        name = f"c{len(self.inputs)}"
+        self.inputs[name] = series.alias(name)
+        return pl.col(name)
+
+    def _rows(self, index: "np.ndarray | Every", mask: "np.ndarray | None" = None) -> "pl.Expr | None":
+        if len(index) == self.rows:
+            return None
+        if mask is None:
+            mask = np.zeros(self.rows, dtype=bool)
+            mask[np.asarray(index)] = True
+        return self._input(pl.Series(mask))
+
+    def text(self, index: "np.ndarray | Every", note: str) -> None:
+        self.notes.append((self._rows(index), [note]))
+
+    def texts(self, index: "np.ndarray | Every", texts: pl.Series) -> None:
+        self.notes.append((None, [self._input(scatter(self.rows, [(index, texts)]))]))
+
+    def template(self, engine: "Engine", head: str, text: str, batch: Batch, index: np.ndarray,
+                 where: np.ndarray) -> None:
+        """A check's message at `index`: {name} placeholders filled with the rows' values."""
+        pieces: list["str | pl.Expr"] = [head]
+        last = 0
+        for match in re.finditer(r"\{([a-z_][a-z0-9_]*)\}", text):
+            pieces.append(text[last:match.start()])
+            name = match.group(1)
+            if name in batch.values and name in engine.rules.variables:
+                variable = engine.rules.variables[name]
+                values = np.broadcast_to(batch.values[name], (self.rows,))
+                shown = values[index]
+                if pl.Series(shown).n_unique() <= _FORMAT_ONE_BY_ONE:   # formatted per distinct value
+                    pieces.append(self._input(scatter(self.rows, [(index, format_values(variable, shown))])))
+                else:   # format_values' vectorized form, over the column (used where the check fired)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        column = self._input(pl.Series(values / variable.factor))
+                    pieces.append(_format_expr(variable, column, _largest(values, variable), shown=shown))
+            else:
+                pieces.append(match.group(0))
+            last = match.end()
+        pieces.append(text[last:])
+        self.notes.append((self._rows(index, where), pieces))
+
+    def column(self, name: str) -> Cells:
+        """The notes joined per row; null where none applies."""
+        notes = self._merged()
+        if not notes:
+            return Repeated(None, pl.String, self.rows)
+        if len(notes) == 1 and notes[0][0] is None and all(isinstance(p, str) for p in notes[0][1]):
+            return Repeated("".join(cast(list[str], notes[0][1])), pl.String, self.rows)
+        parts = [_joined(pieces) if rows is None else pl.when(rows).then(_joined(pieces)) for rows, pieces in notes]
+        joined = pl.concat_str(parts, separator=SEPARATOR, ignore_nulls=True) if len(parts) > 1 else parts[0]
+        if all(rows is not None for rows, _ in notes):
+            joined = pl.when(joined == "").then(None).otherwise(joined)
+        frame = pl.DataFrame(list(self.inputs.values())) if self.inputs else pl.DataFrame({"row": np.zeros(self.rows)})
+        return frame.select(joined.cast(pl.String).alias(name)).to_series()
+
+    def _merged(self) -> list[_Note]:
+        """Notes on every row that lead join into one literal; followed by exactly one note on some rows,
+        that literal goes in front of it there and alone elsewhere (one text pass, not two)."""
+        notes = list(self.notes)
+        lead: list[str] = []
+        while notes and notes[0][0] is None and all(isinstance(p, str) for p in notes[0][1]):
+            lead.append("".join(cast(list[str], notes.pop(0)[1])))
+        if not lead:
+            return notes
+        text = SEPARATOR.join(lead)
+        if len(notes) == 1 and notes[0][0] is not None:
+            rows, pieces = notes[0]
+            combined = pl.when(rows).then(_joined([text + SEPARATOR, *pieces])).otherwise(pl.lit(text))
+            return [(None, [combined])]
+        return [(None, [text]), *notes]
+
+
+def _joined(pieces: list["str | pl.Expr"]) -> pl.Expr:
+    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in pieces])
 
 
 def _mismatch_texts(mismatch: RuleMismatch, gaps: np.ndarray, lang: str) -> pl.Series:
@@ -64,22 +153,6 @@ def _mismatch_texts(mismatch: RuleMismatch, gaps: np.ndarray, lang: str) -> pl.S
     head, tail = mismatch.around_gap(lang)
     shown = pl.Series((gaps * 100).round(1)).cast(pl.String) + "%"
     return _concat([f"{mismatch.code}: ", head, shown, tail])
-
-
-def _template(engine: "Engine", message: str, batch: Batch, index: np.ndarray) -> list[Any]:
-    """A check message with {name} placeholders -> literal pieces and formatted value columns."""
-    parts: list[Any] = []
-    last = 0
-    for match in re.finditer(r"\{([a-z_][a-z0-9_]*)\}", message):
-        parts.append(message[last:match.start()])
-        name = match.group(1)
-        if name in batch.values and name in engine.rules.variables:
-            parts.append(format_values(engine.rules.variables[name], batch.values[name][index]))
-        else:
-            parts.append(match.group(0))
-        last = match.end()
-    parts.append(message[last:])
-    return parts
 
 
 def _concat(parts: list[Any]) -> pl.Series:
@@ -93,17 +166,33 @@ def format_values(variable: Variable, base: np.ndarray, digits: int = 4) -> pl.S
     Few distinct values (the usual case): each formatted once by format_quantity; many (a big sweep):
     a vectorized approximation in the declared unit."""
     values = np.asarray(base, dtype=float)
-    distinct, inverse = np.unique(values, return_inverse=True)
-    if len(distinct) <= _FORMAT_ONE_BY_ONE:
-        texts = np.array([format_quantity(variable, float(v)) or "?" for v in distinct], dtype=object)
-        return pl.Series(texts[inverse.reshape(-1)], dtype=pl.String)
+    if pl.Series(values).n_unique() <= _FORMAT_ONE_BY_ONE:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        texts = pl.Series([format_quantity(variable, float(v)) or "?" for v in distinct], dtype=pl.String)
+        return texts.gather(inverse.reshape(-1))
     with np.errstate(invalid="ignore", divide="ignore"):
         frame = pl.DataFrame({"v": values / variable.factor})
-    v = pl.col("v")
-    expr = v.round_sig_figs(digits).cast(pl.String).str.strip_suffix(".0")
+    return frame.select(_format_expr(variable, pl.col("v"), _largest(values, variable), digits)).to_series()
+
+
+def _largest(values: np.ndarray, variable: Variable) -> float:
+    """The largest magnitude in the declared unit (0 when there is none): which suffixes can show."""
+    if variable.unit not in ("", "token", "char"):
+        return 0.0
+    with np.errstate(invalid="ignore"):
+        return float(np.nanmax(np.abs(values))) / variable.factor if np.isfinite(values).any() else 0.0
+
+
+def _format_expr(variable: Variable, v: pl.Expr, top: float, digits: int = 4,
+                 shown: "np.ndarray | None" = None) -> pl.Expr:
+    """format_values' vectorized form: values in the declared unit -> texts (NaN: "?"). `shown`: the
+    base values the texts are read for, when known: passes that cannot change them are left out."""
+    expr = v.round_sig_figs(digits).cast(pl.String)
+    with np.errstate(invalid="ignore"):
+        below_one = shown is not None and bool(np.all((np.abs(shown) < 0.9 * variable.factor) & (shown != 0)))
+    if not below_one:   # (0 < |v| < 0.9 rounds to 4 figures below 1: never a whole number, no ".0")
+        expr = expr.str.strip_suffix(".0")
     if variable.unit in ("", "token", "char"):
-        with np.errstate(invalid="ignore"):
-            top = float(np.nanmax(np.abs(values))) / variable.factor if np.isfinite(values).any() else 0.0
         for step, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
             if max(step, 1e4) > top:
                 continue   # no value that large: a branch less over every row (mfu of a sweep)
@@ -111,10 +200,11 @@ def format_values(variable: Variable, base: np.ndarray, digits: int = 4) -> pl.S
             expr = pl.when(v.abs() >= max(step, 1e4)).then(scaled).otherwise(expr)
     if variable.domain == "integer":
         expr = pl.when(v == v.round(0)).then(v.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(expr)
-    expr = pl.when(v.is_nan()).then(pl.lit("?")).otherwise(expr)
+    if shown is None or np.isnan(shown).any():
+        expr = pl.when(v.is_nan()).then(pl.lit("?")).otherwise(expr)
     if variable.unit:
         expr = expr + f" {variable.unit}"
-    return frame.select(expr).to_series()
+    return expr
 
 
 def assumptions_column(engine: "Engine", batch: Batch, ok: np.ndarray
