@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, Union, cast
 
 import numpy as np
 import polars as pl
@@ -57,42 +58,44 @@ def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) ->
     return notes.column("warnings")
 
 
-_Note = tuple["pl.Expr | None", list["str | pl.Expr"]]   # (the rows it is on, None: every row; text pieces)
+@dataclass(frozen=True)
+class _Coded:
+    """Texts by code: row i reads table[codes[i]] (a value formatted once per distinct text)."""
+
+    codes: np.ndarray   # int64, one per row of the column
+    table: pl.Series    # String
+
+
+_Piece = Union[str, pl.Expr, _Coded]
+_Note = tuple["np.ndarray | None", list[_Piece]]   # (the rows it is on, None: every row; its text pieces)
 
 
 class _Notes:
-    """The notes of a text column as polars expressions over the rows, evaluated in one query.
-
-    A note is (rows it applies to as a bool column, or None for every row; its text pieces)."""
+    """The notes of a text column, evaluated in one polars query (or one gather from a table of
+    texts, when the column is notes on every row and one coded note)."""
 
     def __init__(self, rows: int) -> None:
         self.rows = rows
         self.notes: list[_Note] = []
-        self.inputs: dict[str, pl.Series] = {}
 
-    def _input(self, series: pl.Series) -> pl.Expr:
-        name = f"c{len(self.inputs)}"
-        self.inputs[name] = series.alias(name)
-        return pl.col(name)
-
-    def _rows(self, index: "np.ndarray | Every", mask: "np.ndarray | None" = None) -> "pl.Expr | None":
+    def _rows(self, index: "np.ndarray | Every", mask: "np.ndarray | None" = None) -> "np.ndarray | None":
         if len(index) == self.rows:
             return None
         if mask is None:
             mask = np.zeros(self.rows, dtype=bool)
             mask[np.asarray(index)] = True
-        return self._input(pl.Series(mask))
+        return mask
 
     def text(self, index: "np.ndarray | Every", note: str) -> None:
         self.notes.append((self._rows(index), [note]))
 
     def texts(self, index: "np.ndarray | Every", texts: pl.Series) -> None:
-        self.notes.append((None, [self._input(scatter(self.rows, [(index, texts)]))]))
+        self.notes.append((None, [pl.lit(scatter(self.rows, [(index, texts)]))]))
 
     def template(self, engine: "Engine", head: str, text: str, batch: Batch, index: np.ndarray,
                  where: np.ndarray) -> None:
         """A check's message at `index`: {name} placeholders filled with the rows' values."""
-        pieces: list["str | pl.Expr"] = [head]
+        pieces: list[_Piece] = [head]
         last = 0
         for match in re.finditer(r"\{([a-z_][a-z0-9_]*)\}", text):
             pieces.append(text[last:match.start()])
@@ -101,12 +104,16 @@ class _Notes:
                 variable = engine.rules.variables[name]
                 values = np.broadcast_to(batch.values[name], (self.rows,))
                 shown = values[index]
-                if pl.Series(shown).n_unique() <= _FORMAT_ONE_BY_ONE:   # formatted per distinct value
-                    pieces.append(self._input(scatter(self.rows, [(index, format_values(variable, shown))])))
-                else:   # format_values' vectorized form, over the column (used where the check fired)
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        column = self._input(pl.Series(values / variable.factor))
-                    pieces.append(_format_expr(variable, column, _largest(values, variable), shown=shown))
+                if not _more_distinct(shown, _FORMAT_ONE_BY_ONE):   # formatted per distinct value
+                    pieces.append(pl.lit(scatter(self.rows, [(index, format_values(variable, shown))])))
+                else:   # format_values' vectorized form (read where the check fired)
+                    coded = _bucketed_texts(variable, values, index)
+                    if coded is not None:
+                        pieces.append(coded)
+                    else:
+                        with np.errstate(invalid="ignore", divide="ignore"):
+                            column = pl.lit(pl.Series(values / variable.factor))
+                        pieces.append(_format_expr(variable, column, _largest(values, variable), shown=shown))
             else:
                 pieces.append(match.group(0))
             last = match.end()
@@ -115,37 +122,41 @@ class _Notes:
 
     def column(self, name: str) -> Cells:
         """The notes joined per row; null where none applies."""
-        notes = self._merged()
-        if not notes:
-            return Repeated(None, pl.String, self.rows)
-        if len(notes) == 1 and notes[0][0] is None and all(isinstance(p, str) for p in notes[0][1]):
-            return Repeated("".join(cast(list[str], notes[0][1])), pl.String, self.rows)
-        parts = [_joined(pieces) if rows is None else pl.when(rows).then(_joined(pieces)) for rows, pieces in notes]
-        joined = pl.concat_str(parts, separator=SEPARATOR, ignore_nulls=True) if len(parts) > 1 else parts[0]
-        if all(rows is not None for rows, _ in notes):
-            joined = pl.when(joined == "").then(None).otherwise(joined)
-        frame = pl.DataFrame(list(self.inputs.values())) if self.inputs else pl.DataFrame({"row": np.zeros(self.rows)})
-        return frame.select(joined.cast(pl.String).alias(name)).to_series()
-
-    def _merged(self) -> list[_Note]:
-        """Notes on every row that lead join into one literal; followed by exactly one note on some rows,
-        that literal goes in front of it there and alone elsewhere (one text pass, not two)."""
         notes = list(self.notes)
-        lead: list[str] = []
+        lead: list[str] = []   # notes on every row, first: one literal
         while notes and notes[0][0] is None and all(isinstance(p, str) for p in notes[0][1]):
             lead.append("".join(cast(list[str], notes.pop(0)[1])))
-        if not lead:
-            return notes
-        text = SEPARATOR.join(lead)
-        if len(notes) == 1 and notes[0][0] is not None:
-            rows, pieces = notes[0]
-            combined = pl.when(rows).then(_joined([text + SEPARATOR, *pieces])).otherwise(pl.lit(text))
-            return [(None, [combined])]
-        return [(None, [text]), *notes]
+        text = SEPARATOR.join(lead) if lead else None
+        if not notes:
+            return Repeated(text, pl.String, self.rows)
+        if len(notes) == 1 and sum(isinstance(p, _Coded) for p in notes[0][1]) == 1 \
+                and all(isinstance(p, (str, _Coded)) for p in notes[0][1]):
+            return self._gathered(text, *notes[0]).alias(name)
+        parts = [_joined(pieces) if rows is None else pl.when(pl.lit(pl.Series(rows))).then(_joined(pieces))
+                 for rows, pieces in notes]
+        if text is not None:
+            parts.insert(0, pl.lit(text))
+        joined = pl.concat_str(parts, separator=SEPARATOR, ignore_nulls=True) if len(parts) > 1 else parts[0]
+        if text is None and all(rows is not None for rows, _ in notes):
+            joined = pl.when(joined == "").then(None).otherwise(joined)
+        frame = pl.DataFrame({"row": np.zeros(self.rows, dtype=np.int8)})
+        return frame.select(joined.cast(pl.String).alias(name)).to_series()
+
+    def _gathered(self, lead: "str | None", rows: "np.ndarray | None", pieces: list[_Piece]) -> pl.Series:
+        """One note with one coded piece after the leading notes: its whole texts are made once per
+        code, then every row takes its text by code (rows it is not on: the leading notes or null)."""
+        coded = next(p for p in pieces if isinstance(p, _Coded))
+        front = [] if lead is None else [lead + SEPARATOR]
+        whole = pl.select(_joined([*front, *[coded.table if p is coded else p for p in pieces]])).to_series()
+        if rows is None:
+            return whole.gather(coded.codes)
+        whole = pl.concat([whole, pl.Series([lead], dtype=pl.String)], rechunk=True)   # (one chunk: a fast gather)
+        return whole.gather(np.where(rows, coded.codes, len(whole) - 1))
 
 
-def _joined(pieces: list["str | pl.Expr"]) -> pl.Expr:
-    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in pieces])
+def _joined(pieces: "list[_Piece] | list[str | pl.Expr | pl.Series]") -> pl.Expr:
+    return pl.concat_str([p.table.gather(p.codes) if isinstance(p, _Coded) else
+                          pl.lit(p) if isinstance(p, (str, pl.Series)) else p for p in pieces])
 
 
 def _mismatch_texts(mismatch: RuleMismatch, gaps: np.ndarray, lang: str) -> pl.Series:
@@ -166,13 +177,63 @@ def format_values(variable: Variable, base: np.ndarray, digits: int = 4) -> pl.S
     Few distinct values (the usual case): each formatted once by format_quantity; many (a big sweep):
     a vectorized approximation in the declared unit."""
     values = np.asarray(base, dtype=float)
-    if pl.Series(values).n_unique() <= _FORMAT_ONE_BY_ONE:
+    if not _more_distinct(values, _FORMAT_ONE_BY_ONE):
         distinct, inverse = np.unique(values, return_inverse=True)
         texts = pl.Series([format_quantity(variable, float(v)) or "?" for v in distinct], dtype=pl.String)
         return texts.gather(inverse.reshape(-1))
     with np.errstate(invalid="ignore", divide="ignore"):
         frame = pl.DataFrame({"v": values / variable.factor})
     return frame.select(_format_expr(variable, pl.col("v"), _largest(values, variable), digits)).to_series()
+
+
+def _more_distinct(values: np.ndarray, limit: int) -> bool:
+    """More than `limit` distinct values; the first 2·limit often tell already (a sweep's column)."""
+    if len(values) > 2 * limit and pl.Series(values[:2 * limit]).n_unique() > limit:
+        return True
+    return bool(pl.Series(values).n_unique() > limit)
+
+
+_MAX_BUCKETS = 2_000_000
+
+
+def _bucketed_texts(variable: Variable, values: np.ndarray, index: np.ndarray) -> "_Coded | None":
+    """format_values' vectorized texts for the rows at `index` (a column over every row; other rows
+    get some text), formatting each 4-significant-figure bucket of values once, not every row.
+
+    Rows are bucketed by their value rounded to 4 figures (decade, mantissa 1000..10000) through an
+    array indexed by bucket: no sort. The smallest and the largest value of each bucket are
+    rounded to 4 figures (what the text is made of); rounding is monotone, so where the two agree every
+    value between reads the same. None (format every row) where they do not, for integers (a whole
+    value reads differently from its neighbours), for values shown with a K/M/B/T suffix, and for
+    zero, negative or non-finite values."""
+    shown = values[index]
+    if variable.domain == "integer" or not len(shown) or _largest(values, variable) >= 1e4:
+        return None
+    with np.errstate(all="ignore"):
+        if not (np.all(shown > 0) and np.all(np.isfinite(shown))):
+            return None
+        decade = np.floor(np.log10(shown)).astype(np.int64)
+        low = int(decade.min())
+        span = int(decade.max()) - low + 1
+        if span * 10_001 > _MAX_BUCKETS:
+            return None
+        mantissa = np.floor(shown * (10.0 ** (3 - np.arange(low, low + span)))[decade - low] + 0.5)
+        key = (decade - low) * 10_001 + np.clip(mantissa, 0, 10_000).astype(np.int64)
+    smallest = np.full(span * 10_001, np.inf)
+    largest = np.full(span * 10_001, -np.inf)
+    np.minimum.at(smallest, key, shown)
+    np.maximum.at(largest, key, shown)
+    buckets = np.flatnonzero(np.isfinite(smallest))
+    ends = pl.Series(np.concatenate([smallest[buckets], largest[buckets]]) / variable.factor)
+    rounded = ends.round_sig_figs(4)   # what the text is made of (no K/M suffix below 1e4: checked above)
+    if not bool((rounded.head(len(buckets)) == rounded.tail(len(buckets))).all()):
+        return None
+    first = pl.DataFrame({"v": ends.head(len(buckets))}).select(_format_expr(variable, pl.col("v"), 0.0)).to_series()
+    position = np.zeros(span * 10_001, dtype=np.int64)
+    position[buckets] = np.arange(len(buckets))
+    codes = np.zeros(len(values), dtype=np.int64)
+    codes[index] = position[key]
+    return _Coded(codes, first)
 
 
 def _largest(values: np.ndarray, variable: Variable) -> float:
