@@ -66,15 +66,26 @@ class Grid:
 
     def codes(self, start: int, stop: int) -> list[np.ndarray]:
         """Per axis, the value index of rows start..stop-1 (last axis varies fastest)."""
-        index = np.arange(start, stop, dtype=np.int64)
         out = []
         stride = self.total
         for axis in self.axes:
             stride //= len(axis)
             # an axis of one value (seq_len=4096 beside the swept layout) is the same code in every
             # row: a broadcast view, so the solver computes with its one value (engine/solve/numeric.py)
-            out.append(np.broadcast_to(np.int64(0), index.shape) if len(axis) == 1 else (index // stride) % len(axis))
+            out.append(np.broadcast_to(np.int64(0), (stop - start,)) if len(axis) == 1
+                       else _axis_codes(start, stop, stride, len(axis)))
         return out
+
+
+def _axis_codes(start: int, stop: int, stride: int, size: int) -> np.ndarray:
+    """(row // stride) % size for rows start..stop-1, as runs of equal codes (np.repeat), not a
+    division and a remainder per row."""
+    if stride == 1:
+        return np.arange(start, stop, dtype=np.int64) % size
+    first, last = start // stride, (stop - 1) // stride
+    bounds = np.arange(first, last + 2, dtype=np.int64) * stride
+    bounds[0], bounds[-1] = start, stop
+    return np.repeat(np.arange(first, last + 1, dtype=np.int64) % size, np.diff(bounds))
 
 
 def parse_grid(engine: "Engine", targets: list[str], specs: dict[str, str]) -> Grid:
@@ -171,7 +182,7 @@ def solve_chunk(engine: "Engine", grid: Grid, start: int, stop: int, lang: str =
             specs.append(Column(index, axis.header, "key", axis.name, field=axis.header))
         else:
             numbers[axis.name] = np.broadcast_to(axis.numbers[0], (rows,)) if len(axis) == 1 else axis.numbers[code]
-            columns[axis.header] = pl.Series(numbers[axis.name] / axis.factor)
+            columns[axis.header] = pl.Series(numbers[axis.name] / axis.factor if axis.factor != 1.0 else numbers[axis.name])
             specs.append(Column(index, axis.header, "number", axis.name, factor=axis.factor, field=axis.header))
     frame = pl.DataFrame(columns) if columns else pl.DataFrame({"row": np.arange(start, stop)})
     row_targets = np.broadcast_to(np.int64(0), (rows,))          # one question for every row
