@@ -34,8 +34,17 @@ from .cells import as_text
 from .columns import Column, Locator, Prepared, prepare
 from .contradiction_cells import named_cells
 from .note_columns import assumption_rows, assumptions_column, format_values, warning_column
-from .result_columns import (Cells, column_order, filled_series, header_text, results_frame, scatter, text_cells,
-                             value_series, visible_values)
+from .result_columns import (
+    Cells,
+    column_order,
+    filled_series,
+    header_text,
+    results_frame,
+    scatter,
+    text_cells,
+    value_series,
+    visible_values,
+)
 from .row_masks import any_set, both, compare_status, fill_mask, negate, not_nan
 
 OUTPUT_COLUMNS = ("assumptions", "warnings", "error")

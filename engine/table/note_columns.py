@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Union, cast
 
@@ -154,7 +155,7 @@ class _Notes:
         return whole.gather(np.where(rows, coded.codes, len(whole) - 1))
 
 
-def _joined(pieces: "list[_Piece] | list[str | pl.Expr | pl.Series]") -> pl.Expr:
+def _joined(pieces: "Sequence[_Piece | pl.Series]") -> pl.Expr:
     return pl.concat_str([p.table.gather(p.codes) if isinstance(p, _Coded) else
                           pl.lit(p) if isinstance(p, (str, pl.Series)) else p for p in pieces])
 
@@ -269,9 +270,10 @@ def _format_expr(variable: Variable, v: pl.Expr, top: float, digits: int = 4,
 
 
 def assumptions_column(engine: "Engine", batch: Batch, ok: np.ndarray
-                 ) -> tuple[list[tuple[np.ndarray, str]], list[tuple[Equation, int]], list[tuple[Check, int]]]:
+                       ) -> tuple[list[tuple["np.ndarray | Every", str]], list[tuple[Equation, int]],
+                                  list[tuple[Check, int]]]:
     """Per group: the assumptions text; overall: equations used and checks fired, with row counts."""
-    per_group: list[tuple[np.ndarray, str]] = []
+    per_group: list[tuple["np.ndarray | Every", str]] = []
     used: dict[str, tuple[Equation, int]] = {}
     for group in batch.groups:
         if group.plan is None:

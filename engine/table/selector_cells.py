@@ -40,7 +40,7 @@ def fill_selectors(engine: "Engine", columns: list[Column], keys: dict[str, Cate
                          else np.full(rows, -1, dtype=np.int64) for s in selectors], axis=1)
     unique, inverse = np.unique(combos, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    filled = {s: [None] * len(unique) for s in selectors}
+    filled: dict[str, list[str | None]] = {s: [None] * len(unique) for s in selectors}
     for index, combo in enumerate(unique.tolist()):
         given = {name: keys[name].labels[code] for name, code in zip(sources, combo) if code >= 0}
         typed = {s: keys[s].labels[code] for s, code in zip(selectors, combo[len(sources):]) if code >= 0}

@@ -182,7 +182,8 @@ def solve_chunk(engine: "Engine", grid: Grid, start: int, stop: int, lang: str =
             specs.append(Column(index, axis.header, "key", axis.name, field=axis.header))
         else:
             numbers[axis.name] = np.broadcast_to(axis.numbers[0], (rows,)) if len(axis) == 1 else axis.numbers[code]
-            columns[axis.header] = pl.Series(numbers[axis.name] / axis.factor if axis.factor != 1.0 else numbers[axis.name])
+            shown = numbers[axis.name] / axis.factor if axis.factor != 1.0 else numbers[axis.name]
+            columns[axis.header] = pl.Series(shown)
             specs.append(Column(index, axis.header, "number", axis.name, factor=axis.factor, field=axis.header))
     frame = pl.DataFrame(columns) if columns else pl.DataFrame({"row": np.arange(start, stop)})
     row_targets = np.broadcast_to(np.int64(0), (rows,))          # one question for every row
