@@ -219,14 +219,13 @@ def _runs(picks: np.ndarray) -> list[tuple[int, int]]:
 
 
 def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """A chunk's results with exactly the schema's columns (missing ones empty)."""
-    out = []
-    for name, dtype in schema.items():
-        if name in frame.columns:
-            out.append(frame.get_column(name).cast(dtype))
-        else:
-            out.append(pl.Series(name, [None] * frame.height, dtype=dtype))
-    return pl.DataFrame(out)
+    """A chunk's results with exactly the schema's columns (missing ones empty). One select: a column
+    of one value stays a polars scalar column until it is written."""
+    present = set(frame.columns) & set(schema)
+    if not present:   # (literals alone would make one row)
+        return pl.DataFrame([pl.Series(name, [None] * frame.height, dtype=dtype) for name, dtype in schema.items()])
+    return frame.select([pl.col(name).cast(dtype) if name in present else pl.lit(None, dtype=dtype).alias(name)
+                         for name, dtype in schema.items()])
 
 
 @dataclass
