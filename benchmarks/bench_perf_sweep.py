@@ -27,8 +27,8 @@ shared views; the grid's row codes are runs (np.repeat), not a division per row.
 of both grids compared with main's, and a CSV sweep byte for byte). Best of 5 per run, main (a391650) and this
 branch run alternately:
   quiet (load 0.0):      main: analytic sweep 63-64 ms, 6·N·D 11-12 ms, ratio 5.3-6.0×
-  load 1.3-1.5, 6 runs:  main: analytic 65-84 ms, 6·N·D 12.6-13.3 ms, ratio 4.9-6.7×
-                         branch: analytic 52-58 ms, 6·N·D 11.6-13.1 ms, ratio 4.3-4.7×
+  load 1.1-1.5, 5 runs each:  main: analytic 65-84 ms, 6·N·D 12.6-13.7 ms, ratio 4.9-6.7×
+                              branch: analytic 52-62 ms, 6·N·D 11.6-13.1 ms, ratio 4.3-4.8×
   in-process split (load ~1): building the frame, analytic 38.7 -> 20-22 ms (warnings 22.8 -> 12, values
   14.5 -> 5.5-8), 6·N·D 3.7 -> 2.2 ms; the solve is unchanged (15-18 ms vs 3.6-6 ms: 3-4× by itself).
 STILL NOT within 3×: the solve alone is 3.2-4.5× (48 steps over the rows against 10), so the frame would have
