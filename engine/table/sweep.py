@@ -81,8 +81,8 @@ def _axis_codes(start: int, stop: int, stride: int, size: int) -> np.ndarray:
     """(row // stride) % size for rows start..stop-1, as runs of equal codes (np.repeat), not a
     division and a remainder per row."""
     if stride == 1:   # the innermost axis: 0..size-1 over and over
-        offset = start % size
-        return np.tile(np.arange(size, dtype=np.int64), (offset + stop - start) // size + 1)[offset:offset + stop - start]
+        offset, count = start % size, stop - start
+        return np.tile(np.arange(size, dtype=np.int64), (offset + count) // size + 1)[offset:offset + count]
     first, last = start // stride, (stop - 1) // stride
     bounds = np.arange(first, last + 2, dtype=np.int64) * stride
     bounds[0], bounds[-1] = start, stop
