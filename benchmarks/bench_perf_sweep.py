@@ -19,8 +19,24 @@ table/result_columns.py, table/scope.py, table/note_columns.py). Measured on thi
                      solve 7 ms both; ratios 6.5-11.0× / 4.6-5.9× -> 5.1-7.9× / 3.9-4.6×
   loaded (load 5):   analytic sweep 637 -> 160-190 ms, solve 145 -> 46-65 ms; ratios 24.7× / 8.9× -> 4.3-8.3×
                      / 5.5-6.3× (full-column copies of constants cost most when memory bandwidth is shared)
-NOT yet within 3×. What is left: the analytic sweep writes 99 columns against 16 and formats a utilization
-warning for 97,644 rows; the solve runs 68 steps (and 51 again after grad_accum is rounded) over the rows.
+Second pass (the result frame, branch sweepfast): a column of one value stays one value (a polars scalar column,
+table/result_columns.Repeated) until it is written; the warnings column is one polars query, and a check's value
+over many rows is formatted once per 4-figure bucket (no sort; each bucket's smallest and largest must round
+alike) with each whole text made once per code and gathered (table/note_columns.py); one-value row masks are
+shared views; the grid's row codes are runs (np.repeat), not a division per row. Output unchanged (every column
+of both grids compared with main's, and a CSV sweep byte for byte). Best of 5 per run, main (a391650) and this
+branch run alternately:
+  quiet (load 0.0):      main: analytic sweep 63-64 ms, 6·N·D 11-12 ms, ratio 5.3-6.0×
+  load 1.1-1.5, 5 runs each:  main: analytic 65-84 ms, 6·N·D 12.6-13.7 ms, ratio 4.9-6.7×
+                              branch: analytic 52-62 ms, 6·N·D 11.6-13.1 ms, ratio 4.3-4.8×
+  in-process split (load ~1): building the frame, analytic 38.7 -> 20-22 ms (warnings 22.8 -> 12, values
+  14.5 -> 5.5-8), 6·N·D 3.7 -> 2.2 ms; the solve is unchanged (15-18 ms vs 3.6-6 ms: 3-4× by itself).
+STILL NOT within 3×: the solve alone is 3.2-4.5× (48 steps over the rows against 10), so the frame would have
+to cost the analytic grid under ~8 ms. Much of the solve's time is page faults on fresh 800 kB temporaries: with
+GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824 both grids run
+~1.6× faster (branch: analytic 32-33 ms, solve 13.7 ms; 6·N·D 7.3-7.5 ms, solve 4.1-4.2 ms; ratio 4.3-4.4×).
+The "solve only" column depends on that heap state: after the lighter frames of this branch the heap is returned
+to the system between solves and a solve alone reads ~25 ms (14-16 ms after main's heavier frames), the same code.
 """
 from __future__ import annotations
 

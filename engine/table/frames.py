@@ -34,7 +34,17 @@ from .cells import as_text
 from .columns import Column, Locator, Prepared, prepare
 from .contradiction_cells import named_cells
 from .note_columns import assumption_rows, assumptions_column, format_values, warning_column
-from .result_columns import column_order, filled_series, header_text, scatter, value_series, visible_values
+from .result_columns import (
+    Cells,
+    column_order,
+    filled_series,
+    header_text,
+    results_frame,
+    scatter,
+    text_cells,
+    value_series,
+    visible_values,
+)
 from .row_masks import any_set, both, compare_status, fill_mask, negate, not_nan
 
 OUTPUT_COLUMNS = ("assumptions", "warnings", "error")
@@ -198,12 +208,12 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
     if shown:
         table.added.update(_shown_columns(engine, batch, ok))
     columns = table.columns
-    for header, series in table.added.items():
+    for header, cells in table.added.items():
         if header in columns:   # a pass-through column of the same name: keep the input's
             header = f"{header} (llmplan)"
-        columns[header] = series.alias(header)
+        columns[header] = cells
     used, fired = _note_columns(columns, engine, prep, batch, ok, lang)
-    results = pl.DataFrame([s.alias(h) for h, s in columns.items()])
+    results = results_frame(columns, batch.rows)
     outcome = Outcome(batch, frame, results, table.fills, table.units, prep.blank, prep, source=source,
                       label=prep.locator.label, notes=list(notes or []), numeric_cells=numeric_cells or {},
                       rules_used=used, checks_fired=fired, lang=lang)
@@ -216,12 +226,12 @@ class _ResultColumns:
     """The results table as it is built: input columns (filled where solved), added columns, and per
     column the status codes of its cells and its (variable, unit, factor)."""
 
-    columns: dict[str, pl.Series]
-    added: dict[str, pl.Series] = field(default_factory=dict)
+    columns: dict[str, Cells]
+    added: dict[str, Cells] = field(default_factory=dict)
     fills: dict[str, np.ndarray] = field(default_factory=dict)
     units: dict[str, tuple[str, str, float]] = field(default_factory=dict)
 
-    def add(self, header: str, series: pl.Series, fill: np.ndarray, unit: tuple[str, str, float]) -> None:
+    def add(self, header: str, series: Cells, fill: np.ndarray, unit: tuple[str, str, float]) -> None:
         self.added[header], self.fills[header], self.units[header] = series, fill, unit
 
 
@@ -252,7 +262,9 @@ def _value_columns(table: _ResultColumns, engine: "Engine", prep: Prepared, batc
         fill = both(rows, known, prep.empty[name], compare_status(np.greater_equal, status, CATALOG),
                     compare_status(np.not_equal, status, RECOMPUTED))
         if any_set(fill):
-            table.columns[column.field] = filled_series(table.columns[column.field], fill, base / column.factor)
+            given = table.columns[column.field]
+            assert isinstance(given, pl.Series)   # an input column as read (each is filled once)
+            table.columns[column.field] = filled_series(given, fill, base / column.factor)
             table.fills[column.field] = fill_mask(fill, status)
         table.units[column.field] = (name, unit, column.factor)
         again = both(rows, known, compare_status(np.equal, status, RECOMPUTED))
@@ -279,19 +291,19 @@ def _unrounded_columns(table: _ResultColumns, engine: "Engine", prep: Prepared, 
                       fill_mask(again, np.broadcast_to(np.int8(DERIVED), (batch.rows,))), (name, unit, factor))
 
 
-def _note_columns(columns: dict[str, pl.Series], engine: "Engine", prep: Prepared, batch: Batch,
+def _note_columns(columns: dict[str, Cells], engine: "Engine", prep: Prepared, batch: Batch,
                   ok: np.ndarray, lang: str) -> tuple[Any, Any]:
     """assumptions, config origins, warnings and error; returns (rules used, checks fired)."""
     rows = batch.rows
     assumptions, used, fired = assumptions_column(engine, batch, ok)
-    columns["assumptions"] = scatter(rows, assumptions)
+    columns["assumptions"] = text_cells(rows, assumptions)
     if prep.origins is not None:   # a `config` column: what each row's training config filled (issue #17)
         columns["config origins"] = pl.Series("config origins", prep.origins, dtype=pl.String)
     columns["warnings"] = warning_column(engine, batch, ok, lang)
     erred = np.flatnonzero(batch.failed & ~prep.blank)
     cells = named_cells(engine, prep, batch, erred, lang) if len(erred) else {}
     texts = [f"{_row_error(batch, r, lang)}{cells.get(r, '')}" for r in erred.tolist()]
-    columns["error"] = scatter(rows, [(erred, texts)] if len(erred) else [])
+    columns["error"] = text_cells(rows, [(erred, texts)] if len(erred) else [])
     return used, fired
 
 

@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Union, cast
 
 import numpy as np
 import polars as pl
 
 from ..rules.model import Check, Equation, Variable
-from ..solve.batch import RECOMPUTED, Batch
+from ..solve.batch import RECOMPUTED, Batch, Every
 from ..solve.mismatch import RuleMismatch
 from ..solve.solver import Engine
 from ..text.formatting import format_quantity
 from ..text.messages import text as message
-from .result_columns import scatter
+from .result_columns import Cells, Repeated, scatter
 from .row_masks import any_code, ok_rows
 from .scope import catalog_only_rows
 
@@ -21,9 +23,14 @@ SEPARATOR = " | "
 _FORMAT_ONE_BY_ONE = 20_000   # distinct values formatted one by one (about 20 ms)
 
 
-def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -> pl.Series:
+def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -> Cells:
+    """The `warnings` column: per row the notes that concern it, joined by SEPARATOR.
+
+    Built as one polars query over the rows (each note an expression, empty where it does not
+    apply): a note for every row stays one literal, a check's message over many distinct values is
+    formatted in polars where it applies, never one Python string per row (issue #16's sweeps)."""
     rows = batch.rows
-    pieces: list[pl.Series] = []
+    notes = _Notes(rows)
     checks = {c.id: c for c in engine.rules.checks}
     for group in batch.groups:
         if not group.rounded:
@@ -38,25 +45,119 @@ def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) ->
                            how=message(f"results.how.{variable.rounding}", lang))
             if recomputed:
                 note += message("results.recomputed_column", lang, names=recomputed)
-            pieces.append(scatter(rows, [(index, note)]))
+            notes.text(index, note)
     for check_id, mask in batch.warnings:
         check = checks[check_id]
-        index = np.flatnonzero(mask & ok & ~catalog_only_rows(batch, check.variables))
-        if not len(index):
-            continue
-        texts = _concat([f"{check.id}: ", *_template(engine, check.message(lang), batch, index)])
-        pieces.append(scatter(rows, [(index, texts)]))
+        where = mask & ok & ~catalog_only_rows(batch, check.variables)
+        index = np.flatnonzero(where)
+        if len(index):
+            notes.template(engine, f"{check.id}: ", check.message(lang), batch, index, where)
     for mismatch in batch.mismatches:
         index = np.flatnonzero(~np.isnan(mismatch.gaps) & ok)
         if len(index):
-            pieces.append(scatter(rows, [(index, _mismatch_texts(mismatch, mismatch.gaps[index], lang))]))
-    if not pieces:
-        return scatter(rows, [])
-    if len(pieces) == 1:   # one kind of note (a sweep's usual case): nothing to join, no empty texts
-        return pieces[0].alias("warnings")
-    frame = pl.DataFrame({f"w{i}": p for i, p in enumerate(pieces)})
-    joined = frame.select(pl.concat_str(pl.all(), separator=SEPARATOR, ignore_nulls=True)).to_series()
-    return pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series().alias("warnings")
+            notes.texts(index, _mismatch_texts(mismatch, mismatch.gaps[index], lang))
+    return notes.column("warnings")
+
+
+@dataclass(frozen=True)
+class _Coded:
+    """Texts by code: row i reads table[codes[i]] (a value formatted once per distinct text)."""
+
+    codes: np.ndarray   # int64, one per row of the column
+    table: pl.Series    # String
+
+
+_Piece = Union[str, pl.Expr, _Coded]
+_Note = tuple["np.ndarray | None", list[_Piece]]   # (the rows it is on, None: every row; its text pieces)
+
+
+class _Notes:
+    """The notes of a text column, evaluated in one polars query (or one gather from a table of
+    texts, when the column is notes on every row and one coded note)."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.notes: list[_Note] = []
+
+    def _rows(self, index: "np.ndarray | Every", mask: "np.ndarray | None" = None) -> "np.ndarray | None":
+        if len(index) == self.rows:
+            return None
+        if mask is None:
+            mask = np.zeros(self.rows, dtype=bool)
+            mask[np.asarray(index)] = True
+        return mask
+
+    def text(self, index: "np.ndarray | Every", note: str) -> None:
+        self.notes.append((self._rows(index), [note]))
+
+    def texts(self, index: "np.ndarray | Every", texts: pl.Series) -> None:
+        self.notes.append((None, [pl.lit(scatter(self.rows, [(index, texts)]))]))
+
+    def template(self, engine: "Engine", head: str, text: str, batch: Batch, index: np.ndarray,
+                 where: np.ndarray) -> None:
+        """A check's message at `index`: {name} placeholders filled with the rows' values."""
+        pieces: list[_Piece] = [head]
+        last = 0
+        for match in re.finditer(r"\{([a-z_][a-z0-9_]*)\}", text):
+            pieces.append(text[last:match.start()])
+            name = match.group(1)
+            if name in batch.values and name in engine.rules.variables:
+                variable = engine.rules.variables[name]
+                values = np.broadcast_to(batch.values[name], (self.rows,))
+                shown = values[index]
+                if not _more_distinct(shown, _FORMAT_ONE_BY_ONE):   # formatted per distinct value
+                    pieces.append(pl.lit(scatter(self.rows, [(index, format_values(variable, shown))])))
+                else:   # format_values' vectorized form (read where the check fired)
+                    coded = _bucketed_texts(variable, values, index)
+                    if coded is not None:
+                        pieces.append(coded)
+                    else:
+                        with np.errstate(invalid="ignore", divide="ignore"):
+                            column = pl.lit(pl.Series(values / variable.factor))
+                        pieces.append(_format_expr(variable, column, _largest(values, variable), shown=shown))
+            else:
+                pieces.append(match.group(0))
+            last = match.end()
+        pieces.append(text[last:])
+        self.notes.append((self._rows(index, where), pieces))
+
+    def column(self, name: str) -> Cells:
+        """The notes joined per row; null where none applies."""
+        notes = list(self.notes)
+        lead: list[str] = []   # notes on every row, first: one literal
+        while notes and notes[0][0] is None and all(isinstance(p, str) for p in notes[0][1]):
+            lead.append("".join(cast(list[str], notes.pop(0)[1])))
+        text = SEPARATOR.join(lead) if lead else None
+        if not notes:
+            return Repeated(text, pl.String, self.rows)
+        if len(notes) == 1 and sum(isinstance(p, _Coded) for p in notes[0][1]) == 1 \
+                and all(isinstance(p, (str, _Coded)) for p in notes[0][1]):
+            return self._gathered(text, *notes[0]).alias(name)
+        parts = [_joined(pieces) if rows is None else pl.when(pl.lit(pl.Series(rows))).then(_joined(pieces))
+                 for rows, pieces in notes]
+        if text is not None:
+            parts.insert(0, pl.lit(text))
+        joined = pl.concat_str(parts, separator=SEPARATOR, ignore_nulls=True) if len(parts) > 1 else parts[0]
+        if text is None and all(rows is not None for rows, _ in notes):
+            joined = pl.when(joined == "").then(None).otherwise(joined)
+        frame = pl.DataFrame({"row": np.zeros(self.rows, dtype=np.int8)})
+        return frame.select(joined.cast(pl.String).alias(name)).to_series()
+
+    def _gathered(self, lead: "str | None", rows: "np.ndarray | None", pieces: list[_Piece]) -> pl.Series:
+        """One note with one coded piece after the leading notes: its whole texts are made once per
+        code, then every row takes its text by code (rows it is not on: the leading notes or null)."""
+        coded = next(p for p in pieces if isinstance(p, _Coded))
+        front = [] if lead is None else [lead + SEPARATOR]
+        whole = pl.select(_joined([*front, *[coded.table if p is coded else p for p in pieces]])).to_series()
+        if rows is None:
+            return whole.gather(coded.codes)
+        whole = pl.concat([whole, pl.Series([lead], dtype=pl.String)], rechunk=True)   # (one chunk: a fast gather)
+        return whole.gather(np.where(rows, coded.codes, len(whole) - 1))
+
+
+def _joined(pieces: "Sequence[_Piece | pl.Series]") -> pl.Expr:
+    return pl.concat_str([p.table.gather(p.codes) if isinstance(p, _Coded) else
+                          pl.lit(p) if isinstance(p, (str, pl.Series)) else p for p in pieces])
 
 
 def _mismatch_texts(mismatch: RuleMismatch, gaps: np.ndarray, lang: str) -> pl.Series:
@@ -64,22 +165,6 @@ def _mismatch_texts(mismatch: RuleMismatch, gaps: np.ndarray, lang: str) -> pl.S
     head, tail = mismatch.around_gap(lang)
     shown = pl.Series((gaps * 100).round(1)).cast(pl.String) + "%"
     return _concat([f"{mismatch.code}: ", head, shown, tail])
-
-
-def _template(engine: "Engine", message: str, batch: Batch, index: np.ndarray) -> list[Any]:
-    """A check message with {name} placeholders -> literal pieces and formatted value columns."""
-    parts: list[Any] = []
-    last = 0
-    for match in re.finditer(r"\{([a-z_][a-z0-9_]*)\}", message):
-        parts.append(message[last:match.start()])
-        name = match.group(1)
-        if name in batch.values and name in engine.rules.variables:
-            parts.append(format_values(engine.rules.variables[name], batch.values[name][index]))
-        else:
-            parts.append(match.group(0))
-        last = match.end()
-    parts.append(message[last:])
-    return parts
 
 
 def _concat(parts: list[Any]) -> pl.Series:
@@ -93,17 +178,83 @@ def format_values(variable: Variable, base: np.ndarray, digits: int = 4) -> pl.S
     Few distinct values (the usual case): each formatted once by format_quantity; many (a big sweep):
     a vectorized approximation in the declared unit."""
     values = np.asarray(base, dtype=float)
-    distinct, inverse = np.unique(values, return_inverse=True)
-    if len(distinct) <= _FORMAT_ONE_BY_ONE:
-        texts = np.array([format_quantity(variable, float(v)) or "?" for v in distinct], dtype=object)
-        return pl.Series(texts[inverse.reshape(-1)], dtype=pl.String)
+    if not _more_distinct(values, _FORMAT_ONE_BY_ONE):
+        distinct, inverse = np.unique(values, return_inverse=True)
+        texts = pl.Series([format_quantity(variable, float(v)) or "?" for v in distinct], dtype=pl.String)
+        return texts.gather(inverse.reshape(-1))
     with np.errstate(invalid="ignore", divide="ignore"):
         frame = pl.DataFrame({"v": values / variable.factor})
-    v = pl.col("v")
-    expr = v.round_sig_figs(digits).cast(pl.String).str.strip_suffix(".0")
+    return frame.select(_format_expr(variable, pl.col("v"), _largest(values, variable), digits)).to_series()
+
+
+def _more_distinct(values: np.ndarray, limit: int) -> bool:
+    """More than `limit` distinct values; the first 2·limit often tell already (a sweep's column)."""
+    if len(values) > 2 * limit and pl.Series(values[:2 * limit]).n_unique() > limit:
+        return True
+    return bool(pl.Series(values).n_unique() > limit)
+
+
+_MAX_BUCKETS = 2_000_000
+
+
+def _bucketed_texts(variable: Variable, values: np.ndarray, index: np.ndarray) -> "_Coded | None":
+    """format_values' vectorized texts for the rows at `index` (a column over every row; other rows
+    get some text), formatting each 4-significant-figure bucket of values once, not every row.
+
+    Rows are bucketed by their value rounded to 4 figures (decade, mantissa 1000..10000) through an
+    array indexed by bucket: no sort. The smallest and the largest value of each bucket are
+    rounded to 4 figures (what the text is made of); rounding is monotone, so where the two agree every
+    value between reads the same. None (format every row) where they do not, for integers (a whole
+    value reads differently from its neighbours), for values shown with a K/M/B/T suffix, and for
+    zero, negative or non-finite values."""
+    shown = values[index]
+    if variable.domain == "integer" or not len(shown) or _largest(values, variable) >= 1e4:
+        return None
+    with np.errstate(all="ignore"):
+        if not (np.all(shown > 0) and np.all(np.isfinite(shown))):
+            return None
+        decade = np.floor(np.log10(shown)).astype(np.int64)
+        low = int(decade.min())
+        span = int(decade.max()) - low + 1
+        if span * 10_001 > _MAX_BUCKETS:
+            return None
+        mantissa = np.floor(shown * (10.0 ** (3 - np.arange(low, low + span)))[decade - low] + 0.5)
+        key = (decade - low) * 10_001 + np.clip(mantissa, 0, 10_000).astype(np.int64)
+    smallest = np.full(span * 10_001, np.inf)
+    largest = np.full(span * 10_001, -np.inf)
+    np.minimum.at(smallest, key, shown)
+    np.maximum.at(largest, key, shown)
+    buckets = np.flatnonzero(np.isfinite(smallest))
+    ends = pl.Series(np.concatenate([smallest[buckets], largest[buckets]]) / variable.factor)
+    rounded = ends.round_sig_figs(4)   # what the text is made of (no K/M suffix below 1e4: checked above)
+    if not bool((rounded.head(len(buckets)) == rounded.tail(len(buckets))).all()):
+        return None
+    first = pl.DataFrame({"v": ends.head(len(buckets))}).select(_format_expr(variable, pl.col("v"), 0.0)).to_series()
+    position = np.zeros(span * 10_001, dtype=np.int64)
+    position[buckets] = np.arange(len(buckets))
+    codes = np.zeros(len(values), dtype=np.int64)
+    codes[index] = position[key]
+    return _Coded(codes, first)
+
+
+def _largest(values: np.ndarray, variable: Variable) -> float:
+    """The largest magnitude in the declared unit (0 when there is none): which suffixes can show."""
+    if variable.unit not in ("", "token", "char"):
+        return 0.0
+    with np.errstate(invalid="ignore"):
+        return float(np.nanmax(np.abs(values))) / variable.factor if np.isfinite(values).any() else 0.0
+
+
+def _format_expr(variable: Variable, v: pl.Expr, top: float, digits: int = 4,
+                 shown: "np.ndarray | None" = None) -> pl.Expr:
+    """format_values' vectorized form: values in the declared unit -> texts (NaN: "?"). `shown`: the
+    base values the texts are read for, when known: passes that cannot change them are left out."""
+    expr = v.round_sig_figs(digits).cast(pl.String)
+    with np.errstate(invalid="ignore"):
+        below_one = shown is not None and bool(np.all((np.abs(shown) < 0.9 * variable.factor) & (shown != 0)))
+    if not below_one:   # (0 < |v| < 0.9 rounds to 4 figures below 1: never a whole number, no ".0")
+        expr = expr.str.strip_suffix(".0")
     if variable.unit in ("", "token", "char"):
-        with np.errstate(invalid="ignore"):
-            top = float(np.nanmax(np.abs(values))) / variable.factor if np.isfinite(values).any() else 0.0
         for step, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
             if max(step, 1e4) > top:
                 continue   # no value that large: a branch less over every row (mfu of a sweep)
@@ -111,16 +262,18 @@ def format_values(variable: Variable, base: np.ndarray, digits: int = 4) -> pl.S
             expr = pl.when(v.abs() >= max(step, 1e4)).then(scaled).otherwise(expr)
     if variable.domain == "integer":
         expr = pl.when(v == v.round(0)).then(v.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(expr)
-    expr = pl.when(v.is_nan()).then(pl.lit("?")).otherwise(expr)
+    if shown is None or np.isnan(shown).any():
+        expr = pl.when(v.is_nan()).then(pl.lit("?")).otherwise(expr)
     if variable.unit:
         expr = expr + f" {variable.unit}"
-    return frame.select(expr).to_series()
+    return expr
 
 
 def assumptions_column(engine: "Engine", batch: Batch, ok: np.ndarray
-                 ) -> tuple[list[tuple[np.ndarray, str]], list[tuple[Equation, int]], list[tuple[Check, int]]]:
+                       ) -> tuple[list[tuple["np.ndarray | Every", str]], list[tuple[Equation, int]],
+                                  list[tuple[Check, int]]]:
     """Per group: the assumptions text; overall: equations used and checks fired, with row counts."""
-    per_group: list[tuple[np.ndarray, str]] = []
+    per_group: list[tuple["np.ndarray | Every", str]] = []
     used: dict[str, tuple[Equation, int]] = {}
     for group in batch.groups:
         if group.plan is None:

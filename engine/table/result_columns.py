@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Union
 
 import numpy as np
 import polars as pl
@@ -53,13 +54,39 @@ def header_text(name: str, unit: str) -> str:
     return f"{name} [{unit}]" if unit else name
 
 
-def value_series(header: str, base: np.ndarray, mask: np.ndarray, factor: float) -> pl.Series:
+@dataclass(frozen=True)
+class Repeated:
+    """One value in every row of a results column, kept as that one value until the table is built:
+    polars then holds it as a scalar column (no n-row copy; a 100k-row sweep has dozens, issue #16)."""
+
+    value: "float | str | None"
+    dtype: Any   # a polars data type (pl.Float64, pl.String)
+    rows: int
+
+    def series(self, name: str) -> pl.Series:
+        return pl.Series(name, [self.value], dtype=self.dtype).new_from_index(0, self.rows)
+
+
+Cells = Union[pl.Series, Repeated]   # a results column as it is built
+
+
+def results_frame(columns: dict[str, Cells], rows: int) -> pl.DataFrame:
+    """The results table: the columns in order, each Repeated one a polars scalar column."""
+    series = [c.alias(name) for name, c in columns.items() if isinstance(c, pl.Series)]
+    if not series or not rows:
+        return pl.DataFrame([c.alias(n) if isinstance(c, pl.Series) else c.series(n) for n, c in columns.items()])
+    return pl.DataFrame(series).select(
+        [pl.col(name) if isinstance(c, pl.Series) else pl.lit(c.value, dtype=c.dtype).alias(name)
+         for name, c in columns.items()])
+
+
+def value_series(header: str, base: np.ndarray, mask: np.ndarray, factor: float) -> Cells:
     if isinstance(base, np.ndarray) and base.ndim == 1 and base.strides[0] == 0 and len(base) \
             and (const_value(mask) is True or mask.all()):
-        # one value in every row (a catalog figure, a value derived from constants): filled in polars,
-        # no division and copy per row (a 100k-row sweep shows dozens of these, issue #16)
+        # one value in every row (a catalog figure, a value derived from constants): no division and
+        # copy per row
         value = float(base[0]) / factor
-        return pl.Series(header, [None if np.isnan(value) else value], dtype=pl.Float64).new_from_index(0, len(base))
+        return Repeated(None if np.isnan(value) else value, pl.Float64, len(base))
     with np.errstate(invalid="ignore"):
         shown = base / factor if factor != 1.0 else base
         if not (const_value(mask) is True or mask.all()):
@@ -79,6 +106,16 @@ def filled_series(series: pl.Series, mask: np.ndarray, values: np.ndarray) -> pl
         base = as_text(series)
         fill = fill.cast(pl.String)
     return pl.select(pl.when(pl.lit(pl.Series(mask))).then(fill).otherwise(base)).to_series().alias(series.name)
+
+
+def text_cells(rows: int, parts: Sequence[tuple["np.ndarray | Every", "pl.Series | list[str] | str"]]) -> Cells:
+    """scatter, but nothing, or one text at every row, stays one value (Repeated)."""
+    filled = [(index, texts) for index, texts in parts if len(index)]
+    if not filled:
+        return Repeated(None, pl.String, rows)
+    if len(filled) == 1 and isinstance(filled[0][1], str) and len(filled[0][0]) == rows:
+        return Repeated(filled[0][1], pl.String, rows)
+    return scatter(rows, parts)
 
 
 def scatter(rows: int, parts: Sequence[tuple["np.ndarray | Every", "pl.Series | list[str] | str"]]) -> pl.Series:

@@ -1,11 +1,19 @@
 """Row masks over a results table: a broadcast view (one value for every row) costs no pass."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from ..solve.batch import Every
+
+
+@lru_cache(maxsize=64)
+def flag(value: bool, rows: int) -> np.ndarray:
+    """One bool in every row: a read-only broadcast view, made once per (value, rows) — a results table
+    asks for hundreds of them (issue #16's sweeps)."""
+    return np.broadcast_to(bool(value), (rows,))
 
 
 def const_value(mask: "np.ndarray | bool") -> "bool | None":
@@ -24,11 +32,11 @@ def both(rows: int, *masks: "np.ndarray | bool") -> np.ndarray:
     for mask in masks:
         value = const_value(mask)
         if value is False:
-            return np.broadcast_to(False, (rows,))
+            return flag(False, rows)
         if value is None:
             rest.append(np.asarray(mask))
     if not rest:
-        return np.broadcast_to(True, (rows,))
+        return flag(True, rows)
     out = rest[0]
     for mask in rest[1:]:
         out = np.logical_and(out, mask)
@@ -37,7 +45,7 @@ def both(rows: int, *masks: "np.ndarray | bool") -> np.ndarray:
 
 def negate(mask: np.ndarray) -> np.ndarray:
     value = const_value(mask)
-    return ~mask if value is None else np.broadcast_to(not value, (len(mask),))
+    return ~mask if value is None else flag(not value, len(mask))
 
 
 def any_set(mask: np.ndarray) -> bool:
@@ -49,13 +57,13 @@ def not_nan(column: np.ndarray) -> np.ndarray:
     """Rows with a value: one reduction when none is NaN (the usual case)."""
     value = const_value(column)
     if value is not None or not len(column):
-        return np.broadcast_to(not len(column) or not np.isnan(column[0]), (len(column),))
-    return np.broadcast_to(True, (len(column),)) if not np.isnan(column.min()) else ~np.isnan(column)
+        return flag(not len(column) or not np.isnan(column[0]), len(column))
+    return flag(True, len(column)) if not np.isnan(column.min()) else ~np.isnan(column)
 
 
 def compare_status(op, status: np.ndarray, code: int) -> np.ndarray:
     if const_value(status) is not None or (status.ndim == 1 and len(status) and status.strides[0] == 0):
-        return np.broadcast_to(bool(op(status[0], code)), (len(status),))
+        return flag(bool(op(status[0], code)), len(status))
     return op(status, code)
 
 

@@ -139,7 +139,7 @@ class _CatalogWalk:
 
     def __init__(self, batch: Batch, rows: np.ndarray, producers: dict) -> None:
         self.batch, self.rows, self.producers = batch, rows, producers
-        self.memo: dict[str, np.ndarray] = {}
+        self.memo: dict[str, "np.ndarray | bool"] = {}
 
     def codes(self, name: str) -> "np.ndarray | int":
         """The status codes of the group's rows; one int when the whole group has one (the usual case:
@@ -158,7 +158,7 @@ class _CatalogWalk:
         if name in self.memo:
             return self.memo[name]
         codes = self.codes(name)
-        result = codes == CATALOG
+        result: "np.ndarray | bool" = codes == CATALOG
         step = self.producers.get(name)
         if step is not None and name not in seen:
             inputs = {v for eq in step.equations for v in eq.variables} - set(step.unknowns)

@@ -66,15 +66,27 @@ class Grid:
 
     def codes(self, start: int, stop: int) -> list[np.ndarray]:
         """Per axis, the value index of rows start..stop-1 (last axis varies fastest)."""
-        index = np.arange(start, stop, dtype=np.int64)
         out = []
         stride = self.total
         for axis in self.axes:
             stride //= len(axis)
             # an axis of one value (seq_len=4096 beside the swept layout) is the same code in every
             # row: a broadcast view, so the solver computes with its one value (engine/solve/numeric.py)
-            out.append(np.broadcast_to(np.int64(0), index.shape) if len(axis) == 1 else (index // stride) % len(axis))
+            out.append(np.broadcast_to(np.int64(0), (stop - start,)) if len(axis) == 1
+                       else _axis_codes(start, stop, stride, len(axis)))
         return out
+
+
+def _axis_codes(start: int, stop: int, stride: int, size: int) -> np.ndarray:
+    """(row // stride) % size for rows start..stop-1, as runs of equal codes (np.repeat), not a
+    division and a remainder per row."""
+    if stride == 1:   # the innermost axis: 0..size-1 over and over
+        offset, count = start % size, stop - start
+        return np.tile(np.arange(size, dtype=np.int64), (offset + count) // size + 1)[offset:offset + count]
+    first, last = start // stride, (stop - 1) // stride
+    bounds = np.arange(first, last + 2, dtype=np.int64) * stride
+    bounds[0], bounds[-1] = start, stop
+    return np.repeat(np.arange(first, last + 1, dtype=np.int64) % size, np.diff(bounds))
 
 
 def parse_grid(engine: "Engine", targets: list[str], specs: dict[str, str]) -> Grid:
@@ -171,7 +183,8 @@ def solve_chunk(engine: "Engine", grid: Grid, start: int, stop: int, lang: str =
             specs.append(Column(index, axis.header, "key", axis.name, field=axis.header))
         else:
             numbers[axis.name] = np.broadcast_to(axis.numbers[0], (rows,)) if len(axis) == 1 else axis.numbers[code]
-            columns[axis.header] = pl.Series(numbers[axis.name] / axis.factor)
+            shown = numbers[axis.name] / axis.factor if axis.factor != 1.0 else numbers[axis.name]
+            columns[axis.header] = pl.Series(shown)
             specs.append(Column(index, axis.header, "number", axis.name, factor=axis.factor, field=axis.header))
     frame = pl.DataFrame(columns) if columns else pl.DataFrame({"row": np.arange(start, stop)})
     row_targets = np.broadcast_to(np.int64(0), (rows,))          # one question for every row
@@ -207,14 +220,13 @@ def _runs(picks: np.ndarray) -> list[tuple[int, int]]:
 
 
 def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """A chunk's results with exactly the schema's columns (missing ones empty)."""
-    out = []
-    for name, dtype in schema.items():
-        if name in frame.columns:
-            out.append(frame.get_column(name).cast(dtype))
-        else:
-            out.append(pl.Series(name, [None] * frame.height, dtype=dtype))
-    return pl.DataFrame(out)
+    """A chunk's results with exactly the schema's columns (missing ones empty). One select: a column
+    of one value stays a polars scalar column until it is written."""
+    present = set(frame.columns) & set(schema)
+    if not present:   # (literals alone would make one row)
+        return pl.DataFrame([pl.Series(name, [None] * frame.height, dtype=dtype) for name, dtype in schema.items()])
+    return frame.select([pl.col(name).cast(dtype) if name in present else pl.lit(None, dtype=dtype).alias(name)
+                         for name, dtype in schema.items()])
 
 
 @dataclass

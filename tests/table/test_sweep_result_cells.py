@@ -1,0 +1,103 @@
+"""The fast paths of a sweep's results table (issue #16): one-value columns, row codes, and the
+warnings column formatted per bucket of values, each checked against the plain computation."""
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.table.note_columns import _bucketed_texts, _format_expr
+from engine.table.result_columns import Repeated, results_frame, text_cells, value_series
+from engine.table.sweep import _axis_codes, parse_grid, solve_chunk
+
+BAND = " is outside the typical 0.3–0.55 band for end-to-end training"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 5000), st.integers(1, 3000), st.integers(1, 700), st.integers(1, 9))
+def test_axis_codes_are_row_over_stride_mod_size(start: int, count: int, stride: int, size: int) -> None:
+    rows = np.arange(start, start + count)
+    got = _axis_codes(start, start + count, stride, size)
+    assert got.dtype == np.int64
+    assert np.array_equal(got, (rows // stride) % size)
+
+
+def test_one_value_column_stays_one_value_and_reads_the_same() -> None:
+    base = np.broadcast_to(np.float64(3e9), (5,))    # a catalog figure: one value, every row
+    cells = value_series("weights [GB]", base, np.broadcast_to(True, (5,)), 1e9)
+    assert cells == Repeated(3.0, pl.Float64, 5)      # 3e9 bytes in GB, by hand
+    varying = pl.Series("n_gpus", [8.0, 16.0, 32.0, 64.0, 128.0])
+    frame = results_frame({"n_gpus": varying, "weights [GB]": cells,
+                           "error": text_cells(5, [])}, 5)
+    assert frame.columns == ["n_gpus", "weights [GB]", "error"]
+    assert frame["weights [GB]"].to_list() == [3.0] * 5
+    assert frame["error"].dtype == pl.String and frame["error"].null_count() == 5
+    assert frame.equals(pl.DataFrame([varying, cells.series("weights [GB]"), pl.Series("error", [None] * 5,
+                                                                                         dtype=pl.String)]))
+
+
+def test_one_text_on_every_row_stays_one_value_a_part_does_not() -> None:
+    assert text_cells(3, [(np.arange(3), "same")]) == Repeated("same", pl.String, 3)
+    assert text_cells(3, [(np.array([1]), "one")]).to_list() == [None, "one", None]
+
+
+def test_bucketed_texts_read_as_each_row_formatted(bundled_engine) -> None:
+    """Values near 4-figure rounding edges, over several decades: per-bucket texts, gathered by code,
+    equal the vectorized formatter applied to every row."""
+    mfu = bundled_engine.rules.variables["mfu"]
+    rng = np.random.default_rng(16)
+    edges = np.array([0.012345, 0.0099995, 0.099995, 0.12346, 0.24999, 0.00777, 0.5, 0.55])
+    values = np.concatenate([10 ** rng.uniform(-4, -0.3, 30_000), edges, np.nextafter(edges, 0),
+                             np.nextafter(edges, 1)])
+    index = np.flatnonzero(rng.random(len(values)) < 0.9)
+    coded = _bucketed_texts(mfu, values, index)
+    assert coded is not None and len(coded.table) < len(index)
+    every = pl.DataFrame({"v": values}).select(_format_expr(mfu, pl.col("v"), 0.0)).to_series()
+    assert coded.table.gather(coded.codes[index]).to_list() == every.gather(index).to_list()
+
+
+def test_bucketed_texts_step_aside_where_they_cannot_hold(bundled_engine) -> None:
+    mfu = bundled_engine.rules.variables["mfu"]
+    everywhere = np.arange(3)
+    assert _bucketed_texts(mfu, np.array([0.1, 0.0, 0.2]), everywhere) is None       # zero
+    assert _bucketed_texts(mfu, np.array([0.1, np.nan, 0.2]), everywhere) is None    # no value
+    assert _bucketed_texts(mfu, np.array([0.1, 2e4, 0.2]), everywhere) is None       # shown as 20K
+    grad_accum = bundled_engine.rules.variables["grad_accum"]                            # an integer
+    assert _bucketed_texts(grad_accum, np.array([1.0, 2.5, 3.0]), everywhere) is None
+
+
+def test_sweep_warnings_over_many_distinct_values(bundled_engine) -> None:
+    """25,000 given mfu values (more than are formatted one by one): every row's warning names its own
+    value to 4 figures (by hand: 0.00777, 0.12346 -> 0.1235, 0.24999 -> 0.25), after the note on
+    every row (296.8 token per parameter: 2T tokens / 6.74B parameters of Llama-2-7B)."""
+    grid = parse_grid(bundled_engine, ["train_time"], {"model": "llama2-7b", "gpu": "H100-SXM", "tokens": "2T",
+                                                       "n_gpus": "1024", "mfu": "0.00001..0.25+0.00001"})
+    warnings = solve_chunk(bundled_engine, grid, 0, grid.total).results["warnings"]
+    assert len(warnings) == 25_000 and warnings.null_count() == 0
+    for k, shown in ((777, "0.00777"), (12346, "0.1235"), (24999, "0.25")):
+        text = warnings[k - 1]
+        assert text.startswith("scaling.far_from_chinchilla: 296.8 token per parameter")
+        assert text.endswith(f" | time.mfu_outside_band: utilization {shown}{BAND}")
+
+
+def test_layout_sweep_warnings_lead_with_the_rounding_note(bundled_engine) -> None:
+    """The benchmark's analytic layout grid (50,000 rows): grad_accum is rounded on every row and the
+    mfu band fires on most, with more distinct mfu values than are formatted one by one. Each warned
+    row reads the rounding note, then its own mfu to 4 significant figures (Python's `.4g` as the
+    reference); the others read the rounding note alone."""
+    specs = {"tp": "1,2,4,8", "pp": "1,2,4,8,16", "micro_batch": "1,2,4,8,16", "n_gpus": "128..64000+128",
+             "perf_model": "analytic", "model": "llama2-7b", "gpu": "H100-SXM", "seq_len": "4096",
+             "global_batch": "4096", "precision": "mixed-bf16", "zero_stage": "1", "attention_kernel": "flash"}
+    grid = parse_grid(bundled_engine, ["mfu", "step_time"], specs)
+    results = solve_chunk(bundled_engine, grid, 0, grid.total, side_values=False).results
+    rounded = "rounded: grad_accum rounded up (the exact value is in `grad_accum unrounded`)"
+    mfu, warnings = results["mfu"].to_numpy(), results["warnings"].to_list()
+    assert len(np.unique(mfu)) > 20_000
+    band = (mfu < 0.3) | (mfu > 0.55)
+    assert band.any() and not band.all()
+    for row in np.random.default_rng(7).choice(grid.total, 400, replace=False).tolist():
+        if band[row] and mfu[row] >= 1e-3:
+            assert warnings[row] == f"{rounded} | time.mfu_outside_band: utilization {mfu[row]:.4g}{BAND}"
+        elif not band[row]:
+            assert warnings[row] == rounded
