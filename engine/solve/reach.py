@@ -30,7 +30,7 @@ DOMAIN_KEYS = ("planner.domain.below", "planner.domain.above")
 
 
 def out_of_reach(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], target: str
-                 ) -> Nested | None:
+                 ) -> Joined | None:
     """A clause naming each typed given that no value of `target` in its domain can meet, with the
     range that `target`'s domain allows it; None when no typed given is out of reach."""
     ends = _ENDS.get(engine.rules.variables[target].domain)

@@ -356,11 +356,11 @@ def _with_reach(engine: Engine, error: BaseException, numbers: dict[str, float],
     "mfu = 0.45 is out of reach ... the most is 0.41" when a typed given is what cannot be met."""
     fields = getattr(error, "message_fields", {})
     target = fields.get("name")
-    if getattr(error, "message_key", None) not in DOMAIN_KEYS or target not in targets:
+    if getattr(error, "message_key", None) not in DOMAIN_KEYS or not isinstance(target, str) or target not in targets:
         return error
     clauses = out_of_reach(engine, numbers, keys, target)
     if clauses is None:
         return error
-    names = ", ".join(c.fields["name"] for c in clauses.parts)
+    names = ", ".join(str(c.fields["name"]) for c in clauses.parts)
     return keyed(type(error), "planner.out_of_reach", clauses=clauses, target=target, rule=fields.get("rule", ""),
                  value=fields.get("value", ""), names=names)
