@@ -16,7 +16,7 @@ from ..errors import EvaluationError, UnderdeterminedError
 from ..rules.expr import Tree
 from ..rules.model import RuleSet
 from ..text.messages import Nested, said_text
-from .batch_result import DERIVED, SOLVED, Batch, ErrorKind, FloatColumn, Mask, Rows
+from .batch_result import DERIVED, GIVEN, SOLVED, Batch, ErrorKind, FloatColumn, Mask, Rows
 from .column_bounds import ColumnBounds
 from .keys import Columns
 from .no_effect import independent_of
@@ -79,7 +79,8 @@ class StepEvaluation(ColumnBounds):
             # epoch, says the rule does not apply, not that the givens are wrong: it stays a note)
             if implied is not None and (needed or self.rules.variables[implied[0]].domain != "nonnegative"):
                 self._row_error(batch, mask(rows[i:i + 1], batch.rows),
-                                self._domain_message(plan, step, *implied), EvaluationError)
+                                self._domain_message(plan, step, *implied, typed=_typed(batch, int(rows[i]))),
+                                EvaluationError)
         if needed or len(bad_rows) > DOMAIN_MESSAGES:
             self._row_error(batch, mask(rows[bad], batch.rows), message, EvaluationError)
         else:   # a side value with no real root at all stays empty, and the row says why
@@ -114,11 +115,11 @@ class StepEvaluation(ColumnBounds):
                     return name, value
         return None
 
-    def _domain_message(self, plan: Plan, step: Step, name: str, value: float) -> str:
+    def _domain_message(self, plan: Plan, step: Step, name: str, value: float, typed: frozenset[str]) -> str:
         variable = self.rules.variables[name]
         shown = value / variable.factor
         rules = ", ".join(e.id for e in step.equations)
-        givens = ", ".join(sorted(_inputs_of(plan, step))) or "-"
+        givens = _givens_clause(_inputs_of(plan, step), typed)
         if variable.domain == "fraction" and value > 1:
             return said_text("planner.domain.above", name=name, value=f"{shown:.4g}", limit="1", shown=" (100 %)",
                              rule=rules, givens=givens)
@@ -173,6 +174,22 @@ class StepEvaluation(ColumnBounds):
 
     def _in_domain(self, name: str, col: FloatColumn) -> Mask:
         return domain_mask(self.rules.variables[name].domain, col)
+
+
+def _typed(batch: Batch, row: int) -> frozenset[str]:
+    """The values the user gave in `row` (not catalog figures or defaults)."""
+    return frozenset(n for n, codes in batch.status.items() if codes is not None and codes[row] == GIVEN)
+
+
+def _givens_clause(inputs: set[str], typed: frozenset[str]) -> Nested:
+    """The inputs behind a refused value, the user's own first: "mfu, tp (and 48 catalog figures and
+    defaults behind them)" rather than fifty names in alphabetical order."""
+    own = sorted(inputs & typed)
+    rest = len(inputs) - len(own)
+    if not own:
+        return Nested("planner.givens.only_assumed", names=", ".join(sorted(inputs)) or "-")
+    return Nested("planner.givens.own", names=", ".join(own), more=Nested("planner.givens.more", count=rest)
+                  if rest else Nested())
 
 
 def _inputs_of(plan: Plan, step: Step) -> set[str]:

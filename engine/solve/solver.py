@@ -26,7 +26,7 @@ from ..rules.hf_config import givens_from_config
 from ..rules.loading import load_rules
 from ..rules.model import Check, Equation, RuleSet, Variable
 from ..text.formatting import format_quantity, shorten
-from ..text.messages import Nested, keyed, keyed_from
+from ..text.messages import Caught, Nested, keyed, keyed_from
 from ..text.values import parse_key, parse_number
 from . import symbolic
 from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
@@ -362,5 +362,4 @@ def _with_reach(engine: Engine, error: BaseException, numbers: dict[str, float],
     if clauses is None:
         return error
     names = ", ".join(str(c.fields["name"]) for c in clauses.parts)
-    return keyed(type(error), "planner.out_of_reach", clauses=clauses, target=target, rule=fields.get("rule", ""),
-                 value=fields.get("value", ""), names=names)
+    return keyed(type(error), "planner.out_of_reach", clauses=clauses, names=names, detail=Caught(error))

@@ -21,7 +21,10 @@ def test_an_mfu_no_network_reaches_names_the_most_it_can_be(eng: Any) -> None:
     text = str(caught.value)
     assert "out of reach" in text and "mfu" in text
     assert f"{ceiling:.4g}" in text                         # the most it can be, as the engine shows figures
-    assert "global_batch" not in text.split("Change")[1]    # a given the bandwidth does not move is not blamed
+    change = text.split("Change")[1].split(".")[0]
+    assert "mfu" in change and "global_batch" not in change   # a given the bandwidth does not move is not blamed
+    # the refusal behind it stays, naming the user's givens first and counting the rest
+    assert "network_bandwidth = -" in text and "catalog figures and defaults" in text
 
 
 def test_a_reachable_mfu_still_gets_its_bandwidth(eng: Any) -> None:

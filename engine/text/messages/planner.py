@@ -68,16 +68,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Check the givens {givens}",
         "给定的值推出 {name} = {value}，不大于 {limit}；{name} 必须{requirement}；规则 {rule}。请检查给定值 {givens}"),
     "planner.out_of_reach": (
-        "{clauses} (rule {rule}: solved backwards it gives {target} = {value}, not in its domain). "
-        "Change {names}, or the layout and hardware behind it",
-        "{clauses}（规则 {rule}：反推得 {target} = {value}，不在其取值范围内）。"
-        "请修改 {names}，或其背后的并行布局与硬件"),
+        "{clauses}. Change {names}, or the other inputs that set it. (In detail: {detail})",
+        "{clauses}。请修改 {names}，或决定它的其他输入。（详细：{detail}）"),
     "planner.out_of_reach.above": (
         "{name} = {value} is out of reach: whatever {target} is, {name} is at most {limit}",
         "{name} = {value} 无法达到：无论 {target} 取何值，{name} 最多为 {limit}"),
     "planner.out_of_reach.below": (
         "{name} = {value} is out of reach: whatever {target} is, {name} is at least {limit}",
         "{name} = {value} 无法达到：无论 {target} 取何值，{name} 至少为 {limit}"),
+    "planner.givens.own": ("{names}{more}", "{names}{more}"),
+    "planner.givens.more": (" (and {count} catalog figures and defaults behind them)",
+                            "（及其背后的 {count} 个目录数值与默认值）"),
+    "planner.givens.only_assumed": ("{names}", "{names}"),
     "planner.domain.none": (
         "no valid value for {names} from rule {rules}: no real, finite answer in the variable's domain "
         "for these inputs",
