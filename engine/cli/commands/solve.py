@@ -173,9 +173,11 @@ def _assumptions(result: Result, lang: str, verbose: bool) -> list[str]:
         source = source if verbose else cut(source, SOURCE_WIDTH)
         line = f"  {name} = {value}"
         lines.append(f"{line}    ({text('cli.source', lang)}: {source})" if source else line)
-    left = len(result.assumptions) - len(items)
-    if left:
-        lines.append("  " + text("cli.more_assumptions", lang, count=left))
+    shown = {name for name, _, _ in items}
+    left = [(name, value) for name, value, _ in result.assumptions if name not in shown]
+    if left:   # the example is one that was left out (not tp = 1 when tp was given or asked)
+        example = f"{left[0][0]} = {left[0][1]}"
+        lines.append("  " + text("cli.more_assumptions", lang, count=len(left), example=example))
     return lines
 
 

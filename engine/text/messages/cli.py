@@ -23,8 +23,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "-v shows the catalog figures, every derived value and the derivation",
         "加 -v 显示目录数值、全部推导值与推导过程"),
     "cli.more_assumptions": (
-        "(+{count} more defaults, such as tp = 1: -v lists every one)",
-        "（另有 {count} 项默认值，如 tp = 1：加 -v 全部列出）"),
+        "(+{count} more defaults, such as {example}: -v lists every one)",
+        "（另有 {count} 项默认值，如 {example}：加 -v 全部列出）"),
     "cli.does_not_fit": ("does not fit: 1 = largest that fits", "放不下：1 表示恰好放得下"),
     "cli.numeric_root": ("numeric root", "数值求根"),
     "cli.severity.info": ("info", "提示"),
