@@ -110,7 +110,7 @@ class SafetensorsFormatError(ConversionError):
         super().__init__(f"{path}: not a valid safetensors file: {problem}")
         self.path = Path(path)
         self.problem = problem
-        # said in the user's language by engine/text/messages (convert.not_safetensors); the problem is a
+        # said in the user's language by engine/messages (convert.not_safetensors); the problem is a
         # technical detail of the file's header, kept as written
         self.message_key, self.message_fields = "convert.not_safetensors", {"path": path, "problem": problem}
 

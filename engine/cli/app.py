@@ -27,7 +27,7 @@ import threading
 from typing import Any, Iterator, Sequence
 
 from ..errors import EngineError, EvaluationError, PlanningError, UnderdeterminedError
-from ..text.messages import localized, text
+from ..messages import localized, text
 from ..version import __version__
 from . import commands
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..text.messages import text
+from ..messages import text
 
 TERMINAL_WIDTH = 120
 GAP = "  "

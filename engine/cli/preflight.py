@@ -19,9 +19,9 @@ from typing import Any
 
 from ..errors import EngineError, TrainingConfigError, UnderdeterminedError
 from ..io.training_config.givens import Origins, expand_config
+from ..messages import keyed, localized
+from ..messages import text as message
 from ..report import write_solve_report
-from ..text.messages import keyed, localized
-from ..text.messages import text as message
 from ..text.values import parse_number
 
 ASSUMED_MFU = 0.4    # inside the seed §4a band 0.3-0.55 (formulas/time.yaml mfu.typical); said in every answer
@@ -296,7 +296,7 @@ def _evaluate(engine: Any, check: Preflight, label: str, changes: dict[str, Any]
 
 
 def text(lang: str, key: str, **values: Any) -> str:
-    """A preflight text in the user's language (engine/text/messages/preflight.py)."""
+    """A preflight text in the user's language (engine/messages/preflight.py)."""
     return message(f"preflight.{key}", lang, **values)
 
 

@@ -19,7 +19,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ScenarioError
-from ..text.messages import Nested, keyed
+from ..messages import Nested, keyed
 
 MAX_ENTRIES = 10_000                 # parts in one package (a workbook has tens)
 # one part, decompressed (~800,000 rows of 7 numbers; 10 MB of real xlsx is < 150 MB)

@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 
 from ..errors import ScenarioError, ValueParseError
+from ..messages import Caught, keyed
 from ..solve.solver import Engine
 from ..table.frames import Outcome, run_frame
-from ..text.messages import Caught, keyed
 from .sheets import read_scenarios
 
 INPUTS_SHEET = "inputs"

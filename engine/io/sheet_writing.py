@@ -13,7 +13,7 @@ from typing import Any, Callable
 import polars as pl
 
 from ..errors import ScenarioError
-from ..text.messages import Nested, keyed
+from ..messages import Nested, keyed
 from .package_guard import first_line
 
 OUTPUT_SUFFIXES = (".xlsx", ".csv", ".parquet")

@@ -23,8 +23,8 @@ import numpy as np
 import polars as pl
 
 from ..errors import ScenarioError
+from ..messages import Nested, keyed, said_text
 from ..table.cells import Locator
-from ..text.messages import Nested, keyed, said_text
 from .mixed_kinds import MIXED_KINDS, exact_numbers, mixed_columns, read_mixed_kinds, renamed
 from .package_guard import check_not_encrypted, first_line, inspect_package
 from .sheet_writing import atomic_write, check_paths, csv_safe_columns, neutralise, write_table

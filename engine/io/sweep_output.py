@@ -13,8 +13,8 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from ..errors import ScenarioError, ValueParseError
+from ..messages import keyed
 from ..table.sweep import CHUNK_ROWS, Grid, SweepResult, chunks, probe_schema, solve_chunk
-from ..text.messages import keyed
 from .sheets import atomic_write, csv_safe_columns
 from .workbook import write_results
 from .xlsxdata import MAX_ROWS as SHEET_ROWS

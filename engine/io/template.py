@@ -17,8 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..messages import text
 from ..table.cells import column_letter
-from ..text.messages import text
 from .sheets import atomic_write
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ FIT = "memory_fill"   # 1 = the largest micro_batch (smallest tp ...) that fits;
 VALIDATED_ROWS = 5000
 
 # worked examples: (message key of name and note, solve, values); rows naming a variable the rules lack
-# are left out. Names and notes are in engine/text/messages/workbook.py (template.example.*).
+# are left out. Names and notes are in engine/messages/workbook.py (template.example.*).
 EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [
     ("flops", "train_flops", {"params": "7B", "tokens": "2T"}),
     ("time", "train_time", {"gpu": "A800", "params": "7B", "tokens": "2T", "n_gpus": 256, "mfu": 0.4}),

@@ -20,8 +20,8 @@ import numpy as np
 import polars as pl
 
 from ..errors import ScenarioError
+from ..messages import keyed, localized, text
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, RECOMPUTED, SOLVED
-from ..text.messages import keyed, localized, text
 from ..version import __version__
 from .sheets import atomic_write, write_table
 from .xlsxdata import MAX_COLUMNS, Book, Cells

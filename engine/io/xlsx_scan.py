@@ -10,7 +10,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from ..errors import ScenarioError
-from ..text.messages import Nested, keyed
+from ..messages import Nested, keyed
 from .package_guard import first_line
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",

@@ -25,8 +25,8 @@ from typing import Any, Callable
 import numpy as np
 import polars as pl
 
+from ..messages import keyed
 from ..table.cells import column_letter
-from ..text.messages import keyed
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384     # Excel's sheet limits (XFD1048576)

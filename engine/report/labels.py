@@ -1,11 +1,11 @@
 """Every fixed word of a report, in English and Chinese: the `report.*` entries of
-engine/text/messages/report.py (one home for texts, issue #12).
+engine/messages/report.py (one home for texts, issue #12).
 
 Variable, rule and warning texts come from the rule files (their `en`/`zh` fields).
 """
 from __future__ import annotations
 
-from ..text.messages import table
+from ..messages import table
 
 
 def labels(lang: str) -> dict[str, str]:

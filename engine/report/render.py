@@ -21,9 +21,9 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import ScenarioError, ValueParseError
+from ..messages import keyed
 from ..rules.resources import data_dir
 from ..text.formatting import number
-from ..text.messages import keyed
 
 HTML_SUFFIXES = (".html", ".htm")
 MD_SUFFIXES = (".md", ".markdown")

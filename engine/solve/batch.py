@@ -27,8 +27,8 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from ..errors import EngineError, InternalSolveError, UnderdeterminedError, ValueParseError
+from ..messages import text
 from ..rules.model import RuleSet
-from ..text.messages import text
 from ..text.values import unknown_key_message
 from .batch_checks import GroupChecks
 from .batch_result import (

@@ -10,9 +10,9 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import ContradictionError
+from ..messages import Nested, said_text
 from ..rules.model import Equation
 from ..text.formatting import format_quantity
-from ..text.messages import Nested, said_text
 from .batch_result import Batch, Rows, Value
 from .elimination import monomial
 from .evaluation import Env, StepEvaluation, inputs_behind

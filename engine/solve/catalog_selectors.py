@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..errors import CatalogSelectorError
-from ..text.messages import keyed
+from ..messages import keyed
 
 # selector -> (value, variable whose key implies it, that key as typed)
 Implied = dict[str, tuple[str, str, str]]

@@ -13,9 +13,9 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import EvaluationError, UnderdeterminedError
+from ..messages import Nested, said_text
 from ..rules.expr import Tree
 from ..rules.model import RuleSet
-from ..text.messages import Nested, said_text
 from .batch_result import DERIVED, GIVEN, SOLVED, Batch, ErrorKind, FloatColumn, Mask, Rows
 from .column_bounds import ColumnBounds
 from .keys import Columns

@@ -5,9 +5,9 @@ import difflib
 from typing import Any
 
 from ..errors import ValueParseError
+from ..messages import Nested, keyed
 from ..rules.expr import render
 from ..text.formatting import format_quantity
-from ..text.messages import Nested, keyed
 from . import symbolic
 
 

@@ -5,8 +5,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..messages import rule_mismatch
 from ..rules.model import Equation
-from ..text.messages import rule_mismatch
 
 
 class RuleMismatch(NamedTuple):

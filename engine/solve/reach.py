@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..messages import Joined, Nested
 from ..text.formatting import format_quantity
-from ..text.messages import Joined, Nested
 from .keys import Categorical
 
 if TYPE_CHECKING:

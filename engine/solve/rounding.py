@@ -14,9 +14,9 @@ from typing import Callable
 import numpy as np
 
 from ..errors import EvaluationError
+from ..messages import Nested, said_text, text
 from ..rules.model import RuleSet
 from ..rules.schema import Rounding
-from ..text.messages import Nested, said_text, text
 from .admissible import admissible
 from .batch_result import Batch, FloatColumn, Group, Rows, Value, keep
 from .evaluation import Env

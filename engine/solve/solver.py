@@ -20,13 +20,13 @@ import numpy as np
 
 from .. import hooks
 from ..errors import EngineError, ValueParseError
+from ..messages import Caught, Nested, keyed, keyed_from
 from ..rules import units
 from ..rules.expr import Tree, render
 from ..rules.hf_config import givens_from_config
 from ..rules.loading import load_rules
 from ..rules.model import Check, Equation, RuleSet, Variable
 from ..text.formatting import format_quantity, shorten
-from ..text.messages import Caught, Nested, keyed, keyed_from
 from ..text.values import parse_key, parse_number
 from . import symbolic
 from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical

@@ -8,8 +8,8 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from ..errors import UnderdeterminedError
+from ..messages import Both, Joined, Nested
 from ..rules.model import Equation, RuleSet
-from ..text.messages import Both, Joined, Nested
 
 if TYPE_CHECKING:
     from .planning import Planner

@@ -19,10 +19,10 @@ import polars as pl
 
 from .. import hooks
 from ..errors import EngineError, ScenarioError, ValueParseError
+from ..messages import Caught, Nested, keyed, said, said_text
 from ..rules.model import Variable
 from ..solve.batch import Categorical
 from ..solve.numeric import domain_mask, remember_bounds, within_domain
-from ..text.messages import Caught, Nested, keyed, said, said_text
 from ..text.values import check_domain, parse_number
 from .cells import Locator, as_text, column_letter
 from .headers import QUIET, RESERVED, Column, classify, parse_targets

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ContradictionError
+from ..messages import text
 from ..text.formatting import format_quantity
-from ..text.messages import text
 
 if TYPE_CHECKING:
     from ..solve.batch import Batch

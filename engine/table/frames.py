@@ -25,11 +25,11 @@ import numpy as np
 import polars as pl
 
 from ..errors import EngineError
+from ..messages import localized
 from ..rules.model import Check, Equation
 from ..solve.batch import CATALOG, DERIVED, RECOMPUTED, SOLVED, Batch
 from ..solve.solver import Engine
 from ..text.formatting import kind as shown_as
-from ..text.messages import localized
 from .cells import as_text
 from .columns import Column, Locator, Prepared, prepare
 from .contradiction_cells import named_cells

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import ScenarioError, ValueParseError
+from ..messages import Caught, Nested, keyed, said_text
 from ..rules.model import Variable
-from ..text.messages import Caught, Nested, keyed, said_text
 from ..text.values import parse_number
 from .cells import Locator
 

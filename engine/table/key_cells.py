@@ -7,10 +7,10 @@ import numpy as np
 import polars as pl
 
 from ..errors import EngineError, ValueParseError
+from ..messages import said
 from ..rules.hf_config import is_config_path
 from ..rules.model import Variable
 from ..solve.batch import Categorical
-from ..text.messages import said
 from ..text.values import parse_key
 from .cells import Locator, as_text
 from .headers import Column, parse_targets

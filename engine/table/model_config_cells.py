@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import EngineError
+from ..messages import said
 from ..rules.hf_config import is_config_path, read_hf_config
 from ..solve.batch import Categorical
-from ..text.messages import said
 from ..text.values import parse_key, parse_number
 from .cells import Locator
 from .headers import Column

@@ -9,12 +9,12 @@ from typing import Any, Union, cast
 import numpy as np
 import polars as pl
 
+from ..messages import text as message
 from ..rules.model import Check, Equation, Variable
 from ..solve.batch import RECOMPUTED, Batch, Every
 from ..solve.mismatch import RuleMismatch
 from ..solve.solver import Engine
 from ..text.formatting import format_quantity
-from ..text.messages import text as message
 from .result_columns import Cells, Repeated, scatter
 from .row_masks import any_code, ok_rows
 from .scope import catalog_only_rows

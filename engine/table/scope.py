@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..messages import text
 from ..solve.batch import CATALOG, DERIVED, SOLVED
 from ..text.formatting import format_quantity, rounded_note
-from ..text.messages import text
 
 if TYPE_CHECKING:
     from ..solve.batch import Batch

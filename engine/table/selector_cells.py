@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import EngineError
+from ..messages import said
 from ..solve.batch import Categorical
 from ..solve.catalog_selectors import check_typed, entry_selectors, implied_selectors
-from ..text.messages import said
 from .cells import Locator
 from .headers import Column
 from .key_cells import Report, canonical_key

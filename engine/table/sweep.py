@@ -21,8 +21,8 @@ import numpy as np
 import polars as pl
 
 from ..errors import EngineError, ValueParseError
+from ..messages import Caught, keyed
 from ..solve.batch import Categorical
-from ..text.messages import Caught, keyed
 from ..text.values import parse_number
 from .columns import Column, Locator, Prepared, canonical_key
 from .frames import Outcome, collect

@@ -15,9 +15,9 @@ import unicodedata
 from typing import Any
 
 from ..errors import ValueParseError
+from ..messages import Caught, Nested, keyed
 from ..rules.model import Table, Variable
 from ..rules.units import dims_text, unit_info
-from .messages import Caught, Nested, keyed
 
 MAX_TEXT = 200
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)$")

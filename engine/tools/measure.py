@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EngineError, MeasureError
-from ..text.messages import keyed
+from ..messages import keyed
 
 CHUNK_CHARS = 1 << 20        # characters per chunk handed to the tokenizer
 BATCH = 8                    # chunks per encode_batch call (the tokenizer parallelises a batch)

@@ -7,7 +7,7 @@ import xlsxwriter
 
 from engine.cli.app import main
 from engine.errors import ValueParseError
-from engine.text.messages import keyed, localized
+from engine.messages import keyed, localized
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -118,7 +118,7 @@ def test_a_given_model_reads_the_shape_off_the_catalog():
 # ------------------------------------------------------------------ the under-determined message names the model
 def _refusal(givens, targets=("train_time",)):
     from engine import UnderdeterminedError
-    from engine.text.messages import localized
+    from engine.messages import localized
     with pytest.raises(UnderdeterminedError) as caught:
         ENGINE.solve(list(targets), givens)
     return caught.value, localized(caught.value, "en"), localized(caught.value, "zh")

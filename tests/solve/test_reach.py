@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from engine.errors import EvaluationError
-from engine.text.messages import localized
+from engine.messages import localized
 
 LAYOUT = {"model": "llama2-13b", "gpu": "H100-SXM", "n_gpus": 64, "perf_model": "analytic",
           "precision": "mixed-bf16", "seq_len": 4096, "global_batch": 512, "tp": 2}

@@ -105,7 +105,7 @@ def test_the_workbook_warnings_column_says_the_same(bundled_engine, example):
 
 def test_the_contradicted_convention_is_said_in_chinese(bundled_engine):
     from engine.errors import ContradictionError
-    from engine.text.messages import localized
+    from engine.messages import localized
 
     with pytest.raises(ContradictionError) as info:
         bundled_engine.solve(["train_time"], {"train_flops": "1e23", "params": "7B", "tokens": "2T",

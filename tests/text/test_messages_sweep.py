@@ -1,5 +1,5 @@
 """Every user-facing message has a Chinese text with the same fields (issue #15: `--lang zh`
-translates every message). The sweep walks engine/text/messages/*.py, so an entry added later by any
+translates every message). The sweep walks engine/messages/*.py, so an entry added later by any
 area is checked too."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import pytest
 
 from engine.text import messages
-from engine.text.messages import catalog, fields_of, text
+from engine.messages import catalog, fields_of, text
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 WORD = re.compile(r"[A-Za-z]{2,}")

@@ -8,7 +8,7 @@ import pytest
 
 from engine.errors import ScenarioError, ValueParseError
 from engine.io.results_workbook import outcome_from_workbook
-from engine.text.messages import Caught, keyed, localized, said, text
+from engine.messages import Caught, keyed, localized, said, text
 
 
 def test_a_caught_error_inside_another_is_said_in_chinese() -> None:

@@ -2,7 +2,7 @@
 
 Walks engine/ with `ast` and fails on any EngineError subclass built from a string literal or an
 f-string (`raise ScenarioError(f"{path}: no such file")`): such a text has no Chinese. Messages are
-raised with `keyed(ScenarioError, "io.no_such_file", path=path)` instead (engine/text/messages).
+raised with `keyed(ScenarioError, "io.no_such_file", path=path)` instead (engine/messages).
 The few exceptions are listed below, each with the reason it may stay English."""
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_every_engine_error_is_raised_with_a_message_key() -> None:
             if (rel, name) not in ALLOWED and (rel, name) not in PENDING:
                 offenders.append(f"engine/{rel}:{line}: {name}(<literal text>)")
     assert not offenders, ("English-only error messages (raise them with keyed(Error, key, ...) and add the "
-                           "key to engine/text/messages/):\n" + "\n".join(offenders))
+                           "key to engine/messages/):\n" + "\n".join(offenders))
 
 
 def test_every_allowed_entry_is_still_needed() -> None:

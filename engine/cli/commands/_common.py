@@ -5,8 +5,8 @@ import argparse
 from typing import Any
 
 from ...errors import ValueParseError
+from ...messages import keyed
 from ...text.formatting import shorten
-from ...text.messages import keyed
 
 
 def add_rule_options(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ConversionError
-from ...text.messages import localized, text
+from ...messages import localized, text
 
 if TYPE_CHECKING:
     from ...tools.convert.baichuan import ConversionReport, NormStats

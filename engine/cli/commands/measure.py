@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from ...text.messages import text
+from ...messages import text
 from ...tools.measure import measure
 
 

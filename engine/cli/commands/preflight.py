@@ -7,9 +7,9 @@ import math
 import sys
 from typing import Any
 
+from ...messages import table
+from ...messages import text as message
 from ...text.formatting import format_quantity
-from ...text.messages import table
-from ...text.messages import text as message
 from ..preflight import preflight, write_report
 from ._common import add_rule_options, load_engine, split_items
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ...text.messages import text
+from ...messages import text
 from ._common import add_rule_options, load_engine
 
 

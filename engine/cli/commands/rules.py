@@ -7,10 +7,10 @@ import sys
 from typing import Any
 
 from ...errors import ValueParseError
+from ...messages import keyed, text
 from ...rules import schema
 from ...rules.loading import load_rules
 from ...solve.explain import explain
-from ...text.messages import keyed, text
 from ..catalog_table import TERMINAL_WIDTH, catalog_text
 from ._common import add_rule_options, load_engine
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ...text.messages import keyed, localized, text
+from ...messages import keyed, localized, text
 from ..progress import Progress
 from ._common import add_rule_options, load_engine
 

@@ -12,13 +12,13 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ...messages import text
 from ...rules.expr import Tree, render
 from ...solve.solver import base_unit
 from ...table.breakdown import breakdowns
 from ...table.scope import reworded, shown_warnings
 from ...text.formatting import count, engineering, format_quantity, number, rounded_note
 from ...text.formatting import kind as shown_as
-from ...text.messages import text
 from ._common import add_rule_options, load_engine, split_items, wants_binary
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ...errors import ScenarioError
-from ...text.messages import keyed, text
+from ...messages import keyed, text
 from ..progress import Progress
 from ._common import add_rule_options, load_engine, split_items
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ...errors import ScenarioError
-from ...text.messages import keyed, text
+from ...messages import keyed, text
 from ._common import add_rule_options, load_engine
 
 

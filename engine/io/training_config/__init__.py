@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...text.messages import keyed
+from ...messages import keyed
 from .accelerate import is_accelerate, read_accelerate
 from .axolotl import is_axolotl, read_axolotl
 from .deepspeed import is_deepspeed, read_deepspeed

@@ -9,7 +9,7 @@ offload_param_device, gradient_accumulation_steps, deepspeed_config_file).
 """
 from __future__ import annotations
 
-from ...text.messages import keyed, said_text
+from ...messages import keyed, said_text
 from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .fsdp import read_fsdp

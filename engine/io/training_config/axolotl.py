@@ -17,7 +17,7 @@ Defaults for keys the file leaves out, read from axolotl's pydantic schema at v0
 """
 from __future__ import annotations
 
-from ...text.messages import keyed, said_text
+from ...messages import keyed, said_text
 from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .fsdp import read_fsdp

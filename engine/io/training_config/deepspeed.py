@@ -12,7 +12,7 @@ differs from the framework's is refused, as the Transformers integration refuses
 """
 from __future__ import annotations
 
-from ...text.messages import keyed, said_text
+from ...messages import keyed, said_text
 from .errors import TrainingConfigError
 from .model import ConfigRead, Keys
 from .source import Located

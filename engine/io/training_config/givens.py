@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import EngineError
+from ...messages import Caught, keyed
 from ...rules.hf_config import is_config_path
-from ...text.messages import Caught, keyed
 from ...text.values import parse_key, parse_number
 from . import read_training_config
 from .errors import TrainingConfigError

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...text.messages import keyed, said_text
+from ...messages import keyed, said_text
 from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .model import ConfigRead, Keys

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...text.messages import Nested, keyed
+from ...messages import Nested, keyed
 from .errors import TrainingConfigError
 from .source import Located
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from ...text.messages import Nested, keyed
+from ...messages import Nested, keyed
 from .errors import TrainingConfigError
 
 MAX_BYTES = 2_000_000      # training configs are a few KB; refuse anything that is clearly not one

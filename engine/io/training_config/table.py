@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from ...errors import EngineError, TrainingConfigError
+from ...messages import Caught, keyed, said
 from ...rules.hf_config import read_hf_config
 from ...solve.keys import Categorical
-from ...text.messages import Caught, keyed, said
 from ...text.values import parse_key, parse_number
 from .givens import _ARCHITECTURE, check_value, read_configs, resolve_model
 

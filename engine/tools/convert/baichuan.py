@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...errors import ConversionError
-from ...text.messages import keyed, said_text
+from ...messages import keyed, said_text
 from . import safetensors_io as st
 from .checkpoint import (
     HEAD,

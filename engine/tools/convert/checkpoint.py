@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConversionError
-from ...text.messages import Nested, keyed
+from ...messages import Nested, keyed
 from . import safetensors_io as st
 
 HEAD = "lm_head.weight"

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import ConversionError, SafetensorsFormatError
-from ...text.messages import keyed
+from ...messages import keyed
 
 # Bytes per element for every dtype the safetensors spec names. Unknown dtypes
 # are still accepted (their bytes are only ever copied), just not size-checked.

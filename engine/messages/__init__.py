@@ -29,7 +29,7 @@ def catalog() -> dict[str, tuple[str, str]]:
         module = importlib.import_module(f"{__name__}.{info.name}")
         for key, pair in getattr(module, "MESSAGES", {}).items():
             if key in out:
-                raise RuntimeError(f"message {key!r} is defined twice (engine/text/messages/{info.name}.py)")
+                raise RuntimeError(f"message {key!r} is defined twice (engine/messages/{info.name}.py)")
             out[key] = pair
     return out
 
