@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from engine.text import messages
+from engine import messages
 from engine.messages import catalog, fields_of, text
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
