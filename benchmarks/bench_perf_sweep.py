@@ -114,7 +114,8 @@ def main() -> None:
         kept_s = timed(engine, ["train_time"], {**specs, **SIX_ND})[0]
         print(f"heap kept (llmplan sweep): analytic             {kept_a * 1e3:10.1f} ms   "
               f"({t_analytic / kept_a:.2f}× faster)")
-        print(f"heap kept (llmplan sweep): 6·N·D                {kept_s * 1e3:10.1f} ms   ({t_six / kept_s:.2f}× faster)")
+        print(f"heap kept (llmplan sweep): 6·N·D                {kept_s * 1e3:10.1f} ms   "
+              f"({t_six / kept_s:.2f}× faster)")
         print(f"ratio with the heap kept                        {kept_a / kept_s:10.2f} ×")
 
 
