@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -14,6 +13,7 @@ import polars as pl
 
 from ..errors import ScenarioError
 from ..messages import Nested, keyed
+from ..tempfiles import remove_stale
 from .package_guard import first_line
 
 OUTPUT_SUFFIXES = (".xlsx", ".csv", ".parquet")
@@ -59,26 +59,12 @@ def atomic_write(target: Path, write: Callable[[Path], Any]) -> None:
                 pass
 
 
-STALE_SECONDS = 24 * 3600
-
-
 _OUR_TEMP = re.compile(r"^\..*\.llmplan-[0-9a-f]{8}\.tmp(\.[A-Za-z0-9]+)?$")
 
 
 def remove_stale_temps(folder: Path) -> None:
-    """Temporaries of our own naming (`.NAME.llmplan-XXXXXXXX.tmp.xlsx`) that a killed run left
-    (SIGKILL cannot be caught) and that are over a day old: removed on the next write there."""
-    now = time.time()
-    try:
-        entries = [e for e in folder.iterdir() if _OUR_TEMP.match(e.name)]
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            if entry.is_file() and not entry.is_symlink() and now - entry.stat().st_mtime > STALE_SECONDS:
-                entry.unlink()
-        except OSError:
-            pass
+    """Temporaries of our own naming (`.NAME.llmplan-XXXXXXXX.tmp.xlsx`) that a killed run left."""
+    remove_stale(folder, lambda name: bool(_OUR_TEMP.match(name)))
 
 
 def _os_error(exc: BaseException | None) -> OSError | None:

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from urllib.parse import quote
 from ..errors import ScenarioError, ValueParseError
 from ..messages import keyed
 from ..rules.resources import data_dir
+from ..tempfiles import remove_stale
 from ..text.formatting import number
 
 HTML_SUFFIXES = (".html", ".htm")
@@ -122,7 +122,6 @@ def _umask() -> int:
 
 
 TEMP_MARK = ".llmplan-"        # `.report.md.llmplan-XXXXXXXX.tmp`: what a killed run may leave
-STALE_SECONDS = 24 * 3600
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -140,16 +139,5 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def _remove_stale_temps(folder: Path) -> None:
-    """Temporaries of ours a killed run left (SIGKILL cannot be caught), over a day old."""
-    now = time.time()
-    try:
-        entries = [e for e in folder.iterdir() if e.name.startswith(".") and TEMP_MARK in e.name
-                   and e.name.endswith(".tmp")]
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            if entry.is_file() and not entry.is_symlink() and now - entry.stat().st_mtime > STALE_SECONDS:
-                entry.unlink()
-        except OSError:
-            pass
+    """Temporaries of ours (`.report.md.llmplan-XXXXXXXX.tmp`) that a killed run left."""
+    remove_stale(folder, lambda name: name.startswith(".") and TEMP_MARK in name and name.endswith(".tmp"))

@@ -16,7 +16,6 @@ import hashlib
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 
 from ...errors import ConversionError
 from ...messages import keyed, said_text
+from ...tempfiles import remove_stale
 from . import safetensors_io as st
 from .checkpoint import (
     HEAD,
@@ -44,7 +44,6 @@ HEAD_DTYPES = ("F32", "F16", "BF16")
 # (bf16 2^-8, fp16 2^-11); allow 4x that. fp32 gets 1e-4 so heads normalised by
 # other tools with float32 accumulation are still recognised.
 TEMP_MARK = ".llmplan-convert-tmp-"  # DST's temporary twin: `.DST.llmplan-convert-tmp-XXXXXXXX`
-STALE_SECONDS = 24 * 3600
 TOLERANCE = {"BF16": 4 * 2.0**-8, "F16": 4 * 2.0**-11, "F32": 1e-4}
 # Work on the head in float64 blocks of about this size, whatever the vocab.
 _CHUNK_BYTES = 64 << 20
@@ -146,19 +145,8 @@ def convert_baichuan2_to_baichuan1(src: str | os.PathLike[str], dst: str | os.Pa
 
 
 def _remove_stale_temps(folder: Path) -> None:
-    """Temporary copies left by a run that was killed (SIGKILL cannot be caught) over a day ago."""
-    now = time.time()
-    try:
-        entries = list(folder.iterdir())
-    except OSError:
-        return
-    for entry in entries:
-        if TEMP_MARK in entry.name and entry.name.startswith(".") and entry.is_dir() and not entry.is_symlink():
-            try:
-                if now - entry.stat().st_mtime > STALE_SECONDS:
-                    shutil.rmtree(entry, ignore_errors=True)
-            except OSError:
-                pass
+    """Temporary copies (`.DST.llmplan-convert-tmp-XXXXXXXX/`) left by a run that was killed."""
+    remove_stale(folder, lambda name: name.startswith(".") and TEMP_MARK in name, directories=True)
 
 
 def _check_head_values(path: Path, stats: NormStats) -> None:
