@@ -15,6 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "examples"))
+
+from make_scenarios import header_variable, write_workbook  # noqa: E402  (the sheet layout of both examples)
 
 # The README question names Qwen2.5-7B; it is in the catalog once the catalog branch (issue #14) is merged.
 PREFERRED_7B, FALLBACK_7B = "qwen2.5-7b", "llama2-7b"
@@ -91,13 +94,7 @@ def rows(model_7b: str) -> list[tuple[str, str, dict, str, str]]:
     ]
 
 
-def header_variable(header: str) -> str:
-    return header.split(" [")[0]
-
-
 def main(path: Path = ROOT / "examples" / "finetune.xlsx") -> Path:
-    import xlsxwriter
-
     from engine.solve.solver import Engine
 
     engine = Engine.load()
@@ -107,31 +104,8 @@ def main(path: Path = ROOT / "examples" / "finetune.xlsx") -> Path:
     if model_7b != PREFERRED_7B:
         print(f"{PREFERRED_7B} is not in the catalog yet: the README rows use {model_7b}", file=sys.stderr)
     usable = [c for c in COLUMNS if c in ("name", "solve", "area", "notes") or header_variable(c) in variables]
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet("scenarios")
-    bold = book.add_format({"bold": True, "bg_color": "#D9D9D9", "bottom": 1})
-    sheet.write_row(0, 0, usable, bold)
-    sheet.freeze_panes(1, 2)
-    sheet.set_column(0, 0, 60)
-    sheet.set_column(1, 1, 34)
-    sheet.set_column(2, len(usable) - 1, 14)
-    sheet.set_column(len(usable) - 1, len(usable) - 1, 70)
-    row = 1
-    for name, solve, values, area, notes in rows(model_7b):
-        needed = {header_variable(c) for c in values} | {t.strip() for t in solve.split(",")}
-        if any(n not in variables for n in needed) or any(c not in usable for c in values):
-            print(f"left out (rules lack a variable): {name}", file=sys.stderr)
-            continue
-        cells = {"name": name, "solve": solve, "area": area, "notes": notes, **values}
-        for col, header in enumerate(usable):
-            value = cells.get(header)
-            if isinstance(value, str):
-                sheet.write_string(row, col, value)
-            elif value is not None:
-                sheet.write_number(row, col, value)
-        row += 1
-    book.close()
-    print(f"wrote {path} ({row - 1} scenarios)", file=sys.stderr)
+    written = write_workbook(path, usable, rows(model_7b), variables, widths=(60, 34, 14, 70))
+    print(f"wrote {path} ({written} scenarios)", file=sys.stderr)
     return path
 
 

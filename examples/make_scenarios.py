@@ -103,8 +103,6 @@ def header_variable(header: str) -> str:
 
 def main(path: Path = ROOT / "examples" / "scenarios.xlsx", rows: list = ROWS) -> Path:
     """Write one example workbook with the given rows (ROWS or MISTAKES)."""
-    import xlsxwriter
-
     from engine.solve.solver import Engine
 
     variables = Engine.load().rules.variables
@@ -112,15 +110,29 @@ def main(path: Path = ROOT / "examples" / "scenarios.xlsx", rows: list = ROWS) -
         c for c in COLUMNS if c in ("name", "solve", "area", "notes") or any(c in r[2] for r in rows)]
     usable = [c for c in wanted if c in ("name", "solve", "area", "notes") or header_variable(c) in variables]
     missing = [c for c in wanted if c not in usable]
+    written = write_workbook(path, usable, rows, variables, widths=(44, 22, 14, 60))
+    if missing:
+        print(f"columns left out (not in the rules): {', '.join(missing)}", file=sys.stderr)
+    print(f"wrote {path} ({written} scenarios)", file=sys.stderr)
+    return path
+
+
+def write_workbook(path: Path, usable: list[str], rows: list, variables: dict,
+                   widths: tuple[int, int, int, int]) -> int:
+    """A `scenarios` sheet: the usable columns as headers, one row per (name, solve, values, area, notes)
+    whose variables the rules declare (the others are left out and named). Returns the rows written.
+    widths: name column, solve column, value columns, last (notes) column."""
+    import xlsxwriter
+
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet("scenarios")
     bold = book.add_format({"bold": True, "bg_color": "#D9D9D9", "bottom": 1})
     sheet.write_row(0, 0, usable, bold)
     sheet.freeze_panes(1, 2)
-    sheet.set_column(0, 0, 44)
-    sheet.set_column(1, 1, 22)
-    sheet.set_column(2, len(usable) - 1, 14)
-    sheet.set_column(len(usable) - 1, len(usable) - 1, 60)
+    sheet.set_column(0, 0, widths[0])
+    sheet.set_column(1, 1, widths[1])
+    sheet.set_column(2, len(usable) - 1, widths[2])
+    sheet.set_column(len(usable) - 1, len(usable) - 1, widths[3])
     row = 1
     for name, solve, values, area, notes in rows:
         needed = {header_variable(c) for c in values} | {t.strip() for t in solve.split(",")}
@@ -136,10 +148,7 @@ def main(path: Path = ROOT / "examples" / "scenarios.xlsx", rows: list = ROWS) -
                 sheet.write_number(row, col, value)
         row += 1
     book.close()
-    if missing:
-        print(f"columns left out (not in the rules): {', '.join(missing)}", file=sys.stderr)
-    print(f"wrote {path} ({row - 1} scenarios)", file=sys.stderr)
-    return path
+    return row - 1
 
 
 if __name__ == "__main__":
