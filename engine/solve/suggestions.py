@@ -50,7 +50,10 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
                                 target=missing[0]))
         others = [n for n in related if n not in helpful]
         if len(helpful) < 3 and others:   # a lone odd suggestion (dp): also name the usual inputs
-            parts.append(Nested("planner.underdetermined.others", names=", ".join(others[:SUGGESTIONS])))
+            pair = _answering_pair(self, equations, knowns | soft, missing, forward_only, others, started)
+            rest = [n for n in others if n not in pair][:SUGGESTIONS]
+            parts.append(Nested("planner.underdetermined.pair", pair=" + ".join(pair), names=", ".join(rest))
+                         if pair else Nested("planner.underdetermined.others", names=", ".join(others[:SUGGESTIONS])))
     else:
         parts.append(Nested("planner.underdetermined.none", target=target, names=", ".join(related) or "none"))
     parts.append(_selector_hint(self, missing, knowns | soft, selectors or {}, forward_only, started, helpful))
@@ -66,6 +69,18 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
     error = UnderdeterminedError(whole.say("en"), missing=missing, suggestions=helpful)
     error.message_key, error.message_fields = "planner.joined", {"parts": whole}   # type: ignore[attr-defined]
     return error
+
+
+def _answering_pair(self: Planner, equations: list[Equation], known: set[str], missing: list[str],
+                    forward_only: Iterable[str], names: list[str], started: float) -> tuple[str, ...]:
+    """The first two of `names` (in the order people give them) that answer together: mfu + train_time
+    for n_gpus, the pair a planner has, where the single values that answer are layout (dp)."""
+    for pair in combinations(names[:CONVENTION_CANDIDATES], 2):
+        if time.monotonic() - started > SUGGESTION_SECONDS:
+            break
+        if self._reaches(equations, known | set(pair), missing, forward_only):
+            return pair
+    return ()
 
 
 def _suggestion(self: Planner, name: str, position: int) -> Nested:

@@ -376,3 +376,13 @@ def test_a_whole_number_no_given_layout_allows_is_refused_not_called_a_contradic
     assert "Drop one of the givens" not in text   # the target is not one of the givens to drop
     # 1024 / (4 * 64) = 4 exactly: answered
     assert eng.solve(["grad_accum"], {"global_batch": 1024, "micro_batch": 4, "dp": 64}).values["grad_accum"] == 4
+
+
+def test_where_only_layout_values_answer_alone_the_usual_pair_is_named(eng: Any) -> None:
+    # n_gpus from params, tokens and a GPU: dp alone answers (n_gpus = dp · tp · pp with tp = pp = 1), but
+    # what a planner has is a utilization and a deadline; the message names that pair, and the pair answers
+    with pytest.raises(UnderdeterminedError) as info:
+        eng.solve(["n_gpus"], {"params": "7B", "tokens": "2T", "gpu": "A800"})
+    assert "mfu + train_time" in str(info.value)
+    r = eng.solve(["n_gpus"], {"params": "7B", "tokens": "2T", "gpu": "A800", "mfu": 0.4, "train_time": "30d"})
+    assert r.values["n_gpus"] >= 1
