@@ -12,11 +12,11 @@ of a batch.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ..messages import Joined, Nested
+from ..messages import Caught, Joined, Nested
 from ..text.formatting import format_quantity
 from .keys import Categorical
 
@@ -27,6 +27,21 @@ if TYPE_CHECKING:
 # (1e30 B/s makes any transfer take no time; 1e-30 makes it take forever), the bounds of a fraction.
 _ENDS = {"positive": (1e-30, 1e30), "nonnegative": (0.0, 1e30), "fraction": (1e-30, 1.0)}
 DOMAIN_KEYS = ("planner.domain.below", "planner.domain.above")
+
+
+def unreachable(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], targets: "Sequence[str]",
+                error: BaseException | str) -> dict[str, object] | None:
+    """The fields of message planner.out_of_reach when `error` refused an asked value for leaving its
+    domain and a typed given is what no value of it can meet; None otherwise (the refusal stands)."""
+    fields = getattr(error, "message_fields", {})
+    target = fields.get("name")
+    if getattr(error, "message_key", None) not in DOMAIN_KEYS or not isinstance(target, str) or target not in targets:
+        return None
+    clauses = out_of_reach(engine, numbers, keys, target)
+    if clauses is None:
+        return None
+    names = ", ".join(str(c.fields["name"]) for c in clauses.parts)
+    return {"clauses": clauses, "names": names, "detail": Caught(error)}
 
 
 def out_of_reach(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], target: str

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import hooks
 from ..errors import EngineError, ValueParseError
-from ..messages import Caught, Nested, keyed, keyed_from
+from ..messages import Nested, keyed, keyed_from
 from ..rules import units
 from ..rules.expr import Tree, render
 from ..rules.hf_config import givens_from_config
@@ -33,7 +33,7 @@ from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
 from .catalog_selectors import apply_catalog_selectors
 from .numeric import compile_tree
 from .planning import Plan, Planner, Step
-from .reach import DOMAIN_KEYS, out_of_reach
+from .reach import unreachable
 
 _BASE_SYMBOLS = {"[compute]": "FLOP", "[time]": "s", "[information]": "byte", "[token]": "token",
                  "[text]": "char", "[currency]": "USD", "[energy]": "J", "[mass]": "g"}
@@ -353,13 +353,6 @@ def _substitute(tree: Tree, values: dict[str, float], rules: RuleSet) -> str:
 def _with_reach(engine: Engine, error: BaseException, numbers: dict[str, float], keys: dict[str, str],
                 targets: Sequence[str]) -> BaseException:
     """An asked value outside its domain (network_bandwidth < 0 for an MFU no network reaches) becomes
-    "mfu = 0.45 is out of reach ... the most is 0.41" when a typed given is what cannot be met."""
-    fields = getattr(error, "message_fields", {})
-    target = fields.get("name")
-    if getattr(error, "message_key", None) not in DOMAIN_KEYS or not isinstance(target, str) or target not in targets:
-        return error
-    clauses = out_of_reach(engine, numbers, keys, target)
-    if clauses is None:
-        return error
-    names = ", ".join(str(c.fields["name"]) for c in clauses.parts)
-    return keyed(type(error), "planner.out_of_reach", clauses=clauses, names=names, detail=Caught(error))
+    "mfu = 0.45 is out of reach ... at most 0.4471" when a typed given is what cannot be met."""
+    fields = unreachable(engine, numbers, keys, targets, error)
+    return error if fields is None else keyed(type(error), "planner.out_of_reach", **fields)

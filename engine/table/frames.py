@@ -46,6 +46,7 @@ from .result_columns import (
     visible_values,
 )
 from .row_masks import any_set, both, compare_status, fill_mask, negate, not_nan
+from .unreachable_rows import explain_unreachable_rows
 
 OUTPUT_COLUMNS = ("assumptions", "warnings", "error")
 
@@ -130,6 +131,7 @@ def run_frame(frame: pl.DataFrame, engine: "Engine | None" = None, lang: str = "
     if progress:
         progress("solving")
     batch = _solve_isolated(engine, prep)
+    explain_unreachable_rows(engine, prep, batch)   # "mfu = 0.45 is out of reach", not "bandwidth < 0"
     if progress:
         progress("collecting results")
     return collect(engine, frame, prep, batch, lang, source=source, notes=[*(notes or []), *prep.notes], shown=True,

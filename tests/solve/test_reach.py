@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
 import pytest
 
 from engine.errors import EvaluationError
 from engine.messages import localized
+from engine.table.frames import run_frame
 
 LAYOUT = {"model": "llama2-13b", "gpu": "H100-SXM", "n_gpus": 64, "perf_model": "analytic",
           "precision": "mixed-bf16", "seq_len": 4096, "global_batch": 512, "tp": 2}
@@ -37,3 +39,15 @@ def test_out_of_reach_is_said_in_chinese(eng: Any) -> None:
     with pytest.raises(EvaluationError) as caught:
         eng.solve(["network_bandwidth"], {**LAYOUT, "mfu": 0.6})
     assert "无法达到" in localized(caught.value, "zh")
+
+
+def test_a_sheet_row_says_out_of_reach_too(eng: Any) -> None:
+    # the same two questions as rows of a table: the reachable one answered, the other rephrased
+    frame = pl.DataFrame({**{k: [str(v)] * 2 for k, v in LAYOUT.items()}, "mfu": ["0.40", "0.60"],
+                          "solve": ["network_bandwidth"] * 2})
+    outcome = run_frame(frame, eng)
+    errors = outcome.batch.errors
+    assert errors[0] is None
+    assert outcome.batch.values["network_bandwidth"][0] == pytest.approx(9.249e9, rel=1e-3)
+    assert "mfu = 0.6 is out of reach" in str(errors[1]) and "at most" in str(errors[1])
+    assert "无法达到" in localized(errors[1], "zh")

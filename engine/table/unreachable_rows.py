@@ -1,0 +1,35 @@
+"""Rows whose asked value left its domain because a typed given is out of reach say so (issue #16).
+
+The single-question path (Engine.solve) rephrases "network_bandwidth = -170, not above 0" as "mfu = 0.45
+is out of reach: ... at most 0.4471"; this does the same for the rows of a sheet. Each rephrased row
+costs two small solves per typed value, so only the first ROWS_EXPLAINED such rows are looked at.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..messages import said_text
+from ..solve.batch import Batch
+from ..solve.reach import DOMAIN_KEYS, unreachable
+from .columns import Prepared
+
+if TYPE_CHECKING:
+    from ..solve.solver import Engine
+
+ROWS_EXPLAINED = 20
+
+
+def explain_unreachable_rows(engine: "Engine", prep: Prepared, batch: Batch) -> None:
+    """Rephrase, in place, the errors of rows that refused an asked value a typed given put out of reach."""
+    if not np.any(batch.failed):
+        return
+    rows = [r for r in np.flatnonzero(np.asarray(batch.failed)).tolist()
+            if getattr(batch.errors[r], "message_key", None) in DOMAIN_KEYS][:ROWS_EXPLAINED]
+    for row in rows:
+        numbers = {n: float(col[row]) for n, col in prep.numbers.items() if not np.isnan(col[row])}
+        keys = {n: cat.labels[cat.codes[row]] for n, cat in prep.keys.items() if cat.codes[row] >= 0}
+        fields = unreachable(engine, numbers, keys, prep.targets[int(prep.row_targets[row])], batch.errors[row])
+        if fields is not None:
+            batch.errors[row] = said_text("planner.out_of_reach", **fields)
