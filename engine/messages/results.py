@@ -7,6 +7,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ("given values differ from rule {rule} ({formula}) by {gap}, beyond its {tolerance} tolerance; the given "
          "values were used — check them"),
         "输入值与规则 {rule}（{formula}）相差 {gap}，超出其 {tolerance} 容差；已按给定值计算，请确认"),
+    "results.given_unused": (
+        "{names}: given but not used for this answer (no rule connects it to what was asked from the other "
+        "givens; `llmplan explain {first}` shows the rules that read it and what they need)",
+        "{names}：已给出但未用于本次求解（没有规则能由其他给定值把它与所求量联系起来；"
+        "`llmplan explain {first}` 列出用到它的规则及其所需的值）"),
     "results.rounded": (
         "{name} = {raw} rounded {how} to {new}; values that depend on it are recomputed for the rounded count",
         "{name} = {raw}，{how}取整为 {new}；依赖它的数值按取整后的值重新计算"),

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import hooks
 from ..errors import EngineError, ValueParseError
-from ..messages import Nested, keyed, keyed_from
+from ..messages import Nested, keyed, keyed_from, text
 from ..rules import units
 from ..rules.expr import Tree, render
 from ..rules.hf_config import givens_from_config
@@ -34,6 +34,7 @@ from .catalog_selectors import apply_catalog_selectors
 from .numeric import compile_tree
 from .planning import Plan, Planner, Step
 from .reach import unreachable
+from .unused_givens import unused_givens
 
 _BASE_SYMBOLS = {"[compute]": "FLOP", "[time]": "s", "[information]": "byte", "[token]": "token",
                  "[text]": "char", "[currency]": "USD", "[energy]": "J", "[mass]": "g"}
@@ -236,6 +237,10 @@ class Engine:
             checks = (group.replan or plan).checks
             assumptions = self._assumptions(plan, default_keys, batch, row)
         warnings = self._warnings(batch, row, lang)
+        unused = unused_givens([plan, group.replan if group else None], checks, status) if plan else []
+        if unused:
+            warnings.append(Warning_("given.unused", text("results.given_unused", lang, names=", ".join(unused),
+                                                          first=unused[0]), "info"))
         for name, (raw, new) in rounded.items():
             variable = self.rules.variables[name]
             warnings.insert(0, Warning_("rounded", f"{name} = {raw:.4g} rounded {variable.rounding} to {new:g}; "

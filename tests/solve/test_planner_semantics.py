@@ -386,3 +386,13 @@ def test_where_only_layout_values_answer_alone_the_usual_pair_is_named(eng: Any)
     assert "mfu + train_time" in str(info.value)
     r = eng.solve(["n_gpus"], {"params": "7B", "tokens": "2T", "gpu": "A800", "mfu": 0.4, "train_time": "30d"})
     assert r.values["n_gpus"] >= 1
+
+
+def test_a_given_no_rule_of_the_answer_reads_is_said_unused(eng: Any) -> None:
+    # train_flops = 6 · N · D reads no utilization: the mfu typed beside it shaped nothing
+    r = eng.solve(["train_flops"], {"params": "7B", "tokens": "2T", "mfu": 0.4})
+    unused = [w for w in r.warnings if w.code == "given.unused"]
+    assert len(unused) == 1 and unused[0].message.startswith("mfu:")
+    # the same mfu in a time question is read by time.train_time: no such note
+    r = eng.solve(["n_gpus"], {"params": "7B", "tokens": "2T", "gpu": "A800", "mfu": 0.4, "train_time": "30d"})
+    assert not any(w.code == "given.unused" for w in r.warnings)
