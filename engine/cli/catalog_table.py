@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..rules.model import Table
 from ..text.messages import text
 
 TERMINAL_WIDTH = 120
@@ -12,7 +13,7 @@ GAP = "  "
 SOURCE_MIN = 24     # narrower than this, the source column is left out
 
 
-def catalog_text(table: Any, width: int | None = TERMINAL_WIDTH, lang: str = "en") -> str:
+def catalog_text(table: Table, width: int | None = TERMINAL_WIDTH, lang: str = "en") -> str:
     """The table in `width` columns (None: every column, whole sources)."""
     fields = list(table.fields)
     entries = list(table.entries.items())

@@ -24,7 +24,7 @@ from ..solve.batch import CATALOG, DEFAULT, DERIVED, RECOMPUTED, SOLVED
 from ..text.messages import keyed, localized, text
 from ..version import __version__
 from .sheets import atomic_write, write_table
-from .xlsxdata import MAX_COLUMNS, Book, Cells
+from .xlsxdata import MAX_COLUMNS, Book, Cells, DataSheet
 
 if TYPE_CHECKING:
     from ..solve.solver import Engine
@@ -117,7 +117,7 @@ def number_format(values: np.ndarray, integer: bool = False) -> str:
 
 
 # -- sheets ------------------------------------------------------------------------------------
-def _results_sheet(outcome: "Outcome", engine: "Engine", sheet: Any, styles: _Styles, written: dict[str, str]
+def _results_sheet(outcome: "Outcome", engine: "Engine", sheet: DataSheet, styles: _Styles, written: dict[str, str]
                    ) -> None:
     ws = sheet.worksheet
     results = outcome.results
@@ -205,7 +205,7 @@ def _with_fills(cells: Cells, filled: pl.Series, fills: np.ndarray, styles: _Sty
                  style_codes=np.asarray(fills, dtype=np.int64))
 
 
-def _inputs_sheet(outcome: "Outcome", sheet: Any, styles: _Styles, written: dict[str, str]) -> None:
+def _inputs_sheet(outcome: "Outcome", sheet: DataSheet, styles: _Styles, written: dict[str, str]) -> None:
     ws = sheet.worksheet
     frame = outcome.frame
     sheet.rows = frame.height
