@@ -27,6 +27,7 @@ from .sheets import atomic_write, write_table
 from .xlsxdata import MAX_COLUMNS, Book, Cells, DataSheet
 
 if TYPE_CHECKING:
+    from ..rules.model import Variable
     from ..solve.solver import Engine
     from ..table.frames import Outcome
 
@@ -187,8 +188,8 @@ def _excel_days(series: pl.Series) -> pl.Series:
                         / 86_400e6).to_series()
 
 
-def _with_fills(cells: Cells, filled: pl.Series, fills: np.ndarray, styles: _Styles, unit: Any,
-                variables: dict[str, Any]) -> Cells:
+def _with_fills(cells: Cells, filled: pl.Series, fills: np.ndarray, styles: _Styles,
+                unit: tuple[str, str, float] | None, variables: dict[str, Variable]) -> Cells:
     """An input column whose empty cells received values: those cells become numbers with a fill."""
     mask = pl.Series(fills > 0)
     values = filled.cast(pl.Float64, strict=False)
