@@ -11,7 +11,7 @@ and every exception in engine.errors.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import hooks
 from .errors import (
@@ -25,6 +25,10 @@ from .errors import (
     ValueParseError,
 )
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .rules.model import RuleSet
+    from .solve.solver import Result
 
 __all__ = [
     "ContradictionError", "DefinitionError", "Engine", "EngineError", "EvaluationError", "ExpressionError",
@@ -50,7 +54,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def solve(targets: list[str] | str, givens: dict[str, Any], lang: str = "en") -> Any:
+def solve(targets: list[str] | str, givens: dict[str, Any], lang: str = "en") -> Result:
     """Answer one question with the bundled rules."""
     from .solve.solver import Engine
 
@@ -59,7 +63,7 @@ def solve(targets: list[str] | str, givens: dict[str, Any], lang: str = "en") ->
     return Engine.load().solve(targets, givens, lang)
 
 
-def _expand_config(givens: dict[str, Any], rules: Any) -> tuple[dict[str, Any], Any]:
+def _expand_config(givens: dict[str, Any], rules: RuleSet) -> tuple[dict[str, Any], hooks.Attaches]:
     """config=PATH given: the training config's values (engine.io.training_config), loaded only when named."""
     if givens.get("config") is None:
         return givens, hooks.NoOrigins

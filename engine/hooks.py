@@ -6,18 +6,28 @@ engine/__init__.py. Kept free of imports so that `import engine` stays cheap.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+if TYPE_CHECKING:   # annotations only: nothing is imported when this runs
+    from .rules.model import RuleSet
+    from .solve.solver import Result
+
+
+class Attaches(Protocol):
+    """What an expander hands back with the givens: it marks a solved Result with where values came from."""
+
+    def attach(self, result: Result) -> Result: ...
 
 
 class NoOrigins:
     """What an expander returns when the givens name no file: nothing to attach to the result."""
 
     @staticmethod
-    def attach(result: Any) -> Any:
+    def attach(result: Result) -> Result:
         return result
 
 
 # (givens, rules) -> (givens with the file's values, origins with .attach(result))
-GIVEN_EXPANDERS: list[Callable[[dict[str, Any], Any], tuple[dict[str, Any], Any]]] = []
+GIVEN_EXPANDERS: list[Callable[[dict[str, Any], RuleSet], tuple[dict[str, Any], Attaches]]] = []
 # (engine, cells, cell_of_row, numbers, keys, empty, report) -> per-row origins or None
 CONFIG_COLUMN_READERS: list[Callable[..., Any]] = []

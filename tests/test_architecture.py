@@ -149,3 +149,55 @@ def test_no_import_cycles_counting_imports_inside_functions() -> None:
         if name not in state:
             visit(name, [])
     assert cycles == []
+
+
+# Parameters that hold one of the project's own types (Engine, Result, RuleSet, Outcome, Batch, Plan,
+# DerivationStep/Step, Variable): typed as such, so mypy checks every use (issue #12). `Any`, or no
+# annotation at all (an implicit Any), hides a misspelt attribute until run time.
+PROJECT_TYPED = {"engine", "result", "rules", "outcome", "batch", "plan", "step", "variable"}
+
+
+def _mentions_any(annotation: ast.expr) -> bool:
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):   # "Any", "Engine | Any"
+            if _mentions_any(ast.parse(node.value, mode="eval").body):
+                return True
+        elif (isinstance(node, ast.Name) and node.id == "Any") or \
+                (isinstance(node, ast.Attribute) and node.attr == "Any"):
+            return True
+    return False
+
+
+def _untyped_project_parameters(tree: ast.AST, relative: str) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        args = node.args
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+            if arg.arg in PROJECT_TYPED and (arg.annotation is None or _mentions_any(arg.annotation)):
+                found.append(f"{relative}:{arg.lineno} {node.name}({arg.arg})")
+    return found
+
+
+def test_project_types_are_not_any() -> None:
+    untyped = []
+    for path in _modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        untyped += _untyped_project_parameters(tree, path.relative_to(ROOT).as_posix())
+    assert untyped == []
+
+
+def test_the_any_check_sees_every_spelling() -> None:
+    # the check above would pass on any tree if _untyped_project_parameters never matched: each of
+    # these spellings must be caught, and the real types must not be
+    source = ("def a(engine: Any): ...\n"
+              "def b(result: 'Any'): ...\n"
+              "def c(*, rules: typing.Any = None): ...\n"
+              "async def d(outcome: 'Outcome | Any'): ...\n"
+              "def e(self, batch): ...\n"
+              "def f(engine: Engine, result: 'Result', rules: RuleSet, outcome: Outcome | None = None,\n"
+              "      values: Any = None): ...\n")
+    found = _untyped_project_parameters(ast.parse(source), "x.py")
+    assert found == ["x.py:1 a(engine)", "x.py:2 b(result)", "x.py:3 c(rules)", "x.py:4 d(outcome)",
+                     "x.py:5 e(batch)"]

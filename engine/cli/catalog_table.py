@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..messages import text
+from ..rules.model import Table
 
 TERMINAL_WIDTH = 120
 GAP = "  "
 SOURCE_MIN = 24     # narrower than this, the source column is left out
 
 
-def catalog_text(table: Any, width: int | None = TERMINAL_WIDTH, lang: str = "en") -> str:
+def catalog_text(table: Table, width: int | None = TERMINAL_WIDTH, lang: str = "en") -> str:
     """The table in `width` columns (None: every column, whole sources)."""
     fields = list(table.fields)
     entries = list(table.entries.items())

@@ -15,7 +15,7 @@ import html
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError, TrainingConfigError, UnderdeterminedError
 from ..io.training_config.givens import Origins, expand_config
@@ -23,6 +23,9 @@ from ..messages import keyed, localized
 from ..messages import text as message
 from ..report import write_solve_report
 from ..text.values import parse_number
+
+if TYPE_CHECKING:
+    from ..solve.solver import Engine, Result
 
 ASSUMED_MFU = 0.4    # inside the seed §4a band 0.3-0.55 (formulas/time.yaml mfu.typical); said in every answer
 MEMORY = ("weights_bytes_per_gpu", "grads_bytes_per_gpu", "optimizer_bytes_per_gpu", "activation_bytes_per_gpu",
@@ -67,7 +70,7 @@ class Preflight:
 
     givens: dict[str, Any]
     origins: Origins
-    result: Any                                   # the memory question's Result (values, origins, derivation)
+    result: Result                                # the memory question's Result (values, origins, derivation)
     assumed: list[tuple[str, str, str]] = field(default_factory=list)   # (name, value, why)
     max_micro_batch: int | None = None
     max_micro_batch_note: str = ""
@@ -115,17 +118,18 @@ class Preflight:
         }
 
 
-def preflight(engine: Any, configs: list[str], typed: dict[str, Any], lang: str = "en") -> Preflight:
+def preflight(engine: Engine, configs: list[str], typed: dict[str, Any], lang: str = "en") -> Preflight:
     """Read the configs (typed values win), then ask the engine the preflight questions."""
     givens, origins = expand_config({**typed, "config": ",".join(configs)}, engine.rules)
-    check = Preflight(givens, origins, None)
     if "gpu" not in givens:
 
         raise keyed(TrainingConfigError, "preflight.which_gpu")
+    assumed = []
     if "n_gpus" not in givens and "dp" not in givens:
         givens["n_gpus"] = 1
-        check.assumed.append(("n_gpus", "1", text(lang, "one_gpu")))
-    check.result = origins.attach(engine.solve(["memory_per_gpu", "memory_fill"], givens, lang))
+        assumed.append(("n_gpus", "1", text(lang, "one_gpu")))
+    result = origins.attach(engine.solve(["memory_per_gpu", "memory_fill"], givens, lang))
+    check = Preflight(givens, origins, result, assumed)
     _largest_micro_batch(engine, check, lang)
     _time(engine, check, lang)
     if not check.fits:
@@ -133,7 +137,7 @@ def preflight(engine: Any, configs: list[str], typed: dict[str, Any], lang: str 
     return check
 
 
-def _largest_micro_batch(engine: Any, check: Preflight, lang: str) -> None:
+def _largest_micro_batch(engine: Engine, check: Preflight, lang: str) -> None:
     """micro_batch at memory_fill = 1, rounded down (activations.yaml: rounding down)."""
     givens = _without(check.givens, ("micro_batch", "memory_fill", "global_batch") + _DATA)
     try:
@@ -147,7 +151,7 @@ def _largest_micro_batch(engine: Any, check: Preflight, lang: str) -> None:
         check.max_micro_batch_note = text(lang, "no_micro_batch")
 
 
-def _time(engine: Any, check: Preflight, lang: str) -> None:
+def _time(engine: Engine, check: Preflight, lang: str) -> None:
     """Steps per epoch (batching.yaml) and one epoch's time for its tokens at the mfu given or assumed."""
     givens = check.givens
     try:
@@ -172,7 +176,7 @@ def _time(engine: Any, check: Preflight, lang: str) -> None:
         check.time_note = text(lang, "padded")
 
 
-def epoch_time(engine: Any, givens: dict[str, Any], sequences: float, assume_mfu: bool, lang: str) -> float:
+def epoch_time(engine: Engine, givens: dict[str, Any], sequences: float, assume_mfu: bool, lang: str) -> float:
     """train_time of one epoch: tokens = sequences × seq_len (the data words are left out of this question
     so that a rule linking tokens to them cannot disagree with the tokens given)."""
     if "seq_len" not in givens:
@@ -184,12 +188,12 @@ def epoch_time(engine: Any, givens: dict[str, Any], sequences: float, assume_mfu
     return engine.solve(["train_time"], question, lang).values["train_time"]
 
 
-def _number(engine: Any, name: str, raw: Any) -> float:
+def _number(engine: Engine, name: str, raw: Any) -> float:
 
     return parse_number(engine.rules.variables[name], raw)
 
 
-def _changes(engine: Any, check: Preflight, lang: str) -> list[Change]:
+def _changes(engine: Engine, check: Preflight, lang: str) -> list[Change]:
     """Each change alone, then (if none fits alone) the smallest combinations, ranked."""
     options = [_evaluate(engine, check, label, changes, lang, order, kind)
                for order, (label, changes, kind) in enumerate(_candidates(engine, check, lang))]
@@ -222,7 +226,7 @@ def _rank(change: Change) -> tuple:
             tie if change.fits else change.memory_per_gpu, change.order)
 
 
-def _candidates(engine: Any, check: Preflight, lang: str) -> list[tuple[str, dict[str, Any], str]]:
+def _candidates(engine: Engine, check: Preflight, lang: str) -> list[tuple[str, dict[str, Any], str]]:
     """(label, changed givens, kind), least disruptive first: the same training at a memory/time cost
     (checkpointing, ZeRO, smaller micro-batches, offload), then changes to what is trained."""
     keys, values = check.result.keys, check.result.values
@@ -254,13 +258,13 @@ def _candidates(engine: Any, check: Preflight, lang: str) -> list[tuple[str, dic
     return out
 
 
-def _largest_seq_len(engine: Any, check: Preflight, lang: str) -> int | None:
+def _largest_seq_len(engine: Engine, check: Preflight, lang: str) -> int | None:
     """seq_len at memory_fill = 1; where the engine finds no root (see the report's notes), the longest of
     seq_len/2, /4, ... (cutoffs people use) that fits, down to 128 tokens."""
     givens = _without(check.givens, ("seq_len", "memory_fill") + _DATA)
     try:
-        length = math.floor(engine.solve(["seq_len"], {**givens, "memory_fill": 1}, lang).values["seq_len"])
-        return length if length >= 1 else None
+        root = math.floor(engine.solve(["seq_len"], {**givens, "memory_fill": 1}, lang).values["seq_len"])
+        return root if root >= 1 else None
     except EngineError:
         pass
     length = check.result.values.get("seq_len", 0.0) / 2
@@ -274,7 +278,7 @@ def _largest_seq_len(engine: Any, check: Preflight, lang: str) -> int | None:
     return None
 
 
-def _evaluate(engine: Any, check: Preflight, label: str, changes: dict[str, Any], lang: str, order: int = 0,
+def _evaluate(engine: Engine, check: Preflight, label: str, changes: dict[str, Any], lang: str, order: int = 0,
               kind: str = "same") -> Change:
     option = Change(label, changes, order=order, note=text(lang, f"note_{kind}") if kind != "same" else "", kind=kind)
     givens = {**_without(check.givens, ("memory_fill",)), **changes}
@@ -312,7 +316,7 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (int, float, str)) else str(value)
 
 
-def write_report(engine: Any, check: Preflight, path: str, text: str, lang: str = "en") -> None:
+def write_report(engine: Engine, check: Preflight, path: str, text: str, lang: str = "en") -> None:
     """The memory question's report (engine/report: inputs with their origins, derivation) with the
     preflight summary (verdict, breakdown, time, ranked changes: `text`, as the terminal shows it) first."""
 

@@ -24,9 +24,10 @@ from ..messages import keyed, localized, text
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, RECOMPUTED, SOLVED
 from ..version import __version__
 from .sheets import atomic_write, write_table
-from .xlsxdata import MAX_COLUMNS, Book, Cells
+from .xlsxdata import MAX_COLUMNS, Book, Cells, DataSheet
 
 if TYPE_CHECKING:
+    from ..rules.model import Variable
     from ..solve.solver import Engine
     from ..table.frames import Outcome
 
@@ -117,7 +118,7 @@ def number_format(values: np.ndarray, integer: bool = False) -> str:
 
 
 # -- sheets ------------------------------------------------------------------------------------
-def _results_sheet(outcome: "Outcome", engine: "Engine", sheet: Any, styles: _Styles, written: dict[str, str]
+def _results_sheet(outcome: "Outcome", engine: "Engine", sheet: DataSheet, styles: _Styles, written: dict[str, str]
                    ) -> None:
     ws = sheet.worksheet
     results = outcome.results
@@ -187,8 +188,8 @@ def _excel_days(series: pl.Series) -> pl.Series:
                         / 86_400e6).to_series()
 
 
-def _with_fills(cells: Cells, filled: pl.Series, fills: np.ndarray, styles: _Styles, unit: Any,
-                variables: dict[str, Any]) -> Cells:
+def _with_fills(cells: Cells, filled: pl.Series, fills: np.ndarray, styles: _Styles,
+                unit: tuple[str, str, float] | None, variables: dict[str, Variable]) -> Cells:
     """An input column whose empty cells received values: those cells become numbers with a fill."""
     mask = pl.Series(fills > 0)
     values = filled.cast(pl.Float64, strict=False)
@@ -205,7 +206,7 @@ def _with_fills(cells: Cells, filled: pl.Series, fills: np.ndarray, styles: _Sty
                  style_codes=np.asarray(fills, dtype=np.int64))
 
 
-def _inputs_sheet(outcome: "Outcome", sheet: Any, styles: _Styles, written: dict[str, str]) -> None:
+def _inputs_sheet(outcome: "Outcome", sheet: DataSheet, styles: _Styles, written: dict[str, str]) -> None:
     ws = sheet.worksheet
     frame = outcome.frame
     sheet.rows = frame.height

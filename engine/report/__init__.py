@@ -15,19 +15,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from .context import batch_context, solve_context
+from .context import SolvedRows, batch_context, solve_context
 from .render import write
+
+if TYPE_CHECKING:
+    from ..solve.solver import Engine, Result
 
 __all__ = ["write_batch_report", "write_solve_report"]
 
 
-def write_solve_report(engine: Any, result: Any, path: str | os.PathLike[str], lang: str = "en") -> Path:
+def write_solve_report(engine: Engine, result: Result, path: str | os.PathLike[str], lang: str = "en") -> Path:
     """A report for one answered question (an engine.solve.solver.Result)."""
     return write(solve_context(engine, result, lang), path)
 
 
-def write_batch_report(engine: Any, outcome: Any, path: str | os.PathLike[str], lang: str = "en") -> Path:
+def write_batch_report(engine: Engine, outcome: SolvedRows, path: str | os.PathLike[str], lang: str = "en") -> Path:
     """A report for many rows: `outcome` has `.batch` (engine.solve.batch.Batch) and `.names` (row labels)."""
     return write(batch_context(engine, outcome, lang), path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..text.formatting import format_quantity
 from ..version import __version__
@@ -20,16 +20,32 @@ from . import charts, formulas, whatif
 from .labels import labels as label_table
 from .scenario import scenario_context
 
+if TYPE_CHECKING:
+    from ..rules.model import Check, Entry
+    from ..solve.batch import Batch
+    from ..solve.solver import Engine, Result
+
 DETAIL_LIMIT = 200        # scenarios shown in a report; a 100k-row sweep belongs in a workbook, not a page
 
 
-def solve_context(engine: Any, result: Any, lang: str = "en") -> dict[str, Any]:
+class SolvedRows(Protocol):
+    """What a batch report reads: the solved Batch and a label per row. A scenario table's Outcome
+    (engine.table.frames) is one; its optional `blank` and `prepared.locator` are used when present."""
+
+    @property
+    def batch(self) -> Batch: ...
+
+    @property
+    def names(self) -> Sequence[str]: ...
+
+
+def solve_context(engine: Engine, result: Result, lang: str = "en") -> dict[str, Any]:
     """Context for one answered question."""
     words = label_table(lang)
     return _build(engine, [(", ".join(result.targets), result, None)], lang, words["title_solve"], 1)
 
 
-def batch_context(engine: Any, outcome: Any, lang: str = "en", limit: int = DETAIL_LIMIT) -> dict[str, Any]:
+def batch_context(engine: Engine, outcome: SolvedRows, lang: str = "en", limit: int = DETAIL_LIMIT) -> dict[str, Any]:
     """Context for many rows: anything with `.batch` (engine.solve.batch.Batch) and `.names` (row labels)."""
     words = label_table(lang)
     batch, names = outcome.batch, list(outcome.names)
@@ -46,7 +62,7 @@ def batch_context(engine: Any, outcome: Any, lang: str = "en", limit: int = DETA
     return _build(engine, entries, lang, words["title"], len(rows), numbers)
 
 
-def _build(engine: Any, entries: Sequence[tuple[str, Any, str | None]], lang: str, title: str,
+def _build(engine: Engine, entries: Sequence[tuple[str, Result, str | None]], lang: str, title: str,
            total: int, numbers: Sequence[int] | None = None) -> dict[str, Any]:
     words = label_table(lang)
     answered = [r if error is None else None for _, r, error in entries]
@@ -75,7 +91,7 @@ def _today() -> str:
 
 
 # -- sweeps ---------------------------------------------------------------------------
-def _sweeps(results: Sequence[Any], words: dict[str, str], lang: str) -> list[dict[str, Any]]:
+def _sweeps(results: Sequence[Result | None], words: dict[str, str], lang: str) -> list[dict[str, Any]]:
     out = []
     for k, sweep in enumerate(whatif.sweeps(results)):
         rules = next(r for r in results if r is not None).rules
@@ -94,7 +110,7 @@ def _sweeps(results: Sequence[Any], words: dict[str, str], lang: str) -> list[di
 
 
 # -- rules, catalog entries, defaults and sources ------------------------------------------
-def _used(engine: Any, results: Sequence[Any], lang: str) -> dict[str, Any]:
+def _used(engine: Engine, results: Sequence[Result | None], lang: str) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     checks: dict[str, dict[str, Any]] = {}
     entries: dict[tuple[str, str], dict[str, Any]] = {}
@@ -122,11 +138,11 @@ def _used(engine: Any, results: Sequence[Any], lang: str) -> dict[str, Any]:
             "defaults": list(defaults.values()), "sources": [s for s in dict.fromkeys(sources) if s]}
 
 
-def _check(engine: Any, code: str) -> Any:
+def _check(engine: Engine, code: str) -> Check | None:
     return next((c for c in engine.rules.checks if c.id == code), None)
 
 
-def _all_keys(result: Any) -> dict[str, str]:
+def _all_keys(result: Result) -> dict[str, str]:
     """Typed keys and the default keys the answer relied on (listed as assumptions)."""
     keys = dict(result.keys)
     for name, shown, _ in result.assumptions:
@@ -135,6 +151,6 @@ def _all_keys(result: Any) -> dict[str, str]:
     return keys
 
 
-def _entry(engine: Any, name: str, key: str) -> Any:
+def _entry(engine: Engine, name: str, key: str) -> Entry | None:
     table = engine.rules.tables.get(name)
     return None if table is None else table.resolve(key)

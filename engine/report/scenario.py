@@ -5,8 +5,8 @@ next to the base-unit numbers (`value`) they were formatted from.
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,10 @@ from . import charts, formulas
 from .labels import labels as label_table
 from .whatif import TimeGrid, inputs_of
 
+if TYPE_CHECKING:
+    from ..rules.model import Entry, RuleSet
+    from ..solve.solver import DerivationStep, Engine, Result
+
 # figures worth a glance in the summary, in human units (FLOPs, GPUs, days, GPU-hours, cost, memory)
 HEADLINE = ("train_flops", "n_gpus", "train_time", "gpu_hours", "train_cost", "memory_per_gpu", "train_memory",
             "tokens", "params", "corpus_bytes")
@@ -26,7 +30,7 @@ MEMORY_PARTS = (("weights", "weights_bytes"), ("grads", "grads_bytes"), ("optimi
                 ("activations", "activation_bytes"))
 
 
-def scenario_context(engine: Any, index: int, name: str, result: Any, error: str | None,
+def scenario_context(engine: Engine, index: int, name: str, result: Result, error: str | None,
                      band: list[tuple[float, dict[str, float]]] | None, grid: TimeGrid | None,
                      lang: str, number: int | None = None) -> dict[str, Any]:
     """number: the scenario's row in its workbook (what the reader finds in the sheet); else index + 1."""
@@ -50,7 +54,7 @@ def scenario_context(engine: Any, index: int, name: str, result: Any, error: str
     return scenario
 
 
-def _status(result: Any, answered: bool, words: dict[str, str]) -> str:
+def _status(result: Result, answered: bool, words: dict[str, str]) -> str:
     """answered / not answered, or "does not fit" for an answer that needs more than the GPU's memory
     (memory_fill > 1: the memory the run needs over the memory one GPU has)."""
     if not answered:
@@ -62,7 +66,7 @@ def _status(result: Any, answered: bool, words: dict[str, str]) -> str:
 
 
 # -- inputs ------------------------------------------------------------------------------
-def _inputs(engine: Any, result: Any, lang: str) -> list[dict[str, Any]]:
+def _inputs(engine: Engine, result: Result, lang: str) -> list[dict[str, Any]]:
     """Inputs as given, then catalog figures and defaults, each with where it came from."""
     words = label_table(lang)
     rules = result.rules
@@ -86,18 +90,18 @@ def _inputs(engine: Any, result: Any, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _input(rules: Any, name: str, display: str, value: float, origin: str, source: str,
+def _input(rules: RuleSet, name: str, display: str, value: float, origin: str, source: str,
            words: dict[str, str], lang: str) -> dict[str, Any]:
     return {"name": name, "label": rules.variables[name].label(lang), "display": display, "value": value,
             "origin": origin, "origin_label": words[origin], "source": source}
 
 
-def _entry(engine: Any, name: str, key: str) -> Any:
+def _entry(engine: Engine, name: str, key: str) -> Entry | None:
     table = engine.rules.tables.get(name)
     return None if table is None else table.resolve(key)
 
 
-def _catalog_source(engine: Any, result: Any, name: str) -> str:
+def _catalog_source(engine: Engine, result: Result, name: str) -> str:
     """Which typed key filled this figure, and that entry's source."""
     for key_name, key in result.keys.items():
         table = engine.rules.tables.get(key_name)
@@ -109,7 +113,7 @@ def _catalog_source(engine: Any, result: Any, name: str) -> str:
 
 
 # -- answer ------------------------------------------------------------------------------
-def _answer(result: Any, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
+def _answer(result: Result, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
     rules = result.rules
     rows = []
     for name in result.targets:
@@ -128,26 +132,26 @@ def _answer(result: Any, words: dict[str, str], lang: str) -> list[dict[str, Any
     return rows
 
 
-def _rounded_text(rules: Any, name: str, raw: float, new: float, words: dict[str, str]) -> str:
+def _rounded_text(rules: RuleSet, name: str, raw: float, new: float, words: dict[str, str]) -> str:
     variable = rules.variables[name]
     return words["rounded"].format(name=name, raw=f"{raw / variable.factor:.4g}",
                                    how=words["round_" + variable.rounding], new=format_quantity(variable, new))
 
 
-def _quantity(rules: Any, name: str, value: float, lang: str, note: str = "") -> dict[str, Any]:
+def _quantity(rules: RuleSet, name: str, value: float, lang: str, note: str = "") -> dict[str, Any]:
     variable = rules.variables[name]
     return {"name": name, "label": variable.label(lang), "display": format_quantity(variable, value),
             "value": value, "note": note}
 
 
-def _key_figures(result: Any, lang: str) -> list[dict[str, Any]]:
+def _key_figures(result: Result, lang: str) -> list[dict[str, Any]]:
     picked = [n for n in HEADLINE if n in result.values and n not in result.targets
               and result.status.get(n) == "derived"]
     return [_quantity(result.rules, n, result.values[n], lang) for n in picked[:4]]
 
 
 # -- derivation ----------------------------------------------------------------------------
-def _derivation(result: Any, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
+def _derivation(result: Result, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
     """Steps on the path to the answer, in order: rule, formula, numbers with units, result."""
     before = {**result.values, **result.unrounded}
     steps = []
@@ -164,7 +168,7 @@ def _derivation(result: Any, words: dict[str, str], lang: str) -> list[dict[str,
     return steps
 
 
-def _unknown(step: Any, name: str, values: dict[str, float], result: Any, lang: str) -> dict[str, Any]:
+def _unknown(step: DerivationStep, name: str, values: dict[str, float], result: Result, lang: str) -> dict[str, Any]:
     rules = result.rules
     raw = step.results[name]
     here = {**values, name: raw}
@@ -182,13 +186,13 @@ def _unknown(step: Any, name: str, values: dict[str, float], result: Any, lang: 
     return out
 
 
-def _side(result: Any, lang: str) -> list[dict[str, Any]]:
+def _side(result: Result, lang: str) -> list[dict[str, Any]]:
     names = [n for step in result.derivation if not step.needed for n in step.unknowns if n in result.values]
     return [_quantity(result.rules, n, result.values[n], lang) for n in dict.fromkeys(names)]
 
 
 # -- warnings --------------------------------------------------------------------------------
-def _warnings(engine: Any, result: Any, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
+def _warnings(engine: Engine, result: Result, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
     """Rounding notes and the advisories that fired, in the report's language, with sources."""
 
     out = [{"code": "rounded", "severity": "info", "severity_label": words["info"], "source": "",
@@ -212,7 +216,7 @@ def _warnings(engine: Any, result: Any, words: dict[str, str], lang: str) -> lis
 
 
 # -- utilization band ----------------------------------------------------------------------------
-def _band(result: Any, band: list[tuple[float, dict[str, float]]], lang: str) -> dict[str, Any]:
+def _band(result: Result, band: list[tuple[float, dict[str, float]]], lang: str) -> dict[str, Any]:
     rules = result.rules
     targets = list(result.targets)
     rows = [{"mfu": f"{mfu:.2f}", "value": mfu,
@@ -222,7 +226,7 @@ def _band(result: Any, band: list[tuple[float, dict[str, float]]], lang: str) ->
 
 
 # -- charts ------------------------------------------------------------------------------------------
-def _charts(index: int, result: Any, grid: TimeGrid | None, words: dict[str, str]) -> list[dict[str, Any]]:
+def _charts(index: int, result: Result, grid: TimeGrid | None, words: dict[str, str]) -> list[dict[str, Any]]:
     out = []
     parts, per_gpu = _memory_parts(result)
     if parts:
@@ -249,7 +253,7 @@ def _charts(index: int, result: Any, grid: TimeGrid | None, words: dict[str, str
     return out
 
 
-def _memory_parts(result: Any) -> tuple[list[tuple[str, str, float]], bool]:
+def _memory_parts(result: Result) -> tuple[list[tuple[str, str, float]], bool]:
     """Weights, gradients, optimizer, activations: per GPU where the rules give that, else whole model."""
     parts, per_gpu = [], False
     for key, name in MEMORY_PARTS:
@@ -262,6 +266,12 @@ def _memory_parts(result: Any) -> tuple[list[tuple[str, str, float]], bool]:
     return parts, per_gpu or result.rules.tagged("memory_per_gpu") in result.values
 
 
-def one_row(values: dict[str, float]) -> Any:
+@dataclass(frozen=True)
+class OneRow:
     """A one-row stand-in for a Batch, enough for Engine.check_message to fill placeholders."""
-    return SimpleNamespace(values={n: np.array([v]) for n, v in values.items()})
+
+    values: dict[str, np.ndarray]
+
+
+def one_row(values: dict[str, float]) -> OneRow:
+    return OneRow({n: np.array([v]) for n, v in values.items()})

@@ -10,13 +10,17 @@ of single solves, and the rules decide every number, as in the main answer.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..solve.batch import Categorical
+from ..solve.batch import Batch, Categorical
+
+if TYPE_CHECKING:
+    from ..rules.model import RuleSet
+    from ..solve.solver import Engine, Result
 
 BAND_POINTS = 6                                      # values across the typical band, edges included
 _STEPS = range(-4, 5)                                # GPU counts from n/16 to 16·n
@@ -34,7 +38,7 @@ class Names:
     band: tuple[float, ...]        # utilization values across its typical band (base units)
 
     @classmethod
-    def of(cls, rules: Any) -> "Names | None":
+    def of(cls, rules: RuleSet) -> "Names | None":
         tags = ("utilization", "gpu_count", "duration", "compute", "peak_compute")
         found = {tag: rules.tagged(tag) for tag in tags}
         names = {tag: name for tag, name in found.items() if name is not None}
@@ -58,14 +62,14 @@ class Row:
     targets: tuple[str, ...]
 
 
-def inputs_of(result: Any) -> tuple[dict[str, float], dict[str, str]]:
+def inputs_of(result: Result) -> tuple[dict[str, float], dict[str, str]]:
     """What the user gave for a Result: typed keys, and numbers as given (budgets before recomputing)."""
     numbers = {n: result.unrounded.get(n, v) for n, v in result.values.items()
                if result.status.get(n) in ("given", "config", "recomputed")}
     return numbers, dict(result.keys)
 
 
-def solve_rows(engine: Any, rows: Sequence[Row]) -> Any:
+def solve_rows(engine: Engine, rows: Sequence[Row]) -> Batch:
     """Many small questions as one batch (rows with different patterns are grouped by the engine)."""
     numbers = {name: np.array([r.numbers.get(name, np.nan) for r in rows], dtype=float)
                for name in sorted({n for r in rows for n in r.numbers})}
@@ -76,21 +80,21 @@ def solve_rows(engine: Any, rows: Sequence[Row]) -> Any:
     return engine.solve_columns(numbers, keys, targets, row_targets, len(rows))
 
 
-def _value(batch: Any, name: str, row: int) -> float:
+def _value(batch: Batch, name: str, row: int) -> float:
     if batch.errors[row] is not None or name not in batch.values:
         return float("nan")
     return float(batch.values[name][row])
 
 
 # -- the utilization band ----------------------------------------------------------
-def needs_band(result: Any) -> bool:
+def needs_band(result: Result) -> bool:
     """Utilization was assumed (a default or a catalog figure), not given, solved or derived."""
     names = Names.of(result.rules)
     return names is not None and bool(names.band) and \
         result.status.get(names.utilization) in ("default", "catalog") and names.utilization not in result.targets
 
 
-def bands(engine: Any, results: Sequence[Any]) -> list[list[tuple[float, dict[str, float]]] | None]:
+def bands(engine: Engine, results: Sequence[Result | None]) -> list[list[tuple[float, dict[str, float]]] | None]:
     """For each result that assumed utilization: [(utilization, {target: base value})] across its band."""
     rows, owners, levels = [], [], []
     for i, result in enumerate(results):
@@ -121,23 +125,23 @@ class TimeGrid:
     point: tuple[float, float] | None         # (n_gpus, days) of the scenario itself
 
 
-def _wants_time(result: Any) -> bool:
+def _wants_time(result: Result) -> bool:
     names, values = Names.of(result.rules), result.values
     return names is not None and bool(names.band) and names.compute in values and names.peak_compute in values \
         and (names.gpu_count in values or names.duration in values)
 
 
-def _gpu_counts(result: Any, names: Names) -> list[float]:
+def _gpu_counts(result: Result, names: Names) -> list[float]:
     centre = result.values.get(names.gpu_count, 64.0)
     return sorted({max(1.0, float(round(centre * 2.0 ** k))) for k in _STEPS} | {float(centre)})
 
 
-def _levels(result: Any, names: Names) -> list[float]:
+def _levels(result: Result, names: Names) -> list[float]:
     own = result.values.get(names.utilization)
     return sorted(set(names.edges) | ({round(own, 6)} if own is not None else set()))
 
 
-def _grid_rows(result: Any, names: Names, minimal: bool) -> list[Row]:
+def _grid_rows(result: Result, names: Names, minimal: bool) -> list[Row]:
     """From the user's inputs (budgets and answers dropped), or from the FLOPs alone if that fails."""
     rules = result.rules
     if minimal:
@@ -151,24 +155,25 @@ def _grid_rows(result: Any, names: Names, minimal: bool) -> list[Row]:
             for m in _levels(result, names) for g in _gpu_counts(result, names)]
 
 
-def time_grids(engine: Any, results: Sequence[Any]) -> list[TimeGrid | None]:
+def time_grids(engine: Engine, results: Sequence[Result | None]) -> list[TimeGrid | None]:
     """Training time for a range of GPU counts at the band's edges (and the scenario's own mfu)."""
-    wanted = [i for i, r in enumerate(results) if r is not None and _wants_time(r)]
+    wanted = {i: r for i, r in enumerate(results) if r is not None and _wants_time(r)}
     out: list[TimeGrid | None] = [None] * len(results)
     if not wanted:
         return out
-    columns = _solve_grids(engine, [results[i] for i in wanted], minimal=False)
+    chosen = list(wanted.values())
+    columns = _solve_grids(engine, chosen, minimal=False)
     retry = [k for k, col in enumerate(columns) if np.isnan(col).any()]
     if retry:   # e.g. a given dp·tp·pp pins n_gpus: fall back to time = FLOPs / (n · peak · mfu)
-        again = _solve_grids(engine, [results[wanted[k]] for k in retry], minimal=True)
+        again = _solve_grids(engine, [chosen[k] for k in retry], minimal=True)
         for k, col in zip(retry, again, strict=True):
             columns[k] = col
-    for k, i in enumerate(wanted):
-        out[i] = _grid(results[i], columns[k])
+    for k, (i, result) in enumerate(wanted.items()):
+        out[i] = _grid(result, columns[k])
     return out
 
 
-def _solve_grids(engine: Any, results: Sequence[Any], minimal: bool) -> list[np.ndarray]:
+def _solve_grids(engine: Engine, results: Sequence[Result], minimal: bool) -> list[np.ndarray]:
     names = [_names(r) for r in results]
     specs = [_grid_rows(r, n, minimal) for r, n in zip(results, names, strict=True)]
     batch = solve_rows(engine, [row for spec in specs for row in spec])
@@ -180,13 +185,13 @@ def _solve_grids(engine: Any, results: Sequence[Any], minimal: bool) -> list[np.
     return out
 
 
-def _names(result: Any) -> Names:
+def _names(result: Result) -> Names:
     names = Names.of(result.rules)
     assert names is not None, "only results that _wants_time accepted come here"
     return names
 
 
-def _grid(result: Any, days: np.ndarray) -> TimeGrid:
+def _grid(result: Result, days: np.ndarray) -> TimeGrid:
     names = _names(result)
     gpus, levels = _gpu_counts(result, names), _levels(result, names)
     by_mfu = {m: days[j * len(gpus):(j + 1) * len(gpus)].tolist() for j, m in enumerate(levels)}
@@ -208,12 +213,14 @@ class Sweep:
     ys: list[float]         # declared units
 
 
-def sweeps(results: Sequence[Any], minimum: int = 3) -> list[Sweep]:
+def sweeps(results: Sequence[Result | None], minimum: int = 3) -> list[Sweep]:
     """Groups of answered rows that ask the same question and differ in exactly one input."""
     groups: dict[tuple[Any, ...], list[int]] = {}
+    answered: dict[int, Result] = {}
     for i, result in enumerate(results):
         if result is None or not result.targets or result.targets[0] not in result.values:
             continue
+        answered[i] = result
         numbers, keys = inputs_of(result)
         given = {**{n: round(v, 12) for n, v in numbers.items()}, **keys}
         for name in given:
@@ -223,11 +230,11 @@ def sweeps(results: Sequence[Any], minimum: int = 3) -> list[Sweep]:
     for (name, targets, _), rows in groups.items():
         if len(rows) < minimum:
             continue
-        out.append(_sweep(results, name, targets[0], rows))
+        out.append(_sweep(answered, name, targets[0], rows))
     return [s for s in out if len(set(map(str, s.xs))) >= minimum]
 
 
-def _sweep(results: Sequence[Any], name: str, target: str, rows: list[int]) -> Sweep:
+def _sweep(results: Mapping[int, Result], name: str, target: str, rows: list[int]) -> Sweep:
     rules = results[rows[0]].rules
     variable, answer = rules.variables[name], rules.variables[target]
     points = []

@@ -17,12 +17,13 @@ from typing import Any, Mapping
 
 from ..errors import CatalogSelectorError
 from ..messages import keyed
+from ..rules.model import Table
 
 # selector -> (value, variable whose key implies it, that key as typed)
 Implied = dict[str, tuple[str, str, str]]
 
 
-def entry_selectors(table: Any, key: Any) -> dict[str, str]:
+def entry_selectors(table: Table | None, key: object) -> dict[str, str]:
     """info.selectors of the entry `key` names in `table` ({} when none or no such entry)."""
     if table is None or not isinstance(key, str):
         return {}
@@ -36,7 +37,7 @@ def entry_selectors(table: Any, key: Any) -> dict[str, str]:
     return {str(name): value for name, value in selectors.items()}
 
 
-def implied_selectors(keys: Mapping[str, Any], tables: Mapping[str, Any]) -> Implied:
+def implied_selectors(keys: Mapping[str, Any], tables: Mapping[str, Table]) -> Implied:
     """The conventions the catalog keys in `keys` imply; two keys that disagree are refused."""
     implied: Implied = {}
     for name, raw in keys.items():
@@ -58,7 +59,7 @@ def check_typed(selector: str, implied: tuple[str, str, str], typed: Any) -> Non
                     value=value, typed=str(typed))
 
 
-def apply_catalog_selectors(givens: dict[str, Any], tables: Mapping[str, Any]) -> dict[str, Any]:
+def apply_catalog_selectors(givens: dict[str, Any], tables: Mapping[str, Table]) -> dict[str, Any]:
     """givens plus the conventions implied by the catalog keys in them."""
     out = dict(givens)
     for selector, implied in implied_selectors(givens, tables).items():

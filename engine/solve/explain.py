@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import ValueParseError
 from ..messages import Nested, keyed
 from ..rules.expr import render
+from ..rules.model import Equation
 from ..text.formatting import format_quantity
 from . import symbolic
 
+if TYPE_CHECKING:   # explain sits beside the solver (.importlinter): annotations only
+    from .solver import Engine
 
-def explain(engine: Any, name: str, lang: str = "en") -> str:
+
+def explain(engine: Engine, name: str, lang: str = "en") -> str:
     rules = engine.rules
     if name in rules.variables:
         variable = rules.variables[name]
@@ -28,7 +32,7 @@ def explain(engine: Any, name: str, lang: str = "en") -> str:
                 hint=Nested("values.did_you_mean_variable", names=", ".join(close)) if close else Nested())
 
 
-def _variable(engine: Any, name: str, lang: str) -> str:
+def _variable(engine: Engine, name: str, lang: str) -> str:
     rules = engine.rules
     v = rules.variables[name]
     lines = [f"{name}: {v.label(lang)}", f"  {'zh' if lang == 'en' else 'en'}: {v.zh if lang == 'en' else v.en}",
@@ -57,7 +61,7 @@ def _variable(engine: Any, name: str, lang: str) -> str:
     return "\n".join(lines)
 
 
-def _variants(engine: Any, selector: str, lang: str) -> str:
+def _variants(engine: Engine, selector: str, lang: str) -> str:
     """Each value of a convention with the rules and figures it selects, side by side."""
     rules = engine.rules
     variable = rules.variables[selector]
@@ -83,7 +87,7 @@ def _variants(engine: Any, selector: str, lang: str) -> str:
     return "\n".join(lines)
 
 
-def _equation(engine: Any, eq: Any, lang: str) -> str:
+def _equation(engine: Engine, eq: Equation, lang: str) -> str:
     lines = [f"{eq.id}: {eq.text}", f"  {eq.label(lang)}", f"  source: {eq.source}", f"  defined at {eq.where}"]
     if eq.notes:
         lines.append(f"  notes: {eq.notes}")

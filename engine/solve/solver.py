@@ -14,7 +14,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -47,6 +47,13 @@ def base_unit(variable: Variable) -> str:
     fmt = lambda s, e: s if e == 1 else f"{s}^{e:g}"  # noqa: E731
     text = "*".join(fmt(s, e) for s, e in num) or ("1" if den else "")
     return text + "".join("/" + fmt(s, e) for s, e in den)
+
+
+class ValueColumns(Protocol):
+    """Named columns of values, one per row: a Batch, or a stand-in for one row (check_message)."""
+
+    @property
+    def values(self) -> Mapping[str, np.ndarray]: ...
 
 
 @dataclass
@@ -327,7 +334,7 @@ class Engine:
                 out.append(Warning_(mismatch.code, mismatch.message(row, lang), "warning", mismatch.eq.source))
         return out
 
-    def check_message(self, check: Check, batch: Batch, row: int, lang: str = "en") -> str:
+    def check_message(self, check: Check, batch: ValueColumns, row: int, lang: str = "en") -> str:
         """The check's message with {name} placeholders filled (no str.format: templates are data)."""
         def fill(match: re.Match[str]) -> str:
             name = match.group(1)

@@ -142,11 +142,11 @@ ROW_BUG = ("internal error while solving this row ({error}); this is a bug in ll
            "with the row's values. The other rows are answered")
 
 
-def _solve_isolated(engine: "Engine", prep: Any) -> Batch:
+def _solve_isolated(engine: "Engine", prep: Prepared) -> Batch:
     """Solve the table; if the batch solver raises something other than an EngineError (a bug), find
     the rows that raise it by halving and mark only those as errors, so one bad row never costs the
     others their answers (issue #18). The halving only runs on that failure path."""
-    def solve(skip: np.ndarray, errors: Any) -> Batch:
+    def solve(skip: np.ndarray | None, errors: np.ndarray | None) -> Batch:
         return engine.solve_columns(prep.numbers, prep.keys, prep.targets, prep.row_targets, prep.rows,
                                     errors, failed=skip)
 

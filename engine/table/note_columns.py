@@ -11,7 +11,7 @@ import polars as pl
 
 from ..messages import text as message
 from ..rules.model import Check, Equation, Variable
-from ..solve.batch import RECOMPUTED, Batch, Every
+from ..solve.batch import RECOMPUTED, Batch, Every, Group
 from ..solve.mismatch import RuleMismatch
 from ..solve.solver import Engine
 from ..text.formatting import format_quantity
@@ -298,7 +298,7 @@ def assumptions_column(engine: "Engine", batch: Batch, ok: np.ndarray
     return per_group, rules_used, fired
 
 
-def _group_assumptions(engine: "Engine", batch: Batch, group: Any, row: int) -> list[tuple[str, str, str]]:
+def _group_assumptions(engine: "Engine", batch: Batch, group: Group, row: int) -> list[tuple[str, str, str]]:
     """Defaults the group's plan used (numeric defaults and default catalog/convention keys)."""
     default_keys = {n: c.labels[c.codes[row]] for n, c in batch.keys.items()
                     if c.codes[row] >= 0 and n in batch.typed and not batch.typed[n][row]}

@@ -8,12 +8,13 @@ from typing import Any, Union
 import numpy as np
 import polars as pl
 
+from ..rules.model import RuleSet
 from ..solve.batch import Batch, Every
 from .cells import as_text
 from .row_masks import const_value
 
 
-def column_order(batch: Batch, rules: Any) -> list[str]:
+def column_order(batch: Batch, rules: RuleSet) -> list[str]:
     """Targets first (in the order they are asked), then the rule files' declaration order."""
     asked = [t for ts in batch.targets for t in ts]
     order = {name: i for i, name in enumerate(rules.variables)}

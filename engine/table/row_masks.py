@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
-from ..solve.batch import Every
+from ..solve.batch import Every, Group
 
 
 @lru_cache(maxsize=64)
@@ -74,7 +73,7 @@ def fill_mask(mask: np.ndarray, status: np.ndarray) -> np.ndarray:
     return np.where(mask, status, 0).astype(np.int8)
 
 
-def ok_rows(group: Any, ok: np.ndarray) -> "np.ndarray | Every":
+def ok_rows(group: Group, ok: np.ndarray) -> "np.ndarray | Every":
     """The group's rows that have an answer (no error, not blank)."""
     if isinstance(group.index, Every) and const_value(ok) is True:
         return group.index

@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 import polars as pl
 
 from ..errors import EngineError, ValueParseError
 from ..messages import Caught, keyed
+from ..rules.model import Variable
 from ..solve.batch import Categorical
 from ..text.values import parse_number
 from .columns import Column, Locator, Prepared, canonical_key
@@ -124,11 +125,11 @@ def parse_axis(engine: "Engine", name: str, spec: str) -> Axis:
     return Axis(variable.name, header, False, values=values, factor=variable.factor)
 
 
-def _number(variable: Any, text: str) -> float:
+def _number(variable: Variable, text: str) -> float:
     return parse_number(variable, text.strip())
 
 
-def _range(variable: Any, spec: str) -> np.ndarray:
+def _range(variable: Variable, spec: str) -> np.ndarray:
     low_text, _, rest = spec.partition("..")
     name = variable.name
     problem: EngineError | None = None

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ...errors import ValueParseError
 from ...messages import keyed
 from ...text.formatting import shorten
+
+if TYPE_CHECKING:
+    from ...solve.solver import Engine
 
 
 def add_rule_options(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +21,7 @@ def add_rule_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=("en", "zh"), default="en", help="language of labels and messages")
 
 
-def load_engine(args: argparse.Namespace) -> Any:
+def load_engine(args: argparse.Namespace) -> Engine:
     from ...solve.solver import Engine
 
     return Engine.load([*args.rules, *args.catalog])

@@ -4,10 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from ...messages import text
-from ...tools.measure import measure
+from ...tools.measure import Measurement, measure
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +37,7 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-def render_text(result: Any, lang: str = "en") -> str:
+def render_text(result: Measurement, lang: str = "en") -> str:
     rows = [(c.path, f"{c.bytes:,}", f"{c.chars:,}", f"{c.tokens:,}", _ratio(c.tokens_per_char),
              _ratio(c.chars_per_token), _ratio(c.bytes_per_token), _ratio(c.bytes_per_char))
             for c in result.files]

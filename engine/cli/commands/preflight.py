@@ -5,13 +5,16 @@ import argparse
 import json
 import math
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ...messages import table
 from ...messages import text as message
 from ...text.formatting import format_quantity
-from ..preflight import preflight, write_report
+from ..preflight import Preflight, preflight, write_report
 from ._common import add_rule_options, load_engine, split_items
+
+if TYPE_CHECKING:
+    from ...solve.solver import Engine, Result
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_text(engine: Any, check: Any, lang: str = "en") -> str:
+def render_text(engine: Engine, check: Preflight, lang: str = "en") -> str:
 
     words = table("preflight.word", lang)
     rules = engine.rules
@@ -100,7 +103,7 @@ def render_text(engine: Any, check: Any, lang: str = "en") -> str:
     return "\n".join(lines)
 
 
-def _time_lines(engine: Any, check: Any, words: dict[str, str]) -> list[str]:
+def _time_lines(engine: Engine, check: Preflight, words: dict[str, str]) -> list[str]:
     lines = []
     if not math.isnan(check.steps_per_epoch):
         lines.append(f"{words['steps']}: {check.steps_per_epoch:,.4g}  "
@@ -114,7 +117,7 @@ def _time_lines(engine: Any, check: Any, words: dict[str, str]) -> list[str]:
     return lines
 
 
-def _origin_lines(result: Any, check: Any, words: dict[str, str]) -> list[str]:
+def _origin_lines(result: Result, check: Preflight, words: dict[str, str]) -> list[str]:
     lines = [f"{words['from']}:"]
     shown = dict(result.keys)
     shown.update({n: result.show(n) for n in result.values if n in result.origins})
@@ -138,7 +141,7 @@ def _short(item: str) -> str:
     return f"{key} ({where.rsplit('/', 1)[-1]}" if where else item
 
 
-def _duration(engine: Any, seconds: float) -> str:
+def _duration(engine: Engine, seconds: float) -> str:
 
     hours = seconds / 3600
     if hours < 48:

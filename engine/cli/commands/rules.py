@@ -83,9 +83,9 @@ def _catalog(args: argparse.Namespace) -> int:
     engine = load_engine(args)
     tables = engine.rules.tables
     if not args.name:
-        for name, table in tables.items():
-            about = (table.zh if args.lang == "zh" else table.en) or engine.rules.variables[name].label(args.lang)
-            entries = text("cli.catalog_entries", args.lang, count=f"{len(table.entries):3d}")
+        for name, each in tables.items():
+            about = (each.zh if args.lang == "zh" else each.en) or engine.rules.variables[name].label(args.lang)
+            entries = text("cli.catalog_entries", args.lang, count=f"{len(each.entries):3d}")
             print(f"{name:14s} {entries}  {about}")
         return 0
     name = _PLURALS.get(args.name, args.name)

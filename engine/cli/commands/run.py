@@ -10,10 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...messages import keyed, localized, text
 from ..progress import Progress
 from ._common import add_rule_options, load_engine
+
+if TYPE_CHECKING:
+    from ...solve.solver import Engine
+    from ...table.frames import Outcome
 
 REPORT_SUFFIXES = (".html", ".htm", ".md")
 SHOWN_ERRORS = 5
@@ -68,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _summary(outcome, target: Path, lang: str = "en") -> None:
+def _summary(outcome: Outcome, target: Path, lang: str = "en") -> None:
     answered, errors = outcome.answered_count, outcome.error_count
     blank = int(outcome.blank.sum())
     extra = text("cli.run_blank", lang, blank=blank) if blank else ""
@@ -83,7 +88,7 @@ def _summary(outcome, target: Path, lang: str = "en") -> None:
             print(text("cli.run_more_errors", lang, count=errors - SHOWN_ERRORS), file=sys.stderr)
 
 
-def _report(engine, outcome, path: Path, lang: str) -> int:
+def _report(engine: Engine, outcome: Outcome, path: Path, lang: str) -> int:
     try:
         from ...report import write_batch_report
     except ImportError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import EngineError
 from ...messages import Caught, keyed
@@ -21,6 +21,10 @@ from ...text.values import parse_key, parse_number
 from . import read_training_config
 from .errors import TrainingConfigError
 from .model import ConfigRead, Filled
+
+if TYPE_CHECKING:
+    from ...rules.model import RuleSet
+    from ...solve.solver import Result
 
 # what, typed by the user, describes the architecture (so the config's model id is not needed)
 _ARCHITECTURE = ("model", "params", "layers", "hidden")
@@ -34,7 +38,7 @@ class Origins:
     reads: list[ConfigRead] = field(default_factory=list)
     overridden: dict[str, Filled] = field(default_factory=dict)   # typed by the user, so not used
 
-    def attach(self, result: Any) -> Any:
+    def attach(self, result: Result) -> Result:
         """A solved Result with each config value's origin and status `config` (nothing when no config)."""
         if not self.reads:
             return result
@@ -76,7 +80,7 @@ def read_configs(raw: Any) -> tuple[dict[str, Filled], list[ConfigRead]]:
     return merged, reads
 
 
-def expand_config(givens: dict[str, Any], rules: Any) -> tuple[dict[str, Any], Origins]:
+def expand_config(givens: dict[str, Any], rules: RuleSet) -> tuple[dict[str, Any], Origins]:
     """givens with `config` replaced by the values it fills; what the user typed wins."""
     raw = givens.get("config")
     origins = Origins()
@@ -101,7 +105,7 @@ def expand_config(givens: dict[str, Any], rules: Any) -> tuple[dict[str, Any], O
     return out, origins
 
 
-def resolve_model(filled: Filled, rules: Any) -> str:
+def resolve_model(filled: Filled, rules: RuleSet) -> str:
     """A Hugging Face id through the catalog's aliases, or a local folder with a config.json."""
     text = str(filled.value).strip()
     base = Path(filled.origin.rsplit(":", 1)[0]).parent
@@ -118,7 +122,7 @@ def resolve_model(filled: Filled, rules: Any) -> str:
     return entry.key
 
 
-def check_value(rules: Any, name: str, value: Any, filled: Filled) -> None:
+def check_value(rules: RuleSet, name: str, value: Any, filled: Filled) -> None:
     """The value read for its variable (domain, catalog key), an error naming the file and line."""
     variable = rules.variables.get(name)
     if variable is None:

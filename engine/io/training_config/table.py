@@ -11,7 +11,7 @@ becomes that row's error (naming the cell and the config's file:line); the other
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,10 +22,13 @@ from ...solve.keys import Categorical
 from ...text.values import parse_key, parse_number
 from .givens import _ARCHITECTURE, check_value, read_configs, resolve_model
 
+if TYPE_CHECKING:
+    from ...solve.solver import Engine
+
 Report = Callable[[np.ndarray, "list[str] | str"], None]
 
 
-def fill_from_configs(engine: Any, cells: list[Any], cell: Callable[[int], str], numbers: dict[str, np.ndarray],
+def fill_from_configs(engine: Engine, cells: list[Any], cell: Callable[[int], str], numbers: dict[str, np.ndarray],
                       keys: dict[str, Any], empty: dict[str, np.ndarray], report: Report) -> list[str | None]:
     """Fill numbers/keys (batch inputs, base units) from each row's config; the origin text per row."""
     rows = len(cells)
@@ -50,7 +53,7 @@ def fill_from_configs(engine: Any, cells: list[Any], cell: Callable[[int], str],
     return origins
 
 
-def _values(engine: Any, path: str) -> dict[str, tuple[Any, Any]]:
+def _values(engine: Engine, path: str) -> dict[str, tuple[Any, Any]]:
     """variable -> (value in base units or canonical key, Filled), every value checked."""
 
     merged, reads = read_configs(path)
@@ -89,7 +92,7 @@ def _typed(name: str, index: np.ndarray, numbers: dict[str, np.ndarray], keys: d
     return np.zeros(len(index), dtype=bool)
 
 
-def _fill_rows(engine: Any, index: np.ndarray, filled: dict[str, tuple[Any, Any]], numbers: dict[str, np.ndarray],
+def _fill_rows(engine: Engine, index: np.ndarray, filled: dict[str, tuple[Any, Any]], numbers: dict[str, np.ndarray],
                keys: dict[str, Any], empty: dict[str, np.ndarray], rows: int) -> tuple[list[str], np.ndarray]:
     """Fill the rows of one config (vectorized over its rows); the origin text of each row, and which
     rows type the architecture themselves."""
