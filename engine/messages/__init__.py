@@ -99,12 +99,22 @@ def localized(exc: BaseException | str, lang: str) -> str:
 
     A prefix before the keyed text (a cell address added on the way up: "scenarios!C7: ...") is kept."""
     key = getattr(exc, "message_key", None)
+    problems = getattr(exc, "problems", None)
+    if key is None and lang != "en" and isinstance(problems, list) and problems:
+        return _problem_list(problems, lang)
     if key is None or lang == "en" or key not in catalog():
         return str(exc)
     fields = getattr(exc, "message_fields", {})
     english, translated = text(key, "en", **fields), text(key, lang, **fields)
     whole = str(exc)
     return whole.replace(english, translated) if english in whole else translated
+
+
+def _problem_list(problems: list[str], lang: str) -> str:
+    """A rule loader's "file:line: text" problems (DefinitionError) in `lang`: each problem that
+    remembers its message key is said again, the others as found."""
+    head = [text("rules.problems_head", lang, count=len(problems))] if len(problems) > 1 else []
+    return "\n".join(head + [localized(problem, lang) for problem in problems])
 
 
 class Said(str):

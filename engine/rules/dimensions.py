@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import DimensionMismatch
+from ..messages import keyed
 from .expr import Tree, constant_value, render, walk
 from .units import DIMENSIONLESS, Dims, dims_text, mul_dims, pow_dims
 
@@ -31,21 +32,21 @@ def tree_dims(tree: Tree, var_dims: Callable[[str], Dims], unit_dims: Callable[[
         base = tree_dims(tree[1], var_dims, unit_dims)
         exponent = tree_dims(tree[2], var_dims, unit_dims)
         if exponent:
-            raise DimensionMismatch(f"exponent {render(tree[2])} has dimension {dims_text(exponent)}")
+            raise keyed(DimensionMismatch, "rules.dimensioned_exponent", exponent=render(tree[2]),
+                        dims=dims_text(exponent))
         if not base:
             return DIMENSIONLESS
         constant = _constant(tree[2])
         if constant is None:
-            raise DimensionMismatch(f"{render(tree[1])} ({dims_text(base)}) is raised to a variable power; "
-                                    "divide it by its unit first, e.g. (tokens / unit(\"token\"))**beta")
+            raise keyed(DimensionMismatch, "rules.variable_power", base=render(tree[1]), dims=dims_text(base))
         return pow_dims(base, constant)
     if kind in ("add", "cmp") or (kind == "call" and tree[1] in ("min", "max")):
         parts = tree[1] if kind == "add" else (tree[2:] if kind == "cmp" else tree[2])
         dims = [tree_dims(p, var_dims, unit_dims) for p in parts]
         for part, d in zip(parts[1:], dims[1:]):
             if d != dims[0]:
-                raise DimensionMismatch(f"{render(parts[0])} ({dims_text(dims[0])}) and {render(part)} "
-                                        f"({dims_text(d)}) are added or compared")
+                raise keyed(DimensionMismatch, "rules.added_or_compared", first=render(parts[0]),
+                            first_dims=dims_text(dims[0]), other=render(part), other_dims=dims_text(d))
         return dims[0] if kind != "cmp" else DIMENSIONLESS
     if kind == "call":
         arg = tree_dims(tree[2][0], var_dims, unit_dims)
@@ -53,13 +54,14 @@ def tree_dims(tree: Tree, var_dims: Callable[[str], Dims], unit_dims: Callable[[
         if name == "sqrt":
             return pow_dims(arg, 0.5)
         if name in ("exp", "log") and arg:
-            raise DimensionMismatch(f"{name}() of {render(tree[2][0])}, which has dimension {dims_text(arg)}")
+            raise keyed(DimensionMismatch, "rules.dimensioned_argument", name=name, argument=render(tree[2][0]),
+                        dims=dims_text(arg))
         return arg if name in ("abs", "ceil", "floor") else DIMENSIONLESS
     if kind in ("and", "or", "not"):
         for child in (tree[1] if kind != "not" else (tree[1],)):
             tree_dims(child, var_dims, unit_dims)
         return DIMENSIONLESS
-    raise DimensionMismatch(f"unknown node {kind}")
+    raise keyed(DimensionMismatch, "rules.unknown_node", kind=kind)
 
 
 def _constant(tree: Tree) -> float | None:

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DimensionMismatch, EngineError, ExpressionError
+from ..messages import Both, Caught, Joined, Nested, said_text
 from . import schema, units
 from .dimensions import tree_dims
 from .expr import Tree, parse_equation, parse_expression
@@ -29,7 +30,8 @@ def read_equations(ctx: LoadContext, path: Path, doc: Node) -> list[Equation]:
         try:
             lhs, rhs = parse_equation(str(spec["eq"]), ctx.numeric_name, units=units.unit_info)
         except (ExpressionError, EngineError) as exc:
-            ctx.problems.append(f"{eq_where}: equation {spec['id']!r}: {_explain_names(ctx, exc)}")
+            ctx.problems.append(said_text("rules.in_equation", where=eq_where, id=spec["id"],
+                                          problem=_explain_names(ctx, exc)))
             continue
         if not _dimensions_agree(ctx, eq_where, spec["id"], lhs, rhs):
             continue
@@ -49,15 +51,17 @@ def read_equations(ctx: LoadContext, path: Path, doc: Node) -> list[Equation]:
     return out
 
 
-def _explain_names(ctx: LoadContext, exc: Exception) -> str:
-    text = str(exc)
-    if text.startswith("unknown name "):
-        name = text.split("'")[1]
+def _explain_names(ctx: LoadContext, exc: Exception) -> Nested:
+    """A formula's problem, said in the reader's language; an unknown name is told apart from a
+    categorical one (which formulas cannot use) and gets a close spelling when there is one."""
+    if getattr(exc, "message_key", None) == "rules.unknown_name":
+        name = str(getattr(exc, "message_fields", {})["name"])
         if name in ctx.variables and ctx.variables[name].categorical:
-            return (f"{name!r} is categorical; formulas use the numbers its table provides "
-                    "(or select an equation with `variant`)")
-        return f"{text}: not a declared variable{ctx.name_hint(name)}"
-    return text
+            return Nested("rules.categorical_in_formula", name=name)
+        close = ctx.close_name(name)
+        return Nested("rules.undeclared_name", problem=Caught(exc),
+                      hint=Nested("rules.did_you_mean", name=close) if close else Nested())
+    return Caught(exc)
 
 
 def _dimensions_agree(ctx: LoadContext, where: str, eq_id: str, lhs: Tree, rhs: Tree) -> bool:
@@ -65,23 +69,28 @@ def _dimensions_agree(ctx: LoadContext, where: str, eq_id: str, lhs: Tree, rhs: 
     try:
         left, right = tree_dims(lhs, var_dims, ctx.unit_dims), tree_dims(rhs, var_dims, ctx.unit_dims)
     except DimensionMismatch as exc:
-        ctx.problems.append(f"{where}: equation {eq_id!r} is not dimensionally consistent: {exc}"
-                             f"{_units_of(ctx, lhs, rhs)}")
+        ctx.problems.append(said_text("rules.not_consistent", where=where, id=eq_id, problem=Caught(exc),
+                                      units=_units_of(ctx, lhs, rhs)))
         return False
     if left != right:
-        ctx.problems.append(f"{where}: equation {eq_id!r} is not dimensionally consistent: left side is "
-                             f"{units.dims_text(left)}, right side is {units.dims_text(right)}"
-                             f"{_units_of(ctx, lhs, rhs)}")
+        ctx.problems.append(said_text("rules.sides_differ", where=where, id=eq_id, left=units.dims_text(left),
+                                      right=units.dims_text(right), units=_units_of(ctx, lhs, rhs)))
         return False
     return True
 
 
-def _units_of(ctx: LoadContext, *trees: Tree) -> str:
+def _units_of(ctx: LoadContext, *trees: Tree) -> Nested:
     """'; declared units: a [GB], b [plain number]' - what to compare when fixing an equation."""
     names = sorted(set().union(*(tree_variables(t) for t in trees)))
-    shown = [f"{n} [{ctx.variables[n].unit or 'plain number'}]" for n in names]
-    return ("; declared units: " + ", ".join(shown) +
-            ". Make both sides the same dimension (a unit(\"...\") literal converts a count)") if shown else ""
+    shown = [_unit_of(n, ctx.variables[n].unit) for n in names]
+    return Nested("rules.declared_units", units=Joined(*shown, separator=", ")) if shown else Nested()
+
+
+def _unit_of(name: str, unit: str) -> Nested:
+    """'a [GB]', or 'b [plain number]' in the reader's language."""
+    if unit:
+        return Both(f"{name} [{unit}]")
+    return Joined(Both(f"{name} ["), Nested("rules.plain_number"), Both("]"))
 
 
 def _variant(ctx: LoadContext, where: str, spec: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -114,7 +123,8 @@ def read_checks(ctx: LoadContext, path: Path, doc: Node) -> list[Check]:
                                          units=units.unit_info)
             tree_dims(condition, lambda n: ctx.variables[n].dims, ctx.unit_dims)
         except (ExpressionError, DimensionMismatch, EngineError) as exc:
-            ctx.problems.append(f"{when_where}: check {spec['id']!r}: {_explain_names(ctx, exc)}")
+            ctx.problems.append(said_text("rules.in_check", where=when_where, id=spec["id"],
+                                          problem=_explain_names(ctx, exc)))
             continue
         out.append(Check(id=str(spec["id"]), text=str(spec["when"]), condition=condition,
                          variables=frozenset(tree_variables(condition)), severity=severity,

@@ -24,6 +24,7 @@ import math
 from typing import Any, Callable, Iterator
 
 from ..errors import ExpressionError
+from ..messages import Both, Caught, Nested, keyed
 
 Tree = tuple  # a node as described above
 
@@ -37,13 +38,15 @@ MAX_DEPTH = 40           # nesting of the tree
 MAX_CONST_EXPONENT = 64  # a constant exponent beyond this is a typo or an attack
 MAX_LITERAL = 1e300
 
-_WORDS = {  # refused node types, as people call them
-    "Attribute": "attribute access .name", "Subscript": "indexing [...]", "Lambda": "lambda",
-    "ListComp": "a comprehension", "SetComp": "a comprehension", "DictComp": "a comprehension",
-    "GeneratorExp": "a generator expression", "JoinedStr": "an f-string", "FormattedValue": "an f-string",
-    "IfExp": "if/else", "NamedExpr": "assignment (:=)", "Starred": "unpacking (*)", "Await": "await",
-    "Yield": "yield", "YieldFrom": "yield", "List": "a list", "Tuple": "a tuple", "Set": "a set", "Dict": "a dict",
-    "Slice": "a slice",
+_WORDS = {  # refused node types, as people call them (English, Chinese)
+    "Attribute": ("attribute access .name", "属性访问 .name"), "Subscript": ("indexing [...]", "下标 [...]"),
+    "Lambda": ("lambda", "lambda"), "ListComp": ("a comprehension", "推导式"), "SetComp": ("a comprehension", "推导式"),
+    "DictComp": ("a comprehension", "推导式"), "GeneratorExp": ("a generator expression", "生成器表达式"),
+    "JoinedStr": ("an f-string", "f-string"), "FormattedValue": ("an f-string", "f-string"),
+    "IfExp": ("if/else", "if/else"), "NamedExpr": ("assignment (:=)", "赋值 (:=)"),
+    "Starred": ("unpacking (*)", "解包 (*)"), "Await": ("await", "await"), "Yield": ("yield", "yield"),
+    "YieldFrom": ("yield", "yield"), "List": ("a list", "列表"), "Tuple": ("a tuple", "元组"), "Set": ("a set", "集合"),
+    "Dict": ("a dict", "字典"), "Slice": ("a slice", "切片"),
 }
 
 _CMP_OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
@@ -56,12 +59,13 @@ def parse_expression(text: str, names: Callable[[str], bool] | set[str] | frozen
     try:
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise ExpressionError(f"not a formula: {_short(text)} ({exc.msg}, column {exc.offset})") from None
+        raise keyed(ExpressionError, "rules.not_a_formula", text=_short(text), reason=exc.msg,
+                    column=exc.offset) from None
     except (RecursionError, MemoryError, ValueError):
-        raise ExpressionError(f"formula too deeply nested or malformed: {text[:60]!r}...") from None
+        raise keyed(ExpressionError, "rules.malformed", text=text[:60]) from None
     count = sum(1 for _ in ast.walk(node))
     if count > MAX_NODES:
-        raise ExpressionError(f"formula has {count} parts, more than the {MAX_NODES} allowed")
+        raise keyed(ExpressionError, "rules.too_many_parts", count=count, limit=MAX_NODES)
     known = names if callable(names) else names.__contains__
     return _Builder(text, known, condition, units).build(node, 0)
 
@@ -72,33 +76,30 @@ def parse_equation(text: str, names: Callable[[str], bool] | set[str] | frozense
     _check_text(text)
     cleaned = text.replace("==", "\0\0").replace("<=", "\0\0").replace(">=", "\0\0").replace("!=", "\0\0")
     if cleaned.count("=") != 1:
-        raise ExpressionError(f"an equation needs exactly one '=' (found {cleaned.count('=')}): {text!r}")
+        raise keyed(ExpressionError, "rules.equation_one_equals", count=cleaned.count("="), text=text)
     cut = cleaned.index("=")
     lhs, rhs = text[:cut], text[cut + 1:]
     if not lhs.strip() or not rhs.strip():
-        raise ExpressionError(f"an equation needs a left and a right side: {text!r}")
+        raise keyed(ExpressionError, "rules.equation_two_sides", text=text)
     return parse_expression(lhs, names, units=units), parse_expression(rhs, names, units=units)
 
 
 def _check_text(text: object) -> None:
     if not isinstance(text, str):
-        raise ExpressionError(f"a formula must be text, got {type(text).__name__}")
+        raise keyed(ExpressionError, "rules.not_text", found=type(text).__name__)
     if len(text) > MAX_TEXT:
-        raise ExpressionError(f"formula is {len(text)} characters long; at most {MAX_TEXT} are accepted")
+        raise keyed(ExpressionError, "rules.too_long", length=len(text), limit=MAX_TEXT)
     if not text.strip():
-        raise ExpressionError("empty formula")
+        raise keyed(ExpressionError, "rules.empty")
     invisible = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
     bad = [c for c in text if (ord(c) < 32 and c not in "\t") or c in invisible]
     if bad:
-        raise ExpressionError(f"formula contains control or direction characters (U+{ord(bad[0]):04X}); "
-                              "write it in plain ASCII")
+        raise keyed(ExpressionError, "rules.control_characters", code=f"{ord(bad[0]):04X}")
     if "#" in text:
-        raise ExpressionError(f"formula contains '#': comments would hide the rest of it ({_short(text)}); "
-                              "put remarks in `notes:`")
+        raise keyed(ExpressionError, "rules.comment", text=_short(text))
     wide = next((c for c in text if ord(c) > 126), None)
     if wide is not None:   # Python would silently read full-width 'ｐａｒａｍｓ' as params; be explicit
-        raise ExpressionError(f"formula contains the non-ASCII character {wide!r} (U+{ord(wide):04X}); "
-                              "write formulas in plain ASCII")
+        raise keyed(ExpressionError, "rules.non_ascii", char=wide, code=f"{ord(wide):04X}")
 
 
 class _Builder:
@@ -108,35 +109,35 @@ class _Builder:
                  units: Callable[[str], Any] | None) -> None:
         self.text, self.known, self.condition, self.units = text, known, condition, units
 
-    def fail(self, what: str) -> ExpressionError:
-        return ExpressionError(f"{what} is not allowed in formulas: {self.text.strip()[:120]!r}. "
-                               "Allowed: numbers, declared names, + - * / **, parentheses, "
-                               f"{', '.join(sorted(FUNCTIONS))}, unit(\"...\")"
-                               + (", comparisons, and/or/not" if self.condition else ""))
+    def fail(self, what: Nested) -> ExpressionError:
+        return keyed(ExpressionError, "rules.not_allowed", what=what, text=self.text.strip()[:120],
+                     functions=", ".join(sorted(FUNCTIONS)),
+                     conditions=Nested("rules.allowed_conditions" if self.condition else ""))
 
     def build(self, node: ast.AST, depth: int) -> Tree:
         if depth > MAX_DEPTH:
-            raise ExpressionError(f"formula nested deeper than {MAX_DEPTH} levels: {self.text[:60]!r}")
+            raise keyed(ExpressionError, "rules.too_deep", limit=MAX_DEPTH, text=self.text[:60])
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None:
             kind = type(node).__name__
-            raise self.fail(f"{_WORDS[kind]} ({kind})" if kind in _WORDS else kind)
+            english, chinese = _WORDS.get(kind, ("", ""))
+            raise self.fail(Both(f"{english} ({kind})", f"{chinese}（{kind}）") if english else Both(kind))
         return method(node, depth + 1)
 
     def _Constant(self, node: ast.Constant, depth: int) -> Tree:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(f"the constant {value!r}")
+            raise self.fail(Both(f"the constant {value!r}", f"常量 {value!r}"))
         if isinstance(value, int) and value.bit_length() > 1000:
-            raise ExpressionError(f"number too large in formula: {self.text[:60]!r}")
+            raise keyed(ExpressionError, "rules.number_too_large", text=self.text[:60])
         number = float(value)
         if not math.isfinite(number) or abs(number) > MAX_LITERAL:
-            raise ExpressionError(f"number out of range in formula: {self.text[:60]!r}")
+            raise keyed(ExpressionError, "rules.number_out_of_range", text=self.text[:60])
         return ("num", number)
 
     def _Name(self, node: ast.Name, depth: int) -> Tree:
         if node.id.startswith("_") or not self.known(node.id):
-            raise ExpressionError(f"unknown name {node.id[:60]!r} in formula {self.text.strip()[:120]!r}")
+            raise keyed(ExpressionError, "rules.unknown_name", name=node.id[:60], text=self.text.strip()[:120])
         return ("var", node.id)
 
     def _UnaryOp(self, node: ast.UnaryOp, depth: int) -> Tree:
@@ -147,7 +148,7 @@ class _Builder:
             return operand
         if isinstance(node.op, ast.Not) and self.condition:
             return ("not", operand)
-        raise self.fail(type(node.op).__name__)
+        raise self.fail(Both(type(node.op).__name__))
 
     def _BinOp(self, node: ast.BinOp, depth: int) -> Tree:
         left, right = self.build(node.left, depth), self.build(node.right, depth)
@@ -163,29 +164,29 @@ class _Builder:
         if isinstance(op, ast.Pow):
             _check_exponent(right, self.text)
             return ("pow", left, right)
-        raise self.fail(f"the operator {type(op).__name__}")
+        raise self.fail(Both(f"the operator {type(op).__name__}", f"运算符 {type(op).__name__}"))
 
     def _Call(self, node: ast.Call, depth: int) -> Tree:
         if not isinstance(node.func, ast.Name):
-            raise self.fail("calling an attribute or expression")
+            raise self.fail(Both("calling an attribute or expression", "调用属性或表达式"))
         name = node.func.id
         if node.keywords:
-            raise self.fail("keyword arguments")
+            raise self.fail(Both("keyword arguments", "关键字参数"))
         if name == "unit":
             return self._unit_literal(node)
         if name not in FUNCTIONS:
-            raise self.fail(f"the function {name!r}")
+            raise self.fail(Both(f"the function {name!r}", f"函数 {name!r}"))
         arity = FUNCTIONS[name]
         args = tuple(self.build(a, depth) for a in node.args)
         if (arity and len(args) != arity) or (not arity and len(args) < 2):
-            raise ExpressionError(f"{name}() takes {arity or 'two or more'} argument(s), got {len(args)}: "
-                                  f"{self.text.strip()[:120]!r}")
+            raise keyed(ExpressionError, "rules.arity", name=name, arity=arity or Nested("rules.two_or_more"),
+                        count=len(args), text=self.text.strip()[:120])
         return ("call", name, args)
 
     def _unit_literal(self, node: ast.Call) -> Tree:
         if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) \
                 or not isinstance(node.args[0].value, str):
-            raise ExpressionError(f'unit() takes one quoted unit, e.g. unit("token"): {self.text[:80]!r}')
+            raise keyed(ExpressionError, "rules.unit_literal", text=self.text[:80])
         text = node.args[0].value
         if self.units is not None:
             try:
@@ -193,16 +194,16 @@ class _Builder:
             except ExpressionError:
                 raise
             except Exception as exc:   # the units callable's own error (ValueParseError): same message, our type
-                raise ExpressionError(f"unit({text[:40]!r}): {exc}") from None
+                raise keyed(ExpressionError, "rules.unit_problem", unit=text[:40], problem=Caught(exc)) from None
         return ("unit", text)
 
     def _Compare(self, node: ast.Compare, depth: int) -> Tree:
         if not self.condition:
-            raise self.fail("a comparison")
+            raise self.fail(Both("a comparison", "比较运算"))
         parts, left = [], self.build(node.left, depth)
         for op, comparator in zip(node.ops, node.comparators):
             if type(op) not in _CMP_OPS:
-                raise self.fail(type(op).__name__)
+                raise self.fail(Both(type(op).__name__))
             right = self.build(comparator, depth)
             parts.append(("cmp", _CMP_OPS[type(op)], left, right))
             left = right
@@ -210,7 +211,7 @@ class _Builder:
 
     def _BoolOp(self, node: ast.BoolOp, depth: int) -> Tree:
         if not self.condition:
-            raise self.fail("and/or")
+            raise self.fail(Both("and/or"))
         kind = "and" if isinstance(node.op, ast.And) else "or"
         return (kind, tuple(self.build(v, depth) for v in node.values))
 
@@ -226,7 +227,8 @@ def _check_exponent(exponent: Tree, text: str) -> None:
         return  # symbolic exponents (Chinchilla's alpha) are bounded by their variables' values
     value = _fold(exponent, text)
     if abs(value) > MAX_CONST_EXPONENT:
-        raise ExpressionError(f"constant exponent {value:g} is beyond ±{MAX_CONST_EXPONENT}: {text.strip()[:80]!r}")
+        raise keyed(ExpressionError, "rules.exponent_too_large", value=f"{value:g}", limit=MAX_CONST_EXPONENT,
+                    text=text.strip()[:80])
 
 
 def _fold(tree: Tree, text: str) -> float:
@@ -242,11 +244,12 @@ def _fold(tree: Tree, text: str) -> float:
         if kind == "pow":
             base, exp = _fold(tree[1], text), _fold(tree[2], text)
             if abs(exp) > MAX_CONST_EXPONENT:
-                raise ExpressionError(f"constant exponent {exp:g} is beyond ±{MAX_CONST_EXPONENT}: {text[:80]!r}")
+                raise keyed(ExpressionError, "rules.exponent_too_large", value=f"{exp:g}", limit=MAX_CONST_EXPONENT,
+                            text=text[:80])
             return float(base ** exp)
     except (OverflowError, ZeroDivisionError, TypeError):
-        raise ExpressionError(f"constant part of the formula cannot be computed: {text[:80]!r}") from None
-    raise ExpressionError(f"exponent must be a number or use declared names: {text[:80]!r}")
+        raise keyed(ExpressionError, "rules.constant_not_computable", text=text[:80]) from None
+    raise keyed(ExpressionError, "rules.exponent_kind", text=text[:80])
 
 
 def walk(tree: Tree) -> Iterator[Tree]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import HFConfigError
+from ..messages import keyed
 
 MAX_BYTES = 1_000_000   # a config.json is a few KB; refuse anything that is clearly not one
 
@@ -65,8 +66,8 @@ class _Config:
     def __init__(self, path: Path, data: dict[str, Any]) -> None:
         self.path, self.data = path, data
 
-    def error(self, text: str) -> HFConfigError:
-        return HFConfigError(f"model: {self.path}: {text}")
+    def error(self, key: str, /, **fields: object) -> HFConfigError:
+        return keyed(HFConfigError, key, path=self.path, **fields)
 
     def get(self, names: tuple[str, ...], default: Any = None) -> Any:
         for name in names:
@@ -77,12 +78,12 @@ class _Config:
     def number(self, names: tuple[str, ...], what: str, default: Any = None) -> float:
         value = self.get(names, default)
         if value is None:
-            raise self.error(f"no {what} (field {' or '.join(names)}) for model_type "
-                             f"{self.data.get('model_type')!r}; give {what}=... yourself")
+            raise self.error("hfconfig.missing_field", what=what, fields=" or ".join(names),
+                             model_type=self.data.get("model_type"))
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 \
                 or not math.isfinite(float(value)):
             field = next((n for n in names if n in self.data), names[0])
-            raise self.error(f"field {field} must be a positive number, found {value!r}")
+            raise self.error("hfconfig.not_positive", field=field, value=value)
         return float(value)
 
     def flag(self, name: str, default: bool) -> float:
@@ -90,7 +91,7 @@ class _Config:
         if value is None:
             value = default
         if not isinstance(value, bool):
-            raise self.error(f"field {name} must be true or false, found {value!r}")
+            raise self.error("hfconfig.not_bool", field=name, value=value)
         return 1.0 if value else 0.0
 
 
@@ -111,15 +112,12 @@ def read_hf_config(path: str | Path) -> dict[str, float | str]:
     if config.data.get("model_type") == "gemma3":    # multimodal Gemma 3: the language model is text_config
         text = config.data.get("text_config")
         if not isinstance(text, dict):
-            raise config.error("model_type 'gemma3' without a text_config object; give the language model's "
-                               "config.json (model_type gemma3_text) or its shapes yourself")
+            raise config.error("hfconfig.gemma3_without_text_config")
         config = _Config(config.path, {"model_type": "gemma3_text", **text})
     family = _TYPES.get(str(config.data.get("model_type", "")))
     if family is None:
         known = ", ".join(sorted(_TYPES))
-        raise config.error(f"model_type {config.data.get('model_type')!r} is not one llmplan can read "
-                           f"(known: {known}); give layers, hidden, heads, kv_heads, ffn_hidden, vocab_size "
-                           "and the architecture flags yourself (see `llmplan explain arch_params`)")
+        raise config.error("hfconfig.unknown_model_type", model_type=config.data.get("model_type"), known=known)
     values: dict[str, float | str] = dict(_FAMILIES[family](config))
     for name, value in _common(config, values).items():   # a family's own figures win (MLA, shared experts)
         values.setdefault(name, value)
@@ -142,26 +140,22 @@ def _load(path: Path) -> _Config:
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):   # a FIFO would hang, /dev/zero never ends
-            raise HFConfigError(f"model: {path}: not a regular file (a device, pipe or socket); give the "
-                                "path of a config.json")
+            raise keyed(HFConfigError, "hfconfig.not_regular_file", path=path)
         if info.st_size > MAX_BYTES:
-            raise HFConfigError(f"model: {path}: {info.st_size} bytes is too large for a config.json "
-                                f"(at most {MAX_BYTES:,})")
+            raise keyed(HFConfigError, "hfconfig.too_large", path=path, size=info.st_size, limit=f"{MAX_BYTES:,}")
         data = json.loads(path.read_text(encoding="utf-8"), parse_int=_bounded_int)
     except HFConfigError:
         raise
     except FileNotFoundError:
-        raise HFConfigError(f"model: {path}: no such file (a Hugging Face config.json, or a catalog key: "
-                            "see `llmplan catalog models`)") from None
+        raise keyed(HFConfigError, "hfconfig.no_such_file", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise HFConfigError(f"model: {path}: cannot read ({exc})") from None
+        raise keyed(HFConfigError, "hfconfig.cannot_read", path=path, reason=exc) from None
     except RecursionError:
-        raise HFConfigError(f"model: {path}: not a usable config.json: JSON nested too deeply (a config.json "
-                            "is a flat object with a few nested ones)") from None
+        raise keyed(HFConfigError, "hfconfig.nested_too_deeply", path=path) from None
     except ValueError as exc:
-        raise HFConfigError(f"model: {path}: not valid JSON ({exc})") from None
+        raise keyed(HFConfigError, "hfconfig.invalid_json", path=path, reason=exc) from None
     if not isinstance(data, dict):
-        raise HFConfigError(f"model: {path}: expected a JSON object, found {type(data).__name__}")
+        raise keyed(HFConfigError, "hfconfig.not_an_object", path=path, found=type(data).__name__)
     return _Config(path, data)
 
 
@@ -240,11 +234,10 @@ def _qwen3_moe(config: _Config) -> dict[str, float]:
     values["qk_norm"] = 1.0
     step = config.data.get("decoder_sparse_step", 1)
     if step != 1:
-        raise config.error(f"decoder_sparse_step {step!r}: only every layer being MoE (1) is read; "
-                           "give dense_layers and dense_ffn_hidden yourself")
+        raise config.error("hfconfig.sparse_step", step=step)
     dense = config.data.get("mlp_only_layers") or []
     if not isinstance(dense, list):
-        raise config.error(f"field mlp_only_layers must be a list of layer numbers, found {dense!r}")
+        raise config.error("hfconfig.mlp_only_layers", value=dense)
     values.update(ffn_hidden=config.number(("moe_intermediate_size",), "ffn_hidden"),
                   n_experts=config.number(("num_experts",), "n_experts"),
                   experts_per_token=config.number(("num_experts_per_tok",), "experts_per_token"),
@@ -260,8 +253,7 @@ def _deepseek(config: _Config) -> dict[str, float | str]:
     values: dict[str, float | str] = dict(_shape(config))
     freq = config.data.get("moe_layer_freq", 1)
     if freq != 1:
-        raise config.error(f"moe_layer_freq {freq!r}: only every layer after first_k_dense_replace being MoE "
-                           "(1) is read; give dense_layers and the expert counts yourself")
+        raise config.error("hfconfig.moe_layer_freq", freq=freq)
     q_rank = config.data.get("q_lora_rank")
     nope = config.number(("qk_nope_head_dim",), "qk_nope_head_dim")
     rope = config.number(("qk_rope_head_dim",), "qk_rope_head_dim")

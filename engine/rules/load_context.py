@@ -24,8 +24,13 @@ class LoadContext:
         self.problems.append(f"{where}: {what}: unknown key {key!r}{hint}")
 
     def name_hint(self, name: str) -> str:
+        close = self.close_name(name)
+        return f" (did you mean {close!r}?)" if close else ""
+
+    def close_name(self, name: str) -> str:
+        """The declared variable spelled most like `name` ('' when none is close)."""
         close = difflib.get_close_matches(name, [v for v in self.variables if v != name], n=1)
-        return f" (did you mean {close[0]!r}?)" if close else ""
+        return close[0] if close else ""
 
     def numeric_name(self, name: str) -> bool:
         variable = self.variables.get(name)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import ValueParseError
+from ..messages import keyed
 from . import cache, resources
 
 Dims = tuple[tuple[str, float], ...]   # sorted (dimension, exponent); () = dimensionless
@@ -59,7 +60,7 @@ def unit_info(text: str) -> tuple[float, Dims]:
 
 def _ask_pint(text: str) -> list[Any]:
     if not re.fullmatch(r"[A-Za-z_%][A-Za-z0-9_ ./*()^%-]*", text) or len(text) > 60:
-        raise ValueParseError(f"{text!r} is not a unit llmplan knows")
+        raise keyed(ValueParseError, "rules.unknown_unit", unit=text)
     import pint
 
     reg = registry()
@@ -68,8 +69,7 @@ def _ask_pint(text: str) -> list[Any]:
         base = quantity.to_base_units()
     except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError, KeyError,
             AssertionError, IndexError, RecursionError):   # pint's parser asserts on text like "A^"
-        raise ValueParseError(f"{text!r} is not a unit llmplan knows "
-                              "(units are defined in formulas/units.txt)") from None
+        raise keyed(ValueParseError, "rules.unknown_unit_defined", unit=text) from None
     dims = sorted((str(d), float(e)) for d, e in base.dimensionality.items())
     return [float(base.magnitude), dims]
 

@@ -23,17 +23,9 @@ ENGINE_ERRORS = {name for name, cls in vars(errors).items()
 ALLOWED: dict[tuple[str, str], str] = {
     # A bug in the training-config reader (it names a variable llmplan lacks): never a user's mistake.
     ("io/training_config/givens.py", "TrainingConfigError"): "a reader bug, reported as such",
-    # engine/rules sits below engine/text in the import layers (.importlinter), so it cannot use keyed():
-    # formula and unit problems reach rule-file authors (--rules) inside DefinitionError's "file:line: text"
-    # list. Translating them needs the rule loaders' problem lists to carry message keys (not done yet).
-    ("rules/expr.py", "ExpressionError"): "rule-file formula grammar (below engine.text)",
-    ("rules/dimensions.py", "DimensionMismatch"): "rule-file units of a formula (below engine.text)",
-    ("rules/units.py", "ValueParseError"): "re-raised as values.unknown_unit by engine/text/values.py",
 }
-# Converted on another branch (engine/rules/hf_config.py): allowed until that branch is merged, and not
-# reported as stale once it is.
+# Converted on another branch: allowed until that branch is merged, and not reported as stale once it is.
 PENDING: dict[tuple[str, str], str] = {
-    ("rules/hf_config.py", "HFConfigError"): "model config.json errors, converted on their own branch",
 }
 
 
