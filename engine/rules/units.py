@@ -59,8 +59,10 @@ def unit_info(text: str) -> tuple[float, Dims]:
 
 
 def _ask_pint(text: str) -> list[Any]:
-    if not re.fullmatch(r"[A-Za-z_%][A-Za-z0-9_ ./*()^%-]*", text) or len(text) > 60:
+    if not re.fullmatch(r"[A-Za-z_%][A-Za-z0-9_ ./*()^%-]*", text) or len(text) > 60 or not _balanced(text):
         raise keyed(ValueParseError, "rules.unknown_unit", unit=text)
+    import tokenize
+
     import pint
 
     reg = registry()
@@ -68,10 +70,20 @@ def _ask_pint(text: str) -> list[Any]:
         quantity = reg.Quantity(1.0, reg.parse_units(text.replace("^", "**")))
         base = quantity.to_base_units()
     except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError, KeyError,
-            AssertionError, IndexError, RecursionError):   # pint's parser asserts on text like "A^"
+            AssertionError, IndexError, RecursionError, tokenize.TokenError):   # pint asserts on "A^"
         raise keyed(ValueParseError, "rules.unknown_unit_defined", unit=text) from None
     dims = sorted((str(d), float(e)) for d, e in base.dimensionality.items())
     return [float(base.magnitude), dims]
+
+
+def _balanced(text: str) -> bool:
+    """Parentheses close in order; pint's tokenizer fails on 'A)' with an error of its own."""
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def save() -> None:

@@ -51,7 +51,7 @@ class IntegerRounding(Recompute):
             if moved is None and shown is not None and shown[0] > 0 and (rounding == "up" or shown[0] >= 1):
                 # a rounded count lies within a step of the raw bounds (and is at least 1)
                 self._prove(rounded, (max(1.0, np.floor(shown[0]) - 1.0), np.ceil(shown[1]) + 1.0))
-            if not _same_values(rounded, raw):   # (NaN rows also land here: harmless)
+            if not _same_values(rounded, raw):   # (a row with NaN among changed rows lands here)
                 keep(batch.unrounded, name, rows, raw, batch.rows)
                 env[name] = rounded
                 group.rounded.append(name)
@@ -128,4 +128,4 @@ def _same_values(rounded: Value, raw: Value) -> bool:
     if isinstance(rounded, np.ndarray) and isinstance(raw, np.ndarray) and rounded.ndim and raw.ndim \
             and len(rounded) and rounded[0] != raw[0]:
         return False
-    return bool(np.array_equal(rounded, raw))
+    return bool(np.array_equal(rounded, raw, equal_nan=True))

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import hooks
 from ..errors import EngineError, ValueParseError
-from ..messages import Nested, keyed, keyed_from, text
+from ..messages import Nested, keyed, keyed_from, localized
 from ..rules import units
 from ..rules.expr import Tree, render
 from ..rules.hf_config import givens_from_config
@@ -34,7 +34,7 @@ from .catalog_selectors import apply_catalog_selectors
 from .numeric import compile_tree
 from .planning import Plan, Planner, Step
 from .reach import unreachable
-from .unused_givens import unused_givens
+from .unused_givens import UNUSED
 
 _BASE_SYMBOLS = {"[compute]": "FLOP", "[time]": "s", "[information]": "byte", "[token]": "token",
                  "[text]": "char", "[currency]": "USD", "[energy]": "J", "[mass]": "g"}
@@ -237,17 +237,13 @@ class Engine:
             before = dict(values)
             before.update(unrounded)
             derivation = self._derive(plan, before, batch, row, "solve")
-            for name in group.rounded:
+            for name in (n for n in group.rounded if n in before):   # a NaN row of a rounded group
                 rounded[name] = (before[name], values.get(name, before[name]))
             if group.replan is not None:
                 derivation += self._recomputed(group.replan, group.rounded, values, batch, row)
             checks = (group.replan or plan).checks
             assumptions = self._assumptions(plan, default_keys, batch, row)
         warnings = self._warnings(batch, row, lang)
-        unused = unused_givens([plan, group.replan if group else None], checks, status) if plan else []
-        if unused:
-            warnings.append(Warning_("given.unused", text("results.given_unused", lang, names=", ".join(unused),
-                                                          first=unused[0]), "info"))
         for name, (raw, new) in rounded.items():
             variable = self.rules.variables[name]
             warnings.insert(0, Warning_("rounded", f"{name} = {raw:.4g} rounded {variable.rounding} to {new:g}; "
@@ -328,7 +324,7 @@ class Engine:
                 out.append(Warning_(check.id, self.check_message(check, batch, row, lang), check.severity, check.source))
         for code, message, mask in batch.notes:
             if mask[row]:
-                out.append(Warning_(code, message, "warning"))
+                out.append(Warning_(code, localized(message, lang), "info" if code == UNUSED else "warning"))
         for mismatch in batch.mismatches:
             if not np.isnan(mismatch.gaps[row]):
                 out.append(Warning_(mismatch.code, mismatch.message(row, lang), "warning", mismatch.eq.source))

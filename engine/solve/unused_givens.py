@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from ..messages import said_text
 from ..rules.model import Equation
+from .batch_result import Batch
 from .planning import Plan
+from .rowset import mask
 
 
 def unused_givens(plans: Iterable[Plan | None], checks: Iterable[Equation], status: dict[str, str]) -> list[str]:
@@ -19,3 +22,20 @@ def unused_givens(plans: Iterable[Plan | None], checks: Iterable[Equation], stat
         if plan is not None:
             read |= {v for step in plan.steps for eq in step.equations for v in eq.variables}
     return sorted(n for n, s in status.items() if s == "given" and n not in read)
+
+
+def note_unused_givens(batch: Batch, inputs: Iterable[str]) -> None:
+    """Per group of rows, the typed `inputs` its plans never read become an info note on those rows."""
+    typed = set(inputs)
+    for group in batch.groups:
+        if group.plan is None:
+            continue
+        checks = [*group.plan.checks, *(group.replan.checks if group.replan else [])]
+        given = {n: "given" for n in group.plan.knowns if n in typed}
+        unused = unused_givens([group.plan, group.replan], checks, given)
+        if unused:
+            batch.notes.append((UNUSED, said_text("results.given_unused", names=", ".join(unused), first=unused[0]),
+                                mask(group.index, batch.rows)))
+
+
+UNUSED = "given.unused"

@@ -54,6 +54,8 @@ def assert_parsed_or_refused(variable: Any, raw: Any) -> float | None:
 @FAST
 @given(name=st.sampled_from(NUMERIC), raw=st.text(max_size=60))
 @example(name="params", raw="0A^")   # pint's parser used to fail an internal assert on this
+@example(name="params", raw="0A)")   # ... and its tokenizer raised TokenError on an unbalanced parenthesis
+@example(name="params", raw="0(A")
 def test_any_text_is_parsed_or_refused(variables_: dict[str, Any], name: str, raw: str) -> None:
     assert_parsed_or_refused(variables_[name], raw)
 

@@ -396,3 +396,14 @@ def test_a_given_no_rule_of_the_answer_reads_is_said_unused(eng: Any) -> None:
     # the same mfu in a time question is read by time.train_time: no such note
     r = eng.solve(["n_gpus"], {"params": "7B", "tokens": "2T", "gpu": "A800", "mfu": 0.4, "train_time": "30d"})
     assert not any(w.code == "given.unused" for w in r.warnings)
+
+
+def test_an_integer_the_rules_leave_undetermined_is_reported_not_a_crash(eng: Any) -> None:
+    # Found by the fuzz test above: ep_memory_factor = 1 - share*(1 - 1/ep) with the dense default
+    # share 0 gives ep = 0/0; the row's rounded-integer bookkeeping must skip the NaN, and the
+    # asked activation_bytes_per_gpu (activation_bytes / (tp*pp) with tp = pp = 1) is still answered.
+    r = eng.solve(["activation_bytes_per_gpu"], {"ep_memory_factor": 1.0, "achieved_flops_per_gpu": 1.0,
+                                                 "activation_bytes": 1.0})
+    assert r.values["activation_bytes_per_gpu"] == 1e9   # 1 GB in, tp = pp = 1
+    assert "ep" not in r.values
+    assert any(w.code == "incomplete.ep" for w in r.warnings)
