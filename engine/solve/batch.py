@@ -48,6 +48,7 @@ from .batch_result import (
     has_error,
 )
 from .evaluation import Env
+from .factored import Factored
 from .keys import Categorical, Columns, Soft, expand_keys, same, writable
 from .planning import Plan, Planner
 from .rounding import IntegerRounding
@@ -68,23 +69,28 @@ class BatchSolver(IntegerRounding, GroupChecks):
         super().__init__(rules, planner or Planner(rules))
         self._order = {name: i for i, name in enumerate(rules.variables)}
         self._answers: Soft = {}
+        self._grid: Factored | None = None
 
     # -- entry point -------------------------------------------------------
     def solve(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
               targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,
               errors: np.ndarray | None = None, side_values: bool = True,
-              failed: np.ndarray | None = None) -> Batch:
+              failed: np.ndarray | None = None, grid: Factored | None = None) -> Batch:
         """Solve every row. side_values=False evaluates only the chain to the targets (big sweeps).
+        grid: the rows are a cartesian product (a sweep): steps run once per combination of the axes
+        they read where they can (engine/solve/factored.py).
 
         errors: per-row messages found before solving (those rows are skipped); failed: the same as
         a bool mask (errors != None), which saves a scan of the object array. Inputs are never
         written into."""
         self._side_values = side_values
+        self._grid = grid
         self._forget_bounds()
         try:
             return self._solve(numbers, keys, targets, row_targets, rows, errors, failed)
         finally:
             self._forget_bounds()   # (the caches hold the columns)
+            self._grid = None
 
     def _solve(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
                targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,
@@ -196,7 +202,9 @@ class BatchSolver(IntegerRounding, GroupChecks):
         env = self._env(batch, rows, plan, dict(ordered, **catalog), whole, set(catalog))
         codes: dict[str, int] = {n: DEFAULT for n in plan.defaults}
         codes.update({n: CATALOG for n in catalog})
-        steps = None if self._side_values else [s for s in plan.steps if set(s.unknowns) & plan.needed]
+        steps = plan.steps if self._side_values else [s for s in plan.steps if set(s.unknowns) & plan.needed]
+        if whole and self._grid is not None and self._grid.rows == batch.rows:
+            steps = self._run_factored(plan, env, targets, codes, steps, self._grid)
         self._run(batch, plan, env, rows, targets, codes, steps)
         self._round(batch, group, plan, env, rows, known, selectors, targets, codes)
         self._consistency(batch, group.replan or plan, env, rows, frozenset(group.rounded))

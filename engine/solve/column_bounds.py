@@ -73,7 +73,7 @@ class ColumnBounds:
 
     def _prove(self, col: Value, bounds: Bounds | None) -> None:
         """Remember bounds shown for a column (a proof, maybe wider than its min/max)."""
-        if bounds is not None and isinstance(col, np.ndarray) and col.ndim == 1:
+        if bounds is not None and isinstance(col, np.ndarray) and col.ndim:
             self._proven[id(col)] = (col, bounds[0], bounds[1])
 
     def _env_bounds(self, env: Mapping[str, Value], name: str) -> Bounds | None:

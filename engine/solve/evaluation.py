@@ -18,6 +18,7 @@ from ..rules.expr import Tree
 from ..rules.model import RuleSet
 from .batch_result import DERIVED, GIVEN, SOLVED, Batch, ErrorKind, FloatColumn, Mask, Rows
 from .column_bounds import ColumnBounds
+from .factored import Factored, ShapedEnv
 from .keys import Columns
 from .no_effect import independent_of
 from .numeric import Compiled, compile_tree, domain_mask, find_root, interval, within_domain
@@ -63,6 +64,47 @@ class StepEvaluation(ColumnBounds):
                 if not bad.any():
                     continue
             self._no_value(batch, plan, step, env, rows, bad, eq_ids)
+
+    def _run_factored(self, plan: Plan, env: Env, targets: tuple[str, ...], codes: dict[str, int],
+                      steps: list[Step], grid: Factored) -> list[Step]:
+        """The steps that go through on the grid's shape (every row's value in the domain), run once per
+        combination of the axes each reads (engine/solve/factored.py); their values go into env as
+        columns. Returns the steps left from the first one that does not (a numeric root, a row outside
+        the domain, a value the shape cannot hold): `_run` does those row by row, errors and all."""
+        shaped = ShapedEnv(env, grid)
+        done = 0
+        for step in steps:
+            values = self._factored_step(step, shaped, grid)
+            if values is None:
+                break
+            for name, value in values.items():
+                shaped.put(name, value)
+                codes[name] = SOLVED if name in targets else DERIVED
+            done += 1
+        for name in shaped.computed:
+            env[name] = grid.flat(shaped[name])
+        return steps[done:]
+
+    def _factored_step(self, step: Step, env: ShapedEnv, grid: Factored) -> "dict[str, float | np.ndarray] | None":
+        """The step's values on the grid's shape from its first closed form, if every row's is in the
+        domain (what `_step` picks then too); None otherwise."""
+        if step.numeric or not step.candidates:
+            return None
+        values: dict[str, float | np.ndarray] = {}
+        with np.errstate(all="ignore"):
+            for name, tree in step.candidates[0].items():
+                value = self._compile(tree)(env)
+                if not grid.fits(value):
+                    return None
+                if isinstance(value, np.ndarray) and value.ndim == 0:
+                    value = float(value)
+                if isinstance(value, np.ndarray):
+                    value = np.asarray(value, dtype=float)
+                    self._prove(value, interval(tree, lambda v: self._env_bounds(env, v)))
+                if not self._all_in_domain(name, value if isinstance(value, np.ndarray) else np.array([value])):
+                    return None
+                values[name] = value
+        return values
 
     def _no_value(self, batch: Batch, plan: Plan, step: Step, env: Env, rows: Rows, bad: Mask,
                   eq_ids: str) -> None:

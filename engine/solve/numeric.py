@@ -75,6 +75,8 @@ def _sum(parts: list[Compiled], env: Env) -> "np.ndarray | float":
     constant, columns = _split([part(env) for part in parts], 0.0, float.__add__)
     if not columns:
         return constant
+    if len(columns) > 1:   # (as in _chain: terms of few grid axes added before the full-size ones)
+        columns.sort(key=np.size)
     total, owned = columns[0], False
     if constant != 0.0:
         total, owned = total + constant, True
@@ -148,6 +150,8 @@ def _chain(parts: list[Compiled], env: Env, constant: float) -> "tuple[np.ndarra
     constant, columns = _split([part(env) for part in parts], constant, float.__mul__)
     if not columns:
         return constant, False
+    if len(columns) > 1:   # smallest first: a grid's factors of few axes meet before the full-size one
+        columns.sort(key=np.size)
     out, owned = columns[0], False
     if constant != 1.0:
         out = out * constant

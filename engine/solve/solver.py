@@ -31,6 +31,7 @@ from ..text.values import parse_key, parse_number
 from . import symbolic
 from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
 from .catalog_selectors import apply_catalog_selectors
+from .factored import Factored
 from .numeric import compile_tree
 from .planning import Plan, Planner, Step
 from .reach import unreachable
@@ -204,14 +205,15 @@ class Engine:
     def solve_columns(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
                       targets: Sequence[tuple[str, ...]], row_targets: np.ndarray, rows: int,
                       errors: np.ndarray | None = None, side_values: bool = True,
-                      failed: np.ndarray | None = None) -> Batch:
+                      failed: np.ndarray | None = None, grid: Factored | None = None) -> Batch:
         """The vectorized path: columns in base units -> a Batch (see engine/solve/batch.py).
 
         side_values=False evaluates only the rules on the path to the targets (what a big sweep needs).
         failed: bool per row, errors[row] is not None (saves a scan of the object array).
+        grid: the rows are a cartesian product of axes (engine/solve/factored.py; a sweep's chunk).
         """
         try:
-            return self.batch.solve(numbers, keys, targets, row_targets, rows, errors, side_values, failed)
+            return self.batch.solve(numbers, keys, targets, row_targets, rows, errors, side_values, failed, grid)
         finally:
             symbolic.save()
             units.save()

@@ -24,6 +24,7 @@ from ..errors import EngineError, ValueParseError
 from ..messages import Caught, keyed
 from ..rules.model import Variable
 from ..solve.batch import Categorical
+from ..solve.factored import Factored, grid_columns
 from ..text.values import parse_number
 from .columns import Column, Locator, Prepared, canonical_key
 from .frames import Outcome, collect
@@ -76,6 +77,37 @@ class Grid:
             out.append(np.broadcast_to(np.int64(0), (stop - start,)) if len(axis) == 1
                        else _axis_codes(start, stop, stride, len(axis)))
         return out
+
+
+    def factored(self, start: int, stop: int, numbers: dict[str, np.ndarray]) -> Factored | None:
+        """Rows start..stop-1 as a grid shape for the solver (engine/solve/factored.py), when they are
+        whole blocks of the inner axes: (blocks, *inner axis lengths), the outer axes folded into the
+        first dimension. None where there is nothing to share (one dimension, or a ragged chunk)."""
+        lengths = [len(a) for a in self.axes]
+        for first in range(len(lengths)):   # the most inner axes whose blocks the chunk is made of
+            block = math.prod(lengths[first:])
+            if start % block == 0 and (stop - start) % block == 0:
+                break
+        else:
+            return None
+        # dimensions of one value are left out: the blocks (if more than one), then each inner axis
+        dims = [(stop - start) // block] + lengths[first:]
+        position = {i: n for n, i in enumerate(i for i, size in enumerate(dims) if size > 1)}
+        if len(position) < 2:
+            return None
+        shape = tuple(size for size in dims if size > 1)
+        axes: dict[str, tuple[int, np.ndarray]] = {}
+        stride = self.total
+        for index, axis in enumerate(self.axes):
+            stride //= len(axis)
+            if axis.categorical or len(axis) == 1:
+                continue   # (keys: their catalog figures are gathered per row; one value stays a number)
+            if index >= first:
+                axes[axis.name] = (position[1 + index - first], axis.numbers)
+            elif 0 in position:   # an outer axis: its value in each block
+                codes = (np.arange(start, stop, block) // stride) % len(axis)
+                axes[axis.name] = (position[0], axis.numbers[codes])
+        return grid_columns(shape, axes, numbers) if axes else None
 
 
 def _axis_codes(start: int, stop: int, stride: int, size: int) -> np.ndarray:
@@ -190,7 +222,7 @@ def solve_chunk(engine: "Engine", grid: Grid, start: int, stop: int, lang: str =
     frame = pl.DataFrame(columns) if columns else pl.DataFrame({"row": np.arange(start, stop)})
     row_targets = np.broadcast_to(np.int64(0), (rows,))          # one question for every row
     batch = engine.solve_columns(numbers, keys, [grid.targets], row_targets, rows, None,
-                                 side_values=side_values)
+                                 side_values=side_values, grid=grid.factored(start, stop, numbers))
     nothing = np.broadcast_to(False, (rows,))                      # no cell is empty, no row blank
     prep = Prepared(rows, specs, numbers, keys, [grid.targets], row_targets, None, nothing,
                     {n: nothing for n in [*numbers, *keys]}, Locator(source))

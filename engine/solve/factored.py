@@ -1,0 +1,88 @@
+"""A grid's rows as a shape: values computed once per combination of the axes they depend on.
+
+A sweep's rows are the cartesian product of its axes (tp × pp × micro_batch × n_gpus), first axis
+outermost, so row r is the C-order position of (code_0, code_1, ...). Given as arrays shaped for
+broadcasting (tp as (4, 1, 1, 1), n_gpus as (1, 1, 1, 1000)), numpy computes each rule's value at
+the size of the axes it reads: the per-layer matmul time of 4 tp × 5 micro_batch values is 20
+numbers, not 100,000 (issue #16: a layout sweep with perf_model=analytic within 3× of 6·N·D).
+Flattening a value back (C order) gives exactly the column the row-by-row path computes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+Shaped = "float | np.ndarray"   # one number, or an array of ndim == len(shape) that broadcasts to shape
+
+
+@dataclass(frozen=True)
+class Factored:
+    """The rows of a solve as a grid: `shape` (its product is the row count) and, per input column the
+    caller passed, the same numbers shaped for broadcasting (`columns[name]` flattened is that column)."""
+
+    shape: tuple[int, ...]
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    sources: dict[str, np.ndarray] = field(default_factory=dict)   # name -> the flat column it stands for
+
+    @property
+    def rows(self) -> int:
+        return int(np.prod(self.shape))
+
+    def shaped(self, name: str, flat: Any) -> "float | np.ndarray":
+        """A flat value of the solve (one number, a broadcast column or one value per row) in grid shape."""
+        given = self.columns.get(name)
+        if given is not None and flat is self.sources.get(name):
+            return given
+        if not isinstance(flat, np.ndarray) or flat.ndim == 0:
+            return float(flat)
+        if flat.ndim == 1 and flat.shape[0] and flat.strides[0] == 0:   # one value in every row
+            return float(flat[0])
+        return flat.reshape(self.shape)
+
+    def flat(self, value: "float | np.ndarray") -> np.ndarray:
+        """A grid-shaped value as the solve's column: one value per row in row order (a single number
+        stays one: a read-only broadcast view)."""
+        if not isinstance(value, np.ndarray) or value.ndim == 0:
+            return np.broadcast_to(np.float64(value), (self.rows,))
+        if value.shape == self.shape and value.flags.c_contiguous:
+            return value.reshape(-1)
+        return np.ascontiguousarray(np.broadcast_to(value, self.shape), dtype=float).reshape(-1)
+
+    def fits(self, value: Any) -> bool:
+        """value is one number or broadcasts to the grid along its own axes (never a flat column)."""
+        if not isinstance(value, np.ndarray) or value.ndim == 0:
+            return True
+        return value.ndim == len(self.shape) and all(v in (1, s) for v, s in zip(value.shape, self.shape))
+
+
+class ShapedEnv(dict):
+    """The grid-shaped values of a solve's environment, converted from the flat one when first read."""
+
+    def __init__(self, flat: Mapping[str, Any], grid: Factored) -> None:
+        super().__init__()
+        self.flat_env = flat
+        self.grid = grid
+        self.computed: list[str] = []
+
+    def __missing__(self, name: str) -> "float | np.ndarray":
+        value = self.grid.shaped(name, self.flat_env[name])
+        self[name] = value
+        return value
+
+    def put(self, name: str, value: "float | np.ndarray") -> None:
+        self[name] = value
+        self.computed.append(name)
+
+
+def grid_columns(shape: tuple[int, ...], axes: Mapping[str, tuple[int, np.ndarray]],
+                 flat: Mapping[str, np.ndarray]) -> Factored:
+    """A Factored for input columns that each vary along one dimension: axes[name] = (dimension,
+    values along it); flat[name] is the column as the caller passes it to the solver."""
+    columns = {}
+    for name, (dim, values) in axes.items():
+        view = [1] * len(shape)
+        view[dim] = len(values)
+        columns[name] = np.asarray(values, dtype=float).reshape(view)
+    return Factored(tuple(shape), columns, {n: flat[n] for n in axes})
