@@ -16,6 +16,7 @@ from ..text.formatting import format_quantity
 from .batch_result import Batch, Rows, Value
 from .elimination import monomial
 from .evaluation import Env, StepEvaluation, inputs_behind
+from .factored import ShapedEnv
 from .keys import Soft
 from .mismatch import RuleMismatch
 from .numeric import may_be_true
@@ -34,10 +35,14 @@ class GroupChecks(StepEvaluation):
         that a rule with only givens besides them cannot follow: not a contradiction of the givens
         but no admissible whole value (global_batch 1,000 is no multiple of micro_batch x dp = 256)."""
         n = len(rows)
+        shaped = self._shaped(env, n)
         for eq in plan.checks:
             if not eq.variables <= env.keys():
                 continue   # a side value not evaluated (side_values=False)
             with np.errstate(all="ignore"):
+                if shaped is not None and _agree(np.atleast_1d(self._compile(eq.lhs)(shaped)),
+                                                 np.atleast_1d(self._compile(eq.rhs)(shaped)), eq.tolerance):
+                    continue   # every row agrees, seen on the grid's shape
                 left = column(self._compile(eq.lhs)(env), n)
                 right = column(self._compile(eq.rhs)(env), n)
                 if _agree(left, right, eq.tolerance):
@@ -143,20 +148,28 @@ class GroupChecks(StepEvaluation):
 
     def _advisories(self, batch: Batch) -> None:
         env = batch.values
+        shaped = self._shaped(env, batch.rows)   # (a grid's checks read each value on its axes)
         for check in self.rules.checks:
             if not all(n in env for n in check.variables):
                 continue
             if not may_be_true(check.condition, lambda n: self._finite_bounds(env[n])):
                 continue   # from the bounds of its values, the check fires in no row (no masks)
             with np.errstate(all="ignore"):
-                fired = np.asarray(self._compile(check.condition)(env), dtype=bool)
+                fired = np.asarray(self._compile(check.condition)(env if shaped is None else shaped), dtype=bool)
             if not fired.any():
                 continue   # comparisons with NaN are false, so unknown values rarely fire
-            fired = np.broadcast_to(fired, (batch.rows,)).copy()
             for n in check.variables:
-                fired &= ~np.isnan(env[n])
+                fired = fired & ~np.isnan(env[n] if shaped is None else shaped[n])
+            if shaped is not None:
+                fired = np.broadcast_to(fired, shaped.grid.shape).reshape(-1)
+            fired = np.array(np.broadcast_to(fired, (batch.rows,)))
             if fired.any():
                 batch.warnings.append((check.id, fired))
+
+    def _shaped(self, env: Mapping[str, Value], rows: int) -> ShapedEnv | None:
+        """env on the grid's shape, when this solve's rows are a grid (a sweep) and env covers them all."""
+        grid = self._grid
+        return ShapedEnv(env, grid) if grid is not None and grid.rows == rows else None
 
 
 def _agree(left: np.ndarray, right: np.ndarray, tolerance: float) -> bool:

@@ -32,6 +32,8 @@ Env = Columns   # a group's values: columns (or one number for every row), some 
 class StepEvaluation(ColumnBounds):
     """Runs plan steps over a group's rows (the evaluating part of BatchSolver)."""
 
+    _grid: Factored | None = None   # this solve's rows as a grid (BatchSolver.solve sets it)
+
     def __init__(self, rules: RuleSet) -> None:
         super().__init__()
         self.rules = rules

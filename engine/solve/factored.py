@@ -25,6 +25,9 @@ class Factored:
     shape: tuple[int, ...]
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     sources: dict[str, np.ndarray] = field(default_factory=dict)   # name -> the flat column it stands for
+    # columns made by `flat` (by their memory) -> the shaped value they came from: the checks after the
+    # steps read those. The columns are read-only, so no write can leave the two different.
+    made: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -35,6 +38,10 @@ class Factored:
         given = self.columns.get(name)
         if given is not None and flat is self.sources.get(name):
             return given
+        if isinstance(flat, np.ndarray) and flat.shape == (self.rows,) and flat.strides == (flat.itemsize,):
+            made = self.made.get(_address(flat))
+            if made is not None and made[0].dtype == flat.dtype:
+                return made[1]
         if not isinstance(flat, np.ndarray) or flat.ndim == 0:
             return float(flat)
         if flat.ndim == 1 and flat.shape[0] and flat.strides[0] == 0:   # one value in every row
@@ -47,14 +54,22 @@ class Factored:
         if not isinstance(value, np.ndarray) or value.ndim == 0:
             return np.broadcast_to(np.float64(value), (self.rows,))
         if value.shape == self.shape and value.flags.c_contiguous:
-            return value.reshape(-1)
-        return np.ascontiguousarray(np.broadcast_to(value, self.shape), dtype=float).reshape(-1)
+            flat = value.reshape(-1)
+        else:
+            flat = np.ascontiguousarray(np.broadcast_to(value, self.shape), dtype=float).reshape(-1)
+        flat.flags.writeable = False
+        self.made[_address(flat)] = (flat, value)
+        return flat
 
     def fits(self, value: Any) -> bool:
         """value is one number or broadcasts to the grid along its own axes (never a flat column)."""
         if not isinstance(value, np.ndarray) or value.ndim == 0:
             return True
         return value.ndim == len(self.shape) and all(v in (1, s) for v, s in zip(value.shape, self.shape))
+
+
+def _address(array: np.ndarray) -> int:
+    return int(array.__array_interface__["data"][0])
 
 
 class ShapedEnv(dict):

@@ -79,6 +79,18 @@ class Grid:
         return out
 
 
+    def aligned_chunk(self, chunk_rows: int) -> int:
+        """chunk_rows rounded down to whole blocks of the inner axes, so that every chunk is solved on
+        its grid shape (`factored`); unchanged when not even the innermost axis fits in a chunk."""
+        if chunk_rows >= self.total:
+            return chunk_rows
+        block = 1
+        for axis in reversed(self.axes):
+            if block * len(axis) > chunk_rows:
+                break
+            block *= len(axis)
+        return max(1, chunk_rows - chunk_rows % block) if block > 1 else chunk_rows
+
     def factored(self, start: int, stop: int, numbers: dict[str, np.ndarray]) -> Factored | None:
         """Rows start..stop-1 as a grid shape for the solver (engine/solve/factored.py), when they are
         whole blocks of the inner axes: (blocks, *inner axis lengths), the outer axes folded into the
@@ -274,6 +286,7 @@ class SweepResult:
 def chunks(engine: "Engine", grid: Grid, schema: dict[str, pl.DataType], chunk_rows: int, lang: str,
            result: SweepResult, progress: Callable[[int], None] | None = None, side_values: bool = True
            ) -> Iterator[pl.DataFrame]:
+    chunk_rows = grid.aligned_chunk(chunk_rows)
     for start in range(0, grid.total, chunk_rows):
         stop = min(grid.total, start + chunk_rows)
         outcome = solve_chunk(engine, grid, start, stop, lang, side_values=side_values)

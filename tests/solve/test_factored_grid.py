@@ -126,3 +126,12 @@ def test_grid_columns_flatten_to_the_row_order(eng: Any) -> None:
     assert grid.shaped("c", flat_a.copy()).shape == (2, 3)                  # another column: full shape
     assert not grid.fits(flat_a) and grid.fits(np.zeros((1, 3))) and not grid.fits(np.zeros((3, 2)))
     assert math.prod(grid.shape) == grid.rows == 6
+
+
+def test_sweep_chunks_are_whole_blocks_of_the_inner_axes(eng: Any) -> None:
+    grid = parse_grid(eng, ["step_time"], {"tp": "1,2,4", "pp": "1,2", "n_gpus": "64..640+64", **ANALYTIC})
+    assert grid.aligned_chunk(45) == 40      # 2 pp × 10 n_gpus = 20 rows a block: two blocks
+    assert grid.aligned_chunk(15) == 10      # not one block of 20: whole n_gpus runs of 10
+    assert grid.aligned_chunk(7) == 7        # not even one n_gpus run: as asked
+    assert grid.aligned_chunk(1000) == 1000  # (the whole grid is 60 rows: one chunk anyway)
+    assert grid.factored(40, 60, _columns(grid, 40, 60)[0]).shape == (2, 10)

@@ -68,8 +68,10 @@ def test_chunked_streaming_to_parquet(eng, tmp_path, monkeypatch):
     target = tmp_path / "grid.parquet"
     result = run_sweep(eng, grid, target, chunk_rows=10)
     assert result.rows == 96 and result.errors == 0
-    assert result.chunks == math.ceil(96 / 10)
-    assert calls[-result.chunks:] == [10] * 9 + [6]             # every chunk solved on its own, in order
+    # chunks are whole runs of the innermost axis (6 mfu values: 10 -> 6 rows) so that each is solved
+    # on its grid shape (engine/solve/factored.py)
+    assert result.chunks == math.ceil(96 / 6)
+    assert calls[-result.chunks:] == [6] * 16                   # every chunk solved on its own, in order
     assert max(calls) <= 10
     out = pl.read_parquet(target)
     assert out.height == 96
