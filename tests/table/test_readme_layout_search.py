@@ -1,0 +1,32 @@
+"""README "Sweeps": the layout-search example says what `llmplan sweep` really answers (a docs check:
+the figures are the README's, so a change in the performance model shows up here and in the README)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from engine.cli import main
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+ARGS = ["sweep", "step_time", "mfu", "memory_fill", "perf_model=analytic", "model=llama2-13b", "gpu=H100-SXM",
+        "n_gpus=64", "seq_len=4096", "global_batch=1024", "zero_stage=1", "tp=1,2,4,8", "pp=1,2,4",
+        "micro_batch=1,2,4", "recompute=none,selective,full"]
+
+
+def test_the_readme_layout_search_is_what_the_sweep_answers(tmp_path: Path) -> None:
+    assert " ".join(ARGS[1:4]) in README and "recompute=none,selective,full -o layouts.parquet" in README
+    out = tmp_path / "layouts.parquet"
+    assert main([*ARGS, "-o", str(out)]) == 0
+    frame = pl.read_parquet(out)
+    assert frame.height == 4 * 3 * 3 * 3 and frame["error"].null_count() == frame.height
+    best = frame.filter(pl.col("memory_fill") <= 1).sort("step_time [s]", "recompute").row(0, named=True)
+    assert (best["tp"], best["pp"], best["micro_batch"], best["recompute"]) == (1, 4, 1, "none")
+    assert best["step_time [s]"] == pytest.approx(11.54, abs=0.005)      # README: 11.54 s, mfu 0.448, 0.757
+    assert best["mfu"] == pytest.approx(0.448, abs=0.0005) and best["memory_fill"] == pytest.approx(0.757, abs=5e-4)
+    # "tp = pp = 1 would be 0.8 % faster but needs 139 GB per GPU: its row's warnings says so"
+    plain = frame.filter((pl.col("tp") == 1) & (pl.col("pp") == 1) & (pl.col("micro_batch") == 1)
+                         & (pl.col("recompute") == "none")).row(0, named=True)
+    assert plain["memory_fill"] > 1 and plain["step_time [s]"] / best["step_time [s]"] == pytest.approx(0.992, abs=0.001)
+    assert "parallelism.does_not_fit: needs 139 GB per GPU" in plain["warnings"]
