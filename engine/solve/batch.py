@@ -47,6 +47,7 @@ from .batch_result import (
     Value,
     has_error,
 )
+from .bounds import remember_bounds, remembered_bounds
 from .evaluation import Env
 from .factored import Factored
 from .keys import Categorical, Columns, Soft, expand_keys, same, writable
@@ -275,6 +276,9 @@ def _same(rows: int, code: int) -> np.ndarray:
 def _read_only_view(col: np.ndarray) -> np.ndarray:
     view = col.view()
     view.flags.writeable = False
+    known = remembered_bounds(col)
+    if known is not None:   # (the same numbers: the same min/max)
+        remember_bounds(view, *known)
     return view
 
 

@@ -14,6 +14,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .bounds import remember_bounds
+
 Shaped = "float | np.ndarray"   # one number, or an array of ndim == len(shape) that broadcasts to shape
 
 
@@ -59,6 +61,10 @@ class Factored:
             flat = np.ascontiguousarray(np.broadcast_to(value, self.shape), dtype=float).reshape(-1)
         flat.flags.writeable = False
         self.made[_address(flat)] = (flat, value)
+        if value.size * 4 <= self.rows:
+            # its min/max from the shaped value (a few numbers): whoever asks "any NaN? in the domain?"
+            # later (checks, the results table) needs no pass over the rows
+            remember_bounds(flat, float(np.min(value)), float(np.max(value)))
         return flat
 
     def fits(self, value: Any) -> bool:
