@@ -42,13 +42,16 @@ solver as a shape (4, 5, 5, 1000) with each axis as a broadcastable array, so a 
 the axes it reads: of the analytic grid's 48 steps, 20 are one number, 19 are at most 20,000 values (dp, shard
 bytes, matmul time) and 9 full size (grad_accum and everything after it); products take their small factors
 first, and the advisory and consistency checks read the shaped values too. Same values, statuses, errors and
-frame as row by row (tests/solve/test_factored_grid.py). Heap kept, shape vs row by row in the same process
-(quiet machine, load 0.7): analytic solve 15.0-15.4 -> 10.3-10.6 ms (1.45×), analytic sweep 36.3 -> 31.9-32.3 ms
-(1.13×), 6·N·D sweep 7.8-7.9 -> 5.7-5.9 ms (1.34-1.37×). The 6·N·D grid gains as much (train_time reads n_gpus
-alone), so the ratio stays 5.5-5.7× with the heap kept. STILL NOT within 3×: what is left is the frame, about 21 ms
-of the analytic 32: the warnings column 9 ms (time.mfu_outside_band fires on 97,644 of the 100,000 layouts, each
-row's text carrying its mfu: ~20,000 distinct 4-figure texts formatted, then 100k strings of ~120 bytes gathered),
-the value columns 5 ms (109 columns against 47, about 60 of them varying) and 5 ms of table assembly.
+frame as row by row (tests/solve/test_factored_grid.py). Columns made from the shape remember their min/max (from
+the small arrays), so the table's NaN checks skip a pass per column (value columns 6.0 -> 4.3 ms). Heap kept, shape
+vs row by row in the same process, three runs (load 0.6-1.1): analytic solve 16.5-17.5 -> ~12 ms (1.34-1.41×),
+analytic sweep 38.5-42.6 -> 32.3-34.8 ms (1.17-1.22×), 6·N·D sweep 8.2-8.9 -> 6.1-6.4 ms (1.34-1.40×). The 6·N·D
+grid gains as much (train_time reads n_gpus alone), so the ratio is 5.3-5.5× with the heap kept (6.9-7.4× without).
+STILL NOT within 3×: what is left is mostly the results table, about 20 ms of the analytic 33: the warnings column
+~10 ms (time.mfu_outside_band fires on 97,644 of the 100,000 layouts, each row's text carrying its mfu: up to
+~14,000 distinct 4-figure texts formatted, then 100k strings of ~120 bytes gathered), value columns ~4 ms (109
+columns against 47, ~60 of them varying) and ~5 ms of table assembly; 3× would need the whole analytic sweep in
+~18 ms, its solve alone being ~12.
 """
 from __future__ import annotations
 
