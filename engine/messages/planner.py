@@ -64,12 +64,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Drop one of the givens {names}, or give {defaults} yourself if the default is not what you meant",
         "请去掉给定值 {names} 之一；若默认值不是您想要的，请自行给出 {defaults}"),
     "planner.domain.above": (
-        "the givens imply {name} = {value}, above {limit}{shown}; rule {rule}. Check the givens {givens}",
-        "给定的值推出 {name} = {value}，超过上限 {limit}{shown}；规则 {rule}。请检查给定值 {givens}"),
+        "the givens imply {name} = {value}, above {limit}{shown}; rule {rule}. Check the givens {givens}{cause}",
+        "给定的值推出 {name} = {value}，超过上限 {limit}{shown}；规则 {rule}。请检查给定值 {givens}{cause}"),
     "planner.domain.below": (
         "the givens imply {name} = {value}, not above {limit}; {name} must be {requirement}; rule {rule}. "
-        "Check the givens {givens}",
-        "给定的值推出 {name} = {value}，不大于 {limit}；{name} 必须{requirement}；规则 {rule}。请检查给定值 {givens}"),
+        "Check the givens {givens}{cause}",
+        "给定的值推出 {name} = {value}，不大于 {limit}；{name} 必须{requirement}；规则 {rule}。"
+        "请检查给定值 {givens}{cause}"),
+    "planner.domain.cause": (
+        ". Likely cause: {check}",
+        "。可能的原因：{check}"),
     "planner.out_of_reach": (
         "{clauses}. Change {names}, or the other inputs that set it. (In detail: {detail})",
         "{clauses}。请修改 {names}，或决定它的其他输入。（详细：{detail}）"),

@@ -8,14 +8,16 @@ BatchSolver (engine/solve/batch.py).
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 import numpy as np
 
 from ..errors import EvaluationError, UnderdeterminedError
-from ..messages import Nested, said_text
+from ..messages import Both, Nested, said_text
 from ..rules.expr import Tree
-from ..rules.model import RuleSet
+from ..rules.model import Check, RuleSet
+from ..text.formatting import format_quantity
 from .batch_result import DERIVED, GIVEN, SOLVED, Batch, ErrorKind, FloatColumn, Mask, Rows
 from .column_bounds import ColumnBounds
 from .factored import Factored, ShapedEnv
@@ -117,13 +119,15 @@ class StepEvaluation(ColumnBounds):
         # from the givens is a contradiction of the givens, not a value to leave out (#13 §4).
         bad_rows = np.flatnonzero(bad)
         needed = bool(set(step.unknowns) & plan.needed)
+        causes = _FiredChecks(self, env, n, _upstream(plan, [v for e in step.equations for v in e.variables]))
         for i in bad_rows[:DOMAIN_MESSAGES]:
             implied = self._outside_domain(step, env, int(i), n)
             # (a side value below 0 of a nonnegative excess, repetitions = epochs - 1 for half an
             # epoch, says the rule does not apply, not that the givens are wrong: it stays a note)
             if implied is not None and (needed or self.rules.variables[implied[0]].domain != "nonnegative"):
                 self._row_error(batch, mask(rows[i:i + 1], batch.rows),
-                                self._domain_message(plan, step, *implied, typed=_typed(batch, int(rows[i]))),
+                                self._domain_message(plan, step, *implied, typed=_typed(batch, int(rows[i])),
+                                                     cause=causes.at(int(i))),
                                 EvaluationError)
         if needed or len(bad_rows) > DOMAIN_MESSAGES:
             self._row_error(batch, mask(rows[bad], batch.rows), message, EvaluationError)
@@ -159,18 +163,22 @@ class StepEvaluation(ColumnBounds):
                     return name, value
         return None
 
-    def _domain_message(self, plan: Plan, step: Step, name: str, value: float, typed: frozenset[str]) -> str:
+    def _domain_message(self, plan: Plan, step: Step, name: str, value: float, typed: frozenset[str],
+                        cause: Nested | None = None) -> str:
+        """The refusal of a value outside its domain; `cause`: a warning check that fires in the row
+        (dp = 0.5: tp × pp needs more GPUs than n_gpus), which says why better than the value does."""
         variable = self.rules.variables[name]
         shown = value / variable.factor
         rules = ", ".join(e.id for e in step.equations)
         givens = _givens_clause(_inputs_of(plan, step), typed)
+        cause = cause or Nested()
         if variable.domain == "fraction" and value > 1:
             return said_text("planner.domain.above", name=name, value=f"{shown:.4g}", limit="1", shown=" (100 %)",
-                             rule=rules, givens=givens)
+                             rule=rules, givens=givens, cause=cause)
         requirement = Nested(f"planner.requirement.{variable.domain}") \
             if variable.domain in ("positive", "nonnegative", "fraction", "integer") else variable.domain
         return said_text("planner.domain.below", name=name, value=f"{shown:.4g}",
-                         limit="0", requirement=requirement, rule=rules, givens=givens)
+                         limit="0", requirement=requirement, rule=rules, givens=givens, cause=cause)
 
     def _step(self, step: Step, env: Env, n: int) -> tuple[dict[str, FloatColumn], Mask | None]:
         """Values of the step's unknowns, and the rows without a valid value (None: all valid)."""
@@ -220,6 +228,43 @@ class StepEvaluation(ColumnBounds):
         return domain_mask(self.rules.variables[name].domain, col)
 
 
+class _FiredChecks:
+    """The rule files' warning checks over a group's values, evaluated once, asked per refused row."""
+
+    def __init__(self, evaluation: StepEvaluation, env: Env, n: int, upstream: set[str]) -> None:
+        self.rules, self.env, self.n = evaluation.rules, env, n
+        self.fired: list[tuple[Check, np.ndarray]] = []
+        for check in evaluation.rules.checks:   # (only checks on values the refused one is computed from)
+            if check.severity != "warning" or not check.variables & upstream \
+                    or not all(v in env for v in check.variables):
+                continue
+            with np.errstate(all="ignore"):
+                fired = np.broadcast_to(np.asarray(evaluation._compile(check.condition)(env), dtype=bool), (n,))
+            if fired.any():
+                self.fired.append((check, fired))
+
+    def at(self, i: int) -> Nested | None:
+        """The most direct check that fires in row i, as a clause in both languages (None: none fires):
+        a plain bound on one value (dp < 1) before a derived test (dp not whole), fewer values first."""
+        fired = [check for check, rows in self.fired if rows[i]]
+        if not fired:
+            return None
+        check = min(fired, key=lambda c: (not _is_bound(c.condition), len(c.variables)))
+        said = Both(*(f"{check.id}{colon}{self._filled(check.message(lang), i)}"
+                      for lang, colon in (("en", ": "), ("zh", "："))))
+        return Nested("planner.domain.cause", check=said)
+
+    def _filled(self, template: str, i: int) -> str:
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in self.env or name not in self.rules.variables:
+                return match.group(0)
+            value = float(np.broadcast_to(np.asarray(self.env[name], dtype=float), (self.n,))[i])
+            return format_quantity(self.rules.variables[name], value)
+
+        return re.sub(r"\{([a-z_][a-z0-9_]*)\}", fill, template)
+
+
 def _typed(batch: Batch, row: int) -> frozenset[str]:
     """The values the user gave in `row` (not catalog figures or defaults)."""
     return frozenset(n for n, codes in batch.status.items() if codes is not None and codes[row] == GIVEN)
@@ -240,6 +285,29 @@ def _inputs_of(plan: Plan, step: Step) -> set[str]:
     """The known values (givens, catalog figures, defaults) a step's result is computed from."""
     start = [v for e in step.equations for v in e.variables if v not in step.unknowns]
     return {n for n in inputs_behind(plan, start) if n in plan.knowns}
+
+
+def _is_bound(condition: Tree) -> bool:
+    """A condition that compares one value with a number (dp < 1, mfu > 0.55)."""
+    if condition[0] != "cmp":
+        return False
+    sides = {condition[2][0], condition[3][0]}
+    return sides == {"var", "num"}
+
+
+def _upstream(plan: Plan, names: Iterable[str]) -> set[str]:
+    """`names` and every value the plan computes them from (derived ones and inputs alike)."""
+    producers = {u: step for step in plan.steps for u in step.unknowns}
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            step = producers.get(current)
+            if step is not None:
+                todo += [v for eq in step.equations for v in eq.variables]
+    return seen
 
 
 def inputs_behind(plan: Plan, names: Iterable[str]) -> set[str]:

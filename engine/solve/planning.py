@@ -109,6 +109,7 @@ class Planner:
             known |= set(checked)
         checks = [eq for eq in equations if eq.id not in used and eq.variables <= known]
         order, checks = prune_conventions(order, checks, fixed - trace(order, targets), targets)
+        checks += self._combined_checks(equations, order, checks, set(knowns), known)
         steps = [self._step(link) for link in order]
         sel = tuple(sorted(selectors.items()))
         touched = {v for link in order for eq in link.eqs + tuple(e for e, _ in link.via) for v in eq.variables}
@@ -116,6 +117,29 @@ class Planner:
         defaults = [n for n in sorted(fixed | promoted) if n in touched] + defaults
         return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
                     frozenset(trace(order, targets)))
+
+    def _combined_checks(self, equations: list[Equation], order: list[Link], checks: list[Equation],
+                         givens: set[str], known: set[str]) -> list[Equation]:
+        """Givens no step or check reads that a combination of monomial rules determines from the rest
+        (flops_vs_6nd from param_flops and attention_flops_share, off the path to gpu_days): each
+        becomes a check `given = formula`, so a given that disagrees is a contradiction, not absorbed."""
+        used = {eq.id for link in order for eq in link.eqs}
+        read = {v for link in order for eq in link.eqs for v in eq.variables}
+        read |= {v for eq in checks for v in eq.variables}
+        out = []
+        for name in sorted(givens - read):
+            combination = self.eliminator.combine([eq for eq in equations if eq.id not in used], known - {name}, name)
+            if combination is None or name in variables(combination.formula):
+                continue
+            parts, formula = combination.equations, combination.formula
+            out.append(Equation(
+                id=" + ".join(eq.id for eq in parts), text=f"{name} = {render(formula)}",
+                lhs=("var", name), rhs=formula, variables=frozenset({name} | variables(formula)),
+                source="; ".join(dict.fromkeys(eq.source for eq in parts)), where=parts[0].where,
+                en=f"{name} as the rules {', '.join(eq.id for eq in parts)} give it from the other values",
+                zh=f"{name}：由规则 {', '.join(eq.id for eq in parts)} 从其他值推出",
+                tolerance=max(eq.tolerance for eq in parts)))
+        return out
 
     def _held_defaults(self, equations: list[Equation], knowns: frozenset[str], targets: tuple[str, ...],
                        soft: tuple[str, ...]) -> tuple[set[str], set[str], set[str]]:

@@ -407,3 +407,37 @@ def test_an_integer_the_rules_leave_undetermined_is_reported_not_a_crash(eng: An
     assert r.values["activation_bytes_per_gpu"] == 1e9   # 1 GB in, tp = pp = 1
     assert "ep" not in r.values
     assert any(w.code == "incomplete.ep" for w in r.warnings)
+
+
+def test_a_refusal_names_the_check_that_says_why(eng: Any) -> None:
+    # 4 GPUs under tp = 8: dp = 4 / 8 = 0.5 (by hand), and the gradient all-reduce volume 2(dp-1)/dp·Ψ
+    # goes negative. The refusal names that value; the warning check dp < 1 is the cause a user needs.
+    from engine.errors import EvaluationError
+    from engine.messages import localized
+
+    givens = {"perf_model": "analytic", "gpu": "H100-SXM", "model": "llama2-7b", "n_gpus": 4, "tp": 8,
+              "seq_len": 4096, "global_batch": 1024, "precision": "mixed-bf16"}
+    with pytest.raises(EvaluationError) as caught:
+        eng.solve(["mfu"], givens)
+    message = str(caught.value)
+    assert "dp_comm_bytes" in message and "Likely cause: parallelism.dp_below_one: dp = 0.5" in message
+    assert "parallelism.dp_not_whole" not in message          # one cause, the most direct
+    assert "可能的原因：parallelism.dp_below_one：dp = 0.5" in localized(caught.value, "zh")
+    # with enough GPUs (8 = tp · pp · 1) nothing is refused and no cause is invented
+    assert 0 < eng.solve(["mfu"], {**givens, "n_gpus": 8}).values["mfu"] < 1
+
+
+def test_a_given_off_the_path_that_the_others_determine_is_checked(eng: Any) -> None:
+    # Found by the perturbation property above. gpu_days comes from gpu_hours alone; flops_vs_6nd is read
+    # by no step, but param_flops and attention_flops_share determine it (train_flops = param_flops /
+    # (1 - share); flops_vs_6nd = train_flops / (6·N·D) with 6·N·D = param_flops): 1 / (1 - 0) = 1 by hand.
+    # 1.01 contradicts that, and is refused instead of noted as unused.
+    from engine.errors import ContradictionError
+
+    givens = {"gpu": "A800", "gpu_hours": 1000.0, "mfu": 0.4, "param_flops": 4.4928e20,
+              "attention_flops_share": 0.0}   # param_flops = 1000 h · 3600 · 312e12 · 0.4 (A800 bf16 peak)
+    days = eng.solve(["gpu_days"], {**givens, "flops_vs_6nd": 1.0}).values["gpu_days"]
+    assert days == pytest.approx(1000 / 24 * 86400)   # 1000 GPU-hours in seconds
+    with pytest.raises(ContradictionError) as caught:
+        eng.solve(["gpu_days"], {**givens, "flops_vs_6nd": 1.01})
+    assert "flops_vs_6nd is 1.01, but the other values imply 1" in str(caught.value)
