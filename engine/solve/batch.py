@@ -48,7 +48,7 @@ from .batch_result import (
     has_error,
 )
 from .bounds import remember_bounds, remembered_bounds
-from .evaluation import Env
+from .evaluation import Env, values_behind
 from .factored import Factored
 from .keys import Categorical, Columns, Soft, expand_keys, same, writable
 from .planning import Plan, Planner
@@ -203,7 +203,7 @@ class BatchSolver(IntegerRounding, GroupChecks):
         env = self._env(batch, rows, plan, dict(ordered, **catalog), whole, set(catalog))
         codes: dict[str, int] = {n: DEFAULT for n in plan.defaults}
         codes.update({n: CATALOG for n in catalog})
-        steps = plan.steps if self._side_values else [s for s in plan.steps if set(s.unknowns) & plan.needed]
+        steps = plan.steps if self._side_values else [s for s in plan.steps if set(s.unknowns) & self._path(plan)]
         if whole and self._grid is not None and self._grid.rows == batch.rows:
             steps = self._run_factored(plan, env, targets, codes, steps, self._grid)
         self._run(batch, plan, env, rows, targets, codes, steps)
@@ -214,6 +214,14 @@ class BatchSolver(IntegerRounding, GroupChecks):
             code = codes.get(name)
             if code is not None:   # (known inputs are already in batch.values)
                 self._store(batch, name, rows, env[name], whole, code)
+
+    def _path(self, plan: Plan) -> set[str]:
+        """What a solve without side values derives: the targets' path, and what the warning checks on it
+        read (memory_per_gpu asked: usable_gpu_memory too, so "does not fit" can fire in a sweep)."""
+        derivable = set(plan.knowns) | set(plan.derived)
+        extra = [v for check in self.rules.checks if check.severity == "warning" and check.variables & plan.needed
+                 and check.variables <= derivable for v in check.variables]
+        return set(plan.needed) | (values_behind(plan, extra) if extra else set())
 
     def _plan_group(self, rows: Rows, known: frozenset[str], selectors: dict[str, str], targets: tuple[str, ...],
                     soft: Soft, whole: bool) -> tuple[Plan, Soft]:

@@ -119,7 +119,7 @@ class StepEvaluation(ColumnBounds):
         # from the givens is a contradiction of the givens, not a value to leave out (#13 §4).
         bad_rows = np.flatnonzero(bad)
         needed = bool(set(step.unknowns) & plan.needed)
-        causes = _FiredChecks(self, env, n, _upstream(plan, [v for e in step.equations for v in e.variables]))
+        causes = _FiredChecks(self, env, n, values_behind(plan, [v for e in step.equations for v in e.variables]))
         for i in bad_rows[:DOMAIN_MESSAGES]:
             implied = self._outside_domain(step, env, int(i), n)
             # (a side value below 0 of a nonnegative excess, repetitions = epochs - 1 for half an
@@ -295,7 +295,7 @@ def _is_bound(condition: Tree) -> bool:
     return sides == {"var", "num"}
 
 
-def _upstream(plan: Plan, names: Iterable[str]) -> set[str]:
+def values_behind(plan: Plan, names: Iterable[str]) -> set[str]:
     """`names` and every value the plan computes them from (derived ones and inputs alike)."""
     producers = {u: step for step in plan.steps for u in step.unknowns}
     seen: set[str] = set()

@@ -30,3 +30,16 @@ def test_the_readme_layout_search_is_what_the_sweep_answers(tmp_path: Path) -> N
                          & (pl.col("recompute") == "none")).row(0, named=True)
     assert plain["memory_fill"] > 1 and plain["step_time [s]"] / best["step_time [s]"] == pytest.approx(0.992, abs=0.001)
     assert "parallelism.does_not_fit: needs 139 GB per GPU" in plain["warnings"]
+
+
+def test_a_sweep_asking_memory_per_gpu_says_which_layouts_do_not_fit(tmp_path: Path) -> None:
+    # The does_not_fit check compares memory_per_gpu with usable_gpu_memory; a sweep derives only the
+    # targets' path, and now what the warning checks on it read too (engine/solve/batch.py `_path`).
+    out = tmp_path / "fit.parquet"
+    args = ["sweep", "step_time", "memory_per_gpu", *ARGS[4:11], "tp=1,2", "pp=1,4", "-o", str(out)]
+    assert main(args) == 0
+    frame = pl.read_parquet(out).sort("tp", "pp")
+    over = frame["memory_per_gpu [GB]"] > 80            # an H100-SXM has 80 GB (datasheet)
+    assert over.to_list() == [True, False, False, False]  # tp = pp = 1 needs 139 GB (the README example)
+    fired = frame["warnings"].fill_null("").str.contains("parallelism.does_not_fit")
+    assert fired.to_list() == over.to_list()
