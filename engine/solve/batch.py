@@ -203,7 +203,11 @@ class BatchSolver(IntegerRounding, GroupChecks):
         env = self._env(batch, rows, plan, dict(ordered, **catalog), whole, set(catalog))
         codes: dict[str, int] = {n: DEFAULT for n in plan.defaults}
         codes.update({n: CATALOG for n in catalog})
-        steps = plan.steps if self._side_values else [s for s in plan.steps if set(s.unknowns) & self._path(plan)]
+        if self._side_values:
+            steps = plan.steps
+        else:
+            path = self._path(plan)
+            steps = [s for s in plan.steps if set(s.unknowns) & path]
         if whole and self._grid is not None and self._grid.rows == batch.rows:
             steps = self._run_factored(plan, env, targets, codes, steps, self._grid)
         self._run(batch, plan, env, rows, targets, codes, steps)

@@ -8,7 +8,6 @@ BatchSolver (engine/solve/batch.py).
 """
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
 import numpy as np
@@ -17,7 +16,7 @@ from ..errors import EvaluationError, UnderdeterminedError
 from ..messages import Both, Nested, said_text
 from ..rules.expr import Tree
 from ..rules.model import Check, RuleSet
-from ..text.formatting import format_quantity
+from ..text.formatting import fill_values
 from .batch_result import DERIVED, GIVEN, SOLVED, Batch, ErrorKind, FloatColumn, Mask, Rows
 from .column_bounds import ColumnBounds
 from .factored import Factored, ShapedEnv
@@ -255,14 +254,8 @@ class _FiredChecks:
         return Nested("planner.domain.cause", check=said)
 
     def _filled(self, template: str, i: int) -> str:
-        def fill(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in self.env or name not in self.rules.variables:
-                return match.group(0)
-            value = float(np.broadcast_to(np.asarray(self.env[name], dtype=float), (self.n,))[i])
-            return format_quantity(self.rules.variables[name], value)
-
-        return re.sub(r"\{([a-z_][a-z0-9_]*)\}", fill, template)
+        return fill_values(template, self.rules.variables, lambda name: float(
+            np.broadcast_to(np.asarray(self.env[name], dtype=float), (self.n,))[i]) if name in self.env else None)
 
 
 def _typed(batch: Batch, row: int) -> frozenset[str]:
@@ -313,17 +306,5 @@ def values_behind(plan: Plan, names: Iterable[str]) -> set[str]:
 def inputs_behind(plan: Plan, names: Iterable[str]) -> set[str]:
     """The names no step of the plan produces (givens, catalog figures, defaults) that the values of
     `names` are computed from, walking back through the steps that produce them."""
-    producers = {u: step for step in plan.steps for u in step.unknowns}
-    out: set[str] = set()
-    todo, seen = list(names), set()
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        step = producers.get(current)
-        if step is None:
-            out.add(current)
-            continue
-        todo += [v for eq in step.equations for v in eq.variables if v not in step.unknowns]
-    return out
+    produced = {u for step in plan.steps for u in step.unknowns}
+    return {n for n in values_behind(plan, names) if n not in produced}

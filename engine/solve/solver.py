@@ -11,7 +11,6 @@ runner and the reports all sit on top of this.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Protocol, Sequence
@@ -26,7 +25,7 @@ from ..rules.expr import Tree, render
 from ..rules.hf_config import givens_from_config
 from ..rules.loading import load_rules
 from ..rules.model import Check, Equation, RuleSet, Variable
-from ..text.formatting import format_quantity, shorten
+from ..text.formatting import fill_values, format_quantity, shorten
 from ..text.values import parse_key, parse_number
 from . import symbolic
 from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
@@ -334,13 +333,8 @@ class Engine:
 
     def check_message(self, check: Check, batch: ValueColumns, row: int, lang: str = "en") -> str:
         """The check's message with {name} placeholders filled (no str.format: templates are data)."""
-        def fill(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name in batch.values and name in self.rules.variables:
-                return format_quantity(self.rules.variables[name], float(batch.values[name][row]))
-            return match.group(0)
-
-        return re.sub(r"\{([a-z_][a-z0-9_]*)\}", fill, check.message(lang))
+        return fill_values(check.message(lang), self.rules.variables,
+                           lambda name: float(batch.values[name][row]) if name in batch.values else None)
 
 
 def _substitute(tree: Tree, values: dict[str, float], rules: RuleSet) -> str:

@@ -1,7 +1,6 @@
 """The text columns of a results table: warnings, assumptions, and the rules each row used."""
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Union, cast
@@ -14,7 +13,7 @@ from ..rules.model import Check, Equation, Variable
 from ..solve.batch import RECOMPUTED, Batch, Every, Group
 from ..solve.mismatch import RuleMismatch
 from ..solve.solver import Engine
-from ..text.formatting import format_quantity
+from ..text.formatting import PLACEHOLDER, format_quantity
 from .result_columns import Cells, Repeated, scatter
 from .row_masks import any_code, ok_rows
 from .scope import catalog_only_rows
@@ -98,7 +97,7 @@ class _Notes:
         """A check's message at `index`: {name} placeholders filled with the rows' values."""
         pieces: list[_Piece] = [head]
         last = 0
-        for match in re.finditer(r"\{([a-z_][a-z0-9_]*)\}", text):
+        for match in PLACEHOLDER.finditer(text):
             pieces.append(text[last:match.start()])
             name = match.group(1)
             if name in batch.values and name in engine.rules.variables:

@@ -8,6 +8,8 @@ FLOP totals in engineering form ("112e21 FLOP"); everything else in the variable
 from __future__ import annotations
 
 import math
+import re
+from typing import Callable, Mapping
 
 from ..rules.model import Variable
 
@@ -143,3 +145,18 @@ def rounded_note(raw: float) -> str:
 def shorten(text: str, limit: int = 60) -> str:
     """User text echoed in a message: short enough to read on one line."""
     return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
+
+
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")   # {name} in a check's message (templates are data)
+
+
+def fill_values(template: str, variables: Mapping[str, Variable], value_of: Callable[[str], "float | None"]) -> str:
+    """A check's message with each {name} replaced by that value as people read it (no str.format:
+    the template comes from a rule file); a name without a value stays as written."""
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = value_of(name) if name in variables else None
+        return match.group(0) if value is None else format_quantity(variables[name], value)
+
+    return PLACEHOLDER.sub(fill, template)
+
