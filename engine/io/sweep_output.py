@@ -14,7 +14,7 @@ from polars.io.plugins import register_io_source
 
 from ..errors import ScenarioError, ValueParseError
 from ..messages import keyed
-from ..table.sweep import CHUNK_ROWS, Grid, SweepResult, chunks, probe_schema, solve_chunk
+from ..table.sweep import CHUNK_ROWS, Grid, SweepResult, chunks, conform, probe_schema, result_schema, solve_chunk
 from .sheets import atomic_write, csv_safe_columns
 from .workbook import write_results
 from .xlsxdata import MAX_ROWS as SHEET_ROWS
@@ -42,6 +42,23 @@ def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int
         assert target is not None   # an .xlsx suffix came from a target
         write_results(outcome, engine, target, progress=progress)
         return result
+    if suffix not in (".parquet", ".csv"):
+        raise keyed(ScenarioError, "io.sweep_suffix", path=target)
+    if grid.total <= chunk_rows:   # one chunk: its own columns are the schema (no probe solve)
+        outcome = solve_chunk(engine, grid, 0, grid.total, lang, side_values=side_values)
+        result.rows, result.errors, result.chunks = outcome.rows, outcome.error_count, 1
+        frame = conform(outcome.results, result_schema(outcome.results))
+        result.columns = list(frame.columns)
+        if progress:
+            progress(grid.total)
+        safe = csv_safe_columns(frame.schema)
+        if target is None:
+            (stdout or sys.stdout).write((frame.with_columns(safe) if safe else frame).write_csv())
+        elif suffix == ".parquet":
+            atomic_write(target, lambda path: frame.write_parquet(path))
+        else:
+            atomic_write(target, lambda path: (frame.with_columns(safe) if safe else frame).write_csv(path))
+        return result
     schema = probe_schema(engine, grid, lang, side_values)
     result.columns = list(schema)
     if target is None:
@@ -59,9 +76,7 @@ def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int
     lazy = register_io_source(source, schema=schema)
     if suffix == ".parquet":
         atomic_write(target, lambda path: lazy.sink_parquet(path))
-    elif suffix == ".csv":
+    else:
         safe = csv_safe_columns(schema)
         atomic_write(target, lambda path: (lazy.with_columns(safe) if safe else lazy).sink_csv(path))
-    else:
-        raise keyed(ScenarioError, "io.sweep_suffix", path=target)
     return result

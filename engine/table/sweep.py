@@ -217,24 +217,40 @@ def _range(variable: Variable, spec: str) -> np.ndarray:
 def solve_chunk(engine: "Engine", grid: Grid, start: int, stop: int, lang: str = "en",
                 source: str = "sweep", side_values: bool = True) -> Outcome:
     """Rows start..stop-1 of the grid, solved: an Outcome like `llmplan run` produces."""
-    rows = stop - start
-    codes = grid.codes(start, stop)
+    return _solve_rows(engine, grid, grid.codes(start, stop), stop - start, lang, source, side_values,
+                       lambda numbers: grid.factored(start, stop, numbers), np.arange(start, stop))
+
+
+def solve_picked(engine: "Engine", grid: Grid, rows: np.ndarray, lang: str = "en", source: str = "sweep",
+                 side_values: bool = True) -> Outcome:
+    """The grid's rows at the (sorted) indices `rows`, solved together in one batch."""
+    codes = []
+    stride = grid.total
+    for axis in grid.axes:
+        stride //= len(axis)
+        codes.append((rows // stride) % len(axis))
+    return _solve_rows(engine, grid, codes, len(rows), lang, source, side_values, lambda numbers: None, rows)
+
+
+def _solve_rows(engine: "Engine", grid: Grid, codes: list[np.ndarray], rows: int, lang: str, source: str,
+                side_values: bool, shape: Callable[[dict[str, np.ndarray]], "Factored | None"],
+                index: np.ndarray) -> Outcome:
     numbers, keys, columns = {}, {}, {}
     specs = []
-    for index, (axis, code) in enumerate(zip(grid.axes, codes)):
+    for position, (axis, code) in enumerate(zip(grid.axes, codes)):
         if axis.categorical:
             keys[axis.name] = Categorical(code, list(axis.labels))
             columns[axis.header] = pl.Series(axis.labels, dtype=pl.Enum(axis.labels)).gather(code)
-            specs.append(Column(index, axis.header, "key", axis.name, field=axis.header))
+            specs.append(Column(position, axis.header, "key", axis.name, field=axis.header))
         else:
             numbers[axis.name] = np.broadcast_to(axis.numbers[0], (rows,)) if len(axis) == 1 else axis.numbers[code]
             shown = numbers[axis.name] / axis.factor if axis.factor != 1.0 else numbers[axis.name]
             columns[axis.header] = pl.Series(shown)
-            specs.append(Column(index, axis.header, "number", axis.name, factor=axis.factor, field=axis.header))
-    frame = pl.DataFrame(columns) if columns else pl.DataFrame({"row": np.arange(start, stop)})
+            specs.append(Column(position, axis.header, "number", axis.name, factor=axis.factor, field=axis.header))
+    frame = pl.DataFrame(columns) if columns else pl.DataFrame({"row": index})
     row_targets = np.broadcast_to(np.int64(0), (rows,))          # one question for every row
     batch = engine.solve_columns(numbers, keys, [grid.targets], row_targets, rows, None,
-                                 side_values=side_values, grid=grid.factored(start, stop, numbers))
+                                 side_values=side_values, grid=shape(numbers))
     nothing = np.broadcast_to(False, (rows,))                      # no cell is empty, no row blank
     prep = Prepared(rows, specs, numbers, keys, [grid.targets], row_targets, None, nothing,
                     {n: nothing for n in [*numbers, *keys]}, Locator(source))
@@ -243,21 +259,23 @@ def solve_chunk(engine: "Engine", grid: Grid, start: int, stop: int, lang: str =
 
 def probe_schema(engine: "Engine", grid: Grid, lang: str = "en", side_values: bool = True
                  ) -> dict[str, pl.DataType]:
-    """Result columns of the whole grid, from rows spread evenly over it (and all key combinations)."""
+    """Result columns of the whole grid, from rows spread evenly over it, solved in one batch: 64 runs
+    of contiguous rows (each run covers every value of the inner axes it spans)."""
     total = grid.total
     picks = np.unique(np.linspace(0, total - 1, min(total, PROBE_ROWS)).astype(np.int64))
-    schema: dict[str, pl.DataType] = {}
-    for row in _runs(picks):
-        outcome = solve_chunk(engine, grid, row[0], row[1], lang, side_values=side_values)
-        for name, dtype in outcome.results.schema.items():
-            schema.setdefault(name, dtype)
-    ordered = {k: v for k, v in schema.items() if k not in ("assumptions", "warnings", "error")}
+    rows = np.unique(np.concatenate([np.arange(start, min(total, stop)) for start, stop in _runs(picks)]))
+    return result_schema(solve_picked(engine, grid, rows, lang, side_values=side_values).results)
+
+
+def result_schema(frame: pl.DataFrame) -> dict[str, pl.DataType]:
+    """A sweep's columns: the chunk's, with its text columns last (in every chunk, the same order)."""
+    ordered = {k: v for k, v in frame.schema.items() if k not in ("assumptions", "warnings", "error")}
     ordered.update({k: pl.String() for k in ("assumptions", "warnings", "error")})
     return ordered
 
 
 def _runs(picks: np.ndarray) -> list[tuple[int, int]]:
-    """Indices -> a few contiguous (start, stop) runs covering them (at most 64 solves)."""
+    """Indices -> at most 64 contiguous (start, stop) runs covering about as many rows."""
     if len(picks) <= 64:
         return [(int(p), int(p) + 1) for p in picks]
     groups = np.array_split(picks, 64)

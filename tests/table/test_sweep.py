@@ -9,10 +9,10 @@ import openpyxl
 import polars as pl
 import pytest
 
-from engine.io.sweep_output import run_sweep
-from engine.table import sweep
 from engine.cli import main
 from engine.errors import ValueParseError
+from engine.io.sweep_output import run_sweep
+from engine.table import sweep
 
 DAY = 86400.0
 PEAK = {"A800": 312e12, "H100-SXM": 989e12}
@@ -72,7 +72,8 @@ def test_chunked_streaming_to_parquet(eng, tmp_path, monkeypatch):
     # on its grid shape (engine/solve/factored.py)
     assert result.chunks == math.ceil(96 / 6)
     assert calls[-result.chunks:] == [6] * 16                   # every chunk solved on its own, in order
-    assert max(calls) <= 10
+    # before them, the schema probe: one solve of rows spread over the grid (here all 96, < PROBE_ROWS)
+    assert calls[:-result.chunks] == [96]
     out = pl.read_parquet(target)
     assert out.height == 96
     assert out.columns[:5] == ["params", "tokens [token]", "gpu", "n_gpus", "mfu"]
@@ -112,3 +113,27 @@ def test_rows_with_errors_exit_1(tmp_path, capsys):
     assert out.height == 2 and out["error"].null_count() == 0
     assert main(["sweep", "train_time", "n_gpus=8..1024", "-o", str(tmp_path / "x.parquet")]) == 2
     assert "with a step" in capsys.readouterr().err
+
+
+def test_one_chunk_sweep_skips_the_probe_and_matches_the_streamed_one(eng, tmp_path, monkeypatch):
+    """A grid that fits in one chunk is solved once (its own columns are the schema); the file is the
+    same as the one streamed chunk by chunk after a schema probe."""
+    grid = sweep.parse_grid(eng, ["train_time"], {"params": "7B", "tokens": "1T", "gpu": "A800,H100-SXM",
+                                                       "n_gpus": "8..1024*2", "mfu": "0.3..0.55+0.05"})
+    calls = []
+    solve_columns = eng.solve_columns
+
+    def counting(numbers, keys, targets, row_targets, rows, errors=None, **options):
+        calls.append(rows)
+        return solve_columns(numbers, keys, targets, row_targets, rows, errors, **options)
+
+    monkeypatch.setattr(eng, "solve_columns", counting)
+    for suffix, read in ((".parquet", pl.read_parquet), (".csv", pl.read_csv)):
+        calls.clear()
+        whole = run_sweep(eng, grid, tmp_path / f"whole{suffix}")
+        assert calls == [96] and whole.chunks == 1
+        streamed = run_sweep(eng, grid, tmp_path / f"streamed{suffix}", chunk_rows=10)
+        assert streamed.chunks == 16 and whole.columns == streamed.columns
+        one, many = read(tmp_path / f"whole{suffix}"), read(tmp_path / f"streamed{suffix}")
+        assert one.columns[-3:] == ["assumptions", "warnings", "error"]
+        assert one.equals(many), suffix
