@@ -56,12 +56,16 @@ columns against 47, ~60 of them varying) and ~5 ms of table assembly; 3× would 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from engine import Engine
 from engine.cli.heap import keep_freed_memory
+from engine.io.sweep_output import run_sweep
 from engine.solve.keys import Categorical
 from engine.table.sweep import Grid, parse_grid, solve_chunk
 
@@ -105,6 +109,18 @@ def timed(engine: Engine, targets: list[str], specs: dict[str, str], repeat: int
     return whole, alone, grid.total, outcome.error_count
 
 
+def varying(frame: pl.DataFrame) -> int:
+    """Columns holding more than one value (the ones a sweep has to write row by row)."""
+    return sum(1 for column in frame.columns if frame[column].n_unique() > 1)
+
+
+def written(engine: Engine, targets: list[str], specs: dict[str, str], path: Path, repeat: int = 5) -> float:
+    """Best-of seconds for the whole sweep written to `path` (engine/io/sweep_output.run_sweep)."""
+    grid = parse_grid(engine, targets, specs)
+    run_sweep(engine, grid, path, side_values=False)
+    return best_of(lambda: run_sweep(engine, grid, path, side_values=False), repeat)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows-per-axis", type=int, default=1000, help="n_gpus values (rows = 100 × this)")
@@ -133,6 +149,19 @@ def main() -> None:
         print(f"heap kept (llmplan sweep): 6·N·D                {kept_s * 1e3:10.1f} ms   "
               f"({t_six / kept_s:.2f}× faster)")
         print(f"ratio with the heap kept                        {kept_a / kept_s:10.2f} ×")
+    # what each sweep produces, and the whole `llmplan sweep` write (run_sweep to .parquet, warm, heap kept)
+    analytic = solve_chunk(engine, parse_grid(engine, ["mfu", "step_time"], {**specs, **ANALYTIC}), 0, rows,
+                           side_values=False).results
+    six = solve_chunk(engine, parse_grid(engine, ["train_time"], {**specs, **SIX_ND}), 0, rows,
+                      side_values=False).results
+    size_a, size_s = analytic.estimated_size(), six.estimated_size()   # (before n_unique fills the scalars)
+    print(f"results: analytic {analytic.width} columns ({varying(analytic)} not one value), {size_a / 1e6:.1f} MB;"
+          f" 6·N·D {six.width} ({varying(six)}), {size_s / 1e6:.1f} MB: {size_a / size_s:.1f}× the data")
+    with tempfile.TemporaryDirectory() as folder:
+        written_a = written(engine, ["mfu", "step_time"], {**specs, **ANALYTIC}, Path(folder) / "a.parquet")
+        written_s = written(engine, ["train_time"], {**specs, **SIX_ND}, Path(folder) / "s.parquet")
+    print(f"llmplan sweep -o .parquet (in process, warm): analytic {written_a * 1e3:.1f} ms, "
+          f"6·N·D {written_s * 1e3:.1f} ms, ratio {written_a / written_s:.2f} ×")
     # the same grids solved row by row (no grid shape: engine/solve/factored.py off), heap kept
     shape = Grid.factored
     Grid.factored = lambda self, start, stop, numbers: None   # type: ignore[method-assign]

@@ -29,36 +29,52 @@ def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int
     """Solve the grid and write it (.parquet/.csv streamed, .xlsx in one piece, None: CSV on stdout).
 
     side_values=False: only the targets and the values on their path (faster, fewer columns)."""
-    result = SweepResult()
     if chunk_rows < 1:
         raise keyed(ValueParseError, "sheets.chunk_rows")
     suffix = target.suffix.lower() if target is not None else ".csv"
     if suffix == ".xlsx":
-        if grid.total >= SHEET_ROWS:
-            raise keyed(ScenarioError, "sheets.sweep_rows_xlsx", path=target, rows=grid.total)
-        outcome = solve_chunk(engine, grid, 0, grid.total, lang, side_values=side_values)
-        result.rows, result.errors, result.chunks = outcome.rows, outcome.error_count, 1
-        result.columns = list(outcome.results.columns)
         assert target is not None   # an .xlsx suffix came from a target
-        write_results(outcome, engine, target, progress=progress)
-        return result
+        return _sheet(engine, grid, target, lang, progress, side_values)
     if suffix not in (".parquet", ".csv"):
         raise keyed(ScenarioError, "io.sweep_suffix", path=target)
     if grid.total <= chunk_rows:   # one chunk: its own columns are the schema (no probe solve)
-        outcome = solve_chunk(engine, grid, 0, grid.total, lang, side_values=side_values)
-        result.rows, result.errors, result.chunks = outcome.rows, outcome.error_count, 1
-        frame = conform(outcome.results, result_schema(outcome.results))
-        result.columns = list(frame.columns)
-        if progress:
-            progress(grid.total)
-        safe = csv_safe_columns(frame.schema)
-        if target is None:
-            (stdout or sys.stdout).write((frame.with_columns(safe) if safe else frame).write_csv())
-        elif suffix == ".parquet":
-            atomic_write(target, lambda path: frame.write_parquet(path))
-        else:
-            atomic_write(target, lambda path: (frame.with_columns(safe) if safe else frame).write_csv(path))
-        return result
+        return _one_chunk(engine, grid, target, lang, progress, stdout, side_values)
+    return _streamed(engine, grid, target, chunk_rows, lang, progress, stdout, side_values)
+
+
+def _sheet(engine: "Engine", grid: Grid, target: Path, lang: str, progress: Callable[[int], None] | None,
+           side_values: bool) -> SweepResult:
+    """An .xlsx sweep: one chunk written like `llmplan run` results."""
+    if grid.total >= SHEET_ROWS:
+        raise keyed(ScenarioError, "sheets.sweep_rows_xlsx", path=target, rows=grid.total)
+    outcome = solve_chunk(engine, grid, 0, grid.total, lang, side_values=side_values)
+    result = SweepResult(outcome.rows, outcome.error_count, 1, list(outcome.results.columns))
+    write_results(outcome, engine, target, progress=progress)
+    return result
+
+
+def _one_chunk(engine: "Engine", grid: Grid, target: Path | None, lang: str,
+               progress: Callable[[int], None] | None, stdout: Any, side_values: bool) -> SweepResult:
+    """A grid that fits in one chunk: solved once and written as it is."""
+    outcome = solve_chunk(engine, grid, 0, grid.total, lang, side_values=side_values)
+    frame = conform(outcome.results, result_schema(outcome.results))
+    result = SweepResult(outcome.rows, outcome.error_count, 1, list(frame.columns))
+    if progress:
+        progress(grid.total)
+    safe = csv_safe_columns(frame.schema)
+    if target is None:
+        (stdout or sys.stdout).write((frame.with_columns(safe) if safe else frame).write_csv())
+    elif target.suffix.lower() == ".parquet":
+        atomic_write(target, lambda path: frame.write_parquet(path))
+    else:
+        atomic_write(target, lambda path: (frame.with_columns(safe) if safe else frame).write_csv(path))
+    return result
+
+
+def _streamed(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int, lang: str,
+              progress: Callable[[int], None] | None, stdout: Any, side_values: bool) -> SweepResult:
+    """Chunk by chunk, after a probe of the grid's columns: memory stays flat however many rows."""
+    result = SweepResult()
     schema = probe_schema(engine, grid, lang, side_values)
     result.columns = list(schema)
     if target is None:
@@ -68,13 +84,14 @@ def run_sweep(engine: "Engine", grid: Grid, target: Path | None, chunk_rows: int
             safe = csv_safe_columns(frame.schema)
             stream.write((frame.with_columns(safe) if safe else frame).write_csv(include_header=number == 0))
         return result
+
     def source(with_columns: list[str] | None, predicate: Any, n_rows: int | None, batch_size: int | None
                ) -> Iterator[pl.DataFrame]:
         for frame in chunks(engine, grid, schema, chunk_rows, lang, result, progress, side_values):
             yield frame.select(with_columns) if with_columns is not None else frame
 
     lazy = register_io_source(source, schema=schema)
-    if suffix == ".parquet":
+    if target.suffix.lower() == ".parquet":
         atomic_write(target, lambda path: lazy.sink_parquet(path))
     else:
         safe = csv_safe_columns(schema)

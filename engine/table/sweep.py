@@ -240,7 +240,9 @@ def _solve_rows(engine: "Engine", grid: Grid, codes: list[np.ndarray], rows: int
     for position, (axis, code) in enumerate(zip(grid.axes, codes)):
         if axis.categorical:
             keys[axis.name] = Categorical(code, list(axis.labels))
-            columns[axis.header] = pl.Series(axis.labels, dtype=pl.Enum(axis.labels)).gather(code)
+            labels = pl.Series(axis.labels, dtype=pl.Enum(axis.labels))
+            # (one label: repeated without a gather, which polars runs as a query)
+            columns[axis.header] = labels.new_from_index(0, rows) if len(axis) == 1 else labels.gather(code)
             specs.append(Column(position, axis.header, "key", axis.name, field=axis.header))
         else:
             numbers[axis.name] = np.broadcast_to(axis.numbers[0], (rows,)) if len(axis) == 1 else axis.numbers[code]
