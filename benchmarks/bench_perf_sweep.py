@@ -52,6 +52,24 @@ STILL NOT within 3×: what is left is mostly the results table, about 20 ms of t
 ~14,000 distinct 4-figure texts formatted, then 100k strings of ~120 bytes gathered), value columns ~4 ms (109
 columns against 47, ~60 of them varying) and ~5 ms of table assembly; 3× would need the whole analytic sweep in
 ~18 ms, its solve alone being ~12.
+Fourth pass (this file's last lines): `llmplan sweep` itself spent most of its time before the sweep — the schema
+probe solved 64 separate runs of 64 rows (640 of 767 ms for this grid to parquet, warm). A grid that fits in one
+chunk is now solved once and written as it is, and the probe of a streamed sweep is one batch: warm, in process,
+to .parquet, analytic 767 -> 108-114 ms, 6·N·D 294 -> 31-32 ms (ratio 3.4-3.6×); the warnings column's
+distinct-value probe counts with numpy (1.1 -> 0.24 ms) and a one-label key axis is repeated without a gather.
+In memory, heap kept: analytic 35 ms, 6·N·D 6.7 ms, 5.2×. STILL NOT within 3×, and why it will not get there by
+trimming Python: the two sweeps do not produce the same amount. The analytic results are 109 columns, 31 of them
+varying (46.8 MB with the warnings texts); the 6·N·D results 47 columns, 5 varying (5.8 MB): 8.1× the data in
+5.2× the time. Its train_time reads n_gpus alone (1,000 numbers broadcast), while the analytic step_time differs
+in every one of the 100,000 layouts, and from grad_accum on nine steps run at full size. Timed step by step in
+place, writing a fresh 100k-float column costs ~115-160 µs (memory bandwidth of this shared VM: the same copy
+takes 23 µs when the buffer stays in cache), so the full-size steps, the broadcast flats and the varying result
+columns (~60 such columns) are ~7-9 ms of the 35 before any formatting, and the per-row warning texts (97,644
+rows, ~185 bytes each) ~10 ms more. What would still move it: fewer temporaries in the full-size sums
+(network_exposed_bytes and nvlink_exposed_bytes share (1 + pp_bubble_ratio) · tp_comm_bytes; numexpr would fuse
+them), or a data-form warnings column for sweeps (check code and the value's own column, not a sentence per row).
+Writing to parquet, the columns of one value cost most: written alone (materialized), the 6·N·D results' 42 of
+them take 22 ms against 2.4 ms for its 5 varying columns; the analytic's 78 take 46 ms against 40 ms for its 31.
 """
 from __future__ import annotations
 
