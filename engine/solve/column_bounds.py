@@ -71,6 +71,11 @@ class ColumnBounds:
         self._stats[id(col)] = (col, low, high)
         return low, high
 
+    def _reduced_bounds(self, col: Value) -> Bounds | None:
+        """The exact min/max this solve reduced for the column, if it did (None otherwise)."""
+        hit = self._stats.get(id(col))
+        return (hit[1], hit[2]) if hit is not None and hit[0] is col else None
+
     def _prove(self, col: Value, bounds: Bounds | None) -> None:
         """Remember bounds shown for a column (a proof, maybe wider than its min/max)."""
         if bounds is not None and isinstance(col, np.ndarray) and col.ndim:

@@ -85,7 +85,7 @@ class StepEvaluation(ColumnBounds):
                 codes[name] = SOLVED if name in targets else DERIVED
             done += 1
         for name in shaped.computed:
-            env[name] = grid.flat(shaped[name])
+            env[name] = grid.flat(shaped[name], self._reduced_bounds(shaped[name]))
         return steps[done:]
 
     def _factored_step(self, step: Step, env: ShapedEnv, grid: Factored) -> "dict[str, float | np.ndarray] | None":

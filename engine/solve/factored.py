@@ -50,9 +50,10 @@ class Factored:
             return float(flat[0])
         return flat.reshape(self.shape)
 
-    def flat(self, value: "float | np.ndarray") -> np.ndarray:
+    def flat(self, value: "float | np.ndarray", bounds: "tuple[float, float] | None" = None) -> np.ndarray:
         """A grid-shaped value as the solve's column: one value per row in row order (a single number
-        stays one: a read-only broadcast view)."""
+        stays one: a read-only broadcast view). `bounds`: its exact min/max when the solver has
+        reduced them already (kept with the column, so nobody reduces the rows again)."""
         if not isinstance(value, np.ndarray) or value.ndim == 0:
             return np.broadcast_to(np.float64(value), (self.rows,))
         if value.shape == self.shape and value.flags.c_contiguous:
@@ -61,7 +62,9 @@ class Factored:
             flat = np.ascontiguousarray(np.broadcast_to(value, self.shape), dtype=float).reshape(-1)
         flat.flags.writeable = False
         self.made[_address(flat)] = (flat, value)
-        if value.size * 4 <= self.rows:
+        if bounds is not None:
+            remember_bounds(flat, *bounds)
+        elif value.size * 4 <= self.rows:
             # its min/max from the shaped value (a few numbers): whoever asks "any NaN? in the domain?"
             # later (checks, the results table) needs no pass over the rows
             remember_bounds(flat, float(np.min(value)), float(np.max(value)))
