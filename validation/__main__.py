@@ -91,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
                      "achieved TFLOP/s per GPU predicted with perf_model=analytic from each source's layout "
                      "(validation/perf_calibration.yaml: sources and assumptions)"))
     notes.append(performance.summary_line(perf_rows))
+    check_rows = performance.check_rows()
+    sections.append((performance.CHECK_SECTION, check_rows,
+                     "the same prediction for published runs the model was never fitted to "
+                     "(validation/perf_checks.yaml: sources, and the settings the sources leave out)"))
+    notes.append(performance.check_summary_line(check_rows))
 
     all_rows = [r for _, rows, _ in sections for r in rows]
     for title, rows, note in ([] if args.readme else sections):
