@@ -36,6 +36,7 @@ from .contradiction_cells import named_cells
 from .note_columns import assumption_rows, assumptions_column, format_values, warning_column
 from .result_columns import (
     Cells,
+    Repeated,
     column_order,
     filled_series,
     header_text,
@@ -83,6 +84,7 @@ class Outcome:
     checks_fired: list[tuple[Check, int]] = field(default_factory=list)
     assumptions: list[tuple[str, str, str, int]] = field(default_factory=list)   # name, value, source, rows
     lang: str = "en"
+    repeated: frozenset[str] = frozenset()   # results columns of one value in every row (polars scalar columns)
 
     @property
     def rows(self) -> int:
@@ -218,7 +220,8 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
     results = results_frame(columns, batch.rows)
     outcome = Outcome(batch, frame, results, table.fills, table.units, prep.blank, prep, source=source,
                       label=prep.locator.label, notes=list(notes or []), numeric_cells=numeric_cells or {},
-                      rules_used=used, checks_fired=fired, lang=lang)
+                      rules_used=used, checks_fired=fired, lang=lang,
+                      repeated=frozenset(name for name, cells in columns.items() if isinstance(cells, Repeated)))
     outcome.assumptions = assumption_rows(engine, batch, ok)
     return outcome
 

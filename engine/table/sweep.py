@@ -306,6 +306,14 @@ class SweepResult:
 def chunks(engine: "Engine", grid: Grid, schema: dict[str, pl.DataType], chunk_rows: int, lang: str,
            result: SweepResult, progress: Callable[[int], None] | None = None, side_values: bool = True
            ) -> Iterator[pl.DataFrame]:
+    for frame, _ in solved_chunks(engine, grid, schema, chunk_rows, lang, result, progress, side_values):
+        yield frame
+
+
+def solved_chunks(engine: "Engine", grid: Grid, schema: dict[str, pl.DataType], chunk_rows: int, lang: str,
+                  result: SweepResult, progress: Callable[[int], None] | None = None, side_values: bool = True
+                  ) -> Iterator[tuple[pl.DataFrame, frozenset[str]]]:
+    """Each chunk's results in the schema's columns, and which of them hold one value throughout it."""
     chunk_rows = grid.aligned_chunk(chunk_rows)
     for start in range(0, grid.total, chunk_rows):
         stop = min(grid.total, start + chunk_rows)
@@ -314,6 +322,6 @@ def chunks(engine: "Engine", grid: Grid, schema: dict[str, pl.DataType], chunk_r
         result.rows += outcome.rows
         result.errors += outcome.error_count
         result.chunks += 1
-        yield conform(outcome.results, schema)
+        yield conform(outcome.results, schema), outcome.repeated
         if progress:
             progress(stop)

@@ -11,7 +11,8 @@ import pytest
 
 from engine.cli import main
 from engine.errors import ValueParseError
-from engine.io.sweep_output import run_sweep
+from engine.io.sheets import csv_safe_columns
+from engine.io.sweep_output import csv_ready, run_sweep
 from engine.table import sweep
 
 DAY = 86400.0
@@ -137,3 +138,25 @@ def test_one_chunk_sweep_skips_the_probe_and_matches_the_streamed_one(eng, tmp_p
         one, many = read(tmp_path / f"whole{suffix}"), read(tmp_path / f"streamed{suffix}")
         assert one.columns[-3:] == ["assumptions", "warnings", "error"]
         assert one.equals(many), suffix
+    assert (tmp_path / "whole.csv").read_bytes() == (tmp_path / "streamed.csv").read_bytes()
+
+
+def test_csv_of_one_value_columns_is_the_text_polars_writes(eng):
+    """csv_ready turns a number column of one value into its text once; the bytes are those of writing the
+    frame as it is (the layout sweep's 78 columns of one value made half its CSV time)."""
+    grid = sweep.parse_grid(eng, ["step_time"], {"perf_model": "analytic", "model": "llama2-7b", "gpu": "H100-SXM",
+                                                      "seq_len": "4096", "global_batch": "512", "tp": "1,2",
+                                                      "n_gpus": "64..256*2"})
+    outcome = sweep.solve_chunk(eng, grid, 0, grid.total, side_values=False)
+    numeric = {n for n in outcome.repeated if outcome.results.schema[n].is_numeric()}
+    assert len(numeric) > 10 and "step_time [s]" not in outcome.repeated   # (varies with tp and n_gpus)
+    frame = outcome.results
+    assert csv_ready(frame, outcome.repeated).write_csv() == \
+        frame.with_columns(csv_safe_columns(frame.schema)).write_csv()
+    # values whose text could differ between a cast and the writer: exponents, tiny, signed zero, NaN, null
+    edge = [1e20, 1e-7, 2.5e-5, 1e15, 1e16, -0.0, 1 / 3, float("nan"), None, 7e9, 5e-324, float("inf")]
+    rows = 3
+    frame = pl.select([pl.lit(v, dtype=pl.Float64).alias(f"c{i}") for i, v in enumerate(edge)]
+                      + [pl.lit(-5, dtype=pl.Int64).alias("neg")]).select(pl.all().repeat_by(rows).explode())
+    assert frame.height == rows
+    assert csv_ready(frame, frozenset(frame.columns)).write_csv() == frame.write_csv()
