@@ -211,8 +211,16 @@ class BatchSolver(IntegerRounding, GroupChecks):
         if whole and self._grid is not None and self._grid.rows == batch.rows:
             steps = self._run_factored(plan, env, targets, codes, steps, self._grid)
         self._run(batch, plan, env, rows, targets, codes, steps)
+        # The givens among themselves, before any rounding: a replan frees and recomputes the budgets
+        # (gpu_hours, gpu_days for the rounded n_gpus), and two of them that disagree must not pass unseen.
+        self._consistency(batch, plan, env, rows)
         self._round(batch, group, plan, env, rows, known, selectors, targets, codes)
-        self._consistency(batch, group.replan or plan, env, rows, frozenset(group.rounded))
+        if group.rounded:   # then what the whole numbers (and the values recomputed for them) must meet
+            after = group.replan or plan
+            changed = set(group.rounded) | (set(after.derived) if group.replan else set())
+            done = {eq.id for eq in plan.checks}
+            self._consistency(batch, after, env, rows, frozenset(group.rounded),
+                              skip={eq.id for eq in after.checks if eq.id in done and not eq.variables & changed})
         self._overridden_defaults(batch, plan, env, rows, ordered)
         for name in list(env):
             code = codes.get(name)

@@ -30,14 +30,15 @@ class GroupChecks(StepEvaluation):
     """Consistency, overridden defaults and advisories (the checking part of BatchSolver)."""
 
     def _consistency(self, batch: Batch, plan: Plan, env: Env, rows: Rows,
-                     rounded: frozenset[str] = frozenset()) -> None:
+                     rounded: frozenset[str] = frozenset(), skip: set[str] | frozenset[str] = frozenset()) -> None:
         """Rules with no unknown left must hold. `rounded`: whole-number answers (grad_accum = 3.9 -> 4)
         that a rule with only givens besides them cannot follow: not a contradiction of the givens
-        but no admissible whole value (global_batch 1,000 is no multiple of micro_batch x dp = 256)."""
+        but no admissible whole value (global_batch 1,000 is no multiple of micro_batch x dp = 256).
+        `skip`: checks already made on the same values."""
         n = len(rows)
         shaped = self._shaped(env, n)
         for eq in plan.checks:
-            if not eq.variables <= env.keys():
+            if eq.id in skip or not eq.variables <= env.keys():
                 continue   # a side value not evaluated (side_values=False)
             with np.errstate(all="ignore"):
                 if shaped is not None and _agree(np.atleast_1d(self._compile(eq.lhs)(shaped)),

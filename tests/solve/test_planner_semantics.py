@@ -441,3 +441,18 @@ def test_a_given_off_the_path_that_the_others_determine_is_checked(eng: Any) -> 
     with pytest.raises(ContradictionError) as caught:
         eng.solve(["gpu_days"], {**givens, "flops_vs_6nd": 1.01})
     assert "flops_vs_6nd is 1.01, but the other values imply 1" in str(caught.value)
+
+
+@pytest.mark.parametrize("target", ["n_gpus", "peak_flops"])
+def test_budgets_that_disagree_are_refused_even_when_the_count_is_rounded(eng: Any, target: str) -> None:
+    # Found by the perturbation property above. 600 GPU-days in 30 days is 20 GPUs (600 / 30 by hand); 14,544
+    # GPU-hours is 1 % more (600 · 24 · 1.01): n_gpus from the hours is 20.2, which rounds up to 21, and the
+    # replan recomputes both budgets for 21 GPUs. The two givens disagree by 1 % all the same: refused, not
+    # answered 21 (the givens are checked among themselves before any rounding).
+    from engine.errors import ContradictionError
+
+    givens = {"gpu": "A800", "train_time": "30d", "gpu_days": 600}
+    assert eng.solve([target], {**givens, "gpu_hours": 600 * 24}).values["n_gpus"] == 20
+    with pytest.raises(ContradictionError) as caught:
+        eng.solve([target], {**givens, "gpu_hours": 600 * 24 * 1.01})
+    assert "gpu_days" in str(caught.value) and "gpu_hours" in str(caught.value)
