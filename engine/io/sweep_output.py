@@ -1,7 +1,9 @@
 """Writing a sweep (engine.table.sweep's grid, solved chunk by chunk) to .parquet/.csv/.xlsx or stdout.
 
-Parquet and CSV are streamed through a polars IO source, so memory stays flat however many rows
-there are; an .xlsx sheet (at most ~1M rows) is one chunk written like `llmplan run` results.
+A grid that fits in one chunk is solved once and written as it is (its columns are the schema). A
+bigger one is streamed after a probe of its columns, so memory stays flat however many rows there
+are: Parquet through a polars IO source, CSV chunk by chunk into the file. An .xlsx sheet (at most
+~1M rows) is one chunk written like `llmplan run` results.
 """
 from __future__ import annotations
 

@@ -5,9 +5,8 @@ geometric range (`n_gpus=8..1024*2`: 8, 16, ..., 1024) or an arithmetic one
 (`mfu=0.3..0.55+0.05`, `train_time=10d..60d+10d`). The grid is the cartesian product, first
 axis outermost. It is never built whole: rows are generated chunk by chunk from their index
 (mixed-radix digits), each chunk is solved by the batch engine and turned into result columns
-(engine/table/frames.py); engine/io/sweep_output.py streams the chunks into Parquet/CSV through a
-polars IO source, so memory stays flat however many rows there are. An .xlsx output (at most
-~1M rows) is one chunk written like `llmplan run` results. side_values=False solves only the rules on the path to
+(engine/table/frames.py); engine/io/sweep_output.py writes them (streamed chunk by chunk when the
+grid is bigger than one chunk, so memory stays flat however many rows there are). side_values=False solves only the rules on the path to
 the targets (no gpu_hours, throughput, ... beside a train_time question): what a big grid needs.
 """
 from __future__ import annotations
