@@ -6,8 +6,9 @@ geometric range (`n_gpus=8..1024*2`: 8, 16, ..., 1024) or an arithmetic one
 axis outermost. It is never built whole: rows are generated chunk by chunk from their index
 (mixed-radix digits), each chunk is solved by the batch engine and turned into result columns
 (engine/table/frames.py); engine/io/sweep_output.py writes them (streamed chunk by chunk when the
-grid is bigger than one chunk, so memory stays flat however many rows there are). side_values=False solves only the rules on the path to
-the targets (no gpu_hours, throughput, ... beside a train_time question): what a big grid needs.
+grid is bigger than one chunk, so memory stays flat however many rows there are). side_values=False
+solves only the rules on the path to the targets (no gpu_hours, throughput, ... beside a train_time
+question): what a big grid needs.
 """
 from __future__ import annotations
 
@@ -260,8 +261,8 @@ def _solve_rows(engine: "Engine", grid: Grid, codes: list[np.ndarray], rows: int
 
 def probe_schema(engine: "Engine", grid: Grid, lang: str = "en", side_values: bool = True
                  ) -> dict[str, pl.DataType]:
-    """Result columns of the whole grid, from rows spread evenly over it, solved in one batch: 64 runs
-    of contiguous rows (each run covers every value of the inner axes it spans)."""
+    """Result columns of the whole grid, from up to PROBE_ROWS rows in 64 contiguous runs spread evenly
+    over it, solved together in one batch."""
     total = grid.total
     picks = np.unique(np.linspace(0, total - 1, min(total, PROBE_ROWS)).astype(np.int64))
     rows = np.unique(np.concatenate([np.arange(start, min(total, stop)) for start, stop in _runs(picks)]))
@@ -300,13 +301,6 @@ class SweepResult:
     chunks: int = 0
     columns: list[str] = field(default_factory=list)
     dropped: set[str] = field(default_factory=set)
-
-
-def chunks(engine: "Engine", grid: Grid, schema: dict[str, pl.DataType], chunk_rows: int, lang: str,
-           result: SweepResult, progress: Callable[[int], None] | None = None, side_values: bool = True
-           ) -> Iterator[pl.DataFrame]:
-    for frame, _ in solved_chunks(engine, grid, schema, chunk_rows, lang, result, progress, side_values):
-        yield frame
 
 
 def solved_chunks(engine: "Engine", grid: Grid, schema: dict[str, pl.DataType], chunk_rows: int, lang: str,
