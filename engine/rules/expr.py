@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from typing import Any, Callable, Iterator
 
 from ..errors import ExpressionError
@@ -57,7 +58,9 @@ def parse_expression(text: str, names: Callable[[str], bool] | set[str] | frozen
     """Parse one expression (or, with condition=True, a boolean condition)."""
     _check_text(text)
     try:
-        node = ast.parse(text.strip(), mode="eval").body
+        with warnings.catch_warnings():   # ("1and x": Python's own SyntaxWarning is no message of ours)
+            warnings.simplefilter("ignore")
+            node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
         raise keyed(ExpressionError, "rules.not_a_formula", text=_short(text), reason=exc.msg,
                     column=exc.offset) from None

@@ -8,6 +8,7 @@ the same number; a formula rendered by engine.rules.expr.render reads back as th
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -190,10 +191,24 @@ def test_any_text_is_a_formula_or_refused(text: str) -> None:
 def test_formula_like_text_is_parsed_or_refused(text: str, condition: bool) -> None:
     for parse in (lambda: parse_expression(text, NAMES, condition=condition, units=unit_info),
                   lambda: parse_equation(text, NAMES, units=unit_info)):
-        try:
-            parse()
-        except ExpressionError:
-            pass
+        with warnings.catch_warnings(record=True) as caught:   # nothing of Python's own reaches the user
+            warnings.simplefilter("always")
+            try:
+                parse()
+            except ExpressionError:
+                pass
+        assert not caught, [str(w.message) for w in caught]
+
+
+def test_a_literal_python_frowns_on_is_our_message_alone() -> None:
+    # "1and x" parses in Python with a SyntaxWarning ("invalid decimal literal") printed to stderr: the
+    # rule file's author gets our refusal (and/or outside a condition), not Python's warning beside it
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ExpressionError):
+            parse_expression("1and x", NAMES)
+        assert parse_expression("x > 1and y < 2", NAMES, condition=True)[0] == "and"
+    assert not caught, [str(w.message) for w in caught]
 
 
 # A generator of valid formulas over NAMES: the parser must accept every one, and rendering the tree
