@@ -44,6 +44,13 @@ def remembered_bounds(column: object) -> "tuple[float, float] | None":
     return hit[1], hit[2]
 
 
+def has_nan(column: np.ndarray) -> bool:
+    """Some value of the column is NaN: from its remembered min/max when it has them (no pass over
+    the rows: a sweep's column from the grid's shape, engine/solve/factored.py), else one reduction."""
+    known = remembered_bounds(column)
+    return bool(np.isnan(known[0] if known is not None else column.min()))
+
+
 def may_be_true(tree: Tree, bounds: Callable[[str], "tuple[float, float] | None"]) -> bool:
     """False when a condition (a check's `when`) is false in every row, judged from the bounds of
     the variables it compares with numbers; True when it may hold somewhere (or cannot be judged)."""

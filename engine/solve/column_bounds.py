@@ -51,22 +51,16 @@ class ColumnBounds:
             return float(col), float(col)
         if col.ndim == 1 and col.strides[0] == 0 and len(col):   # a broadcast column: one value
             return float(col[0]), float(col[0])
-        known = remembered_bounds(col)        # the table reader's (engine/table/columns.py)
+        known = remembered_bounds(col) or self._reduced_bounds(col)   # the table reader's, or this solve's
         if known is not None:
             return known
-        for cache in (self._stats, self._proven):
-            hit = cache.get(id(col))
-            if hit is not None and hit[0] is col:
-                return hit[1], hit[2]
-        return None
+        hit = self._proven.get(id(col))
+        return (hit[1], hit[2]) if hit is not None and hit[0] is col else None
 
     def _exact_bounds(self, col: np.ndarray) -> Bounds:
-        known = remembered_bounds(col)
+        known = remembered_bounds(col) or self._reduced_bounds(col)
         if known is not None:
             return known
-        hit = self._stats.get(id(col))
-        if hit is not None and hit[0] is col:
-            return hit[1], hit[2]
         low, high = float(col.min()), float(col.max())
         self._stats[id(col)] = (col, low, high)
         return low, high

@@ -10,7 +10,7 @@ import polars as pl
 
 from ..rules.model import RuleSet
 from ..solve.batch import Batch, Every
-from ..solve.bounds import remembered_bounds
+from ..solve.bounds import has_nan
 from .cells import as_text
 from .row_masks import const_value
 
@@ -90,11 +90,10 @@ def value_series(header: str, base: np.ndarray, mask: np.ndarray, factor: float)
         value = float(base[0]) / factor
         return Repeated(None if np.isnan(value) else value, pl.Float64, len(base))
     with np.errstate(invalid="ignore"):
-        known = remembered_bounds(base)   # (no NaN in a sweep's column from the grid's shape: no pass)
         shown = base / factor if factor != 1.0 else base
         if not (const_value(mask) is True or mask.all()):
             shown = np.where(mask, shown, np.nan)
-        elif not np.isnan(known[0] if known is not None else shown.min()):
+        elif not has_nan(base):   # (dividing by the factor makes no NaN)
             return pl.Series(header, shown)
     return pl.Series(header, shown).fill_nan(None)
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..solve.batch import Every, Group
-from ..solve.bounds import remembered_bounds
+from ..solve.bounds import has_nan
 
 
 @lru_cache(maxsize=64)
@@ -58,9 +58,7 @@ def not_nan(column: np.ndarray) -> np.ndarray:
     value = const_value(column)
     if value is not None or not len(column):
         return flag(not len(column) or not np.isnan(column[0]), len(column))
-    known = remembered_bounds(column)   # (a sweep's column from the grid's shape: engine/solve/factored.py)
-    low = known[0] if known is not None else column.min()
-    return flag(True, len(column)) if not np.isnan(low) else ~np.isnan(column)
+    return flag(True, len(column)) if not has_nan(column) else ~np.isnan(column)
 
 
 def compare_status(op, status: np.ndarray, code: int) -> np.ndarray:

@@ -78,6 +78,14 @@ class Grid:
                        else _axis_codes(start, stop, stride, len(axis)))
         return out
 
+    def codes_at(self, rows: np.ndarray) -> list[np.ndarray]:
+        """Per axis, the value index of the rows at indices `rows` (any order)."""
+        out = []
+        stride = self.total
+        for axis in self.axes:
+            stride //= len(axis)
+            out.append((rows // stride) % len(axis))
+        return out
 
     def aligned_chunk(self, chunk_rows: int) -> int:
         """chunk_rows rounded down to whole blocks of the inner axes, so that every chunk is solved on
@@ -109,16 +117,14 @@ class Grid:
             return None
         shape = tuple(size for size in dims if size > 1)
         axes: dict[str, tuple[int, np.ndarray]] = {}
-        stride = self.total
+        outer = self.codes_at(np.arange(start, stop, block))   # each axis's code in each block
         for index, axis in enumerate(self.axes):
-            stride //= len(axis)
             if axis.categorical or len(axis) == 1:
                 continue   # (keys: their catalog figures are gathered per row; one value stays a number)
             if index >= first:
                 axes[axis.name] = (position[1 + index - first], axis.numbers)
             elif 0 in position:   # an outer axis: its value in each block
-                codes = (np.arange(start, stop, block) // stride) % len(axis)
-                axes[axis.name] = (position[0], axis.numbers[codes])
+                axes[axis.name] = (position[0], axis.numbers[outer[index]])
         return grid_columns(shape, axes, numbers) if axes else None
 
 
@@ -224,12 +230,8 @@ def solve_chunk(engine: "Engine", grid: Grid, start: int, stop: int, lang: str =
 def solve_picked(engine: "Engine", grid: Grid, rows: np.ndarray, lang: str = "en", source: str = "sweep",
                  side_values: bool = True) -> Outcome:
     """The grid's rows at the (sorted) indices `rows`, solved together in one batch."""
-    codes = []
-    stride = grid.total
-    for axis in grid.axes:
-        stride //= len(axis)
-        codes.append((rows // stride) % len(axis))
-    return _solve_rows(engine, grid, codes, len(rows), lang, source, side_values, lambda numbers: None, rows)
+    return _solve_rows(engine, grid, grid.codes_at(rows), len(rows), lang, source, side_values,
+                       lambda numbers: None, rows)
 
 
 def _solve_rows(engine: "Engine", grid: Grid, codes: list[np.ndarray], rows: int, lang: str, source: str,

@@ -55,7 +55,8 @@ def test_grid_checks(eng):
     assert [tuple(int(c[i]) for c in codes) for i in range(grid.total)] == combos   # first axis outermost
 
 
-def test_chunked_streaming_to_parquet(eng, tmp_path, monkeypatch):
+def _gpu_grid_with_counted_solves(eng, monkeypatch):
+    """2 GPUs x 8 n_gpus x 6 mfu (96 rows) for 7B/1T, and the row count of every solve made from now on."""
     grid = sweep.parse_grid(eng, ["train_time"], {"params": "7B", "tokens": "1T", "gpu": "A800,H100-SXM",
                                                        "n_gpus": "8..1024*2", "mfu": "0.3..0.55+0.05"})
     calls = []
@@ -66,6 +67,11 @@ def test_chunked_streaming_to_parquet(eng, tmp_path, monkeypatch):
         return solve_columns(numbers, keys, targets, row_targets, rows, errors, **options)
 
     monkeypatch.setattr(eng, "solve_columns", counting)
+    return grid, calls
+
+
+def test_chunked_streaming_to_parquet(eng, tmp_path, monkeypatch):
+    grid, calls = _gpu_grid_with_counted_solves(eng, monkeypatch)
     target = tmp_path / "grid.parquet"
     result = run_sweep(eng, grid, target, chunk_rows=10)
     assert result.rows == 96 and result.errors == 0
@@ -119,16 +125,7 @@ def test_rows_with_errors_exit_1(tmp_path, capsys):
 def test_one_chunk_sweep_skips_the_probe_and_matches_the_streamed_one(eng, tmp_path, monkeypatch):
     """A grid that fits in one chunk is solved once (its own columns are the schema); the file is the
     same as the one streamed chunk by chunk after a schema probe."""
-    grid = sweep.parse_grid(eng, ["train_time"], {"params": "7B", "tokens": "1T", "gpu": "A800,H100-SXM",
-                                                       "n_gpus": "8..1024*2", "mfu": "0.3..0.55+0.05"})
-    calls = []
-    solve_columns = eng.solve_columns
-
-    def counting(numbers, keys, targets, row_targets, rows, errors=None, **options):
-        calls.append(rows)
-        return solve_columns(numbers, keys, targets, row_targets, rows, errors, **options)
-
-    monkeypatch.setattr(eng, "solve_columns", counting)
+    grid, calls = _gpu_grid_with_counted_solves(eng, monkeypatch)
     for suffix, read in ((".parquet", pl.read_parquet), (".csv", pl.read_csv)):
         calls.clear()
         whole = run_sweep(eng, grid, tmp_path / f"whole{suffix}")
