@@ -35,6 +35,7 @@ class Variable:
     typical_source: str = ""
     tags: tuple[str, ...] = ()     # what it stands for in reports (engine/rules/schema.py TAGS)
     default_rank: int = 0          # higher: this default gives way first (the rules derive it)
+    neutral: float | None = None   # the do-nothing value, base units (tp = 1: no tensor parallelism)
 
     @property
     def categorical(self) -> bool:

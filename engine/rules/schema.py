@@ -61,6 +61,8 @@ SECTIONS: dict[str, tuple[Key, ...]] = {
         Key("default_rank", "whole number >= 0 (default 0): when the givens leave a choice of which defaults "
                             "to take, higher ranks give way first and the rules derive them (grad_accum from "
                             "global_batch, as Megatron-LM does)"),
+        Key("neutral", "the do-nothing value in the declared unit (tp: 1, qkv_bias: 0): an answer that assumes "
+                       "it does not list it among the assumptions that shaped the answer (-v still does)"),
         Key("typical", "[low, high] informative band in the declared unit (reports, advisories)"),
         Key("typical_source", "where the typical band comes from"),
         Key("notes", "free text"),

@@ -90,7 +90,8 @@ def _variable(ctx: LoadContext, name: str, node: Node, where: str) -> Variable |
                     values=values, default=default,
                     default_source=str(spec.get("default_source", "") or ""),
                     typical=_typical(ctx, name, spec, factor, where),
-                    typical_source=str(spec.get("typical_source", "") or ""), tags=tags, default_rank=rank)
+                    typical_source=str(spec.get("typical_source", "") or ""), tags=tags, default_rank=rank,
+                    neutral=_neutral(ctx, name, spec, domain, factor, where))
 
 
 def _spec(ctx: LoadContext, name: str, node: Node, where: str) -> dict | None:
@@ -131,6 +132,19 @@ def _default(ctx: LoadContext, name: str, spec: dict, domain: str, unit: str, fa
                              f"{unit or 'plain units'}, found {default!r}")
         return None
     return float(default) * factor
+
+
+def _neutral(ctx: LoadContext, name: str, spec: dict, domain: str, factor: float, where: str) -> float | None:
+    """The do-nothing value in base units (tp: 1), a plain number in the declared unit."""
+    neutral = spec.get("neutral")
+    if neutral is None:
+        return None
+    if domain == "categorical" or isinstance(neutral, bool) or not isinstance(neutral, (int, float)) \
+            or not math.isfinite(neutral):
+        ctx.problems.append(f"{where}: variable {name!r}: neutral must be a finite number in the declared unit "
+                            f"(the do-nothing value, e.g. tp: 1), found {neutral!r}")
+        return None
+    return float(neutral) * factor
 
 
 def _typical(ctx: LoadContext, name: str, spec: dict, factor: float, where: str) -> tuple[float, float] | None:

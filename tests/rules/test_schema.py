@@ -89,3 +89,22 @@ def test_required_keys_are_the_ones_the_loader_demands(tmp_path: Path, section: 
     assert schema.required(section) == required
     found = _problems(tmp_path, f"{section}:\n  - notes: nothing else\n")
     assert [k for k in required if any(f"has no '{k}'" in p for p in found)] == list(required)
+
+
+def test_neutral_is_a_number_in_the_declared_unit(tmp_path: Path) -> None:
+    # `neutral:` names the do-nothing value (tp: 1); it is read in the declared unit like a default
+    assert _problems(tmp_path, """\
+        variables:
+          foo: {unit: GB, neutral: 0, en: Foo, zh: 福}
+        """) == []
+    for bad in ("yes", "true", "[1]", "off"):
+        found = _problems(tmp_path, f"""\
+            variables:
+              foo: {{unit: "", neutral: {bad}, en: Foo, zh: 福}}
+            """)
+        assert len(found) == 1 and "neutral" in found[0] and "user.yaml:2" in found[0], (bad, found)
+    found = _problems(tmp_path, """\
+        variables:
+          foo: {domain: categorical, values: [a, b], neutral: 0, en: Foo, zh: 福}
+        """)
+    assert len(found) == 1 and "neutral" in found[0]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...messages import text
 from ...rules.expr import Tree, render
+from ...solve.sensitivity import default_effects
 from ...solve.solver import base_unit
 from ...table.breakdown import breakdowns
 from ...table.scope import reworded, shown_warnings
@@ -163,8 +164,7 @@ def _given(result: Result, lang: str, show: _Shower, verbose: bool) -> list[str]
 
 
 def _assumptions(result: Result, lang: str, verbose: bool) -> list[str]:
-    categorical = {n for n, v in result.rules.variables.items() if v.categorical}
-    items = result.assumptions if verbose else shaping_assumptions(result.assumptions, categorical)
+    items = result.assumptions if verbose else shaping_assumptions(result)
     if not items:
         return []
     head = text("cli.assumed_all" if verbose else "cli.assumed", lang)
@@ -181,25 +181,56 @@ def _assumptions(result: Result, lang: str, verbose: bool) -> list[str]:
     return lines
 
 
-NEUTRAL = {"0", "0 B", "0 GB", "1"}   # the do-nothing figures: tp = 1, no overhead
+NEUTRAL = {"0", "0 B", "0 GB", "1"}   # do-nothing looking figures, for those whose effect cannot be measured
 BRIEF_ASSUMPTIONS = 6
+MATTERS = 0.01   # a default whose 10 % change moves the answer by 1 % or more is listed first
 
 
-def shaping_assumptions(assumptions: list[tuple[str, str, str]], categorical: set[str]) -> list[tuple[str, str, str]]:
-    """The few assumptions that shaped the answer: conventions and figures that are not the
-    do-nothing choice (tp = 1, offload = none), without the figures a listed convention implies
-    (offload=none's offload_grads = 0), at most BRIEF_ASSUMPTIONS; -v lists them all."""
-    keys = {name for name, _, _ in assumptions}
-    conventions, figures = [], []
-    for name, value, source in assumptions:
-        implied = any(source.startswith(f"{key}=") for key in keys if key != name)
-        if implied:
+def shaping_assumptions(result: Result) -> list[tuple[str, str, str]]:
+    """The few assumptions that shaped the answer, at most BRIEF_ASSUMPTIONS (-v lists them all).
+
+    Each numeric default is nudged and the answer re-evaluated (engine/solve/sensitivity.py): those
+    that moved it by MATTERS or more come first, the largest first (epochs = 1 moves a time answer one
+    for one); then the conventions whose rules the answer used; a default the answer does not depend
+    on, or a do-nothing value (a rule file's `neutral:`, tp = 1), is left for -v. A convention speaks
+    for the figures it implies (precision=seed-fp32's 4 B gradients) and is ranked by them."""
+    rules = result.rules
+    effects = default_effects(result)
+    keys = {name for name, _, _ in result.assumptions}
+    on_path = {sel for step in result.derivation for eq in step.equations for sel, _ in eq.variant}
+    implied: dict[str, list[float | None]] = {}
+    figures: list[tuple[tuple[str, str, str], float | None]] = []
+    for item in result.assumptions:
+        name, value, source = item
+        variable = rules.variables[name]
+        if variable.categorical:
             continue
-        if name in categorical:
-            conventions.append((name, value, source))
-        elif str(value).strip() not in NEUTRAL:
-            figures.append((name, value, source))
-    return (conventions + figures)[:BRIEF_ASSUMPTIONS]
+        if variable.neutral is not None and result.values.get(name) == variable.neutral:
+            continue
+        owner = next((key for key in keys if key != name and source.startswith(f"{key}=")), None)
+        if owner is not None:
+            implied.setdefault(owner, []).append(effects.get(name))
+            continue
+        effect = effects.get(name)
+        if effect == 0.0 or (effect is None and str(value).strip() in NEUTRAL):
+            continue
+        figures.append((item, effect))
+    conventions: list[tuple[tuple[str, str, str], float | None]] = []
+    for item in result.assumptions:
+        if not rules.variables[item[0]].categorical:
+            continue
+        measured = [e for e in implied.get(item[0], []) if e is not None]
+        if measured and max(measured) == 0.0 and None not in implied[item[0]] and item[0] not in on_path:
+            continue   # its figures do not move this answer and none of its rules was used
+        conventions.append((item, max(measured) if measured and max(measured) > 0 else None))
+    ranked: list[tuple[tuple[str, str, str], float | None]] = [
+        (item, effect) for item, effect in conventions + figures if effect is not None and effect >= MATTERS]
+    ranked.sort(key=lambda pair: -(pair[1] or 0.0))
+    ranked += [(item, effect) for item, effect in conventions if effect is None or effect < MATTERS]
+    ranked += [(item, effect) for item, effect in figures if effect is None]
+    ranked += sorted(((item, effect) for item, effect in figures if effect is not None and effect < MATTERS),
+                     key=lambda pair: -(pair[1] or 0.0))
+    return [item for item, _ in ranked[:BRIEF_ASSUMPTIONS]]
 
 
 def _warnings(result: Result, lang: str, brief: bool) -> list[str]:

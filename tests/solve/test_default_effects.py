@@ -1,0 +1,91 @@
+"""Which defaults shaped an answer (engine/solve/sensitivity.py) and what the brief answer lists first
+(engine/cli/commands/solve.shaping_assumptions): a default that moves the answer is said, one that
+does not, or a do-nothing value (tp = 1), waits for -v."""
+from __future__ import annotations
+
+import pytest
+
+from engine import Engine
+from engine.cli.app import main
+from engine.cli.commands.solve import BRIEF_ASSUMPTIONS, MATTERS, shaping_assumptions
+from engine.solve.sensitivity import STEP, default_effects
+
+LORA = dict(model="qwen2.5-7b", method="lora", gpu="A100-80GB", n_gpus="8", seq_len="2048", samples="100k",
+            tokens_per_sample="1024", mfu="0.4")
+ANALYTIC = dict(model="llama2-13b", gpu="H100-SXM", n_gpus="64", tokens="1T", perf_model="analytic", seq_len="4096")
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.load()
+
+
+def _names(items) -> list[str]:
+    return [name for name, _, _ in items]
+
+
+def test_epochs_moves_a_fine_tune_time_one_for_one(engine):
+    # tokens = samples × tokens_per_sample × epochs and train_time ∝ tokens at a given mfu:
+    # epochs 1 -> 1.1 makes the run 10 % longer (hand calculation)
+    result = engine.solve(["train_time"], LORA)
+    effects = default_effects(result)
+    assert effects["epochs"] == pytest.approx(STEP - 1, rel=1e-9)
+    # the forward re-evaluation agrees with solving again with the value typed
+    again = engine.solve(["train_time"], dict(LORA, epochs="1.1"))
+    assert again.values["train_time"] / result.values["train_time"] - 1 == pytest.approx(effects["epochs"], rel=1e-9)
+    # and the brief answer says it (it used to hide "1" as a do-nothing figure)
+    assert "epochs" in _names(shaping_assumptions(result))
+
+
+def test_seed_training_memory_shares(engine):
+    # seed §3: 20 B per parameter = weights 4 + gradients 4 + Adam 12 (fp32 copy 4, momentum 4, variance 4):
+    # 10 % more gradient bytes is 0.4 / 20 = 2 % more memory; 10 % more optimizer-state bytes 0.8 / 20 = 4 %
+    result = engine.solve(["train_memory"], {"params": "7B"})
+    effects = default_effects(result)
+    assert effects["bytes_per_grad"] == pytest.approx(0.02, rel=1e-9)
+    assert effects["optimizer_state_bytes_per_param"] == pytest.approx(0.04, rel=1e-9)
+    # 0 GB of activations matters (the seed's minimum), by an amount a byte more cannot tell
+    assert effects["activation_bytes"] is None
+    # the conventions speak for their figures, the largest first: Adam's states, then fp32 precision
+    assert _names(shaping_assumptions(result))[:2] == ["optimizer", "precision"]
+
+
+def test_global_batch_defaults_are_said_for_a_predicted_time(engine):
+    # perf_model=analytic without global_batch: micro_batch 1 × grad_accum 1 × dp 64 = 64 sequences per step,
+    # and the exposed gradient reduction is paid per step, so both move the time (by the same amount)
+    result = engine.solve(["train_time"], ANALYTIC)
+    assert result.values["global_batch"] == 64
+    effects = default_effects(result)
+    assert effects["micro_batch"] == pytest.approx(effects["grad_accum"], rel=1e-12)
+    assert effects["micro_batch"] >= MATTERS
+    # a fitted figure: re-evaluated forward == solved again with the nudged value typed
+    nudged = engine.solve(["train_time"], dict(ANALYTIC, matmul_shape_factor=str(0.68 * STEP)))
+    change = abs(nudged.values["train_time"] / result.values["train_time"] - 1)
+    assert effects["matmul_shape_factor"] == pytest.approx(change, rel=1e-9)
+    # tp = 1 has no tensor-parallel traffic to overlap; this model has no dropout in the time
+    assert effects["tp_overlap"] == 0.0 and effects["dropout"] == 0.0
+    shown = _names(shaping_assumptions(result))
+    assert len(shown) == BRIEF_ASSUMPTIONS and {"micro_batch", "grad_accum", "matmul_shape_factor"} <= set(shown)
+    # ranked by effect: comm_overlap (its dp_overlap = 0.75 moves the time most) comes first
+    assert shown[0] == "comm_overlap"
+    assert not {"tp", "pp", "vpp", "tp_overlap", "dropout"} & set(shown)   # do-nothing or no effect
+
+
+def test_do_nothing_values_wait_for_verbose_even_when_they_move_the_answer(engine):
+    # tp = 1 moves the memory of this layout (activations / tp), but it is the do-nothing value of
+    # formulas/activations.yaml (neutral: 1): the brief answer leaves it to -v
+    result = engine.solve(["memory_fill"], dict(model="llama2-7b", gpu="A800", precision="mixed-bf16",
+                                                zero_stage="3", n_gpus="8", seq_len="4096", micro_batch="64"))
+    assert default_effects(result)["tp"] > MATTERS
+    assert result.rules.variables["tp"].neutral == 1
+    shown = _names(shaping_assumptions(result))
+    assert "tp" not in shown and "attention_kernel" in shown   # flash: no s×s scores stored (its figure moves it)
+    assert "tp" in _names(result.assumptions)
+
+
+def test_brief_output_names_epochs(capsys):
+    question = ["solve", "train_time", *[f"{k}={v}" for k, v in LORA.items()]]
+    assert main(question) == 0
+    lines = capsys.readouterr().out.splitlines()
+    shown = lines[lines.index("Assumptions that shaped the answer:") + 1:]
+    assert any(line.startswith("  epochs = 1 ") for line in shown)
