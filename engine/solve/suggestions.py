@@ -38,6 +38,8 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
             break
         if self._reaches(equations, set(knowns) | soft | {name}, missing, forward_only):
             helpful.append(name)
+    helpful = _chosen_convention_first(self, helpful, equations, knowns | soft, missing, forward_only,
+                                       selectors or {}, started)
     target = ", ".join(missing)
     related = prefer_inputs(sorted({n for eq in equations if set(missing) & eq.variables for n in eq.variables}
                                     - knowns - soft - set(missing)), self.rules, self.defined)
@@ -69,6 +71,27 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
     error = UnderdeterminedError(whole.say("en"), missing=missing, suggestions=helpful)
     error.message_key, error.message_fields = "planner.joined", {"parts": whole}   # type: ignore[attr-defined]
     return error
+
+
+def _chosen_convention_first(self: Planner, helpful: list[str], equations: list[Equation], known: set[str],
+                             missing: list[str], forward_only: Iterable[str], selectors: dict[str, str],
+                             started: float) -> list[str]:
+    """Under a convention the user chose (perf_model=analytic), the inputs that answer only because of
+    it come first (seq_len: what the model reads), before the values that answer under the default too
+    (mfu: the value the user chose to have predicted). Quantities some rule defines keep their place."""
+    variables = self.rules.variables
+    chosen = {name: value for name, value in selectors.items()
+              if name in variables and variables[name].default is not None and value != str(variables[name].default)}
+    if not chosen or len(helpful) < 2:
+        return helpful
+    usual = self.active(dict(selectors, **{name: str(variables[name].default) for name in chosen}))
+    own = []
+    for name in helpful:
+        if time.monotonic() - started > SUGGESTION_SECONDS:
+            return helpful
+        if name not in self.defined and not self._reaches(usual, set(known) | {name}, missing, forward_only):
+            own.append(name)
+    return own + [name for name in helpful if name not in own]
 
 
 def _answering_pair(self: Planner, equations: list[Equation], known: set[str], missing: list[str],

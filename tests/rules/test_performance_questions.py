@@ -159,3 +159,20 @@ def test_a_given_architecture_never_takes_the_sketch():
     assert given.values["params"] == 6_738_415_616
     assert given.values["step_time"] == pytest.approx(model.values["step_time"], rel=1e-12)
     assert given.status.get("params_shape_coefficient") != "default"
+
+
+@pytest.mark.parametrize("givens", [
+    {"model": "llama2-13b", "gpu": "H100-SXM", "n_gpus": 64, "tokens": "1T", "perf_model": "analytic"},
+    {"params": "7B", "tokens": "2T", "gpu": "A800", "n_gpus": 64, "perf_model": "analytic"},
+])
+def test_with_the_analytic_model_chosen_its_input_comes_before_mfu(givens):
+    """perf_model=analytic chosen and seq_len missing: the refusal leads with seq_len (what the model
+    reads), not with mfu, the value the user chose to have predicted; mfu stays among the alternatives
+    (it still answers: the given utilization then sets the time)."""
+    error, en, _ = _refusal(givens)
+    assert error.suggestions[0] == "seq_len", error.suggestions
+    assert "mfu" in error.suggestions
+    assert en.index("seq_len") < en.index("mfu")
+    # without the choice, mfu leads as before (the seed's way)
+    plain = {k: v for k, v in givens.items() if k != "perf_model"}
+    assert _refusal(plain)[0].suggestions[0] == "mfu"
