@@ -46,7 +46,7 @@ class Change:
     error: str = ""
     order: int = 0           # candidate order: least disruptive first (same results before changed results)
     note: str = ""
-    kind: str = "same"       # same | offload | method | cutoff
+    kind: str = "same"       # same | offload | method | cutoff | gpus
 
     @property
     def alters_training(self) -> bool:
@@ -217,12 +217,13 @@ def _changes(engine: Engine, check: Preflight, lang: str) -> list[Change]:
 
 
 def _rank(change: Change) -> tuple:
-    """Those that fit first; then the fastest (times within 1% are a tie: offload's transfers and QLoRA's
-    dequantization are not in the time rules), the same training before a different one (LoRA instead of
-    full, truncated samples); then the change that alters the run least (candidate order)."""
+    """Those that fit first; the same training before a different one (LoRA instead of full, truncated
+    samples), and on the GPUs there are before more of them; then the fastest (times within 1% are a tie:
+    offload's transfers and QLoRA's dequantization are not in the time rules); then the change that alters
+    the run least (candidate order)."""
     time = change.epoch_time if not math.isnan(change.epoch_time) else math.inf
     tie = round(math.log(time), 2) if math.isfinite(time) and time > 0 else math.inf
-    return (not change.fits, bool(change.error), change.alters_training,
+    return (not change.fits, bool(change.error), change.alters_training, change.kind == "gpus",
             tie if change.fits else change.memory_per_gpu, change.order)
 
 
@@ -255,7 +256,27 @@ def _candidates(engine: Engine, check: Preflight, lang: str) -> list[tuple[str, 
     cutoff = _largest_seq_len(engine, check, lang)
     if cutoff:
         out.append((text(lang, "cutoff", length=cutoff), {"seq_len": cutoff}, "cutoff"))
+    fewest = _fewest_gpus(engine, check, stage, lang)
+    if fewest:
+        out.append((text(lang, "more_gpus", n=fewest[0], stage=fewest[1]),
+                    {"n_gpus": fewest[0], "zero_stage": str(fewest[1])}, "gpus"))
     return out
+
+
+def _fewest_gpus(engine: Engine, check: Preflight, stage: int, lang: str) -> tuple[int, int] | None:
+    """(n_gpus, zero_stage): the fewest GPUs whose ZeRO sharding makes the run fit (n_gpus at memory_fill = 1,
+    rounded up), at the configured stage or, without ZeRO (where more GPUs only replicate), ZeRO-3. None where
+    no count fits (activations alone overflow a GPU) or it is not more than the GPUs there are."""
+    sharding = stage if stage >= 1 else 3
+    givens = _without(check.givens, ("memory_fill", "n_gpus", "dp", "global_batch") + _DATA)
+    try:
+        result = engine.solve(["n_gpus"], {**givens, "memory_fill": 1, "zero_stage": str(sharding)}, lang)
+    except EngineError:
+        return None
+    count = result.values["n_gpus"]
+    if not math.isfinite(count) or count <= check.result.values.get("n_gpus", 1):
+        return None
+    return int(count), sharding
 
 
 def _largest_seq_len(engine: Engine, check: Preflight, lang: str) -> int | None:
@@ -281,7 +302,8 @@ def _largest_seq_len(engine: Engine, check: Preflight, lang: str) -> int | None:
 def _evaluate(engine: Engine, check: Preflight, label: str, changes: dict[str, Any], lang: str, order: int = 0,
               kind: str = "same") -> Change:
     option = Change(label, changes, order=order, note=text(lang, f"note_{kind}") if kind != "same" else "", kind=kind)
-    givens = {**_without(check.givens, ("memory_fill",)), **changes}
+    dropped = ("memory_fill", "dp") if "n_gpus" in changes else ("memory_fill",)   # (more GPUs: dp follows)
+    givens = {**_without(check.givens, dropped), **changes}
     try:
         result = engine.solve(["memory_per_gpu", "memory_fill"], givens, lang)
     except EngineError as exc:
@@ -291,7 +313,7 @@ def _evaluate(engine: Engine, check: Preflight, label: str, changes: dict[str, A
     if not math.isnan(check.sequences_per_epoch):
         sequences = check.sequences_per_epoch
         try:
-            if "micro_batch" in changes or "seq_len" in changes:   # packing: sequences per epoch depend on seq_len
+            if {"micro_batch", "seq_len", "n_gpus"} & set(changes):   # (packing: they depend on seq_len)
                 sequences = engine.solve(["sequences_per_epoch"], givens, lang).values["sequences_per_epoch"]
             option.epoch_time = epoch_time(engine, givens, sequences, check.mfu_assumed, lang)
         except EngineError:

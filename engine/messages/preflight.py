@@ -30,6 +30,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "preflight.cutoff": (
         "shorter cutoff: seq_len {length} (cutoff_len / sequence_len)",
         "缩短截断长度：seq_len {length}（cutoff_len / sequence_len）"),
+    "preflight.more_gpus": (
+        "{n} GPUs, ZeRO stage {stage} sharding the model states over them (n_gpus={n}, zero_stage={stage})",
+        "{n} 张卡，ZeRO 阶段 {stage} 把模型状态切分到各卡（n_gpus={n}，zero_stage={stage}）"),
+    "preflight.note_gpus": (
+        "more GPUs; the global batch grows with them (per-device batch × grad_accum × GPUs)",
+        "需要更多 GPU；全局批大小随卡数增大（单卡批 × grad_accum × 卡数）"),
     "preflight.note_offload": ("host↔GPU transfer time not counted", "未计入主机与 GPU 之间的传输时间"),
     "preflight.note_method": ("changes what is trained", "改变了训练内容"),
     "preflight.note_cutoff": ("longer samples are truncated", "更长的样本会被截断"),

@@ -265,3 +265,23 @@ def test_a_smaller_micro_batch_keeps_the_global_batch(bundled_engine, in_lf):
     change = next(c for c in check.changes if "micro_batch" in c.givens)
     assert change.givens["micro_batch"] * change.givens["grad_accum"] == 64
     assert change.givens["micro_batch"] <= check.max_micro_batch and change.fits
+
+
+@pytest.mark.parametrize("gpu, fewest", [("A100-80GB", 2), ("RTX-4090", 6)])
+def test_the_fewest_gpus_that_fit_are_proposed(bundled_engine, in_lf, gpu, fewest):
+    """llama3_full_sft.yaml with ds_z3_config.json on one GPU (n_gpus assumed): ZeRO-3 splits the 16 B per
+    parameter of model states (ZeRO §3.1) over the GPUs, the ~2 GB of activations stay on each. By hand:
+    16 × 8.03e9 = 128.5 GB; on 80 GB GPUs 128.5 / 2 = 64.2 GB + 2 GB fits, one GPU does not;
+    on 24 GB GPUs 128.5 / 6 = 21.4 GB + 2 GB fits, 128.5 / 5 = 25.7 GB does not."""
+    check = preflight(bundled_engine, [FULL], {"gpu": gpu})
+    assert not check.fits
+    more = [c for c in check.changes if c.kind == "gpus"]
+    assert len(more) == 1 and more[0].givens == {"n_gpus": fewest, "zero_stage": "3"} and more[0].fits
+    asked = {k: v for k, v in check.givens.items() if k not in ("memory_fill", "n_gpus")}
+    fill = lambda n: bundled_engine.solve(["memory_fill"], {**asked, "n_gpus": n}).values["memory_fill"]  # noqa: E731
+    assert fill(fewest) <= 1 < fill(fewest - 1)
+    # `fewest` times the GPUs for the same sequences per epoch: the epoch takes 1/fewest of the time
+    assert more[0].epoch_time == pytest.approx(check.epoch_time / fewest, rel=1e-9)
+    # ranked after the changes that fit on the GPUs there are, before changing what is trained (LoRA)
+    kinds = [c.kind for c in check.changes if c.fits]
+    assert kinds.index("gpus") > kinds.index("offload") and kinds.index("gpus") < kinds.index("method")

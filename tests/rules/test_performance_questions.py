@@ -176,3 +176,26 @@ def test_with_the_analytic_model_chosen_its_input_comes_before_mfu(givens):
     # without the choice, mfu leads as before (the seed's way)
     plain = {k: v for k, v in givens.items() if k != "perf_model"}
     assert _refusal(plain)[0].suggestions[0] == "mfu"
+
+
+SMALL_BATCH = "performance.small_pretraining_batch"
+
+
+def test_a_pretraining_batch_below_half_a_million_tokens_is_said():
+    """global_batch left to its defaults: micro_batch 1 × grad_accum 1 × dp 64 = 64 sequences × 4,096 tokens
+    = 262,144 tokens per step, below GPT-3's smallest batch (0.5M tokens, Brown et al. 2020 Table 2.1)."""
+    base = {"model": "llama2-13b", "gpu": "H100-SXM", "n_gpus": 64, "tokens": "1T", "perf_model": "analytic",
+            "seq_len": 4096}
+    result = ENGINE.solve(["train_time"], base)
+    assert result.values["step_tokens"] == 64 * 4096
+    warning = next(w for w in result.warnings if w.code == SMALL_BATCH)
+    assert "262K" in warning.message and "global_batch" in warning.message
+    # 128 sequences = 524,288 tokens is inside practice; Llama 2's 4M (1,024 × 4,096) too
+    for batch in (128, 1024):
+        again = ENGINE.solve(["train_time"], {**base, "global_batch": batch})
+        assert SMALL_BATCH not in {w.code for w in again.warnings}
+    # a fine-tune's small batches are its practice, not a warning
+    lora = ENGINE.solve(["train_time"], {"model": "qwen2.5-7b", "method": "lora", "gpu": "A100-80GB", "n_gpus": 8,
+                                         "seq_len": 2048, "samples": "100k", "tokens_per_sample": 1024,
+                                         "perf_model": "analytic"})
+    assert SMALL_BATCH not in {w.code for w in lora.warnings}

@@ -106,7 +106,9 @@ def render_text(engine: Engine, check: Preflight, lang: str = "en") -> str:
 def _time_lines(engine: Engine, check: Preflight, words: dict[str, str]) -> list[str]:
     lines = []
     if not math.isnan(check.steps_per_epoch):
-        lines.append(f"{words['steps']}: {check.steps_per_epoch:,.4g}  "
+        steps = check.steps_per_epoch   # (a whole count reads 25,000, not 2.5e+04)
+        shown = f"{steps:,.0f}" if steps == round(steps) else f"{steps:,.4g}"
+        lines.append(f"{words['steps']}: {shown}  "
                      f"({check.sequences_per_epoch:,.0f} {words['sequences']})")
     if not math.isnan(check.epoch_time):
         mfu = words["mfu_assumed" if check.mfu_assumed else "mfu_given"].format(mfu=f"{check.mfu:g}") \
