@@ -22,22 +22,8 @@ SUGGESTION_SECONDS = 0.6   # the search for what is missing stops after this (is
 def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: set[str], equations: list[Equation],
                      selectors: dict[str, str] | None = None) -> UnderdeterminedError:
     started = time.monotonic()
-    helpful: list[str] = []
     forward_only = self.defined & soft
-    candidates = prefer_inputs(sorted({n for eq in equations for n in eq.variables} - knowns - soft - set(missing)),
-                                self.rules, self.defined)
-    # names within two rules of what is missing are tried first: the search has a time budget, and
-    # with the fine-tuning rules (issue #14) it may not get past the usual inputs otherwise
-    near = {n for eq in equations if set(missing) & eq.variables for n in eq.variables}
-    near |= {n for eq in equations if near & eq.variables for n in eq.variables}
-    candidates = [n for n in candidates if n in near] + [n for n in candidates if n not in near]
-    stopped = False
-    for name in candidates:
-        if time.monotonic() - started > SUGGESTION_SECONDS:
-            stopped = True
-            break
-        if self._reaches(equations, set(knowns) | soft | {name}, missing, forward_only):
-            helpful.append(name)
+    helpful, stopped = _single_answers(self, equations, knowns | soft, missing, forward_only, started)
     helpful = _chosen_convention_first(self, helpful, equations, knowns | soft, missing, forward_only,
                                        selectors or {}, started)
     target = ", ".join(missing)
@@ -71,6 +57,24 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
     error = UnderdeterminedError(whole.say("en"), missing=missing, suggestions=helpful)
     error.message_key, error.message_fields = "planner.joined", {"parts": whole}   # type: ignore[attr-defined]
     return error
+
+
+def _single_answers(self: Planner, equations: list[Equation], known: set[str], missing: list[str],
+                    forward_only: Iterable[str], started: float) -> tuple[list[str], bool]:
+    """(the names that answer by themselves, in the order people give them; whether time ran out)."""
+    candidates = prefer_inputs(sorted({n for eq in equations for n in eq.variables} - known - set(missing)),
+                                self.rules, self.defined)
+    # names within two rules of what is missing are tried first: the search has a time budget, and
+    # with the fine-tuning rules (issue #14) it may not get past the usual inputs otherwise
+    near = {n for eq in equations if set(missing) & eq.variables for n in eq.variables}
+    near |= {n for eq in equations if near & eq.variables for n in eq.variables}
+    helpful: list[str] = []
+    for name in [n for n in candidates if n in near] + [n for n in candidates if n not in near]:
+        if time.monotonic() - started > SUGGESTION_SECONDS:
+            return helpful, True
+        if self._reaches(equations, set(known) | {name}, missing, forward_only):
+            helpful.append(name)
+    return helpful, False
 
 
 def _chosen_convention_first(self: Planner, helpful: list[str], equations: list[Equation], known: set[str],
