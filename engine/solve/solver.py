@@ -34,6 +34,7 @@ from .factored import Factored
 from .numeric import compile_tree
 from .planning import Plan, Planner, Step
 from .reach import unreachable
+from .sensitivity import default_effects
 from .unused_givens import UNUSED
 
 _BASE_SYMBOLS = {"[compute]": "FLOP", "[time]": "s", "[information]": "byte", "[token]": "token",
@@ -114,11 +115,13 @@ class Result:
                             "display": format_quantity(variable, value), "status": self.status.get(name, "")}
             if name in self.origins:
                 values[name]["origin"] = self.origins[name]
+        effects = default_effects(self)   # numeric defaults: the answer's relative change for 10 % more
         out: dict[str, Any] = {
             "solved": list(self.targets), "values": values,
             "warnings": [w.to_json() for w in self.warnings],
             "keys": dict(self.keys),
-            "assumptions": [{"name": n, "value": v, "source": s} for n, v, s in self.assumptions],
+            "assumptions": [{"name": n, "value": v, "source": s, **({"effect": effects[n]} if n in effects else {})}
+                            for n, v, s in self.assumptions],
             "derivation": [{"rules": [e.id for e in step.equations], "source": "; ".join(e.source for e in step.equations),
                             "solves": list(step.unknowns),
                             "formula": {u: f"{u} = {render(t)}" for u, t in step.solved.items()},

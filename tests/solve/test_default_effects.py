@@ -89,3 +89,12 @@ def test_brief_output_names_epochs(capsys):
     lines = capsys.readouterr().out.splitlines()
     shown = lines[lines.index("Assumptions that shaped the answer:") + 1:]
     assert any(line.startswith("  epochs = 1 ") for line in shown)
+
+
+def test_json_gives_each_numeric_default_its_effect(capsys):
+    import json
+
+    assert main(["solve", "train_time", *[f"{k}={v}" for k, v in LORA.items()], "--json"]) == 0
+    assumptions = {a["name"]: a for a in json.loads(capsys.readouterr().out)["assumptions"]}
+    assert assumptions["epochs"]["effect"] == pytest.approx(STEP - 1, rel=1e-9)   # one for one (above)
+    assert "effect" not in assumptions["lora_targets"]                            # a convention: no number
