@@ -8,13 +8,15 @@ looks like a do-nothing figure."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
+from ..errors import EngineError
 from ..rules.expr import variables
 from .numeric import evaluate_scalar
 
 if TYPE_CHECKING:
-    from .solver import Result
+    from .solver import Engine, Result
 
 STEP = 1.1          # the relative change given to a nonzero default
 NOISE = 1e-12       # relative changes below this are float noise, not an effect
@@ -65,4 +67,42 @@ def _effect(name: str, base: dict[str, float], steps: list, targets: tuple[str, 
             return None
         change = abs(after - before) / abs(before) if before else abs(after)
         largest = max(largest, change)
+    return largest if largest > NOISE else 0.0
+
+
+SWITCH_SECONDS = 0.4   # the re-solves for the conventions stop after this (the brief answer waits for them)
+SWITCH_VALUES = 4      # alternatives tried per convention (a catalog selector can have dozens)
+
+
+def convention_effects(engine: "Engine", result: "Result", givens: dict[str, Any]) -> dict[str, "float | None"]:
+    """Per default convention of the answer (recompute = none, attention_kernel = flash): the largest
+    relative change of a target when the question is solved again under one of its other values (0.0: none
+    moves it), or None where no alternative answers (it needs more givens) or time ran out."""
+    started = time.monotonic()
+    effects: dict[str, float | None] = {}
+    for name, value, _ in result.assumptions:
+        variable = result.rules.variables[name]
+        if not variable.categorical or name in givens:
+            continue
+        changes = []
+        for other in [v for v in variable.values if v != value][:SWITCH_VALUES]:
+            if time.monotonic() - started > SWITCH_SECONDS:
+                return effects
+            try:
+                again = engine.solve(list(result.targets), {**givens, name: other})
+            except EngineError:
+                continue
+            changes.append(_largest_change(result, again))
+        effects[name] = max(changes) if changes else None
+    return effects
+
+
+def _largest_change(result: "Result", again: "Result") -> float:
+    largest = 0.0
+    for target in result.targets:
+        before = result.unrounded.get(target, result.values.get(target))
+        after = again.unrounded.get(target, again.values.get(target))
+        if before is None or after is None or not math.isfinite(after):
+            return math.inf
+        largest = max(largest, abs(after - before) / abs(before) if before else abs(after))
     return largest if largest > NOISE else 0.0

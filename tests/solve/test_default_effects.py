@@ -7,8 +7,8 @@ import pytest
 
 from engine import Engine
 from engine.cli.app import main
-from engine.cli.commands.solve import BRIEF_ASSUMPTIONS, MATTERS, shaping_assumptions
-from engine.solve.sensitivity import STEP, default_effects
+from engine.cli.commands.solve import BRIEF_ASSUMPTIONS, MATTERS, NEGLIGIBLE, shaping_assumptions
+from engine.solve.sensitivity import STEP, convention_effects, default_effects
 
 LORA = dict(model="qwen2.5-7b", method="lora", gpu="A100-80GB", n_gpus="8", seq_len="2048", samples="100k",
             tokens_per_sample="1024", mfu="0.4")
@@ -98,3 +98,24 @@ def test_json_gives_each_numeric_default_its_effect(capsys):
     assumptions = {a["name"]: a for a in json.loads(capsys.readouterr().out)["assumptions"]}
     assert assumptions["epochs"]["effect"] == pytest.approx(STEP - 1, rel=1e-9)   # one for one (above)
     assert "effect" not in assumptions["lora_targets"]                            # a convention: no number
+
+
+def _brief_names(capsys, givens: dict) -> list[str]:
+    assert main(["solve", "memory_per_gpu", *[f"{k}={v}" for k, v in givens.items()]]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    shown = lines[lines.index("Assumptions that shaped the answer:") + 1:]
+    return [line.split(" = ")[0].strip() for line in shown if line.startswith("  ") and " = " in line
+            and not line.strip().startswith("(")]
+
+
+def test_a_convention_whose_other_values_give_the_same_answer_waits_for_verbose(engine, capsys):
+    # sequence parallelism splits the activations over the tensor-parallel group (Korthikanti et al. 2022
+    # §4.2.2): with tp = 1 there is no group, so sequence_parallel=on gives the same memory; with tp = 2 it
+    # halves the activations outside the attention and MLP blocks
+    base = dict(model="llama2-7b", gpu="A800", precision="mixed-bf16", n_gpus="8", seq_len="4096", micro_batch="4")
+    one = engine.solve(["memory_per_gpu"], base)
+    assert convention_effects(engine, one, base)["sequence_parallel"] == 0.0
+    assert "sequence_parallel" not in _brief_names(capsys, base)
+    two = {**base, "tp": "2"}
+    assert convention_effects(engine, engine.solve(["memory_per_gpu"], two), two)["sequence_parallel"] > NEGLIGIBLE
+    assert "sequence_parallel" in _brief_names(capsys, two)

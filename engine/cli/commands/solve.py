@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...messages import text
 from ...rules.expr import Tree, render
-from ...solve.sensitivity import default_effects
+from ...solve.sensitivity import convention_effects, default_effects
 from ...solve.solver import base_unit
 from ...table.breakdown import breakdowns
 from ...table.scope import reworded, shown_warnings
@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         json.dump(dict(result.to_json(), breakdown=breakdown_json(result)), sys.stdout, ensure_ascii=False, indent=1)
         print()
     else:
-        print(render_text(result, args.lang, verbose=args.verbose, binary=wants_binary(givens)))
+        switches = None if args.verbose else convention_effects(engine, result, givens)
+        print(render_text(result, args.lang, verbose=args.verbose, binary=wants_binary(givens), switches=switches))
     return 0
 
 
@@ -72,12 +73,14 @@ class _Shower:
         return shown.replace(" days", " 天").replace(" day", " 天") if self.lang == "zh" else shown
 
 
-def render_text(result: Result, lang: str = "en", verbose: bool = False, binary: bool = False) -> str:
-    """The terminal answer: brief by default, everything with verbose=True."""
+def render_text(result: Result, lang: str = "en", verbose: bool = False, binary: bool = False,
+                switches: dict[str, float | None] | None = None) -> str:
+    """The terminal answer: brief by default, everything with verbose=True. `switches`: how much each
+    default convention moves the answer (engine/solve/sensitivity.convention_effects), for the brief list."""
     show = _Shower(result, binary, lang)
     lines = _answer(result, lang, show) + _breakdowns(result, lang, show)
     lines += _given(result, lang, show, verbose)
-    lines += _assumptions(result, lang, verbose)
+    lines += _assumptions(result, lang, verbose, switches or {})
     if verbose:
         lines += _derivation(result, lang, show) + _side_values(result, lang, show)
     ignored = result.config.get("ignored") if result.config else None
@@ -163,8 +166,8 @@ def _given(result: Result, lang: str, show: _Shower, verbose: bool) -> list[str]
     return lines
 
 
-def _assumptions(result: Result, lang: str, verbose: bool) -> list[str]:
-    items = result.assumptions if verbose else shaping_assumptions(result)
+def _assumptions(result: Result, lang: str, verbose: bool, switches: dict[str, float | None]) -> list[str]:
+    items = result.assumptions if verbose else shaping_assumptions(result, switches)
     if not items:
         return []
     head = text("cli.assumed_all" if verbose else "cli.assumed", lang)
@@ -184,28 +187,45 @@ def _assumptions(result: Result, lang: str, verbose: bool) -> list[str]:
 NEUTRAL = {"0", "0 B", "0 GB", "1"}   # do-nothing looking figures, for those whose effect cannot be measured
 BRIEF_ASSUMPTIONS = 6
 MATTERS = 0.01   # a default whose 10 % change moves the answer by 1 % or more is listed first
+NEGLIGIBLE = 1e-3   # a convention whose other values move the answer by less than 0.1 % did not shape it
 
 
-def shaping_assumptions(result: Result) -> list[tuple[str, str, str]]:
+def shaping_assumptions(result: Result, switches: dict[str, float | None] | None = None
+                        ) -> list[tuple[str, str, str]]:
     """The few assumptions that shaped the answer, at most BRIEF_ASSUMPTIONS (-v lists them all).
 
-    Each numeric default is nudged and the answer re-evaluated (engine/solve/sensitivity.py): those
-    that moved it by MATTERS or more come first, the largest first (epochs = 1 moves a time answer one
-    for one); then the conventions whose rules the answer used; a default the answer does not depend
-    on, or a do-nothing value (a rule file's `neutral:`, tp = 1), is left for -v. A convention speaks
-    for the figures it implies (precision=seed-fp32's 4 B gradients) and is ranked by them."""
-    rules = result.rules
+    Each numeric default is nudged and the answer re-evaluated (engine/solve/sensitivity.py): those that
+    moved it by MATTERS or more come first, the largest first (epochs = 1 moves a time answer one for one);
+    a convention speaks for the figures it implies (precision=seed-fp32's 4 B gradients) and is ranked by
+    them. Then the other conventions whose rules the answer used, unless `switches` says that solving again
+    under each of its other values gives the same answer (sequence_parallel with tp = 1). A default the
+    answer does not depend on, or a do-nothing value (a rule file's `neutral:`, tp = 1), is left for -v."""
+    figures, implied = _figures(result)
+    conventions = _conventions(result, implied, switches or {})
+    ranked: list[_Ranked] = [(item, effect) for item, effect in conventions + figures
+                             if effect is not None and effect >= MATTERS]
+    ranked.sort(key=lambda pair: -(pair[1] or 0.0))
+    ranked += [(item, effect) for item, effect in conventions if effect is None or effect < MATTERS]
+    ranked += [(item, effect) for item, effect in figures if effect is None]
+    ranked += sorted(((item, effect) for item, effect in figures if effect is not None and effect < MATTERS),
+                     key=lambda pair: -(pair[1] or 0.0))
+    return [item for item, _ in ranked[:BRIEF_ASSUMPTIONS]]
+
+
+_Ranked = tuple[tuple[str, str, str], "float | None"]   # (name, value, source), effect (None: not measured)
+
+
+def _figures(result: Result) -> tuple[list[_Ranked], dict[str, list[float | None]]]:
+    """(numeric defaults that may have shaped the answer with their effects; per convention, the effects
+    of the figures it implies, which are not listed on their own)."""
     effects = default_effects(result)
     keys = {name for name, _, _ in result.assumptions}
-    on_path = {sel for step in result.derivation for eq in step.equations for sel, _ in eq.variant}
     implied: dict[str, list[float | None]] = {}
-    figures: list[tuple[tuple[str, str, str], float | None]] = []
+    figures: list[_Ranked] = []
     for item in result.assumptions:
         name, value, source = item
-        variable = rules.variables[name]
-        if variable.categorical:
-            continue
-        if variable.neutral is not None and result.values.get(name) == variable.neutral:
+        variable = result.rules.variables[name]
+        if variable.categorical or variable.neutral is not None and result.values.get(name) == variable.neutral:
             continue
         owner = next((key for key in keys if key != name and source.startswith(f"{key}=")), None)
         if owner is not None:
@@ -215,22 +235,27 @@ def shaping_assumptions(result: Result) -> list[tuple[str, str, str]]:
         if effect == 0.0 or (effect is None and str(value).strip() in NEUTRAL):
             continue
         figures.append((item, effect))
-    conventions: list[tuple[tuple[str, str, str], float | None]] = []
+    return figures, implied
+
+
+def _conventions(result: Result, implied: dict[str, list[float | None]], switches: dict[str, float | None]
+                 ) -> list[_Ranked]:
+    """Default conventions that may have shaped the answer, ranked by the figures they imply. A switch's
+    own size is no rank (method=lora for full is another run, not an uncertainty), only a filter."""
+    on_path = {sel for step in result.derivation for eq in step.equations for sel, _ in eq.variant}
+    out: list[_Ranked] = []
     for item in result.assumptions:
-        if not rules.variables[item[0]].categorical:
+        name = item[0]
+        if not result.rules.variables[name].categorical:
             continue
-        measured = [e for e in implied.get(item[0], []) if e is not None]
-        if measured and max(measured) == 0.0 and None not in implied[item[0]] and item[0] not in on_path:
-            continue   # its figures do not move this answer and none of its rules was used
-        conventions.append((item, max(measured) if measured and max(measured) > 0 else None))
-    ranked: list[tuple[tuple[str, str, str], float | None]] = [
-        (item, effect) for item, effect in conventions + figures if effect is not None and effect >= MATTERS]
-    ranked.sort(key=lambda pair: -(pair[1] or 0.0))
-    ranked += [(item, effect) for item, effect in conventions if effect is None or effect < MATTERS]
-    ranked += [(item, effect) for item, effect in figures if effect is None]
-    ranked += sorted(((item, effect) for item, effect in figures if effect is not None and effect < MATTERS),
-                     key=lambda pair: -(pair[1] or 0.0))
-    return [item for item, _ in ranked[:BRIEF_ASSUMPTIONS]]
+        measured = [e for e in implied.get(name, []) if e is not None]
+        switched = switches.get(name)
+        if (not measured or max(measured) == 0.0) and (
+                switched is not None and switched < NEGLIGIBLE   # solved again under its other values: ~ the same
+                or measured and None not in implied[name] and name not in on_path):
+            continue   # (its figures do not move this answer and none of its rules was used)
+        out.append((item, max(measured) if measured and max(measured) > 0 else None))
+    return out
 
 
 def _warnings(result: Result, lang: str, brief: bool) -> list[str]:
