@@ -25,6 +25,7 @@ from ..rules.model import Equation, RuleSet
 from . import symbolic
 from .conventions import fixed_defaults, prune_conventions, same_figure, trace
 from .elimination import Eliminator
+from .giving_way import giving_way
 from .numeric import compile_tree
 from .ordering import Definitions, Link, structural
 from .suggestions import underdetermined
@@ -73,6 +74,7 @@ class Planner:
         self._tears: dict[tuple, tuple[tuple[dict[str, Tree], ...], Tree] | None] = {}
         self.eliminator = Eliminator(self.domains)
         self.fixed = fixed_defaults(rules, self.defined)
+        self.catalog_fields = {f for table in rules.tables.values() for f in table.fields}
 
     def active(self, selectors: dict[str, str]) -> list[Equation]:
         return [eq for eq in self.rules.equations if eq.active(selectors)]
@@ -92,6 +94,7 @@ class Planner:
     def _build(self, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
                soft: tuple[str, ...]) -> Plan:
         equations = self.active(selectors)
+        offered = soft   # every default the row has (a plan tried again without one starts from these)
         fixed, assumed, promoted = self._held_defaults(equations, knowns, targets, soft)
         soft = tuple(n for n in soft if n not in fixed and n not in promoted)
         start = set(knowns) | fixed | promoted
@@ -99,6 +102,10 @@ class Planner:
         missing = [t for t in targets if t not in known]
         if missing:
             raise underdetermined(self, missing, set(start), set(soft), equations, selectors)
+        better = giving_way(self, equations, order, known, knowns, targets, selectors, offered, defaults,
+                            PLAN_SYMBOLIC_SECONDS)
+        if better is not None:
+            return better
         used = {eq.id for link in order for eq in link.eqs}
         # A fallback left as the one unknown of a rule the givens otherwise determine (active_share = 1 in
         # param_flops = 6 · active_share · N · D with train_flops given) is assumed, so that rule is checked.

@@ -17,7 +17,7 @@ from ..errors import EvaluationError
 from ..messages import Nested, said_text, text
 from ..rules.model import RuleSet
 from ..rules.schema import Rounding
-from .admissible import admissible
+from .admissible import admissible, downstream
 from .batch_result import Batch, FloatColumn, Group, Rows, Value, keep
 from .evaluation import Env
 from .planning import Plan, Planner
@@ -38,7 +38,13 @@ class IntegerRounding(Recompute):
 
     def _round(self, batch: Batch, group: Group, plan: Plan, env: Env, rows: Rows, known: frozenset[str],
                selectors: dict[str, str], targets: tuple[str, ...], codes: dict[str, int]) -> None:
+        after: set[str] = set()   # values computed from an integer already rounded: the recompute gives them
         for name in [u for u in plan.derived if self.rules.variables[u].domain == "integer"]:
+            if name in after or name not in plan.needed:
+                # (dp and grad_accum from a rounded n_gpus follow it, not their own rounding; a side value
+                # is not rounded at the answer's cost: grad_accum = 1,000 / 64 = 15.625 beside dp = 64 asked
+                # stays as it is, and batching.admissible_global_batch says why, instead of moving dp to 62.5)
+                continue
             raw = env[name]
             rounding = self.rules.variables[name].rounding
             rounded = _rounded(raw, rounding)
@@ -55,6 +61,7 @@ class IntegerRounding(Recompute):
                 keep(batch.unrounded, name, rows, raw, batch.rows)
                 env[name] = rounded
                 group.rounded.append(name)
+                after |= downstream(plan, name) - {name}
         if group.rounded:
             self._recompute(batch, group, plan, env, rows, known, selectors, targets, codes)
 

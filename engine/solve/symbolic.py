@@ -45,6 +45,19 @@ def budget(seconds: float) -> Iterator[None]:
         _deadline = previous
 
 
+@contextmanager
+def fresh_budget(seconds: float) -> Iterator[None]:
+    """budget(), not shortened by an enclosing one: a second plan tried while the first is built (a default
+    giving way, engine/solve/planning.py) gets its own time, so a cold cache does not decide the answer."""
+    global _deadline
+    previous = _deadline
+    _deadline = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _deadline = previous
+
+
 def _left() -> float:
     left = SOLVE_SECONDS
     if _deadline is not None:

@@ -460,3 +460,43 @@ def test_budgets_that_disagree_are_refused_even_when_the_count_is_rounded(eng: A
     with pytest.raises(ContradictionError) as caught:
         eng.solve([target], {**givens, "gpu_hours": 600 * 24 * 1.01})
     assert "gpu_days" in str(caught.value) and "gpu_hours" in str(caught.value)
+
+
+LLAMA70_LAYOUT = {"model": "llama2-70b", "gpu": "H100-SXM", "tokens": "2T", "perf_model": "analytic",
+                  "seq_len": 4096, "global_batch": 1024, "tp": 8, "pp": 4, "precision": "mixed-bf16", "zero_stage": 1}
+
+
+def test_a_default_that_would_leave_the_given_time_unread_gives_way(eng: Any) -> None:
+    # "How many H100s to pretrain Llama 2 70B on 2T tokens in 60 days?" with global_batch 1,024 under the
+    # analytic model. grad_accum = 1 (a default) fixed dp = 1,024 / (1 · 1) and so n_gpus = 1,024 · 8 · 4 =
+    # 32,768 whatever the time; the 60 days only derived mfu = 0.005, which the analytic rules also predict
+    # from the layout (3.19 days at 32,768 GPUs). grad_accum (default_rank 2) now gives way, as Megatron-LM
+    # derives it (num_microbatches = global_batch / (micro_batch · dp)), and the time sets the count.
+    answer = eng.solve(["n_gpus"], {**LLAMA70_LAYOUT, "train_time": "60d"})
+    # the time alone asks ~415 GPUs (dp ~13); dp must divide 1,024 / micro_batch 1 (batching.admissible_
+    # global_batch) and tp × pp = 32 must divide n_gpus: the smallest such dp of at least 13 is 16 -> 512
+    assert 400 < answer.unrounded["n_gpus"] < 448
+    assert answer.values["n_gpus"] == 512 and answer.values["dp"] == 16
+    assert answer.values["grad_accum"] == 1024 / 16 and answer.status["grad_accum"] == "derived"
+    # the count finishes in 60 days, and the admissible count below it (dp 8: 256 GPUs) does not
+    assert answer.values["train_time"] <= 60 * DAY
+    forward = eng.solve(["train_time"], {**LLAMA70_LAYOUT, "n_gpus": 256})
+    assert forward.values["grad_accum"] == 1024 / 8 and forward.values["train_time"] > 60 * DAY
+    assert 0.3 <= answer.values["mfu"] <= 0.6                   # not the 0.005 the time alone implied
+
+
+def test_integers_computed_from_a_rounded_count_follow_it(eng: Any) -> None:
+    # 600 GPU-days in 10 days is 60 GPUs (by hand); global_batch 64 of micro-batches of 1 needs dp to divide
+    # 64, so the count moves on to 64 (dp 64, grad_accum 1) and the time is recomputed: 600 / 64 = 9.375 days.
+    # (grad_accum = 64 / 60 was rounded on its own to 2 before, and dp followed it to 32: 18.75 days.)
+    answer = eng.solve(["n_gpus"], {"gpu_days": 600, "train_time": 10, "global_batch": 64, "micro_batch": 1,
+                                    "tp": 1, "pp": 1})
+    assert answer.values["n_gpus"] == 64 and answer.values["dp"] == 64 and answer.values["grad_accum"] == 1
+    assert answer.values["train_time"] == pytest.approx(600 / 64 * DAY)
+
+
+def test_the_batch_defaults_still_set_the_count_when_no_given_is_left_unread(eng: Any) -> None:
+    # no time given: global_batch 1,024 = micro_batch 1 × grad_accum 1 × dp fixes dp = 1,024, so
+    # n_gpus = 1,024 · 8 · 4 = 32,768 (by hand): the defaults answer, nothing of the user's is ignored
+    answer = eng.solve(["n_gpus"], LLAMA70_LAYOUT)
+    assert answer.values["n_gpus"] == 32_768 and answer.status["grad_accum"] == "default"

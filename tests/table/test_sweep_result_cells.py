@@ -96,8 +96,15 @@ def test_layout_sweep_warnings_lead_with_the_rounding_note(bundled_engine) -> No
     assert len(np.unique(mfu)) > 20_000
     band = (mfu < 0.3) | (mfu > 0.55)
     assert band.any() and not band.all()
+    layout = {name: results[name].to_numpy() for name in ("tp", "pp", "micro_batch", "n_gpus")}
     for row in np.random.default_rng(7).choice(grid.total, 400, replace=False).tolist():
+        tp, pp, micro, n = (int(layout[name][row]) for name in ("tp", "pp", "micro_batch", "n_gpus"))
+        lead = rounded
+        if 4096 % (micro * n // (tp * pp)):   # Megatron-LM: the global batch must be whole micro-batches per group
+            lead += (f" | batching.admissible_global_batch: global_batch = 4,096 is not a whole number of "
+                     f"micro-batches of {micro} on each of the n_gpus / (tp × pp) = {n:,} / ({tp} × {pp}) "
+                     "data-parallel groups: grad_accum would not be whole")
         if band[row] and mfu[row] >= 1e-3:
-            assert warnings[row] == f"{rounded} | time.mfu_outside_band: utilization {mfu[row]:.4g}{BAND}"
+            assert warnings[row] == f"{lead} | time.mfu_outside_band: utilization {mfu[row]:.4g}{BAND}"
         elif not band[row]:
-            assert warnings[row] == rounded
+            assert warnings[row] == lead
