@@ -44,10 +44,13 @@ class Recompute(StepEvaluation):
                 ) -> tuple[Plan, set[str]] | None:
         """The plan with the rounded values known, and the budgets it frees (None: no such plan)."""
         budgets = {n for n in known if self.rules.variables[n].role == "budget"}
-        # Conventions stay fixed; plain defaults stay soft: a shape sketched from params through
-        # width_per_layer = 128 gives layers 32.9 -> 33, and the replan derives 127.6 rather than
-        # calling the rounded value a contradiction of the default that produced it.
-        soft = {n: 0.0 for n in plan.defaults if n not in self.planner.fixed}
+        # Conventions stay fixed; defaults that give way (a default_rank) stay soft: a shape sketched from
+        # params through width_per_layer = 128 gives layers 32.9 -> 33, and the replan derives 127.6 rather
+        # than calling the rounded value a contradiction of the default that produced it. Plain input
+        # defaults (tp = 1, pp = 1) stay as they were: grad_accum = 1,000 / (1 · 64) = 15.625 rounded to 16
+        # must not move dp to 62.5 through a tp · pp of 1.024; it is refused (no whole grad_accum).
+        ranks = {n: self.rules.variables[n].default_rank for n in plan.defaults}
+        soft = {n: 0.0 for n in plan.defaults if n not in self.planner.fixed and ranks[n] > 0}
         base = set(known - budgets) | set(group.rounded) | (set(plan.defaults) - set(soft))
         freed = set(budgets)
         while True:

@@ -500,3 +500,18 @@ def test_the_batch_defaults_still_set_the_count_when_no_given_is_left_unread(eng
     # n_gpus = 1,024 · 8 · 4 = 32,768 (by hand): the defaults answer, nothing of the user's is ignored
     answer = eng.solve(["n_gpus"], LLAMA70_LAYOUT)
     assert answer.values["n_gpus"] == 32_768 and answer.status["grad_accum"] == "default"
+
+
+def test_a_rounded_answer_does_not_move_a_default_layout(eng: Any) -> None:
+    # grad_accum for global_batch 1,000 of micro-batches of 1 on 64 GPUs: 1,000 / 64 = 15.625 (by hand). Rounded
+    # up to 16, the recompute used to keep tp and pp (defaults) soft and derived dp = 1,000 / 16 = 62.5 through a
+    # tp · pp of 1.024: grad_accum = 16 was answered beside dp = 62.5 on 64 GPUs. It is refused, as it is with
+    # tp = pp = 1 typed; a global batch the GPUs divide answers (1,024 / 64 = 16).
+    from engine.errors import EngineError
+
+    for layout in ({}, {"tp": 1, "pp": 1}):
+        with pytest.raises(EngineError) as caught:
+            eng.solve(["grad_accum"], {"global_batch": 1000, "micro_batch": 1, "n_gpus": 64, **layout})
+        assert "62.5" in str(caught.value)
+    answer = eng.solve(["grad_accum"], {"global_batch": 1024, "micro_batch": 1, "n_gpus": 64})
+    assert answer.values["grad_accum"] == 16 and answer.values["dp"] == 64
