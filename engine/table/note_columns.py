@@ -104,7 +104,9 @@ class _Notes:
                 variable = engine.rules.variables[name]
                 values = np.broadcast_to(batch.values[name], (self.rows,))
                 shown = values[index]
-                if not _more_distinct(shown, _FORMAT_ONE_BY_ONE):   # formatted per distinct value
+                if _one_value(batch.values[name], shown):   # (global_batch of a sweep: one text, no column)
+                    pieces.append(format_quantity(variable, float(shown[0])) or "?")
+                elif not _more_distinct(shown, _FORMAT_ONE_BY_ONE):   # formatted per distinct value
                     pieces.append(pl.lit(scatter(self.rows, [(index, format_values(variable, shown))])))
                 else:   # format_values' vectorized form (read where the check fired)
                     coded = _bucketed_texts(variable, values, index)
@@ -132,6 +134,9 @@ class _Notes:
         if len(notes) == 1 and sum(isinstance(p, _Coded) for p in notes[0][1]) == 1 \
                 and all(isinstance(p, (str, _Coded)) for p in notes[0][1]):
             return self._gathered(text, *notes[0]).alias(name)
+        combined = self._by_combination(text, notes)
+        if combined is not None:
+            return combined.alias(name)
         parts = [_joined(pieces) if rows is None else pl.when(pl.lit(pl.Series(rows))).then(_joined(pieces))
                  for rows, pieces in notes]
         if text is not None:
@@ -152,6 +157,52 @@ class _Notes:
             return whole.gather(coded.codes)
         whole = pl.concat([whole, pl.Series([lead], dtype=pl.String)], rechunk=True)   # (one chunk: a fast gather)
         return whole.gather(np.where(rows, coded.codes, len(whole) - 1))
+
+
+    def _by_combination(self, lead: "str | None", notes: list[_Note]) -> "pl.Series | None":
+        """Notes of fixed text on some rows, and at most one coded note: a row's text depends only on which
+        notes it carries and its code, so each combination present is joined once and the rows gather
+        their text by combination (a layout sweep: the rounding note, a batch note on most rows and the mfu
+        band with its value). None where another kind of note is there (a text column per row)."""
+        coded_at, coded = -1, None
+        for at, (_, pieces) in enumerate(notes):
+            if all(isinstance(p, str) for p in pieces):
+                continue
+            if coded is not None or sum(isinstance(p, _Coded) for p in pieces) != 1 \
+                    or not all(isinstance(p, (str, _Coded)) for p in pieces):
+                return None
+            coded_at, coded = at, next(p for p in pieces if isinstance(p, _Coded))
+        if len(notes) > _MAX_FIXED_NOTES:
+            return None
+        key = np.zeros(self.rows, dtype=np.int64)
+        for bit, (rows, _) in enumerate(notes):
+            key |= (np.ones(self.rows, dtype=np.int64) if rows is None else rows.astype(np.int64)) << bit
+        if coded is not None:
+            on = notes[coded_at][0]
+            key += (coded.codes if on is None else np.where(on, coded.codes, 0)) << len(notes)
+        size = (1 if coded is None else len(coded.table)) << len(notes)
+        present = np.zeros(size, dtype=bool)
+        present[key] = True
+        combos = np.flatnonzero(present)
+        position = np.zeros(size, dtype=np.int64)
+        position[combos] = np.arange(len(combos))
+        frame = pl.DataFrame({f"on{bit}": ((combos >> bit) & 1).astype(bool) for bit in range(len(notes))})
+        parts: list[pl.Expr] = [] if lead is None else [pl.lit(lead)]
+        for bit, (_, pieces) in enumerate(notes):
+            if bit == coded_at:
+                texts = coded.table.gather(combos >> len(notes))   # type: ignore[union-attr]
+                body = _joined([texts if p is coded else p for p in pieces])
+            else:
+                body = pl.lit("".join(cast(list[str], pieces)))
+            parts.append(pl.when(pl.col(f"on{bit}")).then(body))
+        joined = pl.concat_str(parts, separator=SEPARATOR, ignore_nulls=True)
+        if lead is None:
+            joined = pl.when(joined == "").then(None).otherwise(joined)
+        table = frame.select(joined.cast(pl.String)).to_series().rechunk()
+        return table.gather(position[key])
+
+
+_MAX_FIXED_NOTES = 8   # notes combined by bit (2^8 combinations per code at most)
 
 
 def _joined(pieces: "Sequence[_Piece | pl.Series]") -> pl.Expr:
@@ -184,6 +235,15 @@ def format_values(variable: Variable, base: np.ndarray, digits: int = 4) -> pl.S
     with np.errstate(invalid="ignore", divide="ignore"):
         frame = pl.DataFrame({"v": values / variable.factor})
     return frame.select(_format_expr(variable, pl.col("v"), _largest(values, variable), digits)).to_series()
+
+
+def _one_value(column: "np.ndarray | float", shown: np.ndarray) -> bool:
+    """Every row shows the same finite value: a scalar or broadcast column, else all of `shown` equal."""
+    if not len(shown) or not np.isfinite(shown[0]):
+        return False
+    if not isinstance(column, np.ndarray) or column.ndim == 0 or column.strides[0] == 0:
+        return True
+    return bool(shown.min() == shown.max() == shown[0])
 
 
 def _more_distinct(values: np.ndarray, limit: int) -> bool:

@@ -101,9 +101,9 @@ def test_layout_sweep_warnings_lead_with_the_rounding_note(bundled_engine) -> No
         tp, pp, micro, n = (int(layout[name][row]) for name in ("tp", "pp", "micro_batch", "n_gpus"))
         lead = rounded
         if 4096 % (micro * n // (tp * pp)):   # Megatron-LM: the global batch must be whole micro-batches per group
-            lead += (f" | batching.admissible_global_batch: global_batch = 4,096 is not a whole number of "
-                     f"micro-batches of {micro} on each of the n_gpus / (tp × pp) = {n:,} / ({tp} × {pp}) "
-                     "data-parallel groups: grad_accum would not be whole")
+            lead += (" | batching.admissible_global_batch: global_batch = 4,096 is not a whole number of "
+                     "micro-batches per data-parallel group (micro_batch × n_gpus / (tp × pp)): grad_accum would "
+                     "not be whole")
         if band[row] and mfu[row] >= 1e-3:
             assert warnings[row] == f"{lead} | time.mfu_outside_band: utilization {mfu[row]:.4g}{BAND}"
         elif not band[row]:
