@@ -48,9 +48,12 @@ class Recompute(StepEvaluation):
         # params through width_per_layer = 128 gives layers 32.9 -> 33, and the replan derives 127.6 rather
         # than calling the rounded value a contradiction of the default that produced it. Plain input
         # defaults (tp = 1, pp = 1) stay as they were: grad_accum = 1,000 / (1 · 64) = 15.625 rounded to 16
-        # must not move dp to 62.5 through a tp · pp of 1.024; it is refused (no whole grad_accum).
-        ranks = {n: self.rules.variables[n].default_rank for n in plan.defaults}
-        soft = {n: 0.0 for n in plan.defaults if n not in self.planner.fixed and ranks[n] > 0}
+        # must not move dp to 62.5 through a tp · pp of 1.024; it is refused (no whole grad_accum)
+        # (nor does a whole-number default give way: micro_batch = 1,000 / (4 · 256) = 0.977 beside grad_accum
+        # 3.91 rounded to 4 is no micro-batch; the row is refused instead)
+        variables = self.rules.variables
+        soft = {n: 0.0 for n in plan.defaults if n not in self.planner.fixed and variables[n].default_rank > 0
+                and variables[n].domain != "integer"}
         base = set(known - budgets) | set(group.rounded) | (set(plan.defaults) - set(soft))
         freed = set(budgets)
         while True:

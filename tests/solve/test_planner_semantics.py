@@ -515,3 +515,18 @@ def test_a_rounded_answer_does_not_move_a_default_layout(eng: Any) -> None:
         assert "62.5" in str(caught.value)
     answer = eng.solve(["grad_accum"], {"global_batch": 1024, "micro_batch": 1, "n_gpus": 64})
     assert answer.values["grad_accum"] == 16 and answer.values["dp"] == 64
+
+
+def test_a_whole_number_default_does_not_absorb_a_rounding(eng: Any) -> None:
+    # global_batch 1,000 on 256 GPUs with micro_batch 1 (default): grad_accum = 1,000 / 256 = 3.906, rounded up
+    # to 4; the recompute used to derive micro_batch = 1,000 / (4 · 256) = 0.977 (no micro-batch) and answer.
+    # A whole-number default stays as it is, so the row is refused; 1,024 sequences answer (grad_accum 4).
+    from engine.errors import EngineError
+
+    base = {"model": "llama2-7b", "gpu": "A800", "tokens": "1T", "perf_model": "analytic", "seq_len": 4096,
+            "n_gpus": 256}
+    with pytest.raises(EngineError) as caught:
+        eng.solve(["train_time"], {**base, "global_batch": 1000})
+    assert "250" in str(caught.value)          # dp = 1,000 / (1 · 4): what the rounded grad_accum would need
+    answer = eng.solve(["train_time"], {**base, "global_batch": 1024})
+    assert answer.values["grad_accum"] == 4 and answer.values["micro_batch"] == 1
