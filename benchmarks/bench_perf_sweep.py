@@ -70,6 +70,15 @@ rows, ~185 bytes each) ~10 ms more. What would still move it: fewer temporaries 
 them), or a data-form warnings column for sweeps (check code and the value's own column, not a sentence per row).
 Writing to parquet, the columns of one value cost most: written alone (materialized), the 6·N·D results' 42 of
 them take 22 ms against 2.4 ms for its 5 varying columns; the analytic's 78 take 46 ms against 40 ms for its 31.
+Fifth pass (2026-12-06): the admissibility check batching.admissible_global_batch (micro_batch × dp divides
+global_batch, as Megatron-LM asserts) fires on ~99 % of this grid (n_gpus in steps of 128 gives dp that do not
+divide 4,096): heap kept, analytic 36.8 -> 65.8 ms (its message then named five per-row values). The message now
+names the rule and global_batch only, a placeholder with one value over its rows is one text rather than a
+column, and fixed-text notes plus one coded note are joined once per combination present and gathered
+(table/note_columns._by_combination): 39.2-42.6 ms with the extra note on every row (65.5 MB of results against
+46.8 MB), 6·N·D 6.8-6.9 ms: 5.7-6.3×. Those rows are answered with grad_accum rounded up (the global batch
+then 4,224, not 4,096) where the same row asked with `llmplan solve` is refused (engine/solve/recompute.py's
+contradiction check on dp is not reached with side_values=False): a known gap, see the closing note.
 """
 from __future__ import annotations
 
