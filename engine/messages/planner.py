@@ -57,6 +57,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the exact value is {raw}. Change one of those values so that {name} comes out whole",
         "{name} 必须是整数，但在 {values} 下没有整数 {name} 满足规则 {rule}（{formula}）：精确值为 {raw}。"
         "请修改其中某个值，使 {name} 为整数"),
+    "planner.not_whole.row": (
+        "{name} must be a whole number, and no whole {name} satisfies rule {rule} ({formula}) with this row's "
+        "{names}. Change one of those values so that {name} comes out whole",
+        "{name} 必须是整数，但在本行的 {names} 下没有整数 {name} 满足规则 {rule}（{formula}）。"
+        "请修改其中某个值，使 {name} 为整数"),
+    "planner.contradiction.row": (
+        "given values contradict each other: rule {rule} ({formula}) does not hold with this row's {names}. "
+        "Drop one of the givens behind them (or correct it)",
+        "给定的值相互矛盾：本行的 {names} 不满足规则 {rule}（{formula}）。请去掉（或更正）其中某个给定值"),
     "planner.contradiction.drop": (
         "Drop one of the givens {names} (or correct it)",
         "请去掉（或更正）给定值 {names} 之一"),

@@ -220,7 +220,8 @@ class BatchSolver(IntegerRounding, GroupChecks):
             changed = set(group.rounded) | (set(after.derived) if group.replan else set())
             done = {eq.id for eq in plan.checks}
             self._consistency(batch, after, env, rows, frozenset(group.rounded),
-                              skip={eq.id for eq in after.checks if eq.id in done and not eq.variables & changed})
+                              skip={eq.id for eq in after.checks if eq.id in done and not eq.variables & changed},
+                              defaults=frozenset(plan.defaults))
         self._overridden_defaults(batch, plan, env, rows, ordered)
         for name in list(env):
             code = codes.get(name)

@@ -24,17 +24,20 @@ from .planning import Plan
 from .rowset import Every, column, mask, pick
 
 APPROXIMATE = 0.01   # equations with at least this tolerance only warn when given values disagree
+ROW_MESSAGES = 1000  # refused rows of one rule told one by one (a sweep's rest: one text, values in the row)
 
 
 class GroupChecks(StepEvaluation):
     """Consistency, overridden defaults and advisories (the checking part of BatchSolver)."""
 
     def _consistency(self, batch: Batch, plan: Plan, env: Env, rows: Rows,
-                     rounded: frozenset[str] = frozenset(), skip: set[str] | frozenset[str] = frozenset()) -> None:
+                     rounded: frozenset[str] = frozenset(), skip: set[str] | frozenset[str] = frozenset(),
+                     defaults: frozenset[str] = frozenset()) -> None:
         """Rules with no unknown left must hold. `rounded`: whole-number answers (grad_accum = 3.9 -> 4)
         that a rule with only givens besides them cannot follow: not a contradiction of the givens
         but no admissible whole value (global_batch 1,000 is no multiple of micro_batch x dp = 256).
-        `skip`: checks already made on the same values."""
+        `skip`: checks already made on the same values. `defaults`: inputs the user did not give (a
+        replan holds them as knowns), said so in the message."""
         n = len(rows)
         shaped = self._shaped(env, n)
         for eq in plan.checks:
@@ -60,13 +63,9 @@ class GroupChecks(StepEvaluation):
                 full[rows[near]] = gap[near]
                 batch.mismatches.append(RuleMismatch(eq, full))
                 bad &= ~near
-            for i in np.flatnonzero(bad).tolist():
-                row = int(rows[i])
-                if not batch.failed[row]:
-                    whole = sorted(eq.variables & rounded)
-                    message = self._not_whole(eq, whole[0], env, i, batch, row) if whole else \
-                        self._contradiction(eq, plan, env, i, left[i], right[i], gap[i])
-                    batch.fail(mask(rows[i:i + 1], batch.rows), message, ContradictionError)
+            if bad.any():
+                whole_numbers = (rounded, defaults | frozenset(plan.defaults))
+                self._refuse(batch, eq, plan, env, rows, np.flatnonzero(bad), whole_numbers, (left, right, gap))
 
     def _overridden_defaults(self, batch: Batch, plan: Plan, env: Env, rows: Rows, soft: Soft) -> None:
         """A value the rules derived that differs from its default (recompute=none's 6 FLOP/token when
@@ -93,12 +92,38 @@ class GroupChecks(StepEvaluation):
                                     "the derived value is used — check the inputs if the default was meant",
                                     mask(rows[differs], batch.rows)))
 
-    def _not_whole(self, eq: Equation, name: str, env: Mapping[str, Value], i: int, batch: Batch, row: int) -> str:
-        """The rounded answer `name` breaks rule `eq` whose other values are all given."""
+    def _refuse(self, batch: Batch, eq: Equation, plan: Plan, env: Env, rows: Rows, bad: np.ndarray,
+                whole_numbers: tuple[frozenset[str], frozenset[str]],
+                sides: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Rows `bad` (positions in `rows`) break rule `eq`: each its own message, up to ROW_MESSAGES of
+        them; the rest one text naming the values (each row's own are in its columns)."""
+        # a rounded answer behind the rule (grad_accum = 42.67 -> 43 makes dp = 4,096 / 43 = 95.26 beside
+        # n_gpus / (tp · pp) = 96): no whole value fits, the givens themselves do not contradict
+        rounded, defaults = whole_numbers
+        behind = inputs_behind(plan, eq.variables) | eq.variables
+        whole = sorted(behind & rounded)
+        todo = bad[~batch.failed[np.asarray(rows)[bad]]]
+        told = todo[:ROW_MESSAGES]
+        left, right, gap = sides
+        inputs = sorted((behind & set(plan.knowns)) - set(whole[:1]))
+        messages = [self._not_whole(eq, whole[0], inputs, env, i, batch, int(rows[i]), defaults) if whole else
+                    self._contradiction(eq, plan, env, i, left[i], right[i], gap[i]) for i in told.tolist()]
+        batch.fail_each(np.asarray(rows)[told], messages, ContradictionError)
+        rest = todo[ROW_MESSAGES:]
+        if len(rest):
+            names = ", ".join(inputs) if whole else ", ".join(sorted(eq.variables))
+            message = said_text("planner.not_whole.row", name=whole[0], rule=eq.id, formula=eq.text, names=names) \
+                if whole else said_text("planner.contradiction.row", rule=eq.id, formula=eq.text, names=names)
+            batch.fail(mask(np.asarray(rows)[rest], batch.rows), message, ContradictionError)
+
+    def _not_whole(self, eq: Equation, name: str, inputs: list[str], env: Mapping[str, Value], i: int, batch: Batch,
+                   row: int, defaults: frozenset[str]) -> str:
+        """The rounded answer `name` breaks rule `eq`: the `inputs` it and the rule's other values come
+        from, all given (or defaults, said so), as the user can change them."""
         kept = batch.unrounded.get(name)
         raw = float(np.broadcast_to(kept, (batch.rows,))[row]) if kept is not None else None
         others = "; ".join(f"{n} = {format_quantity(self.rules.variables[n], float(pick(env[n], i)))}"
-                           for n in sorted(eq.variables - {name}))
+                           + (" (default)" if n in defaults else "") for n in inputs)
         return said_text("planner.not_whole", name=name, raw=f"{raw:.4g}" if raw is not None else "?",
                          rule=eq.id, formula=eq.text, values=others)
 

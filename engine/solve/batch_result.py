@@ -97,16 +97,35 @@ class Batch:
         kinds[fresh] = kind
         self.failed = self.failed | fresh
 
+    def fail_each(self, rows: npt.NDArray[np.intp], messages: list[str], kind: ErrorKind) -> None:
+        """Row rows[k] gets messages[k] unless it already has an error: one pass over the rows told,
+        not one mask over the whole batch per row (a sweep may refuse most of its 100,000 rows)."""
+        if not len(rows):
+            return
+        fresh = ~self.failed[rows]
+        chosen = rows[fresh]
+        told = np.empty(len(messages), dtype=object)
+        told[:] = messages
+        self.errors[chosen] = told[fresh]
+        self.error_kinds[chosen] = kind
+        failed = self.failed.copy()
+        failed[chosen] = True
+        self.failed = failed
+
     def group_of(self, row: int) -> Group | None:
         """The group a row was planned in (None: it failed before planning). One index for all rows,
         built on first use, so asking for many rows costs no scan per row."""
+        position = int(self.group_index()[row])
+        return self.groups[position] if position >= 0 else None
+
+    def group_index(self) -> np.ndarray:
+        """Per row: the position of its group in `groups` (-1: it failed before planning)."""
         if self.row_group is None:
             index = np.full(self.rows, -1, dtype=np.int64)
             for position, group in enumerate(self.groups):
                 index[group.rows] = position
             self.row_group = index
-        position = int(self.row_group[row])
-        return self.groups[position] if position >= 0 else None
+        return self.row_group
 
 
 _NO_ERROR = np.array(None, dtype=object)

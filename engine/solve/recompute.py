@@ -68,14 +68,19 @@ class Recompute(StepEvaluation):
 
     def _changed_steps(self, replan: Plan, group: Group, freed: set[str], env: Env, fresh: Env) -> list[Step]:
         """The steps of the replan that the rounded integers change; the others' values are copied
-        from `env` into `fresh`."""
+        from `env` into `fresh`. Without side values, a changed value off the answer's path is still
+        computed when a check of the replan reads it: grad_accum = 42.67 rounded to 43 makes the global
+        batch's dp 95.26 beside n_gpus / (tp · pp) = 96, and that row must be refused as `solve` refuses it."""
         affected = set(group.rounded) | freed
+        checked = {v for eq in replan.checks for v in eq.variables}
         steps = []
         for step in replan.steps:
-            if not self._side_values and not set(step.unknowns) & replan.needed:
+            reads = {v for e in step.equations for v in e.variables} - set(step.unknowns)
+            changed = bool(affected & reads)
+            if not self._side_values and not set(step.unknowns) & replan.needed \
+                    and not (changed and set(step.unknowns) & checked and reads <= fresh.keys() | affected):
                 continue
-            if affected & {v for e in step.equations for v in e.variables} - set(step.unknowns) \
-                    or not all(u in env for u in step.unknowns):
+            if changed or not all(u in env for u in step.unknowns):
                 affected |= set(step.unknowns)
                 steps.append(step)
             else:

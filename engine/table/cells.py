@@ -34,9 +34,15 @@ class Locator:
         return self.header_row + 1 + row if self.a1 else row + 1
 
     def cell(self, col: int, header: str, row: int) -> str:
+        prefix, offset, suffix = self.cell_parts(col, header)
+        return f"{prefix}{row + offset}{suffix}"
+
+    def cell_parts(self, col: int, header: str) -> tuple[str, int, str]:
+        """(prefix, offset, suffix): the cell of row r reads prefix + str(r + offset) + suffix, so many
+        rows' addresses can be made column-wise."""
         if self.a1:
-            return f"{self.label}!{column_letter(self.first_col + col)}{self.row_number(row)}"
-        return f"{self.label} row {row + 1}, column {header!r}"
+            return f"{self.label}!{column_letter(self.first_col + col)}", self.header_row + 1, ""
+        return f"{self.label} row ", 1, f", column {header!r}"
 
     def header_cell(self, col: int, header: str) -> str:
         if self.a1:

@@ -12,15 +12,18 @@ import re
 from typing import TYPE_CHECKING
 
 import numpy as np
+import polars as pl
 
 from ..errors import ContradictionError
 from ..messages import text
 from ..text.formatting import format_quantity
+from .shared_objects import distinct_objects
 
 if TYPE_CHECKING:
     from ..solve.batch import Batch
+    from ..solve.planning import Plan
     from ..solve.solver import Engine
-    from .columns import Prepared
+    from .columns import Column, Prepared
 
 _RULE_ID = re.compile(r"\brule ([a-z][a-z0-9_]*\.[a-z0-9_]+)\b")
 
@@ -42,39 +45,95 @@ def _equation_variables(engine: Engine, kind: object, message: str) -> frozenset
         return frozenset()
 
 
-def named_cells(engine: Engine, prep: Prepared, batch: Batch, rows: np.ndarray, lang: str = "en") -> dict[int, str]:
-    """row -> "cells: sheet!C3 params = 7B; ..." for the contradiction rows among `rows`."""
-    out: dict[int, str] = {}
-    kinds = batch.error_kinds
-    tables = engine.rules.tables
-    for row in rows.tolist():
-        kind = kinds[row]
+def named_cells(engine: Engine, prep: Prepared, batch: Batch, rows: np.ndarray, lang: str = "en") -> pl.Series:
+    """Per row of `rows`: " — cells: sheet!C3 params = 7B; ..." for a contradiction, "" otherwise.
+    Rows that share an error kind, message and plan share their cells, so the texts are made a set of
+    rows at a time (a sweep may refuse 99,000 layouts of one rule): each address and value is formatted
+    once per distinct value and joined column-wise."""
+    signature = _signatures(batch, rows)
+    out = pl.Series("cells", [""], dtype=pl.String).new_from_index(0, len(rows))
+    head, tail = text("results.contradiction_cells", lang, cells="\0").split("\0")
+    by_columns: dict[tuple[int, ...], list[np.ndarray]] = {}
+    columns_of: dict[tuple[int, frozenset[str]], tuple[int, ...]] = {}   # (a thousand messages, one rule)
+    for (kind, message, group), positions in signature.items():
         if not _is_contradiction(kind):
             continue
-        variables = _inputs_behind(batch, row, _equation_variables(engine, kind, batch.errors[row]))
-        parts = []
-        for column in prep.columns:
-            name = column.variable
-            if not name:
-                continue
-            table = tables.get(name)
-            involved = name in variables or (table is not None and variables & set(table.fields))
-            if not involved:
-                continue
-            where = prep.locator.cell(column.index, column.header, row)
-            parts.append(f"{where} {name} = {_shown(engine, batch, name, row)}")
-        if parts:
-            out[row] = text("results.contradiction_cells", lang, cells="; ".join(parts))
+        rule = (group, _equation_variables(engine, kind, message))
+        if rule not in columns_of:
+            variables = _inputs_behind(batch, group, rule[1])
+            columns_of[rule] = tuple(i for i, column in enumerate(prep.columns)
+                                     if _involved(engine, column.variable, variables))
+        involved = columns_of[rule]
+        if involved:
+            by_columns.setdefault(involved, []).append(positions)
+    for involved, parts in by_columns.items():
+        positions = np.sort(np.concatenate(parts))
+        picked = rows[positions]
+        pieces = [_cell_texts(engine, prep, batch, prep.columns[i], picked) for i in involved]
+        joined = pl.select(pl.concat_str([pl.lit(head), pl.concat_str(pieces, separator="; "), pl.lit(tail)])
+                           ).to_series()
+        out = out.scatter(positions, joined)
     return out
 
 
-def _inputs_behind(batch: Batch, row: int, variables: frozenset[str]) -> frozenset[str]:
+def _signatures(batch: Batch, rows: np.ndarray) -> dict[tuple[object, str, int], np.ndarray]:
+    """(error kind, message, group position) -> positions in `rows` of the rows that share them (kinds
+    and messages by identity: the rows one call refused share one object)."""
+    _, _, kind_of = distinct_objects(batch.error_kinds[rows])
+    messages, _, message_of = distinct_objects(batch.errors[rows])
+    groups = batch.group_index()[rows]
+    key = (kind_of * len(messages) + message_of) * (len(batch.groups) + 1) + (groups + 1)
+    _, first, which = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(which.reshape(-1), kind="stable")
+    bounds = np.flatnonzero(np.diff(which.reshape(-1)[order])) + 1
+    return {(batch.error_kinds[rows[position]], batch.errors[rows[position]], int(groups[position])): positions
+            for position, positions in zip(first.tolist(), np.split(order, bounds))}
+
+
+def _involved(engine: Engine, name: str | None, variables: frozenset[str]) -> bool:
+    """A column is involved when its variable is, or it is the catalog key that supplied one."""
+    if not name:
+        return False
+    table = engine.rules.tables.get(name)
+    return name in variables or bool(table is not None and variables & set(table.fields))
+
+
+def _cell_texts(engine: Engine, prep: Prepared, batch: Batch, column: Column, rows: np.ndarray) -> pl.Series:
+    """"sheet!C3 params = 7B" for each row: the address from the row number, the value formatted once
+    per distinct value."""
+    prefix, offset, suffix = prep.locator.cell_parts(column.index, column.header)
+    numbers = pl.Series(rows + offset, dtype=pl.Int64).cast(pl.String)
+    name = column.variable
+    distinct, inverse = np.unique(_raw(batch, name, rows), return_inverse=True)
+    shown = pl.Series([_shown(engine, batch, name, value) for value in distinct.tolist()], dtype=pl.String)
+    values = shown[inverse.reshape(-1)]
+    return pl.select(pl.concat_str([pl.lit(prefix), pl.lit(numbers), pl.lit(f"{suffix} {name} = "),
+                                    pl.lit(values)])).to_series()
+
+
+def _raw(batch: Batch, name: str, rows: np.ndarray) -> np.ndarray:
+    """The row's code (a key column) or number (NaN: not known) of `name`."""
+    if name in batch.keys:
+        return np.asarray(batch.keys[name].codes)[rows]
+    column = batch.values.get(name)
+    if column is None:
+        return np.full(len(rows), np.nan)
+    return np.broadcast_to(np.asarray(column, dtype=float), (batch.rows,))[rows]
+
+
+def _inputs_behind(batch: Batch, group: int, variables: frozenset[str]) -> frozenset[str]:
     """The rule's variables plus the inputs each derived one was computed from (gpu_seconds <- n_gpus,
-    train_time), from the row's plan."""
-    group = batch.group_of(row)
-    plan = getattr(group, "plan", None) if group is not None else None
-    if plan is None:
-        return variables
+    train_time), from the rows' plan and, when whole numbers were rounded, the plan that followed
+    (grad_accum 42.67 -> 43 refused through dp = global_batch / (grad_accum · micro_batch))."""
+    found = batch.groups[group] if group >= 0 else None
+    out = set(variables)
+    for plan in (getattr(found, "plan", None), getattr(found, "replan", None)):
+        if plan is not None:
+            out |= _behind(plan, variables)
+    return frozenset(out)
+
+
+def _behind(plan: Plan, variables: frozenset[str]) -> set[str]:
     producers = {u: step for step in plan.steps for u in step.unknowns}
     out, todo = set(variables), list(variables)
     while todo:
@@ -84,15 +143,14 @@ def _inputs_behind(batch: Batch, row: int, variables: frozenset[str]) -> frozens
         for name in {v for eq in step.equations for v in eq.variables} - set(step.unknowns) - out:
             out.add(name)
             todo.append(name)
-    return frozenset(out)
+    return out
 
 
-def _shown(engine: Engine, batch: Batch, name: str, row: int) -> str:
+def _shown(engine: Engine, batch: Batch, name: str, raw: float) -> str:
+    """A key's label from its code, a number in display units; "?" for what is not known."""
     if name in batch.keys:
         keys = batch.keys[name]
-        code = keys.codes[row]
-        return keys.labels[code] if code >= 0 else "?"
-    column = batch.values.get(name)
-    if column is None or np.isnan(column[row]):
+        return keys.labels[int(raw)] if raw >= 0 else "?"
+    if np.isnan(raw):
         return "?"
-    return format_quantity(engine.rules.variables[name], float(column[row]))
+    return format_quantity(engine.rules.variables[name], float(raw))

@@ -25,14 +25,13 @@ import numpy as np
 import polars as pl
 
 from ..errors import EngineError
-from ..messages import localized
 from ..rules.model import Check, Equation
 from ..solve.batch import CATALOG, DERIVED, RECOMPUTED, SOLVED, Batch
 from ..solve.solver import Engine
 from ..text.formatting import kind as shown_as
 from .cells import as_text
 from .columns import Column, Locator, Prepared, prepare
-from .contradiction_cells import named_cells
+from .error_column import error_texts
 from .note_columns import assumption_rows, assumptions_column, format_values, warning_column
 from .result_columns import (
     Cells,
@@ -306,19 +305,8 @@ def _note_columns(columns: dict[str, Cells], engine: "Engine", prep: Prepared, b
         columns["config origins"] = pl.Series("config origins", prep.origins, dtype=pl.String)
     columns["warnings"] = warning_column(engine, batch, ok, lang)
     erred = np.flatnonzero(batch.failed & ~prep.blank)
-    cells = named_cells(engine, prep, batch, erred, lang) if len(erred) else {}
-    texts = [f"{_row_error(batch, r, lang)}{cells.get(r, '')}" for r in erred.tolist()]
-    columns["error"] = text_cells(rows, [(erred, texts)] if len(erred) else [])
+    columns["error"] = text_cells(rows, [(erred, error_texts(engine, prep, batch, erred, lang))] if len(erred) else [])
     return used, fired
-
-
-def _row_error(batch: Batch, row: int, lang: str) -> str:
-    """A row's error in the run's language when the solver raised it with a message key (keyed)."""
-    if lang != "en":
-        for source in (batch.error_kinds[row], batch.errors[row]):   # a keyed error, or its text (Said)
-            if getattr(source, "message_key", None):
-                return localized(source, lang)
-    return str(batch.errors[row])
 
 
 SHOWN_KINDS = ("time", "bytes", "flop")   # answers whose declared unit reads badly (0.4869 day, 3,000 GB)

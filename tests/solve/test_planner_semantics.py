@@ -506,13 +506,18 @@ def test_a_rounded_answer_does_not_move_a_default_layout(eng: Any) -> None:
     # grad_accum for global_batch 1,000 of micro-batches of 1 on 64 GPUs: 1,000 / 64 = 15.625 (by hand). Rounded
     # up to 16, the recompute used to keep tp and pp (defaults) soft and derived dp = 1,000 / 16 = 62.5 through a
     # tp · pp of 1.024: grad_accum = 16 was answered beside dp = 62.5 on 64 GPUs. It is refused, as it is with
-    # tp = pp = 1 typed; a global batch the GPUs divide answers (1,024 / 64 = 16).
+    # tp = pp = 1 typed; a global batch the GPUs divide answers (1,024 / 64 = 16). The refusal is about the whole
+    # number, with its exact value, and names what the user can change: grad_accum was never given, so it is
+    # not among the givens to drop, and the defaults behind the rule say they are defaults.
     from engine.errors import EngineError
 
     for layout in ({}, {"tp": 1, "pp": 1}):
         with pytest.raises(EngineError) as caught:
             eng.solve(["grad_accum"], {"global_batch": 1000, "micro_batch": 1, "n_gpus": 64, **layout})
-        assert "62.5" in str(caught.value)
+        message = str(caught.value)
+        assert "grad_accum must be a whole number" in message and "15.62" in message
+        assert "global_batch = 1,000" in message and "n_gpus = 64" in message and "grad_accum =" not in message
+        assert ("tp = 1 (default)" in message) == (not layout) and "Drop one of the givens" not in message
     answer = eng.solve(["grad_accum"], {"global_batch": 1024, "micro_batch": 1, "n_gpus": 64})
     assert answer.values["grad_accum"] == 16 and answer.values["dp"] == 64
 
@@ -527,6 +532,6 @@ def test_a_whole_number_default_does_not_absorb_a_rounding(eng: Any) -> None:
             "n_gpus": 256}
     with pytest.raises(EngineError) as caught:
         eng.solve(["train_time"], {**base, "global_batch": 1000})
-    assert "250" in str(caught.value)          # dp = 1,000 / (1 · 4): what the rounded grad_accum would need
+    assert "3.906" in str(caught.value) and "micro_batch = 1 (default)" in str(caught.value)   # 1,000 / 256
     answer = eng.solve(["train_time"], {**base, "global_batch": 1024})
     assert answer.values["grad_accum"] == 4 and answer.values["micro_batch"] == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -81,30 +82,54 @@ def test_sweep_warnings_over_many_distinct_values(bundled_engine) -> None:
         assert text.endswith(f" | time.mfu_outside_band: utilization {shown}{BAND}")
 
 
-def test_layout_sweep_warnings_lead_with_the_rounding_note(bundled_engine) -> None:
-    """The benchmark's analytic layout grid (50,000 rows): grad_accum is rounded on every row and the
-    mfu band fires on most, with more distinct mfu values than are formatted one by one. Each warned
-    row reads the rounding note, then its own mfu to 4 significant figures (Python's `.4g` as the
-    reference); the others read the rounding note alone."""
-    specs = {"tp": "1,2,4,8", "pp": "1,2,4,8,16", "micro_batch": "1,2,4,8,16", "n_gpus": "128..64000+128",
-             "perf_model": "analytic", "model": "llama2-7b", "gpu": "H100-SXM", "seq_len": "4096",
-             "global_batch": "4096", "precision": "mixed-bf16", "zero_stage": "1", "attention_kernel": "flash"}
+LAYOUT = {"tp": "1,2,4,8", "pp": "1,2,4,8,16", "micro_batch": "1,2,4,8,16", "perf_model": "analytic",
+          "model": "llama2-7b", "gpu": "H100-SXM", "seq_len": "4096", "precision": "mixed-bf16", "zero_stage": "1",
+          "attention_kernel": "flash"}
+
+
+def test_layout_sweep_warnings_carry_each_rows_mfu(bundled_engine) -> None:
+    """A 50,000-row analytic layout grid (grad_accum 8 given: every layout answers): the mfu band fires on
+    many rows, with more distinct mfu values than are formatted one by one. Each warned row reads its own
+    mfu to 4 significant figures (Python's `.4g` as the reference); the others read nothing."""
+    specs = dict(LAYOUT, n_gpus="128..64000+128", grad_accum="8")
     grid = parse_grid(bundled_engine, ["mfu", "step_time"], specs)
     results = solve_chunk(bundled_engine, grid, 0, grid.total, side_values=False).results
-    rounded = "rounded: grad_accum rounded up (the exact value is in `grad_accum unrounded`)"
     mfu, warnings = results["mfu"].to_numpy(), results["warnings"].to_list()
-    assert len(np.unique(mfu)) > 20_000
     band = (mfu < 0.3) | (mfu > 0.55)
+    assert results["error"].null_count() == grid.total and len(np.unique(mfu[band])) > 20_000
     assert band.any() and not band.all()
-    layout = {name: results[name].to_numpy() for name in ("tp", "pp", "micro_batch", "n_gpus")}
     for row in np.random.default_rng(7).choice(grid.total, 400, replace=False).tolist():
-        tp, pp, micro, n = (int(layout[name][row]) for name in ("tp", "pp", "micro_batch", "n_gpus"))
-        lead = rounded
-        if 4096 % (micro * n // (tp * pp)):   # Megatron-LM: the global batch must be whole micro-batches per group
-            lead += (" | batching.admissible_global_batch: global_batch = 4,096 is not a whole number of "
-                     "micro-batches per data-parallel group (micro_batch × n_gpus / (tp × pp)): grad_accum would "
-                     "not be whole")
         if band[row] and mfu[row] >= 1e-3:
-            assert warnings[row] == f"{lead} | time.mfu_outside_band: utilization {mfu[row]:.4g}{BAND}"
+            assert warnings[row] == f"time.mfu_outside_band: utilization {mfu[row]:.4g}{BAND}"
         elif not band[row]:
-            assert warnings[row] == lead
+            assert warnings[row] is None
+
+
+def test_layout_sweep_refuses_the_layouts_solve_refuses(bundled_engine) -> None:
+    """global_batch 4,096 given: a layout whose micro_batch × dp does not divide it has no whole grad_accum
+    (Megatron-LM asserts the same). The sweep refuses those rows, as `solve` refuses each alone, and answers
+    the others with micro_batch × dp × grad_accum = 4,096 exactly (by hand: dp = n_gpus / (tp · pp))."""
+    from engine.errors import EngineError
+
+    specs = dict(LAYOUT, n_gpus="128..6400+128", global_batch="4096")
+    grid = parse_grid(bundled_engine, ["step_time"], specs)
+    results = solve_chunk(bundled_engine, grid, 0, grid.total, side_values=False).results
+    layout = {name: results[name].to_numpy() for name in ("tp", "pp", "micro_batch", "n_gpus", "grad_accum")}
+    errors = results["error"].to_list()
+    fits = 4096 % (layout["micro_batch"] * layout["n_gpus"] // (layout["tp"] * layout["pp"])) == 0
+    assert fits.any() and not fits.all()
+    for row in range(grid.total):
+        tp, pp, micro, n = (int(layout[name][row]) for name in ("tp", "pp", "micro_batch", "n_gpus"))
+        if fits[row]:
+            assert errors[row] is None and layout["grad_accum"][row] * micro * n // (tp * pp) == 4096
+        else:
+            assert errors[row].startswith("grad_accum must be a whole number") and f"n_gpus = {n:,}" in errors[row]
+    for row in (0, 1, int(np.flatnonzero(fits)[0])):
+        question = {name: specs[name] for name in LAYOUT} | {"global_batch": 4096}
+        question |= {name: int(layout[name][row]) for name in ("tp", "pp", "micro_batch", "n_gpus")}
+        try:
+            alone = bundled_engine.solve(["step_time"], question).values["step_time"]
+        except EngineError as refused:
+            assert not fits[row] and "grad_accum must be a whole number" in str(refused)
+        else:
+            assert fits[row] and results["step_time [s]"][row] == pytest.approx(alone, rel=1e-12)
