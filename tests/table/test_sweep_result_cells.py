@@ -133,3 +133,25 @@ def test_layout_sweep_refuses_the_layouts_solve_refuses(bundled_engine) -> None:
             assert not fits[row] and "grad_accum must be a whole number" in str(refused)
         else:
             assert fits[row] and results["step_time [s]"][row] == pytest.approx(alone, rel=1e-12)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_refused_rows_past_the_told_ones_share_a_text_and_keep_their_own_cells(bundled_engine, monkeypatch,
+                                                                             lang) -> None:
+    """Past ROW_MESSAGES refused rows of one rule (1,000; 3 here), a row's message names the values without
+    their numbers, and its cells still show its own: n_gpus 384 on tp 2 · pp 2 is dp 96, and
+    4,096 / 96 = 42.67 is no whole grad_accum (by hand); 512 GPUs (dp 128, grad_accum 32) answer."""
+    import engine.solve.batch_checks as checks
+
+    monkeypatch.setattr(checks, "ROW_MESSAGES", 3)
+    specs = dict(LAYOUT, tp="2", pp="2", micro_batch="1", global_batch="4096", n_gpus="384,640,896,1152,512")
+    grid = parse_grid(bundled_engine, ["step_time"], specs)
+    errors = solve_chunk(bundled_engine, grid, 0, grid.total, lang=lang, side_values=False).results["error"]
+    errors = errors.to_list()
+    assert errors[4] is None
+    told, rest = errors[:3], errors[3]
+    assert "42.67" in told[0] and len(set(told)) == 3
+    assert "42.67" not in rest and "1,152" not in rest.split("—")[0]
+    for n, message in zip((384, 640, 896, 1152), errors):
+        assert message.count("grad_accum") >= 2 and f"n_gpus = {n:,}" in message.split("—")[-1]
+        assert ("整数" in message) == (lang == "zh") and ("涉及单元格" in message) == (lang == "zh")
