@@ -98,7 +98,9 @@ from engine.table.sweep import Grid, parse_grid, solve_chunk
 
 LAYOUT = {"tp": "1,2,4,8", "pp": "1,2,4,8,16", "micro_batch": "1,2,4,8,16"}
 ANALYTIC = {"perf_model": "analytic", "model": "llama2-7b", "gpu": "H100-SXM", "seq_len": "4096",
-            "global_batch": "4096", "precision": "mixed-bf16", "zero_stage": "1", "attention_kernel": "flash"}
+            "grad_accum": "8", "precision": "mixed-bf16", "zero_stage": "1", "attention_kernel": "flash"}
+# the same grid at a fixed global batch: only the layouts whose micro_batch × dp divides 4,096 answer
+FIXED_BATCH = {**{k: v for k, v in ANALYTIC.items() if k != "grad_accum"}, "global_batch": "4096"}
 SIX_ND = {"model": "llama2-7b", "gpu": "H100-SXM", "tokens": "2T", "mfu": "0.4"}
 
 
@@ -166,6 +168,9 @@ def main() -> None:
           f"   ({errors_s:,} rows with an error)")
     print(f"ratio analytic / 6·N·D                          {t_analytic / t_six:10.2f} ×   {s_analytic / s_six:10.2f} ×"
           "   (issue #16 target ≤ 3×)")
+    t_fixed, _, _, errors_f = timed(engine, ["mfu", "step_time"], {**specs, **FIXED_BATCH}, repeat=3)
+    print(f"analytic at global_batch 4,096 (refusals)       {t_fixed * 1e3:10.1f} ms"
+          f"   ({errors_f:,} rows refused: no whole grad_accum)")
     # `llmplan sweep` keeps freed memory in the process (engine/cli/heap.py); the same grids after it:
     kept_sa = s_analytic
     if keep_freed_memory():

@@ -54,6 +54,10 @@ class Plan:
     checks: list[Equation]                         # fully known, not used: verify consistency
     defaults: list[str] = field(default_factory=list)   # numeric variables filled by a default
     needed: frozenset[str] = frozenset()           # variables the targets depend on
+    # facts read off the plan's structure alone (which values a results table shows, which default keys
+    # it uses), kept with the plan: plans are cached per pattern and never changed once made, and each
+    # chunk of a sweep would otherwise walk the same steps again
+    memo: dict[object, object] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def derived(self) -> list[str]:

@@ -305,6 +305,13 @@ class Engine:
         return out
 
     def _default_used(self, name: str, plan: Plan) -> bool:
+        key = ("default_used", name)
+        if key not in plan.memo:
+            plan.memo[key] = self._default_read(name, plan)
+        return bool(plan.memo[key])
+
+    def _default_read(self, name: str, plan: Plan) -> bool:
+        """A default key (a convention, a catalog entry) whose variant or figures the plan reads."""
         if name in dict(plan.selectors):
             return any(sel == name for step in plan.steps if set(step.unknowns) & plan.needed
                        for eq in step.equations for sel, _ in eq.variant)

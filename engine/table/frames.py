@@ -32,7 +32,14 @@ from ..text.formatting import kind as shown_as
 from .cells import as_text
 from .columns import Column, Locator, Prepared, prepare
 from .error_column import error_texts
-from .note_columns import assumption_rows, assumptions_column, format_values, warning_column
+from .note_columns import (
+    Assumed,
+    assumption_rows,
+    assumptions_column,
+    format_values,
+    group_assumptions,
+    warning_column,
+)
 from .result_columns import (
     Cells,
     Repeated,
@@ -215,13 +222,14 @@ def collect(engine: "Engine", frame: pl.DataFrame, prep: Prepared, batch: Batch,
         if header in columns:   # a pass-through column of the same name: keep the input's
             header = f"{header} (llmplan)"
         columns[header] = cells
-    used, fired = _note_columns(columns, engine, prep, batch, ok, lang)
+    assumed = group_assumptions(engine, batch, ok)
+    used, fired = _note_columns(columns, engine, prep, batch, ok, lang, assumed)
     results = results_frame(columns, batch.rows)
     outcome = Outcome(batch, frame, results, table.fills, table.units, prep.blank, prep, source=source,
                       label=prep.locator.label, notes=list(notes or []), numeric_cells=numeric_cells or {},
                       rules_used=used, checks_fired=fired, lang=lang,
                       repeated=frozenset(name for name, cells in columns.items() if isinstance(cells, Repeated)))
-    outcome.assumptions = assumption_rows(engine, batch, ok)
+    outcome.assumptions = assumption_rows(assumed)
     return outcome
 
 
@@ -296,10 +304,10 @@ def _unrounded_columns(table: _ResultColumns, engine: "Engine", prep: Prepared, 
 
 
 def _note_columns(columns: dict[str, Cells], engine: "Engine", prep: Prepared, batch: Batch,
-                  ok: np.ndarray, lang: str) -> tuple[Any, Any]:
+                  ok: np.ndarray, lang: str, assumed: Assumed) -> tuple[Any, Any]:
     """assumptions, config origins, warnings and error; returns (rules used, checks fired)."""
     rows = batch.rows
-    assumptions, used, fired = assumptions_column(engine, batch, ok)
+    assumptions, used, fired = assumptions_column(engine, batch, ok, assumed)
     columns["assumptions"] = text_cells(rows, assumptions)
     if prep.origins is not None:   # a `config` column: what each row's training config filled (issue #17)
         columns["config origins"] = pl.Series("config origins", prep.origins, dtype=pl.String)

@@ -11,6 +11,7 @@ import polars as pl
 from ..messages import text as message
 from ..rules.model import Check, Equation, Variable
 from ..solve.batch import RECOMPUTED, Batch, Every, Group
+from ..solve.bounds import remembered_bounds
 from ..solve.mismatch import RuleMismatch
 from ..solve.solver import Engine
 from ..text.formatting import PLACEHOLDER, format_quantity
@@ -264,45 +265,61 @@ def _bucketed_texts(variable: Variable, values: np.ndarray, index: np.ndarray) -
     get some text), formatting each 4-significant-figure bucket of values once, not every row.
 
     Rows are bucketed by their value rounded to 4 figures (decade, mantissa 1000..10000) through an
-    array indexed by bucket: no sort. The smallest and the largest value of each bucket are
-    rounded to 4 figures (what the text is made of); rounding is monotone, so where the two agree every
-    value between reads the same. None (format every row) where they do not, for integers (a whole
-    value reads differently from its neighbours), for values shown with a K/M/B/T suffix, and for
-    zero, negative or non-finite values."""
+    array indexed by bucket: no sort. Each bucket's text is made from one of its values (rounded to 4
+    figures, what the text is made of): every value of a bucket rounds alike unless it lies at a tie
+    (x.5 in the 4th figure), where numpy's rounding here and polars' may differ; such rows (rare) are
+    rounded by polars too and must agree with their bucket, else None (format every row). None too for
+    integers (a whole value reads differently from its neighbours), for values shown with a K/M/B/T
+    suffix, and for zero, negative or non-finite values."""
     shown = values[index]
     if variable.domain == "integer" or not len(shown) or _largest(values, variable) >= 1e4:
         return None
     with np.errstate(all="ignore"):
-        if not (np.all(shown > 0) and np.all(np.isfinite(shown))):
+        low_value, high_value = float(shown.min()), float(shown.max())
+        if not (low_value > 0 and np.isfinite(high_value)):   # (a NaN makes both NaN)
             return None
-        decade = np.floor(np.log10(shown)).astype(np.int64)
-        low = int(decade.min())
-        span = int(decade.max()) - low + 1
+        low, high = int(np.floor(np.log10(low_value))), int(np.floor(np.log10(high_value)))
+        span = high - low + 1
         if span * 10_001 > _MAX_BUCKETS:
             return None
-        mantissa = np.floor(shown * (10.0 ** (3 - np.arange(low, low + span)))[decade - low] + 0.5)
-        key = (decade - low) * 10_001 + np.clip(mantissa, 0, 10_000).astype(np.int64)
-    smallest = np.full(span * 10_001, np.inf)
-    largest = np.full(span * 10_001, -np.inf)
-    np.minimum.at(smallest, key, shown)
-    np.maximum.at(largest, key, shown)
-    buckets = np.flatnonzero(np.isfinite(smallest))
-    ends = pl.Series(np.concatenate([smallest[buckets], largest[buckets]]) / variable.factor)
-    rounded = ends.round_sig_figs(4)   # what the text is made of (no K/M suffix below 1e4: checked above)
-    if not bool((rounded.head(len(buckets)) == rounded.tail(len(buckets))).all()):
-        return None
-    first = pl.DataFrame({"v": ends.head(len(buckets))}).select(_format_expr(variable, pl.col("v"), 0.0)).to_series()
+        if span == 1:   # one decade (an mfu band): no logarithm per row
+            decade: "np.ndarray | int" = 0
+            scaled = shown * 10.0 ** (3 - low)
+        else:
+            decade = np.clip(np.floor(np.log10(shown)).astype(np.int64), low, high) - low
+            scaled = shown * (10.0 ** (3 - np.arange(low, high + 1)))[decade]
+        mantissa = np.floor(scaled + 0.5)
+        tie = np.abs(scaled - mantissa + 0.5) < _TIE
+        key = decade * 10_001 + np.clip(mantissa, 0, 10_000).astype(np.int64)
+    one_of = np.empty(span * 10_001)
+    one_of[key] = shown   # (some value of each bucket: the last written)
+    present = np.zeros(span * 10_001, dtype=bool)
+    present[key] = True
+    buckets = np.flatnonzero(present)
     position = np.zeros(span * 10_001, dtype=np.int64)
     position[buckets] = np.arange(len(buckets))
+    code = position[key]
+    ends = pl.Series(one_of[buckets] / variable.factor)
+    if tie.any():
+        at_tie = pl.Series(shown[tie] / variable.factor).round_sig_figs(4)
+        if not bool((at_tie == ends.round_sig_figs(4).gather(code[tie])).all()):
+            return None
+    first = pl.DataFrame({"v": ends}).select(_format_expr(variable, pl.col("v"), 0.0)).to_series()
     codes = np.zeros(len(values), dtype=np.int64)
-    codes[index] = position[key]
+    codes[index] = code
     return _Coded(codes, first)
+
+
+_TIE = 1e-7   # |scaled - (m - 0.5)| below this: at a rounding tie (scaled ~1e3..1e4, float error ~1e-12)
 
 
 def _largest(values: np.ndarray, variable: Variable) -> float:
     """The largest magnitude in the declared unit (0 when there is none): which suffixes can show."""
     if variable.unit not in ("", "token", "char"):
         return 0.0
+    known = remembered_bounds(values)   # (a sweep's column from the grid's shape: no pass over the rows)
+    if known is not None and np.isfinite(known).all():
+        return max(abs(known[0]), abs(known[1])) / variable.factor
     with np.errstate(invalid="ignore"):
         return float(np.nanmax(np.abs(values))) / variable.factor if np.isfinite(values).any() else 0.0
 
@@ -331,19 +348,30 @@ def _format_expr(variable: Variable, v: pl.Expr, top: float, digits: int = 4,
     return expr
 
 
-def assumptions_column(engine: "Engine", batch: Batch, ok: np.ndarray
+Assumed = list[tuple["np.ndarray | Every", Group, list[tuple[str, str, str]]]]   # rows, group, its assumptions
+
+
+def group_assumptions(engine: "Engine", batch: Batch, ok: np.ndarray) -> Assumed:
+    """Per planned group with answered rows: those rows and the defaults its plan used (name, value, source),
+    made once for the assumptions column and the report's list."""
+    out: Assumed = []
+    for group in batch.groups:
+        if group.plan is None:
+            continue
+        index = ok_rows(group, ok)
+        if len(index):
+            out.append((index, group, _group_assumptions(engine, batch, group, int(index[0]))))
+    return out
+
+
+def assumptions_column(engine: "Engine", batch: Batch, ok: np.ndarray, assumed: Assumed
                        ) -> tuple[list[tuple["np.ndarray | Every", str]], list[tuple[Equation, int]],
                                   list[tuple[Check, int]]]:
     """Per group: the assumptions text; overall: equations used and checks fired, with row counts."""
     per_group: list[tuple["np.ndarray | Every", str]] = []
     used: dict[str, tuple[Equation, int]] = {}
-    for group in batch.groups:
-        if group.plan is None:
-            continue
-        index = ok_rows(group, ok)
-        if not len(index):
-            continue
-        texts = [f"{name}={value}" for name, value, _ in _group_assumptions(engine, batch, group, int(index[0]))]
+    for index, group, items in assumed:
+        texts = [f"{name}={value}" for name, value, _ in items]
         if texts:
             per_group.append((index, "; ".join(texts)))
         equations = {}
@@ -370,13 +398,9 @@ def _group_assumptions(engine: "Engine", batch: Batch, group: Group, row: int) -
     return list(engine.result_for_row(batch, row).assumptions)
 
 
-def assumption_rows(engine: "Engine", batch: Batch, ok: np.ndarray) -> list[tuple[str, str, str, int]]:
+def assumption_rows(assumed: Assumed) -> list[tuple[str, str, str, int]]:
     counts: dict[tuple[str, str, str], int] = {}
-    for group in batch.groups:
-        if group.plan is None:
-            continue
-        index = ok_rows(group, ok)
-        if len(index):
-            for item in _group_assumptions(engine, batch, group, int(index[0])):
-                counts[item] = counts.get(item, 0) + len(index)
+    for index, _, items in assumed:
+        for item in items:
+            counts[item] = counts.get(item, 0) + len(index)
     return [(n, v, s, c) for (n, v, s), c in counts.items()]

@@ -11,8 +11,9 @@ import polars as pl
 from ..rules.model import RuleSet
 from ..solve.batch import Batch, Every
 from ..solve.bounds import has_nan
+from ..solve.planning import Plan
 from .cells import as_text
-from .row_masks import const_value
+from .row_masks import const_value, flag
 
 
 def column_order(batch: Batch, rules: RuleSet) -> list[str]:
@@ -30,26 +31,32 @@ def visible_values(batch: Batch) -> dict[str, np.ndarray]:
     for group in batch.groups:
         names: set[str] = set()
         for plan in (group.plan, group.replan):
-            if plan is None:
-                continue
-            names |= set(plan.needed)
-            inputs = set(plan.knowns) - set(plan.defaults)
-            grounded = set(inputs)
-            for step in plan.steps:
-                sources = {v for eq in step.equations for v in eq.variables} - set(step.unknowns)
-                if sources & grounded:
-                    grounded |= set(step.unknowns)
-            names |= grounded - inputs
+            if plan is not None:
+                names |= _shown_by(plan)
         everywhere = len(group.index) == batch.rows
         for name in names:
             if everywhere:
-                out[name] = np.broadcast_to(True, (batch.rows,))
+                out[name] = flag(True, batch.rows)
                 continue
             mask = out.get(name)
             if mask is None:
                 mask = out[name] = np.zeros(batch.rows, dtype=bool)
             mask[group.rows] = True
     return out
+
+
+def _shown_by(plan: Plan) -> frozenset[str]:
+    """What a plan's rows show: what its targets need, and the values derived from its own inputs."""
+    found = plan.memo.get("shown")
+    if found is None:
+        inputs = set(plan.knowns) - set(plan.defaults)
+        grounded = set(inputs)
+        for step in plan.steps:
+            sources = {v for eq in step.equations for v in eq.variables} - set(step.unknowns)
+            if sources & grounded:
+                grounded |= set(step.unknowns)
+        found = plan.memo["shown"] = frozenset(plan.needed) | (grounded - inputs)
+    return found   # type: ignore[return-value]  # (memo holds what this function stored)
 
 
 def header_text(name: str, unit: str) -> str:

@@ -58,6 +58,22 @@ def test_bucketed_texts_read_as_each_row_formatted(bundled_engine) -> None:
     assert coded.table.gather(coded.codes[index]).to_list() == every.gather(index).to_list()
 
 
+@pytest.mark.parametrize("decades", [(-1,), (-3, -2, -1)])
+def test_bucketed_texts_at_rounding_ties_read_as_each_row_formatted(bundled_engine, decades) -> None:
+    """Every 4-figure tie x.5 (1000.5 .. 9999.5 times a power of ten, as the nearest float and its two
+    neighbours), in one decade (no logarithm per row) and over three: where the bucket and the row
+    could round differently, the texts still equal the formatter applied to every row (or the rows
+    are formatted one by one: None)."""
+    mfu = bundled_engine.rules.variables["mfu"]
+    ties = np.concatenate([(np.arange(1000, 10000) + 0.5) * 10.0 ** (d - 3) for d in decades])
+    values = np.concatenate([ties, np.nextafter(ties, 0), np.nextafter(ties, 1)])
+    index = np.arange(len(values))
+    coded = _bucketed_texts(mfu, values, index)
+    every = pl.DataFrame({"v": values}).select(_format_expr(mfu, pl.col("v"), 0.0)).to_series()
+    if coded is not None:
+        assert coded.table.gather(coded.codes[index]).to_list() == every.to_list()
+
+
 def test_bucketed_texts_step_aside_where_they_cannot_hold(bundled_engine) -> None:
     mfu = bundled_engine.rules.variables["mfu"]
     everywhere = np.arange(3)
