@@ -20,6 +20,7 @@ from ..errors import UnsupportedForm as Unsupported
 from ..rules import cache
 from ..rules.expr import Tree, from_json, to_json, variables
 from ..rules.units import unit_info
+from .isolate import isolate
 
 _SOLUTIONS_KEY = "solutions"
 _store: dict[str, Any] | None = None
@@ -171,10 +172,25 @@ def save() -> None:
 
 def solve_block(equations: list[tuple[Tree, Tree, str]], unknowns: list[str],
                 domains: Mapping[str, str]) -> list[dict[str, Tree]] | None:
-    """Closed-form solutions {unknown: tree} of `lhs = rhs` equations; None when sympy finds none.
+    """Closed-form solutions {unknown: tree} of `lhs = rhs` equations; None when none is found.
 
-    Results are cached on disk by the equations' text, the unknowns and the domains.
+    Sympy's results are cached on disk by the equations' text, the unknowns and the domains. Where
+    sympy gives nothing (out of time on a slow machine, or no form it accepts), one equation whose
+    unknown appears once is still inverted layer by layer (engine/solve/isolate.py): sympy's form
+    comes first because it is simplified (the report shows it), the isolated one keeps the answer
+    from depending on the machine's speed.
     """
+    solutions = _sympy_solutions(equations, unknowns, domains)
+    if solutions is None and len(equations) == 1 and len(unknowns) == 1:
+        lhs, rhs, _ = equations[0]
+        isolated = isolate(lhs, rhs, unknowns[0], domains)
+        if isolated is not None:
+            return [{unknowns[0]: isolated}]
+    return solutions
+
+
+def _sympy_solutions(equations: list[tuple[Tree, Tree, str]], unknowns: list[str],
+                     domains: Mapping[str, str]) -> list[dict[str, Tree]] | None:
     global _dirty
     names = sorted({n for lhs, rhs, _ in equations for n in _names(lhs) | _names(rhs)})
     key = cache.digest(repr((sorted(text for _, _, text in equations), unknowns,

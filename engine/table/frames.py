@@ -11,7 +11,7 @@
 No per-row Python on the way: numeric columns convert as whole arrays, text cells are parsed
 once per distinct text, keys are dictionary-encoded by polars, messages are built per check
 (or per group) over the rows it concerns. Column naming and parsing: engine/table/columns.py;
-result columns: result_columns.py, note_columns.py, row_masks.py.
+result columns: result_columns.py, note_columns.py, value_texts.py, row_masks.py.
 Python API: `run_frame(df)` -> Outcome, `solve_frame(df)` -> results DataFrame.
 """
 from __future__ import annotations

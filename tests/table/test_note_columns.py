@@ -6,7 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from engine.table.note_columns import _Coded, _Notes
+from engine.table.note_columns import _Notes
+from engine.table.value_texts import Coded as _Coded
 
 
 def _notes(rng: np.random.Generator, rows: int) -> _Notes:

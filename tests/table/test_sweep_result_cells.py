@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.table.note_columns import _bucketed_texts, _format_expr
 from engine.table.result_columns import Repeated, results_frame, text_cells, value_series
 from engine.table.sweep import _axis_codes, parse_grid, solve_chunk
+from engine.table.value_texts import bucketed_texts as _bucketed_texts
+from engine.table.value_texts import format_expr as _format_expr
 
 BAND = " is outside the typical 0.3–0.55 band for end-to-end training"
 
