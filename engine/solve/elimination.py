@@ -170,6 +170,18 @@ class Eliminator:
             return None
         return rank([f.powers for f in forms if f is not None], names) == len(names)
 
+    def block(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> dict[str, Tree] | None:
+        """Each unknown of a block of monomial rules in closed form (a planner's pair when sympy has no
+        time: the same solution as sympy's, less simplified); None when they do not determine one."""
+        others = {v for eq in eqs for v in eq.variables} - set(names)
+        forms = {}
+        for name in names:
+            combination = self.combine(list(eqs), others, name)
+            if combination is None:
+                return None
+            forms[name] = combination.formula
+        return forms
+
     def combine(self, equations: list[Equation], known: set[str], target: str) -> Combination | None:
         """A combination of monomial rules giving `target` from known values only, or None."""
         open_eqs = [eq for eq in equations if eq.variables - known and self.of(eq) is not None]

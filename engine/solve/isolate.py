@@ -40,20 +40,21 @@ def _undo(side: Tree, other: Tree, unknown: str, domains: Mapping[str, str]) -> 
     """One layer peeled off `side = other`: (the part holding the unknown, what it equals)."""
     kind = side[0]
     if kind in ("add", "mul"):
-        inner = next(t for t in side[1] if _count(t, unknown))
-        rest = tuple(t for t in side[1] if t is not inner)
+        terms = _flattened(side)   # (a * b * c parses as (a * b) * c: one division by the rest reads better)
+        inner = next(t for t in terms if _count(t, unknown))
+        rest = tuple(t for t in terms if t is not inner)
         if not rest:
             return inner, other
         rest_tree = rest[0] if len(rest) == 1 else (kind, rest)
         if kind == "add":
             return inner, ("add", (other, ("mul", (_MINUS_ONE, rest_tree))))
-        return inner, ("mul", (other, ("pow", rest_tree, _MINUS_ONE)))
+        return inner, ("mul", (other, _reciprocal(rest_tree)))
     if kind == "pow":
         base, exponent = side[1], side[2]
         if _count(base, unknown):
             if not (_nonnegative(base, domains) or exponent in (("num", 1.0), _MINUS_ONE)):
                 return None
-            return base, ("pow", other, ("pow", exponent, _MINUS_ONE))
+            return base, ("pow", other, _one_over(exponent)) if exponent != _MINUS_ONE else _reciprocal(other)
         if base[0] == "num" and base[1] > 0 and base[1] != 1.0:   # b^x = y: x = log y / log b
             return exponent, ("mul", (("call", "log", (other,)), ("pow", ("call", "log", (base,)), _MINUS_ONE)))
         return None
@@ -62,6 +63,29 @@ def _undo(side: Tree, other: Tree, unknown: str, domains: Mapping[str, str]) -> 
     if kind == "call" and side[1] == "log":
         return side[2][0], ("call", "exp", (other,))
     return None
+
+
+def _reciprocal(tree: Tree) -> Tree:
+    """1 / tree, written without a power of a power where that is plain (1/x^a = x^-a, 1/2 = 0.5)."""
+    if tree[0] == "num" and tree[1] != 0:
+        return ("num", 1.0 / tree[1])
+    if tree[0] == "pow" and tree[2][0] == "num":
+        return tree[1] if tree[2][1] == -1.0 else ("pow", tree[1], ("num", -tree[2][1]))
+    if tree[0] == "mul" and any(f[0] == "pow" and f[2] == _MINUS_ONE for f in tree[1]):
+        return ("mul", tuple(_reciprocal(f) for f in tree[1]))   # 1 / (a / b) = b / a
+    return ("pow", tree, _MINUS_ONE)
+
+
+def _one_over(exponent: Tree) -> Tree:
+    """1 / exponent, written to read `x**(1 / b)` rather than `x**(b**(-1))`."""
+    if exponent[0] == "var":
+        return ("mul", (("num", 1.0), ("pow", exponent, _MINUS_ONE)))
+    return _reciprocal(exponent)
+
+
+def _flattened(tree: Tree) -> tuple[Tree, ...]:
+    """The terms of a sum (factors of a product) with nested sums (products) opened."""
+    return tuple(t for child in tree[1] for t in (_flattened(child) if child[0] == tree[0] else (child,)))
 
 
 def _count(tree: Tree, name: str) -> int:

@@ -239,8 +239,11 @@ class Planner:
         """A pair forms a block only if its rules are independent in the two unknowns (exact rank of
         the exponents for monomial rules: two forms of one relation never form a block) and sympy
         solves it (cached on disk, within its time budget)."""
-        if self.eliminator.independent(eqs, names) is False:
+        independent = self.eliminator.independent(eqs, names)
+        if independent is False:
             return False
+        if independent and self.eliminator.block(eqs, names) is not None:
+            return True   # monomial rules of full rank: solved exactly without sympy if it has no time
         return symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains) is not None
 
     def _needed_defaults(self, equations: list[Equation], derivable: set[str], targets: tuple[str, ...],
@@ -326,6 +329,9 @@ class Planner:
         solutions = symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains)
         if solutions:
             return Step(names, eqs, tuple(solutions))
+        eliminated = self.eliminator.block(eqs, names) if len(eqs) > 1 else None
+        if eliminated is not None:   # (sympy out of time: the same solution, less simplified)
+            return Step(names, eqs, (eliminated,))
         residual = None
         if len(eqs) == 1:
             eq = eqs[0]

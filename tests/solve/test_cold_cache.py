@@ -41,22 +41,33 @@ def test_exact_counts_with_no_sympy_budget_on_an_empty_cache(tmp_path: Path) -> 
     assert seconds < 5.0, seconds
 
 
-def test_params_for_a_loss_within_a_budget_with_no_sympy_budget(tmp_path: Path) -> None:
-    """The loss fit solved for tokens is isolated without sympy when sympy has no time (isolate.py), so the
-    torn chain params -> tokens -> train_flops closes and params is found by root finding. On a
-    slow machine the sympy budget used to run out here and the question was refused as
-    under-determined (CI, stop 25)."""
+def test_loss_questions_with_no_sympy_budget(tmp_path: Path) -> None:
+    """Answers that must not depend on the machine's speed, with the sympy budget at zero:
+
+    - params from a loss and a budget: the loss fit solved for tokens is isolated without sympy
+      (engine/solve/isolate.py), so the torn chain params -> tokens -> train_flops closes and params is
+      found by root finding (on a slow machine the budget ran out and the question was refused, CI of
+      stop 25);
+    - the compute-optimal loss: optimal_params and optimal_tokens from train_flops = 6·N·D and
+      D = 20·N, a pair of monomial rules solved by elimination of exponents (engine/solve/elimination.py)
+      when sympy has no time (it was refused as under-determined at a zero budget)."""
     code = (
         "import json\n"
         "import engine.solve.planning as planning\n"
         "planning.PLAN_SYMBOLIC_SECONDS = 0.0\n"
         "from engine import Engine\n"
         "e = Engine.load()\n"
-        "r = e.solve(['params'], {'train_flops': '5.76e23', 'loss': 1.95})\n"
-        "print(json.dumps(r.values['params']))\n")
+        "n = e.solve(['params'], {'train_flops': '5.76e23', 'loss': 1.95}).values['params']\n"
+        "best = e.solve(['optimal_loss'], {'train_flops': '5.76e23'}).values\n"
+        "print(json.dumps([n, best['optimal_params'], best['optimal_loss']]))\n")
     env = dict(os.environ, LLMPLAN_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
                           check=True)
-    n = json.loads(done.stdout.strip().splitlines()[-1])
+    n, optimal_params, optimal_loss = json.loads(done.stdout.strip().splitlines()[-1])
     # Hoffmann et al. 2022 eq. (10): L = 1.69 + 406.4/N^0.34 + 410.7/D^0.28 with D = C/(6N)
     assert 1.69 + 406.4 / n**0.34 + 410.7 / (5.76e23 / (6 * n)) ** 0.28 == pytest.approx(1.95, rel=1e-9)
+    # 20 tokens per parameter (seed §6): N = sqrt(C / (6 · 20)) = 6.9282e10, and eq. (2) there
+    assert optimal_params == pytest.approx((5.76e23 / 120) ** 0.5, rel=1e-12)
+    expected = 1.69 + 406.4 / optimal_params**0.34 + 410.7 / (20 * optimal_params) ** 0.28
+    assert optimal_loss == pytest.approx(expected, rel=1e-12)
+    assert optimal_loss == pytest.approx(1.937410, rel=1e-6)   # tests/rule_cases/chinchilla.yaml

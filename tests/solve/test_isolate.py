@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from engine.rules.expr import parse_equation
+from engine.rules.expr import parse_equation, render
 from engine.solve.isolate import isolate
 from engine.solve.numeric import compile_tree
 
@@ -28,6 +28,8 @@ def test_chinchilla_loss_solved_for_tokens_matches_the_closed_form() -> None:
     expected = (410.7 / (1.95 - 1.69 - 406.4 / 70e9**0.34)) ** (1 / 0.28)
     got = _value(tree, loss=1.95, e=1.69, a=406.4, n=70e9, alpha=0.34, b=410.7, beta=0.28)
     assert got == pytest.approx(expected, rel=1e-12)
+    # the report shows this form where sympy had no time: one division, no power of a power
+    assert render(tree) == "(b / (loss - (e + a / n**alpha)))**(1 / beta)"
 
 
 def test_exponent_and_logarithm_are_undone() -> None:
@@ -49,3 +51,10 @@ def test_forms_that_are_not_unique_are_left_to_sympy() -> None:
 def test_a_signed_variable_under_a_power_is_not_inverted() -> None:
     assert _solve("y = x ** 3", "x", {"x": "real"}) is None
     assert _value(_solve("y = x ** 3", "x"), y=27.0) == pytest.approx(3.0)
+
+
+def test_a_product_is_divided_once() -> None:
+    # train_flops = n_gpus · peak · mfu · time parses as ((n·p)·m)·t: n = C / (p · m · t)
+    tree = _solve("y = x * s * k * n", "x")
+    assert render(tree) == "y / (s * k * n)"
+    assert _value(tree, y=24.0, s=2.0, k=3.0, n=4.0) == pytest.approx(1.0)
