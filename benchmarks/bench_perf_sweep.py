@@ -78,7 +78,27 @@ column, and fixed-text notes plus one coded note are joined once per combination
 (table/note_columns._by_combination): 39.2-42.6 ms with the extra note on every row (65.5 MB of results against
 46.8 MB), 6·N·D 6.8-6.9 ms: 5.7-6.3×. Those rows are answered with grad_accum rounded up (the global batch
 then 4,224, not 4,096) where the same row asked with `llmplan solve` is refused (engine/solve/recompute.py's
-contradiction check on dp is not reached with side_values=False): a known gap, see the closing note.
+contradiction check on dp is not reached with side_values=False): a known gap, closed in the sixth pass.
+Sixth pass (2026-12-06, stops 25-26): the sweep now refuses the layouts `llmplan solve` refuses (a grad_accum
+rounded off a fixed global batch is checked against dp without side values; the refusal names the rule, the
+exact grad_accum, its inputs, defaults marked), so a global_batch-4,096 grid is ~99 % refusals and no longer a
+fair picture of a layout search: the timed grid gives grad_accum 8 instead (every layout answers; the global
+batch then follows from dp), and the fixed-global-batch grid is timed on its own line (360-440 ms, the refusal
+texts dominate). Speed-ups since: the warnings texts bucketed without a logarithm per row within one decade,
+plan-structure facts (shown values, default keys read) kept with the plan, group assumptions made once per
+table, one-value result columns as untyped float/str literals (~2 µs against ~10 µs each), and a grid axis in
+grid shape reduced once for its bounds so the full-size steps built on it (matmul_time, memory_bound_time) are
+shown in their domain by intervals instead of two reductions each. This machine was slower than the last
+session's (the same code: 26 against 18.5 ms), so compare ratios only. Heap kept, best of 5, five runs: analytic
+20.3-22.9 ms, 6·N·D 6.2-7.0 ms, in memory 3.10-3.36×; written to parquet 2.50-3.37× (2.9-3.0× in most runs).
+STILL NOT reliably within 3× in memory: the analytic solve is ~10 ms against ~3 (9 steps at full size, ~2.2 ms,
+and 39 small ones, ~2.2 ms of Python per step), the warnings column ~3 ms (the mfu band on 55,000 rows, each
+text with its own value: ~1.2 ms to bucket, ~1 ms to join and gather 100k strings), the value columns ~3 ms.
+What would still move it: network_exposed_bytes, nvlink_exposed_bytes and node_local_time hold terms that can be
+0 (tp_in_node on one node, no ZeRO-3 gathers), so the interval proof (positive values only) gives up and each is
+reduced for its domain (3 × ~55 µs); matmul_time and memory_bound_time read step_tokens / n_gpus, which is
+micro_batch · grad_accum · seq_len / (tp · pp) and would be 100 values, not 100,000, if the planner substituted
+global_batch = micro_batch · grad_accum · dp before the grid is solved (a symbolic pass per plan).
 """
 from __future__ import annotations
 

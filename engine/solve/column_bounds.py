@@ -20,6 +20,9 @@ Bounds = tuple[float, float]
 Known = Union[Mask, bool]   # which rows are known; a plain bool when every row agrees
 
 
+_SMALL = 65_536   # values in a grid-shaped array reduced for its bounds without asking
+
+
 class ColumnBounds:
     """Per solve: column min/max reduced once, and bounds shown by numeric.interval."""
 
@@ -84,7 +87,14 @@ class ColumnBounds:
             if env.is_deferred(name):
                 return None
         value = env.get(name)
-        return None if value is None else self._shown_bounds(value)
+        if value is None:
+            return None
+        shown = self._shown_bounds(value)
+        if shown is None and isinstance(value, np.ndarray) and value.ndim > 1 and value.size <= _SMALL:
+            # a sweep's axis in grid shape (n_gpus as 1 x 1 x 1 x 1000): reduced once, a few µs, so the
+            # full-size steps computed from it are proven in their domain by intervals, not reduced
+            shown = self._exact_bounds(value)
+        return shown
 
     def _known(self, values: Columns, name: str) -> Known:
         if values.is_deferred(name):

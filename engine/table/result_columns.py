@@ -85,8 +85,16 @@ def results_frame(columns: dict[str, Cells], rows: int) -> pl.DataFrame:
     if not series or not rows:
         return pl.DataFrame([c.alias(n) if isinstance(c, pl.Series) else c.series(n) for n, c in columns.items()])
     return pl.DataFrame(series).select(
-        [pl.col(name) if isinstance(c, pl.Series) else pl.lit(c.value, dtype=c.dtype).alias(name)
-         for name, c in columns.items()])
+        [pl.col(name) if isinstance(c, pl.Series) else _literal(c).alias(name) for name, c in columns.items()])
+
+
+def _literal(column: "Repeated") -> pl.Expr:
+    """A one-value column as a literal: a Python float is a Float64 literal and a str a String one as
+    they are (~2 µs each, against ~10 µs with the dtype spelled out: ~80 such columns per sweep)."""
+    if (column.dtype == pl.Float64 and type(column.value) is float) or \
+            (column.dtype == pl.String and type(column.value) is str):
+        return pl.lit(column.value)
+    return pl.lit(column.value, dtype=column.dtype)
 
 
 def value_series(header: str, base: np.ndarray, mask: np.ndarray, factor: float) -> Cells:

@@ -35,6 +35,11 @@ def test_one_value_column_stays_one_value_and_reads_the_same() -> None:
     assert frame.columns == ["n_gpus", "weights [GB]", "error"]
     assert frame["weights [GB]"].to_list() == [3.0] * 5
     assert frame["error"].dtype == pl.String and frame["error"].null_count() == 5
+    assert frame.schema["weights [GB]"] == pl.Float64   # (a float literal, no dtype spelled out)
+    texts = results_frame({"n_gpus": varying, "note": Repeated("same", pl.String, 5),
+                           "whole": Repeated(7.0, pl.Float64, 5)}, 5)
+    assert texts.schema == {"n_gpus": pl.Float64, "note": pl.String, "whole": pl.Float64}
+    assert texts["note"].to_list() == ["same"] * 5 and texts["whole"].to_list() == [7.0] * 5
     assert frame.equals(pl.DataFrame([varying, cells.series("weights [GB]"), pl.Series("error", [None] * 5,
                                                                                          dtype=pl.String)]))
 
