@@ -31,6 +31,16 @@ def run_llmplan(*args: str, cwd: Path | str | None = None, timeout: float = 120,
                           check=False)
 
 
+def fresh_process(code: str, tmp_path: Path) -> Any:
+    """What Python `code` prints last as JSON, run in a new process on an empty rule cache (tmp_path/cache)."""
+    import json
+
+    env = dict(os.environ, LLMPLAN_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
+                          check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture
 def llmplan() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_llmplan

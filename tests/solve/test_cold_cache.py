@@ -8,15 +8,11 @@ ran for minutes). Here the budget is set to zero, the worst case, in a fresh pro
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import fresh_process
 
 
 def test_exact_counts_with_no_sympy_budget_on_an_empty_cache(tmp_path: Path) -> None:
@@ -30,10 +26,7 @@ def test_exact_counts_with_no_sympy_budget_on_an_empty_cache(tmp_path: Path) -> 
         "qwen = e.solve(['arch_params'], {'model': 'qwen2.5-7b'}).values['arch_params']\n"
         "mixtral = e.solve(['active_params'], {'model': 'mixtral-8x7b'}).values['active_params']\n"
         "print(json.dumps([time.perf_counter() - t, qwen, mixtral]))\n")
-    env = dict(os.environ, LLMPLAN_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
-                          check=True)
-    seconds, qwen, mixtral = json.loads(done.stdout.strip().splitlines()[-1])
+    seconds, qwen, mixtral = fresh_process(code, tmp_path)
     # Qwen2.5-7B (HF Qwen/Qwen2.5-7B safetensors total): 7,615,616,512
     assert qwen == 7_615_616_512
     # Mixtral 8x7B (Jiang et al. 2024 §2, 12.9B active): 46,702,792,704 − 32 · 6 · 3 · 4096 · 14336
@@ -60,10 +53,7 @@ def test_loss_questions_with_no_sympy_budget(tmp_path: Path) -> None:
         "n = e.solve(['params'], {'train_flops': '5.76e23', 'loss': 1.95}).values['params']\n"
         "best = e.solve(['optimal_loss'], {'train_flops': '5.76e23'}).values\n"
         "print(json.dumps([n, best['optimal_params'], best['optimal_loss']]))\n")
-    env = dict(os.environ, LLMPLAN_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
-                          check=True)
-    n, optimal_params, optimal_loss = json.loads(done.stdout.strip().splitlines()[-1])
+    n, optimal_params, optimal_loss = fresh_process(code, tmp_path)
     # Hoffmann et al. 2022 eq. (10): L = 1.69 + 406.4/N^0.34 + 410.7/D^0.28 with D = C/(6N)
     assert 1.69 + 406.4 / n**0.34 + 410.7 / (5.76e23 / (6 * n)) ** 0.28 == pytest.approx(1.95, rel=1e-9)
     # 20 tokens per parameter (seed §6): N = sqrt(C / (6 · 20)) = 6.9282e10, and eq. (2) there

@@ -11,11 +11,7 @@ Figures: A800 / A100 dense BF16 312 TFLOPS, H100 SXM 989 TFLOPS (NVIDIA datashee
 """
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +30,8 @@ from engine.errors import (
 )
 from engine.solve.batch import Categorical
 from engine.solve.elimination import monomial, rank
+from tests.conftest import fresh_process
 
-ROOT = Path(__file__).resolve().parents[2]
 DAY = 86400.0
 PROPERTY = settings(max_examples=15, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -130,10 +126,7 @@ def test_underdetermined_within_two_seconds_on_an_empty_cache(tmp_path: Path) ->
         "except UnderdeterminedError as exc:\n"
         "    out = str(exc)\n"
         "print(json.dumps([time.perf_counter() - t, out]))\n")
-    env = dict(os.environ, LLMPLAN_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
-                          check=True)
-    seconds, message = json.loads(done.stdout.strip().splitlines()[-1])
+    seconds, message = fresh_process(code, tmp_path)
     assert "hidden" in message and seconds < 2.0, (seconds, message)
 
 
