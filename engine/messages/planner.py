@@ -57,6 +57,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the exact value is {raw}. Change one of those values so that {name} comes out whole",
         "{name} 必须是整数，但在 {values} 下没有整数 {name} 满足规则 {rule}（{formula}）：精确值为 {raw}。"
         "请修改其中某个值，使 {name} 为整数"),
+    "planner.not_whole.options": (
+        "{name} must be a whole number, and no whole {name} satisfies rule {rule} ({formula}) with {values}: "
+        "the exact value is {raw}. Change one of those values so that {name} comes out whole, for example "
+        "{options}",
+        "{name} 必须是整数，但在 {values} 下没有整数 {name} 满足规则 {rule}（{formula}）：精确值为 {raw}。"
+        "请修改其中某个值，使 {name} 为整数，例如 {options}"),
     "planner.not_whole.row": (
         "{name} must be a whole number, and no whole {name} satisfies rule {rule} ({formula}) with this row's "
         "{names}. Change one of those values so that {name} comes out whole",

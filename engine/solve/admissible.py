@@ -21,6 +21,7 @@ from .planning import Plan
 
 MAX_STEPS = 4096   # values tried per row before saying that none is admissible
 MARK = ".admissible_"
+_BLOCK_VALUES = 65_536   # candidate values judged in one evaluation (rows × values per row)
 
 
 @dataclass
@@ -70,26 +71,38 @@ def admissible(rules: RuleSet, plan: Plan, name: str, rounded: np.ndarray, round
     if not usable:
         return None
 
-    def ok(candidate: np.ndarray) -> np.ndarray:
-        good = np.ones(n, dtype=bool)
-        for check, values in usable:
-            with np.errstate(all="ignore"):
-                fired = np.asarray(compile_tree(check.condition)(dict(values, **{name: candidate})), dtype=bool)
-            good &= ~np.broadcast_to(fired, (n,))
-        return good
-
+    conditions = [(compile_tree(check.condition), values) for check, values in usable]
     start = np.array(np.broadcast_to(rounded, (n,)), dtype=float)
     candidate = start.copy()
-    settled = ok(candidate) | np.isnan(candidate)
+    unsettled = ~(_fits(conditions, name, None, candidate) | np.isnan(candidate))
     step = -1.0 if rounding == "down" else 1.0
-    for _ in range(MAX_STEPS):
-        if settled.all():
-            break
-        candidate = np.where(settled, candidate, candidate + step)
-        below = ~settled & (candidate < 1)
-        settled |= below
-        candidate[below] = np.nan
-        settled |= ok(candidate)
-    none = ~settled | (np.isnan(candidate) & ~np.isnan(start))
+    tried = 0
+    while tried < MAX_STEPS and unsettled.any():
+        # the next values for every unsettled row at once, a block of them per row: a row with no
+        # admissible value (tp where none divides) costs MAX_STEPS / block evaluations, not MAX_STEPS
+        todo = np.flatnonzero(unsettled)
+        block = min(MAX_STEPS - tried, max(1, _BLOCK_VALUES // len(todo)), 256)
+        trial = start[todo, None] + step * np.arange(tried + 1, tried + block + 1, dtype=float)[None, :]
+        below = trial < 1
+        hit = below | _fits(conditions, name, todo.repeat(block), trial.reshape(-1)).reshape(trial.shape)
+        found = hit.any(axis=1)
+        first = hit.argmax(axis=1)[found]
+        rows = todo[found]
+        candidate[rows] = np.where(below[found, first], np.nan, trial[found, first])
+        unsettled[rows] = False
+        tried += block
+    none = unsettled | (np.isnan(candidate) & ~np.isnan(start))
     candidate[none] = np.nan
     return Admissible(candidate, ~none & (candidate != start), none, [c for c, _ in usable])
+
+
+def _fits(conditions: list[tuple[Callable, dict]], name: str, rows: "np.ndarray | None", values: np.ndarray
+          ) -> np.ndarray:
+    """Whether each candidate value of `name` (for the row at the same position of `rows`; None: one per
+    row, in order) passes every admissibility check: no check's condition fires."""
+    good = np.ones(len(values), dtype=bool)
+    for condition, others in conditions:
+        with np.errstate(all="ignore"):
+            fired = condition({**(others if rows is None else {k: v[rows] for k, v in others.items()}), name: values})
+        good &= ~np.broadcast_to(np.asarray(fired, dtype=bool), (len(values),))
+    return good

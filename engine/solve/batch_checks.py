@@ -122,6 +122,8 @@ class GroupChecks(StepEvaluation):
         from, all given (or defaults, said so), as the user can change them."""
         kept = batch.unrounded.get(name)
         raw = float(np.broadcast_to(kept, (batch.rows,))[row]) if kept is not None else None
+        if raw is not None and np.isfinite(raw):
+            batch.not_whole[row] = (name, raw, tuple(inputs))
         others = "; ".join(f"{n} = {format_quantity(self.rules.variables[n], float(pick(env[n], i)))}"
                            + (" (default)" if n in defaults else "") for n in inputs)
         return said_text("planner.not_whole", name=name, raw=f"{raw:.4g}" if raw is not None else "?",

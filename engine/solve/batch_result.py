@@ -63,6 +63,9 @@ class Batch:
     typed: dict[str, Mask] = field(default_factory=dict)       # key columns: typed by the user (not default)
     mismatches: list[RuleMismatch] = field(default_factory=list)  # approximate eq, gap per row
     notes: list[tuple[str, str, Mask]] = field(default_factory=list)   # (code, message, row mask)
+    # row -> (whole-number answer no whole value of which fits, its exact value, the values behind it):
+    # what engine/solve/whole_options.py searches for values that would work
+    not_whole: dict[int, tuple[str, float, tuple[str, ...]]] = field(default_factory=dict)
     failed: Mask = field(default_factory=lambda: np.zeros(0, dtype=bool))   # bool per row: has an error
     owned: set[str] = field(default_factory=set)        # value arrays allocated here (safe to write into)
     row_group: np.ndarray | None = field(default=None, repr=False)   # row -> position in groups (group_of)

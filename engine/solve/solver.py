@@ -36,6 +36,7 @@ from .planning import Plan, Planner, Step
 from .reach import unreachable
 from .sensitivity import default_effects
 from .unused_givens import UNUSED
+from .whole_options import with_whole_options
 
 _BASE_SYMBOLS = {"[compute]": "FLOP", "[time]": "s", "[information]": "byte", "[token]": "token",
                  "[text]": "char", "[currency]": "USD", "[energy]": "J", "[mass]": "g"}
@@ -198,6 +199,7 @@ class Engine:
         if batch.errors[0] is not None:
             kind = batch.error_kinds[0] or EngineError
             error = kind if isinstance(kind, EngineError) else keyed_from(kind, batch.errors[0])
+            error = with_whole_options(self, error, batch, numbers, keys)
             raise _with_reach(self, error, numbers, keys, targets) from None
         result = self.result_for_row(batch, 0, lang)
         for origins in attached:

@@ -508,9 +508,14 @@ def test_a_rounded_answer_does_not_move_a_default_layout(eng: Any) -> None:
         with pytest.raises(EngineError) as caught:
             eng.solve(["grad_accum"], {"global_batch": 1000, "micro_batch": 1, "n_gpus": 64, **layout})
         message = str(caught.value)
-        assert "grad_accum must be a whole number" in message and "15.62" in message
-        assert "global_batch = 1,000" in message and "n_gpus = 64" in message and "grad_accum =" not in message
+        values, options = message.split("the exact value is")
+        assert "grad_accum must be a whole number" in message and "15.62" in options
+        assert "global_batch = 1,000" in values and "n_gpus = 64" in values and "grad_accum =" not in values
         assert ("tp = 1 (default)" in message) == (not layout) and "Drop one of the givens" not in message
+        # values that would work (engine/solve/whole_options.py), by hand: grad_accum 16 -> 16 · 64 = 1,024
+        # sequences, 15 -> 960; n_gpus would be 1,000 / 16 = 62.5 or 66.7, not whole, so not offered
+        assert options.endswith("for example global_batch = 1,024 (grad_accum = 16); "
+                                "global_batch = 960 (grad_accum = 15)")
     answer = eng.solve(["grad_accum"], {"global_batch": 1024, "micro_batch": 1, "n_gpus": 64})
     assert answer.values["grad_accum"] == 16 and answer.values["dp"] == 64
 
@@ -528,3 +533,40 @@ def test_a_whole_number_default_does_not_absorb_a_rounding(eng: Any) -> None:
     assert "3.906" in str(caught.value) and "micro_batch = 1 (default)" in str(caught.value)   # 1,000 / 256
     answer = eng.solve(["train_time"], {**base, "global_batch": 1024})
     assert answer.values["grad_accum"] == 4 and answer.values["micro_batch"] == 1
+
+
+def test_a_whole_number_refusal_offers_values_that_would_work(eng: Any) -> None:
+    # Llama-2-7B on 1,000 H100 with tp = pp = micro_batch = 2: dp = 1,000 / 4 = 250 and grad_accum =
+    # 4,096 / (2 · 250) = 8.192 (by hand). Held at 8: n_gpus = 4 · 4,096 / (2 · 8) = 1,024, or global_batch =
+    # 2 · 8 · 250 = 4,000; at 9: global_batch = 4,500 (n_gpus = 4 · 4,096 / 18 = 910.2 is not whole; nor is
+    # micro_batch = 4,096 / (8 · 250) = 2.048, nor tp = 1,000 / (256 · 2) = 1.95).
+    from engine.errors import EngineError
+
+    givens = {"perf_model": "analytic", "model": "llama2-7b", "gpu": "H100-SXM", "seq_len": 4096,
+              "global_batch": 4096, "n_gpus": 1000, "tp": 2, "pp": 2, "micro_batch": 2}
+    with pytest.raises(EngineError) as caught:
+        eng.solve(["mfu"], givens)
+    message = str(caught.value)
+    assert "8.192" in message
+    assert message.endswith("for example global_batch = 4,000 (grad_accum = 8); n_gpus = 1,024 (grad_accum = 8); "
+                            "global_batch = 4,500 (grad_accum = 9)")
+    for option in ({"global_batch": 4000}, {"n_gpus": 1024}, {"global_batch": 4500}):   # each one answers
+        assert 0 < eng.solve(["mfu"], {**givens, **option}).values["mfu"] < 1
+
+
+def test_the_whole_number_options_in_chinese(llmplan: Any) -> None:
+    done = llmplan("solve", "mfu", "perf_model=analytic", "model=llama2-7b", "gpu=H100-SXM", "seq_len=4096",
+                   "global_batch=4096", "n_gpus=1000", "tp=2", "pp=2", "micro_batch=2", "--lang", "zh")
+    assert done.returncode != 0
+    assert "精确值为 8.192" in done.stderr and "例如 global_batch = 4,000 (grad_accum = 8)" in done.stderr
+
+
+def test_an_admissible_answer_far_from_the_rounded_one(eng: Any) -> None:
+    # n_gpus for 6 · 7e9 · 20e9 FLOPs in 30 days at mfu 0.4 on A100 (312 TFLOPS): 8.4e20 / (0.4 · 312e12 · 2,592,000)
+    # = 2.6 GPUs (by hand), rounded up to 3; with tp = 8 the GPUs must be a multiple of tp · pp: 8 · 64 = 512 is
+    # 509 values on (past the first block of candidates the search judges at once), 8 · 16 = 128 is 125 on.
+    for pp, expected in ((64, 512), (16, 128)):
+        answer = eng.solve(["n_gpus"], {"params": "7B", "tokens": "20B", "gpu": "A100", "mfu": 0.4,
+                                        "train_time": "30d", "tp": 8, "pp": pp})
+        assert answer.values["n_gpus"] == expected and answer.values["dp"] == 1
+        assert any(w.code == "admissible.n_gpus" for w in answer.warnings)
