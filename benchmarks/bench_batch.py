@@ -258,9 +258,9 @@ def write_input(frame: pl.DataFrame, path: Path) -> None:
 
 
 def part_b(rows: int) -> None:
-    from engine.table.frames import run_frame
     from engine.io.sheets import read_scenarios
     from engine.io.workbook import write_results
+    from engine.table.frames import run_frame
 
     engine = Engine.load()
     with tempfile.TemporaryDirectory() as folder:
