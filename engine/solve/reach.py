@@ -21,6 +21,7 @@ from ..text.formatting import format_quantity
 from .keys import Categorical
 
 if TYPE_CHECKING:
+    from .batch_result import Batch
     from .solver import Engine
 
 # The ends of a domain, in base units: "unlimited" and "next to nothing" for a positive quantity
@@ -72,14 +73,21 @@ def out_of_reach(engine: "Engine", numbers: dict[str, float], keys: dict[str, st
 def _solved(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], name: str, moved: str
             ) -> float | None:
     """`name` solved from `numbers` without it (one row), or None when the engine cannot."""
-    given = {n: np.array([v]) for n, v in numbers.items() if n != name}
-    batch = engine.solve_columns(given, _key_columns(keys), [(name,)], np.zeros(1, dtype=np.int64), 1,
-                                 side_values=False)
-    if batch.errors[0] is not None or name not in batch.values:
+    batch = solved_alone(engine, {n: v for n, v in numbers.items() if n != name}, keys, name)
+    if batch is None or name not in batch.values:
         return None
     value = float(batch.values[name][0])
     return value if np.isfinite(value) else None
 
 
-def _key_columns(keys: dict[str, str]) -> dict[str, Categorical]:
+def solved_alone(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], name: str) -> "Batch | None":
+    """One row asking only `name` from these givens (no side values), or None when it is refused: the
+    small solves a refused question's follow-ups make (this module, engine/solve/whole_options.py)."""
+    batch = engine.solve_columns({n: np.array([v]) for n, v in numbers.items()}, key_columns(keys), [(name,)],
+                                 np.zeros(1, dtype=np.int64), 1, side_values=False)
+    return None if batch.errors[0] is not None else batch
+
+
+def key_columns(keys: dict[str, str]) -> dict[str, Categorical]:
+    """One row's catalog keys as the batch solver takes them."""
     return {n: Categorical(np.zeros(1, dtype=np.int64), [k]) for n, k in keys.items()}

@@ -33,7 +33,7 @@ from .catalog_selectors import apply_catalog_selectors
 from .factored import Factored
 from .numeric import compile_tree
 from .planning import Plan, Planner, Step
-from .reach import unreachable
+from .reach import key_columns, unreachable
 from .sensitivity import default_effects
 from .unused_givens import UNUSED
 from .whole_options import with_whole_options
@@ -194,8 +194,7 @@ class Engine:
         numbers, keys = self.parse_givens(givens)
         targets = self.check_targets(targets, list(numbers) + list(keys))
         batch = self.solve_columns({n: np.array([v]) for n, v in numbers.items()},
-                                   {n: Categorical(np.zeros(1, dtype=np.int64), [k]) for n, k in keys.items()},
-                                   [targets], np.zeros(1, dtype=np.int64), 1)
+                                   key_columns(keys), [targets], np.zeros(1, dtype=np.int64), 1)
         if batch.errors[0] is not None:
             kind = batch.error_kinds[0] or EngineError
             error = kind if isinstance(kind, EngineError) else keyed_from(kind, batch.errors[0])

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..messages import keyed
 from ..text.formatting import format_quantity
-from .keys import Categorical
+from .reach import solved_alone
 
 if TYPE_CHECKING:
     from .batch_result import Batch
@@ -62,10 +62,8 @@ def whole_options(engine: "Engine", numbers: dict[str, float], keys: dict[str, s
 def _whole_answer(engine: "Engine", field: str, numbers: dict[str, float], keys: dict[str, str]) -> float | None:
     """`field` solved from the other values, if it answers without an error and comes out whole where
     it must be whole (its value before rounding, not the rounded one)."""
-    batch = engine.solve_columns({n: np.array([v]) for n, v in numbers.items()},
-                                 {n: Categorical(np.zeros(1, dtype=np.int64), [k]) for n, k in keys.items()},
-                                 [(field,)], np.zeros(1, dtype=np.int64), 1, side_values=False)
-    if batch.errors[0] is not None:
+    batch = solved_alone(engine, numbers, keys, field)
+    if batch is None:
         return None
     exact = batch.unrounded.get(field, batch.values[field])
     value = float(np.broadcast_to(exact, (1,))[0])

@@ -66,8 +66,6 @@ def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) ->
     return notes.column("warnings")
 
 
-
-
 _Piece = Union[str, pl.Expr, Coded]
 _Note = tuple["np.ndarray | None", list[_Piece]]   # (the rows it is on, None: every row; its text pieces)
 
