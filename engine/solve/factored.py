@@ -9,6 +9,7 @@ Flattening a value back (C order) gives exactly the column the row-by-row path c
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -31,8 +32,8 @@ class Factored:
     # steps read those. The columns are read-only, so no write can leave the two different.
     made: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
-    @property
-    def rows(self) -> int:
+    @functools.cached_property
+    def rows(self) -> int:   # (read for every value a step reads: computed once)
         return int(np.prod(self.shape))
 
     def shaped(self, name: str, flat: Any) -> "float | np.ndarray":

@@ -92,7 +92,7 @@ def _split(values: list, start: float, combine) -> "tuple[float, list[np.ndarray
     """(the plain numbers combined, the columns): columns are arrays of one or more dimensions."""
     constant, columns = start, []
     for value in values:
-        if np.ndim(value) == 0:
+        if type(value) is float or np.ndim(value) == 0:   # (a float first: most values of a sweep's steps)
             constant = combine(constant, float(value))
         else:
             columns.append(value)

@@ -18,7 +18,9 @@ def flag(value: bool, rows: int) -> np.ndarray:
 
 def const_value(mask: "np.ndarray | bool") -> "bool | None":
     """The value of a mask that has one value in every row (a bool, a broadcast view), else None."""
-    array = np.asarray(mask)
+    if type(mask) is bool:   # (called ~1,000 times per results table: the common cases first)
+        return mask
+    array = mask if type(mask) is np.ndarray else np.asarray(mask)
     if array.ndim == 0:
         return bool(array)
     if array.ndim == 1 and len(array) and array.strides[0] == 0:
