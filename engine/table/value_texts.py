@@ -72,9 +72,8 @@ def bucketed_texts(variable: Variable, values: np.ndarray, index: np.ndarray) ->
     figures, what the text is made of): every value of a bucket rounds alike unless it lies at a tie
     (x.5 in the 4th figure, or a hair either side), where numpy's rounding here and polars' may differ:
     such rows (rare) are rounded by polars too and must agree with their bucket, else None (format every
-    row). None too for
-    integers (a whole value reads differently from its neighbours), for values shown with a K/M/B/T
-    suffix, and for zero, negative or non-finite values."""
+    row). None too for integers (a whole value reads differently from its neighbours), for values shown
+    with a K/M/B/T suffix, and for zero, negative or non-finite values."""
     shown = values[index]
     if variable.domain == "integer" or not len(shown) or largest(values, variable) >= 1e4:
         return None
@@ -86,20 +85,7 @@ def bucketed_texts(variable: Variable, values: np.ndarray, index: np.ndarray) ->
         span = high - low + 1
         if span * 10_001 > _MAX_BUCKETS:
             return None
-        if span == 1:   # one decade (an mfu band): no logarithm per row, mantissas 1000..10000 as they are
-            scaled = shown * 10.0 ** (3 - low)
-            mantissa = np.floor(scaled + 0.5)
-            key = mantissa.astype(np.int64)
-        else:
-            decade = np.clip(np.floor(np.log10(shown)).astype(np.int64), low, high) - low
-            scaled = shown * (10.0 ** (3 - np.arange(low, high + 1)))[decade]
-            mantissa = np.floor(scaled + 0.5)
-            key = decade * 10_001 + np.clip(mantissa, 0, 10_000).astype(np.int64)
-        # at a tie, on either side (|scaled - mantissa| within _TIE of one half), numpy's rounding here
-        # and the formatter's may differ: those rows are checked below
-        np.subtract(scaled, mantissa, out=scaled)
-        np.abs(scaled, out=scaled)
-        tie = scaled > 0.5 - _TIE
+        key, tie = _bucket_keys(shown, low, high)
     one_of = np.empty(span * 10_001)
     one_of[key] = shown   # (some value of each bucket: the last written)
     present = np.zeros(span * 10_001, dtype=bool)
@@ -117,6 +103,24 @@ def bucketed_texts(variable: Variable, values: np.ndarray, index: np.ndarray) ->
     codes = np.zeros(len(values), dtype=np.int64)
     codes[index] = code
     return Coded(codes, first)
+
+
+def _bucket_keys(shown: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per value (all > 0, decades low..high): its bucket, decade · 10,001 + mantissa rounded to 4
+    figures (1000..10000), and whether it lies at a rounding tie, on either side (|scaled - mantissa|
+    within _TIE of one half), where numpy's rounding here and the formatter's may differ."""
+    if low == high:   # one decade (an mfu band): no logarithm per row, the mantissas as they are
+        scaled = shown * 10.0 ** (3 - low)
+        mantissa = np.floor(scaled + 0.5)
+        key = mantissa.astype(np.int64)
+    else:
+        decade = np.clip(np.floor(np.log10(shown)).astype(np.int64), low, high) - low
+        scaled = shown * (10.0 ** (3 - np.arange(low, high + 1)))[decade]
+        mantissa = np.floor(scaled + 0.5)
+        key = decade * 10_001 + np.clip(mantissa, 0, 10_000).astype(np.int64)
+    np.subtract(scaled, mantissa, out=scaled)
+    np.abs(scaled, out=scaled)
+    return key, scaled > 0.5 - _TIE
 
 
 _TIE = 1e-7   # |scaled - m| within this of 0.5: at a rounding tie (scaled ~1e3..1e4, float error ~1e-12)
