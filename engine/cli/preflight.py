@@ -151,14 +151,20 @@ def _largest_micro_batch(engine: Engine, check: Preflight, lang: str) -> None:
         check.max_micro_batch_note = text(lang, "no_micro_batch")
 
 
+def _time_hint(givens: dict[str, Any], lang: str) -> str:
+    """What the epoch's steps still need: the examples, or (samples given, packing on) their mean length."""
+    if "samples" in givens and "tokens_per_sample" not in givens:
+        return text(lang, "need_tokens_per_sample", samples=givens["samples"])
+    return text(lang, "need_samples")
+
+
 def _time(engine: Engine, check: Preflight, lang: str) -> None:
     """Steps per epoch (batching.yaml) and one epoch's time for its tokens at the mfu given or assumed."""
     givens = check.givens
     try:
         result = engine.solve(["steps_per_epoch", "sequences_per_epoch"], _without(givens, ("memory_fill",)), lang)
     except EngineError as exc:
-
-        check.time_note = text(lang, "need_samples") if isinstance(exc, UnderdeterminedError) else localized(exc, lang)
+        check.time_note = _time_hint(givens, lang) if isinstance(exc, UnderdeterminedError) else localized(exc, lang)
         return
     check.steps_per_epoch = result.values["steps_per_epoch"]
     check.sequences_per_epoch = result.values["sequences_per_epoch"]

@@ -44,6 +44,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
          "(mean tokens per example)"),
         ("要得到每个 epoch 的步数和时间，请给出 samples=N（每个 epoch 的样本数）；打包时再给 "
          "tokens_per_sample=N（每条样本的平均 token 数）")),
+    "preflight.need_tokens_per_sample": (
+        ("for steps and time per epoch give tokens_per_sample=N (mean tokens per example: packed, the "
+         "{samples} examples fill sequences of seq_len), or packing=off (one example per sequence)"),
+        ("要得到每个 epoch 的步数和时间，请给出 tokens_per_sample=N（每条样本的平均 token 数：打包时 "
+         "{samples} 条样本拼成 seq_len 长的序列），或 packing=off（每条样本一个序列）")),
     "preflight.word.fits": ("FITS", "放得下"),
     "preflight.word.no_fit": ("DOES NOT FIT", "放不下"),
     "preflight.word.per_gpu": ("Memory per GPU", "单卡显存"),

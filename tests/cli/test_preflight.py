@@ -285,3 +285,19 @@ def test_the_fewest_gpus_that_fit_are_proposed(bundled_engine, in_lf, gpu, fewes
     # ranked after the changes that fit on the GPUs there are, before changing what is trained (LoRA)
     kinds = [c.kind for c in check.changes if c.fits]
     assert kinds.index("gpus") > kinds.index("offload") and kinds.index("gpus") < kinds.index("method")
+
+
+def test_the_epoch_hint_asks_for_what_is_missing(bundled_engine, in_lf):
+    """A DeepSpeed file has no data section: the steps per epoch need the examples and, packed (the
+    default), their mean length. samples typed: the hint asks for tokens_per_sample or packing=off, not
+    for samples again. With packing=off the steps follow; the file's batch sizes are "auto", so the
+    defaults micro_batch = grad_accum = 1 stand: 10,000 / (1 × 1 × 8 GPUs) = 1,250 steps."""
+    typed = {"model": "llama3-8b", "gpu": "A800", "n_gpus": "8", "seq_len": "2048"}
+    ds = "examples/deepspeed/ds_z3_config.json"
+    bare = preflight(bundled_engine, [ds], typed)
+    assert "samples=N" in bare.time_note and math.isnan(bare.steps_per_epoch)
+    given = preflight(bundled_engine, [ds], {**typed, "samples": "10k"})
+    assert "tokens_per_sample=N" in given.time_note and "samples=N" not in given.time_note
+    assert "packing=off" in given.time_note and math.isnan(given.steps_per_epoch)
+    unpacked = preflight(bundled_engine, [ds], {**typed, "samples": "10k", "packing": "off"})
+    assert unpacked.steps_per_epoch == 1_250
