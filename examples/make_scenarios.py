@@ -60,7 +60,7 @@ ROWS = [  # (name, solve, {column: value}, area, notes)
      "memory", "forward: 4-bit base weights, adapters trained"),
     ("LoRA r=16 trainable parameters", "trainable_params",
      {"model": "llama2-7b", "method": "lora", "lora_rank": 16}, "memory", "forward: adapter size"),
-    ("ZeRO-3 data-parallel size for 70B in 80 GB", "dp",
+    ("GPUs to fit 70B with ZeRO-3 in 80 GB each", "n_gpus",
      {"model": "llama2-70b", "precision": "mixed-bf16", "optimizer": "adam", "zero_stage": 3,
       "memory_per_gpu [GB]": 80}, "memory", "inverse: GPUs needed to fit the model states"),
     ("Chinchilla-optimal split of 1e23 FLOPs", "params, tokens",

@@ -15,7 +15,7 @@ from ..solve.solver import Engine
 from ..text.formatting import PLACEHOLDER, format_quantity
 from .result_columns import Cells, Repeated, scatter
 from .row_masks import any_code, ok_rows
-from .scope import catalog_only_rows
+from .scope import catalog_only_rows, off_path_default_rows
 from .value_texts import (
     FORMAT_ONE_BY_ONE,
     Coded,
@@ -55,7 +55,7 @@ def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) ->
             notes.text(index, note)
     for check_id, mask in batch.warnings:
         check = checks[check_id]
-        where = mask & ok & ~catalog_only_rows(batch, check.variables)
+        where = mask & ok & ~catalog_only_rows(batch, check.variables) & ~off_path_default_rows(batch, check.variables)
         index = np.flatnonzero(where)
         if len(index):
             notes.template(engine, f"{check.id}: ", check.message(lang), batch, index, where)

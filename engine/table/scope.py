@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..messages import text
-from ..solve.batch import CATALOG, DERIVED, SOLVED
+from ..solve.batch import CATALOG, DEFAULT, DERIVED, SOLVED
 from ..text.formatting import format_quantity, rounded_note
 
 if TYPE_CHECKING:
@@ -88,8 +88,20 @@ def meaningful(warning: Warning_, result: Result) -> bool:
         return name not in result.targets and convention_figure(name, result)
     check = next((c for c in rules.checks if c.id == warning.code), None)
     if check is not None and check.variables:
+        if any(result.status.get(n) == "default" and n not in read for n in check.variables
+               for read in [on_the_path(result)]):
+            return False   # about a default the answer does not read (activation_bytes for a time)
         return not all(from_catalog(n, result) for n in check.variables)
     return True
+
+
+def on_the_path(result: Result) -> set[str]:
+    """The targets and every value the steps toward them read or derive (side values left out)."""
+    names = set(result.targets)
+    for step in result.derivation:
+        if step.needed:
+            names.update(v for eq in step.equations for v in eq.variables)
+    return names
 
 
 def from_catalog(name: str, result: Result) -> bool:
@@ -131,6 +143,20 @@ def catalog_only_rows(batch: Batch, names: frozenset[str]) -> np.ndarray:
         for name in names:
             mask = mask & walker.walk(name, frozenset())
         out[walker.rows] = mask
+    return out
+
+
+def off_path_default_rows(batch: Batch, names: frozenset[str]) -> np.ndarray:
+    """Per row: one of `names` is a default the row's answer does not read (activation_bytes = 0 beside
+    a time, derived on the side): a check on it says nothing about the question (the batch counterpart
+    of `meaningful`'s test, for the workbook's warnings column)."""
+    out = np.zeros(batch.rows, dtype=bool)
+    for group in batch.groups:
+        plan = group.plan
+        off = [] if plan is None else [n for n in names if n not in plan.needed and n in batch.status]
+        for name in off:
+            status = np.broadcast_to(batch.status[name], (batch.rows,))[group.rows]
+            out[group.rows] |= status == DEFAULT
     return out
 
 

@@ -184,7 +184,9 @@ def _assumptions(result: Result, lang: str, verbose: bool, switches: dict[str, f
     return lines
 
 
-NEUTRAL = {"0", "0 B", "0 GB", "1"}   # do-nothing looking figures, for those whose effect cannot be measured
+NEUTRAL = {"0", "1"}   # do-nothing looking flags and factors, for those whose effect cannot be measured
+# (a zero with a unit is not one: activation_bytes = 0 GB, memory_overhead = 0 GB say a part of the
+# answer is left out, which the reader must see)
 BRIEF_ASSUMPTIONS = 6
 MATTERS = 0.01   # a default whose 10 % change moves the answer by 1 % or more is listed first
 NEGLIGIBLE = 1e-3   # a convention whose other values move the answer by less than 0.1 % did not shape it
