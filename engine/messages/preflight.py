@@ -65,6 +65,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "preflight.word.no_fit_tag": ("does not fit", "放不下"),
     "preflight.word.from": ("Read from", "读取自"),
     "preflight.word.assumed": ("Assumed", "假设"),
+    "preflight.word.on_command_line": ("typed", "命令行给出"),
+    "preflight.word.default": ("llmplan default", "llmplan 默认值"),
     "preflight.word.none": ("none", "无"),
     "preflight.word.sequences": ("sequences", "条序列"),
     "preflight.word.host": ("host (CPU) memory per GPU", "每卡主机（CPU）内存"),

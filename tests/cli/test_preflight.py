@@ -301,3 +301,20 @@ def test_the_epoch_hint_asks_for_what_is_missing(bundled_engine, in_lf):
     assert "packing=off" in given.time_note and math.isnan(given.steps_per_epoch)
     unpacked = preflight(bundled_engine, [ds], {**typed, "samples": "10k", "packing": "off"})
     assert unpacked.steps_per_epoch == 1_250
+
+
+def test_every_value_used_is_listed_with_where_it_came_from(bundled_engine, in_lf):
+    """A DeepSpeed file says nothing of recomputation or the model: the values typed on the command line
+    and llmplan's own defaults that shaped the memory (recompute = none keeps every activation) are
+    listed beside the file's lines, as README promises ("every value it used")."""
+    from engine.cli.commands.preflight import render_text
+    check = preflight(bundled_engine, ["examples/deepspeed/ds_z3_config.json"],
+                      {"model": "llama3-8b", "gpu": "A800", "n_gpus": "8", "seq_len": "2048"})
+    listed = render_text(bundled_engine, check).split("Read from:")[1]
+    assert "zero_stage = 3  [" in listed and "ds_z3_config.json" in listed     # the file's line
+    assert "model = llama3-8b  [typed]" in listed and "gpu = A800  [typed]" in listed
+    assert "recompute = none  [llmplan default:" in listed
+    # "bf16": {"enabled": "auto"} leaves the precision to the trainer: the seed's recipe stands, and says so
+    assert "precision = seed-fp32  [llmplan default:" in listed
+    # a figure a listed convention implies is not listed again (offload = none's offload_grads = 0)
+    assert "offload_grads" not in listed

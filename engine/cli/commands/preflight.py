@@ -12,6 +12,7 @@ from ...messages import text as message
 from ...text.formatting import format_quantity
 from ..preflight import Preflight, preflight, write_report
 from ._common import add_rule_options, load_engine, split_items
+from .solve import SOURCE_WIDTH, cut
 
 if TYPE_CHECKING:
     from ...solve.solver import Engine, Result
@@ -126,8 +127,13 @@ def _origin_lines(result: Result, check: Preflight, words: dict[str, str]) -> li
     for name, filled in check.origins.values.items():
         value = shown.get(name, filled.value)
         lines.append(f"  {name} = {value}  [{filled.origin}]")
+    for name in _typed_names(check):
+        value = shown.get(name, result.show(name) if name in result.values else check.givens[name])
+        lines.append(f"  {name} = {value}  [{words['on_command_line']}]")
     for name, value, why in check.assumed:
         lines.append(f"  {name} = {value}  [{words['assumed']}: {why}]")
+    for name, value, source in _defaults_used(result, check):
+        lines.append(f"  {name} = {value}  [{words['default']}: {cut(source, SOURCE_WIDTH)}]")
     for name, filled in check.origins.overridden.items():
         lines.append(f"  {name}: {words['typed']} "
                      f"({filled.key} = {filled.value} [{filled.origin}] {words['not_used']})")
@@ -135,6 +141,20 @@ def _origin_lines(result: Result, check: Preflight, words: dict[str, str]) -> li
     if ignored:
         lines.append(f"{words['ignored']}: " + ", ".join(_short(i) for i in ignored))
     return lines
+
+
+def _defaults_used(result: Result, check: Preflight) -> list[tuple[str, str, str]]:
+    """llmplan's own defaults the memory answer used (recompute = none: why activations are large),
+    without the figures a listed convention implies (offload = none's offload_grads = 0)."""
+    keys = {name for name, _, _ in result.assumptions} | set(check.givens)
+    return [(name, value, source) for name, value, source in result.assumptions
+            if name not in check.givens and not any(source.startswith(f"{key}=") for key in keys if key != name)]
+
+
+def _typed_names(check: Preflight) -> list[str]:
+    """The values typed on the command line (not read from a file, not assumed by preflight)."""
+    assumed = {name for name, _, _ in check.assumed}
+    return [n for n in check.givens if n not in check.origins.values and n not in assumed and n != "config"]
 
 
 def _short(item: str) -> str:
