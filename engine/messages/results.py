@@ -33,6 +33,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ("给定值相互矛盾：规则 {rule}（{formula}）不成立——一边为 {left}，另一边为 {right}，相差 {gap}（容差 "
          "{tolerance}）；涉及的值：{values}。请删除或更正其中之一")),
     "results.contradiction_cells": (" — cells: {cells}", " —— 涉及单元格：{cells}"),
+    "results.question_cell": (" — question: {cell}", " —— 问题所在单元格：{cell}"),
     "results.from_inputs": ("{value} (from {names})", "{value}（由 {names} 得出）"),
     "results.does_not_fit": (
         "does not fit: memory_fill = {fill} (1 = largest that fits)",

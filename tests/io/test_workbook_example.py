@@ -76,6 +76,9 @@ def test_mistakes_fail_alone_with_their_cells(tmp_path, capsys):
     assert "train_time" in errors["Mistake: a time written as a size"]
     assert "time.gpu_days" in errors["Mistake: GPU-hours and GPU-days that disagree"]
     assert "n_gpus" in errors["Mistake: too little to solve from"]
+    # no cell is wrong there: the error points at the question (examples/make_scenarios.py's MISTAKES: the
+    # sixth scenario, row 7 under the header; its `solve` column is B, after `name`)
+    assert errors["Mistake: too little to solve from"].endswith(" — question: scenarios!B7 solve = n_gpus")
     by_name = {r["name"]: r for r in rows}
     assert by_name["A800s to finish 7B / 2T in 30 days"]["n_gpus"] == math.ceil(
         8 * 7e9 * 2e12 / (312e12 * 0.4 * 30 * 86400))
