@@ -23,6 +23,17 @@ BINARY_BYTES = ((2.0 ** 50, "PiB"), (2.0 ** 40, "TiB"), (2.0 ** 30, "GiB"), (2.0
 _NAMED_UNITS = ("_hours", "_days", "_seconds")
 
 
+_ZH_TIME = {"days": "天", "day": "天", "hours": "小时", "hour": "小时", "h": "小时", "min": "分钟"}
+_TIME_WORD = re.compile(r"(?<=\d) (days|day|hours|hour|h|min)\b")
+
+
+def in_language(shown: str, lang: str) -> str:
+    """A formatted quantity with its time unit in the reader's language ("36.1 days" -> "36.1 天" in zh);
+    only a unit right after a number changes (a rate "USD/hour" and other text stay)."""
+    if lang != "zh" or not shown:
+        return shown
+    return _TIME_WORD.sub(lambda match: " " + _ZH_TIME[match.group(1)], shown)
+
 def in_unit(variable: Variable, base_value: float) -> float:
     """Base-unit value -> the variable's declared unit."""
     return base_value / variable.factor

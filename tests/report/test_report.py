@@ -197,6 +197,10 @@ def test_chinese_report(reports: dict[tuple[str, str], Path], engine: Any, outco
         check = next(c for c in engine.rules.checks if c.id == "scaling.far_from_chinchilla")
         message = engine.check_message(check, outcome.batch, 0, "zh")
         assert (message if fmt == "html" else md_text(message)) in text
+        # times read in Chinese units: a number followed by days/hour becomes 天/小时 (rates such as
+        # USD/hour and the user's own scenario names are left as typed)
+        assert re.search(r"\d (天|小时)", text)
+        assert not re.search(r"\d (days?|hours?)\b", _without_names(text, outcome))
 
 
 def test_html_makes_no_requests(reports: dict[tuple[str, str], Path]) -> None:
@@ -281,3 +285,10 @@ def test_long_batches_are_capped_with_a_note(engine: Any) -> None:
     rows = [(f"r{i}", ("train_flops",), {"params": f"{i + 1}B", "tokens": "1T"}) for i in range(5)]
     context = batch_context(engine, solve_scenarios(engine, rows), "en", limit=3)
     assert len(context["scenarios"]) == 3 and "first 3 of 5" in context["note"]
+
+
+def _without_names(text: str, outcome: Any) -> str:
+    """The report without the scenario names the user wrote ("A800s to finish ... in 30 days")."""
+    for name in outcome.names:
+        text = text.replace(str(name), "")
+    return text

@@ -63,3 +63,12 @@ def test_names_that_promise_a_unit_keep_it(variables):
 def test_rounding_notes_keep_the_raw_value():
     assert rounded_note(2047.98) == "2,047.98"
     assert rounded_note(346.2) == "346.2"
+
+
+def test_times_read_in_chinese_units_only_after_a_number() -> None:
+    from engine.text.formatting import in_language
+    assert in_language("36.1 days", "zh") == "36.1 天" and in_language("1 day", "zh") == "1 天"
+    assert in_language("249,288 hour", "zh") == "249,288 小时" and in_language("11.7 h", "zh") == "11.7 小时"
+    assert in_language("2.5 USD/hour", "zh") == "2.5 USD/hour"       # a rate keeps its unit
+    assert in_language("in 30 days", "en") == "in 30 days"           # English unchanged
+    assert in_language("7B token", "zh") == "7B token"
