@@ -104,7 +104,7 @@ Seventh pass (2026-12-06, stop 27): the hot Python paths take their common cases
 keys skip a clip and an offset. Both sweeps gained about 1 ms (analytic 20.5 -> 19.5 ms, 6·N·D 6.5 -> 5.5 ms,
 heap kept, in process, best of 10), so the ratio did not move: a shared path made faster helps the 6·N·D sweep
 as much, and what is left is the analytic sweep's own volume (31 varying columns, 9 full-size steps, the mfu
-band's text on 55,000 rows). Five runs of this script: heap kept 2.73-3.63×, to parquet 2.58-2.88×. Writing
+band's text on 55,000 rows). Three runs of this script after it: heap kept 2.73-3.63×, to parquet 2.58-2.88×. Writing
 parquet shows the same: a one-value column costs ~0.4 ms and a varying one ~0.85 ms (zstd), so the 6·N·D file
 (42 of 47 columns one value) is cheap per column and the analytic one (31 varying) is not; lz4 would write
 both ~15 % faster at twice the size, which is no reason to change the default.
