@@ -133,3 +133,16 @@ def test_brief_largest_that_fits(capsys):
     lines = _solve(capsys, f"micro_batch {FIT} recompute=full memory_fill=1")
     assert len(lines) <= 25 and "does not fit" not in "\n".join(lines)
     assert lines[1].startswith("  micro_batch = ") and "rounded down" in lines[1]
+
+
+def test_zero_parts_of_a_memory_answer_are_named_and_the_example_left_out_is_one_it_reads(capsys):
+    # model states only (no seq_len): activation memory and the overhead are 0 GB defaults, parts of the
+    # answer left out, so the brief list names them (a zero with a unit is not a do-nothing value)
+    lines = _solve(capsys, "memory_per_gpu model=llama2-7b gpu=A800 precision=mixed-bf16 zero_stage=3 n_gpus=8")
+    shown = lines[lines.index("Assumptions that shaped the answer:") + 1:]
+    assert any(line.startswith("  activation_bytes = 0 GB") for line in shown)
+    assert any(line.startswith("  memory_overhead = 0 GB") for line in shown)
+    # a storage answer never reads activation_bytes: the "(+N more defaults, such as ...)" line names one it does
+    storage = _solve(capsys, "corpus_bytes unique_tokens=1B encoding=seed-2byte")
+    (more,) = [line for line in storage if line.strip().startswith("(+")]
+    assert "activation_bytes" not in more and "tokens_per_char_zh" in more

@@ -17,7 +17,7 @@ from ...rules.expr import Tree, render
 from ...solve.sensitivity import convention_effects, default_effects
 from ...solve.solver import base_unit
 from ...table.breakdown import breakdowns
-from ...table.scope import reworded, shown_warnings
+from ...table.scope import on_the_path, reworded, shown_warnings
 from ...text.formatting import count, engineering, format_quantity, in_language, number, rounded_note
 from ...text.formatting import kind as shown_as
 from ._common import add_rule_options, load_engine, split_items, wants_binary
@@ -178,8 +178,11 @@ def _assumptions(result: Result, lang: str, verbose: bool, switches: dict[str, f
         lines.append(f"{line}    ({text('cli.source', lang)}: {source})" if source else line)
     shown = {name for name, _, _ in items}
     left = [(name, value) for name, value, _ in result.assumptions if name not in shown]
-    if left:   # the example is one that was left out (not tp = 1 when tp was given or asked)
-        example = f"{left[0][0]} = {left[0][1]}"
+    if left:   # the example is one that was left out (not tp = 1 when tp was given or asked), one the
+        # answer reads where there is one (not activation_bytes beside a storage answer)
+        read = on_the_path(result)
+        name, value = next((item for item in left if item[0] in read), left[0])
+        example = f"{name} = {value}"
         lines.append("  " + text("cli.more_assumptions", lang, count=len(left), example=example))
     return lines
 
