@@ -28,6 +28,14 @@ if TYPE_CHECKING:
     from ..solve.solver import Engine, Result
 
 ASSUMED_MFU = 0.4    # inside the seed §4a band 0.3-0.55 (formulas/time.yaml mfu.typical); said in every answer
+# a fit with less headroom than this, with no memory_overhead counted, is "tight": the CUDA context, NCCL
+# buffers and allocator fragmentation take about 1-2 GB (formulas/memory.yaml, memory_overhead's source)
+TIGHT_BYTES = 2e9
+
+
+def tight(memory_per_gpu: float, usable: float, givens: dict[str, Any]) -> bool:
+    """Fits, but with less room than a real process needs besides what llmplan counts."""
+    return memory_per_gpu <= usable and usable - memory_per_gpu < TIGHT_BYTES and "memory_overhead" not in givens
 MEMORY = ("weights_bytes_per_gpu", "grads_bytes_per_gpu", "optimizer_bytes_per_gpu", "activation_bytes_per_gpu",
           "memory_overhead")
 _DATA = ("samples", "epochs", "steps", "tokens_per_sample", "packing", "global_batch", "steps_per_epoch",
@@ -57,10 +65,16 @@ class Change:
     def fits(self) -> bool:
         return not self.error and self.memory_fill <= 1.0
 
-    def to_json(self) -> dict[str, Any]:
+    def tight_in(self, givens: dict[str, Any]) -> bool:
+        """Fits with little room (`tight`), the run's own givens (`givens`) and this change's together."""
+        return self.fits and self.memory_fill > 0 and \
+            tight(self.memory_per_gpu, self.memory_per_gpu / self.memory_fill, {**givens, **self.givens})
+
+    def to_json(self, base: dict[str, Any] | None = None) -> dict[str, Any]:
         return {"change": self.label, "givens": {k: _plain(v) for k, v in self.givens.items()},
                 "memory_per_gpu": _num(self.memory_per_gpu), "memory_fill": _num(self.memory_fill),
-                "fits": self.fits, "epoch_time": _num(self.epoch_time), "error": self.error or None,
+                "fits": self.fits, "tight": self.tight_in(base or {}), "epoch_time": _num(self.epoch_time),
+                "error": self.error or None,
                 "note": self.note or None}
 
 
@@ -98,6 +112,10 @@ class Preflight:
     def headroom(self) -> float:
         return self.usable - self.memory_per_gpu
 
+    @property
+    def tight(self) -> bool:
+        return tight(self.memory_per_gpu, self.usable, self.givens)
+
     def breakdown(self) -> dict[str, float]:
         values = self.result.values
         return {name: values[name] for name in MEMORY if name in values}
@@ -105,7 +123,8 @@ class Preflight:
     def to_json(self) -> dict[str, Any]:
         values = self.result.values
         return {
-            "fits": self.fits, "memory_per_gpu": values["memory_per_gpu"], "usable_gpu_memory": self.usable,
+            "fits": self.fits, "tight": self.tight, "memory_per_gpu": values["memory_per_gpu"],
+            "usable_gpu_memory": self.usable,
             "headroom": self.headroom, "memory_fill": values.get("memory_fill"),
             "breakdown": self.breakdown(), "host_memory_per_gpu": values.get("host_memory_per_gpu"),
             "max_micro_batch": self.max_micro_batch, "max_micro_batch_note": self.max_micro_batch_note or None,
@@ -113,7 +132,7 @@ class Preflight:
             "epoch_time": _num(self.epoch_time), "mfu": _num(self.mfu), "mfu_assumed": self.mfu_assumed,
             "time_note": self.time_note or None,
             "assumed": [{"name": n, "value": v, "why": w} for n, v, w in self.assumed],
-            "changes": [c.to_json() for c in self.changes],
+            "changes": [c.to_json(self.givens) for c in self.changes],
             "answer": self.result.to_json(),
         }
 

@@ -62,6 +62,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "preflight.word.mfu_given": ("mfu {mfu} given", "给定 mfu = {mfu}"),
     "preflight.word.changes": ("Changes that would make it fit (ranked)", "能放下的改法（已排序）"),
     "preflight.word.fits_tag": ("fits", "放得下"),
+    "preflight.word.tight_tag": ("fits, tight", "放得下，但余量很紧"),
+    "preflight.word.tight": (
+        "tight: under 2 GB left for the CUDA context, NCCL buffers and fragmentation, which llmplan does not count "
+        "unless you give memory_overhead=...",
+        "余量很紧：CUDA 上下文、NCCL 缓冲与显存碎片需要约 1–2 GB，不足 2 GB 时可能放不下；llmplan 只在给出 "
+        "memory_overhead=... 时计入"),
     "preflight.word.no_fit_tag": ("does not fit", "放不下"),
     "preflight.word.from": ("Read from", "读取自"),
     "preflight.word.assumed": ("Assumed", "假设"),

@@ -318,3 +318,21 @@ def test_every_value_used_is_listed_with_where_it_came_from(bundled_engine, in_l
     assert "precision = seed-fp32  [llmplan default:" in listed
     # a figure a listed convention implies is not listed again (offload = none's offload_grads = 0)
     assert "offload_grads" not in listed
+
+
+def test_a_fit_with_under_2_gb_left_is_called_tight_unless_an_overhead_is_counted(bundled_engine, in_lf):
+    """As test_memory_per_gpu_by_hand: 16 B × 8,030,261,248 / 2 GPUs = 64,242,089,984 B of model states;
+    with 14.5 GB of activations and no overhead: 78,742,089,984 B of 80 GB, 1.26 GB left, under the ~2 GB
+    the CUDA context, NCCL and fragmentation take (memory_overhead's source). Counted (1 GB), it is a plain fit."""
+    from engine.cli.commands.preflight import render_text
+    typed = {"model": "llama3-8b", "gpu": "A800", "n_gpus": "2", "params": str(LLAMA3_8B),
+             "activation_bytes_per_gpu": "14.5GB", "mfu": "0.5"}
+    check = preflight(bundled_engine, [FULL], typed)
+    assert check.memory_per_gpu == pytest.approx(78_742_089_984, rel=1e-12)
+    assert check.fits and check.tight and check.to_json()["tight"] is True
+    assert render_text(bundled_engine, check).splitlines()[0].endswith("(tight: under 2 GB left for the CUDA context, "
+                                                                         "NCCL buffers and fragmentation, which llmplan "
+                                                                         "does not count unless you give "
+                                                                         "memory_overhead=...)")
+    counted = preflight(bundled_engine, [FULL], {**typed, "memory_overhead": "1GB"})
+    assert counted.fits and not counted.tight and "tight" not in render_text(bundled_engine, counted).splitlines()[0]

@@ -81,7 +81,8 @@ def render_text(engine: Engine, check: Preflight, lang: str = "en") -> str:
     lines = [f"{words['fits'] if check.fits else words['no_fit']}: {words['per_gpu']} {gb(check.memory_per_gpu)} / "
              f"{words['usable']} {gb(check.usable)} ({result.keys.get('gpu', '')}), "
              + (f"{words['headroom']} {gb(check.headroom)}" if check.fits
-                else f"{words['short']} {gb(-check.headroom)}")]
+                else f"{words['short']} {gb(-check.headroom)}")
+             + (f" ({words['tight']})" if check.tight else "")]
     for name, value in check.breakdown().items():
         lines.append(f"  {words[name]:<18} {gb(value):>12}")
     lines.append(f"  {words['total']:<18} {gb(check.memory_per_gpu):>12}")
@@ -94,9 +95,10 @@ def render_text(engine: Engine, check: Preflight, lang: str = "en") -> str:
     if check.changes:
         lines.append(f"{words['changes']}:")
         for i, change in enumerate(check.changes, 1):
+            tag = words["tight_tag"] if change.tight_in(check.givens) else \
+                words["fits_tag"] if change.fits else words["no_fit_tag"]
             lines.append(f"  {i}. {change.label}: " + (change.error if change.error else
-                         f"{gb(change.memory_per_gpu)} ({change.memory_fill:.0%}, "
-                         f"{words['fits_tag'] if change.fits else words['no_fit_tag']})"
+                         f"{gb(change.memory_per_gpu)} ({change.memory_fill:.0%}, {tag})"
                          + (f", {_duration(engine, change.epoch_time)}/epoch"
                             if not math.isnan(change.epoch_time) else "")
                          + (f"; {change.note}" if change.note else "")))
