@@ -72,3 +72,13 @@ def test_times_read_in_chinese_units_only_after_a_number() -> None:
     assert in_language("2.5 USD/hour", "zh") == "2.5 USD/hour"       # a rate keeps its unit
     assert in_language("in 30 days", "en") == "in 30 days"           # English unchanged
     assert in_language("7B token", "zh") == "7B token"
+
+
+def test_a_wrong_unit_is_explained_with_chinese_unit_names_in_chinese(eng) -> None:
+    from engine.errors import ValueParseError
+    from engine.messages import localized
+    with pytest.raises(ValueParseError) as info:
+        eng.parse_givens({"train_time": "80GB"})
+    assert "train_time expects a value in day or another [time] unit (e.g. 12 day)" in str(info.value)
+    chinese = localized(info.value, "zh")
+    assert "以 天 或其他 [time] 单位表示的值（例如 12 天）" in chinese and " day" not in chinese
