@@ -247,4 +247,4 @@ def _expects(variable: Variable) -> Nested:
     # (the unit and the example in the reader's language: "以 天 或其他 [time] 单位", "例如 12 天")
     unit, shown = variable.unit, example(variable)
     return Nested("values.expects_unit", unit=Both(unit, _ZH_UNIT_NAMES.get(unit, unit)), dims=dims_text(variable.dims),
-                  example=Both(shown, in_language(shown, "zh")))
+                  example=Both(shown, in_language(shown, "zh")) if isinstance(shown, str) else shown)
