@@ -11,9 +11,9 @@ import numpy as np
 
 from ..errors import ContradictionError
 from ..messages import Nested, said_text
-from ..rules.model import Equation
+from ..rules.model import Equation, RuleSet
 from ..text.formatting import format_quantity
-from .batch_result import Batch, Rows, Value
+from .batch_result import CATALOG, Batch, Rows, Value
 from .elimination import monomial
 from .evaluation import Env, StepEvaluation, inputs_behind
 from .factored import ShapedEnv
@@ -107,7 +107,8 @@ class GroupChecks(StepEvaluation):
         left, right, gap = sides
         inputs = sorted((behind & set(plan.knowns)) - set(whole[:1]))
         messages = [self._not_whole(eq, whole[0], inputs, env, i, batch, int(rows[i]), defaults) if whole else
-                    self._contradiction(eq, plan, env, i, left[i], right[i], gap[i]) for i in told.tolist()]
+                    self._contradiction(eq, plan, env, i, left[i], right[i], gap[i],
+                                        _catalog_keys(self.rules, batch, int(rows[i]))) for i in told.tolist()]
         batch.fail_each(np.asarray(rows)[told], messages, ContradictionError)
         rest = todo[ROW_MESSAGES:]
         if len(rest):
@@ -130,9 +131,10 @@ class GroupChecks(StepEvaluation):
                          rule=eq.id, formula=eq.text, values=others)
 
     def _contradiction(self, eq: Equation, plan: Plan, env: Mapping[str, Value], i: int, left: float, right: float,
-                       gap: float) -> str:
+                       gap: float, keys: Mapping[str, str] | None = None) -> str:
         """Which rule, both sides in display units (a given's value and the value the other values
-        imply for it), the gap, and which givens to drop (issue #13 §3)."""
+        imply for it), the gap, and which givens to drop (issue #13 §3); `keys`: the catalog key that
+        supplied a figure (peak_flops -> gpu=A800), named beside it, since that is what the user typed."""
         parts = []
         for n in sorted(eq.variables):
             shown = f"{n}={format_quantity(self.rules.variables[n], pick(env[n], i))}"
@@ -144,7 +146,8 @@ class GroupChecks(StepEvaluation):
         for n in eq.variables:
             inputs |= _origins(plan, n) or {n}
         defaults = sorted(n for n in inputs if n in plan.defaults)
-        givens = sorted(n for n in inputs if n not in plan.defaults)
+        keys = keys or {}
+        givens = [f"{n} ({keys[n]})" if n in keys else n for n in sorted(n for n in inputs if n not in plan.defaults)]
         if defaults:
             shown = ", ".join(f"{n} (default {format_quantity(self.rules.variables[n], float(pick(env[n], i)))})"
                               for n in defaults if n in env)
@@ -198,6 +201,20 @@ class GroupChecks(StepEvaluation):
         """env on the grid's shape, when this solve's rows are a grid (a sweep) and env covers them all."""
         grid = self._grid
         return ShapedEnv(env, grid) if grid is not None and grid.rows == rows else None
+
+
+def _catalog_keys(rules: RuleSet, batch: Batch, row: int) -> dict[str, str]:
+    """name -> "gpu=A800" for each figure a catalog key of this row supplied (its keys typed or defaulted)."""
+    out: dict[str, str] = {}
+    for key, table in rules.tables.items():
+        column = batch.keys.get(key)
+        if column is None or column.codes[row] < 0:
+            continue
+        for name in table.fields:
+            status = batch.status.get(name)
+            if status is not None and int(np.broadcast_to(status, (batch.rows,))[row]) == CATALOG:
+                out.setdefault(name, f"{key}={column.labels[column.codes[row]]}")
+    return out
 
 
 def _agree(left: np.ndarray, right: np.ndarray, tolerance: float) -> bool:

@@ -570,3 +570,18 @@ def test_an_admissible_answer_far_from_the_rounded_one(eng: Any) -> None:
                                         "train_time": "30d", "tp": 8, "pp": pp})
         assert answer.values["n_gpus"] == expected and answer.values["dp"] == 1
         assert any(w.code == "admissible.n_gpus" for w in answer.warnings)
+
+
+def test_a_contradiction_names_the_catalog_key_behind_a_figure(eng: Any) -> None:
+    # seed §4b: 6 * 7e9 * 2e12 / (256 * 312e12 * 0.4) = 30.4 days, not the 10 given; peak_flops came from
+    # gpu=A800 (the catalog), so the givens to drop name the key the user typed beside the figure
+    with pytest.raises(ContradictionError) as info:
+        eng.solve(["train_cost"], {"params": "7B", "tokens": "2T", "gpu": "A800", "n_gpus": 256, "mfu": 0.4,
+                                   "train_time": "10d", "price_per_gpu_hour": 2})
+    text = str(info.value)
+    assert "30.4 days" in text and "peak_flops (gpu=A800)" in text
+    # a peak typed by hand is a given like any other: no key beside it
+    with pytest.raises(ContradictionError) as typed:
+        eng.solve(["train_cost"], {"params": "7B", "tokens": "2T", "peak_flops": "312TFLOPS", "n_gpus": 256,
+                                   "mfu": 0.4, "train_time": "10d", "price_per_gpu_hour": 2})
+    assert "peak_flops (" not in str(typed.value) and "peak_flops" in str(typed.value)
