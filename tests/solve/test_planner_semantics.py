@@ -585,3 +585,17 @@ def test_a_contradiction_names_the_catalog_key_behind_a_figure(eng: Any) -> None
         eng.solve(["train_cost"], {"params": "7B", "tokens": "2T", "peak_flops": "312TFLOPS", "n_gpus": 256,
                                    "mfu": 0.4, "train_time": "10d", "price_per_gpu_hour": 2})
     assert "peak_flops (" not in str(typed.value) and "peak_flops" in str(typed.value)
+
+
+def test_a_catalog_key_the_answer_does_not_read_is_said_to_be_unused(eng: Any) -> None:
+    # LoRA memory follows the adapters' dtypes (base_dtype bf16, trainable_dtype fp32), not precision: a typed
+    # precision=fp32 shaped nothing asked, and the answer says so instead of listing it silently under Given
+    lora = {"model": "qwen2.5-7b", "method": "lora", "gpu": "RTX-4090", "n_gpus": 1, "seq_len": 1024,
+            "micro_batch": 1, "recompute": "full"}
+    with_precision = eng.solve(["memory_per_gpu"], dict(lora, precision="fp32"))
+    unused = [w for w in with_precision.warnings if w.code == "given.unused"]
+    assert len(unused) == 1 and unused[0].message.startswith("precision:")
+    assert with_precision.values["memory_per_gpu"] == eng.solve(["memory_per_gpu"], lora).values["memory_per_gpu"]
+    # a full fine-tune reads it (4 B weights and gradients), and the GPU is read by the fit check: no note
+    full = eng.solve(["memory_per_gpu"], dict(lora, method="full", precision="fp32"))
+    assert not [w for w in full.warnings if w.code == "given.unused"]
