@@ -57,7 +57,7 @@ def rows(model_7b: str) -> list[tuple[str, str, dict, str, str]]:
         ("QLoRA r=64 of llama2-70b on one H100", "memory_per_gpu, memory_fill",
          {"gpu": "H100-SXM", "model": "llama2-70b", "method": "qlora", "lora_rank": 64,
           "lora_targets": "all-linear", "seq_len [token]": 2048, "recompute": "full"}, "datacenter",
-         "the QLoRA paper's headline: a 65-70B model fine-tuned on one 80 GB GPU"),
+         "Dettmers et al. 2023 (QLoRA): a 65B model fine-tuned on one 48 GB GPU; a 70B at 2,048 tokens fits an 80 GB one"),
         ("LoRA llama3-8b on 8 A800: steps, time and cost of 3 epochs of 200k samples",
          "steps, train_time, train_cost",
          {"gpu": "A800", "model": "llama3-8b", "method": "lora", "lora_rank": 16, "lora_targets": "all-linear",
