@@ -176,7 +176,8 @@ class StepEvaluation(ColumnBounds):
                              rule=rules, givens=givens, cause=cause)
         requirement = Nested(f"planner.requirement.{variable.domain}") \
             if variable.domain in ("positive", "nonnegative", "fraction", "integer") else variable.domain
-        return said_text("planner.domain.below", name=name, value=f"{shown:.4g}",
+        unit = f" {variable.unit}" if variable.unit else ""   # (-69.21 GB of optimizer states, not -69.21)
+        return said_text("planner.domain.below", name=name, value=f"{shown:.4g}{unit}",
                          limit="0", requirement=requirement, rule=rules, givens=givens, cause=cause)
 
     def _step(self, step: Step, env: Env, n: int) -> tuple[dict[str, FloatColumn], Mask | None]:

@@ -248,7 +248,11 @@ def _solve_rows(engine: "Engine", grid: Grid, codes: list[np.ndarray], rows: int
             specs.append(Column(position, axis.header, "key", axis.name, field=axis.header))
         else:
             numbers[axis.name] = np.broadcast_to(axis.numbers[0], (rows,)) if len(axis) == 1 else axis.numbers[code]
-            shown = numbers[axis.name] / axis.factor if axis.factor != 1.0 else numbers[axis.name]
+            whole = _whole_values(engine, axis)
+            if whole is not None:   # (tp, micro_batch, lora_rank: written 8, not 8.0)
+                shown = np.broadcast_to(whole[0], (rows,)) if len(axis) == 1 else whole[code]
+            else:
+                shown = numbers[axis.name] / axis.factor if axis.factor != 1.0 else numbers[axis.name]
             columns[axis.header] = pl.Series(shown)
             specs.append(Column(position, axis.header, "number", axis.name, factor=axis.factor, field=axis.header))
     frame = pl.DataFrame(columns) if columns else pl.DataFrame({"row": index})
@@ -259,6 +263,17 @@ def _solve_rows(engine: "Engine", grid: Grid, codes: list[np.ndarray], rows: int
     prep = Prepared(rows, specs, numbers, keys, [grid.targets], row_targets, None, nothing,
                     {n: nothing for n in [*numbers, *keys]}, Locator(source))
     return collect(engine, frame, prep, batch, lang, source=source)
+
+
+def _whole_values(engine: "Engine", axis: Axis) -> np.ndarray | None:
+    """An integer variable's axis of whole numbers in its declared unit, as int64; None otherwise."""
+    variable = engine.rules.variables.get(axis.name)
+    if variable is None or variable.domain != "integer" or axis.factor != 1.0:
+        return None
+    values = axis.numbers
+    if not (np.all(np.isfinite(values)) and np.all(values == np.round(values)) and np.all(np.abs(values) < 2**53)):
+        return None
+    return values.astype(np.int64)
 
 
 def probe_schema(engine: "Engine", grid: Grid, lang: str = "en", side_values: bool = True
