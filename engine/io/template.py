@@ -25,11 +25,12 @@ if TYPE_CHECKING:
     from ..rules.model import Variable
     from ..solve.solver import Engine
 
-KEYS = ("gpu", "model", "method", "recompute", "precision", "optimizer", "zero_stage", "tokenizer", "encoding")
+KEYS = ("gpu", "model", "method", "lora_targets", "recompute", "precision", "optimizer", "zero_stage", "offload",
+        "packing", "tokenizer", "encoding")
 NUMBERS = ("params", "tokens", "train_flops", "n_gpus", "mfu", "train_time", "gpu_hours", "gpu_days",
-           "price_per_gpu_hour", "train_cost", "tp", "pp", "dp", "micro_batch", "seq_len", "lora_rank",
-           "train_memory", "memory_per_gpu", "memory_fill", "tokens_per_param", "unique_tokens", "epochs",
-           "corpus_bytes", "chars_per_token")
+           "price_per_gpu_hour", "train_cost", "tp", "pp", "dp", "micro_batch", "grad_accum", "seq_len", "lora_rank",
+           "train_memory", "memory_per_gpu", "memory_fill", "samples", "tokens_per_sample", "steps",
+           "tokens_per_param", "unique_tokens", "epochs", "corpus_bytes", "chars_per_token")
 FIT = "memory_fill"   # 1 = the largest micro_batch (smallest tp ...) that fits; the column's note says so
 VALIDATED_ROWS = 5000
 
@@ -49,6 +50,14 @@ EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [
     ("fit", "micro_batch", {"model": "llama2-7b", "gpu": "A800", "precision": "mixed-bf16", "zero_stage": 3,
                             "recompute": "full", "n_gpus": 8, "seq_len": 4096, "memory_fill": 1}),
     ("storage", "corpus_bytes", {"unique_tokens": "1T", "tokenizer": "baichuan-7b", "encoding": "utf-8-zh"}),
+    # fine-tuning: a LoRA fit on a consumer card, and the steps and time of an SFT as the trainers count them
+    ("lora", "memory_per_gpu, memory_fill",
+     {"model": "qwen2.5-7b", "method": "lora", "lora_targets": "all-linear", "lora_rank": 16, "gpu": "RTX-4090",
+      "n_gpus": 1, "seq_len": 2048, "micro_batch": 1, "recompute": "full"}),
+    ("sft_steps", "steps, train_time",
+     {"model": "qwen2.5-7b", "method": "lora", "gpu": "A800", "n_gpus": 8, "seq_len": 2048, "micro_batch": 2,
+      "grad_accum": 4, "samples": "50k", "tokens_per_sample": 600, "epochs": 3, "packing": "off", "mfu": 0.3,
+      "recompute": "full"}),
 ]
 
 HELP = ("title", "rows", "solve", "units", "keys", "fit", "other", "run", "results")   # template.help.* keys
@@ -142,7 +151,7 @@ def _scenarios(engine: "Engine", ws: Any, columns: list[tuple[str, str]], list_r
     index = {name: col for col, (_, name) in enumerate(headers) if name}
     row = 1
     for key, solve, values in EXAMPLES:
-        if any(n not in index for n in values) or any(t not in rules.variables for t in solve.split(",")):
+        if any(n not in index for n in values) or any(t.strip() not in rules.variables for t in solve.split(",")):
             continue
         notes = text(f"template.example.{key}.note", lang)
         ws.write_string(row, 0, text(f"template.example.{key}", lang))

@@ -148,4 +148,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "显存：memory_fill = 1 即放得下的最大值"),
     "template.example.storage": ("Disk for 1T tokens of Chinese text", "1T token 中文语料的磁盘占用"),
     "template.example.storage.note": ("storage: tokens -> characters -> bytes", "存储：token -> 字符 -> 字节"),
+    "template.example.lora": (
+        "LoRA r=16 of qwen2.5-7b on one RTX 4090", "qwen2.5-7b 的 LoRA（r=16）在一张 RTX 4090 上"),
+    "template.example.lora.note": (
+        "fine-tuning: method=lora trains adapters on a frozen bf16 base; memory_fill <= 1 fits",
+        "微调：method=lora 在冻结的 bf16 基座上训练适配器；memory_fill <= 1 即放得下"),
+    "template.example.sft_steps": (
+        "Steps and time of 3 epochs of 50k SFT examples on 8 A800",
+        "5 万条 SFT 样本、3 个 epoch 在 8 张 A800 上的步数与时间"),
+    "template.example.sft_steps.note": (
+        "fine-tuning: packing=off counts one sequence per example, as LLaMA-Factory, axolotl and TRL do by default",
+        "微调：packing=off 每条样本一个序列，与 LLaMA-Factory、axolotl、TRL 的默认一致"),
 }

@@ -97,6 +97,14 @@ def test_examples_run_and_inverse_answers(template, tmp_path):
     achieved = rows["MFU from 250k GPU-hours"]
     assert achieved["mfu"] == pytest.approx(6 * 7e9 * 2e12 / (250_000 * 3600 * A800), rel=1e-12)
     assert all(r["error"] is None for r in rows.values())
+    # fine-tuning rows (two targets each): 50,000 examples, unpacked, global batch 2 × 4 × 8 GPUs = 64 ->
+    # 781.25 steps per epoch, 781 whole ones × 3 epochs = 2,343, as LLaMA-Factory counts (steps_rounding floor)
+    sft = rows["Steps and time of 3 epochs of 50k SFT examples on 8 A800"]
+    assert sft["steps"] == 781 * 3 and float(sft["train_time [day]"]) > 0
+    lora = rows["LoRA r=16 of qwen2.5-7b on one RTX 4090"]
+    assert 0 < float(lora["memory_fill"]) <= 1
+    assert {"samples", "tokens_per_sample", "grad_accum", "packing", "lora_targets"} <= {
+        str(h).split(" [")[0] for h in header if h}
 
 
 def test_refuses_to_overwrite_without_force(template, capsys):
