@@ -1,6 +1,8 @@
 """`llmplan catalog models` fits a 120-column terminal; --wide shows every column (issue #15)."""
 from __future__ import annotations
 
+import pytest
+
 from engine.cli.app import main
 
 
@@ -32,3 +34,12 @@ def test_wide_shows_every_column(capsys, bundled_engine):
 def test_narrow_terminal(capsys):
     lines = _catalog(capsys, "gpus", "--width", "60")
     assert max(len(line) for line in lines) <= 60 and lines[0].startswith("key")
+
+
+@pytest.mark.parametrize("plural, table", [("methods", "method"), ("gpus", "gpu"), ("precisions", "precision"),
+                                           ("attention_kernels", "attention_kernel")])
+def test_a_table_is_named_in_the_plural_too(capsys, plural, table) -> None:
+    assert main(["catalog", plural]) == 0
+    plural_out = capsys.readouterr().out
+    assert main(["catalog", table]) == 0
+    assert plural_out == capsys.readouterr().out and plural_out.startswith("key")

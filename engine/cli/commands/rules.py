@@ -75,8 +75,14 @@ def _rules(args: argparse.Namespace) -> int:
     return 0
 
 
-_PLURALS = {"gpus": "gpu", "models": "model", "tokenizers": "tokenizer", "encodings": "encoding",
-            "precisions": "precision", "optimizers": "optimizer"}
+def _singular(name: str, tables: dict) -> str:
+    """`gpus` -> `gpu`, `methods` -> `method`: any table's plural, as people write it."""
+    if name in tables:
+        return name
+    for single, suffix in ((name[:-3] + "y", "ies"), (name[:-2], "es"), (name[:-1], "s")):
+        if name.endswith(suffix) and single in tables:
+            return single
+    return name
 
 
 def _catalog(args: argparse.Namespace) -> int:
@@ -88,7 +94,7 @@ def _catalog(args: argparse.Namespace) -> int:
             entries = text("cli.catalog_entries", args.lang, count=f"{len(each.entries):3d}")
             print(f"{name:14s} {entries}  {about}")
         return 0
-    name = _PLURALS.get(args.name, args.name)
+    name = _singular(args.name, tables)
     table = tables.get(name)
     if table is None:
         raise keyed(ValueParseError, "io.no_catalog", name=args.name, names=", ".join(tables))
