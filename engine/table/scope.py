@@ -88,8 +88,8 @@ def meaningful(warning: Warning_, result: Result) -> bool:
         return name not in result.targets and convention_figure(name, result)
     check = next((c for c in rules.checks if c.id == warning.code), None)
     if check is not None and check.variables:
-        if any(result.status.get(n) == "default" and n not in read for n in check.variables
-               for read in [on_the_path(result)]):
+        read = on_the_path(result)
+        if any(result.status.get(n) == "default" and n not in read for n in check.variables):
             return False   # about a default the answer does not read (activation_bytes for a time)
         return not all(from_catalog(n, result) for n in check.variables)
     return True
