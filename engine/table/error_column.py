@@ -1,5 +1,6 @@
 """The results' `error` column: each refused row's message (in the run's language) and, for a
-contradiction, the cells involved (contradiction_cells.py).
+contradiction, the cells involved (contradiction_cells.py); for a row with too little to solve from,
+the cell of its question.
 
 A sweep may refuse most of its rows with a few messages (99,000 layouts whose global batch no whole
 grad_accum fits share one text past the first thousand), so each distinct message is said once and
