@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..text.formatting import format_quantity, in_language
+from ..text.formatting import format_quantity
 from ..version import __version__
 from . import charts, formulas, whatif
 from .labels import labels as label_table
@@ -102,7 +102,7 @@ def _sweeps(results: Sequence[Result | None], words: dict[str, str], lang: str) 
         log_x = bool(numeric) and min(numeric) > 0 and max(numeric) / min(numeric) > 20
         title = words["chart_sweep"].format(x=x_var.label(lang), y=y_var.label(lang))
         points = [{"x": x if isinstance(x, str) else formulas.plain(x),
-                   "y": in_language(format_quantity(y_var, y * y_var.factor), lang),
+                   "y": format_quantity(y_var, y * y_var.factor, lang=lang),
                    "scenario": f"s{i + 1}"} for x, y, i in zip(sweep.xs, sweep.ys, sweep.rows, strict=True)]
         out.append({"id": f"sweep{k + 1}", "name": f"sweep{k + 1}.svg", "title": title,
                     "variable": sweep.variable, "target": sweep.target, "points": points,

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..table.breakdown import breakdowns
 from ..table.scope import OVERRIDDEN, meaningful, reworded
-from ..text.formatting import TIME_STEPS, format_quantity, in_language
+from ..text.formatting import TIME_STEPS, format_quantity
 from . import charts, formulas
 from .labels import labels as label_table
 from .whatif import TimeGrid, inputs_of
@@ -79,8 +79,8 @@ def _inputs(engine: Engine, result: Result, lang: str) -> list[dict[str, Any]]:
         source = f"{origins[name]} — {source}" if name in origins else source
         rows.append(_input(rules, name, key, float("nan"), "given", source, words, lang))
     for name, value in numbers.items():
-        shown = in_language(format_quantity(rules.variables[name], value), lang)
-        rows.append(_input(rules, name, shown, value, "given", origins.get(name, ""), words, lang))
+        rows.append(_input(rules, name, format_quantity(rules.variables[name], value, lang=lang), value, "given",
+                           origins.get(name, ""), words, lang))
     for name, value in result.values.items():
         if result.status.get(name) == "catalog":
             rows.append(_input(rules, name, result.show(name), value, "catalog", _catalog_source(engine, result, name),
@@ -127,7 +127,7 @@ def _answer(result: Result, words: dict[str, str], lang: str) -> list[dict[str, 
             asked = result.unrounded.get(name)
             note = words["recompute_phase"]
             if asked is not None:
-                note += f" ({words['asked']} {in_language(format_quantity(rules.variables[name], asked), lang)})"
+                note += f" ({words['asked']} {format_quantity(rules.variables[name], asked, lang=lang)})"
             rows.append(_quantity(rules, name, result.values[name], lang, note))
     return rows
 
@@ -140,7 +140,7 @@ def _rounded_text(rules: RuleSet, name: str, raw: float, new: float, words: dict
 
 def _quantity(rules: RuleSet, name: str, value: float, lang: str, note: str = "") -> dict[str, Any]:
     variable = rules.variables[name]
-    return {"name": name, "label": variable.label(lang), "display": in_language(format_quantity(variable, value), lang),
+    return {"name": name, "label": variable.label(lang), "display": format_quantity(variable, value, lang=lang),
             "value": value, "note": note}
 
 
@@ -220,7 +220,7 @@ def _band(result: Result, band: list[tuple[float, dict[str, float]]], lang: str)
     rules = result.rules
     targets = list(result.targets)
     rows = [{"mfu": f"{mfu:.2f}", "value": mfu,
-             "answers": [in_language(format_quantity(rules.variables[t], answers[t]), lang) or "—" for t in targets],
+             "answers": [format_quantity(rules.variables[t], answers[t], lang=lang) or "—" for t in targets],
              "numbers": [answers[t] for t in targets]} for mfu, answers in band]
     return {"targets": [{"name": t, "label": rules.variables[t].label(lang)} for t in targets], "rows": rows}
 

@@ -23,6 +23,9 @@ BINARY_BYTES = ((2.0 ** 50, "PiB"), (2.0 ** 40, "TiB"), (2.0 ** 30, "GiB"), (2.0
 _NAMED_UNITS = ("_hours", "_days", "_seconds")
 
 
+# time units in Chinese (messages that name a unit), and the day/hour words a shown quantity carries
+ZH_TIME_UNITS = {"day": "天", "hour": "小时", "minute": "分钟", "second": "秒", "week": "周", "month": "月",
+                 "year": "年"}
 _ZH_TIME = {"days": "天", "day": "天", "hours": "小时", "hour": "小时", "h": "小时", "min": "分钟"}
 _TIME_WORD = re.compile(r"(?<=\d) (days|day|hours|hour|h|min)\b")
 
@@ -33,6 +36,7 @@ def in_language(shown: str, lang: str) -> str:
     if lang != "zh" or not shown:
         return shown
     return _TIME_WORD.sub(lambda match: " " + _ZH_TIME[match.group(1)], shown)
+
 
 def in_unit(variable: Variable, base_value: float) -> float:
     """Base-unit value -> the variable's declared unit."""
@@ -126,8 +130,14 @@ def kind(variable: Variable) -> str:
     return "declared"
 
 
-def format_quantity(variable: Variable, base_value: float, with_unit: bool = True, binary: bool = False) -> str:
-    """One value as shown to people (binary=True: bytes in GiB, for users who typed GiB)."""
+def format_quantity(variable: Variable, base_value: float, with_unit: bool = True, binary: bool = False,
+                    lang: str = "en") -> str:
+    """One value as shown to people (binary=True: bytes in GiB, for users who typed GiB; lang="zh": a
+    time in 天/小时)."""
+    return in_language(_quantity_text(variable, base_value, with_unit, binary), lang)
+
+
+def _quantity_text(variable: Variable, base_value: float, with_unit: bool, binary: bool) -> str:
     if _missing(base_value):
         return ""
     how = kind(variable)

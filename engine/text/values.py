@@ -18,7 +18,7 @@ from ..errors import ValueParseError
 from ..messages import Both, Caught, Nested, keyed
 from ..rules.model import Table, Variable
 from ..rules.units import dims_text, unit_info
-from .formatting import in_language
+from .formatting import ZH_TIME_UNITS, in_language
 
 MAX_TEXT = 200
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)$")
@@ -238,13 +238,10 @@ def example(variable: Variable) -> str | Nested:
     return {"token": "2T", "s": "30d"}.get(unit, f"12 {unit}" if unit else "7B")
 
 
-_ZH_UNIT_NAMES = {english: chinese for chinese, english in _CHINESE_UNITS.items() if english and chinese != "日"}
-
-
 def _expects(variable: Variable) -> Nested:
     if not variable.dims:
         return Nested("values.expects_plain")
     # (the unit and the example in the reader's language: "以 天 或其他 [time] 单位", "例如 12 天")
     unit, shown = variable.unit, example(variable)
-    return Nested("values.expects_unit", unit=Both(unit, _ZH_UNIT_NAMES.get(unit, unit)), dims=dims_text(variable.dims),
+    return Nested("values.expects_unit", unit=Both(unit, ZH_TIME_UNITS.get(unit, unit)), dims=dims_text(variable.dims),
                   example=Both(shown, in_language(shown, "zh")) if isinstance(shown, str) else shown)

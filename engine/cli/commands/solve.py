@@ -18,7 +18,7 @@ from ...solve.sensitivity import convention_effects, default_effects
 from ...solve.solver import base_unit
 from ...table.breakdown import breakdowns
 from ...table.scope import on_the_path, reworded, shown_warnings
-from ...text.formatting import count, engineering, format_quantity, in_language, number, rounded_note
+from ...text.formatting import count, engineering, format_quantity, number, rounded_note
 from ...text.formatting import kind as shown_as
 from ._common import add_rule_options, load_engine, split_items, wants_binary
 
@@ -69,8 +69,8 @@ class _Shower:
 
     def __call__(self, name: str, value: float | None = None) -> str:
         variable = self.result.rules.variables[name]
-        shown = format_quantity(variable, self.result.values[name] if value is None else value, binary=self.binary)
-        return in_language(shown, self.lang)
+        return format_quantity(variable, self.result.values[name] if value is None else value, binary=self.binary,
+                               lang=self.lang)
 
 
 def render_text(result: Result, lang: str = "en", verbose: bool = False, binary: bool = False,
