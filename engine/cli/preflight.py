@@ -32,14 +32,15 @@ ASSUMED_MFU = 0.4    # inside the seed §4a band 0.3-0.55 (formulas/time.yaml mf
 # buffers and allocator fragmentation take about 1-2 GB (formulas/memory.yaml, memory_overhead's source)
 TIGHT_BYTES = 2e9
 
-
-def tight(memory_per_gpu: float, usable: float, givens: dict[str, Any]) -> bool:
-    """Fits, but with less room than a real process needs besides what llmplan counts."""
-    return memory_per_gpu <= usable and usable - memory_per_gpu < TIGHT_BYTES and "memory_overhead" not in givens
 MEMORY = ("weights_bytes_per_gpu", "grads_bytes_per_gpu", "optimizer_bytes_per_gpu", "activation_bytes_per_gpu",
           "memory_overhead")
 _DATA = ("samples", "epochs", "steps", "tokens_per_sample", "packing", "global_batch", "steps_per_epoch",
          "sequences_per_epoch")
+
+
+def tight(memory_per_gpu: float, usable: float, givens: dict[str, Any]) -> bool:
+    """Fits, but with less room than a real process needs besides what llmplan counts."""
+    return memory_per_gpu <= usable and usable - memory_per_gpu < TIGHT_BYTES and "memory_overhead" not in givens
 
 
 @dataclass

@@ -55,7 +55,7 @@ from .planning import Plan, Planner
 from .rounding import IntegerRounding
 from .row_groups import asked_rows, constant_code, group_rows
 from .rowset import Every, mask
-from .unused_givens import note_unused_givens, note_unused_keys
+from .unused_givens import note_unused_givens
 
 __all__ = ["CATALOG", "DEFAULT", "DERIVED", "GIVEN", "NONE", "RECOMPUTED", "SOLVED", "STATUS_NAMES",
            "Batch", "BatchSolver", "Categorical", "Columns", "Every", "Group"]
@@ -117,8 +117,7 @@ class BatchSolver(IntegerRounding, GroupChecks):
         for group_rows_, known, selectors, target in self._patterns(batch):
             self._solve_group_safely(batch, group_rows_, known, selectors, target, soft)
         self._advisories(batch)
-        note_unused_givens(batch, numbers)    # mfu typed beside a question no rule connects it to
-        note_unused_keys(batch, self.rules)   # precision=fp32 beside method=lora
+        note_unused_givens(batch, numbers, self.rules)   # mfu typed beside a question no rule connects it to
         return batch
 
     def _input_status(self, values: Columns[np.ndarray], rows: int) -> dict[str, np.ndarray]:

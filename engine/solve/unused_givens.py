@@ -2,7 +2,8 @@
 
 "network_bandwidth for mfu 0.6" without seq_len and global_batch answers from the GPU catalog alone:
 nothing links mfu to the bandwidth, so the 0.6 shaped nothing. Saying so keeps a user from reading
-the answer as "0.6 is reachable with 50 GB/s".
+the answer as "0.6 is reachable with 50 GB/s". A catalog key counts too: precision=fp32 beside
+method=lora supplies no figure the LoRA memory reads.
 """
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Iterable
 
 from ..messages import said_text
 from ..rules.model import Equation, RuleSet
-from .batch_result import Batch
+from .batch_result import Batch, Rows
+from .evaluation import values_behind
 from .planning import Plan
 from .rowset import mask
 
@@ -24,53 +26,43 @@ def unused_givens(plans: Iterable[Plan | None], checks: Iterable[Equation], stat
     return sorted(n for n, s in status.items() if s == "given" and n not in read)
 
 
-def note_unused_givens(batch: Batch, inputs: Iterable[str]) -> None:
-    """Per group of rows, the typed `inputs` its plans never read become an info note on those rows."""
+def note_unused_givens(batch: Batch, inputs: Iterable[str], rules: RuleSet) -> None:
+    """Per group of rows, one info note on those rows naming what was typed and shaped nothing: the typed
+    `inputs` its plans never read (mfu beside a question no rule connects it to), and the catalog keys typed
+    there whose figures no step toward the answer reads and that switch none of its rules (precision=fp32
+    beside method=lora: the adapters' dtypes decide there)."""
     typed = set(inputs)
     for group in batch.groups:
         if group.plan is None:
             continue
-        checks = [*group.plan.checks, *(group.replan.checks if group.replan else [])]
-        given = {n: "given" for n in group.plan.knowns if n in typed}
-        unused = unused_givens([group.plan, group.replan], checks, given)
+        plans = [plan for plan in (group.plan, group.replan) if plan is not None]
+        checks = [eq for plan in plans for eq in plan.checks]
+        unused = unused_givens(plans, checks, {n: "given" for n in group.plan.knowns if n in typed})
+        unused = sorted(unused + _unused_keys(batch, rules, plans, group.index))
         if unused:
             batch.notes.append((UNUSED, said_text("results.given_unused", names=", ".join(unused), first=unused[0]),
                                 mask(group.index, batch.rows)))
 
 
-def note_unused_keys(batch: Batch, rules: RuleSet) -> None:
-    """Per group, the catalog keys typed in its rows whose figures no step toward the answer (or check) reads
-    and that switch none of its rules: precision=fp32 beside method=lora (the adapters' dtypes decide there)."""
-    for group in batch.groups:
-        if group.plan is None:
-            continue
-        plans = [plan for plan in (group.plan, group.replan) if plan is not None]
-        read: set[str] = set()
-        for plan in plans:
-            read |= _read_toward_answer(plan, rules)
-        rows = group.index
-        unused = sorted(key for key, typed in batch.typed.items()
-                        if key in rules.tables and key not in read and not read & set(rules.tables[key].fields)
-                        and bool(typed[rows].any()))
-        if unused:
-            batch.notes.append((UNUSED, said_text("results.given_unused", names=", ".join(unused), first=unused[0]),
-                                mask(rows, batch.rows)))
+def _unused_keys(batch: Batch, rules: RuleSet, plans: list[Plan], rows: Rows) -> list[str]:
+    """The catalog keys typed in `rows` that neither supply a figure the answer reads nor switch a rule."""
+    read: set[str] = set()
+    for plan in plans:
+        read |= _read_toward_answer(plan, rules)
+    return [key for key, typed in batch.typed.items() if key in rules.tables and key not in read
+            and not read & set(rules.tables[key].fields) and bool(typed[rows].any())]
 
 
 def _read_toward_answer(plan: Plan, rules: RuleSet) -> set[str]:
     """What the steps toward the answer read, and the warning checks on it (the fit check reads the GPU's
     memory beside memory_per_gpu), with the selectors their rules are variants of; side values left out:
     a key whose figures only feed those shaped nothing asked."""
-    path = set(plan.needed) | {v for check in rules.checks if check.variables & plan.needed for v in check.variables}
-    read: set[str] = set()
-    for step in reversed(plan.steps):   # (a step's inputs come from the steps before it)
-        if set(step.unknowns) & path:
-            for eq in step.equations:
-                path |= eq.variables
-                read |= eq.variables | {sel for sel, _ in eq.variant}
-    for eq in plan.checks:
+    path = values_behind(plan, set(plan.needed) | {v for check in rules.checks if check.variables & plan.needed
+                                                  for v in check.variables})
+    read = set(path)
+    for eq in [*(eq for step in plan.steps if set(step.unknowns) & path for eq in step.equations), *plan.checks]:
         read |= eq.variables | {sel for sel, _ in eq.variant}
-    return read | path
+    return read
 
 
 UNUSED = "given.unused"

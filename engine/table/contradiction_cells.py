@@ -17,7 +17,7 @@ import polars as pl
 from ..errors import ContradictionError
 from ..messages import text
 from ..text.formatting import format_quantity
-from .shared_objects import distinct_objects
+from .shared_objects import distinct_objects, is_kind
 
 if TYPE_CHECKING:
     from ..solve.batch import Batch
@@ -26,10 +26,6 @@ if TYPE_CHECKING:
     from .columns import Column, Prepared
 
 _RULE_ID = re.compile(r"\brule ([a-z][a-z0-9_]*\.[a-z0-9_]+)\b")
-
-
-def _is_contradiction(kind: object) -> bool:
-    return isinstance(kind, ContradictionError) or (isinstance(kind, type) and issubclass(kind, ContradictionError))
 
 
 def _equation_variables(engine: Engine, kind: object, message: str) -> frozenset[str]:
@@ -56,7 +52,7 @@ def named_cells(engine: Engine, prep: Prepared, batch: Batch, rows: np.ndarray, 
     by_columns: dict[tuple[int, ...], list[np.ndarray]] = {}
     columns_of: dict[tuple[int, frozenset[str]], tuple[int, ...]] = {}   # (a thousand messages, one rule)
     for (kind, message, group), positions in signature.items():
-        if not _is_contradiction(kind):
+        if not is_kind(kind, ContradictionError):
             continue
         rule = (group, _equation_variables(engine, kind, message))
         if rule not in columns_of:

@@ -16,7 +16,7 @@ import polars as pl
 from ..errors import UnderdeterminedError
 from ..messages import localized, text
 from .contradiction_cells import named_cells
-from .shared_objects import distinct_objects
+from .shared_objects import distinct_objects, is_kind
 
 if TYPE_CHECKING:
     from ..solve.batch import Batch
@@ -32,33 +32,28 @@ def error_texts(engine: Engine, prep: Prepared, batch: Batch, rows: np.ndarray, 
         if lang != "en" else [str(message) for message in messages]
     texts = pl.Series("error", said, dtype=pl.String)[which]
     cells = named_cells(engine, prep, batch, rows, lang)
-    asked = question_cells(prep, batch, rows, lang)
+    asked = question_cells(prep, batch, rows, [i for i, kind in enumerate(kinds.tolist())
+                                               if is_kind(kind, UnderdeterminedError)], which, lang)
     return pl.select(pl.concat_str([pl.lit(texts), pl.lit(cells), pl.lit(asked)])).to_series()
 
 
-def question_cells(prep: Prepared, batch: Batch, rows: np.ndarray, lang: str) -> pl.Series:
+def question_cells(prep: Prepared, batch: Batch, rows: np.ndarray, under: list[int], which: np.ndarray,
+                   lang: str) -> pl.Series:
     """Per row of `rows`: " — question: sheet!B7 solve = n_gpus" where the row is refused as under-determined
     (no cell holds a wrong value: the cell of the question it cannot answer), "" otherwise (and in a
-    table without a `solve` column, a sweep)."""
+    table without a `solve` column, a sweep). `which`: each row's message among the distinct ones,
+    `under`: the messages that are under-determined refusals (as error_texts groups them)."""
     out = pl.Series("question", [""], dtype=pl.String).new_from_index(0, len(rows))
     column = next((c for c in prep.columns if c.role == "solve"), None)
-    if column is None:
+    if column is None or not under:
         return out
-    kinds, _, which = distinct_objects(batch.error_kinds[rows])
-    under = [i for i, kind in enumerate(kinds) if _is_underdetermined(kind)]
-    positions = np.flatnonzero(np.isin(which, under)) if under else np.zeros(0, dtype=np.int64)
-    if not len(positions):
-        return out
+    positions = np.flatnonzero(np.isin(which, under))
     prefix, offset, suffix = prep.locator.cell_parts(column.index, column.header)
     picked = rows[positions]
     asked = [", ".join(batch.targets[int(t)]) for t in np.asarray(batch.row_targets)[picked]]
     head, tail = text("results.question_cell", lang, cell="\0").split("\0")
     texts = [f"{head}{prefix}{row + offset}{suffix} solve = {targets}{tail}" for row, targets in zip(picked, asked)]
     return out.scatter(positions, pl.Series(texts, dtype=pl.String))
-
-
-def _is_underdetermined(kind: object) -> bool:
-    return isinstance(kind, UnderdeterminedError) or (isinstance(kind, type) and issubclass(kind, UnderdeterminedError))
 
 
 def _said(kind: object, message: object, lang: str) -> str:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def is_kind(kind: object, error: type) -> bool:
+    """A row's error kind (an exception, or its class) is `error` or a subclass of it."""
+    return isinstance(kind, error) or (isinstance(kind, type) and issubclass(kind, error))
+
+
 def distinct_objects(objects: np.ndarray) -> tuple[list[object], np.ndarray, np.ndarray]:
     """The distinct objects of an object array by identity: (them, where each first occurs, each
     element's position among them). Equal texts that are separate objects stay separate (said twice,

@@ -12,7 +12,7 @@ from ...messages import text as message
 from ...text.formatting import format_quantity
 from ..preflight import Preflight, preflight, write_report
 from ._common import add_rule_options, load_engine, split_items
-from .solve import SOURCE_WIDTH, cut
+from .solve import SOURCE_WIDTH, cut, implied_by
 
 if TYPE_CHECKING:
     from ...solve.solver import Engine, Result
@@ -150,7 +150,7 @@ def _defaults_used(result: Result, check: Preflight) -> list[tuple[str, str, str
     without the figures a listed convention implies (offload = none's offload_grads = 0)."""
     keys = {name for name, _, _ in result.assumptions} | set(check.givens)
     return [(name, value, source) for name, value, source in result.assumptions
-            if name not in check.givens and not any(source.startswith(f"{key}=") for key in keys if key != name)]
+            if name not in check.givens and implied_by(name, source, keys) is None]
 
 
 def _typed_names(check: Preflight) -> list[str]:

@@ -232,7 +232,7 @@ def _figures(result: Result) -> tuple[list[_Ranked], dict[str, list[float | None
         variable = result.rules.variables[name]
         if variable.categorical or variable.neutral is not None and result.values.get(name) == variable.neutral:
             continue
-        owner = next((key for key in keys if key != name and source.startswith(f"{key}=")), None)
+        owner = implied_by(name, source, keys)
         if owner is not None:
             implied.setdefault(owner, []).append(effects.get(name))
             continue
@@ -241,6 +241,12 @@ def _figures(result: Result) -> tuple[list[_Ranked], dict[str, list[float | None
             continue
         figures.append((item, effect))
     return figures, implied
+
+
+def implied_by(name: str, source: str, keys: set[str]) -> str | None:
+    """The convention among `keys` whose choice supplied the figure `name` (its source reads
+    "offload=none (default): ..."), or None: such a figure is said through its convention."""
+    return next((key for key in keys if key != name and source.startswith(f"{key}=")), None)
 
 
 def _conventions(result: Result, implied: dict[str, list[float | None]], switches: dict[str, float | None]
