@@ -47,6 +47,8 @@ def remembered_bounds(column: object) -> "tuple[float, float] | None":
 def has_nan(column: np.ndarray) -> bool:
     """Some value of the column is NaN: from its remembered min/max when it has them (no pass over
     the rows: a sweep's column from the grid's shape, engine/solve/factored.py), else one reduction."""
+    if column.ndim == 1 and len(column) and column.strides[0] == 0:   # one value in every row
+        return bool(np.isnan(column[0]))
     known = remembered_bounds(column)
     return bool(np.isnan(known[0] if known is not None else column.min()))
 

@@ -42,5 +42,13 @@ def mask(rows: "np.ndarray | Every", total: int) -> np.ndarray:
     return mask
 
 
+def any_at(flags: np.ndarray, rows: "np.ndarray | Every") -> bool:
+    """Whether any of `rows` is flagged (a group of every row reads the flags in place, not gathered;
+    one flag for every row, a broadcast view, is read once: numpy walks such a view ten times slower)."""
+    if flags.ndim == 1 and len(flags) and flags.strides[0] == 0:
+        return bool(flags[0])
+    return bool(flags.any() if isinstance(rows, Every) else flags[rows].any())
+
+
 def pick(col, i: int) -> float:
     return float(col[i]) if isinstance(col, np.ndarray) and col.ndim else float(col)

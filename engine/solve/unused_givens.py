@@ -14,7 +14,7 @@ from ..rules.model import Equation, RuleSet
 from .batch_result import Batch, Rows
 from .evaluation import values_behind
 from .planning import Plan
-from .rowset import mask
+from .rowset import any_at, mask
 
 
 def unused_givens(plans: Iterable[Plan | None], checks: Iterable[Equation], status: dict[str, str]) -> list[str]:
@@ -50,13 +50,21 @@ def _unused_keys(batch: Batch, rules: RuleSet, plans: list[Plan], rows: Rows) ->
     for plan in plans:
         read |= _read_toward_answer(plan, rules)
     return [key for key, typed in batch.typed.items() if key in rules.tables and key not in read
-            and not read & set(rules.tables[key].fields) and bool(typed[rows].any())]
+            and not read & set(rules.tables[key].fields) and any_at(typed, rows)]
 
 
-def _read_toward_answer(plan: Plan, rules: RuleSet) -> set[str]:
+def _read_toward_answer(plan: Plan, rules: RuleSet) -> frozenset[str]:
     """What the steps toward the answer read, and the warning checks on it (the fit check reads the GPU's
     memory beside memory_per_gpu), with the selectors their rules are variants of; side values left out:
-    a key whose figures only feed those shaped nothing asked."""
+    a key whose figures only feed those shaped nothing asked. Kept with the plan (its structure alone
+    decides it; a sweep asks it again for every chunk)."""
+    found = plan.memo.get("read_toward_answer")
+    if found is None:
+        found = plan.memo["read_toward_answer"] = frozenset(_walk_toward_answer(plan, rules))
+    return found   # type: ignore[return-value]  # (memo holds what this function stored)
+
+
+def _walk_toward_answer(plan: Plan, rules: RuleSet) -> set[str]:
     path = values_behind(plan, set(plan.needed) | {v for check in rules.checks if check.variables & plan.needed
                                                   for v in check.variables})
     read = set(path)
