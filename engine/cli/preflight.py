@@ -31,6 +31,8 @@ ASSUMED_MFU = 0.4    # inside the seed §4a band 0.3-0.55 (formulas/time.yaml mf
 # a fit with less headroom than this, with no memory_overhead counted, is "tight": the CUDA context, NCCL
 # buffers and allocator fragmentation take about 1-2 GB (formulas/memory.yaml, memory_overhead's source)
 TIGHT_BYTES = 2e9
+# a change that does not make the run fit is offered only if it saves at least this share of the memory
+MIN_SAVING = 0.01
 
 MEMORY = ("weights_bytes_per_gpu", "grads_bytes_per_gpu", "optimizer_bytes_per_gpu", "activation_bytes_per_gpu",
           "memory_overhead")
@@ -223,8 +225,10 @@ def _changes(engine: Engine, check: Preflight, lang: str) -> list[Change]:
     """Each change alone, then (if none fits alone) the smallest combinations, ranked."""
     options = [_evaluate(engine, check, label, changes, lang, order, kind)
                for order, (label, changes, kind) in enumerate(_candidates(engine, check, lang))]
-    # (a change the rules cannot evaluate for this run is left out: it is no advice, only noise)
-    options = [o for o in options if not o.error and o.memory_per_gpu < check.memory_per_gpu * (1 - 1e-9)]
+    # (a change the rules cannot evaluate for this run is left out: it is no advice, only noise; so is
+    # one that saves next to nothing and still does not fit: offloading a LoRA run's adapter states)
+    options = [o for o in options if not o.error and o.memory_per_gpu < check.memory_per_gpu * (1 - 1e-9)
+               and (o.fits or o.memory_per_gpu <= check.memory_per_gpu * (1 - MIN_SAVING))]
     same = [o for o in options if not o.error and not o.alters_training]
     if same and not any(o.fits for o in same):   # the same training, several changes at once
         combined: dict[str, Any] = {}

@@ -1,6 +1,7 @@
 """Rule files, part 2: `equations:` and `checks:` (parsed by the safe grammar, dimension-checked)."""
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +129,14 @@ def read_checks(ctx: LoadContext, path: Path, doc: Node) -> list[Check]:
             continue
         out.append(Check(id=str(spec["id"]), text=str(spec["when"]), condition=condition,
                          variables=frozenset(tree_variables(condition)), severity=severity,
-                         en=str(spec["en"]), zh=str(spec["zh"]), source=str(spec["source"]), where=where))
+                         en=str(spec["en"]), zh=str(spec["zh"]), source=str(spec["source"]), where=where,
+                         replaces=_replaced(spec.get("replaces", ()))))
     return out
+
+
+def _replaced(value: object) -> tuple[str, ...]:
+    """`replaces:` as written: one id or a list of ids (checked against the rule set's ids later)."""
+    return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),) if value else ()
 
 
 def check_ids(ctx: LoadContext, equations: list[Equation], checks: list[Check]) -> None:
@@ -139,6 +146,14 @@ def check_ids(ctx: LoadContext, equations: list[Equation], checks: list[Check]) 
         if item.id in seen:
             ctx.problems.append(f"{item.where}: id {item.id!r} is already used at {seen[item.id]}")
         seen[item.id] = item.where
+    ids = [c.id for c in checks]
+    for check in checks:
+        for replaced in check.replaces:
+            if replaced not in ids or replaced == check.id:
+                close = difflib.get_close_matches(replaced, [i for i in ids if i != check.id], n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                ctx.problems.append(f"{check.where}: check {check.id!r}: replaces {replaced!r}, which is not "
+                                     f"another check's id{hint}")
 
 
 def check_selectors(ctx: LoadContext, equations: list[Equation]) -> None:

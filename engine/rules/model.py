@@ -80,6 +80,9 @@ class Check:
     zh: str
     source: str
     where: str
+    # broader checks this one says more precisely (the weights alone do not fit, beside "does not fit"):
+    # in the rows where this one fires, they are left out
+    replaces: tuple[str, ...] = ()
 
     def message(self, lang: str = "en") -> str:
         return self.zh if lang == "zh" and self.zh else self.en

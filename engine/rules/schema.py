@@ -87,6 +87,8 @@ SECTIONS: dict[str, tuple[Key, ...]] = {
         Key("en", "message in English; {name} shows a value", True),
         Key("zh", "message in Chinese", True),
         Key("severity", f"one of {', '.join(SEVERITIES)} (default warning)"),
+        Key("replaces", "ids of broader checks this one says more precisely: in the rows where it fires, "
+                        "they do not"),
         Key("notes", "free text"),
     ),
     "tables": (

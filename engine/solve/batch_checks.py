@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ContradictionError
 from ..messages import Nested, said_text
-from ..rules.model import Equation, RuleSet
+from ..rules.model import Check, Equation, RuleSet
 from ..text.formatting import format_quantity
 from .batch_result import CATALOG, Batch, Rows, Value
 from .elimination import monomial
@@ -196,11 +196,27 @@ class GroupChecks(StepEvaluation):
             fired = np.array(np.broadcast_to(fired, (batch.rows,)))
             if fired.any():
                 batch.warnings.append((check.id, fired))
+        _drop_replaced(self.rules.checks, batch)
 
     def _shaped(self, env: Mapping[str, Value], rows: int) -> ShapedEnv | None:
         """env on the grid's shape, when this solve's rows are a grid (a sweep) and env covers them all."""
         grid = self._grid
         return ShapedEnv(env, grid) if grid is not None and grid.rows == rows else None
+
+
+def _drop_replaced(checks: list[Check], batch: Batch) -> None:
+    """A check that says more precisely what a broader one says (`replaces:`) stands in its place in the
+    rows where both fired: the weights alone not fitting, not "does not fit" beside it."""
+    by_id = {c.id: c for c in checks}
+    fired = dict(batch.warnings)
+    hidden: dict[str, np.ndarray] = {}
+    for code, rows in fired.items():
+        for replaced in by_id[code].replaces if code in by_id else ():
+            if replaced in fired:
+                hidden[replaced] = hidden.get(replaced, False) | rows
+    if hidden:
+        kept = [(code, rows & ~hidden[code]) if code in hidden else (code, rows) for code, rows in batch.warnings]
+        batch.warnings[:] = [(code, rows) for code, rows in kept if rows.any()]
 
 
 def _catalog_keys(rules: RuleSet, batch: Batch, row: int) -> dict[str, str]:

@@ -337,3 +337,14 @@ def test_a_fit_with_under_2_gb_left_is_called_tight_unless_an_overhead_is_counte
                                                                          "memory_overhead=...)")
     counted = preflight(bundled_engine, [FULL], {**typed, "memory_overhead": "1GB"})
     assert counted.fits and not counted.tight and "tight" not in render_text(bundled_engine, counted).splitlines()[0]
+
+
+def test_a_change_that_saves_next_to_nothing_is_not_offered(bundled_engine):
+    """LoRA on Llama 2 70B on one 24 GB card: the frozen bf16 base is 2 B × 68.98e9 = 138 GB; offloading the
+    adapters' optimizer states (~0.13 GB: rank 8 on q and v, 80 layers × 2 × 8 × (8192 + 8192 or 1024)
+    parameters × 12 B) saves 0.1 % and still does not fit: no advice. Splitting the base does help."""
+    check = preflight(bundled_engine, [], {"model": "llama2-70b", "gpu": "RTX-4090", "method": "lora"})
+    assert not check.fits and check.memory_per_gpu > 2 * 68.9e9
+    assert all(c.fits or c.memory_per_gpu <= 0.99 * check.memory_per_gpu for c in check.changes)
+    assert not any(c.givens.get("offload") == "optimizer" for c in check.changes)
+    assert any(c.fits and c.givens.get("zero_stage") == "3" for c in check.changes)

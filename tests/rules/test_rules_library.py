@@ -132,11 +132,13 @@ def test_memory_per_gpu_and_the_fit_warning(eng):
     # Llama-2-7B full fine-tuning, bf16 mixed precision: 16 B × 6,738,415,616 = 107.8 GB of model states
     r = eng.solve(["memory_per_gpu"], {"model": "llama2-7b", "precision": "bf16", "gpu": "A100-80GB-SXM"})
     assert r.values["memory_per_gpu"] == pytest.approx(16 * 6_738_415_616)
-    (warning,) = [w for w in r.warnings if w.code == "parallelism.does_not_fit"]
+    # the weights (2 B × 6.74e9 = 13.5 GB) fit; with gradients and Adam's states they do not: that is said
+    (warning,) = [w for w in r.warnings if w.code == "parallelism.states_do_not_fit"]
     assert warning.severity == "warning"
     assert "108 GB" in warning.message and "80 GB" in warning.message   # 107.8 GB, three digits (issue #15)
+    assert "13.5 GB" in warning.message and "zero_stage" in warning.message
     zh = eng.solve(["memory_per_gpu"], {"model": "llama2-7b", "precision": "bf16", "gpu": "A100"}, lang="zh")
-    assert any("每卡需要" in w.message for w in zh.warnings)
+    assert any("每卡共需" in w.message for w in zh.warnings)
 
 
 def test_largest_micro_batch_that_fits(eng):

@@ -1,0 +1,86 @@
+"""A check that says more precisely what a broader one says (`replaces:`) stands in its place.
+
+The memory checks: what does not fit decides what helps, so "the weights alone take 138 GB" replaces
+"needs 138 GB per GPU" in the rows where it fires, and the general check stays for the rest (a
+memory_per_gpu given without its parts). Figures are hand calculations from the seed's bytes per
+parameter (seed §3: 20 B with Adam in its fp32 recipe, 4 B of it the weights)."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from engine import Engine
+from engine.errors import DefinitionError
+from engine.rules.loading import load_rules
+from engine.table.frames import run_frame
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.load()
+
+
+def codes(result) -> set[str]:
+    return {w.code for w in result.warnings}
+
+
+def test_the_weights_alone_not_fitting_is_said_instead_of_does_not_fit(engine: Engine) -> None:
+    # 70e9 parameters × 4 B = 280 GB of fp32 weights > 80 GB
+    result = engine.solve(["memory_per_gpu"], {"params": "70B", "gpu": "A800"})
+    assert "parallelism.weights_do_not_fit" in codes(result)
+    assert "parallelism.does_not_fit" not in codes(result)
+    assert "parallelism.states_do_not_fit" not in codes(result)   # the conditions exclude each other
+    (text,) = [w.message for w in result.warnings if w.code == "parallelism.weights_do_not_fit"]
+    assert "280 GB" in text and "zero_stage=3" in text
+
+
+def test_a_frozen_base_too_large_is_not_told_to_recompute_activations(engine: Engine) -> None:
+    # LoRA on Llama 2 70B: 68.98e9 frozen bf16 weights = 138 GB on a 24 GB card; the activations are not
+    # the problem and ZeRO-1/2 shard only the (tiny) adapter states
+    result = engine.solve(["memory_per_gpu"], {"model": "llama2-70b", "gpu": "4090", "method": "lora"})
+    (text,) = [w.message for w in result.warnings if w.code.endswith("_do_not_fit")
+               or w.code == "parallelism.does_not_fit"]
+    assert "weights alone" in text and "recompute" not in text
+
+
+def test_activations_are_named_when_the_states_fit(engine: Engine) -> None:
+    # 16 B × 6.7e9 / 8 = 13.4 GB of states on each of 8 GPUs, plus the activations of micro_batch 16 at 4k
+    result = engine.solve(["memory_per_gpu"], {"model": "llama-7b", "gpu": "A100", "precision": "mixed-bf16",
+                                               "zero_stage": "3", "n_gpus": 8, "seq_len": 4096,
+                                               "micro_batch": 16})
+    assert codes(result) & {"parallelism.activations_do_not_fit", "parallelism.does_not_fit"} == \
+        {"parallelism.activations_do_not_fit"}
+
+
+def test_the_general_check_stays_where_no_part_is_known(engine: Engine) -> None:
+    result = engine.solve(["memory_fill"], {"memory_per_gpu": "100GB", "gpu": "A800"})
+    assert "parallelism.does_not_fit" in codes(result)
+
+
+def test_replacement_is_per_row_in_a_table(engine: Engine) -> None:
+    frame = pl.DataFrame({"solve": ["memory_per_gpu", "memory_fill"], "params": ["70B", None],
+                          "memory_per_gpu": [None, "100GB"], "gpu": ["A800", "A800"]})
+    warnings = run_frame(frame, engine).results["warnings"].to_list()
+    assert "parallelism.weights_do_not_fit" in warnings[0] and "parallelism.does_not_fit" not in warnings[0]
+    assert "parallelism.does_not_fit" in warnings[1] and "weights_do_not_fit" not in warnings[1]
+
+
+def test_replacing_an_unknown_check_is_refused_with_the_line_and_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "user.yaml"
+    path.write_text(textwrap.dedent("""\
+        checks:
+          - id: user.too_big
+            when: memory_per_gpu > 1000 * unit("GB")
+            replaces: parallelism.does_nt_fit
+            source: me
+            en: too big
+            zh: 太大
+        """), encoding="utf-8")
+    with pytest.raises(DefinitionError) as caught:
+        load_rules([path])
+    message = str(caught.value)
+    assert f"{path}:2" in message and "'parallelism.does_nt_fit'" in message
+    assert "did you mean 'parallelism.does_not_fit'" in message
