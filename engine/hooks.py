@@ -26,6 +26,10 @@ class NoOrigins:
     def attach(result: Result) -> Result:
         return result
 
+    @staticmethod
+    def explain(error: EngineError) -> EngineError:
+        return error
+
 
 # (givens, rules) -> (givens with the file's values, origins with .attach(result))
 GIVEN_EXPANDERS: list[Callable[[dict[str, Any], RuleSet], tuple[dict[str, Any], Attaches]]] = []

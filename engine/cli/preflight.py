@@ -150,7 +150,10 @@ def preflight(engine: Engine, configs: list[str], typed: dict[str, Any], lang: s
     if "n_gpus" not in givens and "dp" not in givens:
         givens["n_gpus"] = 1
         assumed.append(("n_gpus", "1", text(lang, "one_gpu")))
-    result = origins.attach(engine.solve(["memory_per_gpu", "memory_fill"], givens, lang))
+    try:
+        result = origins.attach(engine.solve(["memory_per_gpu", "memory_fill"], givens, lang))
+    except EngineError as exc:   # (a contradiction names the config lines behind its values)
+        raise origins.explain(exc) from None
     check = Preflight(givens, origins, result, assumed)
     _largest_micro_batch(engine, check, lang)
     _time(engine, check, lang)

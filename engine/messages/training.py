@@ -153,4 +153,7 @@ MESSAGES.update({
     "training.unknown_optimizer": (
         "{where}: {key} {value!r} has no entry in catalogs/optimizers.yaml",
         "{where}：{key} {value!r} 在 catalogs/optimizers.yaml 中没有条目"),
+    "training.config_behind": (
+        "{error}. From the config: {values}",
+        "{error}。来自配置：{values}"),
 })

@@ -198,8 +198,10 @@ class Engine:
         if batch.errors[0] is not None:
             kind = batch.error_kinds[0] or EngineError
             error = kind if isinstance(kind, EngineError) else keyed_from(kind, batch.errors[0])
-            error = with_whole_options(self, error, batch, numbers, keys)
-            raise _with_reach(self, error, numbers, keys, targets) from None
+            error = _with_reach(self, with_whole_options(self, error, batch, numbers, keys), numbers, keys, targets)
+            for origins in attached:   # (the config's lines behind the values a refusal names)
+                error = origins.explain(error)
+            raise error from None
         result = self.result_for_row(batch, 0, lang)
         for origins in attached:
             result = origins.attach(result)

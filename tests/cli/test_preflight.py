@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.errors import ContradictionError
 from engine.io.training_config import TrainingConfigError
 from engine.cli.preflight import preflight
 from tests.conftest import run_llmplan
@@ -348,3 +349,24 @@ def test_a_change_that_saves_next_to_nothing_is_not_offered(bundled_engine):
     assert all(c.fits or c.memory_per_gpu <= 0.99 * check.memory_per_gpu for c in check.changes)
     assert not any(c.givens.get("offload") == "optimizer" for c in check.changes)
     assert any(c.fits and c.givens.get("zero_stage") == "3" for c in check.changes)
+
+
+def test_a_deepspeed_batch_that_does_not_add_up_is_refused_naming_its_lines(bundled_engine, tmp_path):
+    """train_batch_size 256 against 4 per GPU × 8 accumulation × 16 GPUs = 512: DeepSpeed stops at start-up
+    (train_batch_size must equal micro × accumulation × world size). A ZeRO config has no tensor or
+    pipeline parallelism, so llmplan must not explain the gap with tp = 2: it refuses, naming the file's
+    lines behind the values."""
+    config = tmp_path / "ds.json"
+    config.write_text('{\n  "train_batch_size": 256,\n  "train_micro_batch_size_per_gpu": 4,\n'
+                      '  "gradient_accumulation_steps": 8,\n  "bf16": {"enabled": true},\n'
+                      '  "zero_optimization": {"stage": 2}\n}\n', encoding="utf-8")
+    with pytest.raises(ContradictionError) as caught:
+        preflight(bundled_engine, [str(config)], {"model": "llama3-8b", "gpu": "A800", "n_gpus": "16",
+                                                   "seq_len": "4096"})
+    message = str(caught.value)
+    assert "ds.json:2 train_batch_size" in message and "ds.json:3 train_micro_batch_size_per_gpu" in message
+    assert "tp = 1" in message
+    # the same file on 8 GPUs adds up (4 × 8 × 8 = 256) and is answered with tp = 1
+    check = preflight(bundled_engine, [str(config)], {"model": "llama3-8b", "gpu": "A800", "n_gpus": "8",
+                                                       "seq_len": "4096"})
+    assert check.result.values["tp"] == 1 and check.result.values["dp"] == 8

@@ -154,6 +154,16 @@ def test_llamafactory_switches(tmp_path):
                                   "attention_kernel": "standard", "packing": "on", "optimizer": "adam-8bit",
                                   "steps": 1200}.items()
     assert "epochs" not in read.givens       # max_steps overrides num_train_epochs
+    # pure_bf16 keeps no fp32 copy: torch's AdamW makes its moments like the bf16 parameters (2 + 2 B, not
+    # 4 + 4), and LLaMA-Factory leaves trainable parameters in bf16 (cast_trainable_params_to_fp32 is
+    # `not pure_bf16`); an 8-bit optimizer stays 8-bit (above)
+    pure = _read(tmp_path, "model_name_or_path: m\nfinetuning_type: freeze\npure_bf16: true\n")
+    assert _values(pure).items() >= {"optimizer": "adam-bf16", "trainable_dtype": "bf16"}.items()
+    assert pure.givens["trainable_dtype"].origin.endswith(":3") and pure.givens["optimizer"].default
+    full = _read(tmp_path, "model_name_or_path: m\nfinetuning_type: full\npure_bf16: true\noptim: adamw_torch\n")
+    assert full.givens["optimizer"].value == "adam-bf16" and "trainable_dtype" not in full.givens
+    mixed = _read(tmp_path, "model_name_or_path: m\nfinetuning_type: freeze\nbf16: true\n")
+    assert mixed.givens["optimizer"].value == "adam" and "trainable_dtype" not in mixed.givens
     targets = _read(tmp_path, "model_name_or_path: m\nlora_target: q_proj,v_proj\nquantization_bit: 8\n")
     assert targets.givens["lora_targets"].value == "qv" and targets.givens["method"].value == "qlora-8bit"
 
@@ -179,10 +189,12 @@ def test_axolotl_fsdp_and_inline_deepspeed(tmp_path):
 
 
 def test_deepspeed_defaults(tmp_path):
-    # DeepSpeed v0.19.5: zero_optimization.stage 0, offload device "none", bf16/fp16 disabled
+    # DeepSpeed v0.19.5: zero_optimization.stage 0, offload device "none", bf16/fp16 disabled; a ZeRO config
+    # is data parallelism only (tensor and pipeline degrees come from a Megatron-DeepSpeed launcher)
     read = _read(tmp_path, '{"train_micro_batch_size_per_gpu": 4, "train_batch_size": 64}', "ds.json")
     assert _values(read) == {"zero_stage": "0", "offload": "none", "micro_batch": 4, "global_batch": 64,
-                             "precision": "fp32"}
+                             "precision": "fp32", "tp": 1, "pp": 1}
+    assert read.givens["tp"].default and read.givens["pp"].default
     assert read.givens["micro_batch"].origin.endswith("ds.json:1")
 
 

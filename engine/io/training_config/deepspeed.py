@@ -37,6 +37,11 @@ def read_deepspeed(root: Located, out: ConfigRead, referenced_by: str = "") -> N
     _batch(keys, out, referenced_by)
     _precision(keys, out, referenced_by)
     out.ignored += keys.ignored()
+    # A ZeRO config splits over data-parallel ranks only (tensor and pipeline parallelism come from the
+    # launcher of Megatron-DeepSpeed, typed there): without these, a train_batch_size that disagrees with
+    # micro-batch × accumulation × GPUs was explained by a tensor-parallel degree nobody runs
+    out.offer("tp", 1, f"{SOURCE}: ZeRO data parallelism (no tensor parallelism in the config)", "", True)
+    out.offer("pp", 1, f"{SOURCE}: ZeRO data parallelism (no pipeline parallelism in the config)", "", True)
 
 
 def _zero(keys: Keys, out: ConfigRead, root: Located) -> None:

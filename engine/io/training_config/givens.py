@@ -10,11 +10,12 @@ Every value is checked for its variable here, so an error names the file and lin
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...errors import EngineError
+from ...errors import EngineError, EvaluationError, PlanningError, UnderdeterminedError
 from ...messages import Caught, keyed
 from ...rules.hf_config import is_config_path
 from ...text.values import parse_key, parse_number
@@ -48,6 +49,22 @@ class Origins:
             if result.status.get(name) == "given":
                 result.status[name] = "config"
         return result
+
+    def explain(self, error: EngineError) -> EngineError:
+        """A contradiction or a refused value with the config lines behind the values it names added
+        (train_batch_size at ds.json:2 beside the micro-batch and GPUs it disagrees with): the user
+        knows the file's keys, not llmplan's names for them."""
+        if isinstance(error, UnderdeterminedError) or not isinstance(error, (PlanningError, EvaluationError)):
+            return error
+        said = str(error)
+        named = [f for name, f in self.values.items() if re.search(rf"\b{re.escape(name)}\b", said)]
+        if not named:
+            return error
+        values = "; ".join(f"{f.name} = {f.value} [{f.origin}{'' if f.default or not f.key else ' ' + f.key}]"
+                           for f in named)
+        explained = keyed(type(error), "training.config_behind", error=Caught(error), values=values)
+        explained.__dict__.update({k: v for k, v in error.__dict__.items() if not k.startswith("message_")})
+        return explained
 
     def summary(self) -> dict[str, Any]:
         """The JSON shape (DESIGN.md, `config` object of --json)."""

@@ -138,6 +138,11 @@ def _batch(keys: Keys, out: ConfigRead, stage: str) -> None:
                  f"{LF} default packing = (stage == pt) (hparams/parser.py:462)", "packing", True)
 
 
+# optimizers whose states take the parameters' dtype, -> their key with bf16 states (catalogs/optimizers.yaml)
+_IN_PARAM_DTYPE = {"adam": "adam-bf16", "sgd-momentum": "sgd-momentum-bf16"}
+_PURE_STATES = "; with pure_bf16 its states are bf16 (torch.optim.AdamW: zeros_like(param))"
+
+
 def _int(keys: Keys, out: ConfigRead, key: str, name: str, default: int, source: str) -> None:
     got = keys.integer(key)
     if got is None:
@@ -154,13 +159,24 @@ def _runtime(keys: Keys, out: ConfigRead) -> None:
     key, where = next(iter(on.items()), next(iter(stated.items()), ("bf16", None)))
     out.fill("precision", chosen, where or f"{HF} default bf16 = fp16 = false (fp32 training)", key, where is None)
     optim = keys.text("optim")
+    # pure_bf16 keeps no fp32 copy: torch's AdamW makes its moments with zeros_like(param), bf16 here
+    states = _IN_PARAM_DTYPE if chosen == "pure-bf16" else {}
     if optim is None:
-        out.fill("optimizer", "adam", f"{HF} default optim = adamw_torch", "optim", True)
+        named = "adam"
+        out.fill("optimizer", states.get(named, named), f"{HF} default optim = adamw_torch"
+                 + (_PURE_STATES if named in states else ""), "optim", True)
     elif optimizer(optim[0]) is None:
         out.cannot_model("optimizer", said_text("training.unknown_optimizer", where=optim[1], key="optim",
                                                 value=optim[0]))
     else:
-        out.fill("optimizer", optimizer(optim[0]), optim[1], "optim")
+        named = optimizer(optim[0]) or ""
+        out.fill("optimizer", states.get(named, named), optim[1] + (_PURE_STATES if named in states else ""),
+                 "optim")
+    if chosen == "pure-bf16" and out.givens.get("method") is not None \
+            and out.givens["method"].value in ("lora", "freeze", *_QUANT.values()):
+        # LLaMA-Factory casts trainable parameters to fp32 unless pure_bf16 (model/adapter.py,
+        # cast_trainable_params_to_fp32 = not (pure_bf16 or use_badam))
+        out.fill("trainable_dtype", "bf16", on["pure_bf16"], "pure_bf16")
     attention = keys.choice("flash_attn", _ATTENTION)
     out.fill("attention_kernel", attention[0] if attention else "flash",
              attention[1] if attention
