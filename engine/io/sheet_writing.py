@@ -76,18 +76,20 @@ def _os_error(exc: BaseException | None) -> OSError | None:
     return None
 
 
-def write_table(frame: pl.DataFrame, target: Path, headers: dict[str, str] | None = None) -> None:
+def write_table(frame: pl.DataFrame, target: Path, headers: dict[str, str] | None = None,
+                bom: bool = False) -> None:
     """A plain table as .csv or .parquet, atomically. `headers`: column -> header as written in the input.
 
     CSV is opened by spreadsheets, which run text starting with = + - @ (or tab/CR) as a formula:
     such text cells and headers get a leading apostrophe (OWASP, "CSV injection"); numbers, and text
-    that is a plain number ('-5', '+0.4'), are written as they are."""
+    that is a plain number ('-5', '+0.4'), are written as they are. bom: a CSV starts with the UTF-8
+    byte-order mark (Excel then reads it as UTF-8: the input came from a spreadsheet)."""
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise keyed(ScenarioError, "sheets.write_table_kinds", path=target)
     try:
         if suffix == ".csv":
-            atomic_write(target, lambda p: _write_csv(frame, p, headers or {}))
+            atomic_write(target, lambda p: _write_csv(frame, p, headers or {}, bom))
         else:
             atomic_write(target, lambda p: frame.write_parquet(p))
     except pl.exceptions.PolarsError as exc:
@@ -124,12 +126,14 @@ def csv_safe_columns(schema: Any) -> list[pl.Expr]:
     return columns
 
 
-def _write_csv(frame: pl.DataFrame, path: Path, headers: dict[str, str]) -> None:
+def _write_csv(frame: pl.DataFrame, path: Path, headers: dict[str, str], bom: bool = False) -> None:
     import csv
 
     columns = csv_safe_columns(frame.schema)
     out = frame.with_columns(columns) if columns else frame
     with open(path, "w", encoding="utf-8", newline="") as handle:
+        if bom:   # (polars writes only to a handle whose encoding is exactly utf-8: the mark by hand)
+            handle.write("\ufeff")
         csv.writer(handle, lineterminator="\n").writerow([neutralise(headers.get(c, c)) for c in frame.columns])
         handle.flush()
         out.write_csv(handle, include_header=False)

@@ -54,6 +54,9 @@ class Sheet:
     numeric_cells: dict[str, pl.Series] = field(default_factory=dict)   # text columns: cell was a number
     problems: dict[tuple[int, int], str] = field(default_factory=dict)   # (row, col) -> message
     notes: list[str] = field(default_factory=list)
+    # a CSV as spreadsheets write it (a UTF-8 byte-order mark, UTF-16 or GBK): written back with a BOM,
+    # without which Excel reads UTF-8 as the system's ANSI code page and garbles Chinese
+    excel_csv: bool = False
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -143,7 +146,10 @@ def _read_csv(path: Path) -> Sheet:
     frame = _named_columns(frame)
     frame, numeric = _typed_columns(frame)
     return Sheet(frame, headers, path, Locator(path.name, 1, 0, a1=True), numeric_cells=numeric,
-                 notes=notes)
+                 notes=notes, excel_csv=encoding != "utf-8" or data.startswith(UTF8_BOM))
+
+
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _csv_bytes(path: Path) -> tuple[bytes, str]:
@@ -158,7 +164,18 @@ def _csv_bytes(path: Path) -> tuple[bytes, str]:
     head = data[:4096]
     if head and head.count(b"\x00") * 4 >= len(head):
         raise keyed(ScenarioError, "sheets.utf16_no_bom", path=path)
-    return data, "utf-8"
+    try:
+        data.decode("utf-8")
+        return data, "utf-8"
+    except UnicodeDecodeError as exc:
+        wrong = exc.start
+    # Excel on a Chinese Windows saves "CSV" in the ANSI code page, GBK (cp936): read as GB18030, its
+    # superset, and said in a note, never decoded lossily (that replaced every Chinese character)
+    try:
+        return data.decode("gb18030").encode("utf-8"), "GBK (GB18030)"
+    except UnicodeDecodeError:
+        line = data.count(b"\n", 0, wrong) + 1
+        raise keyed(ScenarioError, "sheets.not_utf8", path=path, line=line) from None
 
 
 def _separator(data: bytes) -> str:

@@ -43,14 +43,14 @@ EXCEL_EPOCH = datetime(1899, 12, 30)
 
 
 def write_results(outcome: "Outcome", engine: "Engine", target: Path, headers: list[str] | None = None,
-                  progress: Callable[[int], None] | None = None) -> None:
-    """Write the results of a run to .xlsx/.csv/.parquet, atomically."""
+                  progress: Callable[[int], None] | None = None, bom: bool = False) -> None:
+    """Write the results of a run to .xlsx/.csv/.parquet, atomically (bom: a CSV for spreadsheets)."""
     target = Path(target)
     if target.suffix.lower() != ".xlsx":
         written = {c.field: c.header for c in outcome.prepared.columns}
         if headers:
             written.update(dict(zip(outcome.frame.columns, headers)))
-        write_table(outcome.results, target, written)
+        write_table(outcome.results, target, written, bom)
         return
     if outcome.results.width > MAX_COLUMNS:
         raise keyed(ScenarioError, "sheets.too_many_columns", path=target, columns=outcome.results.width,

@@ -30,6 +30,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sheets.bad_utf16": (
         "{path}: starts like UTF-16 text but cannot be decoded as UTF-16; save it as UTF-8 CSV",
         "{path}：开头像 UTF-16 文本，但无法按 UTF-16 解码；请另存为 UTF-8 CSV"),
+    "sheets.not_utf8": (
+        "{path}:{line}: the text is neither UTF-8 nor GBK; save the file as \"CSV UTF-8\"",
+        "{path}:{line}：该文本既不是 UTF-8 也不是 GBK；请另存为“CSV UTF-8”"),
     "sheets.utf16_no_bom": (
         "{path}: this looks like UTF-16 text without a byte-order mark (every other byte is 0); "
         "save it as \"CSV UTF-8\"",

@@ -440,3 +440,36 @@ def test_blank_header_cell_in_a_workbook(capsys: pytest.CaptureFixture[str], tmp
     code, err = call(capsys, "run", source, "-o", tmp_path / "out.xlsx")
     assert code in (0, 1), err
     assert calamine_column(tmp_path / "out.xlsx", "inputs", "name") == ["x"] * len(cells)
+
+
+def test_a_gbk_csv_from_chinese_excel_keeps_its_chinese(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Excel on a Chinese Windows saves "CSV" in GBK (cp936). Read lossily as UTF-8, every Chinese
+    character became U+FFFD in the output: the user's text was lost. It is read as GB18030 (GBK's
+    superset), said in a note, and written back with a UTF-8 byte-order mark so Excel shows it."""
+    header, row = [*HEADER, "备注"], ["千问方案", *GOOD[1:], "中文备注"]
+    source = tmp_path / "in.csv"
+    source.write_bytes(("\n".join(",".join(map(str, r)) for r in [header, row]) + "\n").encode("gbk"))
+    code, err = call(capsys, "run", source, "-o", tmp_path / "out.csv")
+    assert code == 0 and "GBK" in err, err
+    written = (tmp_path / "out.csv").read_bytes()
+    assert written.startswith(b"\xef\xbb\xbf")
+    out = pl.read_csv(written[3:])
+    assert out["备注"][0] == "中文备注" and out[HEADER[0]][0] == "千问方案"
+
+
+def test_a_plain_utf8_csv_is_written_without_a_byte_order_mark(capsys: pytest.CaptureFixture[str],
+                                                               tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("\n".join(",".join(map(str, r)) for r in [HEADER, GOOD]) + "\n", encoding="utf-8")
+    assert call(capsys, "run", source, "-o", tmp_path / "out.csv")[0] == 0
+    assert not (tmp_path / "out.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_text_neither_utf8_nor_gbk_is_refused_with_its_line(capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    lines = [",".join(map(str, HEADER)).encode(), ",".join(map(str, GOOD)).encode(), b"bad\xff\xfe,1"]
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    code, err = call(capsys, "run", source, "-o", tmp_path / "out.csv")
+    assert code == 2 and "in.csv:3" in err and "CSV UTF-8" in err, err
+    assert not (tmp_path / "out.csv").exists()

@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         bar.update(0, label="llmplan run: writing")
         written = sheet.frame.height * (2 if target.suffix.lower() == ".xlsx" else 1)
         bar.total = max(written, 1)
-        write_results(outcome, engine, target, sheet.headers, progress=lambda done: bar.update(done))
+        write_results(outcome, engine, target, sheet.headers, progress=lambda done: bar.update(done),
+                      bom=sheet.excel_csv)
     for note in outcome.notes:
         print(text("cli.note", args.lang, note=localized(note, args.lang)), file=sys.stderr)
     _summary(outcome, target, args.lang)
