@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:   # annotations only: nothing is imported when this runs
+    from .errors import EngineError
     from .rules.model import RuleSet
     from .solve.solver import Result
 
@@ -17,6 +18,8 @@ class Attaches(Protocol):
     """What an expander hands back with the givens: it marks a solved Result with where values came from."""
 
     def attach(self, result: Result) -> Result: ...
+
+    def explain(self, error: EngineError) -> EngineError: ...
 
 
 class NoOrigins:

@@ -199,8 +199,9 @@ class Engine:
             kind = batch.error_kinds[0] or EngineError
             error = kind if isinstance(kind, EngineError) else keyed_from(kind, batch.errors[0])
             error = _with_reach(self, with_whole_options(self, error, batch, numbers, keys), numbers, keys, targets)
-            for origins in attached:   # (the config's lines behind the values a refusal names)
-                error = origins.explain(error)
+            if isinstance(error, EngineError):
+                for origins in attached:   # (the config's lines behind the values a refusal names)
+                    error = origins.explain(error)
             raise error from None
         result = self.result_for_row(batch, 0, lang)
         for origins in attached:

@@ -20,7 +20,9 @@ SUGGESTION_SECONDS = 0.6   # the search for what is missing stops after this (is
 
 
 def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: set[str], equations: list[Equation],
-                     selectors: dict[str, str] | None = None) -> UnderdeterminedError:
+                     selectors: dict[str, str] | None = None, answered: Sequence[str] = ()) -> UnderdeterminedError:
+    """The error for a question whose targets `missing` cannot be reached; `answered`: the other targets
+    asked with them, each reachable from the givens (said, so the user can ask those alone)."""
     started = time.monotonic()
     forward_only = self.defined & soft
     helpful, stopped = _single_answers(self, equations, knowns | soft, missing, forward_only, started)
@@ -51,6 +53,8 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
     for name in catalogs:   # peak_flops: a gpu key answers it from the catalog
         parts.append(Nested("planner.suggestion.catalog", catalog=name,
                             examples=", ".join(list(self.rules.tables[name].entries)[:4])))
+    if answered:
+        parts.append(Nested("planner.underdetermined.answerable", names=", ".join(answered), target=target))
     if stopped:
         parts.append(Nested("planner.slow", seconds=SUGGESTION_SECONDS))
     whole = Joined(*parts)

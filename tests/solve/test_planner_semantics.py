@@ -28,6 +28,7 @@ from engine.errors import (
     UnderdeterminedError,
     ValueParseError,
 )
+from engine import Engine
 from engine.solve.batch import Categorical
 from engine.solve.elimination import monomial, rank
 from tests.conftest import fresh_process
@@ -600,3 +601,20 @@ def test_a_catalog_key_the_answer_does_not_read_is_said_to_be_unused(eng: Any) -
     # a full fine-tune reads it (4 B weights and gradients), and the GPU is read by the fit check: no note
     full = eng.solve(["memory_per_gpu"], dict(lora, method="full", precision="fp32"))
     assert not [w for w in full.warnings if w.code == "given.unused"]
+
+
+def test_a_question_names_only_the_targets_it_cannot_reach():
+    """memory_per_gpu and train_time of Llama 3 8B on 8 A800s with no utilization: the memory needs no mfu
+    (it was named missing too, since no set of defaults reaches both), so only train_time is missing and
+    the message says the memory can be answered without it."""
+    engine = Engine.load()
+    givens = {"model": "llama3-8b", "gpu": "A800", "n_gpus": 8, "tokens": "1B"}
+    with pytest.raises(UnderdeterminedError) as caught:
+        engine.solve(["memory_per_gpu", "train_time"], givens)
+    assert caught.value.missing == ["train_time"] and "mfu" in caught.value.suggestions
+    assert "memory_per_gpu can be answered" in str(caught.value)
+    assert engine.solve(["memory_per_gpu"], givens).values["memory_per_gpu"] > 0
+    both_missing = {"gpu": "A800", "n_gpus": 8}      # no model: neither target can be reached
+    with pytest.raises(UnderdeterminedError) as caught:
+        engine.solve(["memory_per_gpu", "train_time"], both_missing)
+    assert set(caught.value.missing) == {"memory_per_gpu", "train_time"} and "answered" not in str(caught.value)

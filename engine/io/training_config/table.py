@@ -44,6 +44,17 @@ def fill_from_configs(engine: Engine, cells: list[Any], cell: Callable[[int], st
             report(np.array(index), [_config_error(cell(r), exc) for r in index])
             continue
         problem = filled.pop("", None)      # the model could not be resolved: an error where the row needs it
+        unmodelled = filled.pop(_UNMODELLED, None)
+        if unmodelled is not None:          # a config value llmplan has no key for: the row's own cell may give it
+            name, why = unmodelled
+            missing = ~_typed(name, np.array(index), numbers, keys)
+            if missing.any():
+                needing = np.array(index)[missing]
+                report(needing, [_config_error(cell(r), keyed(TrainingConfigError, "training.give_column",
+                                                              why=Caught(why), name=name)) for r in needing])
+            index = [r for r, lacking in zip(index, missing) if not lacking]
+            if not index:
+                continue
         texts, architecture = _fill_rows(engine, np.array(index), filled, numbers, keys, empty, rows)
         for row, text in zip(index, texts):
             origins[row] = text
@@ -57,12 +68,11 @@ def _values(engine: Engine, path: str) -> dict[str, tuple[Any, Any]]:
     """variable -> (value in base units or canonical key, Filled), every value checked."""
 
     merged, reads = read_configs(path)
-    for read in reads:
-        for name, why in read.unmodelled:
-
-            raise keyed(TrainingConfigError, "training.give_column", why=Caught(why), name=name)
     rules = engine.rules
     out: dict[str, tuple[Any, Any]] = {}
+    for read in reads:
+        for name, why in read.unmodelled[:1]:   # (one is enough to say; a row that types it runs)
+            out[_UNMODELLED] = (name, why)
     for name, filled in merged.items():
         try:
             value = resolve_model(filled, rules) if name == "model" else filled.value
@@ -81,6 +91,9 @@ def _values(engine: Engine, path: str) -> dict[str, tuple[Any, Any]]:
         out[name] = (parse_key(variable, rules.tables.get(name), value) if variable.categorical
                      else parse_number(variable, value), filled)
     return out
+
+
+_UNMODELLED = "\0unmodelled"   # key of _values' (variable, why) for a value llmplan cannot take from the file
 
 
 def _typed(name: str, index: np.ndarray, numbers: dict[str, np.ndarray], keys: dict[str, Any]) -> np.ndarray:
