@@ -145,11 +145,16 @@ def _read_csv(path: Path) -> Sheet:
     headers = list(frame.columns)
     frame = _named_columns(frame)
     frame, numeric = _typed_columns(frame)
-    return Sheet(frame, headers, path, Locator(path.name, 1, 0, a1=True), numeric_cells=numeric,
-                 notes=notes, excel_csv=encoding != "utf-8" or data.startswith(UTF8_BOM))
+    return Sheet(frame, headers, path, _locator(path), numeric_cells=numeric, notes=notes,
+                 excel_csv=encoding != "utf-8" or data.startswith(UTF8_BOM))
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _locator(path: Path) -> Locator:
+    """Cells of a one-table file (CSV, Parquet): `name.csv!C7`; paths in them read from its folder."""
+    return Locator(path.name, 1, 0, a1=True, folder=str(path.parent))
 
 
 def _csv_bytes(path: Path) -> tuple[bytes, str]:
@@ -240,7 +245,7 @@ def _read_parquet(path: Path) -> Sheet:
         raise keyed(ScenarioError, "sheets.parquet_no_columns", path=path)
     if not frame.height:
         raise keyed(ScenarioError, "sheets.parquet_no_rows", path=path)
-    return Sheet(_plain_columns(frame), list(frame.columns), path, Locator(path.name, 1, 0, a1=True))
+    return Sheet(_plain_columns(frame), list(frame.columns), path, _locator(path))
 
 
 def _plain_columns(frame: pl.DataFrame) -> pl.DataFrame:
@@ -303,7 +308,7 @@ def _read_workbook_quietly(path: Path, wanted: str) -> Sheet:
     header_row, first_col = scan.header_row, scan.first_col
     if not frame.height:
         raise keyed(ScenarioError, "sheets.sheet_no_rows", where=where, row=header_row)
-    locator = Locator(name, header_row, first_col, a1=True)
+    locator = Locator(name, header_row, first_col, a1=True, folder=str(path.parent))
     text_cells = {c: _row_mask(scan, header_row, first_col + frame.columns.index(c), frame.height)
                   for c in mixed} if is_xlsx else None
     frame, numeric = exact_numbers(reader, name, frame, mixed, text_cells)

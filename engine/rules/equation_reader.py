@@ -130,12 +130,23 @@ def read_checks(ctx: LoadContext, path: Path, doc: Node) -> list[Check]:
         out.append(Check(id=str(spec["id"]), text=str(spec["when"]), condition=condition,
                          variables=frozenset(tree_variables(condition)), severity=severity,
                          en=str(spec["en"]), zh=str(spec["zh"]), source=str(spec["source"]), where=where,
-                         replaces=_replaced(spec.get("replaces", ()))))
+                         replaces=_names(spec.get("replaces", ())),
+                         unless_given=_given_names(ctx, where, str(spec["id"]), spec.get("unless_given", ()))))
     return out
 
 
-def _replaced(value: object) -> tuple[str, ...]:
-    """`replaces:` as written: one id or a list of ids (checked against the rule set's ids later)."""
+def _given_names(ctx: LoadContext, where: str, check_id: str, value: object) -> tuple[str, ...]:
+    """`unless_given:` as written, each a declared variable."""
+    names = _names(value)
+    for name in names:
+        if name not in ctx.variables:
+            ctx.problems.append(f"{where}: check {check_id!r}: unless_given names {name!r}, which is not a "
+                                f"declared variable{ctx.name_hint(name)}")
+    return names
+
+
+def _names(value: object) -> tuple[str, ...]:
+    """A key written as one name or a list of names."""
     return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),) if value else ()
 
 

@@ -83,6 +83,8 @@ class Check:
     # broader checks this one says more precisely (the weights alone do not fit, beside "does not fit"):
     # in the rows where this one fires, they are left out
     replaces: tuple[str, ...] = ()
+    # names whose default the advice is about ("give packing=off"): quiet where the user gave one
+    unless_given: tuple[str, ...] = ()
 
     def message(self, lang: str = "en") -> str:
         return self.zh if lang == "zh" and self.zh else self.en

@@ -89,6 +89,8 @@ SECTIONS: dict[str, tuple[Key, ...]] = {
         Key("severity", f"one of {', '.join(SEVERITIES)} (default warning)"),
         Key("replaces", "ids of broader checks this one says more precisely: in the rows where it fires, "
                         "they do not"),
+        Key("unless_given", "names whose default the advice is about: quiet in rows where the user (or a "
+                            "training config) gave one of them"),
         Key("notes", "free text"),
     ),
     "tables": (

@@ -13,7 +13,7 @@ from ..errors import ContradictionError
 from ..messages import Nested, said_text
 from ..rules.model import Check, Equation, RuleSet
 from ..text.formatting import format_quantity
-from .batch_result import CATALOG, Batch, Rows, Value
+from .batch_result import CATALOG, GIVEN, Batch, Rows, Value
 from .elimination import monomial
 from .evaluation import Env, StepEvaluation, inputs_behind
 from .factored import ShapedEnv
@@ -194,6 +194,8 @@ class GroupChecks(StepEvaluation):
             if shaped is not None:
                 fired = np.broadcast_to(fired, shaped.grid.shape).reshape(-1)
             fired = np.array(np.broadcast_to(fired, (batch.rows,)))
+            for name in check.unless_given:   # advice about a default: not where the user chose it
+                fired &= ~_given(batch, name)
             if fired.any():
                 batch.warnings.append((check.id, fired))
         _drop_replaced(self.rules.checks, batch)
@@ -202,6 +204,15 @@ class GroupChecks(StepEvaluation):
         """env on the grid's shape, when this solve's rows are a grid (a sweep) and env covers them all."""
         grid = self._grid
         return ShapedEnv(env, grid) if grid is not None and grid.rows == rows else None
+
+
+def _given(batch: Batch, name: str) -> np.ndarray:
+    """Per row: the user (or a training config) gave `name` (a key typed, or a number given)."""
+    typed = batch.typed.get(name)
+    if typed is not None:
+        return np.broadcast_to(typed, (batch.rows,))
+    status = batch.status.get(name)
+    return np.zeros(batch.rows, dtype=bool) if status is None else np.broadcast_to(status, (batch.rows,)) == GIVEN
 
 
 def _drop_replaced(checks: list[Check], batch: Batch) -> None:

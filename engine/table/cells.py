@@ -5,6 +5,7 @@ Shared by the table reader (engine.table.columns) and the file readers and write
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,6 +30,20 @@ class Locator:
     header_row: int = 1          # sheet row number of the header
     first_col: int = 0           # sheet column (0-based) of the table's first column
     a1: bool = False
+    folder: str = ""             # the table file's folder: relative paths in its cells are read from there
+
+    def path(self, written: str) -> str:
+        """A file path typed in a cell (a config, a model's config.json; several comma-separated), each
+        relative one read from the table's folder when it is there, as a spreadsheet's links are, so the
+        workbook answers the same from any working directory; else as written (from the current one)."""
+        if not self.folder:
+            return written
+        parts = []
+        for part in written.split(","):
+            name = part.strip()
+            beside = Path(self.folder) / name
+            parts.append(str(beside) if name and not Path(name).is_absolute() and beside.exists() else name)
+        return ",".join(parts)
 
     def row_number(self, row: int) -> int:
         return self.header_row + 1 + row if self.a1 else row + 1

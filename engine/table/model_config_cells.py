@@ -40,7 +40,7 @@ def fill_model_configs(engine: "Engine", columns: list[Column], numbers: dict[st
     for code, path in paths.items():
         index = np.flatnonzero(codes == code)
         try:
-            values = read_hf_config(path.strip())
+            values = read_hf_config(locator.path(path.strip()))
         except EngineError as exc:
             report(index, [said(f"{locator.cell(column.index, column.header, r)}: ", exc) for r in index.tolist()])
             continue

@@ -15,6 +15,7 @@ import pytest
 from engine.errors import ContradictionError
 from engine.io.training_config import TrainingConfigError
 from engine.cli.preflight import preflight
+from engine.solve.solver import Engine
 from tests.conftest import run_llmplan
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "training_configs"
@@ -370,3 +371,34 @@ def test_a_deepspeed_batch_that_does_not_add_up_is_refused_naming_its_lines(bund
     check = preflight(bundled_engine, [str(config)], {"model": "llama3-8b", "gpu": "A800", "n_gpus": "8",
                                                        "seq_len": "4096"})
     assert check.result.values["tp"] == 1 and check.result.values["dp"] == 8
+
+
+def test_a_workbooks_relative_paths_are_read_from_its_folder(tmp_path, monkeypatch):
+    """A workbook names `lora.yaml` and `llama/config.json` beside it: run from another folder, they were
+    looked up in the working directory and every row failed ("no such file"). They are read from the
+    workbook's folder, as a spreadsheet's links are; the same question in that folder gives the same."""
+    import polars as pl
+
+    from engine.cli import main
+
+    book = tmp_path / "plans"
+    (book / "llama").mkdir(parents=True)
+    (book / "lora.yaml").write_text("model_name_or_path: meta-llama/Meta-Llama-3-8B-Instruct\n"
+                                    "finetuning_type: lora\ncutoff_len: 1024\n", encoding="utf-8")
+    (book / "llama" / "config.json").write_text(json.dumps({
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
+        "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32,
+        "num_key_value_heads": 8, "vocab_size": 128256, "max_position_embeddings": 8192,
+        "tie_word_embeddings": False}), encoding="utf-8")
+    (book / "rows.csv").write_text("name,solve,config,model,gpu\nlora,memory_per_gpu,lora.yaml,,A800\n"
+                                   "params,params,,llama/config.json,A800\n", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["run", str(book / "rows.csv"), "-o", str(elsewhere / "out.csv")]) == 0
+    out = pl.read_csv(elsewhere / "out.csv")
+    assert out["error"].null_count() == 2
+    assert out["params"][1] == LLAMA3_8B        # counted from the config.json beside the workbook
+    monkeypatch.chdir(book)
+    here = Engine.load().solve(["memory_per_gpu"], {"config": "lora.yaml", "gpu": "A800"})
+    assert out["memory_per_gpu [GB]"][0] * 1e9 == pytest.approx(here.values["memory_per_gpu"], rel=1e-12)

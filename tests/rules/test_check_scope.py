@@ -1,4 +1,5 @@
-"""A check that says more precisely what a broader one says (`replaces:`) stands in its place.
+"""Where a check speaks: a narrower one stands in a broader one's place (`replaces:`), and advice about a
+default is quiet where the user chose the value (`unless_given:`).
 
 The memory checks: what does not fit decides what helps, so "the weights alone take 138 GB" replaces
 "needs 138 GB per GPU" in the rows where it fires, and the general check stays for the rest (a
@@ -84,3 +85,42 @@ def test_replacing_an_unknown_check_is_refused_with_the_line_and_a_hint(tmp_path
     message = str(caught.value)
     assert f"{path}:2" in message and "'parallelism.does_nt_fit'" in message
     assert "did you mean 'parallelism.does_not_fit'" in message
+
+
+LORA_STEPS = {"model": "qwen2.5-7b", "method": "lora", "seq_len": 4096, "samples": "50k", "tokens_per_sample": 1024,
+              "epochs": 3, "micro_batch": 1, "grad_accum": 8, "n_gpus": 1}
+
+
+def test_advice_about_a_default_is_quiet_where_the_user_chose_it(engine: Engine) -> None:
+    # packing=on is llmplan's default and a fine-tune's trainers do not pack unless asked: said by default
+    # (tests/rule_cases/batching.yaml: 4,686 packed steps against 18,750), not when packing=on was chosen
+    assert "batching.finetune_packed" in codes(engine.solve(["steps"], LORA_STEPS))
+    chosen = engine.solve(["steps"], {**LORA_STEPS, "packing": "on"})
+    assert "batching.finetune_packed" not in codes(chosen) and chosen.values["steps"] == 4686
+
+
+def test_a_config_that_packs_is_a_choice_too(engine: Engine, tmp_path: Path) -> None:
+    config = tmp_path / "qlora.yml"
+    config.write_text("base_model: Qwen/Qwen2.5-7B\nadapter: qlora\nload_in_4bit: true\nsequence_len: 4096\n"
+                      "sample_packing: true\nmicro_batch_size: 1\ngradient_accumulation_steps: 8\n"
+                      "num_epochs: 3\n", encoding="utf-8")
+    result = engine.solve(["steps"], {"config": str(config), "samples": "50k", "tokens_per_sample": 1024,
+                                      "n_gpus": 1})
+    assert result.values["steps"] == 4686                 # packed, as the case above
+    assert "batching.finetune_packed" not in codes(result)
+
+
+def test_unless_given_must_name_a_variable(tmp_path: Path) -> None:
+    path = tmp_path / "user.yaml"
+    path.write_text(textwrap.dedent("""\
+        checks:
+          - id: user.packed
+            when: samples > 1
+            unless_given: packin
+            source: me
+            en: packed
+            zh: 打包
+        """), encoding="utf-8")
+    with pytest.raises(DefinitionError) as caught:
+        load_rules([path])
+    assert f"{path}:2" in str(caught.value) and "'packin'" in str(caught.value) and "packing" in str(caught.value)
