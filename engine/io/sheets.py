@@ -174,6 +174,8 @@ def _csv_bytes(path: Path) -> tuple[bytes, str]:
         return data, "utf-8"
     except UnicodeDecodeError as exc:
         wrong = exc.start
+    if data.startswith(b"PK\x03\x04") or b"\x00" in head:   # a workbook or other binary file renamed .csv
+        return data, "utf-8"                                  # (refused below as not a readable CSV file)
     # Excel on a Chinese Windows saves "CSV" in the ANSI code page, GBK (cp936): read as GB18030, its
     # superset, and said in a note, never decoded lossily (that replaced every Chinese character)
     try:

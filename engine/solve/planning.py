@@ -20,7 +20,6 @@ from typing import Collection, Iterable
 
 import numpy as np
 
-from ..errors import UnderdeterminedError
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
 from . import symbolic
@@ -29,7 +28,7 @@ from .elimination import Eliminator
 from .giving_way import giving_way
 from .numeric import compile_tree
 from .ordering import Definitions, Link, structural
-from .suggestions import underdetermined
+from .suggestions import reachable_alone, underdetermined
 
 
 @dataclass(frozen=True)
@@ -106,11 +105,7 @@ class Planner:
         order, known, defaults = self._chains(equations, start, targets, soft, promoted, assumed)
         missing = [t for t in targets if t not in known]
         if missing:
-            # a target reachable on its own is not what is missing (the defaults memory_per_gpu needs
-            # are not taken when no set of them reaches train_time too): name only the others
-            alone = [t for t in missing if len(targets) > 1 and self._answers_alone(knowns, t, selectors, offered)]
-            lacking = [t for t in missing if t not in alone] or missing
-            answered = [t for t in targets if t not in lacking]
+            lacking, answered = reachable_alone(self, knowns, targets, missing, selectors, offered)
             raise underdetermined(self, lacking, set(start), set(soft), equations, selectors, answered)
         better = giving_way(self, equations, order, known, knowns, targets, selectors, offered, defaults,
                             PLAN_SYMBOLIC_SECONDS)
@@ -190,14 +185,6 @@ class Planner:
         self._structural(equations, probe, targets, True, (), assumed)
         promoted = {n for n in assumed if n not in probe}
         return fixed, assumed - promoted, promoted
-
-    def _answers_alone(self, knowns: frozenset[str], target: str, selectors: dict[str, str],
-                       soft: tuple[str, ...]) -> bool:
-        try:
-            self.plan(knowns, (target,), selectors, soft)
-        except UnderdeterminedError:
-            return False
-        return True
 
     def _chains(self, equations: list[Equation], start: set[str], targets: tuple[str, ...], soft: tuple[str, ...],
                 promoted: set[str], assumed: set[str]) -> tuple[list[Link], set[str], list[str]]:

@@ -63,6 +63,21 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
     return error
 
 
+def reachable_alone(self: Planner, knowns: frozenset[str], targets: Sequence[str], missing: list[str],
+                    selectors: dict[str, str], soft: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(the targets truly missing, the other targets asked): a target the givens reach on its own is not
+    what is missing (the defaults memory_per_gpu needs are not taken when no set of them reaches an
+    unreachable train_time too), so the message names only the others and says these can be answered."""
+    def alone(target: str) -> bool:
+        try:
+            self.plan(knowns, (target,), selectors, soft)
+        except UnderdeterminedError:
+            return False
+        return True
+    lacking = [t for t in missing if len(targets) == 1 or not alone(t)] or missing
+    return lacking, [t for t in targets if t not in lacking]
+
+
 def _single_answers(self: Planner, equations: list[Equation], known: set[str], missing: list[str],
                     forward_only: Iterable[str], started: float) -> tuple[list[str], bool]:
     """(the names that answer by themselves, in the order people give them; whether time ran out)."""
