@@ -124,3 +124,13 @@ def test_unless_given_must_name_a_variable(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError) as caught:
         load_rules([path])
     assert f"{path}:2" in str(caught.value) and "'packin'" in str(caught.value) and "packing" in str(caught.value)
+
+
+def test_the_analytic_precision_warning_is_about_the_default_only(engine: Engine) -> None:
+    # the seed's fp32 recipe as a default beside a step timed at the BF16 peak warns; typed, it is a choice
+    layout = {"perf_model": "analytic", "model": "llama2-7b", "gpu": "H100-SXM", "n_gpus": 64, "seq_len": 4096,
+              "global_batch": 512}
+    assert "performance.seed_precision_timed" in codes(engine.solve(["step_time"], layout))
+    for precision in ("seed-fp32", "mixed-bf16"):
+        chosen = engine.solve(["step_time"], {**layout, "precision": precision})
+        assert "performance.seed_precision_timed" not in codes(chosen)
