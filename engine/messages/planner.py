@@ -18,6 +18,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.underdetermined.pair": (
         "; or two of the other values its rules use together, such as {pair} (others: {names})",
         "；或同时给出其规则用到的另外两个值，例如 {pair}（其他：{names}）"),
+    "planner.check_refused": ("{check}", "{check}"),
     "planner.underdetermined.answerable": (
         ". {names} can be answered from what was given: ask without {target} for them",
         "。{names} 已可由给定值求出：去掉 {target} 再问即可得到"),

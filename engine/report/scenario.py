@@ -210,8 +210,8 @@ def _warnings(engine: Engine, result: Result, words: dict[str, str], lang: str) 
                             "message": reworded(warning, result, lang)})
             continue           # the engine's own notes (rounding) are rebuilt above in this language
         message = engine.check_message(check, one_row(result.values), 0, lang)
-        out.append({"code": check.id, "severity": check.severity, "severity_label": words.get(check.severity,
-                    check.severity), "source": check.source, "message": message})
+        out.append({"code": check.id, "severity": warning.severity, "severity_label": words.get(warning.severity,
+                    warning.severity), "source": check.source, "message": message})
     return out
 
 

@@ -117,7 +117,8 @@ def read_checks(ctx: LoadContext, path: Path, doc: Node) -> list[Check]:
             continue
         severity = spec.get("severity", "warning")
         if severity not in schema.SEVERITIES:
-            ctx.problems.append(f"{where}: check {spec['id']!r}: severity must be info or warning")
+            ctx.problems.append(f"{where}: check {spec['id']!r}: severity must be one of "
+                                f"{', '.join(schema.SEVERITIES)}")
         when_where = f"{path}:{item.value['when'].line}"   # condition problems point at the when: line
         try:
             condition = parse_expression(str(spec["when"]), ctx.numeric_name, condition=True,

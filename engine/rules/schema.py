@@ -11,7 +11,7 @@ from typing import Literal, get_args
 
 Domain = Literal["positive", "nonnegative", "fraction", "real", "integer", "categorical"]
 Rounding = Literal["up", "down", "nearest"]
-Severity = Literal["info", "warning"]
+Severity = Literal["info", "warning", "error"]
 Role = Literal["", "budget"]
 Lang = Literal["en", "zh"]
 
@@ -86,7 +86,8 @@ SECTIONS: dict[str, tuple[Key, ...]] = {
         Key("source", "where the threshold comes from", True),
         Key("en", "message in English; {name} shows a value", True),
         Key("zh", "message in Chinese", True),
-        Key("severity", f"one of {', '.join(SEVERITIES)} (default warning)"),
+        Key("severity", f"one of {', '.join(SEVERITIES)} (default warning); error refuses the row with the "
+                        "message (a layout that cannot run)"),
         Key("replaces", "ids of broader checks this one says more precisely: in the rows where it fires, "
                         "they do not"),
         Key("unless_given", "names whose default the advice is about: quiet in rows where the user (or a "

@@ -9,10 +9,10 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import ContradictionError
-from ..messages import Nested, said_text
+from ..errors import ContradictionError, EvaluationError
+from ..messages import Both, Nested, said_text
 from ..rules.model import Check, Equation, RuleSet
-from ..text.formatting import format_quantity
+from ..text.formatting import fill_values, format_quantity
 from .batch_result import CATALOG, GIVEN, Batch, Rows, Value
 from .elimination import monomial
 from .evaluation import Env, StepEvaluation, inputs_behind
@@ -196,14 +196,51 @@ class GroupChecks(StepEvaluation):
             fired = np.array(np.broadcast_to(fired, (batch.rows,)))
             for name in check.unless_given:   # advice about a default: not where the user chose it
                 fired &= ~_given(batch, name)
+            if check.severity == "error":
+                # an asked value is a requirement, not a layout given (dp = 15.22 replicas fill the memory):
+                # said as a warning there; a layout given that cannot run is refused
+                asked = _asking(batch, check.variables)
+                self._refuse_by_check(batch, check, fired & ~asked & ~batch.failed)
+                fired = fired & asked
             if fired.any():
                 batch.warnings.append((check.id, fired))
         _drop_replaced(self.rules.checks, batch)
+
+    def _refuse_by_check(self, batch: Batch, check: Check, rows: np.ndarray) -> None:
+        """Rows where an error check fires (n_gpus not a multiple of tp × pp: a layout that cannot run)
+        are refused with its message, its values filled per row for the first ROW_MESSAGES of them."""
+        where = np.flatnonzero(rows)
+        if not len(where):
+            return
+        told = where[:ROW_MESSAGES]
+        messages = [said_text("planner.check_refused", check=Both(*(
+            f"{check.id}{colon}{fill_values(check.message(lang), self.rules.variables, _row_value(batch, int(r)))}"
+            for lang, colon in (("en", ": "), ("zh", "："))))) for r in told]
+        batch.fail_each(told, messages, EvaluationError)
+        if len(where) > len(told):
+            batch.fail(mask(where[len(told):], batch.rows), said_text("planner.check_refused", check=Both(
+                f"{check.id}: {check.en}", f"{check.id}：{check.zh}")), EvaluationError)
 
     def _shaped(self, env: Mapping[str, Value], rows: int) -> ShapedEnv | None:
         """env on the grid's shape, when this solve's rows are a grid (a sweep) and env covers them all."""
         grid = self._grid
         return ShapedEnv(env, grid) if grid is not None and grid.rows == rows else None
+
+
+def _row_value(batch: Batch, row: int):
+    """name -> its value in `row` (None where the batch has none), for a check's message."""
+    def value(name: str) -> float | None:
+        column = batch.values.get(name)
+        return None if column is None else float(np.broadcast_to(np.asarray(column, dtype=float), (batch.rows,))[row])
+    return value
+
+
+def _asking(batch: Batch, names: frozenset[str]) -> np.ndarray:
+    """Per row: the row's question asks one of `names`."""
+    codes = [code for code, targets in enumerate(batch.targets) if names & set(targets)]
+    if not codes:
+        return np.zeros(batch.rows, dtype=bool)
+    return np.isin(np.broadcast_to(batch.row_targets, (batch.rows,)), codes)
 
 
 def _given(batch: Batch, name: str) -> np.ndarray:

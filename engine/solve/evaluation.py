@@ -235,7 +235,7 @@ class _FiredChecks:
         self.rules, self.env, self.n = evaluation.rules, env, n
         self.fired: list[tuple[Check, np.ndarray]] = []
         for check in evaluation.rules.checks:   # (only checks on values the refused one is computed from)
-            if check.severity != "warning" or not check.variables & upstream \
+            if check.severity == "info" or not check.variables & upstream \
                     or not all(v in env for v in check.variables):
                 continue
             with np.errstate(all="ignore"):

@@ -336,7 +336,9 @@ class Engine:
         for check_id, mask in batch.warnings:
             if mask[row]:
                 check = checks[check_id]
-                out.append(Warning_(check.id, self.check_message(check, batch, row, lang), check.severity, check.source))
+                # (an error check that fired without refusing the row, about an asked value, warns)
+                severity = "warning" if check.severity == "error" else check.severity
+                out.append(Warning_(check.id, self.check_message(check, batch, row, lang), severity, check.source))
         for code, message, mask in batch.notes:
             if mask[row]:
                 out.append(Warning_(code, localized(message, lang), "info" if code == UNUSED else "warning"))

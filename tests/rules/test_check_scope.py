@@ -134,3 +134,31 @@ def test_the_analytic_precision_warning_is_about_the_default_only(engine: Engine
     for precision in ("seed-fp32", "mixed-bf16"):
         chosen = engine.solve(["step_time"], {**layout, "precision": precision})
         assert "performance.seed_precision_timed" not in codes(chosen)
+
+
+LAYOUT_13B = {"perf_model": "analytic", "model": "llama2-13b", "gpu": "H100-SXM", "precision": "mixed-bf16",
+              "seq_len": 4096, "global_batch": 512, "n_gpus": 64}
+
+
+def test_a_layout_that_cannot_run_is_refused_not_timed(engine: Engine) -> None:
+    # 64 GPUs / (tp 3 × pp 1) = 21.33 data-parallel replicas: Megatron-LM asserts n = t · p · d with a whole d;
+    # answering a step time for it (with a warning) ranked impossible layouts among the best in a sweep
+    from engine.errors import EvaluationError
+
+    with pytest.raises(EvaluationError) as caught:
+        engine.solve(["step_time"], {**LAYOUT_13B, "tp": 3})
+    assert "parallelism.dp_not_whole" in str(caught.value) and "21.33" in str(caught.value)
+    assert engine.solve(["step_time"], {**LAYOUT_13B, "tp": 8}).values["step_time"] > 0   # 64 / 8 = 8
+
+
+def test_a_refusing_check_is_per_row_and_warns_about_an_asked_value(engine: Engine) -> None:
+    frame = pl.DataFrame({"solve": ["step_time", "step_time"], "tp": [3, 8],
+                          **{k: [v, v] for k, v in LAYOUT_13B.items()}})
+    results = run_frame(frame, engine).results
+    assert results["error"][0] is not None and "dp_not_whole" in results["error"][0]
+    assert results["error"][1] is None and results["step_time [s]"][1] > 0
+    # asked, dp is a requirement (the replicas that fill the memory), not a layout: answered, with a warning
+    asked = engine.solve(["dp"], {"model": "llama2-70b", "gpu": "A800", "zero_stage": "3", "precision": "mixed-bf16",
+                                  "micro_batch": 1, "seq_len": 4096, "recompute": "full", "memory_fill": 1})
+    (warning,) = [w for w in asked.warnings if w.code == "parallelism.dp_not_whole"]
+    assert warning.severity == "warning" and asked.values["dp"] % 1 > 1e-6     # a fractional requirement

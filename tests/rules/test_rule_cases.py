@@ -296,6 +296,8 @@ def run_case(eng: Any, case: Case) -> None:
         except kind as exc:
             if kind is engine.ContradictionError and data["id"] in {eq.id for eq in eng.rules.equations}:
                 assert data["id"] in str(exc), f"{case.where('id')}: the contradiction is not in {data['id']}: {exc}"
+            if data["id"] in {c.id for c in eng.rules.checks if c.severity == "error"}:
+                assert data["id"] in str(exc), f"{case.where('id')}: the refusal is not {data['id']}'s: {exc}"
             return
         except engine.EngineError as exc:
             raise AssertionError(f"{case.where('error')}: expected {kind.__name__}, got "
