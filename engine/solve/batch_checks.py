@@ -213,7 +213,7 @@ class GroupChecks(StepEvaluation):
         if not len(where):
             return
         told = where[:ROW_MESSAGES]
-        messages = [said_text("planner.check_refused", check=Both(*(
+        messages: list[str] = [said_text("planner.check_refused", check=Both(*(
             f"{check.id}{colon}{fill_values(check.message(lang), self.rules.variables, _row_value(batch, int(r)))}"
             for lang, colon in (("en", ": "), ("zh", "："))))) for r in told]
         batch.fail_each(told, messages, EvaluationError)
