@@ -96,6 +96,10 @@ class Preflight:
     epoch_time: float = math.nan
     mfu: float = math.nan
     mfu_assumed: bool = False
+    mfu_predicted: bool = False                   # perf_model=analytic's mfu for the epoch
+    run_steps: float = math.nan                   # max_steps (steps) given: the run stops there
+    run_epochs: float = math.nan                  # the whole run in epochs (epochs given, or steps / per epoch)
+    run_time: float = math.nan
     time_note: str = ""
     changes: list[Change] = field(default_factory=list)
 
@@ -133,6 +137,8 @@ class Preflight:
             "max_micro_batch": self.max_micro_batch, "max_micro_batch_note": self.max_micro_batch_note or None,
             "steps_per_epoch": _num(self.steps_per_epoch), "sequences_per_epoch": _num(self.sequences_per_epoch),
             "epoch_time": _num(self.epoch_time), "mfu": _num(self.mfu), "mfu_assumed": self.mfu_assumed,
+            "mfu_predicted": self.mfu_predicted, "run_steps": _num(self.run_steps),
+            "run_epochs": _num(self.run_epochs), "run_time": _num(self.run_time),
             "time_note": self.time_note or None,
             "assumed": [{"name": n, "value": v, "why": w} for n, v, w in self.assumed],
             "changes": [c.to_json(self.givens) for c in self.changes],
@@ -201,6 +207,7 @@ def _time(engine: Engine, check: Preflight, lang: str) -> None:
     except EngineError as exc:
         check.time_note = text(lang, "epoch_needs_more", problem=localized(exc, lang))
         return
+    _whole_run(engine, check, lang)
     if check.mfu_assumed:
         check.assumed.append(("mfu", f"{ASSUMED_MFU:g}", text(lang, "mfu")))
     if str(givens.get("packing", "")) == "off":
@@ -210,13 +217,39 @@ def _time(engine: Engine, check: Preflight, lang: str) -> None:
 def epoch_time(engine: Engine, givens: dict[str, Any], sequences: float, assume_mfu: bool, lang: str) -> float:
     """train_time of one epoch: tokens = sequences × seq_len (the data words are left out of this question
     so that a rule linking tokens to them cannot disagree with the tokens given)."""
+    return engine.solve(["train_time"], _epoch_question(engine, givens, sequences, assume_mfu), lang
+                        ).values["train_time"]
+
+
+def _epoch_question(engine: Engine, givens: dict[str, Any], sequences: float, assume_mfu: bool) -> dict[str, Any]:
     if "seq_len" not in givens:
         raise keyed(UnderdeterminedError, "preflight.give_seq_len")
-    base = _without(givens, _DATA + ("memory_fill", "micro_batch", "grad_accum"))
+    # (perf_model=analytic times the layout's steps: its micro-batch and accumulation stay in the question)
+    layout = () if str(givens.get("perf_model", "given")) == "analytic" else ("micro_batch", "grad_accum")
+    base = _without(givens, _DATA + ("memory_fill",) + layout)
     question = {**base, "tokens": sequences * _number(engine, "seq_len", givens["seq_len"])}
     if assume_mfu:
         question["mfu"] = ASSUMED_MFU
-    return engine.solve(["train_time"], question, lang).values["train_time"]
+    return question
+
+
+def _whole_run(engine: Engine, check: Preflight, lang: str) -> None:
+    """The mfu perf_model=analytic predicts for the epoch, and the whole run: max_steps (steps) or the
+    epochs given, at the epoch's pace (a config's max_steps overrides its num_train_epochs)."""
+    givens = check.givens
+    if str(givens.get("perf_model", "given")) == "analytic" and "mfu" not in givens:
+        try:
+            check.mfu = engine.solve(["mfu"], _epoch_question(engine, givens, check.sequences_per_epoch, False),
+                                     lang).values["mfu"]
+            check.mfu_predicted = True
+        except EngineError:
+            pass   # (the epoch's time was answered; its mfu is a side value)
+    if "steps" in givens and check.steps_per_epoch > 0:
+        check.run_steps = _number(engine, "steps", givens["steps"])
+        check.run_epochs = check.run_steps / check.steps_per_epoch
+    elif "epochs" in givens:
+        check.run_epochs = _number(engine, "epochs", givens["epochs"])
+    check.run_time = check.epoch_time * check.run_epochs
 
 
 def _number(engine: Engine, name: str, raw: Any) -> float:

@@ -14,6 +14,7 @@ import pytest
 
 from engine.errors import ContradictionError
 from engine.io.training_config import TrainingConfigError
+from engine.cli.commands.preflight import render_text
 from engine.cli.preflight import preflight
 from engine.solve.solver import Engine
 from tests.conftest import run_llmplan
@@ -402,3 +403,37 @@ def test_a_workbooks_relative_paths_are_read_from_its_folder(tmp_path, monkeypat
     monkeypatch.chdir(book)
     here = Engine.load().solve(["memory_per_gpu"], {"config": "lora.yaml", "gpu": "A800"})
     assert out["memory_per_gpu [GB]"][0] * 1e9 == pytest.approx(here.values["memory_per_gpu"], rel=1e-12)
+
+
+def test_the_whole_run_follows_max_steps_or_the_epochs(bundled_engine, tmp_path):
+    """A LLaMA-Factory file with max_steps: 1000 stops there whatever num_train_epochs says (TrainingArguments):
+    the run's time is the epoch's × 1,000 / steps per epoch, and the text says max_steps; without it, the
+    epochs given (LLaMA-Factory default 3.0) make the run."""
+    base = "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nfinetuning_type: lora\ncutoff_len: 1024\n"
+    capped, plain = tmp_path / "capped.yaml", tmp_path / "plain.yaml"
+    capped.write_text(base + "max_steps: 1000\n", encoding="utf-8")
+    plain.write_text(base + "num_train_epochs: 3\n", encoding="utf-8")
+    typed = {"gpu": "A800", "samples": "200k"}
+    stopped = preflight(bundled_engine, [str(capped)], typed)
+    assert stopped.run_steps == 1000
+    assert stopped.run_time == pytest.approx(stopped.epoch_time * 1000 / stopped.steps_per_epoch, rel=1e-12)
+    assert "max_steps = 1,000" in render_text(bundled_engine, stopped)
+    whole = preflight(bundled_engine, [str(plain)], typed)
+    assert whole.run_epochs == 3 and whole.run_time == pytest.approx(3 * whole.epoch_time, rel=1e-12)
+    zh = render_text(bundled_engine, preflight(bundled_engine, [str(plain)], typed, "zh"), "zh")
+    assert "整个训练 (3 个 epoch)" in zh and " h" not in zh.split("整个训练")[1].split("\n")[0]
+
+
+def test_an_analytic_preflight_says_the_mfu_it_predicts(bundled_engine, tmp_path):
+    config = tmp_path / "pt.yaml"
+    config.write_text("model_name_or_path: Qwen/Qwen2.5-1.5B\nstage: pt\nfinetuning_type: full\ncutoff_len: 2048\n"
+                      "bf16: true\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 8\n", encoding="utf-8")
+    check = preflight(bundled_engine, [str(config)], {"gpu": "A100-80GB-SXM", "n_gpus": "64", "samples": "1M",
+                                                      "tokens_per_sample": "2048", "perf_model": "analytic"})
+    assert check.mfu_predicted and not check.mfu_assumed and 0 < check.mfu < 1
+    # the same mfu as the question asked on its own (the epoch's tokens at that layout)
+    tokens = check.sequences_per_epoch * 2048
+    alone = bundled_engine.solve(["mfu"], {"config": str(config), "gpu": "A100-80GB-SXM", "n_gpus": 64,
+                                           "tokens": tokens, "perf_model": "analytic"})
+    assert check.mfu == pytest.approx(alone.values["mfu"], rel=1e-9)
+    assert "mfu" in render_text(bundled_engine, check) and "predicted" in render_text(bundled_engine, check)

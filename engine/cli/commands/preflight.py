@@ -5,11 +5,12 @@ import argparse
 import json
 import math
 import sys
+import unicodedata
 from typing import TYPE_CHECKING
 
 from ...messages import table
 from ...messages import text as message
-from ...text.formatting import format_quantity
+from ...text.formatting import format_quantity, in_language
 from ..preflight import Preflight, preflight, write_report
 from ._common import add_rule_options, load_engine, split_items
 from .solve import SOURCE_WIDTH, cut, implied_by
@@ -84,14 +85,14 @@ def render_text(engine: Engine, check: Preflight, lang: str = "en") -> str:
                 else f"{words['short']} {gb(-check.headroom)}")
              + (f" ({words['tight']})" if check.tight else "")]
     for name, value in check.breakdown().items():
-        lines.append(f"  {words[name]:<18} {gb(value):>12}")
-    lines.append(f"  {words['total']:<18} {gb(check.memory_per_gpu):>12}")
+        lines.append(f"  {_padded(words[name], 18)} {gb(value):>12}")
+    lines.append(f"  {_padded(words['total'], 18)} {gb(check.memory_per_gpu):>12}")
     host = result.values.get("host_memory_per_gpu", 0.0)
     if host:
         lines.append(f"  ({words['host']}: {gb(host)})")
     lines.append(f"{words['max_mb']}: {check.max_micro_batch if check.max_micro_batch else words['none']}"
                  + (f"  ({check.max_micro_batch_note})" if check.max_micro_batch_note else ""))
-    lines += _time_lines(engine, check, words)
+    lines += _time_lines(engine, check, words, lang)
     if check.changes:
         lines.append(f"{words['changes']}:")
         for i, change in enumerate(check.changes, 1):
@@ -99,14 +100,14 @@ def render_text(engine: Engine, check: Preflight, lang: str = "en") -> str:
                 words["fits_tag"] if change.fits else words["no_fit_tag"]
             lines.append(f"  {i}. {change.label}: " + (change.error if change.error else
                          f"{gb(change.memory_per_gpu)} ({change.memory_fill:.0%}, {tag})"
-                         + (f", {_duration(engine, change.epoch_time)}/epoch"
+                         + (f", {_duration(engine, change.epoch_time, lang)}/epoch"
                             if not math.isnan(change.epoch_time) else "")
                          + (f"; {change.note}" if change.note else "")))
     lines += _origin_lines(result, check, words)
     return "\n".join(lines)
 
 
-def _time_lines(engine: Engine, check: Preflight, words: dict[str, str]) -> list[str]:
+def _time_lines(engine: Engine, check: Preflight, words: dict[str, str], lang: str) -> list[str]:
     lines = []
     if not math.isnan(check.steps_per_epoch):
         steps = check.steps_per_epoch   # (a whole count reads 25,000, not 2.5e+04)
@@ -114,9 +115,14 @@ def _time_lines(engine: Engine, check: Preflight, words: dict[str, str]) -> list
         lines.append(f"{words['steps']}: {shown}  "
                      f"({check.sequences_per_epoch:,.0f} {words['sequences']})")
     if not math.isnan(check.epoch_time):
-        mfu = words["mfu_assumed" if check.mfu_assumed else "mfu_given"].format(mfu=f"{check.mfu:g}") \
-            if not math.isnan(check.mfu) else "perf_model=analytic"
-        lines.append(f"{words['epoch']}: {_duration(engine, check.epoch_time)}  ({mfu})")
+        kind = "mfu_predicted" if check.mfu_predicted else "mfu_assumed" if check.mfu_assumed else "mfu_given"
+        mfu = words[kind].format(mfu=f"{check.mfu:.3g}") if not math.isnan(check.mfu) else "perf_model=analytic"
+        lines.append(f"{words['epoch']}: {_duration(engine, check.epoch_time, lang)}  ({mfu})")
+    if not math.isnan(check.run_time):
+        span = words["run_steps"].format(steps=f"{check.run_steps:,.0f}", epochs=f"{check.run_epochs:.3g}") \
+            if not math.isnan(check.run_steps) else words["run_one_epoch" if check.run_epochs == 1 else "run_epochs"
+                                                          ].format(epochs=f"{check.run_epochs:g}")
+        lines.append(f"{words['run']} ({span}): {_duration(engine, check.run_time, lang)}")
     if check.time_note:
         lines.append(f"  ({check.time_note})")
     return lines
@@ -165,9 +171,15 @@ def _short(item: str) -> str:
     return f"{key} ({where.rsplit('/', 1)[-1]}" if where else item
 
 
-def _duration(engine: Engine, seconds: float) -> str:
+def _padded(label: str, width: int) -> str:
+    """label padded to `width` terminal columns (a Chinese character takes two)."""
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label)
+    return label + " " * max(0, width - shown)
 
+
+def _duration(engine: Engine, seconds: float, lang: str = "en") -> str:
+    """Hours below two days (41.9 h), days beyond; time units in the reader's language."""
     hours = seconds / 3600
     if hours < 48:
-        return f"{hours:.3g} h"
-    return format_quantity(engine.rules.variables["train_time"], seconds)
+        return in_language(f"{hours:.3g} h", lang)
+    return format_quantity(engine.rules.variables["train_time"], seconds, lang=lang)
