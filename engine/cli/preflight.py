@@ -17,17 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EngineError, TrainingConfigError, UnderdeterminedError
+from ..errors import EngineError, TrainingConfigError
 from ..io.training_config.givens import Origins, expand_config
 from ..messages import keyed, localized
-from ..messages import text as message
 from ..report import write_solve_report
-from ..text.values import parse_number
+from .preflight_time import _DATA, _without, epoch_time, fill_time, text
 
 if TYPE_CHECKING:
     from ..solve.solver import Engine, Result
 
-ASSUMED_MFU = 0.4    # inside the seed §4a band 0.3-0.55 (formulas/time.yaml mfu.typical); said in every answer
 # a fit with less headroom than this, with no memory_overhead counted, is "tight": the CUDA context, NCCL
 # buffers and allocator fragmentation take about 1-2 GB (formulas/memory.yaml, memory_overhead's source)
 TIGHT_BYTES = 2e9
@@ -36,8 +34,6 @@ MIN_SAVING = 0.01
 
 MEMORY = ("weights_bytes_per_gpu", "grads_bytes_per_gpu", "optimizer_bytes_per_gpu", "activation_bytes_per_gpu",
           "memory_overhead")
-_DATA = ("samples", "epochs", "steps", "tokens_per_sample", "packing", "global_batch", "steps_per_epoch",
-         "sequences_per_epoch")
 
 
 def tight(memory_per_gpu: float, usable: float, givens: dict[str, Any]) -> bool:
@@ -162,7 +158,7 @@ def preflight(engine: Engine, configs: list[str], typed: dict[str, Any], lang: s
         raise origins.explain(exc) from None
     check = Preflight(givens, origins, result, assumed)
     _largest_micro_batch(engine, check, lang)
-    _time(engine, check, lang)
+    fill_time(engine, check, lang)
     if not check.fits:
         check.changes = _changes(engine, check, lang)
     return check
@@ -180,81 +176,6 @@ def _largest_micro_batch(engine: Engine, check: Preflight, lang: str) -> None:
     if check.max_micro_batch < 1:
         check.max_micro_batch = None
         check.max_micro_batch_note = text(lang, "no_micro_batch")
-
-
-def _time_hint(givens: dict[str, Any], lang: str) -> str:
-    """What the epoch's steps still need: the examples, or (samples given, packing on) their mean length."""
-    if "samples" in givens and "tokens_per_sample" not in givens:
-        return text(lang, "need_tokens_per_sample", samples=givens["samples"])
-    return text(lang, "need_samples")
-
-
-def _time(engine: Engine, check: Preflight, lang: str) -> None:
-    """Steps per epoch (batching.yaml) and one epoch's time for its tokens at the mfu given or assumed."""
-    givens = check.givens
-    try:
-        result = engine.solve(["steps_per_epoch", "sequences_per_epoch"], _without(givens, ("memory_fill",)), lang)
-    except EngineError as exc:
-        check.time_note = _time_hint(givens, lang) if isinstance(exc, UnderdeterminedError) else localized(exc, lang)
-        return
-    check.steps_per_epoch = result.values["steps_per_epoch"]
-    check.sequences_per_epoch = result.values["sequences_per_epoch"]
-    check.mfu_assumed = "mfu" not in givens and str(givens.get("perf_model", "given")) == "given"
-    check.mfu = ASSUMED_MFU if check.mfu_assumed else _number(engine, "mfu", givens["mfu"]) if "mfu" in givens \
-        else math.nan
-    try:
-        check.epoch_time = epoch_time(engine, givens, check.sequences_per_epoch, check.mfu_assumed, lang)
-    except EngineError as exc:
-        check.time_note = text(lang, "epoch_needs_more", problem=localized(exc, lang))
-        return
-    _whole_run(engine, check, lang)
-    if check.mfu_assumed:
-        check.assumed.append(("mfu", f"{ASSUMED_MFU:g}", text(lang, "mfu")))
-    if str(givens.get("packing", "")) == "off":
-        check.time_note = text(lang, "padded")
-
-
-def epoch_time(engine: Engine, givens: dict[str, Any], sequences: float, assume_mfu: bool, lang: str) -> float:
-    """train_time of one epoch: tokens = sequences × seq_len (the data words are left out of this question
-    so that a rule linking tokens to them cannot disagree with the tokens given)."""
-    return engine.solve(["train_time"], _epoch_question(engine, givens, sequences, assume_mfu), lang
-                        ).values["train_time"]
-
-
-def _epoch_question(engine: Engine, givens: dict[str, Any], sequences: float, assume_mfu: bool) -> dict[str, Any]:
-    if "seq_len" not in givens:
-        raise keyed(UnderdeterminedError, "preflight.give_seq_len")
-    # (perf_model=analytic times the layout's steps: its micro-batch and accumulation stay in the question)
-    layout = () if str(givens.get("perf_model", "given")) == "analytic" else ("micro_batch", "grad_accum")
-    base = _without(givens, _DATA + ("memory_fill",) + layout)
-    question = {**base, "tokens": sequences * _number(engine, "seq_len", givens["seq_len"])}
-    if assume_mfu:
-        question["mfu"] = ASSUMED_MFU
-    return question
-
-
-def _whole_run(engine: Engine, check: Preflight, lang: str) -> None:
-    """The mfu perf_model=analytic predicts for the epoch, and the whole run: max_steps (steps) or the
-    epochs given, at the epoch's pace (a config's max_steps overrides its num_train_epochs)."""
-    givens = check.givens
-    if str(givens.get("perf_model", "given")) == "analytic" and "mfu" not in givens:
-        try:
-            check.mfu = engine.solve(["mfu"], _epoch_question(engine, givens, check.sequences_per_epoch, False),
-                                     lang).values["mfu"]
-            check.mfu_predicted = True
-        except EngineError:
-            pass   # (the epoch's time was answered; its mfu is a side value)
-    if "steps" in givens and check.steps_per_epoch > 0:
-        check.run_steps = _number(engine, "steps", givens["steps"])
-        check.run_epochs = check.run_steps / check.steps_per_epoch
-    elif "epochs" in givens:
-        check.run_epochs = _number(engine, "epochs", givens["epochs"])
-    check.run_time = check.epoch_time * check.run_epochs
-
-
-def _number(engine: Engine, name: str, raw: Any) -> float:
-
-    return parse_number(engine.rules.variables[name], raw)
 
 
 def _changes(engine: Engine, check: Preflight, lang: str) -> list[Change]:
@@ -385,15 +306,6 @@ def _evaluate(engine: Engine, check: Preflight, label: str, changes: dict[str, A
         except EngineError:
             pass
     return option
-
-
-def text(lang: str, key: str, **values: Any) -> str:
-    """A preflight text in the user's language (engine/messages/preflight.py)."""
-    return message(f"preflight.{key}", lang, **values)
-
-
-def _without(givens: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    return {n: v for n, v in givens.items() if n not in names}
 
 
 def _num(value: float) -> float | None:

@@ -61,7 +61,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "preflight.word.mfu_assumed": ("mfu {mfu} assumed", "假设 mfu = {mfu}"),
     "preflight.word.mfu_given": ("mfu {mfu} given", "给定 mfu = {mfu}"),
     "preflight.word.changes": ("Changes, ranked (those that fit first)", "可选的改法（已排序，能放下的在前）"),
-    "preflight.word.mfu_predicted": ("perf_model=analytic: mfu {mfu} predicted", "perf_model=analytic：预测 mfu = {mfu}"),
+    "preflight.word.mfu_predicted": (
+        "perf_model=analytic: mfu {mfu} predicted", "perf_model=analytic：预测 mfu = {mfu}"),
     "preflight.word.run": ("Whole run", "整个训练"),
     "preflight.word.run_steps": ("max_steps = {steps}, {epochs} epochs", "max_steps = {steps}，即 {epochs} 个 epoch"),
     "preflight.word.run_epochs": ("{epochs} epochs", "{epochs} 个 epoch"),
