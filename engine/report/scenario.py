@@ -12,7 +12,7 @@ import numpy as np
 
 from ..table.breakdown import breakdowns
 from ..table.scope import OVERRIDDEN, meaningful, reworded
-from ..text.formatting import TIME_STEPS, format_quantity
+from ..text.formatting import TIME_STEPS, format_quantity, rounded_way
 from . import charts, formulas
 from .labels import labels as label_table
 from .whatif import TimeGrid, inputs_of
@@ -135,7 +135,8 @@ def _answer(result: Result, words: dict[str, str], lang: str) -> list[dict[str, 
 def _rounded_text(rules: RuleSet, name: str, raw: float, new: float, words: dict[str, str]) -> str:
     variable = rules.variables[name]
     return words["rounded"].format(name=name, raw=f"{raw / variable.factor:.4g}",
-                                   how=words["round_" + variable.rounding], new=format_quantity(variable, new))
+                                   how=words["round_" + rounded_way(variable.rounding, raw, new)],
+                                   new=format_quantity(variable, new))
 
 
 def _quantity(rules: RuleSet, name: str, value: float, lang: str, note: str = "") -> dict[str, Any]:
@@ -175,8 +176,9 @@ def _unknown(step: DerivationStep, name: str, values: dict[str, float], result: 
     rounded = None
     if step.phase == "solve" and name in result.rounded:     # the chain ends at the rounded count
         words = label_table(lang)
-        rounded = (result.rounded[name][1], words["rounded_short"].format(
-            how=words["round_" + rules.variables[name].rounding]))
+        raw_value, new = result.rounded[name]
+        rounded = (new, words["rounded_short"].format(
+            how=words["round_" + rounded_way(rules.variables[name].rounding, raw_value, new)]))
     out = _quantity(rules, name, rounded[0] if rounded else raw, lang)
     out.update(raw=raw, rounded=rounded is not None, numeric=name not in step.solved)
     if out["numeric"]:

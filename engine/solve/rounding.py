@@ -63,7 +63,47 @@ class IntegerRounding(Recompute):
                 group.rounded.append(name)
                 after |= downstream(plan, name) - {name}
         if group.rounded:
+            given = self._given_budgets(known, env)
             self._recompute(batch, group, plan, env, rows, known, selectors, targets, codes)
+            self._keep_budgets(batch, group, plan, env, rows, known, (selectors, targets, codes), given)
+
+    def _given_budgets(self, known: frozenset[str], env: Env) -> dict[str, np.ndarray]:
+        """The budgets the user gave (train_time, memory_fill, pp_bubble_fraction: each an upper limit)."""
+        budgets = [n for n in known if self.rules.variables[n].role == "budget" and n in env]
+        return {n: np.array(env[n], dtype=float) for n in budgets}
+
+    def _keep_budgets(self, batch: Batch, group: Group, plan: Plan, env: Env, rows: Rows, known: frozenset[str],
+                      question: tuple[dict[str, str], tuple[str, ...], dict[str, int]],
+                      given: dict[str, np.ndarray]) -> None:
+        """A whole-number answer keeps the budgets the user gave: pp for a bubble of at most 5 % is 4
+        (4.37 rounded down, bubble 4.5 %), not 5 (5.9 %) as pp's declared rounding (up: the fewest stages
+        that fit the memory) would make it. Rows where the declared direction breaks a budget take the
+        other one; a budget is an upper limit, so with one rounded value the other direction keeps it."""
+        if len(group.rounded) != 1 or not given:
+            return
+        name = group.rounded[0]
+        rounding = self.rules.variables[name].rounding
+        n = len(rows)
+        broken = np.zeros(n, dtype=bool)
+        for budget, limit in given.items():
+            now = np.broadcast_to(np.asarray(env[budget], dtype=float), (n,))
+            broken |= now > np.broadcast_to(limit, (n,)) * (1 + 1e-9)
+        if rounding not in ("up", "down") or not broken.any():
+            return
+        raw = np.broadcast_to(np.asarray(batch.unrounded[name], dtype=float)[np.asarray(rows)], (n,))
+        other_way = "down" if rounding == "up" else "up"
+        other = np.asarray(_rounded(raw.copy(), other_way), dtype=float)
+        found = admissible(self.rules, plan, name, other, other_way, env, self._numeric_defaults, self._compile)
+        if found is not None:
+            broken &= ~found.none
+            other = found.values
+        broken &= other >= 1
+        if not broken.any():
+            return
+        env[name] = np.where(broken, other, np.broadcast_to(np.asarray(env[name], dtype=float), (n,)))
+        for budget, limit in given.items():   # (the recompute keeps these as the values the user asked for)
+            env[budget] = limit
+        self._recompute(batch, group, plan, env, rows, known, *question)
 
     def _rounds_to_zero(self, batch: Batch, name: str, raw: Value, rounded: Value, rounding: Rounding,
                         rows: Rows) -> None:

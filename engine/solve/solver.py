@@ -25,7 +25,7 @@ from ..rules.expr import Tree, render
 from ..rules.hf_config import givens_from_config
 from ..rules.loading import load_rules
 from ..rules.model import Check, Equation, RuleSet, Variable
-from ..text.formatting import fill_values, format_quantity, shorten
+from ..text.formatting import fill_values, format_quantity, rounded_way, shorten
 from ..text.values import parse_key, parse_number
 from . import symbolic
 from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
@@ -254,7 +254,8 @@ class Engine:
         warnings = self._warnings(batch, row, lang)
         for name, (raw, new) in rounded.items():
             variable = self.rules.variables[name]
-            warnings.insert(0, Warning_("rounded", f"{name} = {raw:.4g} rounded {variable.rounding} to {new:g}; "
+            way = rounded_way(variable.rounding, raw, new)
+            warnings.insert(0, Warning_("rounded", f"{name} = {raw:.4g} rounded {way} to {new:g}; "
                                         "values that depend on it are recomputed for the rounded count", "info"))
         return Result(self.rules, targets, values, status, keys, warnings, derivation, assumptions,
                       rounded, checks, lang, unrounded)

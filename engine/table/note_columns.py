@@ -12,7 +12,7 @@ from ..rules.model import Check, Equation
 from ..solve.batch import RECOMPUTED, Batch, Every, Group
 from ..solve.mismatch import RuleMismatch
 from ..solve.solver import Engine
-from ..text.formatting import PLACEHOLDER, format_quantity
+from ..text.formatting import PLACEHOLDER, format_quantity, rounded_way
 from .result_columns import Cells, Repeated, scatter
 from .row_masks import any_code, ok_rows
 from .scope import catalog_only_rows, off_path_default_rows
@@ -48,8 +48,10 @@ def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) ->
         for name in group.rounded:
             variable = engine.rules.variables[name]
             recomputed = ", ".join(n for n, s in batch.status.items() if any_code(s, index, RECOMPUTED))
-            note = message("results.rounded_column", lang, name=name,
-                           how=message(f"results.how.{variable.rounding}", lang))
+            first = int(index[0])   # (the way of the group's first row: budgets may turn it, engine/solve/rounding.py)
+            way = rounded_way(variable.rounding, float(np.broadcast_to(batch.unrounded[name], (batch.rows,))[first]),
+                              float(np.broadcast_to(batch.values[name], (batch.rows,))[first]))
+            note = message("results.rounded_column", lang, name=name, how=message(f"results.how.{way}", lang))
             if recomputed:
                 note += message("results.recomputed_column", lang, names=recomputed)
             notes.text(index, note)

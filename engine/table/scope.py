@@ -20,7 +20,7 @@ import numpy as np
 
 from ..messages import text
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, SOLVED
-from ..text.formatting import format_quantity, rounded_note
+from ..text.formatting import format_quantity, rounded_note, rounded_way
 
 if TYPE_CHECKING:
     from ..solve.batch import Batch
@@ -66,7 +66,8 @@ def _rounding(warning: Warning_, result: Result, lang: str) -> str:
         if warning.message.startswith(f"{name} = "):   # one note per rounded name, named first
             variable = result.rules.variables[name]
             return text("results.rounded", lang, name=name, raw=rounded_note(raw),
-                        how=text(f"results.how.{variable.rounding}", lang), new=f"{new:,.0f}")
+                        how=text(f"results.how.{rounded_way(variable.rounding, raw, new)}", lang),
+                        new=f"{new:,.0f}")
     return warning.message
 
 

@@ -158,6 +158,14 @@ def _quantity_text(variable: Variable, base_value: float, with_unit: bool, binar
     return f"{text} {variable.unit}".rstrip() if with_unit and variable.unit else text
 
 
+def rounded_way(rounding: str, raw: float, new: float) -> str:
+    """The way a whole-number answer was rounded: its declared one, unless the budgets given turned it
+    (pp for a bubble cap rounds down, though pp rounds up to fit the memory)."""
+    if rounding == "nearest" or new == raw:
+        return rounding
+    return "up" if new > raw else "down"
+
+
 def rounded_note(raw: float) -> str:
     """The raw value a rounding note keeps: 2,047.98."""
     return f"{raw:,.2f}".rstrip("0").rstrip(".") if abs(raw) < 1e15 else number(raw)

@@ -618,3 +618,30 @@ def test_a_question_names_only_the_targets_it_cannot_reach():
     with pytest.raises(UnderdeterminedError) as caught:
         engine.solve(["memory_per_gpu", "train_time"], both_missing)
     assert set(caught.value.missing) == {"memory_per_gpu", "train_time"} and "answered" not in str(caught.value)
+
+
+def test_a_rounded_answer_keeps_the_budget_given():
+    """The most pipeline stages with a bubble of at most 5 % at 64 micro-batches: the bubble is
+    (pp - 1) / (64 + pp - 1) (Narayanan et al. 2021 §2.2), 0.05 at pp = 4.37. pp rounds up (the fewest
+    stages that fit the memory), which here gives 4 / 68 = 5.9 %, over the cap; rounded down, 3 / 67 = 4.5 %.
+    A deadline still rounds n_gpus up: 6 × 7e9 × 2e12 / (312e12 × 0.4 × 30 days) = 259.67 -> 260 GPUs."""
+    import polars as pl
+
+    from engine.table.frames import run_frame
+
+    engine = Engine.load()
+    capped = engine.solve(["pp"], {"perf_model": "analytic", "pp_bubble_fraction": 0.05, "grad_accum": 64})
+    assert capped.values["pp"] == 4 and capped.values["pp_bubble_fraction"] == pytest.approx(3 / 67, rel=1e-12)
+    assert capped.rounded["pp"][0] == pytest.approx(4.368, abs=0.001)
+    note = next(w.message for w in capped.warnings if w.code == "rounded")
+    assert "rounded down" in note
+    deadline = engine.solve(["n_gpus"], {"train_time": "30d", "params": "7B", "tokens": "2T", "gpu": "A800",
+                                         "mfu": 0.4})
+    assert deadline.values["n_gpus"] == 260 and deadline.values["train_time"] <= 30 * DAY
+    # the same in a table, row by row (the batch path)
+    frame = pl.DataFrame({"solve": ["pp", "pp"], "perf_model": ["analytic"] * 2,
+                          "pp_bubble_fraction": [0.05, 0.2], "grad_accum": [64, 8]})
+    results = run_frame(frame, engine).results
+    # 0.2 at m = 8: (pp - 1) / (8 + pp - 1) = 0.2 at pp = 3 exactly: no rounding
+    assert results["pp"].to_list() == [4, 3]
+    assert results["warnings"][0] is None or "rounded up" not in results["warnings"][0]

@@ -18,7 +18,7 @@ from ...solve.sensitivity import convention_effects, default_effects
 from ...solve.solver import base_unit
 from ...table.breakdown import breakdowns
 from ...table.scope import on_the_path, reworded, shown_warnings
-from ...text.formatting import count, engineering, format_quantity, number, rounded_note
+from ...text.formatting import count, engineering, format_quantity, number, rounded_note, rounded_way
 from ...text.formatting import kind as shown_as
 from ._common import add_rule_options, load_engine, split_items, wants_binary
 
@@ -98,8 +98,8 @@ def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
     for name in result.targets:
         extra = ""
         if name in result.rounded:
-            raw, _ = result.rounded[name]
-            direction = text(f"cli.round_{rules.variables[name].rounding}", lang)
+            raw, new = result.rounded[name]
+            direction = text(f"cli.round_{rounded_way(rules.variables[name].rounding, raw, new)}", lang)
             extra = "   (" + text("cli.rounded_as", lang, raw=rounded_note(raw), direction=direction) + ")"
         if name == FILL and result.values.get(name, 0) > 1 + 1e-9:
             extra += "   (" + text("cli.does_not_fit", lang) + ")"
