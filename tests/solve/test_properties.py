@@ -66,6 +66,17 @@ def _sensitive(eq, name: str, values: dict[str, float]) -> bool:
     return abs(residual(nudged) - residual(values)) > 1e-9 * max(1.0, *map(abs, scale))
 
 
+def _conditioned(eq, out: str, values: dict[str, float], result: float) -> bool:
+    """The output does not amplify a relative change of an input a million-fold (condition number < 1e6):
+    (forward_passes - 1) with forward_passes drawn at 1 + 8e-13 leaves a difference of rounding errors,
+    which no inverse can recover to REL; nothing about the rule is tested on such a draw."""
+    for name in values:
+        nudged = _solve(eq, out, dict(values, **{name: values[name] * (1 + 1e-9)}))
+        if not nudged or abs(nudged[0] - result) > 1e-3 * max(abs(result), 1e-300):
+            return False
+    return True
+
+
 def _output(eq) -> str:
     return eq.lhs[1] if eq.lhs[0] == "var" else sorted(eq.variables)[0]
 
@@ -88,6 +99,7 @@ def test_forward_then_inverse_recovers_each_variable(eq_id: str, data: st.DataOb
     values = {n: _value(data.draw, n) for n in sorted(eq.variables) if n != out}
     forward = _solve(eq, out, values)
     assume(forward)                     # random inputs may put the output outside its domain
+    assume(_conditioned(eq, out, values, forward[0]))
     values[out] = forward[0]
     for name in sorted(eq.variables):
         if not _sensitive(eq, name, values):
