@@ -11,6 +11,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the grid has {rows:,} rows; llmplan sweeps at most {limit:,}",
         "网格有 {rows:,} 行；llmplan 最多扫描 {limit:,} 行"),
     "sweep.no_values": ("{name}: give at least one value", "{name}：请至少给出一个取值"),
+    "sweep.empty_item": (
+        "{name}={spec}: a value between two commas is empty; separate the values by single commas (1,2,4)",
+        "{name}={spec}：两个逗号之间的值为空；请用单个逗号分隔取值（1,2,4）"),
     "sweep.bad_bound": ("{spec!r}: {problem}", "{spec!r}：{problem}"),
     "sweep.range_syntax": (
         "{name}: {spec!r}: write a range with a step, LOW..HIGH*FACTOR (e.g. 8..1024*2) or LOW..HIGH+STEP "

@@ -21,6 +21,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "values.not_a_number": (
         "{name}: {value!r} is not a number; expected e.g. {example}",
         "{name}：{value!r} 不是数字；应为例如 {example}"),
+    "values.rate_needs_unit": (
+        "{name}: {value!r} has no unit, and a link's speed is said in bits as often as in bytes: write "
+        "{number}bps (bits per second, as NICs are sold: 400Gbps = 50 GB/s) or {number}B/s (bytes per second)",
+        "{name}：{value!r} 没有单位，而链路速率既常以比特也常以字节表示：请写成 {number}bps（每秒比特，网卡按此标称："
+        "400Gbps = 50 GB/s）或 {number}B/s（每秒字节）"),
     "values.unknown_unit": (
         "{name}: unknown unit {unit!r} in {value!r}; expected {expects}",
         "{name}：{value!r} 中的单位 {unit!r} 无法识别；应为{expects}"),

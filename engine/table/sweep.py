@@ -160,6 +160,8 @@ def parse_grid(engine: "Engine", targets: list[str], specs: dict[str, str]) -> G
 def parse_axis(engine: "Engine", name: str, spec: str) -> Axis:
     variable = engine.variable(name)
     spec = spec.strip()
+    if ".." not in spec and "," in spec and any(not item.strip() for item in spec.split(",")):
+        raise keyed(ValueParseError, "sweep.empty_item", name=name, spec=spec)
     if variable.categorical:
         labels = [canonical_key(engine, variable, item.strip()) for item in spec.split(",") if item.strip()]
         if not labels:

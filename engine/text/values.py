@@ -84,6 +84,9 @@ def _parse_text(variable: Variable, raw: str) -> float:
             break
     number, suffix = _count_suffix(variable, number, suffix)
     if suffix in _COUNT_SUFFIX and ("[information]" not in dict(variable.dims) or suffix not in "Bb"):
+        if dict(variable.dims).get("[information]") == 1 and dict(variable.dims).get("[time]") == -1:
+            raise keyed(ValueParseError, "values.rate_needs_unit", name=variable.name, value=raw[:40],
+                        number=f"{number:g}{suffix}")
         if _prefixed(variable):   # 80G for a GB variable is 80 GB (not 80e9 GB); 312T TFLOPS is 312 TFLOPS
             return number * _COUNT_SUFFIX[suffix] * variable.factor / _prefixed(variable)
         number, suffix = number * _COUNT_SUFFIX[suffix], ""   # 1M gpu_hours, 10K gpu_days
@@ -139,6 +142,10 @@ def check_domain(variable: Variable, value: float) -> None:
         raise keyed(ValueParseError, "values.must_be_whole", name=variable.name, value=shown)
 
 
+_SWITCH = {"true": "on", "yes": "on", "1": "on", "enabled": "on", "false": "off", "no": "off", "0": "off",
+           "disabled": "off"}   # a boolean's spellings, for selectors whose values are on and off
+
+
 def parse_key(variable: Variable, table: Table | None, raw: Any) -> str:
     """A categorical value: a catalog key or alias, resolved to the canonical key."""
     if isinstance(raw, str) and len(raw) > MAX_TEXT:
@@ -161,6 +168,9 @@ def parse_key(variable: Variable, table: Table | None, raw: Any) -> str:
     else:
         if text in variable.values:
             return text
+        switch = _SWITCH.get(text.casefold())
+        if switch is not None and set(variable.values) == {"on", "off"}:
+            return switch   # (sequence_parallel=true, an Excel TRUE cell, a config's yes)
         names = list(variable.values)
         spelled = {v: v for v in variable.values}
     key, close = match_key(text, spelled)
