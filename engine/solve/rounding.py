@@ -91,7 +91,7 @@ class IntegerRounding(Recompute):
         if rounding not in ("up", "down") or not broken.any():
             return
         raw = np.broadcast_to(np.asarray(batch.unrounded[name], dtype=float)[np.asarray(rows)], (n,))
-        other_way = "down" if rounding == "up" else "up"
+        other_way: Rounding = "down" if rounding == "up" else "up"
         other = np.asarray(_rounded(raw.copy(), other_way), dtype=float)
         found = admissible(self.rules, plan, name, other, other_way, env, self._numeric_defaults, self._compile)
         if found is not None:
