@@ -6,6 +6,8 @@ from __future__ import annotations
 MESSAGES: dict[str, tuple[str, str]] = {
     "values.unknown_variable": ("unknown variable {name!r}{hint}", "未知变量 {name!r}{hint}"),
     "values.did_you_mean_variable": ("; did you mean {names}?", "；是否想写 {names}？"),
+    "values.framework_key": ("; that is {framework}'s name for {name}: write {name}=...",
+                             "；这是 {framework} 中 {name} 的名称：请写 {name}=..."),
     "values.see_rules": ("; see `llmplan rules`", "；见 `llmplan rules`"),
     "values.categorical_target": (
         "{name} is a catalog key or convention; it is given, not solved (values: {values})",

@@ -26,6 +26,7 @@ from ..rules.hf_config import givens_from_config
 from ..rules.loading import load_rules
 from ..rules.model import Check, Equation, RuleSet, Variable
 from ..text.formatting import fill_values, format_quantity, rounded_way, shorten
+from ..text.framework_keys import FRAMEWORK_KEYS
 from ..text.values import parse_key, parse_number
 from . import symbolic
 from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
@@ -154,8 +155,9 @@ class Engine:
         variable = self.rules.variables.get(name)
         if variable is None:
             close = difflib.get_close_matches(name, list(self.rules.variables), n=3)
-            hint = Nested("values.did_you_mean_variable", names=", ".join(close)) if close else \
-                Nested("values.see_rules")
+            ours, where = FRAMEWORK_KEYS.get(name.strip().lower(), ("", ""))
+            hint = Nested("values.framework_key", framework=where, name=ours) if ours in self.rules.variables else \
+                Nested("values.did_you_mean_variable", names=", ".join(close)) if close else Nested("values.see_rules")
             raise keyed(ValueParseError, "values.unknown_variable", name=shorten(name), hint=hint)
         return variable
 

@@ -282,3 +282,14 @@ def test_any_mapping_reads_or_fails_cleanly(tmp_path_factory, data, as_json):
         return
     for filled in read.givens.values():
         assert filled.default or filled.origin.startswith(str(path)) or ":" in filled.origin
+
+
+def test_liger_fused_cross_entropy_keeps_no_logits(tmp_path):
+    # Liger's fused linear cross entropy computes the loss in chunks and never materializes the logits
+    # (Hsu et al. 2024, "Liger Kernel", fused linear cross entropy): none of the fp32 loss's 4 B per logit is held
+    lf = _read(tmp_path, "model_name_or_path: m\nenable_liger_kernel: true\n")
+    assert lf.givens["logit_bytes"].value == 0 and lf.givens["logit_bytes"].origin.endswith(":2")
+    assert "logit_bytes" not in _read(tmp_path, "model_name_or_path: m\nenable_liger_kernel: false\n").givens
+    ax = _read(tmp_path, "base_model: m\nplugins:\n  - axolotl.integrations.liger.LigerPlugin\n"
+                         "liger_fused_linear_cross_entropy: true\n")
+    assert ax.givens["logit_bytes"].value == 0 and ax.givens["logit_bytes"].origin.endswith(":4")

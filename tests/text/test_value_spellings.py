@@ -44,3 +44,12 @@ def test_a_sweep_list_with_an_empty_item_is_refused(engine: Engine) -> None:
         parse_grid(engine, ["dp"], {"n_gpus": "64", "tp": "1,2,,4"})
     assert "tp=1,2,,4" in str(caught.value)
     assert parse_grid(engine, ["dp"], {"n_gpus": "64", "tp": "1,2,4"}).total == 3
+
+
+def test_a_frameworks_key_typed_on_the_command_line_names_ours(engine: Engine) -> None:
+    with pytest.raises(ValueParseError) as caught:
+        engine.solve(["memory_per_gpu"], {"model": "llama3-8b", "gpu": "A800", "cutoff_len": 4096})
+    assert "LLaMA-Factory" in str(caught.value) and "seq_len=" in str(caught.value)
+    # every name the table points to is one of ours (a renamed variable would leave a hint to nowhere)
+    from engine.text.framework_keys import FRAMEWORK_KEYS
+    assert {ours for ours, _ in FRAMEWORK_KEYS.values()} <= set(engine.rules.variables)

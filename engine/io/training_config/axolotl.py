@@ -142,6 +142,9 @@ def _runtime(keys: Keys, out: ConfigRead) -> None:
     else:
         raise keyed(TrainingConfigError, "training.checkpointing", where=checkpointing.where, value=checkpointing.value)
     _attention(keys, out)
+    fused = keys.flag("liger_fused_linear_cross_entropy")
+    if fused is not None and fused[0]:   # (Liger's plugin: the loss in chunks, the logits never whole)
+        out.fill("logit_bytes", 0, fused[1], "liger_fused_linear_cross_entropy")
     out.fill("tp", 1, f"{HF}: data parallelism only (no tensor parallelism)", "", True)
     out.fill("pp", 1, f"{HF}: data parallelism only (no pipeline parallelism)", "", True)
 

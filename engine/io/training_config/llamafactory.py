@@ -177,6 +177,11 @@ def _runtime(keys: Keys, out: ConfigRead) -> None:
         # LLaMA-Factory casts trainable parameters to fp32 unless pure_bf16 (model/adapter.py,
         # cast_trainable_params_to_fp32 = not (pure_bf16 or use_badam))
         out.fill("trainable_dtype", "bf16", on["pure_bf16"], "pure_bf16")
+    liger = keys.flag("enable_liger_kernel")
+    if liger is not None and liger[0]:
+        # Liger's fused linear cross entropy (on for sft/pt in LLaMA-Factory's apply_liger_kernel) computes the
+        # loss in chunks and never keeps the logits: none of the 4 B per logit the fp32 cross entropy holds
+        out.fill("logit_bytes", 0, liger[1], "enable_liger_kernel")
     attention = keys.choice("flash_attn", _ATTENTION)
     out.fill("attention_kernel", attention[0] if attention else "flash",
              attention[1] if attention
