@@ -66,15 +66,17 @@ def _sensitive(eq, name: str, values: dict[str, float]) -> bool:
     return abs(residual(nudged) - residual(values)) > 1e-9 * max(1.0, *map(abs, scale))
 
 
-def _conditioned(eq, out: str, values: dict[str, float], result: float) -> bool:
-    """The output does not amplify a relative change of an input a million-fold (condition number < 1e6):
-    (forward_passes - 1) with forward_passes drawn at 1 + 8e-13 leaves a difference of rounding errors,
-    which no inverse can recover to REL; nothing about the rule is tested on such a draw."""
+def _gains(eq, out: str, values: dict[str, float], result: float) -> dict[str, float]:
+    """Per input, the relative change of the output per relative change of the input (its condition
+    number). A draw whose output amplifies an input a million-fold ((forward_passes - 1) with
+    forward_passes at 1 + 8e-13 is a difference of rounding errors) tests rounding, not the rule; an input
+    whose gain is a hundred-millionth of the largest (flops_params = 1 beside an attention term of 65,700,
+    times that cancellation) cannot be recovered to REL either."""
+    gains = {}
     for name in values:
-        nudged = _solve(eq, out, dict(values, **{name: values[name] * (1 + 1e-9)}))
-        if not nudged or abs(nudged[0] - result) > 1e-3 * max(abs(result), 1e-300):
-            return False
-    return True
+        nudged = _solve(eq, out, dict(values, **{name: values[name] * (1 + 1e-6)}))
+        gains[name] = abs(nudged[0] - result) / (1e-6 * max(abs(result), 1e-300)) if nudged else math.inf
+    return gains
 
 
 def _output(eq) -> str:
@@ -99,11 +101,14 @@ def test_forward_then_inverse_recovers_each_variable(eq_id: str, data: st.DataOb
     values = {n: _value(data.draw, n) for n in sorted(eq.variables) if n != out}
     forward = _solve(eq, out, values)
     assume(forward)                     # random inputs may put the output outside its domain
-    assume(_conditioned(eq, out, values, forward[0]))
+    gains = _gains(eq, out, values, forward[0])
+    assume(max(gains.values(), default=0.0) < 1e6)
     values[out] = forward[0]
     for name in sorted(eq.variables):
         if not _sensitive(eq, name, values):
             continue   # e.g. layers in active_params when every expert is active: not recoverable
+        if name != out and max(gains.values()) / max(gains[name], 1e-300) > 1e8:
+            continue   # a term a hundred-millionth as strong as the strongest: rounding decides its inverse
         back = _solve(eq, name, values)
         assert back, f"{eq_id}: no value of {name} found from {values}"
         assert any(math.isclose(b, values[name], rel_tol=REL, abs_tol=1e-12) for b in back), \
