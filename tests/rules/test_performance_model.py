@@ -184,3 +184,16 @@ def test_every_gpu_has_the_performance_fields():
                 "H20", "H800-SXM", "H100-PCIe", "H100-SXM", "H100-NVL", "H200", "B200", "GB200", "MI250X", "MI300X",
                 "MI325X", "Ascend-910B"}
     assert required <= set(table.entries)
+
+
+def test_mfu_without_recompute_is_three_quarters_of_mfu_at_full_recompute():
+    """Full recomputation executes 8 × (matmul params + attention scores) per token, of which the recomputed
+    forward is 2 × the same (seed §4b): without it, as PaLM counts MFU, 6/8 of mfu. The README's GPT-3 175B
+    layout on 1,024 A100s (tp 8, pp 16, global batch 1,536 of 2,048 tokens)."""
+    gpt3 = {"model": "gpt3-175b", "gpu": "A100-80GB-SXM", "n_gpus": 1024, "tp": 8, "pp": 16, "global_batch": 1536,
+            "seq_len": 2048, "precision": "mixed-bf16", "perf_model": "analytic"}
+    full = solve(["mfu", "mfu_without_recompute"], {**gpt3, "recompute": "full"})
+    assert full["mfu_without_recompute"] == pytest.approx(0.75 * full["mfu"], rel=1e-9)
+    assert round(full["mfu"], 3) == 0.478 and round(full["mfu_without_recompute"], 3) == 0.358   # README
+    plain = solve(["mfu", "mfu_without_recompute"], {**gpt3, "recompute": "none"})
+    assert plain["mfu_without_recompute"] == pytest.approx(plain["mfu"], rel=1e-12)
