@@ -15,7 +15,7 @@ from ..solve.solver import Engine
 from ..text.formatting import PLACEHOLDER, format_quantity, rounded_way
 from .result_columns import Cells, Repeated, scatter
 from .row_masks import any_code, ok_rows
-from .scope import catalog_only_rows, off_path_default_rows
+from .scope import across_tables, catalog_only_rows, off_path_default_rows
 from .value_texts import (
     FORMAT_ONE_BY_ONE,
     Coded,
@@ -57,7 +57,9 @@ def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) ->
             notes.text(index, note)
     for check_id, mask in batch.warnings:
         check = checks[check_id]
-        where = mask & ok & ~catalog_only_rows(batch, check.variables) & ~off_path_default_rows(batch, check.variables)
+        where = mask & ok & ~off_path_default_rows(batch, check.variables)
+        if not across_tables(engine.rules, check.variables):   # (two keys that do not go together: always said)
+            where = where & ~catalog_only_rows(batch, check.variables)
         index = np.flatnonzero(where)
         if len(index):
             notes.template(engine, f"{check.id}: ", check.message(lang), batch, index, where)

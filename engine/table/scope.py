@@ -23,6 +23,7 @@ from ..solve.batch import CATALOG, DEFAULT, DERIVED, SOLVED
 from ..text.formatting import format_quantity, rounded_note, rounded_way
 
 if TYPE_CHECKING:
+    from ..rules.model import RuleSet
     from ..solve.batch import Batch
     from ..solve.solver import Result, Warning_
 
@@ -92,8 +93,14 @@ def meaningful(warning: Warning_, result: Result) -> bool:
         read = on_the_path(result)
         if any(result.status.get(n) == "default" and n not in read for n in check.variables):
             return False   # about a default the answer does not read (activation_bytes for a time)
-        return not all(from_catalog(n, result) for n in check.variables)
+        return not all(from_catalog(n, result) for n in check.variables) or across_tables(rules, check.variables)
     return True
+
+
+def across_tables(rules: RuleSet, names: frozenset[str]) -> bool:
+    """The names are figures of two catalog tables or more: a check on them says two keys do not go
+    together (a bf16 recipe on a GPU without bf16), not something one key always says about itself."""
+    return sum(1 for table in rules.tables.values() if names & set(table.fields)) > 1
 
 
 def on_the_path(result: Result) -> set[str]:

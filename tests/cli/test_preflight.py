@@ -437,3 +437,18 @@ def test_an_analytic_preflight_says_the_mfu_it_predicts(bundled_engine, tmp_path
                                            "tokens": tokens, "perf_model": "analytic"})
     assert check.mfu == pytest.approx(alone.values["mfu"], rel=1e-9)
     assert "mfu" in render_text(bundled_engine, check) and "predicted" in render_text(bundled_engine, check)
+
+
+def test_preflight_shows_the_warnings_beyond_the_fit(bundled_engine, tmp_path):
+    """bf16: true on a V100 (no bf16 tensor cores: Transformers stops at start-up) fits in memory; the verdict
+    alone read as "go"."""
+    config = tmp_path / "lora.yaml"
+    config.write_text("model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nfinetuning_type: lora\nbf16: true\n"
+                      "per_device_train_batch_size: 1\ncutoff_len: 1024\n", encoding="utf-8")
+    check = preflight(bundled_engine, [str(config)], {"gpu": "V100-SXM2-32GB", "samples": "10k"})
+    shown = render_text(bundled_engine, check)
+    assert check.fits and "hardware.no_bf16" not in shown and "has no bf16" in shown
+    fp16 = tmp_path / "fp16.yaml"
+    fp16.write_text(config.read_text(encoding="utf-8").replace("bf16: true", "fp16: true"), encoding="utf-8")
+    assert "has no bf16" not in render_text(bundled_engine, preflight(bundled_engine, [str(fp16)],
+                                                                      {"gpu": "V100-SXM2-32GB", "samples": "10k"}))

@@ -162,3 +162,18 @@ def test_a_refusing_check_is_per_row_and_warns_about_an_asked_value(engine: Engi
                                   "micro_batch": 1, "seq_len": 4096, "recompute": "full", "memory_fill": 1})
     (warning,) = [w for w in asked.warnings if w.code == "parallelism.dp_not_whole"]
     assert warning.severity == "warning" and asked.values["dp"] % 1 > 1e-6     # a fractional requirement
+
+
+def test_two_keys_that_do_not_go_together_are_said_though_both_are_catalog_figures(engine: Engine) -> None:
+    # a check on one key's own figures is catalog noise (hidden); one on two keys' figures is a mismatch the
+    # user made: bf16 on a V100 (its datasheet: FP16 tensor cores only) stops at start-up
+    from engine.table.scope import shown_warnings
+
+    on_v100 = engine.solve(["memory_per_gpu"], {"model": "llama2-7b", "gpu": "V100", "precision": "mixed-bf16"})
+    assert "hardware.no_bf16" in {w.code for w in shown_warnings(on_v100)}
+    for fine in ({"gpu": "V100", "precision": "mixed-fp16"}, {"gpu": "A100", "precision": "mixed-bf16"}):
+        result = engine.solve(["memory_per_gpu"], {"model": "llama2-7b", **fine})
+        assert "hardware.no_bf16" not in codes(result)
+    frame = pl.DataFrame({"solve": ["memory_per_gpu"], "model": ["llama2-7b"], "gpu": ["T4"],
+                          "precision": ["bf16"]})
+    assert "hardware.no_bf16" in run_frame(frame, engine).results["warnings"][0]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ...messages import table
 from ...messages import text as message
+from ...table.scope import reworded, shown_warnings
 from ...text.formatting import format_quantity, in_language
 from ..preflight import Preflight, preflight, write_report
 from ._common import add_rule_options, load_engine, split_items
@@ -93,6 +94,7 @@ def render_text(engine: Engine, check: Preflight, lang: str = "en") -> str:
     lines.append(f"{words['max_mb']}: {check.max_micro_batch if check.max_micro_batch else words['none']}"
                  + (f"  ({check.max_micro_batch_note})" if check.max_micro_batch_note else ""))
     lines += _time_lines(engine, check, words, lang)
+    lines += _warning_lines(check, lang)
     if check.changes:
         lines.append(f"{words['changes']}:")
         for i, change in enumerate(check.changes, 1):
@@ -105,6 +107,18 @@ def render_text(engine: Engine, check: Preflight, lang: str = "en") -> str:
                          + (f"; {change.note}" if change.note else "")))
     lines += _origin_lines(result, check, words)
     return "\n".join(lines)
+
+
+def _warning_lines(check: Preflight, lang: str) -> list[str]:
+    """The memory question's warnings beyond the fit the verdict above says (a bf16 recipe on a GPU without
+    bf16, a tensor-parallel degree the batch implies): the same as `llmplan solve` shows."""
+    shown = [w for w in shown_warnings(check.result, brief=True)
+             if w.severity == "warning" and not w.code.endswith("fit") and w.code != "parallelism.nearly_full"]
+    if not shown:
+        return []
+    head = message("cli.warnings", lang)
+    return [f"{head}:"] + [f"  [{message('cli.severity.warning', lang)}] {reworded(w, check.result, lang)}"
+                           for w in shown]
 
 
 def _time_lines(engine: Engine, check: Preflight, words: dict[str, str], lang: str) -> list[str]:
