@@ -14,6 +14,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..table.error_column import said_error
 from ..text.formatting import format_quantity
 from ..version import __version__
 from . import charts, formulas, whatif
@@ -57,7 +58,8 @@ def batch_context(engine: Engine, outcome: SolvedRows, lang: str = "en", limit: 
         number = locator.row_number(row) if locator is not None else row + 1   # the row a reader finds
         name = str(names[row]) if row < len(names) and str(names[row]).strip() else f"{words['scenario']} {number}"
         result = engine.result_for_row(batch, row, lang)
-        entries.append((name, result, batch.errors[row]))
+        error = batch.errors[row]   # (in the report's language, as the workbook's error column says it)
+        entries.append((name, result, None if error is None else said_error(batch.error_kinds[row], error, lang)))
         numbers.append(number)
     return _build(engine, entries, lang, words["title"], len(rows), numbers)
 

@@ -28,7 +28,7 @@ def error_texts(engine: Engine, prep: Prepared, batch: Batch, rows: np.ndarray, 
     """The error text of each row of `rows` (rows that have one)."""
     messages, first, which = distinct_objects(batch.errors[rows])
     kinds = batch.error_kinds[rows[first]]   # (one message object is one fail call: one kind)
-    said = [_said(kind, message, lang) for kind, message in zip(kinds.tolist(), messages)] \
+    said = [said_error(kind, message, lang) for kind, message in zip(kinds.tolist(), messages)] \
         if lang != "en" else [str(message) for message in messages]
     texts = pl.Series("error", said, dtype=pl.String)[which]
     cells = named_cells(engine, prep, batch, rows, lang)
@@ -56,7 +56,7 @@ def question_cells(prep: Prepared, batch: Batch, rows: np.ndarray, under: list[i
     return out.scatter(positions, pl.Series(texts, dtype=pl.String))
 
 
-def _said(kind: object, message: object, lang: str) -> str:
+def said_error(kind: object, message: object, lang: str) -> str:
     """A row's error in `lang` when the solver raised it with a message key (keyed)."""
     for source in (kind, message):   # a keyed error, or its text (Said)
         if getattr(source, "message_key", None):

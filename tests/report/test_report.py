@@ -292,3 +292,18 @@ def _without_names(text: str, outcome: Any) -> str:
     for name in outcome.names:
         text = text.replace(str(name), "")
     return text
+
+
+def test_a_chinese_report_says_each_refusal_in_chinese() -> None:
+    # the workbook's error column said it in Chinese, the report in English: both now say it as the
+    # message catalog does (engine/messages/planner.py); the bundled rules (no extra utilization rule)
+    from engine.report.context import batch_context
+    from engine.solve.solver import Engine
+
+    engine = Engine.load()
+
+    rows = [("no mfu", ("train_time",), {"params": "7B", "tokens": "1T", "gpu": "A800", "n_gpus": 8})]
+    (scenario,) = batch_context(engine, solve_scenarios(engine, rows), "zh")["scenarios"]
+    assert scenario["error"].startswith("要求解 train_time") and "mfu" in scenario["error"]
+    (english,) = batch_context(engine, solve_scenarios(engine, rows), "en")["scenarios"]
+    assert english["error"].startswith("to solve train_time")
