@@ -293,3 +293,12 @@ def test_liger_fused_cross_entropy_keeps_no_logits(tmp_path):
     ax = _read(tmp_path, "base_model: m\nplugins:\n  - axolotl.integrations.liger.LigerPlugin\n"
                          "liger_fused_linear_cross_entropy: true\n")
     assert ax.givens["logit_bytes"].value == 0 and ax.givens["logit_bytes"].origin.endswith(":4")
+
+
+def test_a_frozen_base_takes_the_compute_dtype_of_the_flags(tmp_path):
+    # LLaMA-Factory loads the model in model_args.compute_dtype: fp16 with fp16: true, bf16 with bf16: true
+    fp16 = _read(tmp_path, "model_name_or_path: m\nfinetuning_type: lora\nfp16: true\n")
+    assert fp16.givens["base_dtype"].value == "fp16" and fp16.givens["base_dtype"].origin.endswith(":3")
+    assert _read(tmp_path, "model_name_or_path: m\nfinetuning_type: lora\nbf16: true\n").givens["base_dtype"].value \
+        == "bf16"
+    assert "base_dtype" not in _read(tmp_path, "model_name_or_path: m\nfinetuning_type: full\nfp16: true\n").givens

@@ -143,6 +143,18 @@ _IN_PARAM_DTYPE = {"adam": "adam-bf16", "sgd-momentum": "sgd-momentum-bf16"}
 _PURE_STATES = "; with pure_bf16 its states are bf16 (torch.optim.AdamW: zeros_like(param))"
 
 
+def _frozen_base(out: ConfigRead, on: dict[str, str]) -> None:
+    """LoRA, QLoRA, freeze: the base is loaded in the compute dtype the flags choose (model_args.compute_dtype:
+    fp16, else bf16), and trainable parameters are cast to fp32 unless pure_bf16 (model/adapter.py,
+    cast_trainable_params_to_fp32 = not (pure_bf16 or use_badam))."""
+    method = out.givens.get("method")
+    if method is None or method.value not in ("lora", "freeze", *_QUANT.values()) or not on:
+        return
+    out.fill("base_dtype", "fp16" if "fp16" in on else "bf16", next(iter(on.values())), next(iter(on)))
+    if "pure_bf16" in on:
+        out.fill("trainable_dtype", "bf16", on["pure_bf16"], "pure_bf16")
+
+
 def _int(keys: Keys, out: ConfigRead, key: str, name: str, default: int, source: str) -> None:
     got = keys.integer(key)
     if got is None:
@@ -172,11 +184,7 @@ def _runtime(keys: Keys, out: ConfigRead) -> None:
         named = optimizer(optim[0]) or ""
         out.fill("optimizer", states.get(named, named), optim[1] + (_PURE_STATES if named in states else ""),
                  "optim")
-    if chosen == "pure-bf16" and out.givens.get("method") is not None \
-            and out.givens["method"].value in ("lora", "freeze", *_QUANT.values()):
-        # LLaMA-Factory casts trainable parameters to fp32 unless pure_bf16 (model/adapter.py,
-        # cast_trainable_params_to_fp32 = not (pure_bf16 or use_badam))
-        out.fill("trainable_dtype", "bf16", on["pure_bf16"], "pure_bf16")
+    _frozen_base(out, on)
     liger = keys.flag("enable_liger_kernel")
     if liger is not None and liger[0]:
         # Liger's fused linear cross entropy (on for sft/pt in LLaMA-Factory's apply_liger_kernel) computes the
