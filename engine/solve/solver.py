@@ -25,7 +25,7 @@ from ..rules.expr import Tree, render
 from ..rules.hf_config import givens_from_config
 from ..rules.loading import load_rules
 from ..rules.model import Check, Equation, RuleSet, Variable
-from ..text.formatting import fill_values, format_quantity, rounded_way, shorten
+from ..text.formatting import fill_values, format_quantity, rounded_note, rounded_way, shorten
 from ..text.framework_keys import FRAMEWORK_KEYS
 from ..text.values import parse_key, parse_number
 from . import symbolic
@@ -257,7 +257,7 @@ class Engine:
         for name, (raw, new) in rounded.items():
             variable = self.rules.variables[name]
             way = rounded_way(variable.rounding, raw, new)
-            warnings.insert(0, Warning_("rounded", f"{name} = {raw:.4g} rounded {way} to {new:g}; "
+            warnings.insert(0, Warning_("rounded", f"{name} = {rounded_note(raw)} rounded {way} to {new:g}; "
                                         "values that depend on it are recomputed for the rounded count", "info"))
         return Result(self.rules, targets, values, status, keys, warnings, derivation, assumptions,
                       rounded, checks, lang, unrounded)

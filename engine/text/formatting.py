@@ -167,8 +167,15 @@ def rounded_way(rounding: str, raw: float, new: float) -> str:
 
 
 def rounded_note(raw: float) -> str:
-    """The raw value a rounding note keeps: 2,047.98."""
-    return f"{raw:,.2f}".rstrip("0").rstrip(".") if abs(raw) < 1e15 else number(raw)
+    """The raw value a rounding note keeps: 2,047.98; with the digits that show it is not whole (132.9993,
+    not "133 rounded up to 133")."""
+    if abs(raw) >= 1e15:
+        return number(raw)
+    for digits in (2, 4, 6):
+        text = f"{raw:,.{digits}f}".rstrip("0").rstrip(".")
+        if "." in text or raw == round(raw):
+            return text
+    return f"{raw:,.6f}"
 
 
 def shorten(text: str, limit: int = 60) -> str:

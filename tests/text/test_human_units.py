@@ -82,3 +82,8 @@ def test_a_wrong_unit_is_explained_with_chinese_unit_names_in_chinese(eng) -> No
     assert "train_time expects a value in day or another [time] unit (e.g. 12 day)" in str(info.value)
     chinese = localized(info.value, "zh")
     assert "以 天 或其他 [time] 单位表示的值（例如 12 天）" in chinese and " day" not in chinese
+
+
+def test_a_rounding_note_shows_the_digits_that_make_it_not_whole():
+    # 132.9993 at two decimals is "133.00" -> "133": the note read "133 rounded up to 133"
+    assert rounded_note(132.9993) == "132.9993" and rounded_note(133.0) == "133"
