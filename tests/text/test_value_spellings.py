@@ -53,3 +53,12 @@ def test_a_frameworks_key_typed_on_the_command_line_names_ours(engine: Engine) -
     # every name the table points to is one of ours (a renamed variable would leave a hint to nowhere)
     from engine.text.framework_keys import FRAMEWORK_KEYS
     assert {ours for ours, _ in FRAMEWORK_KEYS.values()} <= set(engine.rules.variables)
+
+
+def test_a_bandwidth_answer_is_also_said_in_bits() -> None:
+    # 9.249 GB/s × 8 = 73.99 Gb/s: NICs are sold in bits (the README quick tour's question)
+    from engine.cli.commands.solve import _in_bits
+
+    engine = Engine.load()
+    assert _in_bits(engine.rules.variables["network_bandwidth"], 9.249e9) == " (= 73.99 Gb/s)"
+    assert _in_bits(engine.rules.variables["gpu_memory"], 80e9) == ""          # a size, not a rate

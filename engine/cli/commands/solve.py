@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from ...text.formatting import kind as shown_as
 from ._common import add_rule_options, load_engine, split_items, wants_binary
 
 if TYPE_CHECKING:
+    from ...rules.model import Variable
     from ...solve.solver import Result
 
 FILL = "memory_fill"   # memory the run needs / memory one GPU has: above 1 does not fit
@@ -92,6 +94,14 @@ def render_text(result: Result, lang: str = "en", verbose: bool = False, binary:
     return "\n".join(lines)
 
 
+def _in_bits(variable: Variable, value: float | None) -> str:
+    """A link speed in bits too (9.249 GB/s = 74 Gb/s): NICs are sold, and networks planned, in bits."""
+    dims = dict(variable.dims)
+    if value is None or dims.get("[information]") != 1 or dims.get("[time]") != -1 or not math.isfinite(value):
+        return ""
+    return f" (= {number(value * 8 / 1e9)} Gb/s)"
+
+
 def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
     rules = result.rules
     lines = [f"{text('cli.answer', lang)}:"]
@@ -103,7 +113,8 @@ def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
             extra = "   (" + text("cli.rounded_as", lang, raw=rounded_note(raw), direction=direction) + ")"
         if name == FILL and result.values.get(name, 0) > 1 + 1e-9:
             extra += "   (" + text("cli.does_not_fit", lang) + ")"
-        lines.append(f"  {name} = {show(name)}{extra}    # {short_label(rules.variables[name].label(lang))}")
+        lines.append(f"  {name} = {show(name)}{_in_bits(rules.variables[name], result.values.get(name))}{extra}"
+                     f"    # {short_label(rules.variables[name].label(lang))}")
     for name in (n for n, s in result.status.items() if s == "recomputed"):
         lines.append(f"  {name} = {show(name)}    # {text('cli.recomputed', lang)}")
     return lines
