@@ -62,6 +62,8 @@ class IntegerRounding(Recompute):
                 env[name] = rounded
                 group.rounded.append(name)
                 after |= downstream(plan, name) - {name}
+            elif moved is None and isinstance(rounded, np.ndarray):
+                env[name] = rounded   # (float noise snapped to the whole value: no note, nothing to recompute)
         if group.rounded:
             given = self._given_budgets(known, env)
             self._recompute(batch, group, plan, env, rows, known, selectors, targets, codes)
@@ -171,8 +173,9 @@ def _in_place(fn: Callable[..., FloatColumn], array: Value) -> Value:
 
 
 def _same_values(rounded: Value, raw: Value) -> bool:
-    """np.array_equal(rounded, raw), deciding from the first row when it already differs."""
+    """rounded equals raw but for float noise (133.00000000001 grad_accum is 133, not "133 rounded up to
+    133"), deciding from the first row when it already differs."""
     if isinstance(rounded, np.ndarray) and isinstance(raw, np.ndarray) and rounded.ndim and raw.ndim \
-            and len(rounded) and rounded[0] != raw[0]:
+            and len(rounded) and abs(rounded[0] - raw[0]) > 1e-9 * abs(raw[0]):
         return False
-    return bool(np.array_equal(rounded, raw, equal_nan=True))
+    return bool(np.allclose(rounded, raw, rtol=1e-9, atol=0.0, equal_nan=True))
