@@ -25,6 +25,9 @@ from .recompute import Recompute
 from .rowset import mask
 
 ADMISSIBLE_MESSAGES = 1000   # rows without an admissible value told one by one (the rest: one text)
+# a whole answer this close (relative) to its exact value is float noise, snapped without a note; below the
+# rounding slack of 1e-12 (_rounded), so a value past 2**53, where the slack itself moves it, is still rounded
+NOISE = 1e-13
 
 
 class IntegerRounding(Recompute):
@@ -176,6 +179,6 @@ def _same_values(rounded: Value, raw: Value) -> bool:
     """rounded equals raw but for float noise (133.00000000001 grad_accum is 133, not "133 rounded up to
     133"), deciding from the first row when it already differs."""
     if isinstance(rounded, np.ndarray) and isinstance(raw, np.ndarray) and rounded.ndim and raw.ndim \
-            and len(rounded) and abs(rounded[0] - raw[0]) > 1e-9 * abs(raw[0]):
+            and len(rounded) and abs(rounded[0] - raw[0]) > NOISE * abs(raw[0]):
         return False
-    return bool(np.allclose(rounded, raw, rtol=1e-9, atol=0.0, equal_nan=True))
+    return bool(np.allclose(rounded, raw, rtol=NOISE, atol=0.0, equal_nan=True))
