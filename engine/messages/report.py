@@ -24,6 +24,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.origin": ("Origin", "来源类型"),
     "report.source": ("Source", "出处"),
     "report.given": ("given", "用户给定"),
+    "report.config": ("from the config", "来自训练配置"),
     "report.catalog": ("from catalog", "来自目录"),
     "report.default": ("default (assumed)", "默认值（假设）"),
     "report.derivation": ("Derivation", "推导过程"),

@@ -54,14 +54,27 @@ def batch_context(engine: Engine, outcome: SolvedRows, lang: str = "en", limit: 
     rows = [r for r in range(batch.rows) if blank is None or not blank[r]]
     entries, numbers = [], []
     locator = getattr(getattr(outcome, "prepared", None), "locator", None)
+    config_origins = getattr(getattr(outcome, "prepared", None), "origins", None)
     for row in rows[:limit]:
         number = locator.row_number(row) if locator is not None else row + 1   # the row a reader finds
         name = str(names[row]) if row < len(names) and str(names[row]).strip() else f"{words['scenario']} {number}"
         result = engine.result_for_row(batch, row, lang)
+        if config_origins is not None and config_origins[row]:   # a `config` column: each value's file:line
+            result.origins = parse_origins(config_origins[row])
         error = batch.errors[row]   # (in the report's language, as the workbook's error column says it)
         entries.append((name, result, None if error is None else said_error(batch.error_kinds[row], error, lang)))
         numbers.append(number)
     return _build(engine, entries, lang, words["title"], len(rows), numbers)
+
+
+def parse_origins(text: str) -> dict[str, str]:
+    """The `config origins` text of a row ("micro_batch (train.yaml:32); zero_stage (ds.json:19)") by name."""
+    out = {}
+    for part in text.split("; "):
+        name, _, where = part.partition(" (")
+        if where.endswith(")"):
+            out[name.strip()] = where[:-1]
+    return out
 
 
 def _build(engine: Engine, entries: Sequence[tuple[str, Result, str | None]], lang: str, title: str,

@@ -50,7 +50,8 @@ def scenario_context(engine: Engine, index: int, name: str, result: Result, erro
         "band": _band(result, band, lang) if answered and band else None,
         "charts": _charts(index, result, grid, words) if answered else [],
     }
-    scenario["given"] = ", ".join(f"{i['name']} = {i['display']}" for i in scenario["inputs"] if i["origin"] == "given")
+    scenario["given"] = ", ".join(f"{i['name']} = {i['display']}" for i in scenario["inputs"]
+                                  if i["origin"] in ("given", "config"))
     return scenario
 
 
@@ -77,10 +78,11 @@ def _inputs(engine: Engine, result: Result, lang: str) -> list[dict[str, Any]]:
         entry = _entry(engine, name, key)
         source = f"{entry.name}: {entry.source}" if entry is not None and entry.name else entry.source if entry else ""
         source = f"{origins[name]} — {source}" if name in origins else source
-        rows.append(_input(rules, name, key, float("nan"), "given", source, words, lang))
+        rows.append(_input(rules, name, key, float("nan"), "config" if name in origins else "given", source,
+                           words, lang))
     for name, value in numbers.items():
-        rows.append(_input(rules, name, format_quantity(rules.variables[name], value, lang=lang), value, "given",
-                           origins.get(name, ""), words, lang))
+        rows.append(_input(rules, name, format_quantity(rules.variables[name], value, lang=lang), value,
+                           "config" if name in origins else "given", origins.get(name, ""), words, lang))
     for name, value in result.values.items():
         if result.status.get(name) == "catalog":
             rows.append(_input(rules, name, result.show(name), value, "catalog", _catalog_source(engine, result, name),

@@ -307,3 +307,23 @@ def test_a_chinese_report_says_each_refusal_in_chinese() -> None:
     assert scenario["error"].startswith("要求解 train_time") and "mfu" in scenario["error"]
     (english,) = batch_context(engine, solve_scenarios(engine, rows), "en")["scenarios"]
     assert english["error"].startswith("to solve train_time")
+
+
+def test_a_reports_inputs_name_the_config_lines_of_a_config_column(tmp_path: Path) -> None:
+    # the workbook's `config origins` column said where each value came from; the report said "given"
+    import polars as pl
+
+    from engine.report.context import batch_context
+    from engine.solve.solver import Engine
+    from engine.table.frames import run_frame
+
+    config = tmp_path / "lora.yaml"
+    config.write_text("model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nfinetuning_type: lora\nlora_rank: 16\n",
+                      encoding="utf-8")
+    engine = Engine.load()
+    frame = pl.DataFrame({"name": ["lora"], "solve": ["memory_per_gpu"], "config": [str(config)], "gpu": ["A800"]})
+    (scenario,) = batch_context(engine, run_frame(frame, engine), "en")["scenarios"]
+    rank = next(i for i in scenario["inputs"] if i["name"] == "lora_rank")
+    assert rank["origin"] == "config" and rank["source"] == f"{config}:3" and rank["display"] == "16"
+    gpu = next(i for i in scenario["inputs"] if i["name"] == "gpu")
+    assert gpu["origin"] == "given"                       # typed in the row's own cell
