@@ -108,6 +108,14 @@ band's text on 55,000 rows). Three runs of this script after it: heap kept 2.73-
 parquet shows the same: a one-value column costs ~0.4 ms and a varying one ~0.85 ms (zstd), so the 6·N·D file
 (42 of 47 columns one value) is cheap per column and the analytic one (31 varying) is not; lz4 would write
 both ~15 % faster at twice the size, which is no reason to change the default.
+Eighth pass (2026-12-07, stop 28): a one-value (broadcast) flag or column is read once: numpy walks a stride-0
+view ~10x slower than a contiguous one (37 us against 3 us for 100k bools), and the 30 typed-key flags of
+note_unused_givens cost 1.3 ms per chunk (now 0.04), has_nan on broadcast columns likewise; the names a plan
+reads toward its answer are kept with the plan. In process, heap kept: analytic 21.1 -> 19.4 ms, 6·N·D 8.7 ->
+6.0 ms. Three runs of this script right after: heap kept 3.18-3.37x, to parquet 2.70-2.80x. The same stop then
+added nine checks the sweep evaluates (layers over pp stages, bandwidth plausibility, ...) and a refusing one
+(dp not whole): three runs at its end, on a noisier machine (6·N·D itself 7.7-8.2 ms): heap kept 2.95-3.15x, to
+parquet 2.27-3.61x. The structural reason is unchanged (5.9x the data).
 """
 from __future__ import annotations
 
