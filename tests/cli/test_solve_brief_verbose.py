@@ -146,3 +146,14 @@ def test_zero_parts_of_a_memory_answer_are_named_and_the_example_left_out_is_one
     storage = _solve(capsys, "corpus_bytes unique_tokens=1B encoding=seed-2byte")
     (more,) = [line for line in storage if line.strip().startswith("(+")]
     assert "activation_bytes" not in more and "tokens_per_char_zh" in more
+
+
+def test_the_gpu_given_is_named_as_its_catalog_entry(capsys):
+    # gpu=A800 is the seed's A800 80GB PCIe (NVLink cut to a PCIe bridge, 32 GB/s): most A800 clusters are
+    # the SXM part, whose links set a different time, so the brief answer says which card it counted
+    from engine.cli import main
+
+    assert main(["solve", "n_gpus", "params=7B", "tokens=1T", "gpu=A800", "mfu=0.4", "train_time=30d"]) == 0
+    assert "  gpu = A800  (NVIDIA A800 80GB PCIe)" in capsys.readouterr().out
+    assert main(["solve", "n_gpus", "params=7B", "tokens=1T", "gpu=A800-SXM", "mfu=0.4", "train_time=30d"]) == 0
+    assert "(NVIDIA A800 80GB SXM" in capsys.readouterr().out

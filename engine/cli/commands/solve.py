@@ -163,7 +163,8 @@ def _given(result: Result, lang: str, show: _Shower, verbose: bool) -> list[str]
     origins = result.origins
     lines = [f"{text('cli.given', lang)}:"]
     for name, key in result.keys.items():
-        lines.append(f"  {name} = {key}" + (f"  [{origins[name]}]" if name in origins else ""))
+        lines.append(f"  {name} = {key}{_entry_name(result, name, key)}"
+                     + (f"  [{origins[name]}]" if name in origins else ""))
     for name, status in result.status.items():
         if status in ("given", "config"):
             lines.append(f"  {name} = {show(name)}" + (f"  [{origins[name]}]" if name in origins else ""))
@@ -175,6 +176,17 @@ def _given(result: Result, lang: str, show: _Shower, verbose: bool) -> list[str]
         lines += [f"  {name} = {show(name)}" + (f"  [{origins[name]}]" if name in origins else "")
                   for name in catalog]
     return lines
+
+
+def _entry_name(result: Result, name: str, key: str) -> str:
+    """The GPU's catalog name where it says more than its key (gpu = A800 is the 80 GB PCIe card, while most
+    A800 clusters are A800-SXM, and its NVLink and network figures set a time): "  (NVIDIA A800 80GB PCIe)"."""
+    table = result.rules.tables.get(name) if name == "gpu" else None
+    entry = table.resolve(key) if table is not None else None
+    if entry is None or not entry.name:
+        return ""
+    letters = lambda text: "".join(c for c in text.casefold() if c.isalnum())  # noqa: E731
+    return "" if letters(entry.name) == letters(key) else f"  ({entry.name})"
 
 
 def _assumptions(result: Result, lang: str, verbose: bool, switches: dict[str, float | None]) -> list[str]:
