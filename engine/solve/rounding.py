@@ -60,40 +60,38 @@ class IntegerRounding(Recompute):
             if moved is None and shown is not None and shown[0] > 0 and (rounding == "up" or shown[0] >= 1):
                 # a rounded count lies within a step of the raw bounds (and is at least 1)
                 self._prove(rounded, (max(1.0, np.floor(shown[0]) - 1.0), np.ceil(shown[1]) + 1.0))
-            if not _same_values(rounded, raw):   # (a row with NaN among changed rows lands here)
+            change = _change(rounded, raw)
+            if change == "rounded":   # (a row with NaN among changed rows lands here)
                 keep(batch.unrounded, name, rows, raw, batch.rows)
                 env[name] = rounded
                 group.rounded.append(name)
                 after |= downstream(plan, name) - {name}
-            elif moved is None and isinstance(rounded, np.ndarray):
+            elif change == "noise" and moved is None:
                 env[name] = rounded   # (float noise snapped to the whole value: no note, nothing to recompute)
         if group.rounded:
-            given = self._given_budgets(known, env)
             self._recompute(batch, group, plan, env, rows, known, selectors, targets, codes)
-            self._keep_budgets(batch, group, plan, env, rows, known, (selectors, targets, codes), given)
-
-    def _given_budgets(self, known: frozenset[str], env: Env) -> dict[str, np.ndarray]:
-        """The budgets the user gave (train_time, memory_fill, pp_bubble_fraction: each an upper limit)."""
-        budgets = [n for n in known if self.rules.variables[n].role == "budget" and n in env]
-        return {n: np.array(env[n], dtype=float) for n in budgets}
+            self._keep_budgets(batch, group, plan, env, rows, known, (selectors, targets, codes))
 
     def _keep_budgets(self, batch: Batch, group: Group, plan: Plan, env: Env, rows: Rows, known: frozenset[str],
-                      question: tuple[dict[str, str], tuple[str, ...], dict[str, int]],
-                      given: dict[str, np.ndarray]) -> None:
+                      question: tuple[dict[str, str], tuple[str, ...], dict[str, int]]) -> None:
         """A whole-number answer keeps the budgets the user gave: pp for a bubble of at most 5 % is 4
         (4.37 rounded down, bubble 4.5 %), not 5 (5.9 %) as pp's declared rounding (up: the fewest stages
         that fit the memory) would make it. Rows where the declared direction breaks a budget take the
-        other one; a budget is an upper limit, so with one rounded value the other direction keeps it."""
-        if len(group.rounded) != 1 or not given:
-            return
+        other one; a budget is an upper limit, so with one rounded value the other direction keeps it.
+        The budgets the recompute freed are the user's values it kept in batch.unrounded."""
         name = group.rounded[0]
         rounding = self.rules.variables[name].rounding
+        if len(group.rounded) != 1 or rounding not in ("up", "down"):
+            return
         n = len(rows)
+        index = np.asarray(rows)
+        given = {b: np.broadcast_to(batch.unrounded[b], (batch.rows,))[index] for b in known
+                 if self.rules.variables[b].role == "budget" and b in batch.unrounded}
+        given = {b: limit for b, limit in given.items() if not np.isnan(limit).all()}   # (freed in this group)
         broken = np.zeros(n, dtype=bool)
         for budget, limit in given.items():
-            now = np.broadcast_to(np.asarray(env[budget], dtype=float), (n,))
-            broken |= now > np.broadcast_to(limit, (n,)) * (1 + 1e-9)
-        if rounding not in ("up", "down") or not broken.any():
+            broken |= np.broadcast_to(np.asarray(env[budget], dtype=float), (n,)) > limit * (1 + 1e-9)
+        if not broken.any():
             return
         raw = np.broadcast_to(np.asarray(batch.unrounded[name], dtype=float)[np.asarray(rows)], (n,))
         other_way: Rounding = "down" if rounding == "up" else "up"
@@ -175,10 +173,13 @@ def _in_place(fn: Callable[..., FloatColumn], array: Value) -> Value:
     return fn(array)
 
 
-def _same_values(rounded: Value, raw: Value) -> bool:
-    """rounded equals raw but for float noise (133.00000000001 grad_accum is 133, not "133 rounded up to
-    133"), deciding from the first row when it already differs."""
+def _change(rounded: Value, raw: Value) -> str:
+    """What rounding did: "none" (raw was whole: it stays as it is, a grid's shaped column included),
+    "noise" (133.00000000000003 is 133, said without "133 rounded up to 133"), or "rounded"; deciding
+    from the first row when it already differs beyond noise."""
     if isinstance(rounded, np.ndarray) and isinstance(raw, np.ndarray) and rounded.ndim and raw.ndim \
             and len(rounded) and abs(rounded[0] - raw[0]) > NOISE * abs(raw[0]):
-        return False
-    return bool(np.allclose(rounded, raw, rtol=NOISE, atol=0.0, equal_nan=True))
+        return "rounded"
+    if np.array_equal(rounded, raw, equal_nan=True):
+        return "none"
+    return "noise" if np.allclose(rounded, raw, rtol=NOISE, atol=0.0, equal_nan=True) else "rounded"
