@@ -48,12 +48,18 @@ def fill_time(engine: Engine, check: Preflight, lang: str) -> None:
     check.mfu_assumed = "mfu" not in givens and str(givens.get("perf_model", "given")) == "given"
     check.mfu = ASSUMED_MFU if check.mfu_assumed else number(engine, "mfu", givens["mfu"]) if "mfu" in givens \
         else math.nan
+    # perf_model=analytic predicts the epoch's mfu beside its time: one question for both
+    predicted = str(givens.get("perf_model", "given")) == "analytic" and "mfu" not in givens
     try:
-        check.epoch_time = epoch_time(engine, givens, check.sequences_per_epoch, check.mfu_assumed, lang)
+        epoch = engine.solve(["train_time", "mfu"] if predicted else ["train_time"],
+                             _epoch_question(engine, givens, check.sequences_per_epoch, check.mfu_assumed), lang)
     except EngineError as exc:
         check.time_note = text(lang, "epoch_needs_more", problem=localized(exc, lang))
         return
-    _whole_run(engine, check, lang)
+    check.epoch_time = epoch.values["train_time"]
+    if predicted:
+        check.mfu, check.mfu_predicted = epoch.values["mfu"], True
+    _whole_run(engine, check)
     if check.mfu_assumed:
         check.assumed.append(("mfu", f"{ASSUMED_MFU:g}", text(lang, "mfu")))
     if str(givens.get("packing", "")) == "off":
@@ -79,17 +85,10 @@ def _epoch_question(engine: Engine, givens: dict[str, Any], sequences: float, as
     return question
 
 
-def _whole_run(engine: Engine, check: Preflight, lang: str) -> None:
-    """The mfu perf_model=analytic predicts for the epoch, and the whole run: max_steps (steps) or the
-    epochs given, at the epoch's pace (a config's max_steps overrides its num_train_epochs)."""
+def _whole_run(engine: Engine, check: Preflight) -> None:
+    """The whole run: max_steps (steps) or the epochs given, at the epoch's pace (a config's max_steps
+    overrides its num_train_epochs)."""
     givens = check.givens
-    if str(givens.get("perf_model", "given")) == "analytic" and "mfu" not in givens:
-        try:
-            check.mfu = engine.solve(["mfu"], _epoch_question(engine, givens, check.sequences_per_epoch, False),
-                                     lang).values["mfu"]
-            check.mfu_predicted = True
-        except EngineError:
-            pass   # (the epoch's time was answered; its mfu is a side value)
     if "steps" in givens and check.steps_per_epoch > 0:
         check.run_steps = number(engine, "steps", givens["steps"])
         check.run_epochs = check.run_steps / check.steps_per_epoch
