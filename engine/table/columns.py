@@ -280,7 +280,10 @@ def _config_column(engine: "Engine", frame: pl.DataFrame, columns: list[Column],
     column = next((c for c in columns if c.role == "config"), None)
     if column is None or not hooks.CONFIG_COLUMN_READERS:   # registered by engine/__init__.py
         return None
-    cells = [cell if cell is None else locator.path(cell) for cell in as_text(frame.get_column(column.field)).to_list()]
+    written = as_text(frame.get_column(column.field)).to_list()
+    # (a file lookup per distinct path, not per row)
+    paths = {cell: locator.path(cell) for cell in set(written) if cell is not None}
+    cells = [cell if cell is None else paths[cell] for cell in written]
     return hooks.CONFIG_COLUMN_READERS[0](engine, cells, lambda r: locator.cell(column.index, column.header, r),
                                     numbers, keys, empty, report)
 
