@@ -25,9 +25,6 @@ from .recompute import Recompute
 from .rowset import mask
 
 ADMISSIBLE_MESSAGES = 1000   # rows without an admissible value told one by one (the rest: one text)
-# a whole answer this close (relative) to its exact value is float noise, snapped without a note; below the
-# rounding slack of 1e-12 (_rounded), so a value past 2**53, where the slack itself moves it, is still rounded
-NOISE = 1e-13
 
 
 class IntegerRounding(Recompute):
@@ -60,14 +57,11 @@ class IntegerRounding(Recompute):
             if moved is None and shown is not None and shown[0] > 0 and (rounding == "up" or shown[0] >= 1):
                 # a rounded count lies within a step of the raw bounds (and is at least 1)
                 self._prove(rounded, (max(1.0, np.floor(shown[0]) - 1.0), np.ceil(shown[1]) + 1.0))
-            change = _change(rounded, raw)
-            if change == "rounded":   # (a row with NaN among changed rows lands here)
+            if not _same_values(rounded, raw):   # (a row with NaN among changed rows lands here)
                 keep(batch.unrounded, name, rows, raw, batch.rows)
                 env[name] = rounded
                 group.rounded.append(name)
                 after |= downstream(plan, name) - {name}
-            elif change == "noise" and moved is None:
-                env[name] = rounded   # (float noise snapped to the whole value: no note, nothing to recompute)
         if group.rounded:
             self._recompute(batch, group, plan, env, rows, known, selectors, targets, codes)
             self._keep_budgets(batch, group, plan, env, rows, known, (selectors, targets, codes))
@@ -173,13 +167,11 @@ def _in_place(fn: Callable[..., FloatColumn], array: Value) -> Value:
     return fn(array)
 
 
-def _change(rounded: Value, raw: Value) -> str:
-    """What rounding did: "none" (raw was whole: it stays as it is, a grid's shaped column included),
-    "noise" (133.00000000000003 is 133, said without "133 rounded up to 133"), or "rounded"; deciding
-    from the first row when it already differs beyond noise."""
+def _same_values(rounded: Value, raw: Value) -> bool:
+    """np.array_equal(rounded, raw), deciding from the first row when it already differs. (Float noise
+    on a whole value, 133.00000000000003, is rounded and recomputed like any other: snapping it without
+    the recompute left the values after it noisy, dp = 0.9999999999999 refused as below 1.)"""
     if isinstance(rounded, np.ndarray) and isinstance(raw, np.ndarray) and rounded.ndim and raw.ndim \
-            and len(rounded) and abs(rounded[0] - raw[0]) > NOISE * abs(raw[0]):
-        return "rounded"
-    if np.array_equal(rounded, raw, equal_nan=True):
-        return "none"
-    return "noise" if np.allclose(rounded, raw, rtol=NOISE, atol=0.0, equal_nan=True) else "rounded"
+            and len(rounded) and rounded[0] != raw[0]:
+        return False
+    return bool(np.array_equal(rounded, raw, equal_nan=True))

@@ -175,7 +175,7 @@ def rounded_note(raw: float) -> str:
         text = f"{raw:,.{digits}f}".rstrip("0").rstrip(".")
         if "." in text or raw == round(raw):
             return text
-    return f"{raw:,.6f}"
+    return text   # (float noise on a whole value: shown whole)
 
 
 def shorten(text: str, limit: int = 60) -> str:
