@@ -71,6 +71,7 @@ class BatchSolver(IntegerRounding, GroupChecks):
         self._order = {name: i for i, name in enumerate(rules.variables)}
         self._answers: Soft = {}
         self._grid: Factored | None = None
+        self._error_check_names = sorted({n for c in rules.checks if c.severity == "error" for n in c.variables})
 
     # -- entry point -------------------------------------------------------
     def solve(self, numbers: dict[str, np.ndarray], keys: dict[str, Categorical],
@@ -214,6 +215,8 @@ class BatchSolver(IntegerRounding, GroupChecks):
         # The givens among themselves, before any rounding: a replan frees and recomputes the budgets
         # (gpu_hours, gpu_days for the rounded n_gpus), and two of them that disagree must not pass unseen.
         self._consistency(batch, plan, env, rows)
+        # (the rounding replaces values: the layout as given, which an error check's refusal tells)
+        before = env.subset([n for n in self._error_check_names if n in env])
         self._round(batch, group, plan, env, rows, known, selectors, targets, codes)
         if group.rounded:   # then what the whole numbers (and the values recomputed for them) must meet
             after = group.replan or plan
@@ -221,7 +224,7 @@ class BatchSolver(IntegerRounding, GroupChecks):
             done = {eq.id for eq in plan.checks}
             self._consistency(batch, after, env, rows, frozenset(group.rounded),
                               skip={eq.id for eq in after.checks if eq.id in done and not eq.variables & changed},
-                              defaults=frozenset(plan.defaults))
+                              defaults=frozenset(plan.defaults), before=before)
         self._overridden_defaults(batch, plan, env, rows, ordered)
         for name in list(env):
             code = codes.get(name)

@@ -5,7 +5,7 @@ A base class of BatchSolver (engine/solve/batch.py), beside the rounding: both b
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -32,12 +32,13 @@ class GroupChecks(StepEvaluation):
 
     def _consistency(self, batch: Batch, plan: Plan, env: Env, rows: Rows,
                      rounded: frozenset[str] = frozenset(), skip: set[str] | frozenset[str] = frozenset(),
-                     defaults: frozenset[str] = frozenset()) -> None:
+                     defaults: frozenset[str] = frozenset(), before: Env | None = None) -> None:
         """Rules with no unknown left must hold. `rounded`: whole-number answers (grad_accum = 3.9 -> 4)
         that a rule with only givens besides them cannot follow: not a contradiction of the givens
         but no admissible whole value (global_batch 1,000 is no multiple of micro_batch x dp = 256).
         `skip`: checks already made on the same values. `defaults`: inputs the user did not give (a
-        replan holds them as knowns), said so in the message."""
+        replan holds them as knowns), said so in the message. `before`: the values before the rounding,
+        where a layout that cannot run (an error check) is told as it was given (dp = 7.5, not 7.474)."""
         n = len(rows)
         shaped = self._shaped(env, n)
         for eq in plan.checks:
@@ -65,7 +66,8 @@ class GroupChecks(StepEvaluation):
                 bad &= ~near
             if bad.any():
                 whole_numbers = (rounded, defaults | frozenset(plan.defaults))
-                self._refuse(batch, eq, plan, env, rows, np.flatnonzero(bad), whole_numbers, (left, right, gap))
+                self._refuse(batch, eq, plan, env if before is None else before, rows, np.flatnonzero(bad),
+                             whole_numbers, (left, right, gap), env)
 
     def _overridden_defaults(self, batch: Batch, plan: Plan, env: Env, rows: Rows, soft: Soft) -> None:
         """A value the rules derived that differs from its default (recompute=none's 6 FLOP/token when
@@ -94,20 +96,23 @@ class GroupChecks(StepEvaluation):
 
     def _refuse(self, batch: Batch, eq: Equation, plan: Plan, env: Env, rows: Rows, bad: np.ndarray,
                 whole_numbers: tuple[frozenset[str], frozenset[str]],
-                sides: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+                sides: tuple[np.ndarray, np.ndarray, np.ndarray], after: Env) -> None:
         """Rows `bad` (positions in `rows`) break rule `eq`: each its own message, up to ROW_MESSAGES of
-        them; the rest one text naming the values (each row's own are in its columns)."""
+        them; the rest one text naming the values (each row's own are in its columns). `env`: the values
+        before any rounding, `after` those the rule was checked on."""
         # a rounded answer behind the rule (grad_accum = 42.67 -> 43 makes dp = 4,096 / 43 = 95.26 beside
         # n_gpus / (tp · pp) = 96): no whole value fits, the givens themselves do not contradict
         rounded, defaults = whole_numbers
         behind = inputs_behind(plan, eq.variables) | eq.variables
         whole = sorted(behind & rounded)
         todo = bad[~batch.failed[np.asarray(rows)[bad]]]
+        if whole:   # a layout that cannot run (dp = 7.5) is why no whole value exists: told as that
+            todo = self._refuse_by_cause(batch, self._error_checks(env, len(rows), behind), env, rows, todo)
         told = todo[:ROW_MESSAGES]
         left, right, gap = sides
         inputs = sorted((behind & set(plan.knowns)) - set(whole[:1]))
-        messages = [self._not_whole(eq, whole[0], inputs, env, i, batch, int(rows[i]), defaults) if whole else
-                    self._contradiction(eq, plan, env, i, left[i], right[i], gap[i],
+        messages = [self._not_whole(eq, whole[0], inputs, after, i, batch, int(rows[i]), defaults) if whole else
+                    self._contradiction(eq, plan, after, i, left[i], right[i], gap[i],
                                         _catalog_keys(self.rules, batch, int(rows[i]))) for i in told.tolist()]
         batch.fail_each(np.asarray(rows)[told], messages, ContradictionError)
         rest = todo[ROW_MESSAGES:]
@@ -116,6 +121,29 @@ class GroupChecks(StepEvaluation):
             message = said_text("planner.not_whole.row", name=whole[0], rule=eq.id, formula=eq.text, names=names) \
                 if whole else said_text("planner.contradiction.row", rule=eq.id, formula=eq.text, names=names)
             batch.fail(mask(np.asarray(rows)[rest], batch.rows), message, ContradictionError)
+
+    def _error_checks(self, env: Env, n: int, names: set[str] | frozenset[str]) -> list[tuple[Check, np.ndarray]]:
+        """The error checks on `names` that fire in some of the n rows: a layout that cannot run (dp = 7.5)
+        is why no whole grad_accum exists, and says so better than the rounding does."""
+        fired = []
+        for check in self.rules.checks:
+            if check.severity != "error" or not check.variables <= names or not all(v in env for v in check.variables):
+                continue
+            with np.errstate(all="ignore"):
+                rows = np.broadcast_to(np.asarray(self._compile(check.condition)(env), dtype=bool), (n,))
+            if rows.any():
+                fired.append((check, rows))
+        return fired
+
+    def _refuse_by_cause(self, batch: Batch, causes: list[tuple[Check, np.ndarray]], env: Env, rows: Rows,
+                         todo: np.ndarray) -> np.ndarray:
+        """Rows of `todo` (positions in `rows`) where one of `causes` fires are refused with its text;
+        returns the others."""
+        for check, fired in causes:
+            caused, todo = todo[fired[todo]], todo[~fired[todo]]
+            self._refuse_by_check(batch, check, np.asarray(rows)[caused],
+                                  lambda row: _env_value(env, int(np.searchsorted(np.asarray(rows), row))))
+        return todo
 
     def _not_whole(self, eq: Equation, name: str, inputs: list[str], env: Mapping[str, Value], i: int, batch: Batch,
                    row: int, defaults: frozenset[str]) -> str:
@@ -200,21 +228,23 @@ class GroupChecks(StepEvaluation):
                 # an asked value is a requirement, not a layout given (dp = 15.22 replicas fill the memory):
                 # said as a warning there; a layout given that cannot run is refused
                 asked = _asking(batch, check.variables)
-                self._refuse_by_check(batch, check, fired & ~asked & ~batch.failed)
+                self._refuse_by_check(batch, check, np.flatnonzero(fired & ~asked & ~batch.failed))
                 fired = fired & asked
             if fired.any():
                 batch.warnings.append((check.id, fired))
         _drop_replaced(self.rules.checks, batch)
 
-    def _refuse_by_check(self, batch: Batch, check: Check, rows: np.ndarray) -> None:
-        """Rows where an error check fires (n_gpus not a multiple of tp × pp: a layout that cannot run)
-        are refused with its message, its values filled per row for the first ROW_MESSAGES of them."""
-        where = np.flatnonzero(rows)
+    def _refuse_by_check(self, batch: Batch, check: Check, where: np.ndarray,
+                         values: "Callable[[int], Callable[[str], float | None]] | None" = None) -> None:
+        """Rows `where` (indices), where an error check fires (n_gpus not a multiple of tp × pp: a layout
+        that cannot run), are refused with its message, its values filled per row for the first
+        ROW_MESSAGES of them; `values`: row -> each value in it (the batch's values by default)."""
         if not len(where):
             return
+        value_of = values or (lambda row: _row_value(batch, row))
         told = where[:ROW_MESSAGES]
         messages: list[str] = [said_text("planner.check_refused", check=Both(*(
-            f"{check.id}{colon}{fill_values(check.message(lang), self.rules.variables, _row_value(batch, int(r)))}"
+            f"{check.id}{colon}{fill_values(check.message(lang), self.rules.variables, value_of(int(r)))}"
             for lang, colon in (("en", ": "), ("zh", "："))))) for r in told]
         batch.fail_each(told, messages, EvaluationError)
         if len(where) > len(told):
@@ -233,6 +263,11 @@ def _row_value(batch: Batch, row: int):
         column = batch.values.get(name)
         return None if column is None else float(np.broadcast_to(np.asarray(column, dtype=float), (batch.rows,))[row])
     return value
+
+
+def _env_value(env: Env, i: int):
+    """name -> its value at position i of a group's values (None where there is none)."""
+    return lambda name: pick(env[name], i) if name in env else None
 
 
 def _asking(batch: Batch, names: frozenset[str]) -> np.ndarray:

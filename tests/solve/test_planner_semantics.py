@@ -645,3 +645,24 @@ def test_a_rounded_answer_keeps_the_budget_given():
     # 0.2 at m = 8: (pp - 1) / (8 + pp - 1) = 0.2 at pp = 3 exactly: no rounding
     assert results["pp"].to_list() == [4, 3]
     assert results["warnings"][0] is None or "rounded up" not in results["warnings"][0]
+
+
+def test_a_layout_that_cannot_run_is_refused_for_its_layout_not_for_the_rounding_it_leads_to(eng: Any) -> None:
+    # 60 GPUs over tp = 8 is dp = 60 / 8 = 7.5 replicas (by hand): no layout. The grad_accum that a global batch of
+    # 1,024 then needs is 1,024 / 7.5 = 136.53, rounded to 137 (not whole either); the refusal names the layout
+    # (dp = 7.5, as given, not the 1,024 / 137 = 7.474 the rounding leads to), not the rounding.
+    from engine.errors import EngineError
+    from engine.messages import localized
+
+    givens = {"perf_model": "analytic", "model": "llama2-7b", "gpu": "H100-SXM", "n_gpus": 60, "tp": 8,
+              "global_batch": 1024, "seq_len": 4096, "micro_batch": 1}
+    with pytest.raises(EngineError) as caught:
+        eng.solve(["step_time"], givens)
+    message = str(caught.value)
+    assert "parallelism.dp_not_whole" in message and "dp = 7.5 " in message
+    assert "no whole grad_accum" not in message
+    assert "dp = 7.5 不是整数" in localized(caught.value, "zh")
+    # where dp is whole (64 / 8 = 8) and only the global batch is off (1,001 / 8 = 125.1), the rounding is the cause
+    with pytest.raises(EngineError) as caught:
+        eng.solve(["step_time"], {**givens, "n_gpus": 64, "global_batch": 1001})
+    assert "no whole grad_accum" in str(caught.value) and "dp_not_whole" not in str(caught.value)
