@@ -12,7 +12,7 @@ import numpy as np
 
 from ..table.breakdown import breakdowns
 from ..table.scope import OVERRIDDEN, meaningful, reworded
-from ..text.formatting import TIME_STEPS, format_quantity, rounded_way
+from ..text.formatting import TIME_STEPS, format_quantity, rounded_note, rounded_way
 from . import charts, formulas
 from .labels import labels as label_table
 from .whatif import TimeGrid, inputs_of
@@ -136,7 +136,7 @@ def _answer(result: Result, words: dict[str, str], lang: str) -> list[dict[str, 
 
 def _rounded_text(rules: RuleSet, name: str, raw: float, new: float, words: dict[str, str]) -> str:
     variable = rules.variables[name]
-    return words["rounded"].format(name=name, raw=f"{raw / variable.factor:.4g}",
+    return words["rounded"].format(name=name, raw=rounded_note(raw / variable.factor),
                                    how=words["round_" + rounded_way(variable.rounding, raw, new)],
                                    new=format_quantity(variable, new))
 

@@ -327,3 +327,18 @@ def test_a_reports_inputs_name_the_config_lines_of_a_config_column(tmp_path: Pat
     assert rank["origin"] == "config" and rank["source"] == f"{config}:3" and rank["display"] == "16"
     gpu = next(i for i in scenario["inputs"] if i["name"] == "gpu")
     assert gpu["origin"] == "given"                       # typed in the row's own cell
+
+
+def test_a_rounded_answer_shows_its_raw_value_as_the_terminal_does(engine: Any, tmp_path: Path) -> None:
+    # 8·N·D (recompute=full) for 7B on 2T tokens in 30 days at mfu 0.4 on A800s (312 TFLOP/s bf16, datasheet):
+    # 8 · 7e9 · 2e12 / (30 · 86,400 s · 312e12 · 0.4) = 346.233 GPUs by hand, rounded up to 347. The report says
+    # the raw value with the digits the terminal shows (346.23), not four significant figures (346.2).
+    from engine.report import write_solve_report
+    from engine.text.formatting import rounded_note
+
+    result = engine.solve(["n_gpus"], {"params": 7e9, "tokens": 2e12, "gpu": "A800", "train_time": 30.0,
+                                       "mfu": 0.4, "recompute": "full"})
+    raw, new = result.rounded["n_gpus"]
+    assert raw == pytest.approx(8 * 7e9 * 2e12 / (30 * 86400 * 312e12 * 0.4), rel=1e-9) and new == 347
+    text = write_solve_report(engine, result, tmp_path / "gpus.md").read_text(encoding="utf-8")
+    assert rounded_note(raw) == "346.23" and "346.23" in text
