@@ -13,6 +13,7 @@ from typing import Mapping, Union
 import numpy as np
 
 from .batch_result import FloatColumn, Mask, Value
+from .bounds import repeated_view
 from .keys import Columns
 from .numeric import remembered_bounds
 
@@ -52,7 +53,7 @@ class ColumnBounds:
         than min/max)."""
         if isinstance(col, (float, int)) or col.ndim == 0:
             return float(col), float(col)
-        if col.ndim == 1 and col.strides[0] == 0 and len(col):   # a broadcast column: one value
+        if repeated_view(col):
             return float(col[0]), float(col[0])
         known = remembered_bounds(col) or self._reduced_bounds(col)   # the table reader's, or this solve's
         if known is not None:

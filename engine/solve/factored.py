@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .bounds import remember_bounds
+from .bounds import remember_bounds, repeated_view
 
 Shaped = "float | np.ndarray"   # one number, or an array of ndim == len(shape) that broadcasts to shape
 
@@ -47,7 +47,7 @@ class Factored:
                 return made[1]
         if not isinstance(flat, np.ndarray) or flat.ndim == 0:
             return float(flat)
-        if flat.ndim == 1 and flat.shape[0] and flat.strides[0] == 0:   # one value in every row
+        if repeated_view(flat):
             return float(flat[0])
         return flat.reshape(self.shape)
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..rules.model import RuleSet, Table
 from ..text.values import match_key
+from .bounds import repeated_view
 
 Soft = dict[str, "float | np.ndarray"]   # variable -> soft value (scalar, or per row with NaN = none)
 Asked = dict[str, "np.ndarray | bool"]    # target -> rows that ask for it (True: every row)
@@ -56,7 +57,7 @@ class Categorical:
         """(lowest, highest) code; None for a column without rows. Computed once."""
         if self.known_bounds is None and len(self.codes):
             codes = self.codes
-            if codes.ndim == 1 and codes.strides[0] == 0:   # a broadcast column: one value
+            if repeated_view(codes):
                 low = high = int(codes[0])
             else:
                 low, high = int(codes.min()), int(codes.max())
@@ -343,7 +344,7 @@ def _fill_field(field_name: str, lookup: np.ndarray, codes: np.ndarray, given: n
 
 
 def all_typed(given: np.ndarray) -> bool:
-    if given.ndim == 1 and given.strides[0] == 0 and len(given):
+    if repeated_view(given):
         return bool(given[0])
     return bool(given.all())
 

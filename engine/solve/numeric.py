@@ -14,7 +14,7 @@ import numpy as np
 
 from ..rules.expr import Tree
 from ..rules.units import unit_info
-from .bounds import interval, may_be_true, remember_bounds, remembered_bounds  # noqa: F401 (re-exported)
+from .bounds import interval, may_be_true, remember_bounds, remembered_bounds, repeated_view  # noqa: F401 (re-exported)
 
 Env = Mapping[str, "np.ndarray | float"]
 Compiled = Callable[[Env], "np.ndarray | float"]
@@ -64,7 +64,7 @@ def compile_tree(tree: Tree) -> Compiled:
 def _one_value(value: "np.ndarray | float") -> "np.ndarray | float":
     """A broadcast column (stride 0: a catalog figure, a default, a value derived from them) as its one
     number: arithmetic on it then costs nothing per row (a 100k-row layout sweep, issue #16)."""
-    if type(value) is np.ndarray and value.ndim == 1 and value.strides[0] == 0 and value.shape[0]:
+    if type(value) is np.ndarray and repeated_view(value):
         return float(value[0])
     return value
 

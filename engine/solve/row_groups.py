@@ -6,6 +6,7 @@ from typing import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from .bounds import repeated_view
 from .keys import Asked
 
 Index = npt.NDArray[np.int64]
@@ -15,7 +16,7 @@ def asked_rows(targets: Sequence[tuple[str, ...]], row_targets: np.ndarray) -> A
     """Per target, the rows asking for it (True: all rows — the usual single-question batch)."""
     if len(targets) == 1:
         return {t: True for t in targets[0]}
-    if len(targets) and len(row_targets) and row_targets.ndim == 1 and row_targets.strides[0] == 0:
+    if len(targets) and repeated_view(row_targets):
         return {t: True for t in targets[int(row_targets[0])]}   # one question for every row
     out: Asked = {}
     for code, names in enumerate(targets):
@@ -30,7 +31,7 @@ def constant_code(col: np.ndarray) -> int | None:
     """The single value of an integer column, or None."""
     if not len(col):
         return None
-    if col.ndim == 1 and col.strides[0] == 0:
+    if repeated_view(col):
         return int(col[0])
     low, high = col.min(), col.max()
     return int(low) if low == high else None

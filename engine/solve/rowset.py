@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .bounds import repeated_view
+
 
 class Every:
     """The indices 0..n-1 of a group of every row, without the array: the solve path needs
@@ -44,8 +46,8 @@ def mask(rows: "np.ndarray | Every", total: int) -> np.ndarray:
 
 def any_at(flags: np.ndarray, rows: "np.ndarray | Every") -> bool:
     """Whether any of `rows` is flagged (a group of every row reads the flags in place, not gathered;
-    one flag for every row, a broadcast view, is read once: numpy walks such a view ten times slower)."""
-    if flags.ndim == 1 and len(flags) and flags.strides[0] == 0:
+    one flag for every row, a broadcast view, is read once)."""
+    if repeated_view(flags):
         return bool(flags[0])
     return bool(flags.any() if isinstance(rows, Every) else flags[rows].any())
 

@@ -22,6 +22,7 @@ from ..errors import EngineError, ScenarioError, ValueParseError
 from ..messages import Caught, Nested, keyed, said, said_text
 from ..rules.model import Variable
 from ..solve.batch import Categorical
+from ..solve.bounds import repeated_view
 from ..solve.numeric import domain_mask, remember_bounds, within_domain
 from ..text.values import check_domain, parse_number
 from .cells import Locator, as_text, column_letter
@@ -168,7 +169,7 @@ def _every(mask: np.ndarray, value: bool) -> bool:
     mask = np.asarray(mask)
     if mask.ndim == 0:
         return bool(mask) == value
-    return bool(mask.ndim == 1 and mask.strides[0] == 0 and len(mask) and bool(mask[0]) == value)
+    return repeated_view(mask) and bool(mask[0]) == value
 
 
 # -- numbers --------------------------------------------------------------------------------

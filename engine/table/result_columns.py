@@ -10,7 +10,7 @@ import polars as pl
 
 from ..rules.model import RuleSet
 from ..solve.batch import Batch, Every
-from ..solve.bounds import has_nan
+from ..solve.bounds import has_nan, repeated_view
 from ..solve.planning import Plan
 from .cells import as_text
 from .row_masks import const_value, flag
@@ -98,7 +98,7 @@ def _literal(column: "Repeated") -> pl.Expr:
 
 
 def value_series(header: str, base: np.ndarray, mask: np.ndarray, factor: float) -> Cells:
-    if isinstance(base, np.ndarray) and base.ndim == 1 and base.strides[0] == 0 and len(base) \
+    if isinstance(base, np.ndarray) and repeated_view(base) \
             and (const_value(mask) is True or mask.all()):
         # one value in every row (a catalog figure, a value derived from constants): no division and
         # copy per row

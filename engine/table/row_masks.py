@@ -6,7 +6,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..solve.batch import Every, Group
-from ..solve.bounds import has_nan
+from ..solve.bounds import has_nan, repeated_view
 
 
 @lru_cache(maxsize=64)
@@ -23,7 +23,7 @@ def const_value(mask: "np.ndarray | bool") -> "bool | None":
     array = mask if type(mask) is np.ndarray else np.asarray(mask)
     if array.ndim == 0:
         return bool(array)
-    if array.ndim == 1 and len(array) and array.strides[0] == 0:
+    if repeated_view(array):
         return bool(array[0])
     return None
 
@@ -64,7 +64,7 @@ def not_nan(column: np.ndarray) -> np.ndarray:
 
 
 def compare_status(op, status: np.ndarray, code: int) -> np.ndarray:
-    if const_value(status) is not None or (status.ndim == 1 and len(status) and status.strides[0] == 0):
+    if const_value(status) is not None or repeated_view(status):
         return flag(bool(op(status[0], code)), len(status))
     return op(status, code)
 
@@ -86,7 +86,7 @@ def ok_rows(group: Group, ok: np.ndarray) -> "np.ndarray | Every":
 def any_code(status: np.ndarray, index: "np.ndarray | Every", code: int) -> bool:
     if not len(index):
         return False
-    if status.ndim == 1 and len(status) and status.strides[0] == 0:
+    if repeated_view(status):
         return bool(status[0] == code)
     if isinstance(index, Every):
         return bool((status == code).any())

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..messages import text
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, SOLVED
+from ..solve.bounds import repeated_view
 from ..text.formatting import format_quantity, rounded_note, rounded_way
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ class _CatalogWalk:
         if not np.ndim(status):
             return int(status)
         status = np.asarray(status)
-        if status.ndim == 1 and status.strides[0] == 0 and len(status):
+        if repeated_view(status):
             return int(status[0])
         return status[self.rows]
 

@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from ..rules.model import Variable
-from ..solve.bounds import remembered_bounds
+from ..solve.bounds import remembered_bounds, repeated_view
 from ..text.formatting import format_quantity
 
 FORMAT_ONE_BY_ONE = 20_000   # distinct values formatted one by one (about 20 ms)
@@ -45,7 +45,7 @@ def one_value(column: "np.ndarray | float", shown: np.ndarray) -> bool:
     """Every row shows the same finite value: a scalar or broadcast column, else all of `shown` equal."""
     if not len(shown) or not np.isfinite(shown[0]):
         return False
-    if not isinstance(column, np.ndarray) or column.ndim == 0 or column.strides[0] == 0:
+    if not isinstance(column, np.ndarray) or column.ndim == 0 or repeated_view(column):
         return True
     return bool(shown.min() == shown.max() == shown[0])
 
