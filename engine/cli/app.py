@@ -26,7 +26,7 @@ import sys
 import threading
 from typing import Any, Iterator, Sequence
 
-from ..errors import EngineError, EvaluationError, PlanningError, UnderdeterminedError
+from ..errors import EngineError, EvaluationError, InternalSolveError, PlanningError, UnderdeterminedError
 from ..messages import localized, text
 from ..version import __version__
 from . import commands
@@ -59,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _signals_as_interrupts():
             return int(args._run(args))
+    except InternalSolveError as exc:   # (an EvaluationError, but a bug in llmplan: exit 3, as README says)
+        print(text("cli.error", _lang(args), message=error_text(exc, _lang(args))), file=sys.stderr)
+        return EXIT_BUG
     except (PlanningError, EvaluationError) as exc:
         lang = _lang(args)
         print(text("cli.error", lang, message=error_text(exc, lang)), file=sys.stderr)

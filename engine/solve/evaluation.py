@@ -196,7 +196,24 @@ class StepEvaluation(ColumnBounds):
                     self._prove(cols[u], interval(t, lambda v: self._env_bounds(env, v)))
                 if all(self._all_in_domain(u, c) for u, c in cols.items()):
                     return cols, None
-            return self._pick_candidates(step, env, n)
+            chosen, open_rows = self._pick_candidates(step, env, n)
+            return chosen, self._root_rest(step, env, chosen, open_rows)
+
+    def _root_rest(self, step: Step, env: Env, chosen: dict[str, FloatColumn], open_rows: Mask) -> Mask:
+        """Rows no closed form answers, found by root finding where the step has a residual: a
+        quadratic's formula divides by its s² coefficient, 0 with flash attention (seq_len from the
+        memory), where the equation is linear. Returns the rows still without a value."""
+        if not open_rows.any() or step.residual is None or len(step.unknowns) != 1:
+            return open_rows
+        name = step.unknowns[0]
+        index = np.flatnonzero(open_rows)
+        part = {k: (v[index] if isinstance(v, np.ndarray) and v.shape == open_rows.shape else v)
+                for k, v in env.items()}
+        root = find_root(self._compile(step.residual), name, part, len(index), self.rules.variables[name].domain)
+        chosen[name][index] = root
+        open_rows = open_rows.copy()
+        open_rows[index] = np.isnan(root)
+        return open_rows
 
     def _pick_candidates(self, step: Step, env: Env, n: int) -> tuple[dict[str, FloatColumn], Mask]:
         """Per row, the first closed-form root that is real, finite and in the domain."""

@@ -136,8 +136,8 @@ def _compile_product(tree: Tree) -> Compiled:
             elif below_owned and np.shape(out) in ((), np.shape(below)):
                 np.divide(out, below, out=cast(np.ndarray, below), casting="unsafe")
                 out = below
-            else:
-                out = out / below
+            else:   # (numpy's division: 1/0 is inf, as for columns, not Python's ZeroDivisionError)
+                out = np.true_divide(out, below)
         return out
 
     return product
@@ -181,7 +181,7 @@ def _compile_power(tree: Tree) -> Compiled:
     if exponent == ("num", 0.5):
         return lambda env: np.sqrt(base(env))
     if exponent == ("num", -1.0):
-        return lambda env: 1.0 / base(env)
+        return lambda env: np.true_divide(1.0, base(env))
     power = compile_tree(exponent)
     return lambda env: np.power(base(env), power(env))
 

@@ -24,7 +24,7 @@ from typing import Any, Callable
 import numpy as np
 import polars as pl
 
-from ..errors import EngineError
+from ..errors import EngineError, InternalSolveError
 from ..rules.model import Check, Equation
 from ..solve.batch import CATALOG, DERIVED, RECOMPUTED, SOLVED, Batch
 from ..solve.solver import Engine
@@ -103,6 +103,12 @@ class Outcome:
     @property
     def error_count(self) -> int:
         return int(self.error_mask.sum())
+
+    @property
+    def hit_a_bug(self) -> bool:
+        """Some row failed on a bug in llmplan (an internal error), not on its values."""
+        kinds = self.batch.error_kinds
+        return any(k is InternalSolveError or isinstance(k, InternalSolveError) for k in kinds[self.error_mask])
 
     @property
     def answered_count(self) -> int:
@@ -194,7 +200,9 @@ def _solve_isolated(engine: "Engine", prep: Prepared) -> Batch:
             errors[row] = ROW_BUG.format(error=text)
             failed[row] = True
         prep.errors, prep.failed = errors, failed
-        return solve(failed, errors)
+        batch = solve(failed, errors)
+        batch.error_kinds[list(culprits)] = InternalSolveError   # (a bug, not a bad value: exit 3)
+        return batch
 
 
 def solve_frame(frame: pl.DataFrame, engine: "Engine | None" = None, lang: str = "en") -> pl.DataFrame:

@@ -243,3 +243,18 @@ def test_an_internal_bug_exits_3_without_traceback(capsys: pytest.CaptureFixture
     _, err = capsys.readouterr()
     assert code == 3
     assert err.startswith("llmplan: ") and "Traceback" not in err
+
+
+def test_a_bug_while_solving_exits_3_with_one_line(capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # A non-llmplan exception inside the batch solver is turned into an internal-error row (the other rows of
+    # a workbook still answer); for `solve` that one row is the question, and its exit code is 3, not 1.
+    from engine.solve.batch import BatchSolver
+
+    def broken(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise AttributeError("'frozenset' object has no attribute 'add'")
+
+    monkeypatch.setattr(BatchSolver, "_solve_group", broken)
+    code, _, err = call(capsys, "solve", "n_gpus", *TIME, "train_time=30d")
+    assert code == 3
+    assert "internal error" in one_line_error(err)

@@ -666,3 +666,30 @@ def test_a_layout_that_cannot_run_is_refused_for_its_layout_not_for_the_rounding
     with pytest.raises(EngineError) as caught:
         eng.solve(["step_time"], {**givens, "n_gpus": 64, "global_batch": 1001})
     assert "no whole grad_accum" in str(caught.value) and "dp_not_whole" not in str(caught.value)
+
+
+def test_the_longest_sequence_that_fits_is_found_where_the_quadratic_formula_divides_by_zero(eng: Any) -> None:
+    # Activation memory is a·s² + b·s + c in seq_len s; with flash attention a = 0 (no s² score matrix), so the
+    # quadratic's closed form divides by zero (it crashed: ZeroDivisionError). The equation is then linear and the
+    # answer is found by root finding: checked by the round trip, the memory at the answer fills the GPU and one
+    # more token does not fit.
+    givens = {"model": "llama3-8b", "method": "qlora", "gpu": "RTX-4090", "n_gpus": 1, "micro_batch": 1,
+              "recompute": "full"}
+    seq_len = eng.solve(["seq_len"], {**givens, "memory_fill": 1.0}).values["seq_len"]
+    assert 2048 < seq_len < 65536
+    at = eng.solve(["memory_fill"], {**givens, "seq_len": seq_len}).values["memory_fill"]
+    assert at == pytest.approx(1.0, abs=1e-3)
+    assert eng.solve(["memory_fill"], {**givens, "seq_len": seq_len * 1.01}).values["memory_fill"] > 1.0
+
+
+def test_a_division_by_zero_in_plain_numbers_is_infinite_not_an_exception() -> None:
+    # x / y with both one number (a catalog figure, a default) divided as numpy does: 1 / 0 = inf, which the
+    # domain check then refuses, instead of Python's ZeroDivisionError escaping as an internal error.
+    import numpy as np
+
+    from engine.solve.numeric import compile_tree
+
+    with np.errstate(all="ignore"):
+        assert compile_tree(("mul", (("var", "x"), ("pow", ("var", "y"), ("num", -1.0)))))({"x": 1.0, "y": 0.0}) \
+            == float("inf")
+        assert compile_tree(("pow", ("var", "y"), ("num", -1.0)))({"y": 0.0}) == float("inf")

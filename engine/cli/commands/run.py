@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     for note in outcome.notes:
         print(text("cli.note", args.lang, note=localized(note, args.lang)), file=sys.stderr)
     _summary(outcome, target, args.lang)
-    code = 1 if outcome.error_count else 0
+    code = 3 if outcome.hit_a_bug else 1 if outcome.error_count else 0   # (README: exit codes)
     if args.report:
         code = max(code, _report(engine, outcome, Path(args.report), args.lang))
     return code
