@@ -14,6 +14,7 @@ from ..messages import Both, Nested, said_text
 from ..rules.model import Check, Equation, RuleSet
 from ..text.formatting import fill_values, format_quantity
 from .batch_result import CATALOG, GIVEN, Batch, Rows, Value
+from .conventions import same_figure
 from .elimination import monomial
 from .evaluation import Env, StepEvaluation, inputs_behind
 from .factored import ShapedEnv
@@ -73,10 +74,14 @@ class GroupChecks(StepEvaluation):
         """A value the rules derived that differs from its default (recompute=none's 6 FLOP/token when
         train_flops was given): not an error — the default is only an assumption — but worth a warning.
         A fallback (a default on a value some rule defines: activation_bytes = 0, active_share = 1) is
-        meant to give way to the rule, so deriving it is no news."""
+        meant to give way to the rule, so deriving it is no news; so is a figure the user gave or asked
+        for in another form (tokens_per_char=0.737 is the tokenizer's tokens_per_char_zh: it replaces
+        the default tokenizer's figure, as the planner's _held_defaults says)."""
         fallbacks = {eq.lhs[1] for eq in self.rules.equations if eq.lhs[0] == "var"}
+        forms = same_figure([eq for step in plan.steps for eq in step.equations],
+                            set(plan.targets) | (set(plan.knowns) - set(plan.defaults)))
         for name in plan.derived:
-            if name not in soft or name not in env or name in fallbacks or name in plan.targets:
+            if name not in soft or name not in env or name in fallbacks or name in plan.targets or name in forms:
                 continue   # (an answer asked for is not a default bent: tp = 8 is what was asked)
             soft_value = soft[name]
             default = soft_value if isinstance(soft_value, float) or np.ndim(soft_value) == 0 \
