@@ -9,6 +9,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.underdetermined": (
         "to solve {target} also give one of: {names}",
         "要求解 {target}，还需给出以下之一：{names}"),
+    "planner.absent_figure": (
+        "{figure} is missing: {selector}={value} reads it, and the {catalog} given has no such figure in the "
+        "catalog, only {has} (for {selector}={other}). Give {selector}={other} if that is what you meant, or "
+        "the figure yourself as one of {forms}. Otherwise, ",
+        "缺少 {figure}：{selector}={value} 需要它，而所给的 {catalog} 在目录中没有该数值，只有 {has}"
+        "（用于 {selector}={other}）。若本意如此请给出 {selector}={other}，或自行给出该数值（{forms} 之一）。此外，"),
+    "planner.absent_figure.only": (
+        "{figure} is missing: the {catalog} given has no such figure in the catalog, only {has} (for "
+        "{selector}={other}, which does not answer this question). Give the figure yourself as one of {forms}. "
+        "Otherwise, ",
+        "缺少 {figure}：所给的 {catalog} 在目录中没有该数值，只有 {has}（用于 {selector}={other}，"
+        "不能回答此问题）。请自行给出该数值（{forms} 之一）。此外，"),
     "planner.underdetermined.more": (
         " (or one of {count} more; see `llmplan explain {target}`)",
         "（或另外 {count} 个之一；见 `llmplan explain {target}`）"),
@@ -56,6 +68,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "other values imply {right} (they differ by {gap}; tolerance {tolerance}); values: {values}. {drop}",
         "给定的值相互矛盾：按规则 {rule}（{formula}），{left_name} 为 {left}，而其他值推出 {right}"
         "（相差 {gap}；容差 {tolerance}）；涉及的值：{values}。{drop}"),
+    "planner.rounds_to_zero": (
+        "{name} = {raw} rounds {way} to 0: no whole {name} of at least 1 meets the given values {givens}; "
+        "loosen one of them",
+        "{name} = {raw} 向{way_zh}取整为 0：在给定的 {givens} 下没有不小于 1 的整数 {name}；请放宽其中某个值"),
     "planner.not_whole": (
         "{name} must be a whole number, and no whole {name} satisfies rule {rule} ({formula}) with {values}: "
         "the exact value is {raw}. Change one of those values so that {name} comes out whole",

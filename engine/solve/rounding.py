@@ -19,7 +19,7 @@ from ..rules.model import RuleSet
 from ..rules.schema import Rounding
 from .admissible import admissible, downstream
 from .batch_result import Batch, FloatColumn, Group, Rows, Value, keep
-from .evaluation import Env
+from .evaluation import Env, inputs_behind
 from .planning import Plan, Planner
 from .recompute import Recompute
 from .rowset import mask
@@ -39,8 +39,9 @@ class IntegerRounding(Recompute):
     def _round(self, batch: Batch, group: Group, plan: Plan, env: Env, rows: Rows, known: frozenset[str],
                selectors: dict[str, str], targets: tuple[str, ...], codes: dict[str, int]) -> None:
         after: set[str] = set()   # values computed from an integer already rounded: the recompute gives them
-        for name in [u for u in plan.derived if self.rules.variables[u].domain == "integer"]:
-            if name in after or name not in plan.needed:
+        integers = [u for u in plan.derived if self.rules.variables[u].domain == "integer"]
+        for name in integers:
+            if name in after or name not in plan.needed or _answer_below(plan, name, integers, targets):
                 # (dp and grad_accum from a rounded n_gpus follow it, not their own rounding; a side value
                 # is not rounded at the answer's cost: grad_accum = 1,000 / 64 = 15.625 beside dp = 64 asked
                 # stays as it is, and batching.admissible_global_batch says why, instead of moving dp to 62.5)
@@ -49,7 +50,7 @@ class IntegerRounding(Recompute):
             rounding = self.rules.variables[name].rounding
             rounded = _rounded(raw, rounding)
             if not self._at_least_one(raw, rounding):
-                self._rounds_to_zero(batch, name, raw, rounded, rounding, rows)
+                self._rounds_to_zero(batch, plan, name, raw, rounded, rounding, rows)
             moved = self._admissible(batch, plan, name, raw, rounded, rounding, env, rows)
             if moved is not None:
                 rounded = moved
@@ -102,16 +103,17 @@ class IntegerRounding(Recompute):
             env[budget] = limit
         self._recompute(batch, group, plan, env, rows, known, *question)
 
-    def _rounds_to_zero(self, batch: Batch, name: str, raw: Value, rounded: Value, rounding: Rounding,
+    def _rounds_to_zero(self, batch: Batch, plan: Plan, name: str, raw: Value, rounded: Value, rounding: Rounding,
                         rows: Rows) -> None:
         """Rows whose positive answer rounds to 0: e.g. the largest micro_batch that fits is 0.6,
         nothing fits."""
         n = len(rows)
         below = np.broadcast_to((np.asarray(rounded) < 1) & (np.asarray(raw) > 0), (n,))
+        givens = ", ".join(sorted(n for n in inputs_behind(plan, {name}) if n in plan.knowns and n not in plan.defaults))
         for i in np.flatnonzero(below):
-            self._row_error(batch, mask(rows[i:i + 1], batch.rows),
-                            f"{name} = {np.broadcast_to(raw, (n,))[i]:.4g} rounds {rounding} "
-                            f"to 0: no whole {name} of at least 1 meets the given values", EvaluationError)
+            self._row_error(batch, mask(rows[i:i + 1], batch.rows), said_text(
+                "planner.rounds_to_zero", name=name, raw=f"{np.broadcast_to(raw, (n,))[i]:.4g}", way=rounding,
+                way_zh={"up": "上", "down": "下"}.get(rounding, "最近"), givens=givens), EvaluationError)
 
     def _admissible(self, batch: Batch, plan: Plan, name: str, raw: Value, rounded: Value, rounding: Rounding,
                     env: Env, rows: Rows) -> FloatColumn | None:
@@ -175,3 +177,10 @@ def _same_values(rounded: Value, raw: Value) -> bool:
             and len(rounded) and rounded[0] != raw[0]:
         return False
     return bool(np.array_equal(rounded, raw, equal_nan=True))
+
+
+def _answer_below(plan: Plan, name: str, integers: list[str], targets: tuple[str, ...]) -> bool:
+    """A whole-number step on the way to a whole-number answer (grad_accum = 57 on the way to micro_batch,
+    from a 5 % bubble and a global batch of 1,024): the answer is rounded, and the recompute gives the
+    step for it (64 at micro_batch 1). Rounding the step instead left the answer 1.123."""
+    return name not in targets and any(t in integers for t in downstream(plan, name) & set(targets))

@@ -693,3 +693,24 @@ def test_a_division_by_zero_in_plain_numbers_is_infinite_not_an_exception() -> N
         assert compile_tree(("mul", (("var", "x"), ("pow", ("var", "y"), ("num", -1.0)))))({"x": 1.0, "y": 0.0}) \
             == float("inf")
         assert compile_tree(("pow", ("var", "y"), ("num", -1.0)))({"y": 0.0}) == float("inf")
+
+
+def test_a_whole_number_answer_behind_a_whole_number_step_is_itself_whole(eng: Any) -> None:
+    # The largest micro-batch for a bubble of at most 5 % at pp = 4 and a global batch of 1,024 on 64 GPUs (dp = 16):
+    # m = 1,024 / (16·b) micro-batches, bubble (pp-1)/(m + pp-1) <= 0.05 needs m >= 57, so b <= 1,024 / (16 · 57)
+    # = 1.123 (by hand): micro_batch = 1, which gives m = 64 and a bubble of 3 / 67 = 4.48 %. It was answered as
+    # 1.123 (grad_accum rounded to 57 on the way, the answer left unrounded).
+    from engine.errors import EngineError
+    from engine.messages import localized
+
+    givens = {"perf_model": "analytic", "pp_bubble_fraction": 0.05, "global_batch": 1024, "n_gpus": 64, "tp": 1,
+              "pp": 4}
+    result = eng.solve(["micro_batch"], givens)
+    assert result.values["micro_batch"] == 1
+    assert result.rounded["micro_batch"][0] == pytest.approx(1024 / (16 * 57), rel=1e-3)
+    assert result.values["pp_bubble_fraction"] == pytest.approx(3 / 67)
+    # at pp = 8: 7 / (m + 7) <= 0.05 needs m >= 133, b <= 1,024 / (8 · 133) = 0.962: no whole micro-batch at all
+    with pytest.raises(EngineError) as caught:
+        eng.solve(["micro_batch"], {**givens, "pp": 8})
+    assert "rounds down to 0" in str(caught.value) and "global_batch" in str(caught.value)
+    assert "取整为 0" in localized(caught.value, "zh")
