@@ -99,6 +99,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{where}: freeze_trainable_layers must not be 0",
         "{where}：freeze_trainable_layers 不能为 0"),
     # deepspeed.py
+    "training.offload_param_stage": (
+        "{where}: {key} keeps the weights in host memory, which DeepSpeed does only with ZeRO stage 3 "
+        "(offload_param is \"valid only with stage 3\", deepspeed/runtime/zero/config.py), but the stage is "
+        "{stage} ({stage_where}): set the ZeRO stage to 3, or drop the parameter offload and keep only the "
+        "optimizer's (llmplan's offload=optimizer, with stage 1 or more)",
+        "{where}：{key} 把权重放在主机内存，而 DeepSpeed 只在 ZeRO 阶段 3 下这样做（offload_param “仅适用于阶段 3”，"
+        "deepspeed/runtime/zero/config.py），但此处阶段为 {stage}（{stage_where}）："
+        "请把 ZeRO 阶段设为 3，或去掉参数卸载、只保留优化器卸载（即 llmplan 的 offload=optimizer，需阶段 1 或以上）"),
+    "training.offload_optimizer_stage": (
+        "{where}: {key} moves the optimizer states to host memory, which DeepSpeed does only for ZeRO stages 1, 2 "
+        "and 3 (offload_optimizer, deepspeed/runtime/zero/config.py), but the stage is 0 ({stage_where}): set the "
+        "ZeRO stage to 1, 2 or 3 (ZeRO-Offload's own setting is 2), or drop the optimizer offload",
+        "{where}：{key} 把优化器状态放到主机内存，而 DeepSpeed 只在 ZeRO 阶段 1、2、3 下这样做（offload_optimizer，"
+        "deepspeed/runtime/zero/config.py），但此处阶段为 0（{stage_where}）："
+        "请把 ZeRO 阶段设为 1、2 或 3（ZeRO-Offload 本身用 2），或去掉优化器卸载"),
     "training.ds_mismatch": (
         "{where}: {key} = {value} contradicts {other} = {other_value} ({origin}); the Hugging Face DeepSpeed "
         "integration refuses such mismatches: set it to \"auto\" or make them equal",
@@ -128,6 +143,13 @@ MESSAGES.update({
         "(none, optimizer, optimizer_and_params)",
         "{where}：只有 offload_param 而没有 offload_optimizer，llmplan 没有对应的 offload 取值"
         "（none、optimizer、optimizer_and_params）"),
+    "training.fsdp_offload_no_shard": (
+        "{where}: offload_params with NO_SHARD (plain data parallelism) has no llmplan offload value: llmplan "
+        "offloads what a ZeRO stage partitions (offload=optimizer needs zero_stage 1 or more, optimizer_and_params "
+        "zero_stage 3)",
+        "{where}：NO_SHARD（普通数据并行）下的 offload_params 在 llmplan 中没有对应的 offload 取值："
+        "llmplan 只卸载 ZeRO 阶段切分的状态"
+        "（offload=optimizer 需要 zero_stage 1 或以上，optimizer_and_params 需要 zero_stage 3）"),
     "training.fp8": (
         "{where}: mixed_precision fp8 has no llmplan precision recipe",
         "{where}：mixed_precision fp8 在 llmplan 中没有对应的精度方案"),

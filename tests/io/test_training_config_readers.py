@@ -182,7 +182,8 @@ def test_axolotl_defaults(tmp_path):
 def test_axolotl_fsdp_and_inline_deepspeed(tmp_path):
     fsdp = _read(tmp_path, "base_model: m\nfsdp_version: 2\nfsdp_config:\n  offload_params: true\n"
                            "  reshard_after_forward: false\n")
-    assert fsdp.givens["zero_stage"].value == "2" and fsdp.givens["offload"].value == "optimizer_and_params"
+    # (no reshard after forward: the gathered weights stay on the GPU, counted as ZeRO-2 + offload=optimizer)
+    assert fsdp.givens["zero_stage"].value == "2" and fsdp.givens["offload"].value == "optimizer"
     inline = _read(tmp_path, "base_model: m\nmicro_batch_size: 2\ndeepspeed:\n  zero_optimization:\n    stage: 3\n"
                              "  train_micro_batch_size_per_gpu: auto\n")
     assert inline.givens["zero_stage"].value == "3" and inline.givens["zero_stage"].origin.endswith(":5")

@@ -10,7 +10,7 @@ offload_param_device, gradient_accumulation_steps, deepspeed_config_file).
 from __future__ import annotations
 
 from ...messages import keyed, said_text
-from .deepspeed import read_deepspeed
+from .deepspeed import read_deepspeed, refuse_offload_beyond
 from .errors import TrainingConfigError
 from .fsdp import read_fsdp
 from .llamafactory import resolve_reference
@@ -84,6 +84,9 @@ def _deepspeed(keys: Keys, out: ConfigRead, root: Located) -> None:
     devices = {"none": False, "cpu": True, "nvme": True}
     optimizer = block.choice("offload_optimizer_device", devices)
     params = block.choice("offload_param_device", devices)
+    if stage is not None:   # (accelerate hands these to DeepSpeed, whose rule they follow)
+        refuse_offload_beyond(stage, optimizer and (*optimizer, "deepspeed_config.offload_optimizer_device"),
+                              params and (*params, "deepspeed_config.offload_param_device"))
     if params is not None and params[0]:
         out.offer("offload", "optimizer_and_params", params[1], "deepspeed_config.offload_param_device")
     elif optimizer is not None:

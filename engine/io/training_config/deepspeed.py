@@ -58,34 +58,59 @@ def _zero(keys: Keys, out: ConfigRead, root: Located) -> None:
         if stage[0] > 3:
             raise keyed(TrainingConfigError, "training.zero_stage", where=stage[1], value=stage[0])
         out.offer("zero_stage", str(stage[0]), stage[1], "zero_optimization.stage")
-    optimizer = _offload_device(zero, "offload_optimizer")
-    params = _offload_device(zero, "offload_param")
-    if optimizer is None and params is None:
-        out.offer("offload", "none", f"{SOURCE} default offload device \"none\"", "offload", True)
-    elif params is not None and params[0]:
-        if optimizer is None or not optimizer[0]:
-            out.cannot_model("offload", said_text("training.offload_param_only", where=params[1]))
-        else:
-            out.offer("offload", "optimizer_and_params", params[1], "zero_optimization.offload_param.device")
-    elif optimizer is not None and optimizer[0]:
-        out.offer("offload", "optimizer", optimizer[1], "zero_optimization.offload_optimizer.device")
-    else:
-        where = (optimizer or params)[1]   # type: ignore[index]
-        out.offer("offload", "none", where, "zero_optimization.offload_optimizer.device")
-    for key in ("cpu_offload", "cpu_offload_param"):   # deprecated spellings (zero/config.py)
-        flag = zero.flag(key)
-        if flag is not None and flag[0]:
-            out.offer("offload", "optimizer" if key == "cpu_offload" else "optimizer_and_params", flag[1], key)
+    offload = _offload(zero, out, stage)
+    if offload is not None:
+        out.offer("offload", *offload)
     out.ignored += zero.ignored()
 
 
-def _offload_device(zero: Keys, key: str) -> tuple[bool, str] | None:
+def _offload(zero: Keys, out: ConfigRead, stage: tuple[int, str] | None) -> tuple[str, str, str, bool] | None:
+    """(offload, where, key, default) from offload_optimizer / offload_param (or their deprecated spellings
+    cpu_offload / cpu_offload_param, zero/config.py); None when llmplan has no value for the pair."""
+    old_optimizer, old_params = _deprecated(zero, "cpu_offload"), _deprecated(zero, "cpu_offload_param")
+    optimizer = _offload_device(zero, "offload_optimizer") or old_optimizer
+    params = _offload_device(zero, "offload_param") or old_params
+    refuse_offload_beyond(stage or (0, f"{SOURCE} default stage 0"), optimizer, params)
+    if params is not None and params[0]:
+        if optimizer is None or not optimizer[0]:
+            out.cannot_model("offload", said_text("training.offload_param_only", where=params[1]))
+            return None
+        return "optimizer_and_params", params[1], params[2], False
+    if optimizer is not None and optimizer[0]:
+        return "optimizer", optimizer[1], optimizer[2], False
+    if optimizer is None and params is None:
+        return "none", f"{SOURCE} default offload device \"none\"", "offload", True
+    stated = optimizer or params
+    return "none", stated[1], stated[2], False   # type: ignore[index]
+
+
+def refuse_offload_beyond(stage: tuple[int, str], optimizer: tuple[bool, str, str] | None,
+                          params: tuple[bool, str, str] | None) -> None:
+    """DeepSpeed offloads what its ZeRO stage partitions (deepspeed/runtime/zero/config.py, DeepSpeedZeroConfig:
+    offload_optimizer "Valid for ZeRO stage 1, 2, 3", offload_param "Valid only with stage 3"); stage, optimizer
+    and params as (value, file:line[, key]): a file asking for more is refused naming both lines."""
+    number, stage_where = stage
+    if params is not None and params[0] and number < 3:
+        raise keyed(TrainingConfigError, "training.offload_param_stage", where=params[1], key=params[2],
+                    stage=number, stage_where=stage_where)
+    if optimizer is not None and optimizer[0] and number < 1:
+        raise keyed(TrainingConfigError, "training.offload_optimizer_stage", where=optimizer[1], key=optimizer[2],
+                    stage_where=stage_where)
+
+
+def _deprecated(zero: Keys, key: str) -> tuple[bool, str, str] | None:
+    flag = zero.flag(key)
+    return None if flag is None else (flag[0], flag[1], f"zero_optimization.{key}")
+
+
+def _offload_device(zero: Keys, key: str) -> tuple[bool, str, str] | None:
     block = zero.mapping(key)
     if block is None:
         return None
     device = block.choice("device", _OFFLOAD_DEVICES)
     block.taken |= set(block.root.value)   # pin_memory, buffer sizes: speed, not where the states live
-    return device if device is not None else (False, block.root.where)
+    return (device[0], device[1], f"zero_optimization.{key}.device") if device is not None \
+        else (False, block.root.where, f"zero_optimization.{key}")
 
 
 def _auto(keys: Keys, key: str) -> bool:

@@ -10,6 +10,7 @@ Accelerate accepts the names or their numbers 1-5 (accelerate/utils/constants.py
 """
 from __future__ import annotations
 
+from ...messages import said_text
 from .model import ConfigRead, Keys
 
 _STRATEGIES = {"FULL_SHARD": "3", "SHARD_GRAD_OP": "2", "NO_SHARD": "0", "HYBRID_SHARD": "3",
@@ -23,17 +24,28 @@ def read_fsdp(block: Keys, out: ConfigRead, version: int = 1) -> None:
     strategy = block.choice(names["sharding_strategy"], _STRATEGIES) if "sharding_strategy" in names else None
     reshard = block.flag(names["reshard_after_forward"]) if "reshard_after_forward" in names else None
     if strategy is not None:
-        out.offer("zero_stage", strategy[0], strategy[1], "fsdp_sharding_strategy")
+        stage = strategy[0]
+        out.offer("zero_stage", stage, strategy[1], "fsdp_sharding_strategy")
     elif reshard is not None:
-        out.offer("zero_stage", "3" if reshard[0] else "2", reshard[1], "fsdp_reshard_after_forward")
+        stage = "3" if reshard[0] else "2"
+        out.offer("zero_stage", stage, reshard[1], "fsdp_reshard_after_forward")
     else:
+        stage = "3"
         out.offer("zero_stage", "3", f"{block.root.where}: FSDP default FULL_SHARD (FSDP{version}: "
                   "reshard_after_forward = true)", "fsdp_sharding_strategy", True)
     offload = block.flag(names["offload_params"]) if "offload_params" in names else None
-    if offload is not None:
-        out.offer("offload", "optimizer_and_params" if offload[0] else "none", offload[1], "fsdp_offload_params")
-    else:
+    if offload is None:
         out.offer("offload", "none", f"{block.root.where}: FSDP default (no CPU offload)", "fsdp_offload_params", True)
+    elif not offload[0] or stage == "3":
+        out.offer("offload", "optimizer_and_params" if offload[0] else "none", offload[1], "fsdp_offload_params")
+    elif stage == "2":
+        # the sharded weights live on the CPU, but the gathered ones stay on the GPU from forward to backward
+        # (no reshard after forward): on the GPU that is ZeRO-2 with its optimizer states offloaded
+        out.offer("offload", "optimizer", f"{offload[1]} (without a reshard after forward, zero_stage 2, the "
+                  "gathered weights stay on the GPU through the step: counted as offload=optimizer; host memory "
+                  "leaves out the weights' CPU shard)", "fsdp_offload_params")
+    else:
+        out.cannot_model("offload", said_text("training.fsdp_offload_no_shard", where=offload[1]))
     checkpointing = block.flag(names["activation_checkpointing"]) if "activation_checkpointing" in names else None
     if checkpointing is not None and checkpointing[0]:
         out.offer("recompute", "full", checkpointing[1], "fsdp_activation_checkpointing")
