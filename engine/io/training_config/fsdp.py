@@ -42,7 +42,7 @@ def read_fsdp(block: Keys, out: ConfigRead, version: int = 1) -> None:
         # the sharded weights live on the CPU, but the gathered ones stay on the GPU from forward to backward
         # (no reshard after forward): on the GPU that is ZeRO-2 with its optimizer states offloaded
         out.offer("offload", "optimizer", f"{offload[1]} (without a reshard after forward, zero_stage 2, the "
-                  "gathered weights stay on the GPU through the step: counted as offload=optimizer; host memory "
+                  "gathered weights stay on the GPU through the step, so counted as offload=optimizer; host memory "
                   "leaves out the weights' CPU shard)", "fsdp_offload_params")
     else:
         out.cannot_model("offload", said_text("training.fsdp_offload_no_shard", where=offload[1]))
