@@ -164,14 +164,18 @@ MESSAGES.update({
         "{where}：quantization_bit {bits} 在 llmplan 中没有对应的方法（4 = qlora，8 = qlora-8bit，2 = qlora-2bit）"),
     "training.lora_target": (
         "{where}: lora_target {value!r} is not a set llmplan counts (q_proj,v_proj = qv; q,k,v,o_proj = qkvo; "
-        "all = all-linear)",
+        "all = all-linear; Baichuan's fused W_pack = qkv-fused, W_pack,o_proj = qkv-fused-o, "
+        "W_pack,o_proj,gate_proj,up_proj,down_proj = all-linear-fused)",
         "{where}：lora_target {value!r} 不是 llmplan 能计数的组合（q_proj,v_proj = qv；q,k,v,o_proj = qkvo；"
-        "all = all-linear）"),
+        "all = all-linear；百川合并的 W_pack = qkv-fused，W_pack,o_proj = qkv-fused-o，"
+        "W_pack,o_proj,gate_proj,up_proj,down_proj = all-linear-fused）"),
     "training.lora_target_modules": (
         "{where}: lora_target_modules {value} is not a set llmplan counts (q_proj,v_proj = qv; q,k,v,o_proj = qkvo; "
-        "all linear = all-linear)",
+        "all linear = all-linear; Baichuan's fused W_pack = qkv-fused, W_pack,o_proj = qkv-fused-o, "
+        "W_pack,o_proj,gate_proj,up_proj,down_proj = all-linear-fused)",
         "{where}：lora_target_modules {value} 不是 llmplan 能计数的组合（q_proj,v_proj = qv；q,k,v,o_proj = qkvo；"
-        "全部线性层 = all-linear）"),
+        "全部线性层 = all-linear；百川合并的 W_pack = qkv-fused，W_pack,o_proj = qkv-fused-o，"
+        "W_pack,o_proj,gate_proj,up_proj,down_proj = all-linear-fused）"),
     "training.unknown_optimizer": (
         "{where}: {key} {value!r} has no entry in catalogs/optimizers.yaml",
         "{where}：{key} {value!r} 在 catalogs/optimizers.yaml 中没有条目"),

@@ -24,7 +24,7 @@ from .fsdp import read_fsdp
 from .llamafactory import resolve_reference
 from .model import ConfigRead, Keys
 from .source import Located, read_file
-from .vocabulary import lora_targets, optimizer
+from .vocabulary import all_linear, fused_note, lora_targets, optimizer
 
 AX = "axolotl v0.18.0 (commit 067b021)"
 HF = "Transformers TrainingArguments (commit 00349ae)"
@@ -73,12 +73,14 @@ def _method(keys: Keys, out: ConfigRead) -> None:
         out.fill("lora_rank", rank[0], rank[1], "lora_r")
     linear = keys.flag("lora_target_linear")
     modules = keys.node("lora_target_modules")
+    model = str(out.givens["model"].value)
     if linear is not None and linear[0]:
-        out.fill("lora_targets", "all-linear", linear[1], "lora_target_linear")
+        every = all_linear(model)
+        out.fill("lora_targets", every, linear[1] + fused_note(every), "lora_target_linear")
     elif modules is not None:
         names = [str(m.value) for m in modules.value] if isinstance(modules.value, list) \
             else str(modules.value).split(",")
-        chosen = lora_targets(names)
+        chosen = lora_targets(names, model)
         if chosen is None:
             out.cannot_model("lora_targets", said_text("training.lora_target_modules", where=modules.where,
                                                        value=names))

@@ -27,7 +27,7 @@ from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .model import ConfigRead, Keys
 from .source import Located, read_file
-from .vocabulary import lora_targets, optimizer, precision
+from .vocabulary import all_linear, fused_note, lora_targets, optimizer, precision
 
 LF = "LLaMA-Factory 0.9.4.dev0 (commit 0005269)"
 HF = "Transformers TrainingArguments (commit 00349ae)"
@@ -97,15 +97,18 @@ def _lora(keys: Keys, out: ConfigRead) -> None:
     else:
         out.fill("lora_rank", rank[0], rank[1], "lora_rank")
     target = keys.text("lora_target")
+    model = str(out.givens["model"].value) if "model" in out.givens else ""
     if target is None:
-        out.fill("lora_targets", "all-linear", f"{LF} default lora_target = all (finetuning_args.py:81)",
-                 "lora_target", True)
+        every = all_linear(model)
+        out.fill("lora_targets", every, f"{LF} default lora_target = all (finetuning_args.py:81)"
+                 + fused_note(every), "lora_target", True)
         return
-    chosen = lora_targets(target[0].split(","))
+    chosen = lora_targets(target[0].split(","), model)
     if chosen is None:
         out.cannot_model("lora_targets", said_text("training.lora_target", where=target[1], value=target[0]))
     else:
-        out.fill("lora_targets", chosen, target[1], "lora_target")
+        out.fill("lora_targets", chosen, target[1] + (fused_note(chosen) if "all" in target[0] else ""),
+                 "lora_target")
 
 
 def _batch(keys: Keys, out: ConfigRead, stage: str) -> None:

@@ -18,22 +18,40 @@ OPTIMIZERS = {
     "sgd": "sgd", "adafactor": "adafactor", "lion_32bit": "lion", "paged_lion_32bit": "lion",
 }
 
-# LoRA target module sets -> lora_targets (formulas/finetune.yaml)
+# LoRA target module sets -> lora_targets (formulas/finetune.yaml). Baichuan and Baichuan 2 fuse q, k and v
+# into one W_pack = nn.Linear(hidden, 3·hidden) (modeling_baichuan.py); LLaMA-Factory's README gives W_pack as
+# their lora_target, alone or with o_proj and the MLP.
 _ATTENTION = {"q_proj", "k_proj", "v_proj", "o_proj"}
 _MLP = {"gate_proj", "up_proj", "down_proj"}
 LORA_SETS = {
     frozenset({"q_proj", "v_proj"}): "qv",
     frozenset(_ATTENTION): "qkvo",
     frozenset(_ATTENTION | _MLP): "all-linear",
+    frozenset({"W_pack"}): "qkv-fused",
+    frozenset({"W_pack", "o_proj"}): "qkv-fused-o",
+    frozenset({"W_pack", "o_proj"} | _MLP): "all-linear-fused",
 }
 
 
-def lora_targets(modules: list[str]) -> str | None:
-    """qv / qkvo / all-linear for a list of target modules, None when llmplan has no such set."""
+def lora_targets(modules: list[str], model: str = "") -> str | None:
+    """qv / qkvo / all-linear (qkv-fused / qkv-fused-o / all-linear-fused with Baichuan's W_pack) for a list
+    of target modules, None when llmplan has no such set; `all` as all_linear(model) says."""
     names = {m.strip() for m in modules if m.strip()}
     if names & {"all", "all-linear", "all_linear"}:
-        return "all-linear"
+        return all_linear(model)
     return LORA_SETS.get(frozenset(names))
+
+
+def all_linear(model: str) -> str:
+    """Every linear layer the model has (LLaMA-Factory's `all`: find_all_linear_modules; axolotl's
+    lora_target_linear): for Baichuan and Baichuan 2, whose attention is one fused W_pack, all-linear-fused.
+    Told by the model id; a local folder is not looked into."""
+    return "all-linear-fused" if "baichuan" in model.lower() else "all-linear"
+
+
+def fused_note(chosen: str) -> str:
+    """The origin's words for a set llmplan chose by the model id."""
+    return " (Baichuan, whose q, k, v are one fused W_pack)" if chosen == "all-linear-fused" else ""
 
 
 def optimizer(name: str) -> str | None:
