@@ -72,12 +72,14 @@ def table(prefix: str, lang: str = "en") -> dict[str, str]:
     return {key[len(start):]: template(key, lang) for key in catalog() if key.startswith(start)}
 
 
-def rule_mismatch(rule_id: str, formula: str, tolerance: float, lang: str) -> tuple[str, str]:
-    """A warning that given values miss an approximate rule, split around the gap figure.
+def rule_mismatch(rule_id: str, formula: str, tolerance: float, lang: str,
+                  rounded_figures: bool = False) -> tuple[str, str]:
+    """A warning that given values miss an approximate rule (or an exact one, as rounded figures do), split
+    around the gap figure.
 
     The caller puts the gap (e.g. "12.5%") between the two parts, one number or a whole column."""
-    whole = text("results.rule_mismatch", lang, rule=rule_id, formula=formula, tolerance=f"{tolerance:.0%}",
-                 gap="\x00")
+    key = "results.rule_rounded" if rounded_figures else "results.rule_mismatch"
+    whole = text(key, lang, rule=rule_id, formula=formula, tolerance=f"{tolerance:.0%}", gap="\x00")
     head, _, tail = whole.partition("\x00")
     return head, tail
 

@@ -7,6 +7,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ("given values differ from rule {rule} ({formula}) by {gap}, beyond its {tolerance} tolerance; the given "
          "values were used — check them"),
         "输入值与规则 {rule}（{formula}）相差 {gap}，超出其 {tolerance} 容差；已按给定值计算，请确认"),
+    "results.rule_rounded": (
+        ("given values agree with rule {rule} ({formula}) only to within {gap}, as figures rounded to 3 digits do; "
+         "the given values were used — give them exactly if the gap matters"),
+        "给定的值与规则 {rule}（{formula}）只在 {gap} 以内一致（如同取 3 位有效数字的数值）；已按给定值计算，"
+        "如此差异重要，请给出精确值"),
     "results.given_unused": (
         "{names}: given but not used for this answer (no rule connects it to what was asked from the other "
         "givens; `llmplan explain {first}` shows the rules that read it and what they need)",

@@ -25,6 +25,7 @@ from .planning import Plan
 from .rowset import Every, column, mask, pick
 
 APPROXIMATE = 0.01   # equations with at least this tolerance only warn when given values disagree
+ROUNDED_FIGURES = 0.005   # an exact rule missed by at most this is figures rounded to 3 digits: a warning
 ROW_MESSAGES = 1000  # refused rows of one rule told one by one (a sweep's rest: one text, values in the row)
 
 
@@ -60,15 +61,25 @@ class GroupChecks(StepEvaluation):
             if eq.tolerance >= APPROXIMATE and bad.any():
                 # an approximate relation (published count vs architecture): a modest miss warns,
                 # a large one (beyond 5x the tolerance) is still a contradiction
-                near = bad & (gap <= 5 * eq.tolerance)
-                full = np.full(batch.rows, np.nan)
-                full[rows[near]] = gap[near]
-                batch.mismatches.append(RuleMismatch(eq, full))
-                bad &= ~near
+                bad = self._near_miss(batch, eq, rows, gap, bad, 5 * eq.tolerance, False)
+            elif bad.any() and not (inputs_behind(plan, eq.variables) | eq.variables) & rounded:
+                # figures typed as printed (28.3 days for 28.2552): a miss a 3-significant-figure
+                # rounding explains warns; a whole-number answer's rule stays exact (global_batch)
+                bad = self._near_miss(batch, eq, rows, gap, bad, ROUNDED_FIGURES, True)
             if bad.any():
                 whole_numbers = (rounded, defaults | frozenset(plan.defaults))
                 self._refuse(batch, eq, plan, env if before is None else before, rows, np.flatnonzero(bad),
                              whole_numbers, (left, right, gap), env)
+
+    def _near_miss(self, batch: Batch, eq: Equation, rows: Rows, gap: np.ndarray, bad: np.ndarray, within: float,
+                   rounded_figures: bool) -> np.ndarray:
+        """Rows of `bad` whose gap is at most `within` are kept with a warning; returns the rest."""
+        near = bad & (gap <= within)
+        if near.any():
+            full = np.full(batch.rows, np.nan)
+            full[rows[near]] = gap[near]
+            batch.mismatches.append(RuleMismatch(eq, full, rounded_figures))
+        return bad & ~near
 
     def _overridden_defaults(self, batch: Batch, plan: Plan, env: Env, rows: Rows, soft: Soft) -> None:
         """A value the rules derived that differs from its default (recompute=none's 6 FLOP/token when

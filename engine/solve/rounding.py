@@ -109,7 +109,8 @@ class IntegerRounding(Recompute):
         nothing fits."""
         n = len(rows)
         below = np.broadcast_to((np.asarray(rounded) < 1) & (np.asarray(raw) > 0), (n,))
-        givens = ", ".join(sorted(n for n in inputs_behind(plan, {name}) if n in plan.knowns and n not in plan.defaults))
+        behind = inputs_behind(plan, {name})
+        givens = ", ".join(sorted(n for n in behind if n in plan.knowns and n not in plan.defaults))
         for i in np.flatnonzero(below):
             self._row_error(batch, mask(rows[i:i + 1], batch.rows), said_text(
                 "planner.rounds_to_zero", name=name, raw=f"{np.broadcast_to(raw, (n,))[i]:.4g}", way=rounding,

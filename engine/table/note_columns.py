@@ -217,7 +217,7 @@ def _joined(pieces: "Sequence[_Piece | pl.Series]") -> pl.Expr:
 def _mismatch_texts(mismatch: RuleMismatch, gaps: np.ndarray, lang: str) -> pl.Series:
     """The solver's message for an approximate rule the given values miss, one per row."""
     head, tail = mismatch.around_gap(lang)
-    shown = pl.Series((gaps * 100).round(1)).cast(pl.String) + "%"
+    shown = pl.Series((gaps * 100).round(mismatch.digits)).cast(pl.String) + "%"
     return _concat([f"{mismatch.code}: ", head, shown, tail])
 
 

@@ -714,3 +714,20 @@ def test_a_whole_number_answer_behind_a_whole_number_step_is_itself_whole(eng: A
         eng.solve(["micro_batch"], {**givens, "pp": 8})
     assert "rounds down to 0" in str(caught.value) and "global_batch" in str(caught.value)
     assert "取整为 0" in localized(caught.value, "zh")
+
+
+def test_figures_typed_as_printed_are_answered_with_a_warning_not_refused(eng: Any) -> None:
+    # 13B on 1T tokens at mfu 0.4 on 256 A800s (312 TFLOP/s bf16, datasheet): 6 · 13e9 · 1e12 / (256 · 312e12 · 0.4
+    # · 86,400 s) = 28.257 days by hand, which llmplan prints as 28.3 days. Typed back (0.15 % off) it is what a
+    # 3-significant-figure figure is, answered with a warning naming the gap; 29 days (2.6 % off) is a contradiction.
+    from engine.errors import ContradictionError
+
+    exact = 6 * 13e9 * 1e12 / (256 * 312e12 * 0.4 * 86400)
+    assert round(exact, 1) == 28.3
+    givens = {"params": 13e9, "tokens": 1e12, "gpu": "A800", "n_gpus": 256, "mfu": 0.4, "price_per_gpu_hour": 2.0}
+    result = eng.solve(["train_cost"], {**givens, "train_time": 28.3})
+    assert result.values["train_cost"] > 0
+    gaps = [w.message for w in result.warnings if w.code == "mismatch.time.train_time"]
+    assert gaps and "0.15%" in gaps[0]   # |28.3 - 28.257| / 28.3
+    with pytest.raises(ContradictionError):
+        eng.solve(["train_cost"], {**givens, "train_time": 29.0})
