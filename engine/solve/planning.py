@@ -106,7 +106,7 @@ class Planner:
         missing = [t for t in targets if t not in known]
         if missing:
             lacking, answered = reachable_alone(self, knowns, targets, missing, selectors, offered)
-            raise underdetermined(self, lacking, set(start), set(soft), equations, selectors, answered)
+            raise underdetermined(self, lacking, set(start), set(soft), equations, selectors, answered, knowns)
         better = giving_way(self, equations, order, known, knowns, targets, selectors, offered, defaults,
                             PLAN_SYMBOLIC_SECONDS)
         if better is not None:

@@ -20,18 +20,21 @@ SUGGESTION_SECONDS = 0.6   # the search for what is missing stops after this (is
 
 
 def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: set[str], equations: list[Equation],
-                     selectors: dict[str, str] | None = None, answered: Sequence[str] = ()) -> UnderdeterminedError:
+                     selectors: dict[str, str] | None = None, answered: Sequence[str] = (),
+                     given: Iterable[str] = ()) -> UnderdeterminedError:
     """The error for a question whose targets `missing` cannot be reached; `answered`: the other targets
-    asked with them, each reachable from the givens (said, so the user can ask those alone)."""
+    asked with them, each reachable from the givens (said, so the user can ask those alone); `given`:
+    the typed values and the figures of typed catalog keys (`knowns` adds the default conventions)."""
     started = time.monotonic()
     forward_only = self.defined & soft
     helpful, stopped = _single_answers(self, equations, knowns | soft, missing, forward_only, started)
     helpful = _chosen_convention_first(self, helpful, equations, knowns | soft, missing, forward_only,
                                        selectors or {}, started)
     target = ", ".join(missing)
+    absent = _absent_figure(self, equations, (knowns, set(given)), missing, forward_only, selectors or {})
     related = prefer_inputs(sorted({n for eq in equations if set(missing) & eq.variables for n in eq.variables}
                                     - knowns - soft - set(missing)), self.rules, self.defined)
-    parts: list[Nested] = []
+    parts: list[Nested] = [absent]   # the cause first: a catalog entry without the figure asked for
     if helpful:
         shown = Joined(*[_suggestion(self, n, i) for i, n in enumerate(helpful[:SUGGESTIONS])], separator=", ")
         parts.append(Nested("planner.underdetermined", target=target, names=shown))
@@ -46,7 +49,8 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
                          if pair else Nested("planner.underdetermined.others", names=", ".join(others[:SUGGESTIONS])))
     else:
         parts.append(Nested("planner.underdetermined.none", target=target, names=", ".join(related) or "none"))
-    parts.append(_selector_hint(self, missing, knowns | soft, selectors or {}, forward_only, started, helpful))
+    if not absent.key:   # (the absent figure's clause names the convention that answers)
+        parts.append(_selector_hint(self, missing, knowns | soft, selectors or {}, forward_only, started, helpful))
     catalogs = sorted(name for name, table in self.rules.tables.items()
                       if set(missing) <= set(table.fields) and name not in knowns
                       and self.rules.variables[name].default is None)
@@ -115,6 +119,60 @@ def _chosen_convention_first(self: Planner, helpful: list[str], equations: list[
         if name not in self.defined and not self._reaches(usual, set(known) | {name}, missing, forward_only):
             own.append(name)
     return own + [name for name in helpful if name not in own]
+
+
+def _absent_figure(self: Planner, equations: list[Equation], knowns: tuple[set[str], set[str]], missing: list[str],
+                   forward_only: Iterable[str], selectors: dict[str, str]) -> Nested:
+    """A typed catalog key whose entry has the figure for another convention only (tokenizer=llama3:
+    characters per English token, no Chinese ratio, while text_language is zh): the cause, and the ways
+    out — the convention its figure is for (where that answers), or the missing figure in a form one can
+    give. `knowns`: (every known value, the given ones and the typed keys' figures)."""
+    known, given = knowns
+    uses: dict[str, int] = {}
+    for eq in equations:
+        for v in eq.variables:
+            uses[v] = uses.get(v, 0) + 1
+    # what the active rules read, less the inputs of a rule that only restates them as a value no other
+    # rule reads (compress_rate = tokens_per_char_zh: the Chinese figure is not used for English text)
+    read = {v for eq in equations if not (eq.lhs[0] == "var" and uses[eq.lhs[1]] == 1) for v in eq.variables}
+    for name, table in sorted(self.rules.tables.items()):
+        fields = set(table.fields)
+        idle = fields & given - read   # figures the typed entry has that no active rule reads
+        for eq in (e for e in equations if e.variant and idle and (e.variables & fields) - known):
+            figure = sorted((eq.variables & fields) - known)[0]
+            for selector, allowed in eq.variant:
+                other = _other_convention(self, idle, selector, allowed)
+                if other is None or not self._reaches(equations, known | {figure}, missing, forward_only):
+                    continue
+                forms = prefer_inputs(sorted(_restated(equations, figure) - known), self.rules, self.defined)
+                answers = self._reaches(self.active(dict(selectors, **{selector: other[0]})), known, missing,
+                                        forward_only)
+                return Nested("planner.absent_figure" if answers else "planner.absent_figure.only", catalog=name,
+                              figure=figure, selector=selector, value=selectors.get(selector), other=other[0],
+                              has=", ".join(other[1]), forms=", ".join([figure, *forms]))
+    return Nested()
+
+
+def _restated(equations: list[Equation], name: str) -> set[str]:
+    """The values that are `name` in another form: rules of two variables (tokens_per_char =
+    tokens_per_char_zh, chars_per_token · tokens_per_char = 1), followed to the end."""
+    forms, size = {name}, 0
+    while size != len(forms):
+        size = len(forms)
+        forms |= {v for eq in equations if len(eq.variables) == 2 and eq.variables & forms for v in eq.variables}
+    return forms - {name}
+
+
+def _other_convention(self: Planner, idle: set[str], selector: str, allowed: tuple[str, ...]
+                      ) -> tuple[str, list[str]] | None:
+    """(another value of `selector`, the idle figures its rules read): the convention the entry's
+    figures are for (text_language=en for chars_per_token_en), or None."""
+    for eq in self.rules.equations:
+        for sel, values in eq.variant:
+            others = [v for v in values if v not in allowed]
+            if sel == selector and others and eq.variables & idle:
+                return others[0], sorted(eq.variables & idle)
+    return None
 
 
 def _answering_pair(self: Planner, equations: list[Equation], known: set[str], missing: list[str],
