@@ -41,6 +41,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name} is given twice ({first!r} and {second!r})",
         "{name} 被给定了两次（{first!r} 与 {second!r}）"),
     "values.expects_plain": ("a plain number (e.g. 7B, 0.4, 40%)", "纯数字（例如 7B、0.4、40%）"),
+    "values.expects_usd": (
+        "a price in {unit}: llmplan prices in US dollars only, so convert other currencies to USD first "
+        "(e.g. {example})",
+        "以 {unit} 表示的价格：llmplan 只以美元计价，其他货币请先换算为美元（例如 {example}）"),
+    "values.ambiguous_zhao": (
+        "{name}: {value!r} uses 兆, which has two readings: 10^6 (mega, as in 兆字节 = MB, mainland usage) and "
+        "10^12 (万亿, Taiwan and traditional usage); write M or 百万 for 10^6, T or 万亿 for 10^12",
+        "{name}：{value!r} 中的“兆”有两种含义：10^6（百万，大陆用法，如 兆字节 = MB）与 10^12（万亿，台湾及传统用法）；"
+        "10^6 请写 M 或 百万，10^12 请写 T 或 万亿"),
     "values.expects_unit": ("a value in {unit} or another {dims} unit (e.g. {example})",
                             "以 {unit} 或其他 {dims} 单位表示的值（例如 {example}）"),
     "values.selectors_malformed": (

@@ -2,9 +2,11 @@
 
 Accepted: plain numbers (in the variable's declared unit), count suffixes
 for plain and token/char counts (7B, 1.4T, 500M, 3万, 2亿), percentages (40%),
-numbers with a unit (30d, 30 days, 80GB, 80GiB, 312 TFLOPS, 3 小时), full-width
-digits (７Ｂ), and catalog keys for categorical variables. Everything else is
-refused with a message that names the variable and what it expects.
+numbers with a unit (30d, 30 days, 4w, 1mo, 30D, 0.08y, 3个月, 80GB, 80GiB,
+312 TFLOPS, 400gbps, 3 小时), full-width digits (７Ｂ), and catalog keys for
+categorical variables. Everything else is refused with a message that names the
+variable and what it expects (兆, with two readings; prices in another currency
+than USD).
 """
 from __future__ import annotations
 
@@ -26,7 +28,13 @@ _COUNT_SUFFIX = {"k": 1e3, "K": 1e3, "M": 1e6, "m": 1e6, "B": 1e9, "b": 1e9, "G"
                  "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
                  "万": 1e4, "亿": 1e8, "千": 1e3, "百万": 1e6, "十亿": 1e9, "万亿": 1e12}
 _CHINESE_UNITS = {"天": "day", "日": "day", "小时": "hour", "分钟": "minute", "秒": "second",
-                  "周": "week", "月": "month", "年": "year", "个": "", "张": "", "卡": ""}
+                  "周": "week", "星期": "week", "月": "month", "年": "year", "个": "", "张": "", "卡": ""}
+# Time spellings pint does not know, read only for a duration (W is a watt, D no prefix): 4w, 1mo, 30D, 0.08y
+_TIME_SPELLINGS = {"w": "week", "mo": "month", "mos": "month", "mth": "month", "mths": "month", "D": "day",
+                   "y": "year"}
+_TIME_DIMS = (("[time]", 1.0),)
+# A link speed with a lowercase prefix (400gbps, 100mbps) is bits per second with the SI prefix, never milli
+_LOWER_BPS = re.compile(r"^([kmgtp])bps$")
 _COUNT_WORDS = re.compile(
     r"^(" + "|".join(sorted(map(re.escape, _COUNT_SUFFIX), key=len, reverse=True)) + r")?\s*"
     r"(?:tokens?|tok|params|parameters|chars?|characters)?$")
@@ -78,10 +86,7 @@ def _parse_text(variable: Variable, raw: str) -> float:
         return number / 100.0
     if "%" in suffix:   # 40%% or 40 % % is a typo, not percent squared
         raise keyed(ValueParseError, "values.not_a_percentage", name=variable.name, value=raw[:40])
-    for chinese, unit in sorted(_CHINESE_UNITS.items(), key=lambda kv: -len(kv[0])):
-        if suffix.endswith(chinese):
-            suffix = (suffix[: -len(chinese)] + " " + unit).strip()
-            break
+    suffix = _spelled(variable, suffix, raw)
     number, suffix = _count_suffix(variable, number, suffix)
     if suffix in _COUNT_SUFFIX and ("[information]" not in dict(variable.dims) or suffix not in "Bb"):
         if dict(variable.dims).get("[information]") == 1 and dict(variable.dims).get("[time]") == -1:
@@ -101,6 +106,27 @@ def _parse_text(variable: Variable, raw: str) -> float:
         raise keyed(ValueParseError, "values.wrong_dimension", name=variable.name, value=raw[:40], dims=dims_text(dims),
                     expects=_expects(variable))
     return number * factor
+
+
+def _spelled(variable: Variable, suffix: str, raw: str) -> str:
+    """The unit as pint spells it: Chinese units (3个月 = 3 months: 个 is a measure word), the time
+    spellings of a duration (4w, 1mo, 30D, 0.08y), bits per second with a lowercase prefix (400gbps).
+    兆 is refused: 10^6 in mainland units (兆字节 = MB), 10^12 in Taiwan (= 万亿)."""
+    if "兆" in suffix:
+        raise keyed(ValueParseError, "values.ambiguous_zhao", name=variable.name, value=raw[:40])
+    for chinese, unit in sorted(_CHINESE_UNITS.items(), key=lambda kv: -len(kv[0])):
+        if suffix.endswith(chinese):
+            head = suffix[: -len(chinese)]
+            if unit and head.endswith("个"):
+                head = head[:-1]
+            suffix = (head + " " + unit).strip()
+            break
+    if variable.dims == _TIME_DIMS and suffix in _TIME_SPELLINGS:
+        return _TIME_SPELLINGS[suffix]
+    lower = _LOWER_BPS.match(suffix)
+    if lower:
+        return lower.group(1).upper().replace("K", "k") + "bps"
+    return suffix
 
 
 def _prefixed(variable: Variable) -> float:
@@ -251,7 +277,16 @@ def example(variable: Variable) -> str | Nested:
 def _expects(variable: Variable) -> Nested:
     if not variable.dims:
         return Nested("values.expects_plain")
+    if "[currency]" in dict(variable.dims):   # prices are in US dollars: no other currency to name
+        return Nested("values.expects_usd", unit=Both(variable.unit, _zh_rate(variable.unit)),
+                      example=Both(f"2 {variable.unit}", f"2 {_zh_rate(variable.unit)}"))
     # (the unit and the example in the reader's language: "以 天 或其他 [time] 单位", "例如 12 天")
     unit, shown = variable.unit, example(variable)
     return Nested("values.expects_unit", unit=Both(unit, ZH_TIME_UNITS.get(unit, unit)), dims=dims_text(variable.dims),
                   example=Both(shown, in_language(shown, "zh")) if isinstance(shown, str) else shown)
+
+
+def _zh_rate(unit: str) -> str:
+    """USD/hour -> USD/小时: a price's time unit in Chinese."""
+    head, _, tail = unit.partition("/")
+    return f"{head}/{ZH_TIME_UNITS.get(tail, tail)}" if tail else unit
