@@ -71,7 +71,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.rounds_to_zero": (
         "{name} = {raw} rounds {way} to 0: no whole {name} of at least 1 meets the given values {givens}; "
         "loosen one of them",
-        "{name} = {raw} 向{way_zh}取整为 0：在给定的 {givens} 下没有不小于 1 的整数 {name}；请放宽其中某个值"),
+        "{name} = {raw} {way}取整为 0：在给定的 {givens} 下没有不小于 1 的整数 {name}；请放宽其中某个值"),
     "planner.not_whole": (
         "{name} must be a whole number, and no whole {name} satisfies rule {rule} ({formula}) with {values}: "
         "the exact value is {raw}. Change one of those values so that {name} comes out whole",

@@ -113,8 +113,8 @@ class IntegerRounding(Recompute):
         givens = ", ".join(sorted(n for n in behind if n in plan.knowns and n not in plan.defaults))
         for i in np.flatnonzero(below):
             self._row_error(batch, mask(rows[i:i + 1], batch.rows), said_text(
-                "planner.rounds_to_zero", name=name, raw=f"{np.broadcast_to(raw, (n,))[i]:.4g}", way=rounding,
-                way_zh={"up": "上", "down": "下"}.get(rounding, "最近"), givens=givens), EvaluationError)
+                "planner.rounds_to_zero", name=name, raw=f"{np.broadcast_to(raw, (n,))[i]:.4g}",
+                way=Nested(f"results.how.{rounding}"), givens=givens), EvaluationError)
 
     def _admissible(self, batch: Batch, plan: Plan, name: str, raw: Value, rounded: Value, rounding: Rounding,
                     env: Env, rows: Rows) -> FloatColumn | None:
