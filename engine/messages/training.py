@@ -98,6 +98,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "training.freeze_zero": (
         "{where}: freeze_trainable_layers must not be 0",
         "{where}：freeze_trainable_layers 不能为 0"),
+    # evaluation data split off the training data (val_size, val_set_size)
+    "training.held_out_one": (
+        "{where}: {key} 1 is neither a share of the dataset (below 1) nor a count of examples (above 1); "
+        "Hugging Face datasets' train_test_split refuses a test_size of 1.0: give a share such as 0.1 or a count "
+        "such as 500",
+        "{where}：{key} 为 1，既不是数据集的比例（小于 1），也不是样本条数（大于 1）；Hugging Face datasets 的 "
+        "train_test_split 拒绝 test_size 为 1.0：请给出比例（如 0.1）或条数（如 500）"),
+    "training.held_out_all": (
+        "{where}: {key} {value} holds out {removed:,} of the {total:,} examples max_samples allows ({other}), "
+        "leaving none to train on; give a smaller {key}",
+        "{where}：{key} {value} 从 max_samples 允许的 {total:,} 条样本（{other}）中留出 {removed:,} 条用于评估，"
+        "不剩训练样本；请给出更小的 {key}"),
+    "training.held_out_typed": (
+        "samples = {samples} is taken as the training examples per epoch after the config's evaluation split: "
+        "{key} {value} ({where}) holds examples out of the dataset for evaluation ({framework}); if {samples} is "
+        "the whole dataset, {held} of them are held out and the run trains on {rest:,}: give samples={rest}",
+        "samples = {samples} 被视为配置划分评估集之后每个 epoch 的训练样本数：{key} {value}（{where}）从数据集中留出"
+        "样本用于评估（{framework}）；若 {samples} 是整个数据集，其中 {held} 条被留出，实际训练 {rest:,} 条："
+        "请给出 samples={rest}"),
     # deepspeed.py
     "training.offload_param_stage": (
         "{where}: {key} keeps the weights in host memory, which DeepSpeed does only with ZeRO stage 3 "

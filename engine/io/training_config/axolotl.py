@@ -22,7 +22,7 @@ from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
 from .fsdp import read_fsdp
 from .llamafactory import resolve_reference
-from .model import ConfigRead, Keys
+from .model import ConfigRead, Keys, held_out
 from .source import Located, read_file
 from .vocabulary import all_linear, fused_note, lora_targets, optimizer
 
@@ -106,6 +106,9 @@ def _batch(keys: Keys, out: ConfigRead) -> None:
         out.fill("epochs", 1.0, f"{AX} default num_epochs = 1.0 (schemas/training.py:267)", "num_epochs", True)
     else:
         out.fill("epochs", epochs[0], epochs[1], "num_epochs")
+    # val_set_size (schemas/config.py, default 0.0) is split off the training data (utils/data/sft.py
+    # _handle_train_dataset_split: int if > 1, else a share, to datasets' train_test_split)
+    out.held_out = held_out(keys, "val_set_size", f"{AX} utils/data/sft.py _handle_train_dataset_split")
     packing = keys.flag("sample_packing")
     out.fill("packing", "on" if packing and packing[0] else "off",
              packing[1] if packing else f"{AX} default sample_packing = None (off, schemas/config.py:688)",

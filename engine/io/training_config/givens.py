@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import EngineError, EvaluationError, PlanningError, UnderdeterminedError
-from ...messages import Caught, keyed
+from ...messages import Caught, keyed, localized, said_text
 from ...rules.hf_config import is_config_path
+from ...solve.solver import Warning_
 from ...text.values import parse_key, parse_number
 from . import read_training_config
 from .errors import TrainingConfigError
-from .model import ConfigRead, Filled
+from .model import ConfigRead, Filled, HeldOut
 
 if TYPE_CHECKING:
     from ...rules.model import RuleSet
@@ -38,6 +39,7 @@ class Origins:
     values: dict[str, Filled] = field(default_factory=dict)
     reads: list[ConfigRead] = field(default_factory=list)
     overridden: dict[str, Filled] = field(default_factory=dict)   # typed by the user, so not used
+    notes: list[str] = field(default_factory=list)     # what the config means for a value the user typed (Said)
 
     def attach(self, result: Result) -> Result:
         """A solved Result with each config value's origin and status `config` (nothing when no config)."""
@@ -48,6 +50,9 @@ class Origins:
         for name in self.values:
             if result.status.get(name) == "given":
                 result.status[name] = "config"
+        result.warnings += [Warning_("config.held_out", localized(note, result.lang), "warning",
+                                     "Hugging Face datasets Dataset.train_test_split (test_size: a share, rounded up, "
+                                     "or a count)") for note in self.notes]
         return result
 
     def explain(self, error: EngineError) -> EngineError:
@@ -110,6 +115,13 @@ def expand_config(givens: dict[str, Any], rules: RuleSet) -> tuple[dict[str, Any
             if name not in typed:
                 raise keyed(TrainingConfigError, "training.give_yourself", why=Caught(why), name=name)
     out = dict(typed)
+    splits = [read.held_out for read in origins.reads if read.held_out is not None]
+    if "samples" in typed and splits:
+        try:
+            samples = parse_number(rules.variables["samples"], typed["samples"])
+        except EngineError:
+            samples = None     # (the solve says what is wrong with it)
+        origins.notes += [held_out_note(split, samples) for split in splits if samples is not None]
     for name, filled in merged.items():
         if name in typed or (name == "model" and any(n in typed for n in _ARCHITECTURE)):
             origins.overridden[name] = filled
@@ -120,6 +132,16 @@ def expand_config(givens: dict[str, Any], rules: RuleSet) -> tuple[dict[str, Any
         out[name] = value
         origins.values[name] = filled
     return out, origins
+
+
+def held_out_note(split: HeldOut, samples: float) -> str:
+    """Said beside samples the user typed: it counts the examples after the config's evaluation split."""
+    whole = round(samples)
+    removed = split.count(whole)
+    held = f"ceil({split.value:g} × {whole:,}) = {removed:,}" if split.value < 1 else f"{removed:,}"
+    return said_text("training.held_out_typed", samples=f"{samples:,.0f}" if samples == whole else f"{samples:,g}",
+                     key=split.key, value=f"{split.value:g}", where=split.where, held=held,
+                     framework=split.framework, rest=max(whole - removed, 0))
 
 
 def resolve_model(filled: Filled, rules: RuleSet) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 from ...messages import keyed, said_text
 from .deepspeed import read_deepspeed
 from .errors import TrainingConfigError
-from .model import ConfigRead, Keys
+from .model import ConfigRead, Keys, held_out
 from .source import Located, read_file
 from .vocabulary import all_linear, fused_note, lora_targets, optimizer, precision
 
@@ -123,13 +123,7 @@ def _batch(keys: Keys, out: ConfigRead, stage: str) -> None:
         out.fill("epochs", 3.0, f"{HF} default num_train_epochs = 3.0", "num_train_epochs", True)
     else:
         out.fill("epochs", epochs[0], epochs[1], "num_train_epochs")
-    samples = keys.integer("max_samples")
-    if samples is not None:
-        datasets = keys.text("dataset")
-        count = len([d for d in datasets[0].split(",") if d.strip()]) if datasets else 1
-        # max_samples caps each dataset (data/loader.py); several datasets: at most max_samples each
-        out.fill("samples", samples[0] * count, samples[1],
-                 "max_samples" + (f" × {count} datasets" if count > 1 else ""))
+    _samples(keys, out)
     neat = keys.flag("neat_packing")
     packing = keys.flag("packing")
     if neat is not None and neat[0]:
@@ -139,6 +133,34 @@ def _batch(keys: Keys, out: ConfigRead, stage: str) -> None:
     else:
         out.fill("packing", "on" if stage == "pt" else "off",
                  f"{LF} default packing = (stage == pt) (hparams/parser.py:462)", "packing", True)
+
+
+def _samples(keys: Keys, out: ConfigRead) -> None:
+    """samples = the examples max_samples allows, less the evaluation split val_size takes from them.
+
+    max_samples caps each dataset (data/loader.py: the dataset's own size if smaller), so several datasets
+    give at most max_samples each; split_dataset (data/data_utils.py) then holds val_size out of the merged
+    datasets (a share in (0, 1), or a count; hparams/data_args.py: "an integer or a float in range [0,1)")."""
+    out.held_out = held_out(keys, "val_size", f"{LF} data/data_utils.py split_dataset")
+    samples = keys.integer("max_samples")
+    if samples is None:
+        return
+    datasets = keys.text("dataset")
+    count = len([d for d in datasets[0].split(",") if d.strip()]) if datasets else 1
+    total = samples[0] * count
+    cap = f"max_samples {samples[0]:,}" + (f" per dataset × {count}" if count > 1 else "") \
+        + " is a cap, each dataset's own size if smaller"
+    key = "max_samples" + (f" × {count} datasets" if count > 1 else "")
+    split = out.held_out
+    if split is None:
+        out.fill("samples", total, f"{samples[1]} ({cap})", key)
+        return
+    removed = split.count(total)
+    if removed >= total:
+        raise keyed(TrainingConfigError, "training.held_out_all", where=split.where, key=split.key,
+                    value=f"{split.value:g}", removed=removed, total=total, other=samples[1])
+    out.fill("samples", total - removed, f"{samples[1]} ({cap}; − {split.said} held out for evaluation at "
+             f"{split.where}, {removed:,} of {total:,})", f"{key} − {split.key}")
 
 
 # optimizers whose states take the parameters' dtype, -> their key with bf16 states (catalogs/optimizers.yaml)

@@ -1,6 +1,7 @@
 """What a reader returns: llmplan givens, each with where it came from, and the keys left unused."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,26 @@ class Filled:
     default: bool = False
 
 
+@dataclass(frozen=True)
+class HeldOut:
+    """Evaluation data split off the training data (LLaMA-Factory val_size, axolotl val_set_size): both pass
+    it to Hugging Face datasets' train_test_split as test_size, a share when below 1 (rounded up:
+    n_test = ceil(test_size · n)), a count of examples above 1 (int(value))."""
+
+    value: float
+    where: str           # file:line
+    key: str             # val_size, val_set_size
+    framework: str       # whose split, with its source
+
+    def count(self, total: int) -> int:
+        """Examples held out of `total`."""
+        return math.ceil(self.value * total) if self.value < 1 else int(self.value)   # (the float product, as datasets)
+
+    @property
+    def said(self) -> str:
+        return f"{self.key} {self.value:g}"
+
+
 @dataclass
 class ConfigRead:
     """A training config read: givens by llmplan variable, keys ignored, files it referenced."""
@@ -36,6 +57,7 @@ class ConfigRead:
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     unmodelled: list[tuple[str, str]] = field(default_factory=list)   # (variable, why): an error unless typed
+    held_out: HeldOut | None = None     # evaluation data taken from the training examples (samples is after it)
 
     def cannot_model(self, name: str, why: str) -> None:
         """A framework value llmplan has no key for: an error unless the user gives `name` themselves."""
@@ -84,7 +106,8 @@ class Keys:
                         value=value)
         return value, node.where
 
-    def number(self, key: str) -> tuple[float, str] | None:
+    def number(self, key: str, zero: bool = False) -> tuple[float, str] | None:
+        """A number greater than 0 (at least 0 with zero=True: `val_size: 0`, no split)."""
         node = self.node(key)
         if node is None:
             return None
@@ -96,7 +119,10 @@ class Keys:
                 pass
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _type(node, self.prefix + key, "training.a_number", node.value)
-        if value <= 0:
+        if value < 0 and zero:
+            raise keyed(TrainingConfigError, "training.at_least", where=node.where, key=self.prefix + key, low=0,
+                        value=value)
+        if value <= 0 and not zero:
             raise keyed(TrainingConfigError, "training.positive", where=node.where, key=self.prefix + key, value=value)
         return float(value), node.where
 
@@ -135,6 +161,17 @@ class Keys:
         if not isinstance(node.value, dict):
             raise _type(node, self.prefix + key, "training.a_mapping", node.plain())
         return Keys(node, f"{self.prefix}{key}.")
+
+
+def held_out(keys: Keys, key: str, framework: str) -> HeldOut | None:
+    """The evaluation split a config takes from its training data; None for none (0, the frameworks' default).
+    Exactly 1 is refused: as a share it is the whole dataset, and datasets' train_test_split refuses it."""
+    got = keys.number(key, zero=True)
+    if got is None or got[0] == 0:
+        return None
+    if got[0] == 1:
+        raise keyed(TrainingConfigError, "training.held_out_one", where=got[1], key=keys.prefix + key)
+    return HeldOut(got[0], got[1], keys.prefix + key, framework)
 
 
 def _type(node: Located, key: str, expected: str, found: Any) -> TrainingConfigError:

@@ -20,7 +20,7 @@ from ...messages import Caught, keyed, said
 from ...rules.hf_config import read_hf_config
 from ...solve.keys import Categorical
 from ...text.values import parse_key, parse_number
-from .givens import _ARCHITECTURE, check_value, read_configs, resolve_model
+from .givens import _ARCHITECTURE, check_value, held_out_note, read_configs, resolve_model
 
 if TYPE_CHECKING:
     from ...solve.solver import Engine
@@ -55,9 +55,14 @@ def fill_from_configs(engine: Engine, cells: list[Any], cell: Callable[[int], st
             index = [r for r, lacking in zip(index, missing) if not lacking]
             if not index:
                 continue
+        split = filled.pop(_HELD_OUT, None)
+        typed_samples = _typed("samples", np.array(index), numbers, keys)   # (before the config fills it)
         texts, architecture = _fill_rows(engine, np.array(index), filled, numbers, keys, empty, rows)
-        for row, text in zip(index, texts):
+        for row, text, typed in zip(index, texts, typed_samples):
             origins[row] = text
+            if split is not None and typed:   # samples typed in the row: what the config's split means for it
+                origins[row] = "; ".join(t for t in (text, held_out_note(split[0], float(numbers["samples"][row])))
+                                         if t)
         if problem is not None and not architecture.all():
             needing = np.array(index)[~architecture]
             report(needing, [_config_error(cell(r), problem[0]) for r in needing])
@@ -73,6 +78,8 @@ def _values(engine: Engine, path: str) -> dict[str, tuple[Any, Any]]:
     for read in reads:
         for name, why in read.unmodelled[:1]:   # (one is enough to say; a row that types it runs)
             out[_UNMODELLED] = (name, why)
+        if read.held_out is not None:
+            out[_HELD_OUT] = (read.held_out, None)
     for name, filled in merged.items():
         try:
             value = resolve_model(filled, rules) if name == "model" else filled.value
@@ -94,6 +101,7 @@ def _values(engine: Engine, path: str) -> dict[str, tuple[Any, Any]]:
 
 
 _UNMODELLED = "\0unmodelled"   # key of _values' (variable, why) for a value llmplan cannot take from the file
+_HELD_OUT = "\0held_out"       # key of _values' (HeldOut, None): evaluation data the config splits off
 
 
 def _typed(name: str, index: np.ndarray, numbers: dict[str, np.ndarray], keys: dict[str, Any]) -> np.ndarray:
