@@ -133,6 +133,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{where}：{key} 把优化器状态放到主机内存，而 DeepSpeed 只在 ZeRO 阶段 1、2、3 下这样做（offload_optimizer，"
         "deepspeed/runtime/zero/config.py），但此处阶段为 0（{stage_where}）："
         "请把 ZeRO 阶段设为 1、2 或 3（ZeRO-Offload 本身用 2），或去掉优化器卸载"),
+    "training.ds_batch_not_whole": (
+        "{where}: train_batch_size {batch} is not a multiple of micro-batch {micro} ({micro_where}) × accumulation "
+        "{accumulation} ({accumulation_where}) = {per_gpu}, so no GPU count runs it: DeepSpeed asserts "
+        "train_batch_size = micro-batch × accumulation × world size (deepspeed/runtime/config.py _batch_assertion); "
+        "give a multiple of {per_gpu}, or \"auto\"",
+        "{where}：train_batch_size {batch} 不是微批 {micro}（{micro_where}）× 累积步数 {accumulation}"
+        "（{accumulation_where}）= {per_gpu} 的整数倍，任何 GPU 数都无法运行：DeepSpeed 要求 train_batch_size = "
+        "微批 × 累积步数 × world size（deepspeed/runtime/config.py _batch_assertion）；请给出 {per_gpu} 的整数倍，"
+        "或设为 \"auto\""),
     "training.ds_mismatch": (
         "{where}: {key} = {value} contradicts {other} = {other_value} ({origin}); the Hugging Face DeepSpeed "
         "integration refuses such mismatches: set it to \"auto\" or make them equal",

@@ -127,6 +127,25 @@ def _batch(keys: Keys, out: ConfigRead, referenced_by: str) -> None:
         got = keys.integer(key)
         if got is not None:
             _agree(out, name, got[0], got[1], key, referenced_by)
+            if name == "global_batch":
+                _gpus(out, got[0], got[1])
+
+
+def _gpus(out: ConfigRead, batch: int, where: str) -> None:
+    """The GPU count train_batch_size implies: DeepSpeed asserts train_batch_size = micro-batch × accumulation ×
+    data-parallel world size (deepspeed/runtime/config.py DeepSpeedConfig._batch_assertion), so with all three
+    stated it fills n_gpus (tp = pp = 1 here; a typed n_gpus wins), and a batch no GPU count gives is refused."""
+    micro, accumulation = out.givens.get("micro_batch"), out.givens.get("grad_accum")
+    if micro is None or accumulation is None:
+        return   # (DeepSpeed derives the missing one from the world size: nothing to tell the GPUs by)
+    per_gpu = int(micro.value) * int(accumulation.value)
+    if batch % per_gpu:
+        raise keyed(TrainingConfigError, "training.ds_batch_not_whole", where=where, batch=batch,
+                    micro=micro.value, micro_where=micro.origin, accumulation=accumulation.value,
+                    accumulation_where=accumulation.origin, per_gpu=per_gpu)
+    out.offer("n_gpus", batch // per_gpu, f"{where} (train_batch_size {batch:,} / (micro-batch {micro.value} × "
+              f"accumulation {accumulation.value}) = {batch // per_gpu:,} data-parallel GPUs, as DeepSpeed asserts "
+              "train_batch_size = micro-batch × accumulation × world size)", "train_batch_size")
 
 
 def _precision(keys: Keys, out: ConfigRead, referenced_by: str) -> None:
