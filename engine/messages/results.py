@@ -38,6 +38,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ("给定值相互矛盾：规则 {rule}（{formula}）不成立——一边为 {left}，另一边为 {right}，相差 {gap}（容差 "
          "{tolerance}）；涉及的值：{values}。请删除或更正其中之一")),
     "results.contradiction_cells": (" — cells: {cells}", " —— 涉及单元格：{cells}"),
+    # a value of a contradiction whose cell the user left empty: named without a cell, with where it came from
+    "results.cell_origin.derived": ("{item} (derived)", "{item}（推导值）"),
+    "results.cell_origin.default": ("{item} (default)", "{item}（默认值）"),
+    "results.cell_origin.catalog": ("{item} (from the catalog)", "{item}（来自目录）"),
+    "results.cell_origin.config": ("{item} (from a config file)", "{item}（来自配置文件）"),
     "results.question_cell": (" — question: {cell}", " —— 问题所在单元格：{cell}"),
     "results.from_inputs": ("{value} (from {names})", "{value}（由 {names} 得出）"),
     "results.does_not_fit": (

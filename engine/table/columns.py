@@ -56,6 +56,10 @@ class Prepared:
     name_column: str | None = None
     failed: np.ndarray | None = None         # bool per row: errors[row] is not None (None: no row)
     origins: list | None = None              # per row: what its `config` file filled, with file:line
+    # variable -> the row's own cell holds a value the user wrote (before config files and catalog
+    # selectors filled the empty ones); None: every value is as written (a sweep's axes)
+    written: dict[str, np.ndarray] | None = None
+    configured: dict[str, np.ndarray] = field(default_factory=dict)   # variable -> filled by a config file
 
     def __post_init__(self) -> None:
         if self.failed is None:
@@ -79,14 +83,16 @@ def prepare(engine: "Engine", frame: pl.DataFrame, locator: Locator,
     if read.solve_column is None and rows:
         notes.append(said_text("table.no_solve_column"))
     numbers, keys, empty = read.numbers, read.keys, read.empty
+    written = {name: ~mask for name, mask in empty.items()}   # (the fills below replace masks, never write)
     fill_model_configs(engine, columns, numbers, keys, empty, locator, report, rows)   # model=.../config.json
     origins = _config_column(engine, frame, columns, locator, numbers, keys, empty, report)
+    configured = {name: ~mask & ~written.get(name, False) for name, mask in empty.items()}
     fill_selectors(engine, columns, keys, empty, locator, report, rows)   # model=qwen3-4b -> head_dim_rule=free
     _asked_and_given(columns, numbers, read.targets, read.row_targets, locator, report)
     blank = _blank_rows(read.asked, empty, report.failed, rows)
     name_column = next((c.field for c in columns if c.role == "name"), None)
     return Prepared(rows, columns, numbers, keys, read.targets, read.row_targets, report.errors, blank, empty,
-                    locator, notes, name_column, report.failed, origins)
+                    locator, notes, name_column, report.failed, origins, written, configured)
 
 
 class RowErrors:

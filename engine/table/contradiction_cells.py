@@ -1,6 +1,9 @@
 """A contradiction in a scenario table names the cells involved (issue #15): the row's cells that
 hold a value of the contradicted rule, or the catalog key that supplied one, each with its value in
-display units — `scenarios!C3 params = 7B; scenarios!D3 tokens = 2T token`.
+display units — `scenarios!C3 params = 7B; scenarios!D3 tokens = 2T token`. Only a cell the user
+filled is cited: a value in a column whose cell was left empty was derived, defaulted or filled from a
+catalog entry or config file, and is named as such, without an address (`train_flops = 84e21 FLOP
+(derived)`, `recompute = none (default)`).
 
 The rule is found from the error (its `equation_id` when the solver attaches one, else the rule id
 the message names: `rule scaling.tokens_per_param (...)`), then its variables from the rule set,
@@ -16,6 +19,7 @@ import polars as pl
 
 from ..errors import ContradictionError
 from ..messages import text
+from ..solve.batch_result import CATALOG, DEFAULT, GIVEN, NONE
 from ..text.formatting import format_quantity
 from .shared_objects import distinct_objects, is_kind
 
@@ -65,9 +69,10 @@ def named_cells(engine: Engine, prep: Prepared, batch: Batch, rows: np.ndarray, 
     for involved, parts in by_columns.items():
         positions = np.sort(np.concatenate(parts))
         picked = rows[positions]
-        pieces = [_cell_texts(engine, prep, batch, prep.columns[i], picked) for i in involved]
-        joined = pl.select(pl.concat_str([pl.lit(head), pl.concat_str(pieces, separator="; "), pl.lit(tail)])
-                           ).to_series()
+        pieces = [_cell_texts(engine, prep, batch, prep.columns[i], picked, lang) for i in involved]
+        listed = pl.concat_str(pieces, separator="; ", ignore_nulls=True)   # (values not known: left out)
+        joined = pl.select(pl.when(listed == "").then(pl.lit("")).otherwise(
+            pl.concat_str([pl.lit(head), listed, pl.lit(tail)]))).to_series()
         out = out.scatter(positions, joined)
     return out
 
@@ -82,8 +87,13 @@ def _signatures(batch: Batch, rows: np.ndarray) -> dict[tuple[object, str, int],
     _, first, which = np.unique(key, return_index=True, return_inverse=True)
     order = np.argsort(which.reshape(-1), kind="stable")
     bounds = np.flatnonzero(np.diff(which.reshape(-1)[order])) + 1
-    return {(batch.error_kinds[rows[position]], batch.errors[rows[position]], int(groups[position])): positions
-            for position, positions in zip(first.tolist(), np.split(order, bounds))}
+    out: dict[tuple[object, str, int], np.ndarray] = {}
+    for position, positions in zip(first.tolist(), np.split(order, bounds)):
+        # (two message objects of one text are one key here: their rows are gathered, not overwritten)
+        key = (batch.error_kinds[rows[position]], batch.errors[rows[position]], int(groups[position]))
+        found = out.get(key)
+        out[key] = positions if found is None else np.concatenate([found, positions])
+    return out
 
 
 def _involved(engine: Engine, name: str | None, variables: frozenset[str]) -> bool:
@@ -94,17 +104,57 @@ def _involved(engine: Engine, name: str | None, variables: frozenset[str]) -> bo
     return name in variables or bool(table is not None and variables & set(table.fields))
 
 
-def _cell_texts(engine: Engine, prep: Prepared, batch: Batch, column: Column, rows: np.ndarray) -> pl.Series:
-    """"sheet!C3 params = 7B" for each row: the address from the row number, the value formatted once
-    per distinct value."""
+def _cell_texts(engine: Engine, prep: Prepared, batch: Batch, column: Column, rows: np.ndarray,
+                lang: str = "en") -> pl.Series:
+    """"sheet!C3 params = 7B" for each row whose cell the user filled; a value of a cell left empty is
+    named with where it came from and no address ("train_flops = 84e21 FLOP (derived)", "recompute =
+    none (default)"), and left out (null) where it is not known. The address comes from the row number,
+    the value is formatted once per distinct value."""
     prefix, offset, suffix = prep.locator.cell_parts(column.index, column.header)
     numbers = pl.Series(rows + offset, dtype=pl.Int64).cast(pl.String)
     name = column.variable
-    distinct, inverse = np.unique(_raw(batch, name, rows), return_inverse=True)
+    raw = _raw(batch, name, rows)
+    distinct, inverse = np.unique(raw, return_inverse=True)
     shown = pl.Series([_shown(engine, batch, name, value) for value in distinct.tolist()], dtype=pl.String)
-    values = shown[inverse.reshape(-1)]
-    return pl.select(pl.concat_str([pl.lit(prefix), pl.lit(numbers), pl.lit(f"{suffix} {name} = "),
-                                    pl.lit(values)])).to_series()
+    item = pl.concat_str([pl.lit(f"{name} = "), pl.lit(shown[inverse.reshape(-1)])])
+    cited = pl.concat_str([pl.lit(prefix), pl.lit(numbers), pl.lit(f"{suffix} "), item])
+    origin = _origins(prep, batch, name, rows, raw)
+    if not origin.any():
+        return pl.select(cited).to_series()
+    said = [text(f"results.cell_origin.{kind}", lang, item="\0").split("\0") for kind in _ORIGINS]
+    heads = pl.Series([None, *(head for head, _ in said), None], dtype=pl.String)[origin]
+    tails = pl.Series([None, *(tail for _, tail in said), None], dtype=pl.String)[origin]
+    return pl.select(pl.when(pl.lit(origin == 0)).then(cited)
+                     .otherwise(pl.concat_str([pl.lit(heads), item, pl.lit(tails)]))).to_series()
+
+
+_ORIGINS = ("derived", "default", "catalog", "config")   # codes 1..4 (0: the user's cell, 5: not known)
+
+
+def _origins(prep: Prepared, batch: Batch, name: str, rows: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """Per row: 0 where the user filled the cell, else where the value came from (1 derived, 2 default,
+    3 catalog, 4 config file; 5: not known, nothing to name)."""
+    written = _row_mask(prep.written, name, rows, prep.rows, True)
+    if written.all():
+        return np.zeros(len(rows), dtype=np.int64)
+    if name in batch.keys:
+        known = raw >= 0
+        typed = _row_mask(batch.typed, name, rows, batch.rows, False)   # (a catalog entry's selector)
+        origin = np.where(typed, 3, 2)
+    else:
+        known = ~np.isnan(raw)
+        status = np.broadcast_to(batch.status.get(name, NONE), (batch.rows,))[rows]
+        origin = np.select([status == DEFAULT, status == CATALOG, status == GIVEN], [2, 3, 4], 1)
+    origin = np.where(_row_mask(prep.configured, name, rows, prep.rows, False), 4, origin)
+    return np.where(written, 0, np.where(known, origin, 5)).astype(np.int64)
+
+
+def _row_mask(masks: dict[str, np.ndarray] | None, name: str, rows: np.ndarray, size: int,
+              otherwise: bool) -> np.ndarray:
+    mask = masks.get(name) if masks is not None else None
+    if mask is None:
+        return np.full(len(rows), otherwise)
+    return np.broadcast_to(np.asarray(mask, dtype=bool), (size,))[rows]
 
 
 def _raw(batch: Batch, name: str, rows: np.ndarray) -> np.ndarray:
