@@ -234,7 +234,7 @@ class BatchSolver(IntegerRounding, GroupChecks):
     def _path(self, plan: Plan) -> set[str]:
         """What a solve without side values derives: the targets' path, and what the warning checks on it
         read (memory_per_gpu asked: usable_gpu_memory too, so "does not fit" can fire in a sweep)."""
-        derivable = set(plan.knowns) | set(plan.derived)
+        derivable = (set(plan.knowns) | set(plan.derived)) - plan.watched   # (a lean sweep's fit: ask memory_fill)
         extra = [v for check in self.rules.checks if check.severity == "warning" and check.variables & plan.needed
                  and check.variables <= derivable for v in check.variables]
         return set(plan.needed) | (values_behind(plan, extra) if extra else set())

@@ -29,6 +29,7 @@ from .giving_way import giving_way
 from .numeric import compile_tree
 from .ordering import Definitions, Link, structural
 from .suggestions import reachable_alone, underdetermined
+from .watched import watched_links
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Plan:
     checks: list[Equation]                         # fully known, not used: verify consistency
     defaults: list[str] = field(default_factory=list)   # numeric variables filled by a default
     needed: frozenset[str] = frozenset()           # variables the targets depend on
+    watched: frozenset[str] = frozenset()          # side values derived only to see the fit (watched.py)
     # facts read off the plan's structure alone (which values a results table shows, which default keys
     # it uses), kept with the plan: plans are cached per pattern and never changed once made, and each
     # chunk of a sweep would otherwise walk the same steps again
@@ -120,15 +122,19 @@ class Planner:
             defaults = [*defaults, *checked]
             known |= set(checked)
         checks = [eq for eq in equations if eq.id not in used and eq.variables <= known]
+        derived = {n for link in order for n in link.names}
         order, checks = prune_conventions(order, checks, fixed - trace(order, targets), targets)
         checks += self._combined_checks(equations, order, checks, set(knowns), known)
+        have = known - (derived - {n for link in order for n in link.names})   # (not what pruned links gave)
+        watch, side_defaults = watched_links(self, equations, order, have, knowns, soft, promoted, assumed)
+        order, defaults = order + watch, defaults + side_defaults   # (after the checks: the answer is as it was)
         steps = [self._step(link) for link in order]
         sel = tuple(sorted(selectors.items()))
         touched = {v for link in order for eq in link.eqs + tuple(e for e, _ in link.via) for v in eq.variables}
         touched |= {v for eq in checks for v in eq.variables}
         defaults = [n for n in sorted(fixed | promoted) if n in touched] + defaults
         return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
-                    frozenset(trace(order, targets)))
+                    frozenset(trace(order, targets)), frozenset(n for link in watch for n in link.names))
 
     def _combined_checks(self, equations: list[Equation], order: list[Link], checks: list[Equation],
                          givens: set[str], known: set[str]) -> list[Equation]:

@@ -29,7 +29,8 @@ def default_effects(result: "Result") -> dict[str, "float | None"]:
     overhead: how much a "little more" is has no scale)."""
     base = dict(result.values)
     base.update(result.unrounded)   # the values before rounding: what the solve steps computed
-    steps = [step for step in result.derivation if step.phase == "solve"]
+    # (the steps to the answer only: a side value's step, the memory beside a time, cannot move it)
+    steps = [step for step in result.derivation if step.phase == "solve" and step.needed]
     categorical = {n for n, v in result.rules.variables.items() if v.categorical}
     effects: dict[str, float | None] = {}
     for name, _, _ in result.assumptions:

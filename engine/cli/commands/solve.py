@@ -276,7 +276,7 @@ def _conventions(result: Result, implied: dict[str, list[float | None]], switche
                  ) -> list[_Ranked]:
     """Default conventions that may have shaped the answer, ranked by the figures they imply. A switch's
     own size is no rank (method=lora for full is another run, not an uncertainty), only a filter."""
-    on_path = {sel for step in result.derivation for eq in step.equations for sel, _ in eq.variant}
+    on_path = {sel for step in result.derivation if step.needed for eq in step.equations for sel, _ in eq.variant}
     out: list[_Ranked] = []
     for item in result.assumptions:
         name = item[0]
@@ -286,7 +286,7 @@ def _conventions(result: Result, implied: dict[str, list[float | None]], switche
         switched = switches.get(name)
         if (not measured or max(measured) == 0.0) and (
                 switched is not None and switched < NEGLIGIBLE   # solved again under its other values: ~ the same
-                or measured and None not in implied[name] and name not in on_path):
+                or None not in implied.get(name, []) and name not in on_path):
             continue   # (its figures do not move this answer and none of its rules was used)
         out.append((item, max(measured) if measured and max(measured) > 0 else None))
     return out
