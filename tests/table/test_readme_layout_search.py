@@ -23,8 +23,10 @@ def test_the_readme_layout_search_is_what_the_sweep_answers(tmp_path: Path) -> N
     assert frame.height == 4 * 3 * 3 * 3 and frame["error"].null_count() == frame.height
     best = frame.filter(pl.col("memory_fill") <= 1).sort("step_time [s]", "recompute").row(0, named=True)
     assert (best["tp"], best["pp"], best["micro_batch"], best["recompute"]) == (1, 4, 1, "none")
-    assert best["step_time [s]"] == pytest.approx(11.54, abs=0.005)      # README: 11.54 s, mfu 0.448, 0.757
-    assert best["mfu"] == pytest.approx(0.448, abs=0.0005) and best["memory_fill"] == pytest.approx(0.757, abs=5e-4)
+    assert best["step_time [s]"] == pytest.approx(11.54, abs=0.005)      # seed fp32: 11.54 s, mfu 0.448, 0.770
+    # (0.770: with 16 micro-batches per step the loss's two fp32 logit-sized gradients come on top of the stored
+    # logits, 2 · 4 B · 4,096 · 32,000 = 1.05 GB: activations.loss_backward_trained_base)
+    assert best["mfu"] == pytest.approx(0.448, abs=0.0005) and best["memory_fill"] == pytest.approx(0.770, abs=5e-4)
     # "tp = pp = 1 would be 0.8 % faster but needs 139 GB per GPU: its row's warnings says so"
     plain = frame.filter((pl.col("tp") == 1) & (pl.col("pp") == 1) & (pl.col("micro_batch") == 1)
                          & (pl.col("recompute") == "none")).row(0, named=True)
