@@ -4,6 +4,8 @@ Defaults for keys the file leaves out, read from axolotl's pydantic schema at v0
 (axolotl-ai-cloud/axolotl commit 067b021c8b87a9e5e380b9173c704cf7340e30f5):
   sequence_len = 512                      src/axolotl/utils/schemas/config.py:665
   sample_packing = None (off)             config.py:688
+  pad_to_sequence_len = None              config.py:722 (true: each batch padded to sequence_len, llmplan's
+                                          pad_to=max_length; else to its longest sample, core/builders/causal.py:387)
   bf16 = "auto" (bf16 on Ampere+), fp16 = None          config.py:559, :565
   gradient_checkpointing = False          config.py:600
   flash_attention / attn_implementation = None  config.py:803, :839 (Transformers then picks SDPA,
@@ -113,6 +115,9 @@ def _batch(keys: Keys, out: ConfigRead) -> None:
     out.fill("packing", "on" if packing and packing[0] else "off",
              packing[1] if packing else f"{AX} default sample_packing = None (off, schemas/config.py:688)",
              "sample_packing", packing is None)
+    padded = keys.flag("pad_to_sequence_len")   # (unset or false: the longest of each batch, llmplan's default)
+    if padded is not None and padded[0]:
+        out.fill("pad_to", "max_length", padded[1], "pad_to_sequence_len")
 
 
 def _runtime(keys: Keys, out: ConfigRead) -> None:
