@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..table.breakdown import breakdowns
-from ..table.scope import OVERRIDDEN, meaningful, reworded
+from ..table.scope import OVERRIDDEN, meaningful, only_noise_rounded, real_roundings, reworded
 from ..text.formatting import TIME_STEPS, format_quantity, rounded_note, rounded_way
 from . import charts, formulas
 from .labels import labels as label_table
@@ -118,14 +118,15 @@ def _catalog_source(engine: Engine, result: Result, name: str) -> str:
 def _answer(result: Result, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
     rules = result.rules
     rows = []
+    rounded = real_roundings(result)   # (a whole value float noise only seemed to move: no note)
     for name in result.targets:
         note = ""
-        if name in result.rounded:
-            raw, new = result.rounded[name]
+        if name in rounded:
+            raw, new = rounded[name]
             note = _rounded_text(rules, name, raw, new, words)
         rows.append(_quantity(rules, name, result.values[name], lang, note))
     for name, status in result.status.items():
-        if status == "recomputed":
+        if status == "recomputed" and not only_noise_rounded(result):
             asked = result.unrounded.get(name)
             note = words["recompute_phase"]
             if asked is not None:
@@ -157,13 +158,15 @@ def _key_figures(result: Result, lang: str) -> list[dict[str, Any]]:
 def _derivation(result: Result, words: dict[str, str], lang: str) -> list[dict[str, Any]]:
     """Steps on the path to the answer, in order: rule, formula, numbers with units, result."""
     before = {**result.values, **result.unrounded}
+    labelled = not only_noise_rounded(result)   # (no "recomputed for the rounded count" where nothing was)
     steps = []
     for step in result.derivation:
         if not step.needed:
             continue
         values = before if step.phase == "solve" else result.values
         steps.append({
-            "phase": step.phase, "phase_label": words["recompute_phase"] if step.phase == "recompute" else "",
+            "phase": step.phase,
+            "phase_label": words["recompute_phase"] if step.phase == "recompute" and labelled else "",
             "rules": [{"id": eq.id, "label": eq.label(lang), "text": eq.text, "source": eq.source,
                        "formula": formulas.rule(eq).__dict__} for eq in step.equations],
             "unknowns": [_unknown(step, name, values, result, lang) for name in step.unknowns],
@@ -176,7 +179,7 @@ def _unknown(step: DerivationStep, name: str, values: dict[str, float], result: 
     raw = step.results[name]
     here = {**values, name: raw}
     rounded = None
-    if step.phase == "solve" and name in result.rounded:     # the chain ends at the rounded count
+    if step.phase == "solve" and name in real_roundings(result):     # the chain ends at the rounded count
         words = label_table(lang)
         raw_value, new = result.rounded[name]
         rounded = (new, words["rounded_short"].format(
@@ -201,7 +204,7 @@ def _warnings(engine: Engine, result: Result, words: dict[str, str], lang: str) 
 
     out = [{"code": "rounded", "severity": "info", "severity_label": words["info"], "source": "",
             "message": _rounded_text(result.rules, name, raw, new, words)}
-           for name, (raw, new) in result.rounded.items()]
+           for name, (raw, new) in real_roundings(result).items()]
     checks = {c.id: c for c in engine.rules.checks}
     for warning in result.warnings:
         check = checks.get(warning.code)

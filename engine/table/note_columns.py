@@ -15,7 +15,7 @@ from ..solve.solver import Engine
 from ..text.formatting import PLACEHOLDER, format_quantity, rounded_way
 from .result_columns import Cells, Repeated, scatter
 from .row_masks import any_code, ok_rows
-from .scope import across_tables, catalog_only_rows, off_path_default_rows
+from .scope import across_tables, catalog_only_rows, moved_rows, off_path_default_rows
 from .value_texts import (
     FORMAT_ONE_BY_ONE,
     Coded,
@@ -47,14 +47,18 @@ def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) ->
             continue
         for name in group.rounded:
             variable = engine.rules.variables[name]
-            recomputed = ", ".join(n for n, s in batch.status.items() if any_code(s, index, RECOMPUTED))
-            first = int(index[0])   # (the way of the group's first row: budgets may turn it, engine/solve/rounding.py)
-            way = rounded_way(variable.rounding, float(np.broadcast_to(batch.unrounded[name], (batch.rows,))[first]),
-                              float(np.broadcast_to(batch.values[name], (batch.rows,))[first]))
+            raw, new = (np.broadcast_to(batch.unrounded[name], (batch.rows,)),
+                        np.broadcast_to(batch.values[name], (batch.rows,)))
+            moved = index[moved_rows(raw[index], new[index])]   # (132.99999999999997 -> 133: no note)
+            if not len(moved):
+                continue
+            recomputed = ", ".join(n for n, s in batch.status.items() if any_code(s, moved, RECOMPUTED))
+            first = int(moved[0])   # (the way of the group's first row: budgets may turn it, engine/solve/rounding.py)
+            way = rounded_way(variable.rounding, float(raw[first]), float(new[first]))
             note = message("results.rounded_column", lang, name=name, how=message(f"results.how.{way}", lang))
             if recomputed:
                 note += message("results.recomputed_column", lang, names=recomputed)
-            notes.text(index, note)
+            notes.text(moved, note)
     for check_id, mask in batch.warnings:
         check = checks[check_id]
         where = mask & ok & ~off_path_default_rows(batch, check.variables)

@@ -21,7 +21,7 @@ import numpy as np
 from ..messages import text
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, SOLVED
 from ..solve.bounds import repeated_view
-from ..text.formatting import format_quantity, rounded_note, rounded_way
+from ..text.formatting import ROUNDING_NOISE, format_quantity, rounded_for_real, rounded_note, rounded_way
 
 if TYPE_CHECKING:
     from ..rules.model import RuleSet
@@ -62,15 +62,45 @@ def reworded(warning: Warning_, result: Result, lang: str) -> str:
                 default=format_quantity(variable, entry.values[name]), source=f"{key}={entry.key}")
 
 
+def real_roundings(result: Result) -> dict[str, tuple[float, float]]:
+    """The roundings worth a note: result.rounded less a whole value that float noise only seemed to
+    move (grad_accum 132.99999999999997 -> 133)."""
+    return {name: pair for name, pair in result.rounded.items() if rounded_for_real(*pair)}
+
+
+def moved_rows(raw: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Per row, rounded_for_real: the whole number differs from the raw value by more than float noise."""
+    return np.abs(raw - new) > ROUNDING_NOISE * np.maximum(1.0, np.abs(raw))
+
+
+def only_noise_rounded(result: Result) -> bool:
+    """Whole numbers were rounded, each by float noise only: a budget "recomputed for the rounded count"
+    is the one given, and saying so is noise too."""
+    return bool(result.rounded) and not real_roundings(result)
+
+
+def _rounded_name(warning: Warning_, result: Result) -> str | None:
+    """The name a rounding note is about (it is named first: "grad_accum = ...")."""
+    return next((name for name in result.rounded if warning.message.startswith(f"{name} = ")), None)
+
+
+def noise_rounding(warning: Warning_, result: Result) -> bool:
+    """A rounding note about a whole value that float noise only seemed to move ("133 rounded up to 133")."""
+    if warning.code != ROUNDED:
+        return False
+    name = _rounded_name(warning, result)
+    return name is not None and name not in real_roundings(result)
+
+
 def _rounding(warning: Warning_, result: Result, lang: str) -> str:
     """The rounding note from Result.rounded (the raw value kept: "2,047.98 rounded up to 2,048")."""
-    for name, (raw, new) in result.rounded.items():
-        if warning.message.startswith(f"{name} = "):   # one note per rounded name, named first
-            variable = result.rules.variables[name]
-            return text("results.rounded", lang, name=name, raw=rounded_note(raw),
-                        how=text(f"results.how.{rounded_way(variable.rounding, raw, new)}", lang),
-                        new=f"{new:,.0f}")
-    return warning.message
+    name = _rounded_name(warning, result)   # (one note per rounded name)
+    if name is None:
+        return warning.message
+    raw, new = result.rounded[name]
+    variable = result.rules.variables[name]
+    return text("results.rounded", lang, name=name, raw=rounded_note(raw),
+                how=text(f"results.how.{rounded_way(variable.rounding, raw, new)}", lang), new=f"{new:,.0f}")
 
 
 def convention_figure(name: str, result: Result) -> bool:
@@ -86,6 +116,8 @@ def convention_figure(name: str, result: Result) -> bool:
 def meaningful(warning: Warning_, result: Result) -> bool:
     """Whether this warning says something about the question asked."""
     rules = result.rules
+    if noise_rounding(warning, result):
+        return False
     if warning.code.startswith(OVERRIDDEN):
         name = warning.code[len(OVERRIDDEN):]
         return name not in result.targets and convention_figure(name, result)

@@ -166,6 +166,15 @@ def rounded_way(rounding: str, raw: float, new: float) -> str:
     return "up" if new > raw else "down"
 
 
+ROUNDING_NOISE = 1e-9   # |raw − rounded| up to this share of max(1, |raw|): float noise on a whole value
+
+
+def rounded_for_real(raw: float, new: float) -> bool:
+    """Whether a rounding moved the value by more than float noise: 132.99999999999997 -> 133 did not, and
+    no note says "133 rounded up" (the values after it are still recomputed from the whole number)."""
+    return abs(raw - new) > ROUNDING_NOISE * max(1.0, abs(raw))
+
+
 def rounded_note(raw: float) -> str:
     """The raw value a rounding note keeps: 2,047.98; with the digits that show it is not whole (132.9993,
     not "133 rounded up to 133")."""

@@ -18,7 +18,14 @@ from ...rules.expr import Tree, render
 from ...solve.sensitivity import convention_effects, default_effects
 from ...solve.solver import base_unit
 from ...table.breakdown import breakdowns
-from ...table.scope import on_the_path, reworded, shown_warnings
+from ...table.scope import (
+    noise_rounding,
+    on_the_path,
+    only_noise_rounded,
+    real_roundings,
+    reworded,
+    shown_warnings,
+)
 from ...text.formatting import count, engineering, format_quantity, number, rounded_note, rounded_way
 from ...text.formatting import kind as shown_as
 from ._common import add_rule_options, load_engine, split_items, wants_binary
@@ -55,12 +62,20 @@ def run(args: argparse.Namespace) -> int:
 
         write_solve_report(engine, result, args.report, lang=args.lang)
     if args.json:
-        json.dump(dict(result.to_json(), breakdown=breakdown_json(result)), sys.stdout, ensure_ascii=False, indent=1)
+        json.dump(_json(result), sys.stdout, ensure_ascii=False, indent=1)
         print()
     else:
         switches = None if args.verbose else convention_effects(engine, result, givens)
         print(render_text(result, args.lang, verbose=args.verbose, binary=wants_binary(givens), switches=switches))
     return 0
+
+
+def _json(result: Result) -> dict:
+    """--json: the result with its breakdown; a rounding note only where the value moved by more than
+    float noise (its `rounded` raw and whole values stay, as data)."""
+    out = dict(result.to_json(), breakdown=breakdown_json(result))
+    out["warnings"] = [w.to_json() for w in result.warnings if not noise_rounding(w, result)]
+    return out
 
 
 class _Shower:
@@ -105,17 +120,18 @@ def _in_bits(variable: Variable, value: float | None) -> str:
 def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
     rules = result.rules
     lines = [f"{text('cli.answer', lang)}:"]
+    rounded = real_roundings(result)   # (a whole value float noise only seemed to move: no note)
     for name in result.targets:
         extra = ""
-        if name in result.rounded:
-            raw, new = result.rounded[name]
+        if name in rounded:
+            raw, new = rounded[name]
             direction = text(f"cli.round_{rounded_way(rules.variables[name].rounding, raw, new)}", lang)
             extra = "   (" + text("cli.rounded_as", lang, raw=rounded_note(raw), direction=direction) + ")"
         if name == FILL and result.values.get(name, 0) > 1 + 1e-9:
             extra += "   (" + text("cli.does_not_fit", lang) + ")"
         lines.append(f"  {name} = {show(name)}{_in_bits(rules.variables[name], result.values.get(name))}{extra}"
                      f"    # {short_label(rules.variables[name].label(lang))}")
-    for name in (n for n, s in result.status.items() if s == "recomputed"):
+    for name in (n for n, s in result.status.items() if s == "recomputed" and not only_noise_rounded(result)):
         lines.append(f"  {name} = {show(name)}    # {text('cli.recomputed', lang)}")
     return lines
 
