@@ -215,9 +215,10 @@ def test_samples_to_steps_to_time(eng):
 
 
 def test_unpacked_samples_compute_their_padding(eng):
-    # 50,000 samples of 600 tokens, each padded to 2,048: 102.4M tokens per epoch, 70.7 % padding
+    # 50,000 samples of 600 tokens, each padded to 2,048 (pad_to=max_length: axolotl's pad_to_sequence_len; the
+    # collators' default pads a micro-batch to its longest sample only): 102.4M tokens per epoch, 70.7 % padding
     r = eng.solve(["tokens", "padding_share"], {"samples": 50000, "tokens_per_sample": 600, "seq_len": 2048,
-                                                "packing": "off"})
+                                                "packing": "off", "pad_to": "max_length"})
     assert r.values["tokens"] == 50_000 * 2048
     assert r.values["padding_share"] == pytest.approx(1 - 600 / 2048, rel=1e-12)
     assert "batching.mostly_padding" in codes(r)

@@ -95,10 +95,13 @@ def test_matmul_basis_needs_the_architecture(eng):
 # -- 2. optimizer states in the parameter dtype -------------------------------------------------
 
 @pytest.mark.parametrize("optimizer, per_param", [("adam-bf16", 2 + 2 + 4), ("sgd-momentum-bf16", 2 + 2 + 2),
-                                                  ("adam", 2 + 2 + 8)])
+                                                  ("adam", 2 + 2 + 4), ("sgd-momentum", 2 + 2 + 2),
+                                                  ("adam-8bit", 2 + 2 + 2), ("paged-adamw", 2 + 2 + 8)])
 def test_pure_bf16_optimizer_states(eng, optimizer, per_param):
     # pure bf16: 2 B weights + 2 B grads, no master copy; torch.optim.Adam keeps exp_avg and exp_avg_sq
-    # like the parameter (2 + 2 B), SGD its momentum buffer (2 B); optimizer=adam keeps fp32 states (8 B)
+    # like the parameter it steps (2 + 2 B), SGD its momentum buffer (2 B), so plain adam / sgd-momentum are
+    # the bf16 keys here (LLaMA-Factory's pure_bf16 table: 60 GB for 7B full, 8 B per parameter); 8-bit states
+    # are 1 B each whatever the dtype, and bitsandbytes' 32-bit paged AdamW keeps fp32 states (8 B)
     r = eng.solve(["model_state_bytes", "model_state_bytes_per_param"],
                   {"params": "7B", "precision": "pure-bf16", "optimizer": optimizer})
     assert r.values["model_state_bytes_per_param"] == per_param
@@ -352,4 +355,15 @@ def test_new_conventions_are_documented(eng, selector):
 @pytest.mark.parametrize("key, states", [("adam-bf16", 4), ("sgd-momentum-bf16", 2)])
 def test_new_optimizer_entries_are_sourced(eng, key, states):
     entry = eng.rules.tables["optimizer"].entries[key]
-    assert entry.values["optimizer_state_bytes_per_param"] == states and "torch.optim" in entry.source
+    assert entry.values["optimizer_fixed_state_bytes"] == states and entry.values["optimizer_state_values"] == 0
+    assert "torch.optim" in entry.source
+
+
+@pytest.mark.parametrize("precision, per_param", [("seed-fp32", 4 + 4 + 12), ("mixed-bf16", 2 + 2 + 12),
+                                                  ("fp32", 4 + 4 + 8)])
+def test_adam_states_follow_the_dtype_the_optimizer_steps(eng, precision, per_param):
+    # seed §3c: Adam 12 B = 4 B fp32 copy + 4 B momentum + 4 B variance (seed-fp32: 20 B in all); mixed bf16 keeps
+    # the fp32 copy and steps it, so fp32 states: 2 + 2 + 12 = 16 B (ZeRO §3.1, K = 12); fp32 without a copy steps
+    # the fp32 weights themselves: 4 + 4 + 8 = 16 B (Megatron-LM README's distributed-optimizer table)
+    r = eng.solve(["model_state_bytes_per_param"], {"params": "7B", "precision": precision})
+    assert r.values["model_state_bytes_per_param"] == per_param
