@@ -63,12 +63,14 @@ def fill_time(engine: Engine, check: Preflight, lang: str) -> None:
     if check.mfu_assumed:
         check.assumed.append(("mfu", f"{ASSUMED_MFU:g}", text(lang, "mfu")))
     if str(givens.get("packing", "")) == "off":
-        check.time_note = text(lang, "padded")
+        per_sequence = tokens_per_sequence(engine, givens)
+        check.time_note = text(lang, "padded") if per_sequence >= number(engine, "seq_len", givens["seq_len"]) \
+            else text(lang, "padded_longest", tokens=f"{per_sequence:,.0f}")
 
 
 def epoch_time(engine: Engine, givens: dict[str, Any], sequences: float, assume_mfu: bool, lang: str) -> float:
-    """train_time of one epoch: tokens = sequences × seq_len (the data words are left out of this question
-    so that a rule linking tokens to them cannot disagree with the tokens given)."""
+    """train_time of one epoch: tokens = sequences × the tokens computed per sequence (the data words are left
+    out of this question so that a rule linking tokens to them cannot disagree with the tokens given)."""
     return engine.solve(["train_time"], _epoch_question(engine, givens, sequences, assume_mfu), lang
                         ).values["train_time"]
 
@@ -79,10 +81,22 @@ def _epoch_question(engine: Engine, givens: dict[str, Any], sequences: float, as
     # (perf_model=analytic times the layout's steps: its micro-batch and accumulation stay in the question)
     layout = () if str(givens.get("perf_model", "given")) == "analytic" else ("micro_batch", "grad_accum")
     base = _without(givens, _DATA + ("memory_fill",) + layout)
-    question = {**base, "tokens": sequences * number(engine, "seq_len", givens["seq_len"])}
+    question = {**base, "tokens": sequences * tokens_per_sequence(engine, givens)}
     if assume_mfu:
         question["mfu"] = ASSUMED_MFU
     return question
+
+
+def tokens_per_sequence(engine: Engine, givens: dict[str, Any]) -> float:
+    """Tokens computed per sequence: seq_len packed; unpacked, each micro-batch padded to its longest sample
+    (formulas/batching.yaml: tokens_per_sample at micro_batch 1), seq_len where the rules cannot tell."""
+    seq_len = number(engine, "seq_len", givens["seq_len"])
+    if str(givens.get("packing", "")) != "off" or "tokens_per_sample" not in givens:
+        return seq_len
+    try:
+        return engine.solve(["tokens_per_sequence"], _without(givens, ("memory_fill",))).values["tokens_per_sequence"]
+    except EngineError:
+        return seq_len
 
 
 def _whole_run(engine: Engine, check: Preflight) -> None:

@@ -453,3 +453,16 @@ def test_preflight_shows_the_warnings_beyond_the_fit(bundled_engine, tmp_path):
     fp16.write_text(config.read_text(encoding="utf-8").replace("bf16: true", "fp16: true"), encoding="utf-8")
     assert "has no bf16" not in render_text(bundled_engine, preflight(bundled_engine, [str(fp16)],
                                                                       {"gpu": "V100-SXM2-32GB", "samples": "10k"}))
+
+
+def test_an_unpacked_epoch_counts_each_micro_batch_padded_to_its_longest_sample(bundled_engine, in_lf):
+    # llama3_lora_sft.yaml trains one sample per micro-batch (per_device_train_batch_size 1) without packing: the
+    # collator pads a micro-batch to its longest sample, so a batch of one has no padding and 512-token samples
+    # compute 512 tokens per sequence, not cutoff_len's 2,048. The same sequences, a quarter of the tokens: the
+    # epoch (whose FLOPs are linear in the tokens) takes 512 / 2,048 of the time pad_to=max_length gives.
+    givens = {"gpu": "A100-80GB", "samples": "10000", "tokens_per_sample": "512", "micro_batch": "1"}
+    longest = preflight(bundled_engine, [LORA], givens)
+    padded = preflight(bundled_engine, [LORA], {**givens, "pad_to": "max_length"})
+    assert longest.sequences_per_epoch == padded.sequences_per_epoch == 10_000
+    assert longest.epoch_time == pytest.approx(padded.epoch_time * 512 / 2048, rel=1e-9)
+    assert "512 tokens computed per sequence" in longest.time_note and "upper bound" in padded.time_note
