@@ -17,7 +17,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "preflight.padded_longest": (
         ("packing off: each micro-batch is padded to its longest sample, {tokens} tokens computed per sequence "
          "(pad_to=longest, as LLaMA-Factory's, axolotl's and TRL's collators pad)"),
-        "未打包：每个微批补齐到其最长样本，每条序列计算 {tokens} 个 token（pad_to=longest，与 LLaMA-Factory、axolotl、TRL 的整理器一致）"),
+        ("未打包：每个微批补齐到其最长样本，每条序列计算 {tokens} 个 token"
+         "（pad_to=longest，与 LLaMA-Factory、axolotl、TRL 的整理器一致）")),
     "preflight.recompute": ("gradient checkpointing (recompute=full)", "梯度检查点（recompute=full）"),
     "preflight.zero": ("ZeRO stage {stage} (zero_stage={stage})", "ZeRO 阶段 {stage}（zero_stage={stage}）"),
     "preflight.micro": (
