@@ -20,6 +20,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "results.rounded": (
         "{name} = {raw} rounded {how} to {new}; values that depend on it are recomputed for the rounded count",
         "{name} = {raw}，{how}取整为 {new}；依赖它的数值按取整后的值重新计算"),
+    "results.rounded_admissible": (
+        ("{name} = {raw} rounded {how} to {plain}, then {new}: the {extreme} admissible value by {checks}; values "
+         "that depend on it are recomputed for it"),
+        "{name} = {raw} {how}取整为 {plain}，再取 {new}：按 {checks} {extreme}的可取值；依赖它的值已按它重新计算"),
+    "results.rounded_short_admissible": (
+        "rounded {how} to {plain}, then the {extreme} admissible value", "{how}取整为 {plain}，再取{extreme}的可取值"),
+    "results.admissible.largest": ("largest", "最大"),
+    "results.admissible.smallest": ("smallest", "最小"),
     "results.rounded_column": (
         "rounded: {name} rounded {how} (the exact value is in `{name} unrounded`)",
         "已取整：{name} {how}取整（原值见 `{name} unrounded` 列）"),

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..messages import text
 from ..table.breakdown import breakdowns
-from ..table.scope import OVERRIDDEN, meaningful, only_noise_rounded, real_roundings, reworded
+from ..table.scope import OVERRIDDEN, admissible_move, meaningful, only_noise_rounded, real_roundings, reworded
 from ..text.formatting import TIME_STEPS, format_quantity, rounded_note, rounded_way
 from . import charts, formulas
 from .labels import labels as label_table
@@ -122,8 +123,7 @@ def _answer(result: Result, words: dict[str, str], lang: str) -> list[dict[str, 
     for name in result.targets:
         note = ""
         if name in rounded:
-            raw, new = rounded[name]
-            note = _rounded_text(rules, name, raw, new, words)
+            note = _rounded_text(result, name, words, lang)
         rows.append(_quantity(rules, name, result.values[name], lang, note))
     for name, status in result.status.items():
         if status == "recomputed" and not only_noise_rounded(result):
@@ -135,10 +135,19 @@ def _answer(result: Result, words: dict[str, str], lang: str) -> list[dict[str, 
     return rows
 
 
-def _rounded_text(rules: RuleSet, name: str, raw: float, new: float, words: dict[str, str]) -> str:
-    variable = rules.variables[name]
-    return words["rounded"].format(name=name, raw=rounded_note(raw / variable.factor),
-                                   how=words["round_" + rounded_way(variable.rounding, raw, new)],
+def _rounded_text(result: Result, name: str, words: dict[str, str], lang: str) -> str:
+    """"n_gpus = 346.23 rounded up: 347; ..."; where the plain rounding was not admissible, both steps
+    ("micro_batch = 14.06 rounded down to 14, then 12: the largest admissible value by ...")."""
+    raw, new = result.rounded[name]
+    variable = result.rules.variables[name]
+    how = words["round_" + rounded_way(variable.rounding, raw, new)]
+    moved = admissible_move(result, name)
+    if moved is not None:
+        plain, extreme, checks = moved
+        return text("results.rounded_admissible", lang, name=name, raw=rounded_note(raw / variable.factor), how=how,
+                    plain=format_quantity(variable, plain), new=format_quantity(variable, new),
+                    extreme=text(f"results.admissible.{extreme}", lang), checks=checks)
+    return words["rounded"].format(name=name, raw=rounded_note(raw / variable.factor), how=how,
                                    new=format_quantity(variable, new))
 
 
@@ -182,8 +191,11 @@ def _unknown(step: DerivationStep, name: str, values: dict[str, float], result: 
     if step.phase == "solve" and name in real_roundings(result):     # the chain ends at the rounded count
         words = label_table(lang)
         raw_value, new = result.rounded[name]
-        rounded = (new, words["rounded_short"].format(
-            how=words["round_" + rounded_way(rules.variables[name].rounding, raw_value, new)]))
+        how = words["round_" + rounded_way(rules.variables[name].rounding, raw_value, new)]
+        moved = admissible_move(result, name)
+        rounded = (new, words["rounded_short"].format(how=how) if moved is None else text(
+            "results.rounded_short_admissible", lang, how=how, plain=format_quantity(rules.variables[name], moved[0]),
+            extreme=text(f"results.admissible.{moved[1]}", lang)))
     out = _quantity(rules, name, rounded[0] if rounded else raw, lang)
     out.update(raw=raw, rounded=rounded is not None, numeric=name not in step.solved)
     if out["numeric"]:
@@ -203,8 +215,7 @@ def _warnings(engine: Engine, result: Result, words: dict[str, str], lang: str) 
     """Rounding notes and the advisories that fired, in the report's language, with sources."""
 
     out = [{"code": "rounded", "severity": "info", "severity_label": words["info"], "source": "",
-            "message": _rounded_text(result.rules, name, raw, new, words)}
-           for name, (raw, new) in real_roundings(result).items()]
+            "message": _rounded_text(result, name, words, lang)} for name in real_roundings(result)]
     checks = {c.id: c for c in engine.rules.checks}
     for warning in result.warnings:
         check = checks.get(warning.code)

@@ -19,9 +19,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..messages import text
+from ..solve.admissible import admissibility_checks
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, SOLVED
 from ..solve.bounds import repeated_view
-from ..text.formatting import ROUNDING_NOISE, format_quantity, rounded_for_real, rounded_note, rounded_way
+from ..solve.numeric import evaluate_scalar
+from ..text.formatting import (
+    ROUNDING_NOISE,
+    format_quantity,
+    plain_rounded,
+    rounded_for_real,
+    rounded_note,
+    rounded_way,
+)
 
 if TYPE_CHECKING:
     from ..rules.model import RuleSet
@@ -93,14 +102,34 @@ def noise_rounding(warning: Warning_, result: Result) -> bool:
 
 
 def _rounding(warning: Warning_, result: Result, lang: str) -> str:
-    """The rounding note from Result.rounded (the raw value kept: "2,047.98 rounded up to 2,048")."""
+    """The rounding note from Result.rounded (the raw value kept: "2,047.98 rounded up to 2,048"), with the
+    admissible value it then moved to ("14.06 rounded down to 14, then 12: the largest admissible value")."""
     name = _rounded_name(warning, result)   # (one note per rounded name)
     if name is None:
         return warning.message
     raw, new = result.rounded[name]
-    variable = result.rules.variables[name]
-    return text("results.rounded", lang, name=name, raw=rounded_note(raw),
-                how=text(f"results.how.{rounded_way(variable.rounding, raw, new)}", lang), new=f"{new:,.0f}")
+    how = text(f"results.how.{rounded_way(result.rules.variables[name].rounding, raw, new)}", lang)
+    moved = admissible_move(result, name)
+    if moved is not None:
+        plain, extreme, checks = moved
+        return text("results.rounded_admissible", lang, name=name, raw=rounded_note(raw), how=how,
+                    plain=f"{plain:,.0f}", new=f"{new:,.0f}", extreme=text(f"results.admissible.{extreme}", lang),
+                    checks=checks)
+    return text("results.rounded", lang, name=name, raw=rounded_note(raw), how=how, new=f"{new:,.0f}")
+
+
+def admissible_move(result: Result, name: str) -> tuple[float, str, str] | None:
+    """Where a rounded answer went past its plain rounding to an admissible value (micro_batch 14.06 ->
+    14 -> 12: 14 x 8 GPUs does not divide the batch of 96): (the plain rounding, "largest" or "smallest",
+    the admissibility checks the plain value fails); None where the answer is the plain rounding."""
+    raw, new = result.rounded[name]
+    plain = plain_rounded(result.rules.variables[name].rounding, raw, new)
+    if plain == new:
+        return None
+    checks = admissibility_checks(result.rules, name)
+    env = {**result.values, name: plain}
+    failed = [c.id for c in checks if c.variables <= env.keys() and evaluate_scalar(c.condition, env) > 0]
+    return plain, "largest" if new < plain else "smallest", ", ".join(failed or [c.id for c in checks])
 
 
 def convention_figure(name: str, result: Result) -> bool:

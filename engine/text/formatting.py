@@ -166,6 +166,17 @@ def rounded_way(rounding: str, raw: float, new: float) -> str:
     return "up" if new > raw else "down"
 
 
+def plain_rounded(rounding: str, raw: float, new: float) -> float:
+    """raw rounded the way the answer went (rounded_way), with the planner's slack of 1e-12 (engine/solve/
+    rounding.py _rounded): what the whole number is unless an admissibility check moved it on."""
+    way = rounded_way(rounding, raw, new)
+    if way == "up":
+        return float(math.ceil(raw * (1 - 1e-12)))
+    if way == "down":
+        return float(math.floor(raw * (1 + 1e-12)))
+    return float(round(raw))
+
+
 ROUNDING_NOISE = 1e-9   # |raw − rounded| up to this share of max(1, |raw|): float noise on a whole value
 
 

@@ -19,6 +19,7 @@ from ...solve.sensitivity import convention_effects, default_effects
 from ...solve.solver import base_unit
 from ...table.breakdown import breakdowns
 from ...table.scope import (
+    admissible_move,
     noise_rounding,
     on_the_path,
     only_noise_rounded,
@@ -124,9 +125,7 @@ def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
     for name in result.targets:
         extra = ""
         if name in rounded:
-            raw, new = rounded[name]
-            direction = text(f"cli.round_{rounded_way(rules.variables[name].rounding, raw, new)}", lang)
-            extra = "   (" + text("cli.rounded_as", lang, raw=rounded_note(raw), direction=direction) + ")"
+            extra = "   (" + _rounded_as(result, name, lang) + ")"
         if name == FILL and result.values.get(name, 0) > 1 + 1e-9:
             extra += "   (" + text("cli.does_not_fit", lang) + ")"
         lines.append(f"  {name} = {show(name)}{_in_bits(rules.variables[name], result.values.get(name))}{extra}"
@@ -134,6 +133,21 @@ def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
     for name in (n for n, s in result.status.items() if s == "recomputed" and not only_noise_rounded(result)):
         lines.append(f"  {name} = {show(name)}    # {text('cli.recomputed', lang)}")
     return lines
+
+
+def _rounded_as(result: Result, name: str, lang: str) -> str:
+    """"346.23 rounded up"; "14.06 rounded down to 14, then 12: the largest admissible value (...)" where the
+    plain rounding was not admissible."""
+    raw, new = result.rounded[name]
+    direction = text(f"cli.round_{rounded_way(result.rules.variables[name].rounding, raw, new)}", lang)
+    moved = admissible_move(result, name)
+    if moved is None:
+        return text("cli.rounded_as", lang, raw=rounded_note(raw), direction=direction)
+    plain, extreme, checks = moved
+    variable = result.rules.variables[name]
+    return text("cli.rounded_then", lang, raw=rounded_note(raw), direction=direction,
+                plain=format_quantity(variable, plain), value=format_quantity(variable, new),
+                extreme=text(f"results.admissible.{extreme}", lang), checks=checks)
 
 
 def breakdown_json(result: Result) -> list[dict]:
