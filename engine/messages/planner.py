@@ -48,8 +48,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name} ({label}; the seed's value is {value})",
         "{name}（{label}；参考值 {value}）"),
     "planner.suggestion.catalog": (
-        "; or give {catalog} (a catalog key such as {examples}): its entry has the figure",
-        "；或给出 {catalog}（目录中的键，例如 {examples}）：其条目含有该数值"),
+        "; or give {catalog} (a catalog key such as {examples}): its entry has {figure}",
+        "；或给出 {catalog}（目录中的键，例如 {examples}）：其条目含有 {figure}"),
     "planner.suggestion.selector": (
         "; or choose {selector}={value}",
         "；或选择 {selector}={value}"),

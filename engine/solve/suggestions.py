@@ -51,11 +51,14 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
         parts.append(Nested("planner.underdetermined.none", target=target, names=", ".join(related) or "none"))
     if not absent.key:   # (the absent figure's clause names the convention that answers)
         parts.append(_selector_hint(self, missing, knowns | soft, selectors or {}, forward_only, started, helpful))
+    # peak_flops asked, or the first value that would answer (n_gpus without a GPU): a catalog key has it
+    wanted = set(missing) if not helpful else {*missing, helpful[0]}
     catalogs = sorted(name for name, table in self.rules.tables.items()
-                      if set(missing) <= set(table.fields) and name not in knowns
+                      if (set(missing) <= set(table.fields) or wanted & set(table.fields)) and name not in knowns
                       and self.rules.variables[name].default is None)
     for name in catalogs:   # peak_flops: a gpu key answers it from the catalog
-        parts.append(Nested("planner.suggestion.catalog", catalog=name,
+        figure = next(n for n in [*missing, *helpful[:1]] if n in self.rules.tables[name].fields)
+        parts.append(Nested("planner.suggestion.catalog", catalog=name, figure=figure,
                             examples=", ".join(list(self.rules.tables[name].entries)[:4])))
     if answered:
         parts.append(Nested("planner.underdetermined.answerable", names=", ".join(answered), target=target))
@@ -208,23 +211,34 @@ def _selector_hint(self: Planner, missing: list[str], known: set[str], selectors
     whose own rules derive a suggested value (mfu under perf_model=analytic), with the givens it
     still needs (issue #16: "a question missing mfu keeps naming mfu and mentions perf_model=analytic")."""
     deriving: list[tuple[str, str, list[Equation], list[Equation], list[str]]] = []
+    reaching: list[tuple[str, str, list[Equation]]] = []
     for selector in sorted(self.rules.selectors):
         variable = self.rules.variables[selector]
         for value in variable.values:
             if time.monotonic() - started > SUGGESTION_SECONDS:
-                return Nested()
+                break   # (out of time: the conventions found so far)
             current = selectors.get(selector, str(variable.default))
             if value == current or selector in known and selector not in selectors:
                 continue
             trial = dict(selectors, **{selector: value})
             equations = self.active(trial)
-            if self._reaches(equations, set(known), missing, forward_only):
-                return Nested("planner.suggestion.selector", selector=selector, value=value)
             own = [eq for eq in equations if any(sel == selector for sel, _ in eq.variant)
                    and not eq.active(dict(selectors, **{selector: current}))]
+            if self._reaches(equations, set(known), missing, forward_only):
+                reaching.append((selector, value, own))
+                continue
             derived = [name for name in [*missing, *helpful] if any(name in eq.variables for eq in own)]
             if derived:
                 deriving.append((selector, value, equations, own, derived))
+    # a convention whose own rules read a given nothing reads now (pp_bubble_fraction: perf_model=analytic's)
+    # first, then one whose rules derive a missing target itself rather than a value that would help
+    read_now = {v for eq in self.active(selectors) for v in eq.variables}
+    idle = set(known) - read_now
+    if reaching:
+        best = min(reaching, key=lambda r: -len(idle & {v for eq in r[2] for v in eq.variables}))
+        return Nested("planner.suggestion.selector", selector=best[0], value=best[1])
+    deriving.sort(key=lambda d: (-len(idle & {v for eq in d[3] for v in eq.variables}),
+                                 -len(set(d[4]) & set(missing))))
     for selector, value, equations, own, derived in deriving:
         needs = _convention_needs(self, equations, own, missing, known, forward_only, started, set(helpful))
         if needs:
