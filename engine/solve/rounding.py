@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import EvaluationError
-from ..messages import Nested, said_text, text
+from ..messages import Nested, said_text
 from ..rules.model import RuleSet
 from ..rules.schema import Rounding
 from .admissible import admissible, downstream
@@ -125,13 +125,13 @@ class IntegerRounding(Recompute):
         if found is None or not (found.moved.any() or found.none.any()):
             return None
         raw_rows = np.broadcast_to(np.asarray(raw, dtype=float), (len(rows),))
-        direction = text("planner.admissible.largest" if rounding == "down" else "planner.admissible.smallest")
+        direction = Nested("planner.admissible.largest" if rounding == "down" else "planner.admissible.smallest")
         reason = ", ".join(sorted(c.id for c in found.checks))
         if found.moved.any():
             first = int(np.flatnonzero(found.moved)[0])
             batch.notes.append((f"admissible.{name}",
-                                text("planner.admissible", name=name, raw=f"{raw_rows[first]:.4g}", direction=direction,
-                                     value=f"{found.values[first]:g}", reason=reason),
+                                said_text("planner.admissible", name=name, raw=f"{raw_rows[first]:.4g}",
+                                          direction=direction, value=f"{found.values[first]:g}", reason=reason),
                                 mask(rows[found.moved], batch.rows)))
         side = Nested("planner.admissible.below" if rounding == "down" else "planner.admissible.above")
         for i in np.flatnonzero(found.none)[:ADMISSIBLE_MESSAGES]:

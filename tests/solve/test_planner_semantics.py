@@ -757,3 +757,14 @@ def test_a_missing_peak_names_the_gpu_key_that_has_it(eng: Any, monkeypatch: Any
     with pytest.raises(UnderdeterminedError) as caught:
         eng.solve(["n_gpus"], {"params": 13e9, "tokens": 1e12, "train_time": 30.0, "mfu": 0.4})
     assert "or give gpu (a catalog key" in str(caught.value) and "its entry has peak_flops" in str(caught.value)
+
+
+def test_the_admissible_move_is_said_in_the_users_language(eng: Any) -> None:
+    # global_batch 40 on 8 GPUs (dp 8): micro_batch × grad_accum = 5, so the largest micro-batch that fits memory
+    # (14.06 -> 14 on an A100 for Qwen2.5-7B LoRA at 2k) moves to 5, the largest divisor of 5 at or below 14
+    givens = {"model": "qwen2.5-7b", "method": "lora", "gpu": "A100-80GB-SXM", "n_gpus": 8, "seq_len": 2048,
+              "global_batch": 40, "recompute": "full", "memory_fill": 1.0}
+    result = eng.solve(["micro_batch"], givens, "zh")
+    assert result.values["micro_batch"] == 5
+    said = [w.message for w in result.warnings if w.code == "admissible.micro_batch"]
+    assert said and "取整后不可取" in said[0] and "最大的可取值为 5" in said[0]
