@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ..messages import Caught, Joined, Nested
+from ..messages import Both, Caught, Joined, Nested
 from ..text.formatting import format_quantity
 from .keys import Categorical
 
@@ -64,9 +64,11 @@ def out_of_reach(engine: "Engine", numbers: dict[str, float], keys: dict[str, st
             continue      # (not moved by `target` at all: a default chain, not the limit we look for)
         variable = engine.rules.variables[name]
         above = value > high
+        limit = high if above else low   # (both languages: "至少为 45.2 天", not "45.2 days")
         clauses.append(Nested(f"planner.out_of_reach.{'above' if above else 'below'}", name=name,
-                              value=format_quantity(variable, value), target=target,
-                              limit=format_quantity(variable, high if above else low)))
+                              value=Both(format_quantity(variable, value), format_quantity(variable, value, lang="zh")),
+                              target=target, limit=Both(format_quantity(variable, limit),
+                                                        format_quantity(variable, limit, lang="zh"))))
     return Joined(*clauses, separator="; ") if clauses else None
 
 

@@ -51,3 +51,13 @@ def test_a_sheet_row_says_out_of_reach_too(eng: Any) -> None:
     assert outcome.batch.values["network_bandwidth"][0] == pytest.approx(9.249e9, rel=1e-3)
     assert "mfu = 0.6 is out of reach" in str(errors[1]) and "at most" in str(errors[1])
     assert "无法达到" in localized(errors[1], "zh")
+
+
+def test_out_of_reach_limits_are_in_the_users_units(eng: Any) -> None:
+    # 13B on 1T tokens on 8 A800s in 30 days needs mfu = 6 · 13e9 · 1e12 / (8 · 312e12 · 30 · 86,400 s) = 12.06 (by
+    # hand): out of reach, and even at mfu = 1 the run takes 362 days. In Chinese the limit is said in 天, not days.
+    with pytest.raises(EvaluationError) as caught:
+        eng.solve(["mfu"], {"params": 13e9, "tokens": 1e12, "gpu": "A800", "n_gpus": 8, "train_time": 30.0})
+    assert "at least 362 days" in str(caught.value)
+    zh = localized(caught.value, "zh")
+    assert "至少为 362 天" in zh and "days" not in zh
