@@ -84,9 +84,10 @@ def _output(eq) -> str:
 
 
 # Rules that round (ceil/floor: the Trainer's whole steps, batching.yaml) or clip (min: a truncated sample's
-# tokens) map many inputs to one output and cannot be solved back for their inputs; their forward values are
-# hand-checked in tests/rules/test_finetune.py and tests/rule_cases/batching.yaml, and steps_rounding=exact gives the invertible form.
-ROUNDING = {eq.id for eq in RULES.equations if any(f in eq.text for f in ("ceil(", "floor(", "min("))}
+# tokens; max: the dtype the optimizer steps, the master copy's or the weights') map many inputs to one output and
+# cannot be solved back for their inputs; their forward values are hand-checked in tests/rules/test_finetune.py and
+# tests/rule_cases (batching.yaml, memory.yaml, finetune.yaml), and steps_rounding=exact gives the invertible form.
+ROUNDING = {eq.id for eq in RULES.equations if any(f in eq.text for f in ("ceil(", "floor(", "min(", "max("))}
 
 
 @pytest.mark.parametrize("eq_id", [eq.id for eq in RULES.equations if eq.id not in ROUNDING])
