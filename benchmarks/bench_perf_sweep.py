@@ -116,6 +116,11 @@ reads toward its answer are kept with the plan. In process, heap kept: analytic 
 added nine checks the sweep evaluates (layers over pp stages, bandwidth plausibility, ...) and a refusing one
 (dp not whole): three runs at its end, on a noisier machine (6·N·D itself 7.7-8.2 ms): heap kept 2.95-3.15x, to
 parquet 2.27-3.61x. The structural reason is unchanged (5.9x the data).
+Ninth pass (2026-12-07, stop 29): no speed work; the analytic sweep gained rules (QLoRA's dequantization term,
+zero outside QLoRA; six_nd's attention check, not derived under perf_model=analytic) and results (118 columns,
+34 varying). A plan's watched fit (engine/solve/watched.py) is left out of lean sweeps, so neither grid computes
+memory unless memory_fill is asked; measured with and without it in the same process: the same times. One run
+of this script at the end of the stop: heap kept 23.1 / 8.0 ms = 2.89x, to parquet 2.37x.
 """
 from __future__ import annotations
 
