@@ -197,8 +197,14 @@ def from_catalog(name: str, result: Result) -> bool:
 
 
 def shown_warnings(result: Result, brief: bool = False) -> list[Warning_]:
-    """The warnings worth reading; brief=True also drops the rounding note the answer line repeats."""
-    return [w for w in result.warnings if meaningful(w, result) and not (brief and w.code == ROUNDED)]
+    """The warnings worth reading; brief=True also drops the rounding note the answer line repeats and the
+    notes that a side value has none (repetitions = epochs - 1 for a run of max_steps shorter than an epoch:
+    the rule does not apply, and the answer does not read it; -v keeps them)."""
+    if not brief:
+        return [w for w in result.warnings if meaningful(w, result)]
+    read = {v for step in result.derivation if step.needed for v in step.unknowns}
+    return [w for w in result.warnings if meaningful(w, result) and w.code != ROUNDED
+            and not (w.code.startswith("incomplete.") and w.code.partition(".")[2] not in read)]
 
 
 def catalog_only_rows(batch: Batch, names: frozenset[str]) -> np.ndarray:

@@ -157,3 +157,16 @@ def test_the_gpu_given_is_named_as_its_catalog_entry(capsys):
     assert "  gpu = A800  (NVIDIA A800 80GB PCIe)" in capsys.readouterr().out
     assert main(["solve", "n_gpus", "params=7B", "tokens=1T", "gpu=A800-SXM", "mfu=0.4", "train_time=30d"]) == 0
     assert "(NVIDIA A800 80GB SXM" in capsys.readouterr().out
+
+
+def test_a_side_value_the_rules_cannot_give_is_left_to_verbose(capsys):
+    # half an epoch over 1T unique tokens: repetitions = epochs - 1 = -0.5 has no value (Muennighoff et al. 2023's
+    # R_D counts passes after the first), so neither have the effective tokens; the time (500B tokens at mfu 0.4:
+    # 6 · 7e9 · 5e11 / (64 · 312e12 · 0.4) s = 30.4 days by hand) does not read them. The brief answer leaves the
+    # three "no valid value" notes out; -v keeps them.
+    question = "train_time params=7B unique_tokens=1T epochs=0.5 gpu=A800 n_gpus=64 mfu=0.4"
+    brief = _solve(capsys, question)
+    assert not any("no valid value" in line for line in brief)
+    assert any(line.strip().startswith("train_time = 30.4 days") for line in brief)
+    verbose = _solve(capsys, question, "-v")
+    assert any("no valid value for repetitions" in line for line in verbose)
