@@ -27,9 +27,9 @@ EXPECTED = {
     "llamafactory/examples/train_qlora/llama3_lora_sft_otfq.yaml": {
         "method": ("qlora", 4), "lora_rank": (8, 12), "lora_targets": ("all-linear", 13), "seq_len": (2048, 18),
         "micro_batch": (1, 34), "grad_accum": (8, 35), "precision": ("mixed-bf16", 40)},
-    "llamafactory/examples/train_full/llama3_full_sft.yaml": {
-        "method": ("full", 9), "micro_batch": (1, 31), "grad_accum": (2, 32), "epochs": (3.0, 34),
-        "precision": ("mixed-bf16", 37)},
+    "llamafactory/examples/train_full/llama3_full_sft.yaml": {   # bf16 under its ds_z3_config.json: DeepSpeed
+        "method": ("full", 9), "micro_batch": (1, 31), "grad_accum": (2, 32), "epochs": (3.0, 34),   # keeps fp32
+        "precision": ("mixed-bf16-fp32grad", 37)},                                                    # gradients
     "llamafactory/examples/deepspeed/ds_z0_config.json": {"zero_stage": ("0", 19), "offload": ("none", None)},
     "llamafactory/examples/deepspeed/ds_z2_config.json": {"zero_stage": ("2", 19), "offload": ("none", None)},
     "llamafactory/examples/deepspeed/ds_z3_config.json": {"zero_stage": ("3", 19), "offload": ("none", None)},
@@ -211,8 +211,9 @@ def test_accelerate_defaults(tmp_path):
     ds = _read(tmp_path, "distributed_type: DEEPSPEED\nnum_processes: 8\nmixed_precision: bf16\n"
                          "deepspeed_config:\n  zero_stage: 3\n  offload_optimizer_device: cpu\n"
                          "  offload_param_device: none\n  gradient_accumulation_steps: 4\n")
-    assert _values(ds) == {"n_gpus": 8, "precision": "mixed-bf16", "zero_stage": "3", "offload": "optimizer",
-                           "grad_accum": 4}
+    # (bf16 under the DeepSpeed engine: its optimizer keeps an fp32 gradient partition, 18 B per parameter)
+    assert _values(ds) == {"n_gpus": 8, "precision": "mixed-bf16-fp32grad", "zero_stage": "3",
+                           "offload": "optimizer", "grad_accum": 4}
 
 
 # -- bad input: one message naming file:line ------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 from ...messages import keyed
 from .accelerate import is_accelerate, read_accelerate
 from .axolotl import is_axolotl, read_axolotl
-from .deepspeed import is_deepspeed, read_deepspeed
+from .deepspeed import deepspeed_gradients, is_deepspeed, read_deepspeed
 from .errors import TrainingConfigError
 from .llamafactory import is_llamafactory, read_llamafactory
 from .model import ConfigRead, Filled
@@ -51,4 +51,5 @@ def read_training_config(path: str | Path) -> ConfigRead:
         read_deepspeed(root, out)
     else:
         {name: reader for name, _, reader in FRAMEWORKS}[framework](root, out)
+    deepspeed_gradients(out)   # (after every file: the framework's bf16 flag with a DeepSpeed JSON it names)
     return out

@@ -62,6 +62,7 @@ def read_accelerate(root: Located, out: ConfigRead) -> None:
 
 
 def _deepspeed(keys: Keys, out: ConfigRead, root: Located) -> None:
+    out.deepspeed = out.deepspeed or str(root.path)   # (the DeepSpeed engine runs, config block or not)
     block = keys.mapping("deepspeed_config")
     if block is None:
         out.offer("zero_stage", "0", "accelerate: DEEPSPEED without deepspeed_config (DeepSpeed default stage 0)",

@@ -33,6 +33,7 @@ def read_deepspeed(root: Located, out: ConfigRead, referenced_by: str = "") -> N
     """Fill out's givens from a DeepSpeed config; with referenced_by (the framework key's file:line),
     explicit values must agree with the framework's."""
     keys = Keys(root)
+    out.deepspeed = out.deepspeed or referenced_by or str(root.path)
     _zero(keys, out, root)
     _batch(keys, out, referenced_by)
     _precision(keys, out, referenced_by)
@@ -182,3 +183,24 @@ def _agree(out: ConfigRead, name: str, value: object, where: str, key: str, refe
         raise keyed(TrainingConfigError, "training.ds_mismatch", where=where, key=key, value=value, other=have.key,
                     other_value=have.value, origin=have.origin)
     out.offer(name, value, where, key)
+
+
+# DeepSpeed's mixed-precision optimizers keep an fp32 gradient beside the 16-bit one for the partition each GPU
+# updates (ZeRO-1/2 stage_1_and_2.py initialize_optimizer_states: single_partition_of_fp32_groups[i].grad, fp32;
+# ZeRO-3 stage3.py: fp32_partitioned_groups_flat[i].grad; without ZeRO, bf16_optimizer.py fp32_groups_gradients),
+# so a bf16 run is 2 + 4 + 12 = 18 B per parameter, sharded as the stage says: what DeepSpeed's own
+# estimate_zero3_model_states_mem_needs counts (18 · params / GPUs), not ZeRO's 16 B.
+FP32_GRADIENTS = {"mixed-bf16": "mixed-bf16-fp32grad"}
+
+
+def deepspeed_gradients(out: ConfigRead) -> None:
+    """A run under DeepSpeed with bf16 mixed precision keeps fp32 gradients: its precision key says so."""
+    have, method = out.givens.get("precision"), out.givens.get("method")
+    if not out.deepspeed or have is None or str(have.value) not in FP32_GRADIENTS:
+        return
+    if method is not None and str(method.value) != "full":
+        return   # (LoRA, freeze: the trained parameters' dtype is trainable_dtype, not the precision recipe)
+    out.fill("precision", FP32_GRADIENTS[str(have.value)],
+             f"{have.origin} (under DeepSpeed, {out.deepspeed}: its optimizer keeps an fp32 gradient partition, "
+             "bf16 weights + fp32 gradients + Adam 12 B = 18 B per parameter, as DeepSpeed's memory estimator counts)",
+             have.key, have.default)

@@ -58,6 +58,7 @@ class ConfigRead:
     files: list[Path] = field(default_factory=list)
     unmodelled: list[tuple[str, str]] = field(default_factory=list)   # (variable, why): an error unless typed
     held_out: HeldOut | None = None     # evaluation data taken from the training examples (samples is after it)
+    deepspeed: str = ""                 # file:line of the DeepSpeed config the run uses ("" for none)
 
     def cannot_model(self, name: str, why: str) -> None:
         """A framework value llmplan has no key for: an error unless the user gives `name` themselves."""
