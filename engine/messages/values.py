@@ -45,6 +45,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a price in {unit}: llmplan prices in US dollars only, so convert other currencies to USD first "
         "(e.g. {example})",
         "以 {unit} 表示的价格：llmplan 只以美元计价，其他货币请先换算为美元（例如 {example}）"),
+    "values.ambiguous_time_m": (
+        "{name}: {value!r} is ambiguous for a time: m could be minutes ({number}min), months ({number}mo) or "
+        "million ({million} {unit}s: write {number}e6); write the unit out",
+        "{name}：{value!r} 用于时间时有歧义：m 可能是分钟（{number}min）、月（{number}mo）或百万"
+        "（{million} {unit}s：请写 {number}e6）；请写出单位"),
     "values.ambiguous_zhao": (
         "{name}: {value!r} uses 兆, which has two readings: 10^6 (mega, as in 兆字节 = MB, mainland usage) and "
         "10^12 (万亿, Taiwan and traditional usage); write M or 百万 for 10^6, T or 万亿 for 10^12",

@@ -87,6 +87,9 @@ def _parse_text(variable: Variable, raw: str) -> float:
     if "%" in suffix:   # 40%% or 40 % % is a typo, not percent squared
         raise keyed(ValueParseError, "values.not_a_percentage", name=variable.name, value=raw[:40])
     suffix = _spelled(variable, suffix, raw)
+    if variable.dims == _TIME_DIMS and suffix == "m":   # 90m: 90 minutes, months or million days? (1M GPU-hours: M)
+        raise keyed(ValueParseError, "values.ambiguous_time_m", name=variable.name, value=raw[:40],
+                    number=f"{number:g}", unit=variable.unit, million=f"{number * 1e6:,.0f}")
     number, suffix = _count_suffix(variable, number, suffix)
     if suffix in _COUNT_SUFFIX and ("[information]" not in dict(variable.dims) or suffix not in "Bb"):
         if dict(variable.dims).get("[information]") == 1 and dict(variable.dims).get("[time]") == -1:

@@ -70,3 +70,17 @@ def test_other_currencies_are_refused_saying_prices_are_in_usd(eng, typed):
 def test_a_usd_price_still_reads(eng):
     # 2 USD per hour = 2 / 3600 USD per second (base units)
     assert parse_number(eng.rules.variables["price_per_gpu_hour"], "2 USD/hour") == pytest.approx(2 / 3600)
+
+
+@pytest.mark.parametrize("typed", ["90m", "1.5m"])
+def test_m_on_a_time_is_refused_as_ambiguous(eng, typed):
+    # 90m for a training time was read as 90 million days: m is minutes to some, months to others, and the
+    # million suffix to the count parser; the spellings 90min and 3mo stay unambiguous (90 × 60 s; 3 × 30 days)
+    with pytest.raises(ValueParseError) as caught:
+        parse_number(eng.rules.variables["train_time"], typed)
+    assert "ambiguous" in str(caught.value) and "min" in str(caught.value) and "mo)" in str(caught.value)
+    assert parse_number(eng.rules.variables["train_time"], "90min") == pytest.approx(90 * 60)
+    assert parse_number(eng.rules.variables["train_time"], "3mo") == pytest.approx(90 * DAY)
+    # a capital M keeps its million (1M GPU-hours), and a count its lowercase m (1.5m tokens)
+    assert parse_number(eng.rules.variables["gpu_hours"], "1M") == pytest.approx(1e6 * 3600)
+    assert parse_number(eng.rules.variables["tokens"], "1.5m") == pytest.approx(1.5e6)
