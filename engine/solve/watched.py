@@ -1,12 +1,16 @@
-"""Values every plan computes when it can, whatever was asked: whether the layout fits in GPU memory.
+"""Values every plan computes when it can, whatever was asked: whether the layout fits in GPU memory, and
+whether it runs at all (the data-parallel replicas dp = n_gpus / (tp · pp)).
 
 A question about a layout (the GPUs for a deadline with perf_model=analytic, the time of 70B on one GPU
 at a given mfu) was answered without a word when the run does not fit: the memory is a side value that
 needs a default or two the answer itself does not (logit_bytes, micro_batch), so the plan never
-computed it and `parallelism.does_not_fit` could not fire. A plan now also derives the watched values
-when the rules reach them, with the defaults they need as side assumptions. The links are added after
-the plan's consistency checks are made, so they never change the answer, what it is checked against,
-or whether a question is refused (engine/solve/planning.py calls this on every new plan)."""
+computed it and `parallelism.does_not_fit` could not fire. Likewise 60 GPUs with tp = 8 were timed at a
+given mfu, dp = 7.5 being off the 6·N·D path. A plan now also derives the watched values when the rules
+reach them, with the defaults they need as side assumptions. The links come after the plan's consistency
+checks, so they never change how the answer is computed or what it is checked against; what they add is
+the checks on the layout they compute: its warnings (does not fit), its refusals (dp not whole) and the
+admissible whole numbers (n_gpus for a deadline with tp = 8 moves to a multiple of 8)
+(engine/solve/planning.py calls this on every new plan)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
@@ -18,7 +22,7 @@ from .ordering import Link
 if TYPE_CHECKING:
     from .planning import Planner
 
-WATCHED = ("memory_fill",)   # the fit: a layout that does not fit is no plan, whatever was asked
+WATCHED = ("memory_fill", "dp")   # the fit, and the replicas: a layout that does not fit or run is no plan
 # values that describe how the run is laid out: given one, the question is about a run on GPUs, and whether it
 # fits is news (a GPU count alone, 7B on 2T tokens on 256 A800s at a given mfu, describes none: the fit would
 # rest on defaults alone, the seed's fp32 recipe without ZeRO, and be noise)

@@ -53,3 +53,24 @@ def test_no_fit_from_defaults_alone_when_no_layout_is_described(eng: Any) -> Non
     result = eng.solve(["train_time"], {"params": 7e9, "tokens": 2e12, "gpu": "A800", "n_gpus": 256, "mfu": 0.45})
     assert "memory_fill" not in result.values
     assert not any(w.code.startswith("parallelism.") for w in result.warnings)
+
+
+@pytest.mark.parametrize("n_gpus, tp", [(60, 8), (64, 3)])
+def test_a_layout_that_cannot_run_is_refused_at_a_given_mfu_too(eng: Any, n_gpus: int, tp: int) -> None:
+    # 60 GPUs over tp = 8 is dp = 7.5 replicas, 64 over tp = 3 is 21.33 (by hand): refused as under perf_model=analytic
+    # (parallelism.dp_not_whole), where the 6·N·D time off the layout was answered before
+    from engine.errors import EngineError
+
+    with pytest.raises(EngineError) as caught:
+        eng.solve(["train_time"], {"params": 13e9, "tokens": 1e12, "gpu": "A800", "mfu": 0.4, "n_gpus": n_gpus,
+                                   "tp": tp})
+    assert "parallelism.dp_not_whole" in str(caught.value)
+
+
+def test_the_gpus_for_a_deadline_are_a_multiple_of_the_model_parallel_size(eng: Any) -> None:
+    # 6 · 13e9 · 1e12 / (312e12 · 0.4 · 30 · 86,400 s) = 241.13 GPUs (by hand) -> 242, and with tp = 8 the replicas
+    # must be whole: 248 = 31 × 8
+    result = eng.solve(["n_gpus"], {"params": 13e9, "tokens": 1e12, "gpu": "A800", "mfu": 0.4, "train_time": 30.0,
+                                    "tp": 8})
+    assert result.rounded["n_gpus"][0] == pytest.approx(6 * 13e9 * 1e12 / (312e12 * 0.4 * 30 * 86400), rel=1e-9)
+    assert result.values["n_gpus"] == 248
