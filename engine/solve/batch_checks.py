@@ -5,14 +5,16 @@ A base class of BatchSolver (engine/solve/batch.py), beside the rounding: both b
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Mapping
 
 import numpy as np
 
-from ..errors import ContradictionError, EvaluationError
+from ..errors import ContradictionError, EngineError, EvaluationError
 from ..messages import Both, Nested, said_text
-from ..rules.model import Check, Equation, RuleSet
-from ..text.formatting import fill_values, format_quantity
+from ..rules.model import Check, Equation, RuleSet, Variable
+from ..rules.units import unit_info
+from ..text.formatting import fill_values, format_quantity, in_language
 from .batch_result import CATALOG, GIVEN, Batch, Rows, Value
 from .conventions import same_figure
 from .elimination import monomial
@@ -198,9 +200,13 @@ class GroupChecks(StepEvaluation):
             drop = Nested("planner.contradiction.drop_default", names=", ".join(givens), defaults=shown)
         else:
             drop = Nested("planner.contradiction.drop", names=", ".join(givens))
+        # the band applied (an exact rule takes figures rounded to 3 digits: 0.5 %), and sides told apart
+        # (30.27 days against 30.43, not 30.3 against 30.4)
+        tolerance = eq.tolerance if eq.tolerance >= APPROXIMATE else max(eq.tolerance, ROUNDED_FIGURES)
+        left_text, right_text = _apart(variable, stated, implied)
         return said_text("planner.contradiction", rule=eq.id, formula=eq.text, left_name=name,
-                    left=format_quantity(variable, stated), right=format_quantity(variable, implied),
-                    gap=f"{gap:.2%}", tolerance=f"{eq.tolerance:.0e}", values="; ".join(parts), drop=drop)
+                    left=left_text, right=right_text, gap=f"{gap:.2%}", tolerance=f"{tolerance:.2%}",
+                    values="; ".join(parts), drop=drop)
 
     def _sides(self, eq: Equation, plan: Plan, env: Mapping[str, Value], i: int, left: float, right: float
                ) -> tuple[str, float, float]:
@@ -271,6 +277,28 @@ class GroupChecks(StepEvaluation):
         """env on the grid's shape, when this solve's rows are a grid (a sweep) and env covers them all."""
         grid = self._grid
         return ShapedEnv(env, grid) if grid is not None and grid.rows == rows else None
+
+
+def _apart(variable: Variable, stated: float, implied: float) -> tuple[Both, Both]:
+    """Both sides as people read them, in both languages, with more digits where the usual ones make them look
+    alike (28.3 days against 28.3)."""
+    def said(value: float, digits: int) -> Both:
+        text = format_quantity(variable, value)
+        head, space, unit = text.partition(" ")
+        try:
+            float(head.replace(",", ""))   # (a plain number before the unit shown: days, hours, GB, ...)
+            scale = unit_info(unit)[0] if unit else 1.0
+        except (ValueError, EngineError):
+            scale = 0.0
+        if digits and scale and math.isfinite(scale):
+            text = f"{value / scale:,.{digits}g}{space}{unit}"
+        return Both(text, in_language(text, "zh"))
+    close = abs(stated - implied) <= 0.05 * max(abs(stated), abs(implied))
+    for digits in ((4, 6) if close else (0, 4, 6)):   # (a gap of a few % reads better at 4 digits)
+        left, right = said(stated, digits), said(implied, digits)
+        if left.english != right.english:
+            return left, right
+    return left, right
 
 
 def _row_value(batch: Batch, row: int):

@@ -768,3 +768,21 @@ def test_the_admissible_move_is_said_in_the_users_language(eng: Any) -> None:
     assert result.values["micro_batch"] == 5
     said = [w.message for w in result.warnings if w.code == "admissible.micro_batch"]
     assert said and "取整后不可取" in said[0] and "最大的可取值为 5" in said[0]
+
+
+def test_a_contradiction_near_the_band_shows_the_digits_that_differ(eng: Any) -> None:
+    # 6 · 7e9 · 2e12 / (256 · 312e12 · 0.4 · 86,400 s) = 30.43 days by hand; 30.27 typed is 0.53 % off, beyond the
+    # 0.5 % a 3-digit figure explains: refused, both sides at 4 digits (30.3 against 30.4 looked like 0.3 %), the
+    # band said as applied (it said the exact rule's 1e-06), in Chinese units too
+    from engine.errors import ContradictionError
+    from engine.messages import localized
+
+    exact = 6 * 7e9 * 2e12 / (256 * 312e12 * 0.4 * 86400)
+    assert round(exact, 2) == 30.43
+    with pytest.raises(ContradictionError) as caught:
+        eng.solve(["train_cost"], {"params": 7e9, "tokens": 2e12, "gpu": "A800", "n_gpus": 256, "mfu": 0.4,
+                                   "train_time": 30.27, "price_per_gpu_hour": 2.0})
+    message = str(caught.value)
+    assert "train_time is 30.27 days, but the other values imply 30.43 days" in message
+    assert "tolerance 0.50%" in message
+    assert "30.27 天" in localized(caught.value, "zh")
