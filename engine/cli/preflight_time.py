@@ -64,8 +64,12 @@ def fill_time(engine: Engine, check: Preflight, lang: str) -> None:
         check.assumed.append(("mfu", f"{ASSUMED_MFU:g}", text(lang, "mfu")))
     if str(givens.get("packing", "")) == "off":
         per_sequence = tokens_per_sequence(engine, givens)
-        check.time_note = text(lang, "padded") if per_sequence >= number(engine, "seq_len", givens["seq_len"]) \
-            else text(lang, "padded_longest", tokens=f"{per_sequence:,.0f}")
+        if str(givens.get("pad_to", "")) == "max_length":   # (padded to seq_len as chosen: exact, no bound)
+            check.time_note = text(lang, "padded_max_length")
+        elif per_sequence >= number(engine, "seq_len", givens["seq_len"]):
+            check.time_note = text(lang, "padded")
+        else:
+            check.time_note = text(lang, "padded_longest", tokens=f"{per_sequence:,.0f}")
 
 
 def epoch_time(engine: Engine, givens: dict[str, Any], sequences: float, assume_mfu: bool, lang: str) -> float:

@@ -14,6 +14,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ("packing off: every sample is counted padded to seq_len (cutoff_len), an upper bound when the trainer pads "
          "each batch only to its longest sample"),
         "未打包：每条样本按补齐到 seq_len（cutoff_len）计算，训练器只补齐到批内最长样本时这是上界"),
+    "preflight.padded_max_length": (
+        "packing off, pad_to=max_length: every sample is padded to seq_len (cutoff_len), as the collator pads",
+        "未打包且 pad_to=max_length：每条样本补齐到 seq_len（cutoff_len），与整理器一致"),
     "preflight.padded_longest": (
         ("packing off: each micro-batch is padded to its longest sample, {tokens} tokens computed per sequence "
          "(pad_to=longest, as LLaMA-Factory's, axolotl's and TRL's collators pad)"),
