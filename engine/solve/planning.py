@@ -118,9 +118,7 @@ class Planner:
         # param_flops = 6 · active_share · N · D with train_flops given) is assumed, so that rule is checked.
         checked = sorted({name for eq in equations if eq.id not in used for name in eq.variables - known
                           if len(eq.variables - known) == 1 and name in assumed and eq.lhs != ("var", name)})
-        if checked:
-            defaults = [*defaults, *checked]
-            known |= set(checked)
+        defaults, known = [*defaults, *checked], known | set(checked)
         checks = [eq for eq in equations if eq.id not in used and eq.variables <= known]
         derived = {n for link in order for n in link.names}
         order, checks = prune_conventions(order, checks, fixed - trace(order, targets), targets)
@@ -128,10 +126,12 @@ class Planner:
         have = known - (derived - {n for link in order for n in link.names})   # (not what pruned links gave)
         watch, side_defaults = watched_links(self, equations, order, have, knowns, soft, promoted, assumed)
         order, defaults = order + watch, defaults + side_defaults   # (after the checks: the answer is as it was)
-        steps = [self._step(link) for link in order]
-        sel = tuple(sorted(selectors.items()))
+        steps, sel = [self._step(link) for link in order], tuple(sorted(selectors.items()))
         touched = {v for link in order for eq in link.eqs + tuple(e for e, _ in link.via) for v in eq.variables}
         touched |= {v for eq in checks for v in eq.variables}
+        # (and the conventions an error check reads beside them: offload=optimizer at the default zero_stage 0)
+        touched |= {v for c in self.rules.checks if c.severity == "error" and c.variables & touched
+                    for v in c.variables}
         defaults = [n for n in sorted(fixed | promoted) if n in touched] + defaults
         return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
                     frozenset(trace(order, targets)), frozenset(n for link in watch for n in link.names))

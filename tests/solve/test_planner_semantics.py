@@ -786,3 +786,18 @@ def test_a_contradiction_near_the_band_shows_the_digits_that_differ(eng: Any) ->
     assert "train_time is 30.27 days, but the other values imply 30.43 days" in message
     assert "tolerance 0.50%" in message
     assert "30.27 天" in localized(caught.value, "zh")
+
+
+def test_offload_at_the_default_zero_stage_is_refused_as_when_typed(eng: Any) -> None:
+    # offload=optimizer is ZeRO-Offload, which DeepSpeed runs at stages 1-3 only; zero_stage defaults to 0 (the seed's
+    # plain data parallelism). The check read zero_stage's figure, which no rule of the memory reads, so with the stage
+    # left at its default the offload was counted (34.2 GB) where zero_stage=0 typed was refused.
+    from engine.errors import EngineError
+
+    givens = {"model": "llama2-7b", "gpu": "A800", "n_gpus": 8, "seq_len": 4096, "precision": "mixed-bf16",
+              "offload": "optimizer"}
+    with pytest.raises(EngineError) as caught:
+        eng.solve(["memory_per_gpu"], givens)
+    assert "parallelism.offload_needs_zero" in str(caught.value)
+    # at ZeRO-Offload's own stage 2: 2 B weights + 2/8 B gradients on the GPU, optimizer states in host memory
+    assert eng.solve(["memory_per_gpu"], {**givens, "zero_stage": "2"}).values["memory_per_gpu"] > 0
