@@ -34,4 +34,4 @@ class RuleMismatch(NamedTuple):
     @property
     def digits(self) -> int:
         """Decimals of the gap in percent: a rounded figure's gap is a fraction of one."""
-        return 2 if self.rounded_figures else 1
+        return 3 if self.rounded_figures else 1
