@@ -88,3 +88,20 @@ def test_axolotl_lora_target_modules_on_baichuan(tmp_path):
     path.write_text("base_model: meta-llama/Llama-2-7b-hf\nadapter: lora\nlora_target_linear: true\n",
                     encoding="utf-8")
     assert read_training_config(path).givens["lora_targets"].value == "all-linear"
+
+
+@pytest.mark.parametrize("target", ["q_proj,v_proj", "q_proj,k_proj,v_proj,o_proj"])
+def test_separate_q_k_v_on_baichuan_are_refused_naming_w_pack(eng, tmp_path, target):
+    # Baichuan's attention has no q_proj/k_proj/v_proj (one fused W_pack, modeling_baichuan.py): PEFT stops with
+    # "target modules not found", so counting q and v adapters would plan a run that cannot start
+    path = tmp_path / "train.yaml"
+    path.write_text(LF + f"lora_target: {target}\n", encoding="utf-8")
+    read = read_training_config(path)
+    assert "lora_targets" not in read.givens
+    (name, why), = read.unmodelled
+    assert name == "lora_targets" and f"{path}:4" in why and "W_pack = qkv-fused" in why
+    # the same names on a LLaMA model are its q and v projections
+    llama = tmp_path / "llama.yaml"
+    llama.write_text(LF.replace("baichuan-inc/Baichuan2-7B-Base", "meta-llama/Llama-2-7b-hf")
+                     + f"lora_target: {target}\n", encoding="utf-8")
+    assert read_training_config(llama).givens["lora_targets"].value in ("qv", "qkvo")

@@ -39,6 +39,8 @@ def lora_targets(modules: list[str], model: str = "") -> str | None:
     names = {m.strip() for m in modules if m.strip()}
     if names & {"all", "all-linear", "all_linear"}:
         return all_linear(model)
+    if "baichuan" in model.lower() and names & {"q_proj", "k_proj", "v_proj"}:
+        return None   # (Baichuan has no q/k/v_proj, only the fused W_pack: PEFT stops, "target modules not found")
     return LORA_SETS.get(frozenset(names))
 
 
