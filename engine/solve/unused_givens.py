@@ -65,8 +65,10 @@ def _read_toward_answer(plan: Plan, rules: RuleSet) -> frozenset[str]:
 
 
 def _walk_toward_answer(plan: Plan, rules: RuleSet) -> set[str]:
-    path = values_behind(plan, set(plan.needed) | {v for check in rules.checks if check.variables & plan.needed
-                                                  for v in check.variables})
+    # (the watched fit is said beside the answer: zero_stage typed shapes it, so it is no unused given)
+    answered = set(plan.needed) | set(plan.watched)
+    path = values_behind(plan, answered | {v for check in rules.checks if check.variables & answered
+                                           for v in check.variables})
     read = set(path)
     for eq in [*(eq for step in plan.steps if set(step.unknowns) & path for eq in step.equations), *plan.checks]:
         read |= eq.variables | {sel for sel, _ in eq.variant}

@@ -74,3 +74,14 @@ def test_the_gpus_for_a_deadline_are_a_multiple_of_the_model_parallel_size(eng: 
                                     "tp": 8})
     assert result.rounded["n_gpus"][0] == pytest.approx(6 * 13e9 * 1e12 / (312e12 * 0.4 * 30 * 86400), rel=1e-9)
     assert result.values["n_gpus"] == 248
+
+
+def test_a_convention_that_shapes_the_fit_is_not_said_unused(eng: Any) -> None:
+    # zero_stage=1 typed beside a GPU count at a given mfu: the answer (6·N·D) does not read it, the fit said beside
+    # it does (ZeRO-1 shards the optimizer states: 13e9 · (2 + 2) + 13e9 · 12 / 256 = 52.6 GB of states, by hand)
+    result = eng.solve(["n_gpus"], {"model": "llama2-13b", "tokens": 1e12, "gpu": "A800", "train_time": 30.0,
+                                    "mfu": 0.4, "precision": "mixed-bf16", "zero_stage": "1", "global_batch": 1024,
+                                    "seq_len": 4096})
+    unused = [w.message for w in result.warnings if w.code == "given.unused"]
+    assert not any("zero_stage" in m for m in unused)
+    assert result.values["model_state_bytes_per_gpu"] == pytest.approx(13e9 * 4 + 13e9 * 12 / 256, rel=2e-2)
