@@ -21,6 +21,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.rounded_then": (
         "{raw} rounded {direction} to {plain}, then {value}: the {extreme} admissible value by {checks}",
         "由 {raw} {direction}取整为 {plain}，再取 {value}：按 {checks} {extreme}的可取值"),
+    "cli.whole_then": (
+        "{plain}, then {value}: the {extreme} admissible value by {checks}",
+        "{plain}，再取 {value}：按 {checks} {extreme}的可取值"),
     "cli.ignored": ("Ignored (config keys llmplan does not use)", "已忽略（llmplan 不使用的配置项）"),
     "cli.more": (
         "-v shows the catalog figures, every derived value and the derivation",

@@ -142,9 +142,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.admissible.largest": ("largest", "最大"),
     "planner.admissible.none": (
         "no whole {name} {side} {raw} is admissible: each fails one of the checks {reason} "
-        "(see `llmplan explain {name}`); change one of the values they use (pp, n_gpus, zero_stage, ...)",
+        "(see `llmplan explain {name}`); change one of the values they use: {uses}",
         "{raw} {side}没有可取的整数 {name}：每个候选值都不满足检查 {reason} 之一"
-        "（见 `llmplan explain {name}`）；请调整这些检查用到的值（pp、n_gpus、zero_stage 等）"),
+        "（见 `llmplan explain {name}`）；请调整这些检查用到的值：{uses}"),
     "planner.admissible.above": ("at or above", "及以上"),
     "planner.admissible.below": ("at or below", "及以下"),
     "planner.divides": ("{name} divides {other} = {value}", "{name} 整除 {other} = {value}"),

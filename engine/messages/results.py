@@ -24,6 +24,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ("{name} = {raw} rounded {how} to {plain}, then {new}: the {extreme} admissible value by {checks}; values "
          "that depend on it are recomputed for it"),
         "{name} = {raw} {how}取整为 {plain}，再取 {new}：按 {checks} {extreme}的可取值；依赖它的值已按它重新计算"),
+    "results.whole_admissible": (
+        ("{name} = {plain} is not admissible; {new} is the {extreme} admissible value by {checks}; values that "
+         "depend on it are recomputed for it"),
+        "{name} = {plain} 不可取；按 {checks} {extreme}的可取值为 {new}；依赖它的值已按它重新计算"),
+    "results.whole_short_admissible": (
+        "{plain}, then the {extreme} admissible value", "{plain}，再取{extreme}的可取值"),
     "results.rounded_short_admissible": (
         "rounded {how} to {plain}, then the {extreme} admissible value", "{how}取整为 {plain}，再取{extreme}的可取值"),
     "results.admissible.largest": ("largest", "最大"),

@@ -13,7 +13,7 @@ import numpy as np
 from ..messages import text
 from ..table.breakdown import breakdowns
 from ..table.scope import OVERRIDDEN, admissible_move, meaningful, only_noise_rounded, real_roundings, reworded
-from ..text.formatting import TIME_STEPS, format_quantity, rounded_note, rounded_way
+from ..text.formatting import TIME_STEPS, format_quantity, rounded_note, rounded_way, shown_whole
 from . import charts, formulas
 from .labels import labels as label_table
 from .whatif import TimeGrid, inputs_of
@@ -144,7 +144,8 @@ def _rounded_text(result: Result, name: str, words: dict[str, str], lang: str) -
     moved = admissible_move(result, name)
     if moved is not None:
         plain, extreme, checks = moved
-        return text("results.rounded_admissible", lang, name=name, raw=rounded_note(raw / variable.factor), how=how,
+        return text("results.whole_admissible" if shown_whole(raw / variable.factor) else "results.rounded_admissible",
+                    lang, name=name, raw=rounded_note(raw / variable.factor), how=how,
                     plain=format_quantity(variable, plain), new=format_quantity(variable, new),
                     extreme=text(f"results.admissible.{extreme}", lang), checks=checks)
     return words["rounded"].format(name=name, raw=rounded_note(raw / variable.factor), how=how,
@@ -194,7 +195,8 @@ def _unknown(step: DerivationStep, name: str, values: dict[str, float], result: 
         how = words["round_" + rounded_way(rules.variables[name].rounding, raw_value, new)]
         moved = admissible_move(result, name)
         rounded = (new, words["rounded_short"].format(how=how) if moved is None else text(
-            "results.rounded_short_admissible", lang, how=how, plain=format_quantity(rules.variables[name], moved[0]),
+            "results.whole_short_admissible" if shown_whole(raw_value) else "results.rounded_short_admissible",
+            lang, how=how, plain=format_quantity(rules.variables[name], moved[0]),
             extreme=text(f"results.admissible.{moved[1]}", lang)))
     out = _quantity(rules, name, rounded[0] if rounded else raw, lang)
     out.update(raw=raw, rounded=rounded is not None, numeric=name not in step.solved)

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from ..rules.model import Check, RuleSet
+from .evaluation import inputs_behind
 from .planning import Plan
 
 MAX_STEPS = 4096   # values tried per row before saying that none is admissible
@@ -29,7 +30,8 @@ class Admissible:
     values: np.ndarray        # the admissible value per row (NaN where none was found)
     moved: np.ndarray         # rows whose value moved past the plain rounding
     none: np.ndarray          # rows with no admissible value within MAX_STEPS
-    checks: list[Check]       # the checks that took part
+    checks: list[Check]       # the checks that ruled out the plain rounding (all that took part if none did)
+    used: list[Check]         # the checks that took part
 
 
 def admissibility_checks(rules: RuleSet, name: str) -> list[Check]:
@@ -48,21 +50,27 @@ def downstream(plan: Plan, name: str) -> set[str]:
 def admissible(rules: RuleSet, plan: Plan, name: str, rounded: np.ndarray, rounding: str, env: dict,
                defaults: dict[str, float], compile_tree: Callable) -> Admissible | None:
     """The admissible values of `name` from the plainly rounded ones; None when no check applies."""
+    if not _from_a_budget(rules, plan, name):
+        return None
     n = len(rounded)
     later = downstream(plan, name) - {name}
-    # a default fills only a pure context value (gpus_per_node: in no rule); a check on tp · pp is
-    # not asked when the question is not about tp and pp (the 6·N·D n_gpus question: no cost there)
+    # a default fills a pure context value (gpus_per_node: in no rule), and a value the plan does not
+    # compute beside one the user typed (micro_batch's 1 beside global_batch = 1,024 for n_gpus: the
+    # replicas must divide the batch); a check on tp · pp alone is not asked when the question is not
+    # about tp and pp (the 6·N·D n_gpus question: no cost there)
     in_rules = {v for eq in rules.equations for v in eq.variables}
+    typed = set(plan.knowns) - set(plan.defaults)
     usable: list[tuple[Check, dict]] = []
     for check in admissibility_checks(rules, name):
         others = check.variables - {name}
         if others & later:
             continue
         values = {}
+        beside_typed = bool(others & typed & set(env))
         for other in others:
             if other in env:
                 values[other] = np.broadcast_to(np.asarray(env[other], dtype=float), (n,))
-            elif other in defaults and other not in in_rules:
+            elif other in defaults and (other not in in_rules or beside_typed):
                 values[other] = np.full(n, float(defaults[other]))
             else:
                 break
@@ -93,7 +101,29 @@ def admissible(rules: RuleSet, plan: Plan, name: str, rounded: np.ndarray, round
         tried += block
     none = unsettled | (np.isnan(candidate) & ~np.isnan(start))
     candidate[none] = np.nan
-    return Admissible(candidate, ~none & (candidate != start), none, [c for c, _ in usable])
+    moved = ~none & (candidate != start)
+    return Admissible(candidate, moved, none, _ruling_out(usable, conditions, name, start, moved | none),
+                      [c for c, _ in usable])
+
+
+def _from_a_budget(rules: RuleSet, plan: Plan, name: str) -> bool:
+    """Whether `name` is computed from a budget (a bubble of at most 5 %, the fit, a deadline), which the
+    recompute frees for the admissible value. Computed from exact givens alone (grad_accum = global_batch /
+    (micro_batch · dp) with all three given), another value would contradict them: the row is refused as
+    not whole, with the givens that would work (engine/solve/whole_options.py), not moved."""
+    return any(rules.variables[v].role == "budget" for v in inputs_behind(plan, {name}) if v in rules.variables)
+
+
+def _ruling_out(usable: list[tuple[Check, dict]], conditions: list[tuple[Callable, dict]], name: str,
+                start: np.ndarray, changed: np.ndarray) -> list[Check]:
+    """The checks that rule out the plain rounding in the rows it did not stand (the interleaved schedule's
+    check is no reason at vpp = 1); all of them where none fires there (no row changed)."""
+    rows = np.flatnonzero(changed)
+    if not len(rows):
+        return [c for c, _ in usable]
+    fired = [check for (check, _), condition in zip(usable, conditions)
+             if not _fits([condition], name, rows, start[rows]).all()]
+    return fired or [c for c, _ in usable]
 
 
 def _fits(conditions: list[tuple[Callable, dict]], name: str, rows: "np.ndarray | None", values: np.ndarray

@@ -36,6 +36,7 @@ class Group:
     plan: Plan | None
     rounded: list[str] = field(default_factory=list)
     replan: Plan | None = None     # plan after integer answers were rounded
+    admitted: set[str] = field(default_factory=set)   # what the admissibility checks of its rounding read
     error: str = ""                # planning error shared by every row of the group
 
     @property

@@ -17,6 +17,7 @@ from ..errors import EvaluationError
 from ..messages import Nested, said_text
 from ..rules.model import RuleSet
 from ..rules.schema import Rounding
+from ..text.formatting import format_quantity
 from .admissible import admissible, downstream
 from .batch_result import Batch, FloatColumn, Group, Rows, Value, keep
 from .evaluation import Env, inputs_behind
@@ -51,7 +52,7 @@ class IntegerRounding(Recompute):
             rounded = _rounded(raw, rounding)
             if not self._at_least_one(raw, rounding):
                 self._rounds_to_zero(batch, plan, name, raw, rounded, rounding, rows)
-            moved = self._admissible(batch, plan, name, raw, rounded, rounding, env, rows)
+            moved = self._admissible(batch, group, plan, name, raw, rounded, rounding, env, rows)
             if moved is not None:
                 rounded = moved
             shown = self._shown_bounds(raw)
@@ -116,13 +117,16 @@ class IntegerRounding(Recompute):
                 "planner.rounds_to_zero", name=name, raw=f"{np.broadcast_to(raw, (n,))[i]:.4g}",
                 way=Nested(f"results.how.{rounding}"), givens=givens), EvaluationError)
 
-    def _admissible(self, batch: Batch, plan: Plan, name: str, raw: Value, rounded: Value, rounding: Rounding,
-                    env: Env, rows: Rows) -> FloatColumn | None:
+    def _admissible(self, batch: Batch, group: Group, plan: Plan, name: str, raw: Value, rounded: Value,
+                    rounding: Rounding, env: Env, rows: Rows) -> FloatColumn | None:
         """The admissible values (tp divides heads, ...) where they differ from the plain rounding;
         rows with none get an error; None when nothing moved (engine/solve/admissible.py)."""
         found = admissible(self.rules, plan, name, np.asarray(rounded, dtype=float), rounding, env,
                            self._numeric_defaults, self._compile)
-        if found is None or not (found.moved.any() or found.none.any()):
+        if found is None:
+            return None
+        group.admitted |= {v for c in found.used for v in c.variables}
+        if not (found.moved.any() or found.none.any()):
             return None
         raw_rows = np.broadcast_to(np.asarray(raw, dtype=float), (len(rows),))
         direction = Nested("planner.admissible.largest" if rounding == "down" else "planner.admissible.smallest")
@@ -134,16 +138,29 @@ class IntegerRounding(Recompute):
                                           direction=direction, value=f"{found.values[first]:g}", reason=reason),
                                 mask(rows[found.moved], batch.rows)))
         side = Nested("planner.admissible.below" if rounding == "down" else "planner.admissible.above")
+        uses = sorted({v for c in found.checks for v in c.variables} - {name})
         for i in np.flatnonzero(found.none)[:ADMISSIBLE_MESSAGES]:
             self._row_error(batch, mask(rows[i:i + 1], batch.rows),
                             said_text("planner.admissible.none", name=name, raw=f"{raw_rows[i]:.4g}", reason=reason,
-                                      side=side),
+                                      side=side, uses=self._said_values(uses, env, i, len(rows))),
                             EvaluationError)
         if found.none.sum() > ADMISSIBLE_MESSAGES:
             self._row_error(batch, mask(rows[found.none], batch.rows),
                             said_text("planner.admissible.none", name=name, raw="-", reason=reason,
-                                      side=side), EvaluationError)
+                                      side=side, uses=", ".join(uses)), EvaluationError)
         return found.values
+
+    def _said_values(self, names: list[str], env: Env, row: int, n: int) -> str:
+        """"global_batch = 512, n_gpus = 64, pp = 4": the values of row `row` (a default not in the
+        plan's values: its default)."""
+        said = []
+        for name in names:
+            value = env[name] if name in env else self._numeric_defaults.get(name)
+            if value is None:
+                said.append(name)
+                continue
+            said.append(f"{name} = {format_quantity(self.rules.variables[name], float(np.broadcast_to(value, (n,))[row]))}")
+        return ", ".join(said)
 
     def _at_least_one(self, raw: Value, rounding: Rounding) -> bool:
         """Every row of raw rounds to at least 1 (judged from raw's bounds; False: look closer)."""

@@ -37,7 +37,8 @@ def note_unused_givens(batch: Batch, inputs: Iterable[str], rules: RuleSet) -> N
             continue
         plans = [plan for plan in (group.plan, group.replan) if plan is not None]
         checks = [eq for plan in plans for eq in plan.checks]
-        unused = unused_givens(plans, checks, {n: "given" for n in group.plan.knowns if n in typed})
+        given = {n: "given" for n in group.plan.knowns if n in typed and n not in group.admitted}
+        unused = unused_givens(plans, checks, given)
         unused = sorted(unused + _unused_keys(batch, rules, plans, group.index))
         if unused:
             batch.notes.append((UNUSED, said_text("results.given_unused", names=", ".join(unused), first=unused[0]),

@@ -30,6 +30,7 @@ from ..text.formatting import (
     rounded_for_real,
     rounded_note,
     rounded_way,
+    shown_whole,
 )
 
 if TYPE_CHECKING:
@@ -112,7 +113,8 @@ def _rounding(warning: Warning_, result: Result, lang: str) -> str:
     moved = admissible_move(result, name)
     if moved is not None:
         plain, extreme, checks = moved
-        return text("results.rounded_admissible", lang, name=name, raw=rounded_note(raw), how=how,
+        return text("results.whole_admissible" if shown_whole(raw) else "results.rounded_admissible", lang,
+                    name=name, raw=rounded_note(raw), how=how,
                     plain=f"{plain:,.0f}", new=f"{new:,.0f}", extreme=text(f"results.admissible.{extreme}", lang),
                     checks=checks)
     return text("results.rounded", lang, name=name, raw=rounded_note(raw), how=how, new=f"{new:,.0f}")
@@ -127,7 +129,10 @@ def admissible_move(result: Result, name: str) -> tuple[float, str, str] | None:
     if plain == new:
         return None
     checks = admissibility_checks(result.rules, name)
-    env = {**result.values, name: plain}
+    # (a plain default the plan did not compute took part too: micro_batch's 1 beside a typed global_batch)
+    defaults = {n: float(v.default) for n, v in result.rules.variables.items()
+                if v.default is not None and not v.categorical and n not in result.values}
+    env = {**defaults, **result.values, name: plain}
     failed = [c.id for c in checks if c.variables <= env.keys() and evaluate_scalar(c.condition, env) > 0]
     return plain, "largest" if new < plain else "smallest", ", ".join(failed or [c.id for c in checks])
 

@@ -198,6 +198,12 @@ def rounded_note(raw: float) -> str:
     return text   # (float noise on a whole value: shown whole)
 
 
+def shown_whole(raw: float) -> bool:
+    """Whether a rounding note would show `raw` as a whole number (57 from a 5 % bubble: it needed no
+    rounding, only the move to an admissible value, so "57 rounded up to 57" is not said)."""
+    return "." not in rounded_note(raw)
+
+
 def shorten(text: str, limit: int = 60) -> str:
     """User text echoed in a message: short enough to read on one line."""
     return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"

@@ -27,7 +27,7 @@ from ...table.scope import (
     reworded,
     shown_warnings,
 )
-from ...text.formatting import count, engineering, format_quantity, number, rounded_note, rounded_way
+from ...text.formatting import count, engineering, format_quantity, number, rounded_note, rounded_way, shown_whole
 from ...text.formatting import kind as shown_as
 from ._common import add_rule_options, load_engine, split_items, wants_binary
 
@@ -145,7 +145,8 @@ def _rounded_as(result: Result, name: str, lang: str) -> str:
         return text("cli.rounded_as", lang, raw=rounded_note(raw), direction=direction)
     plain, extreme, checks = moved
     variable = result.rules.variables[name]
-    return text("cli.rounded_then", lang, raw=rounded_note(raw), direction=direction,
+    return text("cli.whole_then" if shown_whole(raw) else "cli.rounded_then", lang, raw=rounded_note(raw),
+                direction=direction,
                 plain=format_quantity(variable, plain), value=format_quantity(variable, new),
                 extreme=text(f"results.admissible.{extreme}", lang), checks=checks)
 
