@@ -5,7 +5,7 @@ turns the order into a Plan."""
 from __future__ import annotations
 
 from itertools import combinations
-from typing import Callable, Iterable, NamedTuple
+from typing import Callable, Collection, Iterable, NamedTuple
 
 from ..rules.expr import Tree
 from ..rules.model import Equation
@@ -68,7 +68,7 @@ def structural(equations: list[Equation], known: set[str], block_ok: BlockTest |
         clean = [eq for eq in equations if eq.lhs not in fallbacks] if fallbacks else equations
         link = _find_block(clean, known, used, block_ok) if block_ok else None
         if link is None and tear_ok is not None:
-            link = _tear(clean, known, used, targets, tear_ok)
+            link = _tear(clean, known, used, targets, tear_ok, never)
         if link is None:
             return order
         order.append(link)
@@ -87,11 +87,13 @@ def _find_block(equations: list[Equation], known: set[str], used: set[str], bloc
 
 
 def _tear(equations: list[Equation], known: set[str], used: set[str], targets: Iterable[str],
-          tear_ok: TearTest) -> Link | None:
+          tear_ok: TearTest, never: Collection[tuple[str, str]] = ()) -> Link | None:
     """Express unknowns through one unknown target x until an equation closes on x and knowns.
 
     The closing equation becomes a one-unknown equation in x once the definitions are substituted;
-    the definitions stay unused, so the following steps derive those values again from x.
+    the definitions stay unused, so the following steps derive those values again from x. A fallback
+    (`never`: activation_bytes) is defined only by its own rule here too: defined backwards (from
+    activation_bytes_per_gpu), the steps after the tear could not derive it again from x.
     """
     for x in targets:
         if x in known:
@@ -107,7 +109,10 @@ def _tear(equations: list[Equation], known: set[str], used: set[str], targets: I
                     continue
                 unknown = eq.variables - known - through
                 if len(unknown) == 1:
-                    defs.append((eq, next(iter(unknown))))
+                    name = next(iter(unknown))
+                    if ("var", name) in never and eq.lhs != ("var", name):
+                        continue
+                    defs.append((eq, name))
                     through |= unknown
                     progressed = True
                 elif not unknown:

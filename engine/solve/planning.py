@@ -256,8 +256,7 @@ class Planner:
     def _needed_defaults(self, equations: list[Equation], derivable: set[str], targets: tuple[str, ...],
                          soft: tuple[str, ...], simple: bool, promoted: Iterable[str], assumed: Iterable[str]
                          ) -> list[str]:
-        """Defaults the targets depend on: added one at a time, then traced back.
-
+        """Defaults the targets depend on: added one at a time until they are reached, then traced back.
         Defaults of inputs come first, by their declared `default_rank` (the layout tp, pp before
         micro_batch before grad_accum: with n_gpus and global_batch given, Megatron-LM derives the
         micro-batch count, never a tp of 1/16 from dp = n_gpus / (tp · pp)); defaults of values some
@@ -269,6 +268,8 @@ class Planner:
         added = []
         ranks = {n: v.default_rank for n, v in self.rules.variables.items()}
         for name in sorted(soft, key=lambda n: (n in self.defined, ranks.get(n, 0))):
+            if all(t in trial for t in targets):   # (a later one would claim a value the chain derives: a
+                break                              # fallback activation_bytes = 0 beside a torn smallest tp)
             if name not in trial and name not in targets:
                 trial.add(name)
                 added.append(name)

@@ -66,3 +66,25 @@ def test_a_whole_value_moved_to_an_admissible_one_is_not_said_rounded(eng: Any, 
                   "pp_bubble_fraction=0.05", "global_batch=1024", "n_gpus=64", "pp=4")
     assert run.returncode == 0, run.stderr
     assert "57, then 64" in run.stdout and "rounded up to 57" not in run.stdout
+
+
+SMALLEST_TP_70B = {"model": "llama3-70b", "gpu": "H100-SXM", "precision": "mixed-bf16", "zero_stage": 1,
+                   "n_gpus": 64, "micro_batch": 1, "seq_len": 8192, "pp": 4, "recompute": "full"}
+
+
+def test_the_smallest_tp_that_fits_with_a_global_batch(eng: Any) -> None:
+    # With global_batch given, grad_accum = 1,024 / (1 · dp) depends on tp (dp = 64 / (tp · 4)), and through it
+    # the loss's backward copies (3 with accumulation, 1 without: activations.loss_backward_trained_base), so the
+    # activations depend on the answer. The planner used to close the torn chain with the fallback
+    # activation_bytes = 0 and then refuse its own fallback as a contradiction. The answer is the smallest tp
+    # whose memory fits, checked forward here: tp = 1 does not fit, the answer does.
+    question = {**SMALLEST_TP_70B, "global_batch": 1024}
+    answer = eng.solve(["tp"], {**question, "memory_fill": 1})
+    tp = answer.values["tp"]
+    assert answer.values["memory_fill"] <= 1
+    fill = {t: eng.solve(["memory_fill"], {**question, "tp": t}).values["memory_fill"] for t in (1, tp)}
+    assert fill[1] > 1 >= fill[tp] == pytest.approx(answer.values["memory_fill"])
+    # the accumulation's loss copies make the same layout fuller than with one micro-batch per step
+    # (global_batch 16 = dp with tp = 1: grad_accum 1)
+    alone = eng.solve(["memory_fill"], {**SMALLEST_TP_70B, "tp": tp, "global_batch": 64 // (tp * 4)})
+    assert alone.values["grad_accum"] == 1 and alone.values["memory_fill"] < fill[tp]
