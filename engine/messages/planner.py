@@ -106,6 +106,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Check the givens {givens}{cause}",
         "给定的值推出 {name} = {value}，不大于 {limit}；{name} 必须{requirement}；规则 {rule}。"
         "请检查给定值 {givens}{cause}"),
+    "planner.domain.caused": (
+        "{check}. (It makes {name} = {value}, which must be {requirement}: rule {rule}; the givens behind it: "
+        "{givens})",
+        "{check}。（由此 {name} = {value}，而 {name} 必须{requirement}：规则 {rule}；相关给定值：{givens}）"),
     "planner.domain.cause": (
         ". Likely cause: {check}",
         "。可能的原因：{check}"),

@@ -163,22 +163,29 @@ class StepEvaluation(ColumnBounds):
         return None
 
     def _domain_message(self, plan: Plan, step: Step, name: str, value: float, typed: frozenset[str],
-                        cause: Nested | None = None) -> str:
-        """The refusal of a value outside its domain; `cause`: a warning check that fires in the row
-        (dp = 0.5: tp × pp needs more GPUs than n_gpus), which says why better than the value does."""
+                        cause: tuple[Both, bool] | None = None) -> str:
+        """The refusal of a value outside its domain; `cause`: a check that fires in the row (dp = 0.5:
+        tp × pp needs more GPUs than n_gpus), which says why better than the value does. One that refuses
+        the layout by itself leads; the value it makes impossible follows (dp_comm_bytes = -8.6 GB)."""
         variable = self.rules.variables[name]
         shown = value / variable.factor
         rules = ", ".join(e.id for e in step.equations)
         givens = _givens_clause(_inputs_of(plan, step), typed)
-        cause = cause or Nested()
+        if cause is not None and cause[1]:
+            requirement = Nested(f"planner.requirement.{variable.domain}") \
+                if variable.domain in ("positive", "nonnegative", "fraction", "integer") else variable.domain
+            unit = f" {variable.unit}" if variable.unit else ""
+            return said_text("planner.domain.caused", check=cause[0], name=name, value=f"{shown:.4g}{unit}",
+                             requirement=requirement, rule=rules, givens=givens)
+        clause = Nested("planner.domain.cause", check=cause[0]) if cause is not None else Nested()
         if variable.domain == "fraction" and value > 1:
             return said_text("planner.domain.above", name=name, value=f"{shown:.4g}", limit="1", shown=" (100 %)",
-                             rule=rules, givens=givens, cause=cause)
+                             rule=rules, givens=givens, cause=clause)
         requirement = Nested(f"planner.requirement.{variable.domain}") \
             if variable.domain in ("positive", "nonnegative", "fraction", "integer") else variable.domain
         unit = f" {variable.unit}" if variable.unit else ""   # (-69.21 GB of optimizer states, not -69.21)
         return said_text("planner.domain.below", name=name, value=f"{shown:.4g}{unit}",
-                         limit="0", requirement=requirement, rule=rules, givens=givens, cause=cause)
+                         limit="0", requirement=requirement, rule=rules, givens=givens, cause=clause)
 
     def _step(self, step: Step, env: Env, n: int) -> tuple[dict[str, FloatColumn], Mask | None]:
         """Values of the step's unknowns, and the rows without a valid value (None: all valid)."""
@@ -260,16 +267,18 @@ class _FiredChecks:
             if fired.any():
                 self.fired.append((check, fired))
 
-    def at(self, i: int) -> Nested | None:
-        """The most direct check that fires in row i, as a clause in both languages (None: none fires):
-        a plain bound on one value (dp < 1) before a derived test (dp not whole), fewer values first."""
+    def at(self, i: int) -> tuple[Both, bool] | None:
+        """The most direct check that fires in row i, in both languages, and whether it refuses the row
+        by itself (a layout that cannot run, dp < 1: then it leads the message); None: none fires. A
+        refusing check first, then a plain bound on one value (dp < 1) before a derived test (dp not
+        whole), fewer values first."""
         fired = [check for check, rows in self.fired if rows[i]]
         if not fired:
             return None
-        check = min(fired, key=lambda c: (not _is_bound(c.condition), len(c.variables)))
+        check = min(fired, key=lambda c: (c.severity != "error", not _is_bound(c.condition), len(c.variables)))
         said = Both(*(f"{check.id}{colon}{self._filled(check.message(lang), i)}"
                       for lang, colon in (("en", ": "), ("zh", "："))))
-        return Nested("planner.domain.cause", check=said)
+        return said, check.severity == "error"
 
     def _filled(self, template: str, i: int) -> str:
         return fill_values(template, self.rules.variables, lambda name: float(

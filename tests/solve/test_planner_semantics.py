@@ -410,7 +410,8 @@ def test_an_integer_the_rules_leave_undetermined_is_reported_not_a_crash(eng: An
 
 def test_a_refusal_names_the_check_that_says_why(eng: Any) -> None:
     # 4 GPUs under tp = 8: dp = 4 / 8 = 0.5 (by hand), and the gradient all-reduce volume 2(dp-1)/dp·Ψ
-    # goes negative. The refusal names that value; the warning check dp < 1 is the cause a user needs.
+    # goes negative. The check dp < 1, which refuses such a layout by itself, is the cause a user needs: it
+    # leads the message, and the value it makes impossible follows.
     from engine.errors import EvaluationError
     from engine.messages import localized
 
@@ -419,9 +420,9 @@ def test_a_refusal_names_the_check_that_says_why(eng: Any) -> None:
     with pytest.raises(EvaluationError) as caught:
         eng.solve(["mfu"], givens)
     message = str(caught.value)
-    assert "dp_comm_bytes" in message and "Likely cause: parallelism.dp_below_one: dp = 0.5" in message
+    assert message.startswith("parallelism.dp_below_one: dp = 0.5") and "dp_comm_bytes = -" in message
     assert "parallelism.dp_not_whole" not in message          # one cause, the most direct
-    assert "可能的原因：parallelism.dp_below_one：dp = 0.5" in localized(caught.value, "zh")
+    assert localized(caught.value, "zh").startswith("parallelism.dp_below_one：dp = 0.5")
     # with enough GPUs (8 = tp · pp · 1) nothing is refused and no cause is invented
     assert 0 < eng.solve(["mfu"], {**givens, "n_gpus": 8}).values["mfu"] < 1
 
