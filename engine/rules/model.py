@@ -27,7 +27,8 @@ class Variable:
     zh: str
     where: str
     rounding: Rounding = "up"
-    role: Role = ""                # "budget": recomputed when an integer answer is rounded
+    role: Role = ""                # "budget" (upper) or "floor" (lower limit): recomputed when an integer
+                                   # answer is rounded, and kept by it
     values: tuple[str, ...] = ()   # categorical: allowed keys
     default: Any = None            # base units (numeric) or a key (categorical)
     default_source: str = ""

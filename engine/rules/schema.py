@@ -12,7 +12,7 @@ from typing import Literal, get_args
 Domain = Literal["positive", "nonnegative", "fraction", "real", "integer", "categorical"]
 Rounding = Literal["up", "down", "nearest"]
 Severity = Literal["info", "warning", "error"]
-Role = Literal["", "budget"]
+Role = Literal["", "budget", "floor"]
 Lang = Literal["en", "zh"]
 
 DOMAINS: tuple[Domain, ...] = get_args(Domain)
@@ -53,7 +53,8 @@ SECTIONS: dict[str, tuple[Key, ...]] = {
         Key("unit", "pint unit expression (see units.txt); empty = plain number"),
         Key("domain", f"one of {', '.join(DOMAINS)} (default positive)"),
         Key("rounding", f"integer only: one of {', '.join(ROUNDINGS)} (default up), how a solved value is rounded"),
-        Key("role", "budget: a limit the user sets; recomputed for a rounded integer answer"),
+        Key("role", "budget: an upper limit the user sets (a deadline, a bubble of at most 5 %), floor: a lower one "
+                    "(an mfu of at least 0.4); recomputed for a rounded integer answer"),
         Key("tags", f"list of what the variable stands for in reports: {', '.join(TAGS)}"),
         Key("values", "categorical only (unless a table lists the keys): the allowed keys"),
         Key("default", "a constant in the declared unit (or a key); used only when nothing derives it"),

@@ -53,29 +53,7 @@ def admissible(rules: RuleSet, plan: Plan, name: str, rounded: np.ndarray, round
     if not _from_a_budget(rules, plan, name):
         return None
     n = len(rounded)
-    later = downstream(plan, name) - {name}
-    # a default fills a pure context value (gpus_per_node: in no rule), and a value the plan does not
-    # compute beside one the user typed (micro_batch's 1 beside global_batch = 1,024 for n_gpus: the
-    # replicas must divide the batch); a check on tp · pp alone is not asked when the question is not
-    # about tp and pp (the 6·N·D n_gpus question: no cost there)
-    in_rules = {v for eq in rules.equations for v in eq.variables}
-    typed = set(plan.knowns) - set(plan.defaults)
-    usable: list[tuple[Check, dict]] = []
-    for check in admissibility_checks(rules, name):
-        others = check.variables - {name}
-        if others & later:
-            continue
-        values = {}
-        beside_typed = bool(others & typed & set(env))
-        for other in others:
-            if other in env:
-                values[other] = np.broadcast_to(np.asarray(env[other], dtype=float), (n,))
-            elif other in defaults and (other not in in_rules or beside_typed):
-                values[other] = np.full(n, float(defaults[other]))
-            else:
-                break
-        else:
-            usable.append((check, values))
+    usable = _usable_checks(rules, plan, name, n, env, defaults)
     if not usable:
         return None
 
@@ -106,12 +84,42 @@ def admissible(rules: RuleSet, plan: Plan, name: str, rounded: np.ndarray, round
                       [c for c, _ in usable])
 
 
+def _usable_checks(rules: RuleSet, plan: Plan, name: str, n: int, env: dict,
+                   defaults: dict[str, float]) -> list[tuple[Check, dict]]:
+    """The admissibility checks on `name` whose other values are known apart from it, with those values."""
+    later = downstream(plan, name) - {name}
+    # a default fills a pure context value (gpus_per_node: in no rule), and a value the plan does not
+    # compute beside one the user typed (micro_batch's 1 beside global_batch = 1,024 for n_gpus: the
+    # replicas must divide the batch); a check on tp · pp alone is not asked when the question is not
+    # about tp and pp (the 6·N·D n_gpus question: no cost there)
+    in_rules = {v for eq in rules.equations for v in eq.variables}
+    typed = set(plan.knowns) - set(plan.defaults)
+    usable: list[tuple[Check, dict]] = []
+    for check in admissibility_checks(rules, name):
+        others = check.variables - {name}
+        if others & later:
+            continue
+        values = {}
+        beside_typed = bool(others & typed & set(env))
+        for other in others:
+            if other in env:
+                values[other] = np.broadcast_to(np.asarray(env[other], dtype=float), (n,))
+            elif other in defaults and (other not in in_rules or beside_typed):
+                values[other] = np.full(n, float(defaults[other]))
+            else:
+                break
+        else:
+            usable.append((check, values))
+    return usable
+
+
 def _from_a_budget(rules: RuleSet, plan: Plan, name: str) -> bool:
     """Whether `name` is computed from a budget (a bubble of at most 5 %, the fit, a deadline), which the
     recompute frees for the admissible value. Computed from exact givens alone (grad_accum = global_batch /
     (micro_batch · dp) with all three given), another value would contradict them: the row is refused as
     not whole, with the givens that would work (engine/solve/whole_options.py), not moved."""
-    return any(rules.variables[v].role == "budget" for v in inputs_behind(plan, {name}) if v in rules.variables)
+    return any(rules.variables[v].role in ("budget", "floor") for v in inputs_behind(plan, {name})
+               if v in rules.variables)
 
 
 def _ruling_out(usable: list[tuple[Check, dict]], conditions: list[tuple[Callable, dict]], name: str,

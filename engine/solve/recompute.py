@@ -43,7 +43,10 @@ class Recompute(StepEvaluation):
     def _replan(self, group: Group, plan: Plan, known: frozenset[str], selectors: dict[str, str]
                 ) -> tuple[Plan, set[str]] | None:
         """The plan with the rounded values known, and the budgets it frees (None: no such plan)."""
-        budgets = {n for n in known if self.rules.variables[n].role == "budget"}
+        # the upper limits the user set (a deadline, a cost); only without one, the lower limits (an mfu of at
+        # least 0.4 for the global batch: its micro-batches rounded up, the mfu recomputed for them)
+        budgets = {n for n in known if self.rules.variables[n].role == "budget"} \
+            or {n for n in known if self.rules.variables[n].role == "floor"}
         # Conventions stay fixed; defaults that give way (a default_rank) stay soft: a shape sketched from
         # params through width_per_layer = 128 gives layers 32.9 -> 33, and the replan derives 127.6 rather
         # than calling the rounded value a contradiction of the default that produced it. Plain input

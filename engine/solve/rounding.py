@@ -82,11 +82,15 @@ class IntegerRounding(Recompute):
         n = len(rows)
         index = np.asarray(rows)
         given = {b: np.broadcast_to(batch.unrounded[b], (batch.rows,))[index] for b in known
-                 if self.rules.variables[b].role == "budget" and b in batch.unrounded}
+                 if self.rules.variables[b].role in ("budget", "floor") and b in batch.unrounded}
         given = {b: limit for b, limit in given.items() if not np.isnan(limit).all()}   # (freed in this group)
         broken = np.zeros(n, dtype=bool)
         for budget, limit in given.items():
-            broken |= np.broadcast_to(np.asarray(env[budget], dtype=float), (n,)) > limit * (1 + 1e-9)
+            now = np.broadcast_to(np.asarray(env[budget], dtype=float), (n,))
+            if self.rules.variables[budget].role == "floor":   # (a lower limit: an mfu of at least 0.4)
+                broken |= now < limit * (1 - 1e-9)
+            else:
+                broken |= now > limit * (1 + 1e-9)
         if not broken.any():
             return
         raw = np.broadcast_to(np.asarray(batch.unrounded[name], dtype=float)[np.asarray(rows)], (n,))
@@ -159,7 +163,8 @@ class IntegerRounding(Recompute):
             if value is None:
                 said.append(name)
                 continue
-            said.append(f"{name} = {format_quantity(self.rules.variables[name], float(np.broadcast_to(value, (n,))[row]))}")
+            shown = format_quantity(self.rules.variables[name], float(np.broadcast_to(value, (n,))[row]))
+            said.append(f"{name} = {shown}")
         return ", ".join(said)
 
     def _at_least_one(self, raw: Value, rounding: Rounding) -> bool:

@@ -88,3 +88,21 @@ def test_the_smallest_tp_that_fits_with_a_global_batch(eng: Any) -> None:
     # (global_batch 16 = dp with tp = 1: grad_accum 1)
     alone = eng.solve(["memory_fill"], {**SMALLEST_TP_70B, "tp": tp, "global_batch": 64 // (tp * 4)})
     assert alone.values["grad_accum"] == 1 and alone.values["memory_fill"] < fill[tp]
+
+
+LLAMA70_ANALYTIC = {"model": "llama2-70b", "gpu": "H100-SXM", "n_gpus": 512, "perf_model": "analytic",
+                    "precision": "mixed-bf16", "seq_len": 4096, "tp": 8, "pp": 4, "zero_stage": 1}
+
+
+def test_the_global_batch_for_an_mfu_is_the_smallest_that_reaches_it(eng: Any) -> None:
+    # mfu given beside a layout question is a lower limit (role: floor). The global batch comes in whole
+    # micro-batches of dp · micro_batch = 512 / 32 · 1 = 16 sequences (by hand), so the answer is the first
+    # multiple of 16 whose mfu is at least 0.40; the exact grad_accum (237.15) was refused as not whole.
+    # The boundary is checked forward: one micro-batch fewer per replica stays under 0.40.
+    answer = eng.solve(["global_batch"], {**LLAMA70_ANALYTIC, "mfu": 0.40})
+    batch = answer.values["global_batch"]
+    assert batch % 16 == 0 and answer.values["grad_accum"] == batch / 16
+    assert answer.values["mfu"] >= 0.40 and answer.status["mfu"] == "recomputed"
+    below = eng.solve(["mfu"], {**LLAMA70_ANALYTIC, "global_batch": batch - 16}).values["mfu"]
+    at = eng.solve(["mfu"], {**LLAMA70_ANALYTIC, "global_batch": batch}).values["mfu"]
+    assert below < 0.40 <= at == pytest.approx(answer.values["mfu"])
