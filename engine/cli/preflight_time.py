@@ -82,9 +82,14 @@ def epoch_time(engine: Engine, givens: dict[str, Any], sequences: float, assume_
 def _epoch_question(engine: Engine, givens: dict[str, Any], sequences: float, assume_mfu: bool) -> dict[str, Any]:
     if "seq_len" not in givens:
         raise keyed(UnderdeterminedError, "preflight.give_seq_len")
-    # (perf_model=analytic times the layout's steps: its micro-batch and accumulation stay in the question)
-    layout = () if str(givens.get("perf_model", "given")) == "analytic" else ("micro_batch", "grad_accum")
-    base = _without(givens, _DATA + ("memory_fill",) + layout)
+    # (perf_model=analytic times the layout's steps: its micro-batch and accumulation stay in the question, and
+    # so do packing and tokens_per_sample, which set the tokens each sequence is computed at (tokens_per_sequence,
+    # performance.step_tokens); without samples and epochs no rule links them to the tokens. Without
+    # tokens_per_sample the step is timed at seq_len, the upper bound the epoch's tokens take then too)
+    analytic = str(givens.get("perf_model", "given")) == "analytic"
+    layout = () if analytic else ("micro_batch", "grad_accum")
+    kept = ("packing", "tokens_per_sample") if analytic and "tokens_per_sample" in givens else ()
+    base = _without(givens, tuple(n for n in _DATA if n not in kept) + ("memory_fill",) + layout)
     question = {**base, "tokens": sequences * tokens_per_sequence(engine, givens)}
     if assume_mfu:
         question["mfu"] = ASSUMED_MFU
