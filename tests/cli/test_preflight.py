@@ -49,19 +49,23 @@ def test_memory_per_gpu_by_hand(bundled_engine, in_lf):
     18 B per parameter) + 12 B Adam (4 B fp32 master + 4 B momentum + 4 B variance) = 18 B;
     ZeRO-3 splits all of them over dp = 2 GPUs:
         18 × 8,030,261,248 / 2 = 72,272,351,232 B
+    and gathers the largest module whole on each GPU, its bf16 weights and gradient (DeepSpeed stage3.py
+    estimate_zero3_model_states_mem_needs, largest_layer_memory = 4 × largest_layer_params; Llama-3-8B's embedding
+    and LM head are 128,256 × 4,096 = 525,336,576 parameters each):
+        4 × 525,336,576 = 2,101,346,304 B
     The parameter count is given as counted by hand above (the catalog keeps a rounded 8B), activations
     and overhead explicitly: 1.5 GB + 1 GB
-        memory per GPU = 72,272,351,232 + 1,500,000,000 + 1,000,000,000 = 74,772,351,232 B
-        headroom = 80,000,000,000 − 74,772,351,232 = 5,227,648,768 B
+        memory per GPU = 72,272,351,232 + 2,101,346,304 + 1,500,000,000 + 1,000,000,000 = 76,873,697,536 B
+        headroom = 80,000,000,000 − 76,873,697,536 = 3,126,302,464 B
     """
     check = preflight(bundled_engine, [FULL], {"model": "llama3-8b", "gpu": "A800", "n_gpus": "2",
                                                "params": str(LLAMA3_8B), "activation_bytes_per_gpu": "1.5GB",
                                                "memory_overhead": "1GB", "mfu": "0.5"})
-    assert check.memory_per_gpu == pytest.approx(74_772_351_232, rel=1e-12)
-    assert check.fits and check.headroom == pytest.approx(5_227_648_768, rel=1e-12)
+    assert check.memory_per_gpu == pytest.approx(76_873_697_536, rel=1e-12)
+    assert check.fits and check.headroom == pytest.approx(3_126_302_464, rel=1e-12)
     states = sum(check.breakdown()[n] for n in ("weights_bytes_per_gpu", "grads_bytes_per_gpu",
                                                  "optimizer_bytes_per_gpu"))
-    assert states == pytest.approx(18 * LLAMA3_8B / 2, rel=1e-12)
+    assert states == pytest.approx(18 * LLAMA3_8B / 2 + 4 * 128_256 * 4_096, rel=1e-12)
     # steps: max_samples 1000 × 2 datasets (line 16, dataset line 13), unpacked -> 2,000 sequences;
     # global batch = per_device 1 (line 31) × accumulation 2 (line 32) × dp 2 = 4 -> 500 steps per epoch
     assert check.steps_per_epoch == 500
@@ -272,14 +276,16 @@ def test_a_smaller_micro_batch_keeps_the_global_batch(bundled_engine, in_lf):
     assert change.givens["micro_batch"] <= check.max_micro_batch and change.fits
 
 
-@pytest.mark.parametrize("gpu, fewest", [("A100-80GB", 2), ("RTX-4090", 8)])
+@pytest.mark.parametrize("gpu, fewest", [("A100-80GB", 2), ("RTX-4090", 9)])
 def test_the_fewest_gpus_that_fit_are_proposed(bundled_engine, in_lf, gpu, fewest):
     """llama3_full_sft.yaml with ds_z3_config.json on one GPU (n_gpus assumed): ZeRO-3 splits the 18 B per
     parameter of model states (bf16 weights 2 + DeepSpeed's fp32 gradient partition 4 + Adam 12, as its
     estimator counts) over the GPUs, the ~2 GB of activations stay on each, and so do the loss's two fp32
-    logit-sized gradients (sharded gradients do not offset them: 2 × 4 B × 2,048 × 128,256 = 2.1 GB). By hand:
-    18 × 8.03e9 = 144.5 GB; on 80 GB GPUs 144.5 / 2 = 72.3 GB + 4.1 GB fits, one GPU does not; on 24 GB GPUs
-    144.5 / 8 = 18.1 GB + 4.1 GB fits, 144.5 / 7 = 20.6 GB + 4.1 GB does not."""
+    logit-sized gradients (sharded gradients do not offset them: 2 × 4 B × 2,048 × 128,256 = 2.1 GB), and so does
+    the module ZeRO-3 gathers whole with its gradient (DeepSpeed's largest_layer_memory, 4 B × 128,256 × 4,096 =
+    2.1 GB). By hand, with the catalog's 8.0e9 parameters: 18 × 8.0e9 = 144 GB; on 80 GB GPUs 144 / 2 = 72 GB +
+    2.1 GB + 4.1 GB fits, one GPU does not; on 24 GB GPUs 144 / 9 = 16 GB + 2.1 GB + 4.1 GB = 22.2 GB fits,
+    144 / 8 = 18 GB + 2.1 GB + 4.1 GB = 24.2 GB does not."""
     check = preflight(bundled_engine, [FULL], {"gpu": gpu})
     assert not check.fits
     more = [c for c in check.changes if c.kind == "gpus"]
@@ -328,14 +334,15 @@ def test_every_value_used_is_listed_with_where_it_came_from(bundled_engine, in_l
 
 
 def test_a_fit_with_under_2_gb_left_is_called_tight_unless_an_overhead_is_counted(bundled_engine, in_lf):
-    """As test_memory_per_gpu_by_hand: 18 B × 8,030,261,248 / 2 GPUs = 72,272,351,232 B of model states;
-    with 6.5 GB of activations and no overhead: 78,772,351,232 B of 80 GB, 1.23 GB left, under the ~2 GB
+    """As test_memory_per_gpu_by_hand: 18 B × 8,030,261,248 / 2 GPUs = 72,272,351,232 B of model states, + the
+    gathered embedding with its gradient, 4 B × 525,336,576 = 2,101,346,304 B; with 4.5 GB of activations and no
+    overhead: 78,873,697,536 B of 80 GB, 1.13 GB left, under the ~2 GB
     the CUDA context, NCCL and fragmentation take (memory_overhead's source). Counted (1 GB), it is a plain fit."""
     from engine.cli.commands.preflight import render_text
     typed = {"model": "llama3-8b", "gpu": "A800", "n_gpus": "2", "params": str(LLAMA3_8B),
-             "activation_bytes_per_gpu": "6.5GB", "mfu": "0.5"}
+             "activation_bytes_per_gpu": "4.5GB", "mfu": "0.5"}
     check = preflight(bundled_engine, [FULL], typed)
-    assert check.memory_per_gpu == pytest.approx(78_772_351_232, rel=1e-12)
+    assert check.memory_per_gpu == pytest.approx(78_873_697_536, rel=1e-12)
     assert check.fits and check.tight and check.to_json()["tight"] is True
     assert render_text(bundled_engine, check).splitlines()[0].endswith("(tight: under 2 GB left for the CUDA context, "
                                                                          "NCCL buffers and fragmentation, which llmplan "

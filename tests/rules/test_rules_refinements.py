@@ -272,9 +272,10 @@ def test_underdetermined_architecture_is_not_hidden_by_the_fallback(eng):
 def test_largest_micro_batch_with_the_output_layer(eng):
     # Llama-2-7B on one H200 (141 GB), ZeRO-3 over 8 GPUs, flash, s = 4096. ZeRO-3's sharded gradients do not
     # offset the loss's two fp32 logit-sized gradients (activations.loss_backward_sharded_grads): the output layer
-    # holds 4096 · (4 · 4096 + 3 · 4 · 32000) = 1,639,972,864 B per sequence, not OUT7 (one copy);
-    # (141e9 − 16 · 6,738,415,616 / 8) / (32 · 34 · 4096 · 4096 + 1,639,972,864) = 6.410 -> 6
-    states = 16 * LLAMA7B_PARAMS / 8
+    # holds 4096 · (4 · 4096 + 3 · 4 · 32000) = 1,639,972,864 B per sequence, not OUT7 (one copy); ZeRO-3 also holds
+    # the embedding it gathers whole with its gradient (DeepSpeed largest_layer_memory, 4 B × 32,000 × 4,096):
+    # (141e9 − 16 · 6,738,415,616 / 8 − 524,288,000) / (32 · 34 · 4096 · 4096 + 1,639,972,864) = 6.384 -> 6
+    states = 16 * LLAMA7B_PARAMS / 8 + 4 * 32000 * 4096
     out_sharded = S7 * (4 * H7 + 3 * 4 * 32000)
     assert out_sharded == 1_639_972_864
     raw = (141e9 - states) / (32 * 34 * SBH7 + out_sharded)

@@ -191,10 +191,16 @@ def _agree(out: ConfigRead, name: str, value: object, where: str, key: str, refe
 # so a bf16 run is 2 + 4 + 12 = 18 B per parameter, sharded as the stage says: what DeepSpeed's own
 # estimate_zero3_model_states_mem_needs counts (18 · params / GPUs), not ZeRO's 16 B.
 FP32_GRADIENTS = {"mixed-bf16": "mixed-bf16-fp32grad"}
+# At ZeRO-2 the 16-bit gradient partition stays beside that fp32 one (stage_1_and_2.py copy_grads_in_partition:
+# grads_in_partition, 16-bit, the size of the GPU's partition; step() builds the fp32 gradient from it):
+# 2 + (4 + 12 + 2) / GPUs B per parameter, estimate_zero2_model_states_mem_needs since DeepSpeed PR #5099
+# (formulas/parallelism.yaml, parallelism.grads_working_zero2), filled where the config's stage is 2.
+BIT16_GRAD_PARTITION_BYTES = 2
 
 
 def deepspeed_gradients(out: ConfigRead) -> None:
-    """A run under DeepSpeed with bf16 mixed precision keeps fp32 gradients: its precision key says so."""
+    """A run under DeepSpeed with bf16 mixed precision keeps fp32 gradients: its precision key says so, and, for
+    ZeRO-2, the 16-bit gradient partition it keeps beside them (bit16_grad_partition_bytes)."""
     have, method = out.givens.get("precision"), out.givens.get("method")
     if not out.deepspeed or have is None or str(have.value) not in FP32_GRADIENTS:
         return
@@ -204,3 +210,9 @@ def deepspeed_gradients(out: ConfigRead) -> None:
              f"{have.origin} (under DeepSpeed, {out.deepspeed}: its optimizer keeps an fp32 gradient partition, "
              "bf16 weights + fp32 gradients + Adam 12 B = 18 B per parameter, as DeepSpeed's memory estimator counts)",
              have.key, have.default)
+    stage = out.givens.get("zero_stage")
+    if stage is not None and str(stage.value) == "2":
+        out.fill("bit16_grad_partition_bytes", BIT16_GRAD_PARTITION_BYTES,
+                 f"{stage.origin} (DeepSpeed ZeRO-2 with {have.origin}: the 16-bit gradient partition stays beside the "
+                 "fp32 one, 2 + 18 B / GPUs per parameter as estimate_zero2_model_states_mem_needs counts)",
+                 stage.key, stage.default)
