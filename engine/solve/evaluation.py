@@ -22,7 +22,7 @@ from .column_bounds import ColumnBounds
 from .factored import Factored, ShapedEnv
 from .keys import Columns
 from .no_effect import independent_of
-from .numeric import Compiled, compile_tree, domain_mask, find_root, interval, within_domain
+from .numeric import Compiled, compile_tree, domain_mask, find_root, guarded, interval, within_domain
 from .planning import Plan, Step
 from .rowset import column, mask
 
@@ -43,6 +43,12 @@ class StepEvaluation(ColumnBounds):
     def _row_error(self, batch: Batch, rows: Mask, message: str, kind: ErrorKind) -> None:
         """First error of a row wins: it is the cause, later ones are consequences."""
         batch.fail(rows, message, kind)
+
+    def _residual(self, step: Step) -> Compiled:
+        """The step's residual, guarded by the definitions it was torn through (engine/solve/planning.py)."""
+        assert step.residual is not None
+        return guarded(self._compile(step.residual),
+                       [(n, self._compile(t), self.rules.variables[n].domain) for n, t in step.guards])
 
     def _compile(self, tree: Tree) -> Compiled:
         hit = self._compiled.get(id(tree))
@@ -194,7 +200,7 @@ class StepEvaluation(ColumnBounds):
                 if step.residual is None or len(step.unknowns) != 1:
                     return {u: np.full(n, np.nan) for u in step.unknowns}, np.ones(n, dtype=bool)
                 name = step.unknowns[0]
-                root = find_root(self._compile(step.residual), name, env, n, self.rules.variables[name].domain)
+                root = find_root(self._residual(step), name, env, n, self.rules.variables[name].domain)
                 return {name: root}, np.isnan(root)
             if len(step.candidates) == 1:
                 cols = {}
@@ -216,7 +222,7 @@ class StepEvaluation(ColumnBounds):
         index = np.flatnonzero(open_rows)
         part = {k: (v[index] if isinstance(v, np.ndarray) and v.shape == open_rows.shape else v)
                 for k, v in env.items()}
-        root = find_root(self._compile(step.residual), name, part, len(index), self.rules.variables[name].domain)
+        root = find_root(self._residual(step), name, part, len(index), self.rules.variables[name].domain)
         chosen[name][index] = root
         open_rows = open_rows.copy()
         open_rows[index] = np.isnan(root)

@@ -244,6 +244,9 @@ def _root_chunk(residual: Compiled, name: str, env: dict, rows: int, domain: str
             change = ~found & np.isfinite(previous) & np.isfinite(current) & (np.sign(previous) * np.sign(current) < 0)
             lo[change], hi[change] = a, b
             found |= change
+            edge = ~found & (np.isfinite(previous) != np.isfinite(current))
+            if edge.any():   # (a root between the domain's edge and the first or last scan point inside it)
+                found |= _bracket_at_edge(residual, name, env, rows, (a, previous), (b, current), edge, (lo, hi))
             previous = current
         lo_val = evaluate_at(residual, name, env, lo, rows)
         for _ in range(BISECTIONS):
@@ -258,6 +261,49 @@ def _root_chunk(residual: Compiled, name: str, env: dict, rows: int, domain: str
     # exactly zero at two or more scan points: the equation holds for every x (two forms of one
     # relation), so it says nothing about x
     return np.where(zeros >= 2, np.nan, root)
+
+
+def _bracket_at_edge(residual: Compiled, name: str, env: dict, rows: int, left: tuple[float, np.ndarray],
+                     right: tuple[float, np.ndarray], edge: np.ndarray, bracket: tuple[np.ndarray, np.ndarray]
+                     ) -> np.ndarray:
+    """Rows of `edge` (finite at one end of the scan interval, not at the other: a guarded residual outside
+    the chain's domain) whose root lies between the finite end and the domain's edge, found by bisecting on
+    finiteness; their bracket is written into `bracket` (lo, hi). Returns those rows."""
+    inside_left = np.isfinite(left[1])
+    finite_x = np.where(inside_left, left[0], right[0])
+    finite_value = np.where(inside_left, left[1], right[1])
+    outside_x = np.where(inside_left, right[0], left[0])
+    near_x, near_value = finite_x.copy(), finite_value.copy()
+    for _ in range(BISECTIONS):
+        mid = np.sqrt(near_x * outside_x)
+        value = evaluate_at(residual, name, env, mid, rows)
+        inside = np.isfinite(value)
+        near_x, near_value = np.where(inside, mid, near_x), np.where(inside, value, near_value)
+        outside_x = np.where(inside, outside_x, mid)
+    change = edge & (np.sign(finite_value) * np.sign(near_value) <= 0) & (finite_value != 0)
+    lo, hi = bracket
+    lo[change] = np.minimum(finite_x, near_x)[change]
+    hi[change] = np.maximum(finite_x, near_x)[change]
+    return change
+
+
+def guarded(residual: Compiled, guards: list[tuple[str, Compiled, str]]) -> Compiled:
+    """The residual of a torn chain, NaN where a definition it went through leaves its domain (name, closed
+    form, domain; in the order they define each other): a sign change there is no root the chain can have
+    (n_gpus for a deadline where dp < 1 turns the ring all-reduce's (dp - 1)/dp negative)."""
+    if not guards:
+        return residual
+
+    def checked(env: Env) -> "np.ndarray | float":
+        local = dict(env)
+        outside: "np.ndarray | bool" = False
+        for name, closed, domain in guards:
+            value = np.asarray(closed(local), dtype=float)
+            local[name] = value
+            outside = outside | ~domain_mask(domain, np.atleast_1d(value))
+        return np.where(outside, np.nan, residual(local))   # (a residual may read the definitions)
+
+    return checked
 
 
 def evaluate_at(residual: Compiled, name: str, env: dict, x: "np.ndarray | float", rows: int) -> np.ndarray:

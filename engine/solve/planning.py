@@ -1,17 +1,15 @@
 """Plans: which equations determine which unknowns, in which order.
 
-Planning is structural first (cheap, no sympy): repeatedly take an equation
-with exactly one unknown; when stuck, a pair of equations sharing exactly
-two unknowns is solved as a block; when still stuck with a target unknown,
-the target is "torn": other unknowns are expressed through it, one
-equation at a time, until some equation holds only the target and knowns
-(smallest tp that fits: weights, gradients, optimizer and activations per
-GPU, then memory per GPU). Each chosen (equation, unknown) is then inverted
-symbolically (engine/solve/symbolic.py, cached on disk) or, with no closed form,
-marked for vectorized numeric root finding. Equations left with no unknown
-become consistency checks. A plan depends only on which
-variables are known, the targets and the selected conventions, so every
-row with the same pattern shares it.
+Planning is structural first (cheap, no sympy): repeatedly take an equation with exactly one unknown; when
+stuck, a pair of equations sharing exactly two unknowns is solved as a block; when still stuck with a target
+unknown, the target is "torn": other unknowns are expressed through it, one equation at a time, until some
+equation holds only the target and knowns (smallest tp that fits: weights, gradients, optimizer and
+activations per GPU, then memory per GPU). Each chosen (equation, unknown) is then inverted symbolically
+(engine/solve/symbolic.py, cached on disk) or, with no closed form, marked for vectorized numeric root
+finding, guarded by the definitions it was torn through (a root must leave each of them in its domain:
+n_gpus for a deadline is no root where it makes dp below 1). Equations left with no unknown become
+consistency checks. A plan depends only on which variables are known, the targets and the selected
+conventions, so every row with the same pattern shares it.
 """
 from __future__ import annotations
 
@@ -31,6 +29,8 @@ from .ordering import Definitions, Link, structural
 from .suggestions import reachable_alone, underdetermined
 from .watched import watched_links
 
+Tear = tuple[tuple[dict[str, Tree], ...], Tree, tuple[tuple[str, Tree], ...]]   # (closed forms, residual, guards)
+
 
 @dataclass(frozen=True)
 class Step:
@@ -40,6 +40,7 @@ class Step:
     equations: tuple[Equation, ...]
     candidates: tuple[dict[str, Tree], ...] = ()   # empty: numeric root finding
     residual: Tree | None = None                    # lhs - rhs, for numeric solving
+    guards: tuple[tuple[str, Tree], ...] = ()       # torn-through definitions a numeric root keeps in domain
 
     @property
     def numeric(self) -> bool:
@@ -56,9 +57,8 @@ class Plan:
     defaults: list[str] = field(default_factory=list)   # numeric variables filled by a default
     needed: frozenset[str] = frozenset()           # variables the targets depend on
     watched: frozenset[str] = frozenset()          # side values derived only to see the fit (watched.py)
-    # facts read off the plan's structure alone (which values a results table shows, which default keys
-    # it uses), kept with the plan: plans are cached per pattern and never changed once made, and each
-    # chunk of a sweep would otherwise walk the same steps again
+    # facts read off the plan's structure (the columns a results table shows, its default keys), kept with it:
+    # plans are cached per pattern, never changed once made, and each sweep chunk would walk the steps again
     memo: dict[object, object] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
@@ -77,7 +77,7 @@ class Planner:
         self.domains = {n: v.domain for n, v in rules.variables.items()}
         self.defined = {eq.lhs[1] for eq in rules.equations if eq.lhs[0] == "var"}
         self._cache: dict[tuple, Plan] = {}
-        self._tears: dict[tuple, tuple[tuple[dict[str, Tree], ...], Tree] | None] = {}
+        self._tears: dict[tuple, Tear | None] = {}
         self.eliminator = Eliminator(self.domains)
         self.fixed = fixed_defaults(rules, self.defined)
         self.catalog_fields = {f for table in rules.tables.values() for f in table.fields}
@@ -142,8 +142,7 @@ class Planner:
         (flops_vs_6nd from param_flops and attention_flops_share, off the path to gpu_days): each
         becomes a check `given = formula`, so a given that disagrees is a contradiction, not absorbed."""
         used = {eq.id for link in order for eq in link.eqs}
-        read = {v for link in order for eq in link.eqs for v in eq.variables}
-        read |= {v for eq in checks for v in eq.variables}
+        read = {v for eq in [*(e for link in order for e in link.eqs), *checks] for v in eq.variables}
         out = []
         for name in sorted(givens - read):
             combination = self.eliminator.combine([eq for eq in equations if eq.id not in used], known - {name}, name)
@@ -291,9 +290,8 @@ class Planner:
                 return False
         return self._torn(closing, defs, x) is not None
 
-    def _torn(self, closing: Equation, defs: Definitions, x: str
-              ) -> tuple[tuple[dict[str, Tree], ...], Tree] | None:
-        """(closed forms for x, residual in x) of a closing equation with the definitions substituted.
+    def _torn(self, closing: Equation, defs: Definitions, x: str) -> Tear | None:
+        """(closed forms for x, residual in x, the definitions' own forms): the closing equation, defs substituted.
 
         None when a definition has no unique closed form, or when the substituted equation does not
         depend on x or holds for every x (two forms of one relation: no information about x).
@@ -317,7 +315,8 @@ class Planner:
                     # x = 0 whatever the knowns (tokens from attention_flops_share: -s·6·N·x = 0): the
                     # torn chain holds for every x or for none, it does not determine x
                     return None
-                self._tears[key] = (tuple(solutions), ("add", (lhs, ("mul", (("num", -1.0), rhs)))))
+                residual = ("add", (lhs, ("mul", (("num", -1.0), rhs))))
+                self._tears[key] = (tuple(solutions), residual, tuple(subs.items()))
         return self._tears[key]
 
     def _step(self, link: Link) -> Step:
@@ -325,8 +324,8 @@ class Planner:
         if link.closed is not None:
             return Step(names, eqs, ({names[0]: link.closed},))
         if link.via:
-            candidates, residual = self._torn(eqs[0], link.via, names[0])  # type: ignore[misc]
-            return Step(names, eqs + tuple(eq for eq, _ in link.via), candidates, residual)
+            candidates, residual, guards = self._torn(eqs[0], link.via, names[0])  # type: ignore[misc]
+            return Step(names, eqs + tuple(eq for eq, _ in link.via), candidates, residual, guards)
         if len(eqs) == 1 and len(names) == 1:
             # a definition solved for its own left side (x = f(knowns)) is its right side as written:
             # no sympy, so a cold cache or a spent budget never turns it into root finding

@@ -7,6 +7,7 @@ Figures by hand: the 1F1B bubble (pp − 1) / (m + pp − 1) (Narayanan et al. 2
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -106,3 +107,19 @@ def test_the_global_batch_for_an_mfu_is_the_smallest_that_reaches_it(eng: Any) -
     below = eng.solve(["mfu"], {**LLAMA70_ANALYTIC, "global_batch": batch - 16}).values["mfu"]
     at = eng.solve(["mfu"], {**LLAMA70_ANALYTIC, "global_batch": batch}).values["mfu"]
     assert below < 0.40 <= at == pytest.approx(answer.values["mfu"])
+
+
+def test_gpus_for_a_deadline_without_a_global_batch_keep_dp_whole_and_above_one(eng: Any) -> None:
+    """n_gpus for 30 days, Llama-2-13B, 1T tokens, H100, perf_model=analytic, no global_batch (micro_batch 1 ×
+    grad_accum 1 × dp sequences per step). The time per step is about constant in dp, so the GPUs scale with the
+    time: 64 GPUs take 59.5 days, so about 64 × 59.5 / 30 ≈ 127 are needed. The root search used to stop at
+    n_gpus = 0.065, where dp < 1 turns the ring all-reduce's 2(dp - 1)/dp negative, and refused the question."""
+    question = dict(model="llama2-13b", gpu="H100-SXM", tokens="1T", perf_model="analytic", seq_len="4096")
+    at_64 = eng.solve(["train_time"], dict(question, n_gpus="64")).values["train_time"] / 86_400
+    result = eng.solve(["n_gpus"], dict(question, train_time="30d"))
+    raw = result.unrounded["n_gpus"]
+    assert raw == pytest.approx(64 * at_64 / 30, rel=0.01)
+    assert result.values["n_gpus"] == math.ceil(raw) and result.values["dp"] >= 1
+    # the count is the fewest that finish in time: one fewer takes longer than 30 days
+    fewer = eng.solve(["train_time"], dict(question, n_gpus=str(math.ceil(raw) - 1))).values["train_time"]
+    assert fewer > 30 * 86_400 >= result.values["train_time"]

@@ -57,3 +57,35 @@ def test_single_question_uses_the_same_path(eng):
     assert result.values["demo_x"] == pytest.approx(42.0, rel=1e-9)
     # (constant side values of the bundled rules, e.g. recompute_working_bytes = 0, may come first)
     assert next(step for step in result.derivation if "demo_x" in step.unknowns).numeric
+
+
+# -- roots of a torn chain stay inside every definition's domain ---------------------------------------------
+def _linear(a: float, b: float):
+    """a · x + b, as a compiled tree would give it."""
+    return lambda env: a * np.asarray(env["x"], dtype=float) + b
+
+
+def test_a_sign_change_outside_a_definitions_domain_is_no_root():
+    from engine.solve.numeric import find_root, guarded
+    # residual (x - 1) / x + 0.25: a root at x = 0.8, where the definition d = x - 1 (a count that must be
+    # positive, as dp - 1 in the ring all-reduce's (dp - 1)/dp) is negative; none where d > 0
+    residual = guarded(lambda env: (np.asarray(env["x"]) - 1) / np.asarray(env["x"]) + 0.25,
+                       [("d", _linear(1.0, -1.0), "positive")])
+    plain = find_root(lambda env: (np.asarray(env["x"]) - 1) / np.asarray(env["x"]) + 0.25, "x", {}, 1)
+    assert plain[0] == pytest.approx(0.8)                          # unguarded: the spurious root
+    assert np.isnan(find_root(residual, "x", {}, 1)[0])            # guarded: none
+
+
+def test_a_root_between_the_domains_edge_and_the_next_scan_point_is_found():
+    from engine.solve.numeric import SCAN_POINTS, SCAN_RANGE, find_root, guarded
+    # scan points are half a decade apart (1, 3.16, ...); with d = x - 1.2 positive the residual is NaN at 1 and
+    # finite at 3.16: the root x = 1.5 lies between the edge 1.2 and 3.16, where no two finite points bracket it
+    low, high = SCAN_RANGE["positive"]
+    grid = np.geomspace(low, high, SCAN_POINTS)
+    assert not ((grid > 1.2) & (grid < 1.5)).any()
+    residual = guarded(_linear(1.0, -1.5), [("d", _linear(1.0, -1.2), "positive")])
+    assert find_root(residual, "x", {}, 1)[0] == pytest.approx(1.5, rel=1e-12)
+    # the definitions are evaluated in order, a later one reading an earlier one: e = d - 0.1 > 0 means x > 1.3
+    chained = guarded(_linear(1.0, -1.25),
+                      [("d", _linear(1.0, -1.2), "positive"), ("e", lambda env: env["d"] - 0.1, "positive")])
+    assert np.isnan(find_root(chained, "x", {}, 1)[0])
