@@ -37,6 +37,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "results.rounded_column": (
         "rounded: {name} rounded {how} (the exact value is in `{name} unrounded`)",
         "已取整：{name} {how}取整（原值见 `{name} unrounded` 列）"),
+    "results.rounded_admissible_column": (
+        ("rounded: {name} = {raw} rounded {how} to {plain}, then {new}: the {extreme} admissible value by {checks} "
+         "(the exact value is in `{name} unrounded`)"),
+        ("已取整：{name} = {raw} {how}取整为 {plain}，再取 {new}：按 {checks} {extreme}的可取值"
+         "（原值见 `{name} unrounded` 列）")),
+    "results.whole_admissible_column": (
+        "rounded: {name} = {plain} is not admissible; {new} is the {extreme} admissible value by {checks}",
+        "已取整：{name} = {plain} 不可取；按 {checks} {extreme}的可取值为 {new}"),
     "results.recomputed_column": ("; {names} recomputed for the rounded count", "；{names} 按取整后的数量重新计算"),
     "results.how.up": ("up", "向上"),
     "results.how.down": ("down", "向下"),

@@ -7,15 +7,15 @@ from typing import Any, Union, cast
 import numpy as np
 import polars as pl
 
-from ..messages import text as message
 from ..rules.model import Check, Equation
-from ..solve.batch import RECOMPUTED, Batch, Every, Group
+from ..solve.batch import Batch, Every, Group
 from ..solve.mismatch import RuleMismatch
 from ..solve.solver import Engine
-from ..text.formatting import PLACEHOLDER, format_quantity, rounded_way
+from ..text.formatting import PLACEHOLDER, format_quantity
 from .result_columns import Cells, Repeated, scatter
-from .row_masks import any_code, ok_rows
-from .scope import across_tables, catalog_only_rows, moved_rows, off_path_default_rows
+from .rounding_notes import rounding_notes
+from .row_masks import ok_rows
+from .scope import across_tables, catalog_only_rows, off_path_default_rows
 from .value_texts import (
     FORMAT_ONE_BY_ONE,
     Coded,
@@ -40,25 +40,14 @@ def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) ->
     notes = _Notes(rows)
     checks = {c.id: c for c in engine.rules.checks}
     for group in batch.groups:
-        if not group.rounded:
+        index = ok_rows(group, ok) if group.rounded else None
+        if index is None or not len(index):
             continue
-        index = ok_rows(group, ok)
-        if not len(index):
-            continue
-        for name in group.rounded:
-            variable = engine.rules.variables[name]
-            raw, new = (np.broadcast_to(batch.unrounded[name], (batch.rows,)),
-                        np.broadcast_to(batch.values[name], (batch.rows,)))
-            moved = index[moved_rows(raw[index], new[index])]   # (132.99999999999997 -> 133: no note)
-            if not len(moved):
-                continue
-            recomputed = ", ".join(n for n, s in batch.status.items() if any_code(s, moved, RECOMPUTED))
-            first = int(moved[0])   # (the way of the group's first row: budgets may turn it, engine/solve/rounding.py)
-            way = rounded_way(variable.rounding, float(raw[first]), float(new[first]))
-            note = message("results.rounded_column", lang, name=name, how=message(f"results.how.{way}", lang))
-            if recomputed:
-                note += message("results.recomputed_column", lang, names=recomputed)
-            notes.text(moved, note)
+        for at, note in rounding_notes(engine, batch, group, np.asarray(index), lang):
+            if isinstance(note, str):
+                notes.text(at, note)
+            else:
+                notes.texts_at(at, note)
     for check_id, mask in batch.warnings:
         check = checks[check_id]
         where = mask & ok & ~off_path_default_rows(batch, check.variables)
@@ -99,6 +88,10 @@ class _Notes:
 
     def texts(self, index: "np.ndarray | Every", texts: pl.Series) -> None:
         self.notes.append((None, [pl.lit(scatter(self.rows, [(index, texts)]))]))
+
+    def texts_at(self, index: np.ndarray, texts: pl.Series) -> None:
+        """One text per row of `index`, on those rows only."""
+        self.notes.append((self._rows(index), [pl.lit(scatter(self.rows, [(index, texts)]))]))
 
     def template(self, engine: "Engine", head: str, text: str, batch: Batch, index: np.ndarray,
                  where: np.ndarray) -> None:

@@ -14,7 +14,8 @@ Pretraining-only notes are scoped in the rule files themselves (a check's `when`
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from ..messages import text
 from ..solve.admissible import admissibility_checks
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, SOLVED
 from ..solve.bounds import repeated_view
-from ..solve.numeric import evaluate_scalar
+from ..solve.numeric import compile_tree
 from ..text.formatting import (
     ROUNDING_NOISE,
     format_quantity,
@@ -128,13 +129,52 @@ def admissible_move(result: Result, name: str) -> tuple[float, str, str] | None:
     plain = plain_rounded(result.rules.variables[name].rounding, raw, new)
     if plain == new:
         return None
-    checks = admissibility_checks(result.rules, name)
-    # (a plain default the plan did not compute took part too: micro_batch's 1 beside a typed global_batch)
-    defaults = {n: float(v.default) for n, v in result.rules.variables.items()
-                if v.default is not None and not v.categorical and n not in result.values}
-    env = {**defaults, **result.values, name: plain}
-    failed = [c.id for c in checks if c.variables <= env.keys() and evaluate_scalar(c.condition, env) > 0]
-    return plain, "largest" if new < plain else "smallest", ", ".join(failed or [c.id for c in checks])
+    later = computed_from(name, [step for step in result.derivation if step.phase == "solve"])
+    ids, fired = ruled_out(result.rules, name, np.array([plain]), result.values, later)
+    return plain, "largest" if new < plain else "smallest", checks_said(ids, fired)[0]
+
+
+def computed_from(name: str, steps: Iterable[Any]) -> set[str]:
+    """The values steps (plan or derivation steps, in order) compute from `name`: they cannot judge
+    whether `name` is admissible (grad_accum = global_batch / dp beside a GPU count), as the planner
+    leaves them out (engine/solve/admissible.py)."""
+    out = {name}
+    for step in steps:
+        if {v for eq in step.equations for v in eq.variables} - set(step.unknowns) & out:
+            out |= set(step.unknowns)
+    return out - {name}
+
+
+def ruled_out(rules: RuleSet, name: str, plain: np.ndarray, values: Mapping[str, "np.ndarray | float"],
+              later: set[str]) -> tuple[list[str], np.ndarray]:
+    """(the admissibility checks of `name` that can judge `plain` here, per row and check whether it
+    rules `plain` out). A value the answer did not compute takes its default (micro_batch's 1 beside a
+    typed global_batch); a check reading a value computed from `name`, or one without a value, is left out."""
+    env: dict[str, "np.ndarray | float"] = {name: plain}
+    checks = []
+    for check in admissibility_checks(rules, name):
+        others = check.variables - {name}
+        if others & later:
+            continue
+        for other in others:
+            default = rules.variables[other].default
+            if other in values:
+                env[other] = values[other]
+            elif default is not None and not rules.variables[other].categorical:
+                env[other] = float(default)
+        if check.variables <= env.keys():
+            checks.append(check)
+    fired = np.zeros((len(plain), len(checks)), dtype=bool)
+    with np.errstate(all="ignore"):
+        for column, check in enumerate(checks):
+            fired[:, column] = np.broadcast_to(np.asarray(compile_tree(check.condition)(env)) > 0, (len(plain),))
+    return [c.id for c in checks], fired
+
+
+def checks_said(ids: list[str], fired: np.ndarray) -> list[str]:
+    """Per row, the checks named for a move: those that ruled the plain value out (every one that took
+    part where none did)."""
+    return [", ".join([i for i, hit in zip(ids, row) if hit] or ids) for row in fired]
 
 
 def convention_figure(name: str, result: Result) -> bool:

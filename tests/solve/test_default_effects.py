@@ -68,8 +68,15 @@ def test_global_batch_defaults_are_said_for_a_predicted_time(engine):
     assert effects["tp_overlap"] == 0.0 and effects["dropout"] == 0.0
     shown = _names(shaping_assumptions(result))
     assert len(shown) == BRIEF_ASSUMPTIONS and {"micro_batch", "grad_accum", "matmul_shape_factor"} <= set(shown)
-    # ranked by effect: comm_overlap (its dp_overlap = 0.75 moves the time most) comes first
-    assert shown[0] == "comm_overlap"
+    # a whole-number default is moved to the next whole number (1.1 micro-batches is no run): micro_batch 1 -> 2
+    # doubles the sequences per step and halves the exposed reductions, as solving with micro_batch=2 typed says
+    doubled = engine.solve(["train_time"], dict(ANALYTIC, micro_batch="2"))
+    change = abs(doubled.values["train_time"] / result.values["train_time"] - 1)
+    assert effects["micro_batch"] == pytest.approx(change, rel=1e-9)
+    # ranked by effect: the two batch defaults first, then comm_overlap (dp_overlap 0.75 -> 0.825 moves the time
+    # less than a doubled batch, more than every other figure)
+    assert set(shown[:2]) == {"micro_batch", "grad_accum"} and shown[2] == "comm_overlap"
+    assert effects["micro_batch"] > effects["dp_overlap"] > effects["matmul_shape_factor"]
     assert not {"tp", "pp", "vpp", "tp_overlap", "dropout"} & set(shown)   # do-nothing or no effect
 
 

@@ -16,11 +16,9 @@ from typing import TYPE_CHECKING, Any
 from ...messages import text
 from ...rules.expr import Tree, render
 from ...solve.sensitivity import convention_effects, default_effects
-from ...solve.solver import base_unit
 from ...table.breakdown import breakdowns
 from ...table.scope import (
     admissible_move,
-    noise_rounding,
     on_the_path,
     only_noise_rounded,
     real_roundings,
@@ -29,6 +27,7 @@ from ...table.scope import (
 )
 from ...text.formatting import count, engineering, format_quantity, number, rounded_note, rounded_way, shown_whole
 from ...text.formatting import kind as shown_as
+from ..solve_json import solve_json
 from ._common import add_rule_options, load_engine, split_items, wants_binary
 
 if TYPE_CHECKING:
@@ -63,20 +62,12 @@ def run(args: argparse.Namespace) -> int:
 
         write_solve_report(engine, result, args.report, lang=args.lang)
     if args.json:
-        json.dump(_json(result), sys.stdout, ensure_ascii=False, indent=1)
+        json.dump(solve_json(result, args.lang), sys.stdout, ensure_ascii=False, indent=1)
         print()
     else:
         switches = None if args.verbose else convention_effects(engine, result, givens)
         print(render_text(result, args.lang, verbose=args.verbose, binary=wants_binary(givens), switches=switches))
     return 0
-
-
-def _json(result: Result) -> dict:
-    """--json: the result with its breakdown; a rounding note only where the value moved by more than
-    float noise (its `rounded` raw and whole values stay, as data)."""
-    out = dict(result.to_json(), breakdown=breakdown_json(result))
-    out["warnings"] = [w.to_json() for w in result.warnings if not noise_rounding(w, result)]
-    return out
 
 
 class _Shower:
@@ -149,16 +140,6 @@ def _rounded_as(result: Result, name: str, lang: str) -> str:
                 direction=direction,
                 plain=format_quantity(variable, plain), value=format_quantity(variable, new),
                 extreme=text(f"results.admissible.{extreme}", lang), checks=checks)
-
-
-def breakdown_json(result: Result) -> list[dict]:
-    """The sums the terminal's Breakdown lines show (step_time = compute_time + exposed communication by
-    kind + bubble + ...), in SI base units with each part's share of the total."""
-    return [{"total": item.total, "value": item.value, "unit": base_unit(result.rules.variables[item.total]),
-             "rule": item.rule,
-             "parts": [{"name": name, "value": value, "share": value / item.value if item.value else None}
-                       for name, value in item.parts]}
-            for item in breakdowns(result)]
 
 
 def cut(text_: str, width: int) -> str:
