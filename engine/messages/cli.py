@@ -24,6 +24,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.whole_then": (
         "{plain}, then {value}: the {extreme} admissible value by {checks}",
         "{plain}，再取 {value}：按 {checks} {extreme}的可取值"),
+    # a whole answer that follows from another whole number the solver rounded (global_batch from grad_accum)
+    "cli.rounded_on_the_way": ("{name} = {value}: {how}", "{name} = {value}：{how}"),
     "cli.ignored": ("Ignored (config keys llmplan does not use)", "已忽略（llmplan 不使用的配置项）"),
     "cli.more": (
         "-v shows the catalog figures, every derived value and the derivation",

@@ -69,3 +69,17 @@ def test_a_plain_rounding_that_is_admissible_says_only_the_rounding(bundled_engi
     raw, new = result.rounded["micro_batch"]
     assert new == 14
     assert f"micro_batch = 14   ({raw:.2f} rounded down)    #" in render_text(result, "en")
+
+
+def test_an_answer_that_follows_a_rounded_count_says_which(bundled_engine):
+    """The global batch for an mfu of at least 0.4 is found through grad_accum (Llama-2-70B, 512 H100, tp 8, pp 4:
+    dp = 16); grad_accum is rounded up, so the batch is 16 × that whole count, and the answer line says so."""
+    result = bundled_engine.solve(["global_batch"], {"model": "llama2-70b", "gpu": "H100-SXM", "perf_model": "analytic",
+                                                     "seq_len": "4096", "n_gpus": "512", "tp": "8", "pp": "4",
+                                                     "precision": "mixed-bf16", "mfu": "0.40"})
+    raw, new = result.rounded["grad_accum"]
+    assert new == int(raw) + 1 and result.values["global_batch"] == 16 * new
+    line = next(x for x in render_text(result, "en").splitlines() if x.startswith("  global_batch = "))
+    assert f"(grad_accum = {new:.0f}: {raw:.2f} rounded up)" in line
+    zh = next(x for x in render_text(result, "zh").splitlines() if x.startswith("  global_batch = "))
+    assert f"(grad_accum = {new:.0f}：由 {raw:.2f} 向上取整)" in zh

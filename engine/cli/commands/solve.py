@@ -113,10 +113,17 @@ def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
     rules = result.rules
     lines = [f"{text('cli.answer', lang)}:"]
     rounded = real_roundings(result)   # (a whole value float noise only seemed to move: no note)
+    # a whole number rounded on the way (grad_accum for a global batch at an mfu of at least 0.4): said beside
+    # the first answer that was not rounded itself, which it explains
+    on_the_way = [n for n in rounded if n not in result.targets]
     for name in result.targets:
         extra = ""
         if name in rounded:
             extra = "   (" + _rounded_as(result, name, lang) + ")"
+        elif on_the_way:
+            extra = "   (" + "; ".join(text("cli.rounded_on_the_way", lang, name=n, value=show(n),
+                                            how=_rounded_as(result, n, lang)) for n in on_the_way) + ")"
+            on_the_way = []
         if name == FILL and result.values.get(name, 0) > 1 + 1e-9:
             extra += "   (" + text("cli.does_not_fit", lang) + ")"
         lines.append(f"  {name} = {show(name)}{_in_bits(rules.variables[name], result.values.get(name))}{extra}"
