@@ -28,7 +28,7 @@ class Variable:
     where: str
     rounding: Rounding = "up"
     role: Role = ""                # "budget" (upper) or "floor" (lower limit): recomputed when an integer
-                                   # answer is rounded, and kept by it
+                                   # answer is rounded, and kept by it; "plan": what is trained (method)
     values: tuple[str, ...] = ()   # categorical: allowed keys
     default: Any = None            # base units (numeric) or a key (categorical)
     default_source: str = ""

@@ -12,7 +12,7 @@ from typing import Literal, get_args
 Domain = Literal["positive", "nonnegative", "fraction", "real", "integer", "categorical"]
 Rounding = Literal["up", "down", "nearest"]
 Severity = Literal["info", "warning", "error"]
-Role = Literal["", "budget", "floor"]
+Role = Literal["", "budget", "floor", "plan"]
 Lang = Literal["en", "zh"]
 
 DOMAINS: tuple[Domain, ...] = get_args(Domain)
@@ -54,7 +54,8 @@ SECTIONS: dict[str, tuple[Key, ...]] = {
         Key("domain", f"one of {', '.join(DOMAINS)} (default positive)"),
         Key("rounding", f"integer only: one of {', '.join(ROUNDINGS)} (default up), how a solved value is rounded"),
         Key("role", "budget: an upper limit the user sets (a deadline, a bubble of at most 5 %), floor: a lower one "
-                    "(an mfu of at least 0.4); recomputed for a rounded integer answer"),
+                    "(an mfu of at least 0.4); recomputed for a rounded integer answer. plan: a categorical that "
+                    "says what is trained (method), never suggested as a way to answer a question"),
         Key("tags", f"list of what the variable stands for in reports: {', '.join(TAGS)}"),
         Key("values", "categorical only (unless a table lists the keys): the allowed keys"),
         Key("default", "a constant in the declared unit (or a key); used only when nothing derives it"),

@@ -72,7 +72,8 @@ def _variable(ctx: LoadContext, name: str, node: Node, where: str) -> Variable |
         ctx.problems.append(f"{where}: variable {name!r}: rounding {rounding!r} is not one of {ROUNDINGS}")
     if spec.get("role") not in (None, *_ROLES):
         ctx.problems.append(f"{where}: variable {name!r}: role {spec.get('role')!r} is not known; the roles "
-                             "are 'budget' (an upper limit the user sets) and 'floor' (a lower one), or leave it out")
+                             "are 'budget' (an upper limit the user sets), 'floor' (a lower one) and 'plan' (a "
+                             "categorical saying what is trained), or leave it out")
     for lang in ("en", "zh"):
         if not spec.get(lang):
             ctx.problems.append(f"{where}: variable {name!r} has no '{lang}' description (add `{lang}:` "

@@ -14,7 +14,7 @@ from ..errors import ContradictionError, EngineError, EvaluationError
 from ..messages import Both, Nested, said_text
 from ..rules.model import Check, Equation, RuleSet, Variable
 from ..rules.units import unit_info
-from ..text.formatting import fill_values, format_quantity, in_language
+from ..text.formatting import PLACEHOLDER, fill_values, format_quantity, in_language
 from .batch_result import CATALOG, GIVEN, Batch, Rows, Value
 from .conventions import same_figure
 from .elimination import monomial
@@ -160,7 +160,8 @@ class GroupChecks(StepEvaluation):
         for check, fired in causes:
             caused, todo = todo[fired[todo]], todo[~fired[todo]]
             self._refuse_by_check(batch, check, np.asarray(rows)[caused],
-                                  lambda row: _env_value(env, int(np.searchsorted(np.asarray(rows), row))))
+                                  lambda row: _env_value(env, int(np.searchsorted(np.asarray(rows), row)),
+                                                         _row_value(batch, row)))
         return todo
 
     def _not_whole(self, eq: Equation, name: str, inputs: list[str], env: Mapping[str, Value], i: int, batch: Batch,
@@ -220,7 +221,8 @@ class GroupChecks(StepEvaluation):
             if given:
                 name = given[0]
                 value = float(pick(env[name], i))
-                return name, value, value * (left / right) ** (-1.0 / float(powers[name]))
+                with np.errstate(over="ignore"):   # (a side already overflowing says inf, as its value does)
+                    return name, value, value * (left / right) ** (-1.0 / float(powers[name]))
         if eq.lhs[0] == "var":
             return eq.lhs[1], left, right
         name = sorted(eq.variables)[0]
@@ -269,9 +271,13 @@ class GroupChecks(StepEvaluation):
             f"{check.id}{colon}{fill_values(check.message(lang), self.rules.variables, value_of(int(r)))}"
             for lang, colon in (("en", ": "), ("zh", "："))))) for r in told]
         batch.fail_each(told, messages, EvaluationError)
-        if len(where) > len(told):
-            batch.fail(mask(where[len(told):], batch.rows), said_text("planner.check_refused", check=Both(
-                f"{check.id}: {check.en}", f"{check.id}：{check.zh}")), EvaluationError)
+        if len(where) > len(told):   # (one text for the rest: the values they share filled, the others named)
+            rest = where[len(told):]
+            shared = _shared_value(batch, rest)
+            said = [PLACEHOLDER.sub(r"\1", fill_values(check.message(lang), self.rules.variables, shared))
+                    for lang in ("en", "zh")]
+            batch.fail(mask(rest, batch.rows), said_text("planner.check_refused", check=Both(
+                f"{check.id}: {said[0]}", f"{check.id}：{said[1]}")), EvaluationError)
 
     def _shaped(self, env: Mapping[str, Value], rows: int) -> ShapedEnv | None:
         """env on the grid's shape, when this solve's rows are a grid (a sweep) and env covers them all."""
@@ -309,9 +315,21 @@ def _row_value(batch: Batch, row: int):
     return value
 
 
-def _env_value(env: Env, i: int):
-    """name -> its value at position i of a group's values (None where there is none)."""
-    return lambda name: pick(env[name], i) if name in env else None
+def _shared_value(batch: Batch, rows: np.ndarray):
+    """name -> its value where every one of `rows` has the same (global_batch = 4,096 across a sweep), else None."""
+    def value(name: str) -> float | None:
+        column = batch.values.get(name)
+        if column is None:
+            return None
+        at = np.broadcast_to(np.asarray(column, dtype=float), (batch.rows,))[rows]
+        return float(at[0]) if len(at) and np.all(at == at[0]) else None
+    return value
+
+
+def _env_value(env: Env, i: int, otherwise: "Callable[[str], float | None]" = lambda name: None):
+    """name -> its value at position i of a group's values (`otherwise` where there is none: a given the
+    message names beside the check's own values, global_batch beside grad_accum < 1)."""
+    return lambda name: pick(env[name], i) if name in env else otherwise(name)
 
 
 def _asking(batch: Batch, names: frozenset[str]) -> np.ndarray:

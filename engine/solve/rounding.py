@@ -40,6 +40,7 @@ class IntegerRounding(Recompute):
     def _round(self, batch: Batch, group: Group, plan: Plan, env: Env, rows: Rows, known: frozenset[str],
                selectors: dict[str, str], targets: tuple[str, ...], codes: dict[str, int]) -> None:
         after: set[str] = set()   # values computed from an integer already rounded: the recompute gives them
+        pending: list[tuple[np.ndarray, str]] = []   # rows with no admissible value this way, and what to say
         integers = [u for u in plan.derived if self.rules.variables[u].domain == "integer"]
         for name in integers:
             if name in after or name not in plan.needed or _answer_below(plan, name, integers, targets):
@@ -52,7 +53,7 @@ class IntegerRounding(Recompute):
             rounded = _rounded(raw, rounding)
             if not self._at_least_one(raw, rounding):
                 self._rounds_to_zero(batch, plan, name, raw, rounded, rounding, rows)
-            moved = self._admissible(batch, group, plan, name, raw, rounded, rounding, env, rows)
+            moved = self._admissible(batch, group, plan, name, raw, rounded, rounding, env, rows, pending)
             if moved is not None:
                 rounded = moved
             shown = self._shown_bounds(raw)
@@ -64,22 +65,28 @@ class IntegerRounding(Recompute):
                 env[name] = rounded
                 group.rounded.append(name)
                 after |= downstream(plan, name) - {name}
+        turned = np.zeros(len(rows), dtype=bool)
         if group.rounded:
             self._recompute(batch, group, plan, env, rows, known, selectors, targets, codes)
-            self._keep_budgets(batch, group, plan, env, rows, known, (selectors, targets, codes))
+            turned = self._keep_budgets(batch, group, plan, env, rows, known, (selectors, targets, codes))
+        for at, message in pending:   # (a row the budget turned the other way found its value there)
+            at = at[~turned[at]]
+            if len(at):
+                self._row_error(batch, mask(rows[at], batch.rows), message, EvaluationError)
 
     def _keep_budgets(self, batch: Batch, group: Group, plan: Plan, env: Env, rows: Rows, known: frozenset[str],
-                      question: tuple[dict[str, str], tuple[str, ...], dict[str, int]]) -> None:
+                      question: tuple[dict[str, str], tuple[str, ...], dict[str, int]]) -> np.ndarray:
         """A whole-number answer keeps the budgets the user gave: pp for a bubble of at most 5 % is 4
         (4.37 rounded down, bubble 4.5 %), not 5 (5.9 %) as pp's declared rounding (up: the fewest stages
         that fit the memory) would make it. Rows where the declared direction breaks a budget take the
         other one; a budget is an upper limit, so with one rounded value the other direction keeps it.
-        The budgets the recompute freed are the user's values it kept in batch.unrounded."""
+        The budgets the recompute freed are the user's values it kept in batch.unrounded. Returns the rows
+        turned."""
         name = group.rounded[0]
         rounding = self.rules.variables[name].rounding
-        if len(group.rounded) != 1 or rounding not in ("up", "down"):
-            return
         n = len(rows)
+        if len(group.rounded) != 1 or rounding not in ("up", "down"):
+            return np.zeros(n, dtype=bool)
         index = np.asarray(rows)
         given = {b: np.broadcast_to(batch.unrounded[b], (batch.rows,))[index] for b in known
                  if self.rules.variables[b].role in ("budget", "floor") and b in batch.unrounded}
@@ -92,7 +99,7 @@ class IntegerRounding(Recompute):
             else:
                 broken |= now > limit * (1 + 1e-9)
         if not broken.any():
-            return
+            return broken
         raw = np.broadcast_to(np.asarray(batch.unrounded[name], dtype=float)[np.asarray(rows)], (n,))
         other_way: Rounding = "down" if rounding == "up" else "up"
         other = np.asarray(_rounded(raw.copy(), other_way), dtype=float)
@@ -102,11 +109,12 @@ class IntegerRounding(Recompute):
             other = found.values
         broken &= other >= 1
         if not broken.any():
-            return
+            return broken
         env[name] = np.where(broken, other, np.broadcast_to(np.asarray(env[name], dtype=float), (n,)))
         for budget, limit in given.items():   # (the recompute keeps these as the values the user asked for)
             env[budget] = limit
         self._recompute(batch, group, plan, env, rows, known, *question)
+        return broken
 
     def _rounds_to_zero(self, batch: Batch, plan: Plan, name: str, raw: Value, rounded: Value, rounding: Rounding,
                         rows: Rows) -> None:
@@ -122,9 +130,12 @@ class IntegerRounding(Recompute):
                 way=Nested(f"results.how.{rounding}"), givens=givens), EvaluationError)
 
     def _admissible(self, batch: Batch, group: Group, plan: Plan, name: str, raw: Value, rounded: Value,
-                    rounding: Rounding, env: Env, rows: Rows) -> FloatColumn | None:
-        """The admissible values (tp divides heads, ...) where they differ from the plain rounding;
-        rows with none get an error; None when nothing moved (engine/solve/admissible.py)."""
+                    rounding: Rounding, env: Env, rows: Rows, pending: list[tuple[np.ndarray, str]]
+                    ) -> FloatColumn | None:
+        """The admissible values (tp divides heads, ...) where they differ from the plain rounding; None
+        when nothing moved (engine/solve/admissible.py). Rows with none this way keep the plain rounding
+        and their error goes to `pending`: a budget may turn them the other way (the most GPUs that keep
+        the all-reduce under the compute, 670.4 with a global batch of 512, is 512, below the raw value)."""
         found = admissible(self.rules, plan, name, np.asarray(rounded, dtype=float), rounding, env,
                            self._numeric_defaults, self._compile)
         if found is None:
@@ -143,16 +154,15 @@ class IntegerRounding(Recompute):
                                 mask(rows[found.moved], batch.rows)))
         side = Nested("planner.admissible.below" if rounding == "down" else "planner.admissible.above")
         uses = sorted({v for c in found.checks for v in c.variables} - {name})
-        for i in np.flatnonzero(found.none)[:ADMISSIBLE_MESSAGES]:
-            self._row_error(batch, mask(rows[i:i + 1], batch.rows),
-                            said_text("planner.admissible.none", name=name, raw=f"{raw_rows[i]:.4g}", reason=reason,
-                                      side=side, uses=self._said_values(uses, env, i, len(rows))),
-                            EvaluationError)
-        if found.none.sum() > ADMISSIBLE_MESSAGES:
-            self._row_error(batch, mask(rows[found.none], batch.rows),
-                            said_text("planner.admissible.none", name=name, raw="-", reason=reason,
-                                      side=side, uses=", ".join(uses)), EvaluationError)
-        return found.values
+        none = np.flatnonzero(found.none)
+        for i in none[:ADMISSIBLE_MESSAGES]:
+            pending.append((np.array([i]), said_text("planner.admissible.none", name=name, raw=f"{raw_rows[i]:.4g}",
+                                                     reason=reason, side=side,
+                                                     uses=self._said_values(uses, env, i, len(rows)))))
+        if len(none) > ADMISSIBLE_MESSAGES:
+            pending.append((none[ADMISSIBLE_MESSAGES:], said_text("planner.admissible.none", name=name, raw="-",
+                                                                  reason=reason, side=side, uses=", ".join(uses))))
+        return np.where(found.none, np.broadcast_to(np.asarray(rounded, dtype=float), (len(rows),)), found.values)
 
     def _said_values(self, names: list[str], env: Env, row: int, n: int) -> str:
         """"global_batch = 512, n_gpus = 64, pp = 4": the values of row `row` (a default not in the

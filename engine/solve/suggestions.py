@@ -209,11 +209,15 @@ def _selector_hint(self: Planner, missing: list[str], known: set[str], selectors
                    forward_only: Iterable[str], started: float, helpful: Sequence[str] = ()) -> Nested:
     """A convention that would answer the question (perf_model=analytic where it exists); or one
     whose own rules derive a suggested value (mfu under perf_model=analytic), with the givens it
-    still needs (issue #16: "a question missing mfu keeps naming mfu and mentions perf_model=analytic")."""
+    still needs (issue #16: "a question missing mfu keeps naming mfu and mentions perf_model=analytic").
+    A convention set away from its default (perf_model=analytic typed, or a model's attention_kind) is a
+    choice: never suggested away."""
     deriving: list[tuple[str, str, list[Equation], list[Equation], list[str]]] = []
     reaching: list[tuple[str, str, list[Equation]]] = []
     for selector in sorted(self.rules.selectors):
         variable = self.rules.variables[selector]
+        if variable.role == "plan" or selectors.get(selector, str(variable.default)) != str(variable.default):
+            continue   # (the user's plan, not a convention to switch: never "or choose method=freeze")
         for value in variable.values:
             if time.monotonic() - started > SUGGESTION_SECONDS:
                 break   # (out of time: the conventions found so far)

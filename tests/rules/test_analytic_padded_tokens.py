@@ -178,15 +178,16 @@ def test_unpacked_inverse_questions_answer_on_the_computed_tokens():
 
 def test_unpacked_without_the_sample_length_names_it(monkeypatch):
     """packing=off without tokens_per_sample: the step's tokens are unknown, and the refusal names
-    tokens_per_sample first (what perf_model=given asks for too), with packing=on as the other way out."""
+    tokens_per_sample first (what perf_model=given asks for too), with pad_to=max_length as the other way out;
+    packing=on is not offered, since the user chose packing=off (a convention set is never suggested away)."""
     monkeypatch.setattr("engine.solve.suggestions.SUGGESTION_SECONDS", 60.0)   # (the search is timed)
     for target in ("step_time", "mfu"):
         with pytest.raises(UnderdeterminedError) as caught:
             ENGINE.solve([target], {**RUN, "packing": "off"})
         assert caught.value.suggestions[0] == "tokens_per_sample", caught.value.suggestions
         en, zh = localized(caught.value, "en"), localized(caught.value, "zh")
-        assert "tokens_per_sample" in en and "packing=on" in en
-        assert "tokens_per_sample" in zh and "packing=on" in zh
+        assert "tokens_per_sample" in en and "pad_to=max_length" in en and "packing=on" not in en
+        assert "tokens_per_sample" in zh and "pad_to=max_length" in zh
     # with it the question answers
     assert solve(["step_time"], {**RUN, **SFT})["step_time"] == pytest.approx(hand_step_time(600), rel=1e-9)
 

@@ -123,3 +123,55 @@ def test_gpus_for_a_deadline_without_a_global_batch_keep_dp_whole_and_above_one(
     # the count is the fewest that finish in time: one fewer takes longer than 30 days
     fewer = eng.solve(["train_time"], dict(question, n_gpus=str(math.ceil(raw) - 1))).values["train_time"]
     assert fewer > 30 * 86_400 >= result.values["train_time"]
+
+
+def test_the_largest_gpu_count_before_the_gradient_reduction_dominates(eng: Any) -> None:
+    """dp_comm_ratio is a budget (exposed all-reduce at most the compute time): asked for n_gpus at
+    dp_comm_ratio = 1, the answer is the largest count that keeps it, rounded down, then the largest that
+    divides global_batch = 512 (micro_batch 1: replicas must divide the batch). Llama-2-13B, H100, 4k tokens,
+    no overlap, 100 Gb/s network: the ratio crosses 1 between 42 and 43 GPUs; 42 does not divide 512, 32 does."""
+    question = dict(model="llama2-13b", gpu="H100-SXM", perf_model="analytic", seq_len="4096", global_batch="512",
+                    comm_overlap="none", network_bandwidth="100Gbps")
+    answer = eng.solve(["n_gpus"], dict(question, dp_comm_ratio="1"))
+    raw, new = answer.rounded["n_gpus"]
+    assert 42 < raw < 43 and new == 32
+    assert answer.values["dp_comm_ratio"] <= 1 and answer.status["dp_comm_ratio"] == "recomputed"
+
+    def ratio(n: int) -> float:
+        return eng.solve(["dp_comm_ratio"], dict(question, n_gpus=str(n))).values["dp_comm_ratio"]
+
+    assert ratio(42) <= 1 < ratio(43)
+    assert ratio(64) > 1   # the next count that divides 512 lets the reduction dominate
+
+
+def test_a_throughput_of_at_least_is_a_floor(eng: Any) -> None:
+    """throughput_per_gpu, hfu and achieved_flops_per_gpu are lower limits as mfu is: the global batch for at
+    least 900 tokens/s per GPU (Llama-2-70B, 512 H100, tp 8, pp 4: dp = 16) is the smallest whole batch that
+    reaches it, 16 replicas × 45 micro-batches = 720; 44 micro-batches (704) stay under 900."""
+    question = dict(model="llama2-70b", gpu="H100-SXM", perf_model="analytic", seq_len="4096", n_gpus="512", tp="8",
+                    pp="4", precision="mixed-bf16")
+    answer = eng.solve(["global_batch"], dict(question, throughput_per_gpu="900"))
+    assert answer.values["global_batch"] == 720 and answer.values["throughput_per_gpu"] >= 900
+    fewer = eng.solve(["throughput_per_gpu"], dict(question, global_batch="704")).values["throughput_per_gpu"]
+    assert fewer < 900
+
+
+def test_a_budget_turns_an_answer_with_no_admissible_value_its_own_way(eng: Any) -> None:
+    """The most GPUs that keep the all-reduce under the compute, with global_batch = 512 (default overlap, 400 Gb/s
+    network): the ratio reaches 1 at 670.4 GPUs, more replicas than the batch has sequences. n_gpus rounds up by
+    default, and no count at or above 670.4 divides 512; the budget (dp_comm_ratio at most 1) turns the answer
+    down, where 512 (one sequence per replica) is the largest admissible count. It was refused."""
+    answer = eng.solve(["n_gpus"], dict(model="llama2-13b", gpu="H100-SXM", perf_model="analytic", seq_len="4096",
+                                        global_batch="512", dp_comm_ratio="1"))
+    raw, new = answer.rounded["n_gpus"]
+    assert raw > 512 and new == 512 and answer.values["grad_accum"] == 1
+    assert answer.values["dp_comm_ratio"] <= 1
+
+
+def test_a_deadline_past_what_the_global_batch_can_use_is_refused_saying_why(eng: Any) -> None:
+    """30 days for Llama-2-13B on 1T tokens needs about 127 GPUs (test above); a global batch of 64 sequences keeps
+    at most 64 replicas busy, so no whole count meets the deadline: refused, naming the batch, not answered."""
+    with pytest.raises(EngineError) as refused:
+        eng.solve(["n_gpus"], dict(model="llama2-13b", gpu="H100-SXM", tokens="1T", perf_model="analytic",
+                                   seq_len="4096", train_time="30d", global_batch="64"))
+    assert str(refused.value).startswith("batching.replicas_exceed_batch")

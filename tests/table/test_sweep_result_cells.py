@@ -129,8 +129,9 @@ def test_layout_sweep_warnings_carry_each_rows_mfu(bundled_engine) -> None:
 
 def test_layout_sweep_refuses_the_layouts_solve_refuses(bundled_engine) -> None:
     """global_batch 4,096 given: a layout whose micro_batch × dp does not divide it has no whole grad_accum
-    (Megatron-LM asserts the same). The sweep refuses those rows, as `solve` refuses each alone, and answers
-    the others with micro_batch × dp × grad_accum = 4,096 exactly (by hand: dp = n_gpus / (tp · pp))."""
+    (Megatron-LM asserts the same), and one whose micro_batch × dp exceeds it leaves replicas without a
+    micro-batch (batching.replicas_exceed_batch). The sweep refuses those rows, as `solve` refuses each alone,
+    and answers the others with micro_batch × dp × grad_accum = 4,096 exactly (by hand: dp = n_gpus / (tp · pp))."""
     from engine.errors import EngineError
 
     specs = dict(LAYOUT, n_gpus="128..6400+128", global_batch="4096")
@@ -144,6 +145,8 @@ def test_layout_sweep_refuses_the_layouts_solve_refuses(bundled_engine) -> None:
         tp, pp, micro, n = (int(layout[name][row]) for name in ("tp", "pp", "micro_batch", "n_gpus"))
         if fits[row]:
             assert errors[row] is None and layout["grad_accum"][row] * micro * n // (tp * pp) == 4096
+        elif micro * n // (tp * pp) > 4096:
+            assert errors[row].startswith("batching.replicas_exceed_batch") and "global_batch = 4,096" in errors[row]
         else:
             assert errors[row].startswith("grad_accum must be a whole number") and f"n_gpus = {n:,}" in errors[row]
     for row in (0, 1, int(np.flatnonzero(fits)[0])):
@@ -152,7 +155,8 @@ def test_layout_sweep_refuses_the_layouts_solve_refuses(bundled_engine) -> None:
         try:
             alone = bundled_engine.solve(["step_time"], question).values["step_time"]
         except EngineError as refused:
-            assert not fits[row] and "grad_accum must be a whole number" in str(refused)
+            assert not fits[row] and ("grad_accum must be a whole number" in str(refused)
+                                      or str(refused).startswith("batching.replicas_exceed_batch"))
         else:
             assert fits[row] and results["step_time [s]"][row] == pytest.approx(alone, rel=1e-12)
 
