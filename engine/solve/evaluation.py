@@ -67,7 +67,7 @@ class StepEvaluation(ColumnBounds):
                 codes[name] = SOLVED if name in targets else DERIVED
             if bad is None or not bad.any():
                 continue
-            eq_ids = ", ".join(e.id for e in step.equations)
+            eq_ids = _rule_ids(step)
             if set(step.unknowns) & plan.needed:   # (a side value without a root stays a note, below)
                 bad = self._no_effect(batch, step, env, rows, bad, eq_ids)
                 if not bad.any():
@@ -311,6 +311,13 @@ def _inputs_of(plan: Plan, step: Step) -> set[str]:
     """The known values (givens, catalog figures, defaults) a step's result is computed from."""
     start = [v for e in step.equations for v in e.variables if v not in step.unknowns]
     return {n for n in inputs_behind(plan, start) if n in plan.knowns}
+
+
+def _rule_ids(step: Step, shown: int = 3) -> str:
+    """The step's rules as an error names them: a chain torn through 25 definitions names its first few
+    and how many more (`llmplan explain` lists them all), not a paragraph of ids."""
+    ids = [e.id for e in step.equations]
+    return ", ".join(ids) if len(ids) <= shown + 1 else f"{', '.join(ids[:shown])} … (+{len(ids) - shown})"
 
 
 def _is_bound(condition: Tree) -> bool:

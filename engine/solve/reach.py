@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 # The ends of a domain, in base units: "unlimited" and "next to nothing" for a positive quantity
 # (1e30 B/s makes any transfer take no time; 1e-30 makes it take forever), the bounds of a fraction.
 _ENDS = {"positive": (1e-30, 1e30), "nonnegative": (0.0, 1e30), "fraction": (1e-30, 1.0)}
+# A whole-number target (tp for an mfu of at least 0.4) is tried at powers of two, the layouts people run, up
+# to the first that no longer solves once one has (tp beyond the GPUs: dp below 1)
+_WHOLE_POINTS = tuple(float(2 ** k) for k in range(21))
 DOMAIN_KEYS = ("planner.domain.below", "planner.domain.above")
+NO_ROOT_KEY = "planner.domain.none"   # a numeric step with no root: no tp at all gives this mfu
 
 
 def unreachable(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], targets: "Sequence[str]",
@@ -35,8 +39,9 @@ def unreachable(engine: "Engine", numbers: dict[str, float], keys: dict[str, str
     """The fields of message planner.out_of_reach when `error` refused an asked value for leaving its
     domain and a typed given is what no value of it can meet; None otherwise (the refusal stands)."""
     fields = getattr(error, "message_fields", {})
-    target = fields.get("name")
-    if getattr(error, "message_key", None) not in DOMAIN_KEYS or not isinstance(target, str) or target not in targets:
+    key = getattr(error, "message_key", None)
+    target = fields.get("names") if key == NO_ROOT_KEY else fields.get("name") if key in DOMAIN_KEYS else None
+    if not isinstance(target, str) or target not in targets:
         return None
     clauses = out_of_reach(engine, numbers, keys, target)
     if clauses is None:
@@ -49,17 +54,18 @@ def out_of_reach(engine: "Engine", numbers: dict[str, float], keys: dict[str, st
                  ) -> Joined | None:
     """A clause naming each typed given that no value of `target` in its domain can meet, with the
     range that `target`'s domain allows it; None when no typed given is out of reach."""
-    ends = _ENDS.get(engine.rules.variables[target].domain)
+    domain = engine.rules.variables[target].domain
+    ends = _WHOLE_POINTS if domain == "integer" else _ENDS.get(domain)
     if ends is None:
         return None
     clauses: list[Nested] = []
     for name, value in numbers.items():
         if name == target or engine.rules.variables[name].domain in ("integer", "categorical"):
             continue
-        spanned = [_solved(engine, {**numbers, target: end}, keys, name, target) for end in ends]
-        if any(v is None for v in spanned):
+        spanned = _spanned(engine, numbers, keys, name, target, ends)
+        if spanned is None:
             continue
-        low, high = sorted(v for v in spanned if v is not None)
+        low, high = spanned
         if high - low <= 1e-9 * abs(high) or low * (1 - 1e-9) <= value <= high * (1 + 1e-9):
             continue      # (not moved by `target` at all: a default chain, not the limit we look for)
         variable = engine.rules.variables[name]
@@ -72,14 +78,25 @@ def out_of_reach(engine: "Engine", numbers: dict[str, float], keys: dict[str, st
     return Joined(*clauses, separator="; ") if clauses else None
 
 
-def _solved(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], name: str, moved: str
-            ) -> float | None:
-    """`name` solved from `numbers` without it (one row), or None when the engine cannot."""
-    batch = solved_alone(engine, {n: v for n, v in numbers.items() if n != name}, keys, name)
-    if batch is None or name not in batch.values:
-        return None
-    value = float(batch.values[name][0])
-    return value if np.isfinite(value) else None
+def _spanned(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], name: str, target: str,
+             points: tuple[float, ...]) -> tuple[float, float] | None:
+    """(lowest, highest) `name` solved with `target` at each point; None when an end does not solve (a
+    continuous domain) or fewer than two points do (a whole-number one, scanned up to the first that fails)."""
+    whole = engine.rules.variables[target].domain == "integer"
+    given = {n: np.full(len(points), v) for n, v in numbers.items() if n != name}
+    given[target] = np.array(points)
+    batch = engine.solve_columns(given, {n: Categorical(np.zeros(len(points), dtype=np.int64), [k])
+                                         for n, k in keys.items()},
+                                 [(name,)], np.zeros(len(points), dtype=np.int64), len(points), side_values=False)
+    column = np.broadcast_to(np.asarray(batch.values.get(name, np.nan), dtype=float), (len(points),))
+    solved = np.array([batch.errors[i] is None for i in range(len(points))]) & np.isfinite(column)
+    if not whole:
+        return (float(column.min()), float(column.max())) if solved.all() else None
+    if solved.any():   # (up to the first point that no longer solves once one has)
+        first = int(np.argmax(solved))
+        stop = first + (int(np.argmin(solved[first:])) if not solved[first:].all() else len(points) - first)
+        solved[stop:] = False
+    return (float(column[solved].min()), float(column[solved].max())) if solved.sum() >= 2 else None
 
 
 def solved_alone(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], name: str) -> "Batch | None":

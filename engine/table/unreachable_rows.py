@@ -1,7 +1,8 @@
 """Rows whose asked value left its domain because a typed given is out of reach say so (issue #16).
 
 The single-question path (Engine.solve) rephrases "network_bandwidth = -170, not above 0" as "mfu = 0.45
-is out of reach: ... at most 0.4471"; this does the same for the rows of a sheet. Each rephrased row
+is out of reach: ... at most 0.4471", and "no valid value for tp" as "mfu = 0.4 is out of reach: whatever tp
+is, mfu is at most 0.1087"; this does the same for the rows of a sheet. Each rephrased row
 costs two small solves per typed value, so only the first ROWS_EXPLAINED such rows are looked at.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 
 from ..messages import said_text
 from ..solve.batch import Batch
-from ..solve.reach import DOMAIN_KEYS, unreachable
+from ..solve.reach import DOMAIN_KEYS, NO_ROOT_KEY, unreachable
 from .columns import Prepared
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ def explain_unreachable_rows(engine: "Engine", prep: Prepared, batch: Batch) -> 
     if not np.any(batch.failed):
         return
     rows = [r for r in np.flatnonzero(np.asarray(batch.failed)).tolist()
-            if getattr(batch.errors[r], "message_key", None) in DOMAIN_KEYS][:ROWS_EXPLAINED]
+            if getattr(batch.errors[r], "message_key", None) in (*DOMAIN_KEYS, NO_ROOT_KEY)][:ROWS_EXPLAINED]
     for row in rows:
         numbers = {n: float(col[row]) for n, col in prep.numbers.items() if not np.isnan(col[row])}
         keys = {n: cat.labels[cat.codes[row]] for n, cat in prep.keys.items() if cat.codes[row] >= 0}

@@ -175,3 +175,28 @@ def test_a_deadline_past_what_the_global_batch_can_use_is_refused_saying_why(eng
         eng.solve(["n_gpus"], dict(model="llama2-13b", gpu="H100-SXM", tokens="1T", perf_model="analytic",
                                    seq_len="4096", train_time="30d", global_batch="64"))
     assert str(refused.value).startswith("batching.replicas_exceed_batch")
+
+
+def test_a_whole_number_no_value_reaches_says_the_most_it_can_give(eng: Any) -> None:
+    """tp for an mfu of 0.4, Llama-2-70B on 512 H100 at pp 4 with no global_batch (one micro-batch per replica: a
+    75 % pipeline bubble): no tp reaches it. The refusal says how far: the most mfu any tp gives, found over the
+    layouts people run (tp = 1, 2, 4, ... up to the 64 heads: tp = 128 is refused), as forward questions give it."""
+    question = dict(model="llama2-70b", gpu="H100-SXM", perf_model="analytic", seq_len="4096", n_gpus="512", pp="4",
+                    precision="mixed-bf16")
+    with pytest.raises(EngineError) as refused:
+        eng.solve(["tp"], dict(question, mfu="0.4"))
+    best = max(eng.solve(["mfu"], dict(question, tp=str(tp))).values["mfu"] for tp in (1, 2, 4, 8, 16, 32, 64))
+    said = str(refused.value)
+    assert said.startswith(f"mfu = 0.4 is out of reach: whatever tp is, mfu is at most {best:.4g}")
+    assert len(said) < 400   # (the 26 rules of the torn chain are named by the first few and a count)
+
+
+def test_a_sheet_row_says_the_same(eng: Any) -> None:
+    import polars as pl
+
+    from engine.table.frames import run_frame
+
+    frame = pl.DataFrame({"solve": ["tp"], "model": ["llama2-70b"], "gpu": ["H100-SXM"], "perf_model": ["analytic"],
+                          "seq_len": [4096], "n_gpus": [512], "pp": [4], "precision": ["mixed-bf16"], "mfu": [0.4]})
+    error = run_frame(frame, eng).results["error"][0]
+    assert error.startswith("mfu = 0.4 is out of reach: whatever tp is, mfu is at most 0.1")
