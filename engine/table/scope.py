@@ -242,13 +242,15 @@ def from_catalog(name: str, result: Result) -> bool:
 
 
 def shown_warnings(result: Result, brief: bool = False) -> list[Warning_]:
-    """The warnings worth reading; brief=True also drops the rounding note the answer line repeats and the
+    """The warnings worth reading; brief=True also drops the rounding notes the answer line repeats (the
+    plain rounding, and the move to an admissible value: "28.5 rounded up to 29, then 32: ...") and the
     notes that a side value has none (repetitions = epochs - 1 for a run of max_steps shorter than an epoch:
     the rule does not apply, and the answer does not read it; -v keeps them)."""
     if not brief:
         return [w for w in result.warnings if meaningful(w, result)]
     read = {v for step in result.derivation if step.needed for v in step.unknowns}
-    return [w for w in result.warnings if meaningful(w, result) and w.code != ROUNDED
+    said = {f"admissible.{name}" for name in real_roundings(result)}   # (the answer line says each move)
+    return [w for w in result.warnings if meaningful(w, result) and w.code != ROUNDED and w.code not in said
             and not (w.code.startswith("incomplete.") and w.code.partition(".")[2] not in read)]
 
 

@@ -83,3 +83,11 @@ def test_an_answer_that_follows_a_rounded_count_says_which(bundled_engine):
     assert f"(grad_accum = {new:.0f}: {raw:.2f} rounded up)" in line
     zh = next(x for x in render_text(result, "zh").splitlines() if x.startswith("  global_batch = "))
     assert f"(grad_accum = {new:.0f}：由 {raw:.2f} 向上取整)" in zh
+
+
+def test_the_brief_answer_says_a_move_once(moved):
+    # the answer line says "14.06 rounded down to 14, then 5: ..."; the warning saying the same waits for -v
+    note = "micro_batch = 14.06 rounded to a whole number is not admissible"
+    assert any(w.code == "admissible.micro_batch" and w.message.startswith(note) for w in moved.warnings)
+    assert note not in render_text(moved, "en")
+    assert note in render_text(moved, "en", verbose=True)
