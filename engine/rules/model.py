@@ -42,6 +42,11 @@ class Variable:
     def categorical(self) -> bool:
         return self.domain == "categorical"
 
+    @property
+    def limit(self) -> bool:
+        """A budget or a floor: a given a rounded whole-number answer must keep, not an exact value."""
+        return self.role in ("budget", "floor")
+
     def label(self, lang: str = "en") -> str:
         return (self.zh if lang == "zh" and self.zh else self.en) or self.name
 

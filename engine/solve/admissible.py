@@ -12,7 +12,7 @@ default); the batch solver then recomputes the budgets for the moved value.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -38,13 +38,19 @@ def admissibility_checks(rules: RuleSet, name: str) -> list[Check]:
     return [c for c in rules.checks if MARK in c.id and name in c.variables]
 
 
-def downstream(plan: Plan, name: str) -> set[str]:
-    """Values the plan computes from `name` (they cannot judge whether `name` is admissible)."""
+def computed_from(name: str, steps: Iterable[Any]) -> set[str]:
+    """The values steps (plan or derivation steps, in order) compute from `name`: they cannot judge whether
+    `name` is admissible (grad_accum = global_batch / dp beside a GPU count)."""
     out = {name}
-    for step in plan.steps:
+    for step in steps:
         if {v for eq in step.equations for v in eq.variables} & out - set(step.unknowns):
             out |= set(step.unknowns)
-    return out
+    return out - {name}
+
+
+def downstream(plan: Plan, name: str) -> set[str]:
+    """`name` and the values the plan computes from it."""
+    return computed_from(name, plan.steps) | {name}
 
 
 def admissible(rules: RuleSet, plan: Plan, name: str, rounded: np.ndarray, rounding: str, env: dict,
@@ -87,7 +93,7 @@ def admissible(rules: RuleSet, plan: Plan, name: str, rounded: np.ndarray, round
 def _usable_checks(rules: RuleSet, plan: Plan, name: str, n: int, env: dict,
                    defaults: dict[str, float]) -> list[tuple[Check, dict]]:
     """The admissibility checks on `name` whose other values are known apart from it, with those values."""
-    later = downstream(plan, name) - {name}
+    later = computed_from(name, plan.steps)
     # a default fills a pure context value (gpus_per_node: in no rule), and a value the plan does not
     # compute beside one the user typed (micro_batch's 1 beside global_batch = 1,024 for n_gpus: the
     # replicas must divide the batch); a check on tp · pp alone is not asked when the question is not
@@ -118,7 +124,7 @@ def _from_a_budget(rules: RuleSet, plan: Plan, name: str) -> bool:
     recompute frees for the admissible value. Computed from exact givens alone (grad_accum = global_batch /
     (micro_batch · dp) with all three given), another value would contradict them: the row is refused as
     not whole, with the givens that would work (engine/solve/whole_options.py), not moved."""
-    return any(rules.variables[v].role in ("budget", "floor") for v in inputs_behind(plan, {name})
+    return any(rules.variables[v].limit for v in inputs_behind(plan, {name})
                if v in rules.variables)
 
 

@@ -85,9 +85,8 @@ def _spanned(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], 
     whole = engine.rules.variables[target].domain == "integer"
     given = {n: np.full(len(points), v) for n, v in numbers.items() if n != name}
     given[target] = np.array(points)
-    batch = engine.solve_columns(given, {n: Categorical(np.zeros(len(points), dtype=np.int64), [k])
-                                         for n, k in keys.items()},
-                                 [(name,)], np.zeros(len(points), dtype=np.int64), len(points), side_values=False)
+    batch = engine.solve_columns(given, key_columns(keys, len(points)), [(name,)],
+                                 np.zeros(len(points), dtype=np.int64), len(points), side_values=False)
     column = np.broadcast_to(np.asarray(batch.values.get(name, np.nan), dtype=float), (len(points),))
     solved = np.array([batch.errors[i] is None for i in range(len(points))]) & np.isfinite(column)
     if not whole:
@@ -107,6 +106,6 @@ def solved_alone(engine: "Engine", numbers: dict[str, float], keys: dict[str, st
     return None if batch.errors[0] is not None else batch
 
 
-def key_columns(keys: dict[str, str]) -> dict[str, Categorical]:
-    """One row's catalog keys as the batch solver takes them."""
-    return {n: Categorical(np.zeros(1, dtype=np.int64), [k]) for n, k in keys.items()}
+def key_columns(keys: dict[str, str], rows: int = 1) -> dict[str, Categorical]:
+    """One row's catalog keys, repeated over `rows`, as the batch solver takes them."""
+    return {n: Categorical(np.zeros(rows, dtype=np.int64), [k]) for n, k in keys.items()}

@@ -50,7 +50,7 @@ class IntegerRounding(Recompute):
                 continue
             raw = env[name]
             rounding = self.rules.variables[name].rounding
-            rounded = _rounded(raw, rounding)
+            rounded = rounded_whole(raw, rounding)
             if not self._at_least_one(raw, rounding):
                 self._rounds_to_zero(batch, plan, name, raw, rounded, rounding, rows)
             moved = self._admissible(batch, group, plan, name, raw, rounded, rounding, env, rows, pending)
@@ -89,7 +89,7 @@ class IntegerRounding(Recompute):
             return np.zeros(n, dtype=bool)
         index = np.asarray(rows)
         given = {b: np.broadcast_to(batch.unrounded[b], (batch.rows,))[index] for b in known
-                 if self.rules.variables[b].role in ("budget", "floor") and b in batch.unrounded}
+                 if self.rules.variables[b].limit and b in batch.unrounded}
         given = {b: limit for b, limit in given.items() if not np.isnan(limit).all()}   # (freed in this group)
         broken = np.zeros(n, dtype=bool)
         for budget, limit in given.items():
@@ -102,7 +102,7 @@ class IntegerRounding(Recompute):
             return broken
         raw = np.broadcast_to(np.asarray(batch.unrounded[name], dtype=float)[np.asarray(rows)], (n,))
         other_way: Rounding = "down" if rounding == "up" else "up"
-        other = np.asarray(_rounded(raw.copy(), other_way), dtype=float)
+        other = np.asarray(rounded_whole(raw.copy(), other_way), dtype=float)
         found = admissible(self.rules, plan, name, other, other_way, env, self._numeric_defaults, self._compile)
         if found is not None:
             broken &= ~found.none
@@ -185,7 +185,7 @@ class IntegerRounding(Recompute):
         return bool(low > 1e-300) if rounding == "up" else bool(low >= 1)
 
 
-def _rounded(raw: Value, rounding: Rounding) -> Value:
+def rounded_whole(raw: Value, rounding: Rounding) -> Value:
     """raw rounded in its direction; relative slack of 1e-12: 64.0000000001 GPUs from float noise is
     64, not 65."""
     if rounding == "up":

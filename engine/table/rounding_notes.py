@@ -11,17 +11,21 @@ polars expression.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import cast
 
 import numpy as np
 import polars as pl
 
 from ..messages import template
 from ..messages import text as message
+from ..rules.schema import Rounding
+from ..solve.admissible import computed_from
 from ..solve.batch import RECOMPUTED, Batch, Group
+from ..solve.rounding import rounded_whole
 from ..solve.solver import Engine
 from ..text.formatting import PLACEHOLDER, rounded_note, rounded_way
 from .row_masks import any_code
-from .scope import checks_said, computed_from, moved_rows, ruled_out
+from .scope import checks_said, moved_rows, ruled_out
 from .value_texts import FORMAT_ONE_BY_ONE, more_distinct
 
 Note = tuple[np.ndarray, "str | pl.Series"]   # (the rows, one text for all of them or one per row)
@@ -42,7 +46,7 @@ def rounding_notes(engine: Engine, batch: Batch, group: Group, index: np.ndarray
         tail = message("results.recomputed_column", lang, names=recomputed) if recomputed else ""
         first = int(moved[0])   # (the way of the group's first row: budgets may turn it, engine/solve/rounding.py)
         way = rounded_way(variable.rounding, float(raw[first]), float(new[first]))
-        plain = _plain(way, raw[moved])
+        plain = np.asarray(rounded_whole(raw[moved], cast(Rounding, way)), dtype=float)   # (the plain rounding)
         on = plain != new[moved]   # moved on past the plain rounding by an admissibility check
         if not on.all():
             out.append((moved[~on], message("results.rounded_column", lang, name=name,
@@ -52,15 +56,6 @@ def rounding_notes(engine: Engine, batch: Batch, group: Group, index: np.ndarray
             texts = _admissible_texts(engine, batch, group, name, at, plain[on], way, lang)
             out.append((at, texts + tail if tail else texts))
     return out
-
-
-def _plain(way: str, raw: np.ndarray) -> np.ndarray:
-    """engine.text.formatting.plain_rounded for many rows rounded one way."""
-    if way == "up":
-        return np.ceil(raw * (1 - 1e-12))
-    if way == "down":
-        return np.floor(raw * (1 + 1e-12))
-    return np.round(raw)
 
 
 def _admissible_texts(engine: Engine, batch: Batch, group: Group, name: str, at: np.ndarray, plain: np.ndarray,

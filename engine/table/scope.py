@@ -14,13 +14,13 @@ Pretraining-only notes are scoped in the rule files themselves (a check's `when`
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..messages import text
-from ..solve.admissible import admissibility_checks
+from ..solve.admissible import admissibility_checks, computed_from
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, SOLVED
 from ..solve.bounds import repeated_view
 from ..solve.numeric import compile_tree
@@ -132,17 +132,6 @@ def admissible_move(result: Result, name: str) -> tuple[float, str, str] | None:
     later = computed_from(name, [step for step in result.derivation if step.phase == "solve"])
     ids, fired = ruled_out(result.rules, name, np.array([plain]), result.values, later)
     return plain, "largest" if new < plain else "smallest", checks_said(ids, fired)[0]
-
-
-def computed_from(name: str, steps: Iterable[Any]) -> set[str]:
-    """The values steps (plan or derivation steps, in order) compute from `name`: they cannot judge
-    whether `name` is admissible (grad_accum = global_batch / dp beside a GPU count), as the planner
-    leaves them out (engine/solve/admissible.py)."""
-    out = {name}
-    for step in steps:
-        if {v for eq in step.equations for v in eq.variables} - set(step.unknowns) & out:
-            out |= set(step.unknowns)
-    return out - {name}
 
 
 def ruled_out(rules: RuleSet, name: str, plain: np.ndarray, values: Mapping[str, "np.ndarray | float"],
