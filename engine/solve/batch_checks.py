@@ -238,7 +238,8 @@ class GroupChecks(StepEvaluation):
             if not may_be_true(check.condition, lambda n: self._finite_bounds(env[n])):
                 continue   # from the bounds of its values, the check fires in no row (no masks)
             with np.errstate(all="ignore"):
-                fired = np.asarray(self._compile(check.condition)(env if shaped is None else shaped), dtype=bool)
+                condition = self._on_grid(check.condition, batch, shaped)
+                fired = np.asarray(self._compile(condition)(env if shaped is None else shaped), dtype=bool)
             if not fired.any():
                 continue   # comparisons with NaN are false, so unknown values rarely fire
             for n in check.variables:

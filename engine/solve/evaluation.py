@@ -20,6 +20,7 @@ from ..text.formatting import fill_values
 from .batch_result import DERIVED, GIVEN, SOLVED, Batch, ErrorKind, FloatColumn, Mask, Rows
 from .column_bounds import ColumnBounds
 from .factored import Factored, ShapedEnv
+from .grid_forms import formula_on_grid
 from .keys import Columns
 from .no_effect import independent_of
 from .numeric import Compiled, compile_tree, domain_mask, find_root, guarded, interval, within_domain
@@ -83,7 +84,7 @@ class StepEvaluation(ColumnBounds):
         shaped = ShapedEnv(env, grid)
         done = 0
         for step in steps:
-            values = self._factored_step(step, shaped, grid)
+            values = self._factored_step(step, shaped, grid, plan)
             if values is None:
                 break
             for name, value in values.items():
@@ -94,7 +95,8 @@ class StepEvaluation(ColumnBounds):
             env[name] = grid.flat(shaped[name], self._reduced_bounds(shaped[name]))
         return steps[done:]
 
-    def _factored_step(self, step: Step, env: ShapedEnv, grid: Factored) -> "dict[str, float | np.ndarray] | None":
+    def _factored_step(self, step: Step, env: ShapedEnv, grid: Factored, plan: Plan
+                       ) -> "dict[str, float | np.ndarray] | None":
         """The step's values on the grid's shape from its first closed form, if every row's is in the
         domain (what `_step` picks then too); None otherwise."""
         if step.numeric or not step.candidates:
@@ -102,6 +104,7 @@ class StepEvaluation(ColumnBounds):
         values: dict[str, float | np.ndarray] = {}
         with np.errstate(all="ignore"):
             for name, tree in step.candidates[0].items():
+                tree = self._grid_tree(plan, name, tree, env)
                 value = self._compile(tree)(env)
                 if not grid.fits(value):
                     return None
@@ -109,11 +112,30 @@ class StepEvaluation(ColumnBounds):
                     value = float(value)
                 if isinstance(value, np.ndarray):
                     value = np.asarray(value, dtype=float)
-                    self._prove(value, interval(tree, lambda v: self._env_bounds(env, v)))
+                    if value.size * 4 > grid.rows:
+                        self._prove(value, interval(tree, lambda v: self._env_bounds(env, v)))
+                    elif self._exact_bounds(value)[0] == self._exact_bounds(value)[1]:
+                        # (a few values, reduced for their bounds at once; one value after all, as
+                        # ZeRO-3's gathers at stage 1: 0 B over tp × pp × n_gpus, is one number)
+                        value = float(value.flat[0])
                 if not self._all_in_domain(name, value if isinstance(value, np.ndarray) else np.array([value])):
                     return None
                 values[name] = value
         return values
+
+    def _grid_tree(self, plan: Plan, name: str, tree: Tree, env: ShapedEnv) -> Tree:
+        """The formula of `name` as the grid computes it (engine/solve/grid_forms.py)."""
+        if self.rules.variables[name].domain == "integer":
+            return tree   # (a whole number is rounded: its value as written, to the last bit)
+        return formula_on_grid(plan, tree, env, lambda n: self._env_bounds(env, n))
+
+    def _on_grid(self, tree: Tree, batch: Batch, env: ShapedEnv | None) -> Tree:
+        """A check's condition as the grid computes it, multiplied out through the one plan that solved
+        every row, where no value was rounded since (a rounded grad_accum is not its formula's value)."""
+        group = batch.groups[0] if env is not None and len(batch.groups) == 1 else None
+        if env is None or group is None or group.plan is None or group.rounded or group.replan is not None:
+            return tree
+        return formula_on_grid(group.plan, tree, env, lambda n: self._env_bounds(env, n))
 
     def _no_value(self, batch: Batch, plan: Plan, step: Step, env: Env, rows: Rows, bad: Mask,
                   eq_ids: str) -> None:

@@ -8,11 +8,12 @@ in log space narrows it to full float precision.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Mapping, cast
 
 import numpy as np
 
-from ..rules.expr import Tree
+from ..rules.expr import Tree, variables
 from ..rules.units import unit_info
 from .bounds import interval, may_be_true, remember_bounds, remembered_bounds, repeated_view  # noqa: F401 (re-exported)
 
@@ -52,13 +53,43 @@ def compile_tree(tree: Tree) -> Compiled:
     if kind == "cmp":
         return _compile_compare(tree)
     if kind in ("and", "or"):
-        parts = [compile_tree(t) for t in tree[1]]
-        combine = np.logical_and if kind == "and" else np.logical_or
-        return lambda env: _fold(combine, parts, env)
+        return _compile_logic(tree)
     if kind == "not":
         inner = compile_tree(tree[1])
         return lambda env: np.logical_not(inner(env))
     raise ValueError(f"cannot evaluate node {kind!r}")
+
+
+def _compile_logic(tree: Tree) -> Compiled:
+    """and / or, the parts that read the fewest values first, stopping at one that decides every row:
+    in a sweep, `step_time > 0 and bytes_per_grad >= 4 · byte` is false from its catalog figure alone,
+    without comparing 100,000 step times (comparisons with NaN are false, so no row is decided
+    differently)."""
+    parts = [(compile_tree(t), sorted(variables(t))) for t in tree[1]]
+    combine = np.logical_and if tree[0] == "and" else np.logical_or
+    deciding = tree[0] == "or"   # the one value that decides every row
+
+    def logic(env: Env) -> "np.ndarray | bool":
+        ordered = sorted(parts, key=lambda part: max((_values_read(env, n) for n in part[1]), default=1))
+        out: "np.ndarray | bool | None" = None
+        for part, _ in ordered:
+            value = part(env)
+            if np.ndim(value) == 0:
+                if bool(value) == deciding:
+                    return deciding
+                continue   # (true in an and, false in an or: leaves the rest to decide)
+            out = cast(np.ndarray, value) if out is None else combine(out, value)
+        return (not deciding) if out is None else out
+
+    return logic
+
+
+def _values_read(env: Env, name: str) -> int:
+    """How many values reading `name` means (1 for a number or a broadcast column)."""
+    value = env[name]
+    if not isinstance(value, np.ndarray) or value.ndim == 0 or repeated_view(value):
+        return 1
+    return value.size
 
 
 def _one_value(value: "np.ndarray | float") -> "np.ndarray | float":
@@ -75,8 +106,13 @@ def _sum(parts: list[Compiled], env: Env) -> "np.ndarray | float":
     constant, columns = _split([part(env) for part in parts], 0.0, float.__add__)
     if not columns:
         return constant
-    if len(columns) > 1:   # (as in _chain: terms of few grid axes added before the full-size ones)
-        columns.sort(key=np.size)
+    if len(columns) > 1 and any(c.shape != columns[0].shape for c in columns):
+        return _sum_on_grid(columns, constant)
+    return _add_all(columns, constant)
+
+
+def _add_all(columns: list[np.ndarray], constant: float) -> "np.ndarray":
+    """constant + the columns (of one shape, or broadcasting to the first's), in the first temporary."""
     total, owned = columns[0], False
     if constant != 0.0:
         total, owned = total + constant, True
@@ -86,6 +122,25 @@ def _sum(parts: list[Compiled], env: Env) -> "np.ndarray | float":
         else:
             total, owned = total + value, True
     return total
+
+
+def _sum_on_grid(columns: list[np.ndarray], constant: float) -> "np.ndarray":
+    """Terms over different axes of a grid (engine/solve/factored.py): those over the same axes summed
+    first, then the two sums whose sum is smallest, and so on (step_time's terms over tp × pp × n_gpus
+    meet each other before the ones over micro_batch: one full-size pass, not one per term). The
+    constant goes into the smallest sum."""
+    groups: dict[tuple[int, ...], list[np.ndarray]] = {}
+    for column in columns:
+        groups.setdefault(column.shape, []).append(column)
+    smallest = min(groups, key=math.prod)
+    sums = [_add_all(terms, constant if shape == smallest else 0.0) for shape, terms in groups.items()]
+    while len(sums) > 1:   # (a few distinct shapes: shapes compared, no values touched)
+        pairs = [(math.prod(np.broadcast_shapes(a.shape, b.shape)), i, j)
+                 for i, a in enumerate(sums) for j, b in enumerate(sums) if i < j]
+        _, i, j = min(pairs)
+        merged = sums[i] + sums[j]
+        sums = [s for k, s in enumerate(sums) if k not in (i, j)] + [merged]
+    return sums[0]
 
 
 def _split(values: list, start: float, combine) -> "tuple[float, list[np.ndarray]]":
