@@ -118,6 +118,7 @@ class StepEvaluation(ColumnBounds):
                         # (a few values, reduced for their bounds at once; one value after all, as
                         # ZeRO-3's gathers at stage 1: 0 B over tp × pp × n_gpus, is one number)
                         value = float(value.flat[0])
+                        grid.collapsed.add(name)
                 if not self._all_in_domain(name, value if isinstance(value, np.ndarray) else np.array([value])):
                     return None
                 values[name] = value

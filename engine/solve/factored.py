@@ -31,6 +31,8 @@ class Factored:
     # columns made by `flat` (by their memory) -> the shaped value they came from: the checks after the
     # steps read those. The columns are read-only, so no write can leave the two different.
     made: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # values computed over some axes that came out one number (engine/solve/grid_forms.py reads them so)
+    collapsed: set[str] = field(default_factory=set)
 
     @functools.cached_property
     def rows(self) -> int:   # (read for every value a step reads: computed once)

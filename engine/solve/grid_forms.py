@@ -38,6 +38,7 @@ class GridForm:
     combined: frozenset[str]     # variables whose exponents met: each must be finite and not zero
     reads: frozenset[str]        # what the form reads
     written: frozenset[str]      # what the formula as written reads
+    expanded: frozenset[str]     # the values it reads through their formulas
 
 
 def grid_form(tree: Tree, defs: Mapping[str, Tree]) -> GridForm | None:
@@ -49,7 +50,8 @@ def grid_form(tree: Tree, defs: Mapping[str, Tree]) -> GridForm | None:
     form = _rewrite(tree, defs, combined, changed)
     if not changed:
         return None
-    return GridForm(form, frozenset(combined), frozenset(variables(form)), frozenset(variables(tree)))
+    reads, written = frozenset(variables(form)), frozenset(variables(tree))
+    return GridForm(form, frozenset(combined), reads, written, frozenset(_expanded(tree, defs)))
 
 
 def formula_on_grid(plan: "Plan", tree: Tree, env: "ShapedEnv", bounds: Bounds) -> Tree:
@@ -69,7 +71,9 @@ def formula_on_grid(plan: "Plan", tree: Tree, env: "ShapedEnv", bounds: Bounds) 
             known = bounds(factor)
             if known is None or not (0 < known[0] <= known[1] < math.inf or -math.inf < known[0] <= known[1] < 0):
                 return tree
-        if _size(env, form.reads) > _size(env, form.written):
+        # A value computed on the grid has the shape of what its formula reads, so its factors read no more,
+        # unless it came out one number on a wider shape (ZeRO-3's 0 B of gathers over tp × pp × n_gpus)
+        if form.expanded & env.grid.collapsed and _size(env, form.reads) > _size(env, form.written):
             return tree
     except KeyError:   # (a value the form reads that this solve does not have)
         return tree
@@ -86,9 +90,26 @@ def _definitions(plan: "Plan") -> dict[str, Tree]:
     return defs
 
 
+def _expanded(tree: Tree, defs: Mapping[str, Tree]) -> set[str]:
+    """The values a form reads through their formulas (those a product reaches, and theirs)."""
+    found: set[str] = set()
+    pending = [name for name in variables(tree) if name in defs]
+    while pending:
+        name = pending.pop()
+        if name not in found and defs[name][0] in (*_PRODUCTS, "var"):
+            found.add(name)
+            pending.extend(n for n in variables(defs[name]) if n in defs)
+    return found
+
+
 def _size(env: "ShapedEnv", names: frozenset[str]) -> int:
     """How many values a formula reading `names` computes on the grid (their broadcast shape)."""
-    return math.prod(np.broadcast_shapes(*(np.shape(env[name]) for name in names)))
+    widest: tuple[int, ...] = ()
+    for name in names:   # (a grid's values all have its number of axes, or none: one number)
+        shape = np.shape(env[name])
+        if shape:
+            widest = shape if not widest else tuple(max(a, b) for a, b in zip(widest, shape))
+    return math.prod(widest)
 
 
 def _rewrite(tree: Tree, defs: Mapping[str, Tree], combined: set[str], changed: list[bool]) -> Tree:
