@@ -91,8 +91,9 @@ class StepEvaluation(ColumnBounds):
                 shaped.put(name, value)
                 codes[name] = SOLVED if name in targets else DERIVED
             done += 1
-        for name in shaped.computed:
-            env[name] = grid.flat(shaped[name], self._reduced_bounds(shaped[name]))
+        flats = grid.flat_all([(shaped[name], self._reduced_bounds(shaped[name])) for name in shaped.computed])
+        for name, flat in zip(shaped.computed, flats):
+            env[name] = flat
         return steps[done:]
 
     def _factored_step(self, step: Step, env: ShapedEnv, grid: Factored, plan: Plan

@@ -10,8 +10,10 @@ Flattening a value back (C order) gives exactly the column the row-by-row path c
 from __future__ import annotations
 
 import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 import numpy as np
 
@@ -60,9 +62,29 @@ class Factored:
         if not isinstance(value, np.ndarray) or value.ndim == 0:
             return np.broadcast_to(np.float64(value), (self.rows,))
         if value.shape == self.shape and value.flags.c_contiguous:
-            flat = value.reshape(-1)
-        else:
-            flat = np.ascontiguousarray(np.broadcast_to(value, self.shape), dtype=float).reshape(-1)
+            return self._made(value.reshape(-1), value, bounds)
+        return self._made(np.ascontiguousarray(np.broadcast_to(value, self.shape), dtype=float).reshape(-1),
+                          value, bounds)
+
+    def flat_all(self, values: "list[tuple[float | np.ndarray, tuple[float, float] | None]]") -> list[np.ndarray]:
+        """flat() of each (value, bounds). The copies (a value over some of the grid's axes spread to
+        every row) are memory-bound numpy passes that let go of the GIL: several large ones are made
+        half in this thread and half in one other (a layout sweep's ~25 of 100,000 rows: ~2.5 -> ~1.3 ms
+        on two cores)."""
+        copies = [i for i, (value, _) in enumerate(values) if isinstance(value, np.ndarray) and value.ndim
+                  and not (value.shape == self.shape and value.flags.c_contiguous)]
+        if len(copies) < _PARALLEL_COPIES or self.rows < _PARALLEL_ROWS or (os.cpu_count() or 1) < 2:
+            return [self.flat(value, bounds) for value, bounds in values]
+        made = {i: np.empty(self.shape) for i in copies}
+        pairs = [(made[i], cast(np.ndarray, values[i][0])) for i in copies]
+        half = len(pairs) // 2
+        other = _copier().submit(_copy_each, pairs[half:])
+        _copy_each(pairs[:half])
+        other.result()
+        return [self._made(made[i].reshape(-1), cast(np.ndarray, value), bounds) if i in made
+                else self.flat(value, bounds) for i, (value, bounds) in enumerate(values)]
+
+    def _made(self, flat: np.ndarray, value: np.ndarray, bounds: "tuple[float, float] | None") -> np.ndarray:
         flat.flags.writeable = False
         self.made[_address(flat)] = (flat, value)
         if bounds is not None:
@@ -78,6 +100,23 @@ class Factored:
         if not isinstance(value, np.ndarray) or value.ndim == 0:
             return True
         return value.ndim == len(self.shape) and all(v in (1, s) for v, s in zip(value.shape, self.shape))
+
+
+_PARALLEL_COPIES = 4      # copies worth a second thread (each ~100 µs at 100,000 rows)
+_PARALLEL_ROWS = 50_000
+_COPIER: list[ThreadPoolExecutor] = []
+
+
+def _copier() -> ThreadPoolExecutor:
+    """One worker thread, made when first needed and kept (the sweep's chunks reuse it)."""
+    if not _COPIER:
+        _COPIER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmplan-flat"))
+    return _COPIER[0]
+
+
+def _copy_each(pairs: "list[tuple[np.ndarray, np.ndarray]]") -> None:
+    for out, value in pairs:
+        np.copyto(out, value)
 
 
 def _address(array: np.ndarray) -> int:

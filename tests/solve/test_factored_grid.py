@@ -128,6 +128,23 @@ def test_grid_columns_flatten_to_the_row_order(eng: Any) -> None:
     assert math.prod(grid.shape) == grid.rows == 6
 
 
+def test_many_large_values_flatten_alike_in_two_threads() -> None:
+    # 60,000 rows and six values over some of the axes: flat_all copies them half in another thread
+    shape = (4, 5, 3000)
+    axes = {"a": (0, np.arange(4.0)), "b": (1, np.arange(5.0)), "c": (2, np.arange(3000.0))}
+    grid = grid_columns(shape, axes, {n: np.zeros(math.prod(shape)) for n in axes})
+    rng = np.random.default_rng(3)
+    values: list[Any] = [rng.random((4, 5, 1)), rng.random((1, 1, 3000)), rng.random((4, 1, 3000)), 2.5,
+                         rng.random(shape), rng.random((1, 5, 1)), rng.random((4, 5, 3000))[:, :, ::1]]
+    values.append(rng.random((4, 1, 1)))
+    flats = grid.flat_all([(v, None) for v in values])
+    for value, flat in zip(values, flats):
+        assert np.array_equal(flat, np.broadcast_to(value, shape).reshape(-1))   # the C-order rows
+        assert not flat.flags.writeable
+        if isinstance(value, np.ndarray):
+            assert grid.shaped("x", flat) is value or np.array_equal(grid.shaped("x", flat), value)
+
+
 def test_sweep_chunks_are_whole_blocks_of_the_inner_axes(eng: Any) -> None:
     grid = parse_grid(eng, ["step_time"], {"tp": "1,2,4", "pp": "1,2", "n_gpus": "64..640+64", **ANALYTIC})
     assert grid.aligned_chunk(45) == 40      # 2 pp × 10 n_gpus = 20 rows a block: two blocks
