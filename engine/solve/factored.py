@@ -33,7 +33,9 @@ class Factored:
     # columns made by `flat` (by their memory) -> the shaped value they came from: the checks after the
     # steps read those. The columns are read-only, so no write can leave the two different.
     made: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    # values computed over some axes that came out one number (engine/solve/grid_forms.py reads them so)
+    # values computed on the grid by their step's first closed form (put by ShapedEnv.put), and those of
+    # them computed over some axes that came out one number: engine/solve/grid_forms.py reads both
+    by_formula: set[str] = field(default_factory=set)
     collapsed: set[str] = field(default_factory=set)
 
     @functools.cached_property
@@ -138,8 +140,10 @@ class ShapedEnv(dict):
         return value
 
     def put(self, name: str, value: "float | np.ndarray") -> None:
+        """A value computed by its step's first closed form (engine/solve/evaluation._run_factored)."""
         self[name] = value
         self.computed.append(name)
+        self.grid.by_formula.add(name)
 
 
 def grid_columns(shape: tuple[int, ...], axes: Mapping[str, tuple[int, np.ndarray]],

@@ -58,13 +58,14 @@ def formula_on_grid(plan: "Plan", tree: Tree, env: "ShapedEnv", bounds: Bounds) 
     """`tree` as a grid computes it: its form through the plan's steps (kept with the plan) where that
     reads no more of the grid's values and each variable whose exponents meet is, by `bounds` (name ->
     its values' bounds), finite and not zero in every row; else `tree` as written."""
-    forms = plan.memo.setdefault("grid_forms", {})
+    forms = plan.memo.setdefault("grid_forms", {})   # id(tree) -> (tree, its form): trees live with the plan
     assert isinstance(forms, dict)
-    if id(tree) not in forms:
-        forms[id(tree)] = grid_form(tree, _definitions(plan))
-    form = forms[id(tree)]
-    if form is None:
-        return tree
+    hit = forms.get(id(tree))
+    if hit is None or hit[0] is not tree:
+        hit = forms[id(tree)] = (tree, grid_form(tree, _definitions(plan)))
+    form = hit[1]
+    if form is None or not form.expanded <= env.grid.by_formula:
+        return tree   # (a value computed another way, row by row after a step the grid could not take)
     try:
         for factor in form.combined:
             env[factor]   # (read into the shaped env first: its bounds come from its value)

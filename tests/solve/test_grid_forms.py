@@ -76,6 +76,10 @@ def test_a_form_is_not_used_where_the_factor_it_cancels_may_be_zero() -> None:
             return float(np.min(env[name])), float(np.max(env[name]))
         chosen = formula_on_grid(plan, tree, env, bounds)
         assert (chosen != tree) is expect_form, n_values
+    # share given, or computed row by row by another formula (not put by the grid's steps): as written
+    grid = grid_columns(shape, {"a": (0, a)}, {"a": np.repeat(a, 3)})
+    other = ShapedEnv({"a": np.repeat(a, 3), "n": np.tile([1.0, 2.0, 3.0], 2), "share": np.ones(6)}, grid)
+    assert formula_on_grid(plan, tree, other, lambda name: (1.0, 3.0)) is tree
 
 
 def test_a_layout_sweep_computes_matmul_time_per_tp_pp_micro_batch(eng: Any, monkeypatch: pytest.MonkeyPatch
