@@ -76,36 +76,16 @@ class Repeated:
         return pl.Series(name, [self.value], dtype=self.dtype).new_from_index(0, self.rows)
 
 
-@dataclass(frozen=True)
-class Scaled:
-    """A results column shown in another unit than its values (bytes shown in GB): divided when the
-    table is built, in the one polars query that makes it, where the columns run side by side, not one
-    numpy pass each before it (a layout sweep has a dozen such columns of 100,000 rows, issue #16)."""
-
-    values: pl.Series   # in the variable's base unit
-    factor: float
-    nan: bool           # some value is NaN: shown empty
-
-    def expr(self, name: str) -> pl.Expr:
-        shown = pl.col(name) / self.factor
-        return (shown.fill_nan(None) if self.nan else shown).alias(name)
-
-    def series(self, name: str) -> pl.Series:
-        return pl.select(self.values.alias(name)).select(self.expr(name)).to_series()
-
-
-Cells = Union[pl.Series, Repeated, Scaled]   # a results column as it is built
+Cells = Union[pl.Series, Repeated]   # a results column as it is built
 
 
 def results_frame(columns: dict[str, Cells], rows: int) -> pl.DataFrame:
     """The results table: the columns in order, each Repeated one a polars scalar column."""
-    series = [c.alias(name) if isinstance(c, pl.Series) else c.values.alias(name)
-              for name, c in columns.items() if not isinstance(c, Repeated)]
+    series = [c.alias(name) for name, c in columns.items() if isinstance(c, pl.Series)]
     if not series or not rows:
         return pl.DataFrame([c.alias(n) if isinstance(c, pl.Series) else c.series(n) for n, c in columns.items()])
     return pl.DataFrame(series).select(
-        [pl.col(name) if isinstance(c, pl.Series) else c.expr(name) if isinstance(c, Scaled)
-         else _literal(c).alias(name) for name, c in columns.items()])
+        [pl.col(name) if isinstance(c, pl.Series) else _literal(c).alias(name) for name, c in columns.items()])
 
 
 def _literal(column: "Repeated") -> pl.Expr:
@@ -125,11 +105,8 @@ def value_series(header: str, base: np.ndarray, mask: np.ndarray, factor: float)
         value = float(base[0]) / factor
         return Repeated(None if np.isnan(value) else value, pl.Float64, len(base))
     with np.errstate(invalid="ignore"):
-        every = const_value(mask) is True or mask.all()
-        if every and factor != 1.0:
-            return Scaled(pl.Series(header, base), factor, has_nan(base))
         shown = base / factor if factor != 1.0 else base
-        if not every:
+        if not (const_value(mask) is True or mask.all()):
             shown = np.where(mask, shown, np.nan)
         elif not has_nan(base):   # (dividing by the factor makes no NaN)
             return pl.Series(header, shown)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.table.result_columns import Repeated, Scaled, results_frame, text_cells, value_series
+from engine.table.result_columns import Repeated, results_frame, text_cells, value_series
 from engine.table.sweep import _axis_codes, parse_grid, solve_chunk
 from engine.table.value_texts import bucketed_texts as _bucketed_texts
 from engine.table.value_texts import format_expr as _format_expr
@@ -23,20 +23,6 @@ def test_axis_codes_are_row_over_stride_mod_size(start: int, count: int, stride:
     got = _axis_codes(start, start + count, stride, size)
     assert got.dtype == np.int64
     assert np.array_equal(got, (rows // stride) % size)
-
-
-def test_a_column_in_another_unit_is_divided_when_the_table_is_built() -> None:
-    base = np.array([2.5e9, np.nan, 14e9, 0.0])     # bytes; one row unknown
-    every = np.broadcast_to(True, (4,))
-    cells = value_series("dp_comm_bytes [GB]", base, every, 1e9)
-    assert isinstance(cells, Scaled)                  # not divided yet: no pass over the rows here
-    frame = results_frame({"n_gpus": pl.Series([8.0, 16.0, 32.0, 64.0]), "dp_comm_bytes [GB]": cells}, 4)
-    assert frame["dp_comm_bytes [GB]"].to_list() == [2.5, None, 14.0, 0.0]   # bytes / 1e9, by hand; NaN empty
-    assert base[0] == 2.5e9                           # the solve's values are not touched
-    some = value_series("x [GB]", base, np.array([True, True, False, True]), 1e9)
-    assert isinstance(some, pl.Series) and some.to_list() == [2.5, None, None, 0.0]   # (rows left out: empty)
-    alone = results_frame({"x [GB]": cells}, 4)       # (the only column: built without the query)
-    assert alone["x [GB]"].to_list() == [2.5, None, 14.0, 0.0]
 
 
 def test_one_value_column_stays_one_value_and_reads_the_same() -> None:
