@@ -10,14 +10,13 @@ Flattening a value back (C order) gives exactly the column the row-by-row path c
 from __future__ import annotations
 
 import functools
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Mapping, cast
 
 import numpy as np
 
 from .bounds import remember_bounds, repeated_view
+from .two_threads import in_two_threads
 
 Shaped = "float | np.ndarray"   # one number, or an array of ndim == len(shape) that broadcasts to shape
 
@@ -70,21 +69,15 @@ class Factored:
 
     def flat_all(self, values: "list[tuple[float | np.ndarray, tuple[float, float] | None]]") -> list[np.ndarray]:
         """flat() of each (value, bounds). The copies (a value over some of the grid's axes spread to
-        every row) are memory-bound numpy passes that let go of the GIL: several large ones are made
-        half in this thread and half in one other (a layout sweep's ~25 of 100,000 rows: ~2.5 -> ~1.3 ms
-        on two cores)."""
+        every row) of a large grid are made in two threads (engine/solve/two_threads.py)."""
         copies = [i for i, (value, _) in enumerate(values) if isinstance(value, np.ndarray) and value.ndim
                   and not (value.shape == self.shape and value.flags.c_contiguous)]
-        if len(copies) < _PARALLEL_COPIES or self.rows < _PARALLEL_ROWS or (os.cpu_count() or 1) < 2:
+        if self.rows < _PARALLEL_ROWS:
             return [self.flat(value, bounds) for value, bounds in values]
-        made = {i: np.empty(self.shape) for i in copies}
-        pairs = [(made[i], cast(np.ndarray, values[i][0])) for i in copies]
-        half = len(pairs) // 2
-        other = _copier().submit(_copy_each, pairs[half:])
-        _copy_each(pairs[:half])
-        other.result()
-        return [self._made(made[i].reshape(-1), cast(np.ndarray, value), bounds) if i in made
-                else self.flat(value, bounds) for i, (value, bounds) in enumerate(values)]
+        made = dict(zip(copies, in_two_threads([functools.partial(_spread, cast(np.ndarray, values[i][0]), self.shape)
+                                                 for i in copies])))
+        return [self._made(made[i], cast(np.ndarray, value), bounds) if i in made else self.flat(value, bounds)
+                for i, (value, bounds) in enumerate(values)]
 
     def _made(self, flat: np.ndarray, value: np.ndarray, bounds: "tuple[float, float] | None") -> np.ndarray:
         flat.flags.writeable = False
@@ -104,21 +97,14 @@ class Factored:
         return value.ndim == len(self.shape) and all(v in (1, s) for v, s in zip(value.shape, self.shape))
 
 
-_PARALLEL_COPIES = 4      # copies worth a second thread (each ~100 µs at 100,000 rows)
-_PARALLEL_ROWS = 50_000
-_COPIER: list[ThreadPoolExecutor] = []
+_PARALLEL_ROWS = 50_000   # (each copy ~100 µs at 100,000 rows: worth a second thread)
 
 
-def _copier() -> ThreadPoolExecutor:
-    """One worker thread, made when first needed and kept (the sweep's chunks reuse it)."""
-    if not _COPIER:
-        _COPIER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmplan-flat"))
-    return _COPIER[0]
-
-
-def _copy_each(pairs: "list[tuple[np.ndarray, np.ndarray]]") -> None:
-    for out, value in pairs:
-        np.copyto(out, value)
+def _spread(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """value over some of the grid's axes, at every row (C order)."""
+    out = np.empty(shape)
+    np.copyto(out, value)
+    return out.reshape(-1)
 
 
 def _address(array: np.ndarray) -> int:

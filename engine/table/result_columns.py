@@ -1,6 +1,7 @@
 """Result columns: which variables show, their headers `name [unit]`, values scattered into rows."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Union
@@ -12,6 +13,7 @@ from ..rules.model import RuleSet
 from ..solve.batch import Batch, Every
 from ..solve.bounds import has_nan, repeated_view
 from ..solve.planning import Plan
+from ..solve.two_threads import in_two_threads
 from .cells import as_text
 from .row_masks import const_value, flag
 
@@ -76,16 +78,40 @@ class Repeated:
         return pl.Series(name, [self.value], dtype=self.dtype).new_from_index(0, self.rows)
 
 
-Cells = Union[pl.Series, Repeated]   # a results column as it is built
+@dataclass(frozen=True)
+class Scaled:
+    """A results column of every row shown in another unit than its values (bytes shown in GB), divided
+    when the table is built, with the others: a sweep has a dozen such columns of 100,000 rows, divided
+    in two threads (engine/solve/two_threads.py). numpy's division: polars' multiplies by the reciprocal,
+    a last-bit difference from the same rows divided in a table where some row is left out."""
+
+    values: np.ndarray   # in the variable's base unit
+    factor: float
+
+    def series(self, name: str) -> pl.Series:
+        return _shown_in_unit(name, self.values, self.factor)
+
+
+Cells = Union[pl.Series, Repeated, Scaled]   # a results column as it is built
+
+
+def _shown_in_unit(name: str, values: np.ndarray, factor: float) -> pl.Series:
+    with np.errstate(invalid="ignore"):
+        shown = pl.Series(name, values / factor)
+    return shown.fill_nan(None) if has_nan(values) else shown   # (dividing by the factor makes no NaN)
 
 
 def results_frame(columns: dict[str, Cells], rows: int) -> pl.DataFrame:
     """The results table: the columns in order, each Repeated one a polars scalar column."""
-    series = [c.alias(name) for name, c in columns.items() if isinstance(c, pl.Series)]
+    scaled = [(name, c) for name, c in columns.items() if isinstance(c, Scaled)]
+    divided = dict(zip((name for name, _ in scaled),
+                       in_two_threads([functools.partial(c.series, name) for name, c in scaled])))
+    built = {name: divided[name] if isinstance(c, Scaled) else c for name, c in columns.items()}
+    series = [c.alias(name) for name, c in built.items() if isinstance(c, pl.Series)]
     if not series or not rows:
-        return pl.DataFrame([c.alias(n) if isinstance(c, pl.Series) else c.series(n) for n, c in columns.items()])
+        return pl.DataFrame([c.alias(n) if isinstance(c, pl.Series) else c.series(n) for n, c in built.items()])
     return pl.DataFrame(series).select(
-        [pl.col(name) if isinstance(c, pl.Series) else _literal(c).alias(name) for name, c in columns.items()])
+        [pl.col(name) if isinstance(c, pl.Series) else _literal(c).alias(name) for name, c in built.items()])
 
 
 def _literal(column: "Repeated") -> pl.Expr:
@@ -104,9 +130,12 @@ def value_series(header: str, base: np.ndarray, mask: np.ndarray, factor: float)
         # copy per row
         value = float(base[0]) / factor
         return Repeated(None if np.isnan(value) else value, pl.Float64, len(base))
+    every = const_value(mask) is True or mask.all()
+    if every and factor != 1.0:
+        return Scaled(base, factor)
     with np.errstate(invalid="ignore"):
         shown = base / factor if factor != 1.0 else base
-        if not (const_value(mask) is True or mask.all()):
+        if not every:
             shown = np.where(mask, shown, np.nan)
         elif not has_nan(base):   # (dividing by the factor makes no NaN)
             return pl.Series(header, shown)

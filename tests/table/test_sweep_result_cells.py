@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.table.result_columns import Repeated, results_frame, text_cells, value_series
+from engine.table.result_columns import Repeated, Scaled, results_frame, text_cells, value_series
 from engine.table.sweep import _axis_codes, parse_grid, solve_chunk
 from engine.table.value_texts import bucketed_texts as _bucketed_texts
 from engine.table.value_texts import format_expr as _format_expr
@@ -23,6 +23,25 @@ def test_axis_codes_are_row_over_stride_mod_size(start: int, count: int, stride:
     got = _axis_codes(start, start + count, stride, size)
     assert got.dtype == np.int64
     assert np.array_equal(got, (rows // stride) % size)
+
+
+def test_columns_in_another_unit_are_divided_exactly_and_stay_in_order() -> None:
+    rng = np.random.default_rng(5)
+    bases = [rng.uniform(1e9, 1e12, 1000) for _ in range(6)]   # bytes (six: divided in two threads)
+    bases[2][7] = np.nan                                         # one row unknown
+    every = np.broadcast_to(True, (1000,))
+    columns: dict = {"n_gpus": pl.Series(np.arange(1000.0))}
+    for i, base in enumerate(bases):
+        columns[f"b{i} [GB]"] = value_series(f"b{i} [GB]", base, every, 1e9)
+        columns[f"one{i}"] = Repeated(float(i), pl.Float64, 1000)
+    assert all(isinstance(columns[f"b{i} [GB]"], Scaled) for i in range(6))
+    frame = results_frame(columns, 1000)
+    assert frame.columns == list(columns)                        # the order as added
+    for i, base in enumerate(bases):
+        shown = frame[f"b{i} [GB]"].to_numpy()
+        known = ~np.isnan(base)
+        assert np.array_equal(shown[known], base[known] / 1e9)   # numpy's exact division, to the last bit
+    assert frame["b2 [GB]"][7] is None and frame["b2 [GB]"].null_count() == 1
 
 
 def test_one_value_column_stays_one_value_and_reads_the_same() -> None:
