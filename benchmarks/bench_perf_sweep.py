@@ -121,6 +121,24 @@ zero outside QLoRA; six_nd's attention check, not derived under perf_model=analy
 34 varying). A plan's watched fit (engine/solve/watched.py) is left out of lean sweeps, so neither grid computes
 memory unless memory_fill is asked; measured with and without it in the same process: the same times. One run
 of this script at the end of the stop: heap kept 23.1 / 8.0 ms = 2.89x, to parquet 2.37x.
+Tenth pass (2026-12-07, stop 31). Measured at the start, same machine, same code as the ninth pass plus
+stop 30's rules: in memory 3.90x, heap kept 29.8 / 7.5 ms = 3.98x. Grid forms (engine/solve/grid_forms.py):
+on the grid's shape a step's products are multiplied out through the formulas of the steps before it, so
+a factor that cancels is never computed: matmul_time = hw_flops_per_token · step_tokens / (... · n_gpus)
+read step_tokens = micro_batch · grad_accum · dp · seq_len with dp = n_gpus / (tp · pp), and is now 100
+values (tp × pp × micro_batch), not 100,000; so are memory_bound_time, compute_time and pp_bubble_time.
+A form is used only where each factor that cancels is finite and not zero (bounds) and the value it reads
+through was computed on the grid by that formula. Sums of sums are one sum and add their terms over the
+same axes first (step_time: one full-size pass, not six); and/or decide from a one-value part first
+(seed_precision_timed, fp32_at_tensor_peak, mfu_leaves_out_attention are false from catalog figures
+without comparing 100,000 step times); a value that comes out one number over some axes (ZeRO-1's 0 B
+of parameter gathers) stays one number; the advisory checks read the forms too (admissible_grad_accum's
+floor(global_batch · tp · pp / (grad_accum · n_gpus)) is micro_batch). Steps 7.4 -> 2.5 ms, checks 3.0
+-> 2.0 ms. Memory-bound numpy passes run in two threads (engine/solve/two_threads.py: the grid's values
+spread to every row, 3.0 -> 1.8 ms; bytes shown in GB, divided when the table is built). Tried and
+dropped: dividing the GB columns in polars (it multiplies by the reciprocal: the last bit differed from
+the same rows divided by numpy in a table with a row left out). Three runs after it (6·N·D itself
+8.0-8.2 ms, a slow hour): in memory 2.61-2.86x, heap kept 2.87-3.17x, to parquet 2.13-2.19x.
 """
 from __future__ import annotations
 
