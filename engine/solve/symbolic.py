@@ -66,9 +66,16 @@ def _left() -> float:
     return left
 
 
+_AGAIN_SECONDS = 0.05   # after the limit, the alarm again at this interval until the block is left
+
+
 @contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
-    """SIGALRM-based limit in the main thread; elsewhere (no signals there) the call runs unlimited."""
+    """SIGALRM-based limit in the main thread; elsewhere (no signals there) the call runs unlimited.
+
+    The alarm repeats: Python runs a signal handler wherever the main thread is, and one taken inside a
+    __del__ or a weakref callback is swallowed there ("Exception ignored in ..."). With a single alarm,
+    sympy then ran on unlimited: a cold-cache test run sat 11 minutes in one factorization."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
@@ -77,12 +84,17 @@ def _time_limit(seconds: float) -> Iterator[None]:
         raise SympyOutOfTime()
 
     old = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3), _AGAIN_SECONDS)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        while True:   # (inline, no call: an alarm taken here is caught until the timer is off)
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
+                break
+            except SympyOutOfTime:
+                pass
 
 
 
