@@ -137,8 +137,13 @@ floor(global_batch · tp · pp / (grad_accum · n_gpus)) is micro_batch). Steps 
 -> 2.0 ms. Memory-bound numpy passes run in two threads (engine/solve/two_threads.py: the grid's values
 spread to every row, 3.0 -> 1.8 ms; bytes shown in GB, divided when the table is built). Tried and
 dropped: dividing the GB columns in polars (it multiplies by the reciprocal: the last bit differed from
-the same rows divided by numpy in a table with a row left out). Three runs after it (6·N·D itself
-8.0-8.2 ms, a slow hour): in memory 2.61-2.86x, heap kept 2.87-3.17x, to parquet 2.13-2.19x.
+the same rows divided by numpy in a table with a row left out). Six runs after it (6·N·D itself
+7.7-8.3 ms, a slow hour): in memory 2.61-3.08x, heap kept 2.87-3.17x and once 3.80x (analytic 29.3 ms
+in that run against 23-25 in the others), to parquet 2.12-2.47x. What is left of the analytic sweep's
+own cost: the warnings column ~3.5 ms (the mfu band's text with its value on 55,000 rows: bucketing
+~1.5 ms, gathering 100,000 texts ~0.9 ms), the checks ~2 ms (admissible_global_batch and
+admissible_grad_accum ~0.27 ms each at full size), the steps ~2.5 ms (global_batch, step_tokens,
+step_time, mfu are full size by nature), the copies ~1.8 ms.
 """
 from __future__ import annotations
 
