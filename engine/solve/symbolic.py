@@ -67,6 +67,7 @@ def _left() -> float:
 
 
 _AGAIN_SECONDS = 0.05   # after the limit, the alarm again at this interval until the block is left
+_FINALIZERS = frozenset({"__del__", "_forget"})   # code run by garbage collection (bounds._forget: a weakref callback)
 
 
 @contextmanager
@@ -81,6 +82,8 @@ def _time_limit(seconds: float) -> Iterator[None]:
         return
 
     def stop(signum: int, frame: Any) -> None:
+        if frame is not None and frame.f_code.co_name in _FINALIZERS:
+            return   # (raised there it would be swallowed, with a trace on stderr: the next alarm stops sympy)
         raise SympyOutOfTime()
 
     old = signal.signal(signal.SIGALRM, stop)
