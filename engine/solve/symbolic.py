@@ -8,6 +8,7 @@ solving (sympy.solve with floats is slow and returns spurious roots).
 """
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -67,7 +68,15 @@ def _left() -> float:
 
 
 _AGAIN_SECONDS = 0.05   # after the limit, the alarm again at this interval until the block is left
-_FINALIZERS = frozenset({"__del__", "_forget"})   # code run by garbage collection (bounds._forget: a weakref callback)
+# code run by garbage collection: __del__, weakref callbacks (bounds._forget; the standard library's weak
+# dictionaries and weakref.finalize, in weakref.py: seen taking the alarm in a cold-cache CI run)
+_FINALIZERS = frozenset({"__del__", "_forget"})
+_WEAKREF = f"{os.sep}weakref.py"
+
+
+def _in_finalizer(frame: Any) -> bool:
+    """The signal came while garbage collection runs a finalizer, where an exception is swallowed."""
+    return frame is not None and (frame.f_code.co_name in _FINALIZERS or frame.f_code.co_filename.endswith(_WEAKREF))
 
 
 @contextmanager
@@ -82,7 +91,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
         return
 
     def stop(signum: int, frame: Any) -> None:
-        if frame is not None and frame.f_code.co_name in _FINALIZERS:
+        if _in_finalizer(frame):
             return   # (raised there it would be swallowed, with a trace on stderr: the next alarm stops sympy)
         raise SympyOutOfTime()
 

@@ -92,3 +92,23 @@ def test_sympys_time_limit_holds_when_its_alarm_lands_in_a_weakref_callback() ->
                 remember_bounds(column, 0.0, 0.0)   # a weakref callback when it is freed
                 del column
     assert time.monotonic() - start < 5   # stopped soon after its 0.2 s, not at the loop's own end
+
+
+def test_an_alarm_in_a_finalizer_waits_for_the_next() -> None:
+    """Where garbage collection runs code (a __del__, bounds._forget, the standard library's weak
+    dictionaries in weakref.py: one took the alarm in a cold-cache CI run), the alarm raises nothing."""
+    import os
+    from types import SimpleNamespace
+
+    from engine.solve.symbolic import _in_finalizer
+
+    def frame(name: str, path: str) -> SimpleNamespace:
+        return SimpleNamespace(f_code=SimpleNamespace(co_name=name, co_filename=path))
+
+    lib = os.path.join(os.sep, "usr", "lib", "python3.11")
+    assert _in_finalizer(frame("remove", os.path.join(lib, "weakref.py")))      # WeakKeyDictionary's callback
+    assert _in_finalizer(frame("__del__", os.path.join(lib, "tempfile.py")))
+    assert _in_finalizer(frame("_forget", os.path.join("engine", "solve", "bounds.py")))
+    assert not _in_finalizer(frame("dmp_zz_wang", os.path.join("sympy", "polys", "factortools.py")))
+    assert not _in_finalizer(frame("remove", os.path.join(lib, "myweakref.py")))   # (a file name, not a suffix)
+    assert not _in_finalizer(None)
