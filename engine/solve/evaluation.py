@@ -113,9 +113,9 @@ class StepEvaluation(ColumnBounds):
                     value = float(value)
                 if isinstance(value, np.ndarray):
                     value = np.asarray(value, dtype=float)
-                    if value.size * 4 > grid.rows:
+                    if not grid.few(value):
                         self._prove(value, interval(tree, lambda v: self._env_bounds(env, v)))
-                    elif self._exact_bounds(value)[0] == self._exact_bounds(value)[1]:
+                    elif (bounds := self._exact_bounds(value))[0] == bounds[1]:   # (NaN: never)
                         # (a few values, reduced for their bounds at once; one value after all, as
                         # ZeRO-3's gathers at stage 1: 0 B over tp × pp × n_gpus, is one number)
                         value = float(value.flat[0])
@@ -134,8 +134,10 @@ class StepEvaluation(ColumnBounds):
     def _on_grid(self, tree: Tree, batch: Batch, env: ShapedEnv | None) -> Tree:
         """A check's condition as the grid computes it, multiplied out through the one plan that solved
         every row, where no value was rounded since (a rounded grad_accum is not its formula's value)."""
-        group = batch.groups[0] if env is not None and len(batch.groups) == 1 else None
-        if env is None or group is None or group.plan is None or group.rounded or group.replan is not None:
+        if env is None or len(batch.groups) != 1:
+            return tree
+        group = batch.groups[0]
+        if group.plan is None or group.rounded or group.replan is not None:
             return tree
         return formula_on_grid(group.plan, tree, env, lambda n: self._env_bounds(env, n))
 

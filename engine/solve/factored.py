@@ -60,31 +60,33 @@ class Factored:
         """A grid-shaped value as the solve's column: one value per row in row order (a single number
         stays one: a read-only broadcast view). `bounds`: its exact min/max when the solver has
         reduced them already (kept with the column, so nobody reduces the rows again)."""
-        if not isinstance(value, np.ndarray) or value.ndim == 0:
-            return np.broadcast_to(np.float64(value), (self.rows,))
-        if value.shape == self.shape and value.flags.c_contiguous:
-            return self._made(value.reshape(-1), value, bounds)
-        return self._made(np.ascontiguousarray(np.broadcast_to(value, self.shape), dtype=float).reshape(-1),
-                          value, bounds)
+        return self.flat_all([(value, bounds)])[0]
 
     def flat_all(self, values: "list[tuple[float | np.ndarray, tuple[float, float] | None]]") -> list[np.ndarray]:
         """flat() of each (value, bounds). The copies (a value over some of the grid's axes spread to
         every row) of a large grid are made in two threads (engine/solve/two_threads.py)."""
         copies = [i for i, (value, _) in enumerate(values) if isinstance(value, np.ndarray) and value.ndim
                   and not (value.shape == self.shape and value.flags.c_contiguous)]
-        if self.rows < _PARALLEL_ROWS:
-            return [self.flat(value, bounds) for value, bounds in values]
-        made = dict(zip(copies, in_two_threads([functools.partial(_spread, cast(np.ndarray, values[i][0]), self.shape)
-                                                 for i in copies])))
-        return [self._made(made[i], cast(np.ndarray, value), bounds) if i in made else self.flat(value, bounds)
-                for i, (value, bounds) in enumerate(values)]
+        tasks = [functools.partial(_spread, cast(np.ndarray, values[i][0]), self.shape) for i in copies]
+        spread = dict(zip(copies, in_two_threads(tasks) if self.rows >= _PARALLEL_ROWS else [t() for t in tasks]))
+        out = []
+        for i, (value, bounds) in enumerate(values):
+            if not isinstance(value, np.ndarray) or value.ndim == 0:
+                out.append(np.broadcast_to(np.float64(value), (self.rows,)))
+            else:
+                out.append(self._made(spread[i] if i in spread else value.reshape(-1), value, bounds))
+        return out
+
+    def few(self, value: np.ndarray) -> bool:
+        """A value over so few of the grid's axes that reducing it for its bounds costs next to nothing."""
+        return value.size * 4 <= self.rows
 
     def _made(self, flat: np.ndarray, value: np.ndarray, bounds: "tuple[float, float] | None") -> np.ndarray:
         flat.flags.writeable = False
         self.made[_address(flat)] = (flat, value)
         if bounds is not None:
             remember_bounds(flat, *bounds)
-        elif value.size * 4 <= self.rows:
+        elif self.few(value):
             # its min/max from the shaped value (a few numbers): whoever asks "any NaN? in the domain?"
             # later (checks, the results table) needs no pass over the rows
             remember_bounds(flat, float(np.min(value)), float(np.max(value)))

@@ -45,13 +45,12 @@ def grid_form(tree: Tree, defs: Mapping[str, Tree]) -> GridForm | None:
     """`tree` with each product in it multiplied out through `defs` (name -> the formula its value was
     computed by) and sums of sums as one sum (numeric._sum adds the terms over the fewest grid axes
     first: step_time's eight), or None where neither changes anything."""
-    combined: set[str] = set()
-    changed: list[bool] = []
-    form = _rewrite(tree, defs, combined, changed)
-    if not changed:
+    rewriter = _Rewriter(defs)
+    form = rewriter.rewrite(tree)
+    if not rewriter.changed:
         return None
-    reads, written = frozenset(variables(form)), frozenset(variables(tree))
-    return GridForm(form, frozenset(combined), reads, written, frozenset(_expanded(tree, defs)))
+    return GridForm(form, frozenset(rewriter.combined), frozenset(variables(form)), frozenset(variables(tree)),
+                    frozenset(rewriter.expanded))
 
 
 def formula_on_grid(plan: "Plan", tree: Tree, env: "ShapedEnv", bounds: Bounds) -> Tree:
@@ -91,18 +90,6 @@ def _definitions(plan: "Plan") -> dict[str, Tree]:
     return defs
 
 
-def _expanded(tree: Tree, defs: Mapping[str, Tree]) -> set[str]:
-    """The values a form reads through their formulas (those a product reaches, and theirs)."""
-    found: set[str] = set()
-    pending = [name for name in variables(tree) if name in defs]
-    while pending:
-        name = pending.pop()
-        if name not in found and defs[name][0] in (*_PRODUCTS, "var"):
-            found.add(name)
-            pending.extend(n for n in variables(defs[name]) if n in defs)
-    return found
-
-
 def _size(env: "ShapedEnv", names: frozenset[str]) -> int:
     """How many values a formula reading `names` computes on the grid (their broadcast shape)."""
     widest: tuple[int, ...] = ()
@@ -113,34 +100,45 @@ def _size(env: "ShapedEnv", names: frozenset[str]) -> int:
     return math.prod(widest)
 
 
-def _rewrite(tree: Tree, defs: Mapping[str, Tree], combined: set[str], changed: list[bool]) -> Tree:
-    kind = tree[0]
-    if kind in _PRODUCTS:
-        product = _Product(defs)
-        product.gather(tree, 1.0)
-        if product.cancels():
-            combined.update(product.combined())
-            changed.append(True)
-            return product.tree(defs, combined, changed)
-    if kind == "add":
-        terms: list[Tree] = []
-        for child in tree[1]:
-            child = _rewrite(child, defs, combined, changed)
-            if child[0] == "add":
-                changed.append(True)
-            terms.extend(child[1] if child[0] == "add" else (child,))
-        return (kind, tuple(terms))
-    if kind in ("mul", "and", "or"):
-        return (kind, tuple(_rewrite(child, defs, combined, changed) for child in tree[1]))
-    if kind == "pow":
-        return (kind, _rewrite(tree[1], defs, combined, changed), tree[2])
-    if kind == "call":
-        return (kind, tree[1], tuple(_rewrite(child, defs, combined, changed) for child in tree[2]))
-    if kind == "cmp":
-        return (kind, tree[1], _rewrite(tree[2], defs, combined, changed), _rewrite(tree[3], defs, combined, changed))
-    if kind == "not":
-        return (kind, _rewrite(tree[1], defs, combined, changed))
-    return tree
+class _Rewriter:
+    """One formula's rewrite, and what it learnt: the variables whose exponents met, the values read
+    through their formulas, whether anything changed."""
+
+    def __init__(self, defs: Mapping[str, Tree]) -> None:
+        self.defs = defs
+        self.combined: set[str] = set()
+        self.expanded: set[str] = set()
+        self.changed = False
+
+    def rewrite(self, tree: Tree) -> Tree:
+        kind = tree[0]
+        if kind in _PRODUCTS:
+            product = _Product(self.defs)
+            product.gather(tree, 1.0)
+            if product.cancels():
+                self.combined.update(product.combined())
+                self.expanded.update(product.expanded)
+                self.changed = True
+                return product.tree(self)
+        if kind == "add":
+            terms: list[Tree] = []
+            for child in tree[1]:
+                child = self.rewrite(child)
+                if child[0] == "add":
+                    self.changed = True
+                terms.extend(child[1] if child[0] == "add" else (child,))
+            return (kind, tuple(terms))
+        if kind in ("mul", "and", "or"):
+            return (kind, tuple(self.rewrite(child) for child in tree[1]))
+        if kind == "pow":
+            return (kind, self.rewrite(tree[1]), tree[2])
+        if kind == "call":
+            return (kind, tree[1], tuple(self.rewrite(child) for child in tree[2]))
+        if kind == "cmp":
+            return (kind, tree[1], self.rewrite(tree[2]), self.rewrite(tree[3]))
+        if kind == "not":
+            return (kind, self.rewrite(tree[1]))
+        return tree
 
 
 class _Product:
@@ -151,6 +149,7 @@ class _Product:
         self.coefficient = 1.0
         self.exponents: dict[Tree, float] = {}
         self.met: dict[Tree, int] = {}   # factor -> how many places it came from
+        self.expanded: set[str] = set()   # the values read through their formulas
 
     def gather(self, tree: Tree, exponent: float) -> None:
         kind = tree[0]
@@ -164,6 +163,7 @@ class _Product:
         elif kind == "pow" and tree[2][0] == "num":
             self.gather(tree[1], exponent * float(tree[2][1]))
         elif kind == "var" and self.defs.get(tree[1], ("num",))[0] in (*_PRODUCTS, "var"):
+            self.expanded.add(tree[1])
             self.gather(self.defs[tree[1]], exponent)   # (a value computed as a product: its factors)
         else:
             self.exponents[tree] = self.exponents.get(tree, 0.0) + exponent
@@ -178,12 +178,12 @@ class _Product:
     def combined(self) -> set[str]:
         return {factor[1] for factor, count in self.met.items() if count > 1}
 
-    def tree(self, defs: Mapping[str, Tree], combined: set[str], changed: list[bool]) -> Tree:
+    def tree(self, rewriter: _Rewriter) -> Tree:
         parts: list[Tree] = [] if self.coefficient == 1.0 else [("num", self.coefficient)]
         for factor, exponent in self.exponents.items():
             if exponent == 0.0:
                 continue
-            factor = _rewrite(factor, defs, combined, changed) if factor[0] != "var" else factor
+            factor = rewriter.rewrite(factor) if factor[0] != "var" else factor
             parts.append(factor if exponent == 1.0 else ("pow", factor, ("num", exponent)))
         if not parts:
             return ("num", 1.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -18,7 +18,7 @@ MIN_TASKS = 4   # fewer passes than this: all in this thread
 _WORKER: list[ThreadPoolExecutor] = []
 
 
-def in_two_threads(tasks: list[Callable[[], T]]) -> list[T]:
+def in_two_threads(tasks: Sequence[Callable[[], T]]) -> list[T]:
     """Each task's result, in order; the second half of the tasks run in one other thread (kept for
     the process: a sweep's chunks reuse it). Tasks must not share anything they write."""
     if len(tasks) < MIN_TASKS or (os.cpu_count() or 1) < 2:
@@ -29,7 +29,7 @@ def in_two_threads(tasks: list[Callable[[], T]]) -> list[T]:
     return mine + other.result()
 
 
-def _run_all(tasks: list[Callable[[], T]]) -> list[T]:
+def _run_all(tasks: Sequence[Callable[[], T]]) -> list[T]:
     return [task() for task in tasks]
 
 

@@ -89,16 +89,12 @@ class Scaled:
     factor: float
 
     def series(self, name: str) -> pl.Series:
-        return _shown_in_unit(name, self.values, self.factor)
+        with np.errstate(invalid="ignore"):
+            shown = pl.Series(name, self.values / self.factor)
+        return shown.fill_nan(None) if has_nan(self.values) else shown   # (dividing makes no NaN)
 
 
 Cells = Union[pl.Series, Repeated, Scaled]   # a results column as it is built
-
-
-def _shown_in_unit(name: str, values: np.ndarray, factor: float) -> pl.Series:
-    with np.errstate(invalid="ignore"):
-        shown = pl.Series(name, values / factor)
-    return shown.fill_nan(None) if has_nan(values) else shown   # (dividing by the factor makes no NaN)
 
 
 def results_frame(columns: dict[str, Cells], rows: int) -> pl.DataFrame:
