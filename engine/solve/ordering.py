@@ -16,7 +16,7 @@ BlockTest = Callable[[tuple[Equation, ...], tuple[str, ...]], bool]
 Definitions = tuple[tuple[Equation, str], ...]
 
 
-TearTest = Callable[[Equation, Definitions, str], bool]
+TearTest = Callable[[Equation, Definitions, str, tuple["Link", ...]], bool]   # (…, the links so far)
 
 
 class Link(NamedTuple):
@@ -31,7 +31,8 @@ class Link(NamedTuple):
 
 def structural(equations: list[Equation], known: set[str], block_ok: BlockTest | None = None,
                targets: Iterable[str] = (), tear_ok: TearTest | None = None,
-               forward_only: Iterable[str] = (), assumed: Iterable[str] = ()) -> list[Link]:
+               forward_only: Iterable[str] = (), assumed: Iterable[str] = (), before: tuple[Link, ...] = ()
+               ) -> list[Link]:
     """Order in which equations determine unknowns; mutates `known`.
 
     `block_ok` says whether a pair of equations really determines its two unknowns (two forms of
@@ -42,6 +43,7 @@ def structural(equations: list[Equation], known: set[str], block_ok: BlockTest |
     inverted to infer an input such as `hidden` from the fallback; elsewhere they are ordinary knowns.
     `assumed` names fallbacks that only their own rule may compute: no other rule infers them
     (active_share is never solved from param_flops = 6 · active_share · N · D and a given train_flops).
+    `before`: links of earlier calls that derived some of `known`, passed on to `tear_ok` with this call's.
     """
     order: list[Link] = []
     used: set[str] = set()
@@ -68,7 +70,7 @@ def structural(equations: list[Equation], known: set[str], block_ok: BlockTest |
         clean = [eq for eq in equations if eq.lhs not in fallbacks] if fallbacks else equations
         link = _find_block(clean, known, used, block_ok) if block_ok else None
         if link is None and tear_ok is not None:
-            link = _tear(clean, known, used, targets, tear_ok, never)
+            link = _tear(clean, known, used, targets, tear_ok, never, before + tuple(order))
         if link is None:
             return order
         order.append(link)
@@ -87,7 +89,8 @@ def _find_block(equations: list[Equation], known: set[str], used: set[str], bloc
 
 
 def _tear(equations: list[Equation], known: set[str], used: set[str], targets: Iterable[str],
-          tear_ok: TearTest, never: Collection[tuple[str, str]] = ()) -> Link | None:
+          tear_ok: TearTest, never: Collection[tuple[str, str]] = (), before: tuple[Link, ...] = ()
+          ) -> Link | None:
     """Express unknowns through one unknown target x until an equation closes on x and knowns.
 
     The closing equation becomes a one-unknown equation in x once the definitions are substituted;
@@ -117,7 +120,7 @@ def _tear(equations: list[Equation], known: set[str], used: set[str], targets: I
                     progressed = True
                 elif not unknown:
                     chain = _chain(eq, defs, through)
-                    if tear_ok(eq, chain, x):
+                    if tear_ok(eq, chain, x, before):
                         return Link((eq,), (x,), chain)
                     rejected.add(eq.id)
     return None

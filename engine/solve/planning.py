@@ -16,17 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Collection, Iterable
 
-import numpy as np
-
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
 from . import symbolic
 from .conventions import fixed_defaults, prune_conventions, same_figure, trace
 from .elimination import Eliminator
 from .giving_way import giving_way
-from .numeric import compile_tree
 from .ordering import Definitions, Link, structural
 from .suggestions import reachable_alone, underdetermined
+from .tearing import informative, informative_after, substitute
 from .watched import watched_links
 
 Tear = tuple[tuple[dict[str, Tree], ...], Tree, tuple[tuple[str, Tree], ...]]   # (closed forms, residual, guards)
@@ -200,7 +198,8 @@ class Planner:
             order = self._structural(equations, known, targets, simple, promoted, assumed)
             defaults: list[str] = []
             if any(t not in known for t in targets) and soft:
-                defaults = self._needed_defaults(equations, set(known), targets, soft, simple, promoted, assumed)
+                defaults = self._needed_defaults(equations, set(known), targets, soft, simple, promoted, assumed,
+                                                 order)
                 if defaults:
                     known = set(start) | set(defaults)
                     order = self._structural(equations, known, targets, simple,
@@ -230,16 +229,18 @@ class Planner:
                 added.append(Link(combination.equations, (target,), (), combination.formula))
                 known.add(target)
                 rest = [eq for eq in equations if eq.id not in {e.id for link in order + added for e in link.eqs}]
-                added += self._structural(rest, known, targets, simple, forward_only, assumed)
+                added += self._structural(rest, known, targets, simple, forward_only, assumed, order + added)
                 progressed = True
         return added
 
     def _structural(self, equations: list[Equation], known: set[str], targets: Iterable[str],
-                    simple: bool = False, forward_only: Iterable[str] = (), assumed: Iterable[str] = ()
-                    ) -> list[Link]:
+                    simple: bool = False, forward_only: Iterable[str] = (), assumed: Iterable[str] = (),
+                    before: Iterable[Link] = ()) -> list[Link]:
+        """`before`: the links that derived some of `known` (a tear is judged with their formulas)."""
         if simple:
             return structural(equations, known, forward_only=forward_only, assumed=assumed)
-        return structural(equations, known, self._block_ok, targets, self._tear_ok, forward_only, assumed)
+        return structural(equations, known, self._block_ok, targets, self._tear_ok, forward_only, assumed,
+                          tuple(before))
 
     def _block_ok(self, eqs: tuple[Equation, ...], names: tuple[str, ...]) -> bool:
         """A pair forms a block only if its rules are independent in the two unknowns (exact rank of
@@ -253,8 +254,8 @@ class Planner:
         return symbolic.solve_block([(e.lhs, e.rhs, e.text) for e in eqs], list(names), self.domains) is not None
 
     def _needed_defaults(self, equations: list[Equation], derivable: set[str], targets: tuple[str, ...],
-                         soft: tuple[str, ...], simple: bool, promoted: Iterable[str], assumed: Iterable[str]
-                         ) -> list[str]:
+                         soft: tuple[str, ...], simple: bool, promoted: Iterable[str], assumed: Iterable[str],
+                         before: Iterable[Link] = ()) -> list[str]:
         """Defaults the targets depend on: added one at a time until they are reached, then traced back.
         Defaults of inputs come first, by their declared `default_rank` (the layout tp, pp before
         micro_batch before grad_accum: with n_gpus and global_batch given, Megatron-LM derives the
@@ -273,22 +274,27 @@ class Planner:
                 trial.add(name)
                 added.append(name)
                 order += self._structural([e for e in equations if not _all_used(e, order)], trial, targets,
-                                          simple, set(promoted) | (self.defined & set(added)), assumed)
+                                          simple, set(promoted) | (self.defined & set(added)), assumed,
+                                          [*before, *order])
         if any(t not in trial for t in targets):
             return []
         needed = trace(order, targets)
         return [name for name in added if name in needed]
 
-    def _tear_ok(self, closing: Equation, defs: Definitions, x: str) -> bool:
+    def _tear_ok(self, closing: Equation, defs: Definitions, x: str, before: tuple[Link, ...] = ()) -> bool:
         """A torn chain of products of powers only says something about x if elimination finds x
         from its rules (an exact rank question); the random-point test cannot see that a known
-        gpu_seconds is n_gpus * train_time, so two forms of one relation look informative to it."""
+        gpu_seconds is n_gpus * train_time, so two forms of one relation look informative to it.
+        Nor, alone, that a known the links `before` derived is tied to the others: with train_flops
+        = model_flops_per_token · tokens derived, the definitions of mfu close on themselves (an
+        identity in n_gpus), so the test is repeated with those knowns written as their formulas."""
         eqs = (closing,) + tuple(eq for eq, _ in defs)
         if all(self.eliminator.of(eq) is not None for eq in eqs):
             known = {v for eq in eqs for v in eq.variables} - {n for _, n in defs} - {x}
             if self.eliminator.combine(list(eqs), known, x) is None:
                 return False
-        return self._torn(closing, defs, x) is not None
+        torn = self._torn(closing, defs, x)
+        return torn is not None and informative_after(torn[1], x, before)
 
     def _torn(self, closing: Equation, defs: Definitions, x: str) -> Tear | None:
         """(closed forms for x, residual in x, the definitions' own forms): the closing equation, defs substituted.
@@ -307,8 +313,8 @@ class Planner:
                 subs[name] = solutions[0][name]
             lhs, rhs = closing.lhs, closing.rhs
             for _, name in reversed(defs):
-                lhs, rhs = _substitute(lhs, name, subs[name]), _substitute(rhs, name, subs[name])
-            if _informative(lhs, rhs, x):
+                lhs, rhs = substitute(lhs, name, subs[name]), substitute(rhs, name, subs[name])
+            if informative(lhs, rhs, x):
                 text = f"{render(lhs)} = {render(rhs)}"
                 solutions = symbolic.solve_block([(lhs, rhs, text)], [x], self.domains) or []
                 if solutions and all(not variables(sol[x]) for sol in solutions):
@@ -362,38 +368,3 @@ class Planner:
 
 def _all_used(eq: Equation, order: list[Link]) -> bool:
     return any(eq is e for link in order for e in link.eqs)
-
-
-def _substitute(tree: Tree, name: str, value: Tree) -> Tree:
-    """`tree` with every occurrence of variable `name` replaced by `value`."""
-    kind = tree[0]
-    if kind == "var":
-        return value if tree[1] == name else tree
-    if kind in ("add", "mul"):
-        return (kind, tuple(_substitute(t, name, value) for t in tree[1]))
-    if kind == "pow":
-        return ("pow", _substitute(tree[1], name, value), _substitute(tree[2], name, value))
-    if kind == "call":
-        return ("call", tree[1], tuple(_substitute(t, name, value) for t in tree[2]))
-    return tree
-
-
-def _informative(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:
-    """Whether lhs = rhs constrains x: at random points it changes with x and is not always true."""
-    left, right = compile_tree(lhs), compile_tree(rhs)
-    names = variables(lhs) | variables(rhs)
-    rng = np.random.default_rng(0)
-    for _ in range(tries):
-        env = {n: float(v) for n, v in zip(sorted(names), rng.uniform(0.5, 2.0, len(names)))}
-        moved = dict(env, **{x: env[x] * 1.7})
-        with np.errstate(all="ignore"):
-            a, b = float(left(env)), float(right(env))
-            c, d = float(left(moved)), float(right(moved))
-        if not all(np.isfinite(v) for v in (a, b, c, d)):
-            continue
-        scale = max(abs(a), abs(b), abs(c), abs(d), 1e-300)
-        if abs((a - b) - (c - d)) > 1e-9 * scale:
-            return True          # depends on x
-        if abs(a - b) > 1e-9 * scale:
-            return False         # does not depend on x and is not an identity: says nothing about x
-    return False

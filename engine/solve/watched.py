@@ -41,9 +41,10 @@ def watched_links(planner: Planner, equations: list[Equation], order: list[Link]
         return [], []
     used = {eq.id for link in order for eq in link.eqs}
     rest = [eq for eq in equations if eq.id not in used]
-    defaults = planner._needed_defaults(rest, set(known), goal, soft, False, promoted, assumed)
+    defaults = planner._needed_defaults(rest, set(known), goal, soft, False, promoted, assumed, order)
     trial = set(known) | set(defaults)
-    links = planner._structural(rest, trial, goal, False, set(promoted) | (planner.defined & set(defaults)), assumed)
+    links = planner._structural(rest, trial, goal, False, set(promoted) | (planner.defined & set(defaults)), assumed,
+                                order)
     if any(w not in trial for w in goal):
         return [], []
     needed = trace(links, goal)

@@ -1,0 +1,121 @@
+"""Whether a torn chain says anything about its unknown (engine/solve/planning.py's tearing).
+
+Tearing expresses other unknowns through one unknown x until a rule closes on x and knowns; the
+closing rule, with the definitions substituted, is then an equation in x. It determines x only if it
+changes with x and is not true for every x. Both are judged at random points, as sympy cannot always
+simplify the substituted rule in its time budget.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..rules.expr import Tree, variables
+from .numeric import compile_tree
+from .ordering import Link
+
+
+def substitute(tree: Tree, name: str, value: Tree) -> Tree:
+    """`tree` with every occurrence of variable `name` replaced by `value`."""
+    kind = tree[0]
+    if kind == "var":
+        return value if tree[1] == name else tree
+    if kind in ("add", "mul"):
+        return (kind, tuple(substitute(t, name, value) for t in tree[1]))
+    if kind == "pow":
+        return ("pow", substitute(tree[1], name, value), substitute(tree[2], name, value))
+    if kind == "call":
+        return ("call", tree[1], tuple(substitute(t, name, value) for t in tree[2]))
+    return tree
+
+
+def informative(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:
+    """Whether lhs = rhs constrains x: at random points it changes with x and is not always true."""
+    left, right = compile_tree(lhs), compile_tree(rhs)
+    names = variables(lhs) | variables(rhs)
+    rng = np.random.default_rng(0)
+    for _ in range(tries):
+        env = {n: float(v) for n, v in zip(sorted(names), rng.uniform(0.5, 2.0, len(names)))}
+        moved = dict(env, **{x: env[x] * 1.7})
+        with np.errstate(all="ignore"):
+            a, b = float(left(env)), float(right(env))
+            c, d = float(left(moved)), float(right(moved))
+        if not all(np.isfinite(v) for v in (a, b, c, d)):
+            continue
+        scale = max(abs(a), abs(b), abs(c), abs(d), 1e-300)
+        if abs((a - b) - (c - d)) > 1e-9 * scale:
+            return True          # depends on x
+        if abs(a - b) > 1e-9 * scale:
+            return False         # does not depend on x and is not an identity: says nothing about x
+    return False
+
+
+def informative_after(residual: Tree, x: str, before: tuple[Link, ...]) -> bool:
+    """Whether a torn residual (lhs − rhs) that `informative` accepted with its knowns free still says
+    something about x once each known that the links `before` defined (a rule `name = formula`, or a
+    closed form) is written as that formula: False where it then holds at every point tried, for
+    either value of x (a derived known is not free to take any value). Only an identity is refused
+    here: at one point a min() or floor() may hide x, which says nothing of other values."""
+    formulas = {link.names[0]: _formula(link) for link in before if len(link.names) == 1}
+    written: dict[str, Tree] = {}
+    lhs, rhs = (_written_out(side, formulas, written) for side in _sides(residual))
+    return not _identity(lhs, rhs, x)
+
+
+def _written_out(tree: Tree, formulas: dict[str, Tree | None], written: dict[str, Tree]) -> Tree:
+    """`tree` with each variable that has a formula replaced by it, written out in turn (each formula
+    once, in `written`: a value many rules read is not expanded again for each)."""
+    kind = tree[0]
+    if kind == "var":
+        name = tree[1]
+        formula = formulas.get(name)
+        if formula is None:
+            return tree
+        if name not in written:
+            written[name] = _written_out(formula, formulas, written)
+        return written[name]
+    if kind in ("add", "mul"):
+        return (kind, tuple(_written_out(t, formulas, written) for t in tree[1]))
+    if kind == "pow":
+        return ("pow", _written_out(tree[1], formulas, written), _written_out(tree[2], formulas, written))
+    if kind == "call":
+        return ("call", tree[1], tuple(_written_out(t, formulas, written) for t in tree[2]))
+    return tree
+
+
+def _identity(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:
+    """lhs = rhs at every random point where both are finite (at least one), x moved or not."""
+    left, right = compile_tree(lhs), compile_tree(rhs)
+    names = sorted(variables(lhs) | variables(rhs) | {x})
+    rng = np.random.default_rng(0)
+    finite = 0
+    for _ in range(tries):
+        env = {n: float(v) for n, v in zip(names, rng.uniform(0.5, 2.0, len(names)))}
+        for point in (env, dict(env, **{x: env[x] * 1.7})):
+            with np.errstate(all="ignore"):
+                a, b = float(left(point)), float(right(point))
+            if not (np.isfinite(a) and np.isfinite(b)):
+                continue
+            finite += 1
+            if abs(a - b) > 1e-9 * max(abs(a), abs(b), 1e-300):
+                return False
+    return finite > 0
+
+
+def _formula(link: Link) -> Tree | None:
+    """The formula a one-name link computes its value by, where it is written out: a definition
+    (the rule's left side is the name, its right side does not read it) or a combined closed form."""
+    name = link.names[0]
+    if link.closed is not None:
+        return link.closed
+    if len(link.eqs) != 1 or link.via:
+        return None
+    eq = link.eqs[0]
+    if eq.lhs == ("var", name) and name not in variables(eq.rhs):
+        return eq.rhs
+    return None
+
+
+def _sides(residual: Tree) -> tuple[Tree, Tree]:
+    """(lhs, rhs) of a residual built as lhs + (−1)·rhs."""
+    lhs, negated = residual[1]
+    return lhs, negated[1][1]
