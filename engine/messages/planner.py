@@ -126,6 +126,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.givens.more": (" (and {count} catalog figures and defaults behind them)",
                             "（及其背后的 {count} 个目录数值与默认值）"),
     "planner.givens.only_assumed": ("{names}", "{names}"),
+    "planner.several_roots": (
+        "the rules {rules} give more than one {name} for these inputs ({other} as well); the answer is the {which}",
+        "对这些输入，规则 {rules} 给出不止一个 {name}（{other} 同样满足）；答案取{which}"),
+    "planner.several_roots.largest": (
+        "largest (a whole number rounded down: the most that keeps the limit)",
+        "最大值（向下取整的整数：在限制之内的最大值）"),
+    "planner.several_roots.smallest": ("smallest", "最小值"),
     "planner.domain.none": (
         "no valid value for {names} from rule {rules}: no real, finite answer in the variable's domain "
         "for these inputs",

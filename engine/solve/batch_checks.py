@@ -16,10 +16,12 @@ from ..rules.model import Check, Equation, RuleSet, Variable
 from ..rules.units import unit_info
 from ..text.formatting import PLACEHOLDER, fill_values, format_quantity, in_language
 from .batch_result import CATALOG, GIVEN, Batch, Rows, Value
+from .check_causes import fired_checks
 from .conventions import same_figure
 from .elimination import monomial
 from .evaluation import Env, StepEvaluation, inputs_behind
 from .factored import ShapedEnv
+from .float_noise import within_noise
 from .keys import Soft
 from .mismatch import RuleMismatch
 from .numeric import may_be_true
@@ -60,6 +62,8 @@ class GroupChecks(StepEvaluation):
                 gap = np.abs(left - right) / np.where(scale > 0, scale, 1.0)
             # a side that could not be computed (overflow: already noted) cannot be checked
             bad = ~(gap <= eq.tolerance) & np.isfinite(left) & np.isfinite(right)
+            if bad.any():   # (a value solved by subtraction, −4e-16 s against its rule's 0 s, is no contradiction)
+                bad &= ~within_noise(eq, self.rules.variables, env, left, right)
             if eq.tolerance >= APPROXIMATE and bad.any():
                 # an approximate relation (published count vs architecture): a modest miss warns,
                 # a large one (beyond 5x the tolerance) is still a contradiction
@@ -143,15 +147,7 @@ class GroupChecks(StepEvaluation):
     def _error_checks(self, env: Env, n: int, names: set[str] | frozenset[str]) -> list[tuple[Check, np.ndarray]]:
         """The error checks on `names` that fire in some of the n rows: a layout that cannot run (dp = 7.5)
         is why no whole grad_accum exists, and says so better than the rounding does."""
-        fired = []
-        for check in self.rules.checks:
-            if check.severity != "error" or not check.variables <= names or not all(v in env for v in check.variables):
-                continue
-            with np.errstate(all="ignore"):
-                rows = np.broadcast_to(np.asarray(self._compile(check.condition)(env), dtype=bool), (n,))
-            if rows.any():
-                fired.append((check, rows))
-        return fired
+        return fired_checks(self, env, n, lambda check: check.severity == "error" and check.variables <= names)
 
     def _refuse_by_cause(self, batch: Batch, causes: list[tuple[Check, np.ndarray]], env: Env, rows: Rows,
                          todo: np.ndarray) -> np.ndarray:

@@ -8,23 +8,25 @@ BatchSolver (engine/solve/batch.py).
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from ..errors import EvaluationError, UnderdeterminedError
 from ..messages import Both, Nested, said_text
 from ..rules.expr import Tree
-from ..rules.model import Check, RuleSet
-from ..text.formatting import fill_values
+from ..rules.model import RuleSet
+from ..text.formatting import format_quantity
 from .batch_result import DERIVED, GIVEN, SOLVED, Batch, ErrorKind, FloatColumn, Mask, Rows
+from .check_causes import FiredChecks
 from .column_bounds import ColumnBounds
 from .factored import Factored, ShapedEnv
 from .grid_forms import formula_on_grid
 from .keys import Columns
 from .no_effect import independent_of
-from .numeric import Compiled, compile_tree, domain_mask, find_root, guarded, interval, within_domain
+from .numeric import Compiled, compile_tree, domain_mask, interval, within_domain
 from .planning import Plan, Step
+from .roots import find_roots, guarded
 from .rowset import column, mask
 
 DOMAIN_MESSAGES = 200   # rows with a value outside its domain told one by one (the rest: one text)
@@ -62,7 +64,7 @@ class StepEvaluation(ColumnBounds):
              codes: dict[str, int], steps: list[Step] | None = None) -> None:
         n = len(rows)
         for step in plan.steps if steps is None else steps:
-            results, bad = self._step(step, env, n)
+            results, bad = self._step(step, env, n, batch, rows)
             for name, col in results.items():
                 env[name] = col
                 codes[name] = SOLVED if name in targets else DERIVED
@@ -150,7 +152,7 @@ class StepEvaluation(ColumnBounds):
         # from the givens is a contradiction of the givens, not a value to leave out (#13 §4).
         bad_rows = np.flatnonzero(bad)
         needed = bool(set(step.unknowns) & plan.needed)
-        causes = _FiredChecks(self, env, n, values_behind(plan, [v for e in step.equations for v in e.variables]))
+        causes = FiredChecks(self, env, n, values_behind(plan, [v for e in step.equations for v in e.variables]))
         for i in bad_rows[:DOMAIN_MESSAGES]:
             implied = self._outside_domain(step, env, int(i), n)
             # (a side value below 0 of a nonnegative excess, repetitions = epochs - 1 for half an
@@ -219,15 +221,15 @@ class StepEvaluation(ColumnBounds):
         return said_text("planner.domain.below", name=name, value=f"{shown:.4g}{unit}",
                          limit="0", requirement=requirement, rule=rules, givens=givens, cause=clause)
 
-    def _step(self, step: Step, env: Env, n: int) -> tuple[dict[str, FloatColumn], Mask | None]:
+    def _step(self, step: Step, env: Env, n: int, batch: Batch, rows: Rows
+              ) -> tuple[dict[str, FloatColumn], Mask | None]:
         """Values of the step's unknowns, and the rows without a valid value (None: all valid)."""
         with np.errstate(all="ignore"):
             if step.numeric:
                 if step.residual is None or len(step.unknowns) != 1:
                     return {u: np.full(n, np.nan) for u in step.unknowns}, np.ones(n, dtype=bool)
-                name = step.unknowns[0]
-                root = find_root(self._residual(step), name, env, n, self.rules.variables[name].domain)
-                return {name: root}, np.isnan(root)
+                root = self._root(step, env, n, batch, rows)
+                return {step.unknowns[0]: root}, np.isnan(root)
             if len(step.candidates) == 1:
                 cols = {}
                 for u, t in step.candidates[0].items():
@@ -236,9 +238,28 @@ class StepEvaluation(ColumnBounds):
                 if all(self._all_in_domain(u, c) for u, c in cols.items()):
                     return cols, None
             chosen, open_rows = self._pick_candidates(step, env, n)
-            return chosen, self._root_rest(step, env, chosen, open_rows)
+            return chosen, self._root_rest(step, env, chosen, open_rows, batch, rows)
 
-    def _root_rest(self, step: Step, env: Env, chosen: dict[str, FloatColumn], open_rows: Mask) -> Mask:
+    def _root(self, step: Step, env: Mapping[str, Any], n: int, batch: Batch, rows: Rows) -> FloatColumn:
+        """The step's one unknown by root finding. Where the rules give it more than one value, the answer
+        is the smallest, or the largest for a whole number rounded down (the longest seq_len, the largest
+        micro_batch that keeps a limit: the far end of the values that keep it); a note names the other."""
+        name = step.unknowns[0]
+        variable = self.rules.variables[name]
+        largest = variable.domain == "integer" and variable.rounding == "down"
+        roots = find_roots(self._residual(step), name, env, n, variable.domain, largest)
+        several = ~np.isnan(roots.other)
+        if several.any():
+            first = int(np.flatnonzero(several)[0])
+            batch.notes.append((f"several_roots.{name}", said_text(
+                "planner.several_roots", name=name, other=format_quantity(variable, float(roots.other[first])),
+                rules=_rule_ids(step),
+                which=Nested("planner.several_roots.largest" if largest else "planner.several_roots.smallest")),
+                mask(rows[several], batch.rows)))
+        return roots.root
+
+    def _root_rest(self, step: Step, env: Env, chosen: dict[str, FloatColumn], open_rows: Mask, batch: Batch,
+                   rows: Rows) -> Mask:
         """Rows no closed form answers, found by root finding where the step has a residual: a
         quadratic's formula divides by its s² coefficient, 0 with flash attention (seq_len from the
         memory), where the equation is linear. Returns the rows still without a value."""
@@ -248,7 +269,7 @@ class StepEvaluation(ColumnBounds):
         index = np.flatnonzero(open_rows)
         part = {k: (v[index] if isinstance(v, np.ndarray) and v.shape == open_rows.shape else v)
                 for k, v in env.items()}
-        root = find_root(self._residual(step), name, part, len(index), self.rules.variables[name].domain)
+        root = self._root(step, part, len(index), batch, rows[index])
         chosen[name][index] = root
         open_rows = open_rows.copy()
         open_rows[index] = np.isnan(root)
@@ -284,39 +305,6 @@ class StepEvaluation(ColumnBounds):
         return domain_mask(self.rules.variables[name].domain, col)
 
 
-class _FiredChecks:
-    """The rule files' warning checks over a group's values, evaluated once, asked per refused row."""
-
-    def __init__(self, evaluation: StepEvaluation, env: Env, n: int, upstream: set[str]) -> None:
-        self.rules, self.env, self.n = evaluation.rules, env, n
-        self.fired: list[tuple[Check, np.ndarray]] = []
-        for check in evaluation.rules.checks:   # (only checks on values the refused one is computed from)
-            if check.severity == "info" or not check.variables & upstream \
-                    or not all(v in env for v in check.variables):
-                continue
-            with np.errstate(all="ignore"):
-                fired = np.broadcast_to(np.asarray(evaluation._compile(check.condition)(env), dtype=bool), (n,))
-            if fired.any():
-                self.fired.append((check, fired))
-
-    def at(self, i: int) -> tuple[Both, bool] | None:
-        """The most direct check that fires in row i, in both languages, and whether it refuses the row
-        by itself (a layout that cannot run, dp < 1: then it leads the message); None: none fires. A
-        refusing check first, then a plain bound on one value (dp < 1) before a derived test (dp not
-        whole), fewer values first."""
-        fired = [check for check, rows in self.fired if rows[i]]
-        if not fired:
-            return None
-        check = min(fired, key=lambda c: (c.severity != "error", not _is_bound(c.condition), len(c.variables)))
-        said = Both(*(f"{check.id}{colon}{self._filled(check.message(lang), i)}"
-                      for lang, colon in (("en", ": "), ("zh", "："))))
-        return said, check.severity == "error"
-
-    def _filled(self, template: str, i: int) -> str:
-        return fill_values(template, self.rules.variables, lambda name: float(
-            np.broadcast_to(np.asarray(self.env[name], dtype=float), (self.n,))[i]) if name in self.env else None)
-
-
 def _typed(batch: Batch, row: int) -> frozenset[str]:
     """The values the user gave in `row` (not catalog figures or defaults)."""
     return frozenset(n for n, codes in batch.status.items() if codes is not None and codes[row] == GIVEN)
@@ -344,14 +332,6 @@ def _rule_ids(step: Step, shown: int = 3) -> str:
     and how many more (`llmplan explain` lists them all), not a paragraph of ids."""
     ids = [e.id for e in step.equations]
     return ", ".join(ids) if len(ids) <= shown + 1 else f"{', '.join(ids[:shown])} … (+{len(ids) - shown})"
-
-
-def _is_bound(condition: Tree) -> bool:
-    """A condition that compares one value with a number (dp < 1, mfu > 0.55)."""
-    if condition[0] != "cmp":
-        return False
-    sides = {condition[2][0], condition[3][0]}
-    return sides == {"var", "num"}
 
 
 def values_behind(plan: Plan, names: Iterable[str]) -> set[str]:

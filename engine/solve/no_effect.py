@@ -10,7 +10,8 @@ from typing import Mapping
 
 import numpy as np
 
-from .numeric import SCAN_RANGE, Compiled, evaluate_at
+from .numeric import Compiled
+from .roots import SCAN_RANGE, evaluate_at
 
 
 def independent_of(residual: Compiled, name: str, env: Mapping[str, np.ndarray], rows: int,

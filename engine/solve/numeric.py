@@ -1,10 +1,8 @@
-"""Numbers: evaluate expression trees over whole columns, and find roots.
+"""Numbers: evaluate expression trees over whole columns, and the domains values must lie in.
 
 A tree is compiled once into nested closures over numpy ufuncs (no exec,
 no lambdify): evaluating it on 1M rows costs a few numpy passes. Where a
-rule has no closed-form inverse, `find_root` solves f(x) = 0 for every row
-at once: a log-spaced scan brackets the first sign change, then bisection
-in log space narrows it to full float precision.
+rule has no closed-form inverse, engine/solve/roots.py finds x per row.
 """
 from __future__ import annotations
 
@@ -257,115 +255,6 @@ def evaluate_scalar(tree: Tree, env: Mapping[str, float]) -> float:
     """One value (used for constants and single questions)."""
     with np.errstate(all="ignore"):
         return float(compile_tree(tree)(env))
-
-
-# -- root finding ------------------------------------------------------------
-SCAN_RANGE = {  # domain -> (low, high) of the log-spaced scan, in base units
-    "positive": (1e-12, 1e32), "integer": (1e-3, 1e32), "nonnegative": (1e-12, 1e32),
-    "fraction": (1e-9, 1.0), "real": (1e-12, 1e32),
-}
-SCAN_POINTS = 89       # half-decade steps over the positive range
-BISECTIONS = 64        # log-space halvings: the bracket shrinks below float precision
-CHUNK = 200_000        # rows per batch, to bound memory of the scan
-
-
-def find_root(residual: Compiled, name: str, env: Mapping[str, np.ndarray], rows: int,
-              domain: str = "positive") -> np.ndarray:
-    """x per row with residual(env | {name: x}) == 0, the smallest in-domain root; NaN where none."""
-    out = np.full(rows, np.nan)
-    for start in range(0, rows, CHUNK):
-        stop = min(rows, start + CHUNK)
-        part = {k: (v[start:stop] if isinstance(v, np.ndarray) and v.shape == (rows,) else v)
-                for k, v in env.items()}
-        out[start:stop] = _root_chunk(residual, name, part, stop - start, domain)
-    return out
-
-
-def _root_chunk(residual: Compiled, name: str, env: dict, rows: int, domain: str) -> np.ndarray:
-    low, high = SCAN_RANGE.get(domain, SCAN_RANGE["positive"])
-    grid = np.geomspace(low, high, SCAN_POINTS)
-    lo = np.full(rows, np.nan)
-    hi = np.full(rows, np.nan)
-    found = np.zeros(rows, dtype=bool)
-    exact = np.full(rows, np.nan)
-    with np.errstate(all="ignore"):
-        previous = evaluate_at(residual, name, env, grid[0], rows)
-        exact[previous == 0] = grid[0]
-        zeros = (previous == 0).astype(np.int64)
-        for a, b in zip(grid[:-1], grid[1:]):
-            current = evaluate_at(residual, name, env, b, rows)
-            exact[(current == 0) & np.isnan(exact)] = b
-            zeros += current == 0
-            change = ~found & np.isfinite(previous) & np.isfinite(current) & (np.sign(previous) * np.sign(current) < 0)
-            lo[change], hi[change] = a, b
-            found |= change
-            edge = ~found & (np.isfinite(previous) != np.isfinite(current))
-            if edge.any():   # (a root between the domain's edge and the first or last scan point inside it)
-                found |= _bracket_at_edge(residual, name, env, rows, (a, previous), (b, current), edge, (lo, hi))
-            previous = current
-        lo_val = evaluate_at(residual, name, env, lo, rows)
-        for _ in range(BISECTIONS):
-            mid = np.sqrt(lo * hi)
-            mid_val = evaluate_at(residual, name, env, mid, rows)
-            same = np.sign(mid_val) == np.sign(lo_val)
-            lo = np.where(same, mid, lo)
-            lo_val = np.where(same, mid_val, lo_val)
-            hi = np.where(same, hi, mid)
-    root = np.where(found, np.sqrt(lo * hi), np.nan)
-    root = np.where(np.isnan(root), exact, root)
-    # exactly zero at two or more scan points: the equation holds for every x (two forms of one
-    # relation), so it says nothing about x
-    return np.where(zeros >= 2, np.nan, root)
-
-
-def _bracket_at_edge(residual: Compiled, name: str, env: dict, rows: int, left: tuple[float, np.ndarray],
-                     right: tuple[float, np.ndarray], edge: np.ndarray, bracket: tuple[np.ndarray, np.ndarray]
-                     ) -> np.ndarray:
-    """Rows of `edge` (finite at one end of the scan interval, not at the other: a guarded residual outside
-    the chain's domain) whose root lies between the finite end and the domain's edge, found by bisecting on
-    finiteness; their bracket is written into `bracket` (lo, hi). Returns those rows."""
-    inside_left = np.isfinite(left[1])
-    finite_x = np.where(inside_left, left[0], right[0])
-    finite_value = np.where(inside_left, left[1], right[1])
-    outside_x = np.where(inside_left, right[0], left[0])
-    near_x, near_value = finite_x.copy(), finite_value.copy()
-    for _ in range(BISECTIONS):
-        mid = np.sqrt(near_x * outside_x)
-        value = evaluate_at(residual, name, env, mid, rows)
-        inside = np.isfinite(value)
-        near_x, near_value = np.where(inside, mid, near_x), np.where(inside, value, near_value)
-        outside_x = np.where(inside, outside_x, mid)
-    change = edge & (np.sign(finite_value) * np.sign(near_value) <= 0) & (finite_value != 0)
-    lo, hi = bracket
-    lo[change] = np.minimum(finite_x, near_x)[change]
-    hi[change] = np.maximum(finite_x, near_x)[change]
-    return change
-
-
-def guarded(residual: Compiled, guards: list[tuple[str, Compiled, str]]) -> Compiled:
-    """The residual of a torn chain, NaN where a definition it went through leaves its domain (name, closed
-    form, domain; in the order they define each other): a sign change there is no root the chain can have
-    (n_gpus for a deadline where dp < 1 turns the ring all-reduce's (dp - 1)/dp negative)."""
-    if not guards:
-        return residual
-
-    def checked(env: Env) -> "np.ndarray | float":
-        local = dict(env)
-        outside: "np.ndarray | bool" = False
-        for name, closed, domain in guards:
-            value = np.asarray(closed(local), dtype=float)
-            local[name] = value
-            outside = outside | ~domain_mask(domain, np.atleast_1d(value))
-        return np.where(outside, np.nan, residual(local))   # (a residual may read the definitions)
-
-    return checked
-
-
-def evaluate_at(residual: Compiled, name: str, env: dict, x: "np.ndarray | float", rows: int) -> np.ndarray:
-    local = dict(env)
-    local[name] = x
-    value = residual(local)
-    return np.broadcast_to(np.asarray(value, dtype=float), (rows,))
 
 
 # -- domains -------------------------------------------------------------------

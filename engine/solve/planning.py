@@ -294,7 +294,7 @@ class Planner:
             if self.eliminator.combine(list(eqs), known, x) is None:
                 return False
         torn = self._torn(closing, defs, x)
-        return torn is not None and informative_after(torn[1], x, before)
+        return torn is not None and informative_after(torn[1], x, before, self.domains)
 
     def _torn(self, closing: Equation, defs: Definitions, x: str) -> Tear | None:
         """(closed forms for x, residual in x, the definitions' own forms): the closing equation, defs substituted.

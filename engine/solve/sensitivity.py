@@ -4,7 +4,7 @@ own closed forms, and the targets' largest relative change.
 
 A step the engine solved numerically (n_gpus from a deadline under perf_model=analytic: no closed form)
 is solved again the way the engine solved it: its closing rule with the definitions it was torn through
-substituted, and the same root search (engine/solve/numeric.find_root), for every nudged default at once
+substituted, and the same root search (engine/solve/roots.find_root), for every nudged default at once
 (one row each, beside a row of the answer's own values that must give the answer's root back).
 
 What the brief answer lists as "assumptions that shaped the answer" is ranked by this (epochs = 1 moves
@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import EngineError
-from .numeric import Compiled, Env, compile_tree, domain_mask, find_root, guarded
+from .numeric import Compiled, Env, compile_tree, domain_mask
+from .roots import find_root, guarded
 
 if TYPE_CHECKING:
     from .solver import DerivationStep, Engine, Result

@@ -7,9 +7,12 @@ simplify the substituted rule in its time budget.
 """
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 
 from ..rules.expr import Tree, variables
+from .isolate import isolate
 from .numeric import compile_tree
 from .ordering import Link
 
@@ -49,13 +52,14 @@ def informative(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:
     return False
 
 
-def informative_after(residual: Tree, x: str, before: tuple[Link, ...]) -> bool:
+def informative_after(residual: Tree, x: str, before: tuple[Link, ...], domains: Mapping[str, str]) -> bool:
     """Whether a torn residual (lhs − rhs) that `informative` accepted with its knowns free still says
-    something about x once each known that the links `before` defined (a rule `name = formula`, or a
-    closed form) is written as that formula: False where it then holds at every point tried, for
+    something about x once each known that the links `before` derived from one rule (isolated in it: a
+    definition `name = formula`, or tokens = throughput_per_gpu · gpu_seconds for throughput_per_gpu) or
+    by a closed form is written as that formula: False where it then holds at every point tried, for
     either value of x (a derived known is not free to take any value). Only an identity is refused
     here: at one point a min() or floor() may hide x, which says nothing of other values."""
-    formulas = {link.names[0]: _formula(link) for link in before if len(link.names) == 1}
+    formulas = {link.names[0]: _formula(link, domains) for link in before if len(link.names) == 1}
     written: dict[str, Tree] = {}
     lhs, rhs = (_written_out(side, formulas, written) for side in _sides(residual))
     return not _identity(lhs, rhs, x)
@@ -101,18 +105,15 @@ def _identity(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:
     return finite > 0
 
 
-def _formula(link: Link) -> Tree | None:
-    """The formula a one-name link computes its value by, where it is written out: a definition
-    (the rule's left side is the name, its right side does not read it) or a combined closed form."""
-    name = link.names[0]
+def _formula(link: Link, domains: Mapping[str, str]) -> Tree | None:
+    """The formula a one-name link computes its value by, where one can be written without sympy: a
+    combined closed form, or the name isolated in the link's one rule (engine/solve/isolate.py)."""
     if link.closed is not None:
         return link.closed
     if len(link.eqs) != 1 or link.via:
         return None
     eq = link.eqs[0]
-    if eq.lhs == ("var", name) and name not in variables(eq.rhs):
-        return eq.rhs
-    return None
+    return isolate(eq.lhs, eq.rhs, link.names[0], domains)
 
 
 def _sides(residual: Tree) -> tuple[Tree, Tree]:

@@ -40,6 +40,19 @@ def test_gpus_to_finish_in_30_days_with_a_fixed_accumulation(eng: Any) -> None:
     assert result.values["compute_time"] > 0 and result.values["dp_comm_time"] > 0
 
 
+@pytest.mark.parametrize("limit", ["mfu", "throughput_per_gpu", "train_time", "gpu_days"])
+def test_gpus_and_accumulation_back_from_each_figure_of_a_run(eng: Any, limit: str) -> None:
+    # Round trips on one analytic run (64 H100, tp 2, micro_batch 2, grad_accum 8, 1T tokens): each figure the run
+    # gives, handed back with the layout less one whole number, gives that number back. With tokens given, mfu
+    # and throughput_per_gpu have a second definition through the training time (tokens / (throughput ·
+    # n_gpus)); tearing through both was an identity, and the question was refused ("no real, finite answer").
+    run = {**H100_7B, "n_gpus": 64, "micro_batch": 2, "grad_accum": 8, "tokens": "1T", "zero_stage": 1, "tp": 2}
+    figure = eng.solve([limit], run).values[limit] / eng.rules.variables[limit].factor   # (in its declared unit)
+    for whole in ("n_gpus", "grad_accum"):
+        asked = {k: v for k, v in run.items() if k != whole}
+        assert eng.solve([whole], {**asked, limit: repr(figure)}).values[whole] == run[whole]
+
+
 def test_largest_micro_batch_for_a_step_time(eng: Any) -> None:
     # step_time is a limit like train_time (role: budget): the largest micro-batch whose step takes at most
     # 10 s is the exact 3.43 rounded down, with the step recomputed (it was refused: "no whole micro_batch").
@@ -76,10 +89,17 @@ def test_longest_sequence_is_a_whole_number_of_tokens(eng: Any) -> None:
     assert eng.solve(["step_time"], {**step, "seq_len": seq_len + 1}).values["step_time"] > 8
 
 
+DOMAINS = {name: "positive" for name in "abfgx"}
+
+
+def _rule(left: str, right: str, names: set[str]) -> Equation:
+    lhs, rhs = parse_expression(left, names), parse_expression(right, names)
+    return Equation(id=f"test.{left}", text=f"{left} = {right}", lhs=lhs, rhs=rhs, variables=frozenset(names),
+                    source="test", where="test")
+
+
 def _definition(name: str, formula: str, names: set[str]) -> Equation:
-    rhs = parse_expression(formula, names)
-    return Equation(id=f"test.{name}", text=f"{name} = {formula}", lhs=("var", name), rhs=rhs,
-                    variables=frozenset(names | {name}), source="test", where="test")
+    return _rule(name, formula, names | {name})
 
 
 def test_a_torn_residual_is_judged_with_the_formulas_of_derived_knowns() -> None:
@@ -89,13 +109,16 @@ def test_a_torn_residual_is_judged_with_the_formulas_of_derived_knowns() -> None
     rhs = ("var", "x")
     residual = ("add", (lhs, ("mul", (("num", -1.0), rhs))))
     assert informative(lhs, rhs, "x")
-    assert informative_after(residual, "x", ())
+    assert informative_after(residual, "x", (), DOMAINS)
     f_is_ab = Link((_definition("f", "a * b", {"a", "b"}),), ("f",))
-    assert not informative_after(residual, "x", (f_is_ab,))
+    assert not informative_after(residual, "x", (f_is_ab,), DOMAINS)
     # a derived known that is not tied to the others leaves the residual informative
     f_is_2a = Link((_definition("f", "2 * a", {"a"}),), ("f",))
-    assert informative_after(residual, "x", (f_is_2a,))
+    assert informative_after(residual, "x", (f_is_2a,), DOMAINS)
     # a chain of definitions is written out in full: f = g · b, g = a
     g_is_a = Link((_definition("g", "a", {"a"}),), ("g",))
     f_is_gb = Link((_definition("f", "g * b", {"g", "b"}),), ("f",))
-    assert not informative_after(residual, "x", (g_is_a, f_is_gb))
+    assert not informative_after(residual, "x", (g_is_a, f_is_gb), DOMAINS)
+    # a known derived from a rule it is not the left side of is isolated in it: a = f / b gives f = a · b
+    f_from_a = Link((_rule("a", "f / b", {"a", "b", "f"}),), ("f",))
+    assert not informative_after(residual, "x", (f_from_a,), DOMAINS)

@@ -66,7 +66,7 @@ def _linear(a: float, b: float):
 
 
 def test_a_sign_change_outside_a_definitions_domain_is_no_root():
-    from engine.solve.numeric import find_root, guarded
+    from engine.solve.roots import find_root, guarded
     # residual (x - 1) / x + 0.25: a root at x = 0.8, where the definition d = x - 1 (a count that must be
     # positive, as dp - 1 in the ring all-reduce's (dp - 1)/dp) is negative; none where d > 0
     residual = guarded(lambda env: (np.asarray(env["x"]) - 1) / np.asarray(env["x"]) + 0.25,
@@ -77,7 +77,7 @@ def test_a_sign_change_outside_a_definitions_domain_is_no_root():
 
 
 def test_a_root_between_the_domains_edge_and_the_next_scan_point_is_found():
-    from engine.solve.numeric import SCAN_POINTS, SCAN_RANGE, find_root, guarded
+    from engine.solve.roots import SCAN_POINTS, SCAN_RANGE, find_root, guarded
     # scan points are half a decade apart (1, 3.16, ...); with d = x - 1.2 positive the residual is NaN at 1 and
     # finite at 3.16: the root x = 1.5 lies between the edge 1.2 and 3.16, where no two finite points bracket it
     low, high = SCAN_RANGE["positive"]

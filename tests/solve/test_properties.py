@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine.rules.loading import load_rules
-from engine.solve.numeric import compile_tree, find_root
+from engine.solve.numeric import compile_tree
+from engine.solve.roots import find_root
 from engine.solve import symbolic
 
 RULES = load_rules()

@@ -1,0 +1,85 @@
+"""Answers the rules give more than once, and float noise that is no contradiction.
+
+Root finding (engine/solve/roots.py) brackets every sign change of a residual; where there are several, the
+answer is one end (the smallest; the largest for a whole number rounded down) and a note names the other.
+Hand figures: (x − 2)(x − 8) has the roots 2 and 8; H100 SXM dense BF16 989 TFLOPS (NVIDIA datasheet,
+catalogs/gpus.yaml).
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+
+from engine.rules.expr import parse_expression
+from engine.rules.model import Equation
+from engine.solve.float_noise import within_noise
+from engine.solve.numeric import compile_tree
+from engine.solve.roots import find_roots
+
+DAY = 86400.0
+RUN = {"model": "llama2-7b", "gpu": "H100", "precision": "mixed-bf16", "perf_model": "analytic", "n_gpus": 64,
+       "micro_batch": 2, "grad_accum": 8, "tokens": "1T", "zero_stage": 1, "tp": 2}
+
+
+def test_both_ends_of_a_residual_with_two_roots() -> None:
+    two = compile_tree(parse_expression("(x - 2) * (x - 8)", {"x"}))
+    rows = 3
+    env = {"unused": np.zeros(rows)}
+    smallest = find_roots(two, "x", env, rows)
+    assert smallest.root == pytest.approx([2.0] * rows, rel=1e-12)
+    assert smallest.other == pytest.approx([8.0] * rows, rel=1e-12)
+    largest = find_roots(two, "x", env, rows, largest=True)
+    assert largest.root == pytest.approx([8.0] * rows, rel=1e-12)
+    assert largest.other == pytest.approx([2.0] * rows, rel=1e-12)
+    one = find_roots(compile_tree(parse_expression("x - 3", {"x"})), "x", env, rows, largest=True)
+    assert one.root == pytest.approx([3.0] * rows, rel=1e-12) and np.isnan(one.other).all()
+
+
+def test_a_column_of_rows_with_one_or_two_roots() -> None:
+    # (x − a)(x − 8) with a per row: a = 2 has two positive roots, a = −1 only x = 8
+    residual = compile_tree(parse_expression("(x - a) * (x - 8)", {"x", "a"}))
+    found = find_roots(residual, "x", {"a": np.array([2.0, -1.0])}, 2)
+    assert found.root == pytest.approx([2.0, 8.0], rel=1e-12)
+    assert found.other[0] == pytest.approx(8.0, rel=1e-12) and math.isnan(found.other[1])
+
+
+def test_the_longest_sequence_for_a_training_time_is_the_far_root(eng: Any) -> None:
+    # Tokens fixed, the training time falls with seq_len (fewer steps carry the per-step costs), then rises
+    # again (attention FLOPs grow with it): two sequence lengths take as long. seq_len is rounded down, so the
+    # answer is the largest (it was the smallest, ~774, silently), and a note names the other.
+    target = eng.solve(["train_time"], {**RUN, "seq_len": 4096}).values["train_time"]
+    result = eng.solve(["seq_len"], {**RUN, "train_time": f"{target!r}s"})
+    assert result.values["seq_len"] == 4096
+    notes = [w.message for w in result.warnings if w.code == "several_roots.seq_len"]
+    assert len(notes) == 1 and "largest" in notes[0]
+    other = float(re.search(r"\(([\d,.]+) token as well\)", notes[0]).group(1).replace(",", ""))
+    assert 500 < other < 1500
+    # the other one is a root too: the training time at the whole lengths around it brackets the target
+    around = [eng.solve(["train_time"], {**RUN, "seq_len": s}).values["train_time"]
+              for s in (math.floor(other), math.ceil(other))]
+    assert min(around) <= target * (1 + 1e-9) and max(around) >= target * (1 - 1e-9)
+
+
+def test_the_peak_a_throughput_needs_is_no_contradiction_of_float_noise(eng: Any) -> None:
+    # Asked backwards from the throughput the H100 run gives, the peak FLOPS comes back as the datasheet's
+    # 989 TFLOPS. The plan solves the bubble time by subtraction (−4.4e-16 s) where its own rule gives 0 s at
+    # pp = 1: that was refused as a 100 % contradiction.
+    throughput = eng.solve(["throughput_per_gpu"], {**RUN, "seq_len": 4096}).values["throughput_per_gpu"]
+    peak = eng.solve(["peak_flops"], {**RUN, "seq_len": 4096, "throughput_per_gpu": repr(throughput)})
+    assert peak.values["peak_flops"] == pytest.approx(989e12, rel=1e-9)
+
+
+def test_float_noise_is_measured_against_the_values_of_the_same_kind(eng: Any) -> None:
+    variables = eng.rules.variables
+    names = {"pp_bubble_time", "pp_bubble_ratio", "compute_time"}
+    eq = Equation(id="test.bubble", text="pp_bubble_time = pp_bubble_ratio * compute_time",
+                  lhs=("var", "pp_bubble_time"), rhs=parse_expression("pp_bubble_ratio * compute_time", names),
+                  variables=frozenset(names), source="test", where="test")
+    env = {"pp_bubble_time": np.array([-4.4e-16, 1e-3]), "pp_bubble_ratio": 0.0, "compute_time": 2.92}
+    left, right = env["pp_bubble_time"], np.zeros(2)
+    # −4.4e-16 s beside 2.92 s of compute is float noise; 1 ms is not
+    assert within_noise(eq, variables, env, left, right).tolist() == [True, False]
