@@ -26,7 +26,7 @@ from .keys import Columns
 from .no_effect import independent_of
 from .numeric import Compiled, compile_tree, domain_mask, interval, within_domain
 from .planning import Plan, Step
-from .roots import find_roots, guarded
+from .roots import find_roots, guarded, snapped_to_whole
 from .rowset import column, mask
 
 DOMAIN_MESSAGES = 200   # rows with a value outside its domain told one by one (the rest: one text)
@@ -247,7 +247,10 @@ class StepEvaluation(ColumnBounds):
         name = step.unknowns[0]
         variable = self.rules.variables[name]
         largest = variable.domain == "integer" and variable.rounding == "down"
-        roots = find_roots(self._residual(step), name, env, n, variable.domain, largest)
+        residual = self._residual(step)
+        roots = find_roots(residual, name, env, n, variable.domain, largest)
+        if variable.domain == "integer" and variable.rounding in ("up", "down"):
+            roots = roots._replace(root=snapped_to_whole(residual, name, env, n, roots.root, variable.rounding))
         several = ~np.isnan(roots.other)
         if several.any():
             first = int(np.flatnonzero(several)[0])

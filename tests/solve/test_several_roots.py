@@ -18,7 +18,7 @@ from engine.rules.expr import parse_expression
 from engine.rules.model import Equation
 from engine.solve.float_noise import within_noise
 from engine.solve.numeric import compile_tree
-from engine.solve.roots import find_roots
+from engine.solve.roots import find_roots, snapped_to_whole
 
 DAY = 86400.0
 RUN = {"model": "llama2-7b", "gpu": "H100", "precision": "mixed-bf16", "perf_model": "analytic", "n_gpus": 64,
@@ -45,6 +45,29 @@ def test_a_column_of_rows_with_one_or_two_roots() -> None:
     found = find_roots(residual, "x", {"a": np.array([2.0, -1.0])}, 2)
     assert found.root == pytest.approx([2.0, 8.0], rel=1e-12)
     assert found.other[0] == pytest.approx(8.0, rel=1e-12) and math.isnan(found.other[1])
+
+
+def test_a_root_on_a_flat_stretch_moves_to_the_whole_number_there() -> None:
+    # r(x) = min(x − 7.999, 0) + max(x − 8.007, 0) is 0 on [7.999, 8.007]: a bisected root may land at 8.0006,
+    # which rounded up would be 9, while 8 is as much a root. x − 8.5 has one root: 8 is no root and stays out.
+    flat = compile_tree(parse_expression("min(x - 7.999, 0) + max(x - 8.007, 0)", {"x"}))
+    assert snapped_to_whole(flat, "x", {}, 1, np.array([8.0006]), "up").tolist() == [8.0]
+    assert snapped_to_whole(flat, "x", {}, 1, np.array([7.9995]), "down").tolist() == [8.0]
+    steep = compile_tree(parse_expression("x - 8.5", {"x"}))
+    assert snapped_to_whole(steep, "x", {}, 1, np.array([8.5]), "up").tolist() == [8.5]
+    assert snapped_to_whole(steep, "x", {}, 1, np.array([8.5]), "down").tolist() == [8.5]
+
+
+def test_gpus_back_from_a_fine_tuning_time_on_whole_steps(eng: Any) -> None:
+    # LoRA on 8 A100s, 50K samples packed into 25K sequences per epoch: the optimizer steps are whole (ceil), so
+    # the training time is flat in n_gpus around 8 and a bisected root landed at 8.0006: 9 GPUs, where 8 give the
+    # very time asked. Handed back its own training time, the run gives back its 8 GPUs.
+    run = {"model": "llama3-8b", "gpu": "A100-80G", "precision": "mixed-bf16", "method": "lora", "n_gpus": 8,
+           "micro_batch": 4, "grad_accum": 4, "samples": "50k", "tokens_per_sample": 1024, "epochs": 3,
+           "seq_len": 2048, "lora_rank": 16, "perf_model": "analytic"}
+    time = eng.solve(["train_time"], run).values["train_time"]
+    asked = {k: v for k, v in run.items() if k != "n_gpus"}
+    assert eng.solve(["n_gpus"], {**asked, "train_time": f"{time!r}s"}).values["n_gpus"] == 8
 
 
 def test_the_longest_sequence_for_a_training_time_is_the_far_root(eng: Any) -> None:
