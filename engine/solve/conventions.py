@@ -12,20 +12,6 @@ from ..rules.model import Equation, RuleSet
 from .ordering import Link
 
 
-def trace(order: list[Link], targets: Iterable[str]) -> set[str]:
-    """Variables the targets depend on, following the order backwards (to a fixed point: a torn
-    link depends on values that later links derive again)."""
-    needed = set(targets)
-    size = -1
-    while size != len(needed):
-        size = len(needed)
-        for link in reversed(order):
-            if needed & set(link.names):
-                needed |= {v for eq in link.eqs for v in eq.variables}
-                needed |= {v for eq, _ in link.via for v in eq.variables}
-    return needed
-
-
 def prune_conventions(order: list[Link], checks: list[Equation], unneeded: set[str], targets: Iterable[str]
                        ) -> tuple[list[Link], list[Equation]]:
     """Drop side values that only conventions feed (weights_bytes from the default precision when

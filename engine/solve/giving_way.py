@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from ..errors import EngineError
 from ..rules.model import Equation
 from . import symbolic
-from .conventions import trace
-from .ordering import Link, structural
+from .ordering import Link, structural, trace
 
 if TYPE_CHECKING:
     from .planning import Plan, Planner

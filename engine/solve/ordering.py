@@ -135,3 +135,17 @@ def _chain(closing: Equation, defs: list[tuple[Equation, str]], through: set[str
             keep.append((eq, name))
             wanted |= eq.variables & through
     return tuple(reversed(keep))
+
+
+def trace(order: list[Link], targets: Iterable[str]) -> set[str]:
+    """Variables the targets depend on, following the order backwards (to a fixed point: a torn
+    link depends on values that later links derive again)."""
+    needed = set(targets)
+    size = -1
+    while size != len(needed):
+        size = len(needed)
+        for link in reversed(order):
+            if needed & set(link.names):
+                needed |= {v for eq in link.eqs for v in eq.variables}
+                needed |= {v for eq, _ in link.via for v in eq.variables}
+    return needed

@@ -19,10 +19,10 @@ from typing import Collection, Iterable
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
 from . import symbolic
-from .conventions import fixed_defaults, prune_conventions, same_figure, trace
+from .conventions import fixed_defaults, prune_conventions, same_figure
 from .elimination import Eliminator
 from .giving_way import giving_way
-from .ordering import Definitions, Link, structural
+from .ordering import Definitions, Link, structural, trace
 from .suggestions import reachable_alone, underdetermined
 from .tearing import informative, informative_after, substitute
 from .watched import watched_links

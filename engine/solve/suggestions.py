@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from ..errors import UnderdeterminedError
 from ..messages import Both, Joined, Nested
 from ..rules.model import Equation, RuleSet
+from .ordering import trace
 
 if TYPE_CHECKING:
     from .planning import Planner
@@ -245,6 +246,8 @@ def _selector_hint(self: Planner, missing: list[str], known: set[str], selectors
                                  -len(set(d[4]) & set(missing))))
     for selector, value, equations, own, derived in deriving:
         needs = _convention_needs(self, equations, own, missing, known, forward_only, started, set(helpful))
+        if needs is None:
+            continue
         if needs:
             return Nested("planner.suggestion.selector_needs", selector=selector, value=value,
                           names=" + ".join(needs), target=", ".join(missing))
@@ -254,21 +257,40 @@ def _selector_hint(self: Planner, missing: list[str], known: set[str], selectors
 
 
 def _convention_needs(self: Planner, equations: list[Equation], own: list[Equation], missing: list[str],
-                      known: set[str], forward_only: Iterable[str], started: float, answers: set[str]) -> list[str]:
+                      known: set[str], forward_only: Iterable[str], started: float, answers: set[str]
+                      ) -> list[str] | None:
     """The fewest extra givens (one, else two) with which the convention's rules answer: inputs of its
     own rules (seq_len, global_batch) that nothing derives yet, none of the values that would answer
-    by themselves."""
+    by themselves. None: the only such givens answer without the typed limits (not worth suggesting)."""
     reach = set(known)
     self._structural(equations, reach, (), True, forward_only)
     names = prefer_inputs(sorted({n for eq in own for n in eq.variables} - reach - set(missing) - answers
                                  - self.defined), self.rules, self.defined)[:CONVENTION_CANDIDATES]
+    limits = {n for n in known if self.rules.variables[n].limit}
+    ignored = False   # (a combination that answers without the typed limits: no way to answer this question)
     for size in (1, 2):
         for combo in combinations(names, size):
             if time.monotonic() - started > SUGGESTION_SECONDS:
                 return []
             if self._reaches(equations, set(known) | set(combo), missing, forward_only):
-                return list(combo)
-    return []
+                if _limits_kept(self, equations, set(known) | set(combo), missing, limits, forward_only):
+                    return list(combo)
+                ignored = True
+    return None if ignored else []
+
+
+def _limits_kept(self: Planner, equations: list[Equation], known: set[str], missing: list[str], limits: set[str],
+                 forward_only: Iterable[str]) -> bool:
+    """Whether the chains that answer with `known` read every typed limit on the way: perf_model=analytic with
+    layers gives params by the shape sketch alone, which is no answer to "the largest model within
+    memory_fill=1" (a route the chains do not reach is not judged)."""
+    if not limits:
+        return True
+    trial = set(known)
+    order = self._structural(equations, trial, (), True, forward_only)
+    if any(m not in trial for m in missing):
+        return True
+    return limits <= trace(order, missing)
 
 
 def prefer_inputs(names: list[str], rules: RuleSet, defined: set[str] | frozenset[str] = frozenset()

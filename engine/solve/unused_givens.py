@@ -38,8 +38,8 @@ def note_unused_givens(batch: Batch, inputs: Iterable[str], rules: RuleSet) -> N
         plans = [plan for plan in (group.plan, group.replan) if plan is not None]
         checks = [eq for plan in plans for eq in plan.checks]
         given = {n: "given" for n in group.plan.knowns if n in typed and n not in group.admitted}
-        unused = unused_givens(plans, checks, given)
-        unused = sorted(unused + _unused_keys(batch, rules, plans, group.index))
+        unused = sorted({*unused_givens(plans, checks, given), *_unused_keys(batch, rules, plans, group.index),
+                         *_unused_limits(rules, plans, given)})
         if unused:
             batch.notes.append((UNUSED, said_text("results.given_unused", names=", ".join(unused), first=unused[0]),
                                 mask(group.index, batch.rows)))
@@ -52,6 +52,15 @@ def _unused_keys(batch: Batch, rules: RuleSet, plans: list[Plan], rows: Rows) ->
         read |= _read_toward_answer(plan, rules)
     return [key for key, typed in batch.typed.items() if key in rules.tables and key not in read
             and not read & set(rules.tables[key].fields) and any_at(typed, rows)]
+
+
+def _unused_limits(rules: RuleSet, plans: list[Plan], given: dict[str, str]) -> list[str]:
+    """Typed limits (memory_fill=1, a deadline) that some rule reads, but none on the way to the answer:
+    params from layers and the shape sketch beside memory_fill=1 is no largest model that fits."""
+    read: set[str] = set()
+    for plan in plans:
+        read |= _read_toward_answer(plan, rules)
+    return [name for name in given if rules.variables[name].limit and name not in read]
 
 
 def _read_toward_answer(plan: Plan, rules: RuleSet) -> frozenset[str]:

@@ -16,8 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable
 
 from ..rules.model import Equation
-from .conventions import trace
-from .ordering import Link
+from .ordering import Link, trace
 
 if TYPE_CHECKING:
     from .planning import Planner
