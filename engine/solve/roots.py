@@ -22,6 +22,7 @@ SCAN_RANGE = {  # domain -> (low, high) of the log-spaced scan, in base units
 SCAN_POINTS = 89       # half-decade steps over the positive range
 BISECTIONS = 64        # log-space halvings: the bracket shrinks below float precision
 CHUNK = 200_000        # rows per batch, to bound memory of the scan
+SNAP_NOISE = 1e-9      # a residual this small beside its size at half and twice the root is a root
 
 
 class Roots(NamedTuple):
@@ -49,17 +50,20 @@ def find_roots(residual: Compiled, name: str, env: Mapping[str, np.ndarray], row
 def snapped_to_whole(residual: Compiled, name: str, env: Mapping[str, np.ndarray], rows: int, root: np.ndarray,
                      rounding: str) -> np.ndarray:
     """`root` moved to the whole number its rounding would pass over (below it for `up`, above for `down`)
-    where that is as much a root: a residual flat over a range (the training time of 8.0006 GPUs is that of
-    8, the optimizer steps being whole) has its bisected root anywhere in it, and 8.0006 would round up to
-    9 GPUs where 8 give the same time."""
+    where that is a root too: a residual flat over a range (the training time of 8.0006 GPUs is that of 8,
+    the optimizer steps being whole) has its bisected root anywhere in it, and 8.0006 would round up to 9
+    GPUs where 8 give the very time asked. "A root too": the residual there is float noise beside its size
+    at half and twice the root (a sawtooth's lower tooth, short of the limit, is not)."""
     whole = np.floor(root) if rounding == "up" else np.ceil(root)
     candidate = (whole != root) & (whole >= 1) & np.isfinite(root)
     if not candidate.any():
         return root
+    at = np.where(candidate, whole, 1.0)
     with np.errstate(all="ignore"):
-        at_root = np.abs(evaluate_at(residual, name, dict(env), root, rows))
-        at_whole = np.abs(evaluate_at(residual, name, dict(env), np.where(candidate, whole, root), rows))
-    return np.where(candidate & (at_whole <= at_root), whole, root)
+        at_whole = np.abs(evaluate_at(residual, name, dict(env), at, rows))
+        scale = np.fmax(np.abs(evaluate_at(residual, name, dict(env), at / 2, rows)),
+                        np.abs(evaluate_at(residual, name, dict(env), at * 2, rows)))
+    return np.where(candidate & (at_whole <= SNAP_NOISE * scale), whole, root)
 
 
 class _Brackets:

@@ -56,6 +56,10 @@ def test_a_root_on_a_flat_stretch_moves_to_the_whole_number_there() -> None:
     steep = compile_tree(parse_expression("x - 8.5", {"x"}))
     assert snapped_to_whole(steep, "x", {}, 1, np.array([8.5]), "up").tolist() == [8.5]
     assert snapped_to_whole(steep, "x", {}, 1, np.array([8.5]), "down").tolist() == [8.5]
+    # a sawtooth (a time that creeps up, then drops at a whole step): the root is the drop at 8.2, where the
+    # residual reads ±1; at 8 the tooth is 0.5 short of zero: smaller than at the root, but no root, not taken
+    tooth = compile_tree(parse_expression("0.5 + 2.5 * (x - 8) - 2 * min(floor(x / 8.2), 1)", {"x"}))
+    assert snapped_to_whole(tooth, "x", {}, 1, np.array([8.2]), "up").tolist() == [8.2]
 
 
 def test_gpus_back_from_a_fine_tuning_time_on_whole_steps(eng: Any) -> None:
