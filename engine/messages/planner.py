@@ -127,8 +127,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "（及其背后的 {count} 个目录数值与默认值）"),
     "planner.givens.only_assumed": ("{names}", "{names}"),
     "planner.several_roots": (
-        "the rules {rules} give more than one {name} for these inputs ({other} as well); the answer is the {which}",
-        "对这些输入，规则 {rules} 给出不止一个 {name}（{other} 同样满足）；答案取{which}"),
+        "the rules {rules} give more than one {name} for these inputs{other}; the answer is the {which}",
+        "对这些输入，规则 {rules} 给出不止一个 {name}{other}；答案取{which}"),
+    "planner.several_roots.value": (" ({value} as well)", "（{value} 同样满足）"),
     "planner.several_roots.largest": (
         "largest (a whole number rounded down: the most that keeps the limit)",
         "最大值（向下取整的整数：在限制之内的最大值）"),

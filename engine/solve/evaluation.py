@@ -30,6 +30,7 @@ from .roots import find_roots, guarded, snapped_to_whole
 from .rowset import column, mask
 
 DOMAIN_MESSAGES = 200   # rows with a value outside its domain told one by one (the rest: one text)
+SEVERAL_ROOTS_NAMED = 20   # rows whose note names their other root (more: one note without the values)
 Env = Columns   # a group's values: columns (or one number for every row), some gathered when first read
 
 
@@ -251,14 +252,17 @@ class StepEvaluation(ColumnBounds):
         roots = find_roots(residual, name, env, n, variable.domain, largest)
         if variable.domain == "integer" and variable.rounding in ("up", "down"):
             roots = roots._replace(root=snapped_to_whole(residual, name, env, n, roots.root, variable.rounding))
-        several = ~np.isnan(roots.other)
-        if several.any():
-            first = int(np.flatnonzero(several)[0])
-            batch.notes.append((f"several_roots.{name}", said_text(
-                "planner.several_roots", name=name, other=format_quantity(variable, float(roots.other[first])),
-                rules=_rule_ids(step),
-                which=Nested("planner.several_roots.largest" if largest else "planner.several_roots.smallest")),
-                mask(rows[several], batch.rows)))
+        several = np.flatnonzero(~np.isnan(roots.other))
+        if len(several):
+            which = Nested("planner.several_roots.largest" if largest else "planner.several_roots.smallest")
+            named = len(several) <= SEVERAL_ROOTS_NAMED   # (each row's own other value, while few rows)
+            shown = [format_quantity(variable, float(v)) for v in roots.other[several]] if named else []
+            for text in dict.fromkeys(shown) if named else [None]:
+                at = several if text is None else several[[t == text for t in shown]]
+                other = Nested("planner.several_roots.value", value=text) if text else Nested()
+                batch.notes.append((f"several_roots.{name}", said_text(
+                    "planner.several_roots", name=name, other=other, rules=_rule_ids(step), which=which),
+                    mask(np.asarray(rows)[at], batch.rows)))
         return roots.root
 
     def _root_rest(self, step: Step, env: Env, chosen: dict[str, FloatColumn], open_rows: Mask, batch: Batch,

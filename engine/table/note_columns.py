@@ -7,6 +7,7 @@ from typing import Any, Union, cast
 import numpy as np
 import polars as pl
 
+from ..messages import localized
 from ..rules.model import Check, Equation
 from ..solve.batch import Batch, Every, Group
 from ..solve.mismatch import RuleMismatch
@@ -28,6 +29,7 @@ from .value_texts import (
 )
 
 SEPARATOR = " | "
+SHOWN_NOTES = ("several_roots.",)   # solver notes (batch.notes) said in the warnings column
 
 
 def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -> Cells:
@@ -56,6 +58,9 @@ def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) ->
         index = np.flatnonzero(where)
         if len(index):
             notes.template(engine, f"{check.id}: ", check.message(lang), batch, index, where)
+    for code, message, on in batch.notes:   # (the solver's notes a table shows: which root was taken)
+        if code.startswith(SHOWN_NOTES) and len(shown := np.flatnonzero(on & ok)):
+            notes.text(shown, f"{code}: {localized(message, lang)}")
     for mismatch in batch.mismatches:
         index = np.flatnonzero(~np.isnan(mismatch.gaps) & ok)
         if len(index):

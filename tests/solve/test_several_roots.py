@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pytest
 
 from engine.rules.expr import parse_expression
@@ -19,6 +20,7 @@ from engine.rules.model import Equation
 from engine.solve.float_noise import within_noise
 from engine.solve.numeric import compile_tree
 from engine.solve.roots import find_roots, snapped_to_whole
+from engine.table.frames import run_frame
 
 DAY = 86400.0
 RUN = {"model": "llama2-7b", "gpu": "H100", "precision": "mixed-bf16", "perf_model": "analytic", "n_gpus": 64,
@@ -110,3 +112,16 @@ def test_float_noise_is_measured_against_the_values_of_the_same_kind(eng: Any) -
     left, right = env["pp_bubble_time"], np.zeros(2)
     # −4.4e-16 s beside 2.92 s of compute is float noise; 1 ms is not
     assert within_noise(eq, variables, env, left, right).tolist() == [True, False]
+
+
+def test_rows_of_a_workbook_each_name_their_own_other_root(eng: Any) -> None:
+    # Two rows of one question (same pattern: one group), at the training times of seq_len 4,096 and 3,072: each
+    # row answers its own length and its note names its own other root, not the first row's.
+    times = [eng.solve(["train_time"], {**RUN, "seq_len": s}).values["train_time"] / DAY for s in (4096, 3072)]
+    frame = pl.DataFrame({"solve": ["seq_len"] * 2, **{k: [str(v)] * 2 for k, v in RUN.items()},
+                          "train_time [day]": [repr(t) for t in times], "seq_len": [None, None]},
+                         schema_overrides={"seq_len": pl.String})
+    results = run_frame(frame, eng).results
+    assert results["seq_len"].cast(pl.Float64).to_list() == [4096, 3072]
+    others = [re.search(r"\(([\d,.]+) token as well\)", text).group(1) for text in results["warnings"].to_list()]
+    assert others[0] != others[1]
