@@ -116,6 +116,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.out_of_reach": (
         "{clauses}. Change {names}, or the other inputs that set it. (In detail: {detail})",
         "{clauses}。请修改 {names}，或决定它的其他输入。（详细：{detail}）"),
+    "planner.out_of_reach.kept": (
+        "{name} = {value} sets no limit on {target}: whatever {target} is, {name} is at most {limit} "
+        "(at {target} = {at}), so every {target} keeps it",
+        "{name} = {value} 对 {target} 不构成限制：无论 {target} 取何值，{name} 最多为 {limit}"
+        "（{target} = {at} 时），任何 {target} 都满足"),
     "planner.out_of_reach.above": (
         "{name} = {value} is out of reach: whatever {target} is, {name} is at most {limit}",
         "{name} = {value} 无法达到：无论 {target} 取何值，{name} 最多为 {limit}"),

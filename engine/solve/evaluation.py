@@ -26,7 +26,7 @@ from .keys import Columns
 from .no_effect import independent_of
 from .numeric import Compiled, compile_tree, domain_mask, interval, within_domain
 from .planning import Plan, Step
-from .roots import find_roots, guarded, snapped_to_whole
+from .roots import find_roots, guarded, magnitude, snapped_to_whole
 from .rowset import column, mask
 
 DOMAIN_MESSAGES = 200   # rows with a value outside its domain told one by one (the rest: one text)
@@ -43,6 +43,7 @@ class StepEvaluation(ColumnBounds):
         super().__init__()
         self.rules = rules
         self._compiled: dict[int, tuple[Tree, Compiled]] = {}
+        self._sizes: dict[int, tuple[Tree, Tree]] = {}   # a guard's formula -> its magnitude (roots.magnitude)
 
     def _row_error(self, batch: Batch, rows: Mask, message: str, kind: ErrorKind) -> None:
         """First error of a row wins: it is the cause, later ones are consequences."""
@@ -51,8 +52,16 @@ class StepEvaluation(ColumnBounds):
     def _residual(self, step: Step) -> Compiled:
         """The step's residual, guarded by the definitions it was torn through (engine/solve/planning.py)."""
         assert step.residual is not None
-        return guarded(self._compile(step.residual),
-                       [(n, self._compile(t), self.rules.variables[n].domain) for n, t in step.guards])
+        domains = {n: self.rules.variables[n].domain for n, _ in step.guards}
+        return guarded(self._compile(step.residual), [(n, self._compile(t), domains[n]) for n, t in step.guards],
+                       {n: self._size(t) for n, t in step.guards if domains[n] == "nonnegative"})
+
+    def _size(self, tree: Tree) -> Compiled:
+        """The size of a guard's terms, compiled (its magnitude tree made once per formula)."""
+        hit = self._sizes.get(id(tree))
+        if hit is None or hit[0] is not tree:
+            hit = self._sizes[id(tree)] = (tree, magnitude(tree))
+        return self._compile(hit[1])
 
     def _compile(self, tree: Tree) -> Compiled:
         hit = self._compiled.get(id(tree))

@@ -65,13 +65,17 @@ def out_of_reach(engine: "Engine", numbers: dict[str, float], keys: dict[str, st
         spanned = _spanned(engine, numbers, keys, name, target, ends)
         if spanned is None:
             continue
-        low, high = spanned
+        (low, high), (at_low, at_high) = spanned
         if high - low <= 1e-9 * abs(high) or low * (1 - 1e-9) <= value <= high * (1 + 1e-9):
             continue      # (not moved by `target` at all: a default chain, not the limit we look for)
         variable = engine.rules.variables[name]
         above = value > high
         limit = high if above else low   # (both languages: "至少为 45.2 天", not "45.2 days")
-        clauses.append(Nested(f"planner.out_of_reach.{'above' if above else 'below'}", name=name,
+        # a limit every value of a whole target keeps (30 days when one GPU takes 1.07): no limit at all
+        kept = variable.limit and (variable.role == "budget") == above and domain == "integer"
+        at = format_quantity(engine.rules.variables[target], at_high if above else at_low)
+        key = "planner.out_of_reach.kept" if kept else f"planner.out_of_reach.{'above' if above else 'below'}"
+        clauses.append(Nested(key, name=name, at=at,
                               value=Both(format_quantity(variable, value), format_quantity(variable, value, lang="zh")),
                               target=target, limit=Both(format_quantity(variable, limit),
                                                         format_quantity(variable, limit, lang="zh"))))
@@ -79,9 +83,10 @@ def out_of_reach(engine: "Engine", numbers: dict[str, float], keys: dict[str, st
 
 
 def _spanned(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], name: str, target: str,
-             points: tuple[float, ...]) -> tuple[float, float] | None:
-    """(lowest, highest) `name` solved with `target` at each point; None when an end does not solve (a
-    continuous domain) or fewer than two points do (a whole-number one, scanned up to the first that fails)."""
+             points: tuple[float, ...]) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """((lowest, highest) `name` solved with `target` at each point, (the points that give them)); None when
+    an end does not solve (a continuous domain) or fewer than two points do (a whole-number one, scanned up
+    to the first that fails)."""
     whole = engine.rules.variables[target].domain == "integer"
     given = {n: np.full(len(points), v) for n, v in numbers.items() if n != name}
     given[target] = np.array(points)
@@ -89,13 +94,15 @@ def _spanned(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], 
                                  np.zeros(len(points), dtype=np.int64), len(points), side_values=False)
     column = np.broadcast_to(np.asarray(batch.values.get(name, np.nan), dtype=float), (len(points),))
     solved = np.array([batch.errors[i] is None for i in range(len(points))]) & np.isfinite(column)
-    if not whole:
-        return (float(column.min()), float(column.max())) if solved.all() else None
-    if solved.any():   # (up to the first point that no longer solves once one has)
+    if whole and solved.any():   # (up to the first point that no longer solves once one has)
         first = int(np.argmax(solved))
         stop = first + (int(np.argmin(solved[first:])) if not solved[first:].all() else len(points) - first)
         solved[stop:] = False
-    return (float(column[solved].min()), float(column[solved].max())) if solved.sum() >= 2 else None
+    if not (solved.sum() >= 2 if whole else solved.all()):
+        return None
+    where = np.flatnonzero(solved)
+    low, high = where[np.argmin(column[where])], where[np.argmax(column[where])]
+    return (float(column[low]), float(column[high])), (float(points[low]), float(points[high]))
 
 
 def solved_alone(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], name: str) -> "Batch | None":

@@ -13,6 +13,7 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 
+from ..rules.expr import Tree
 from .numeric import Compiled, Env, domain_mask
 
 SCAN_RANGE = {  # domain -> (low, high) of the log-spaced scan, in base units
@@ -23,6 +24,7 @@ SCAN_POINTS = 89       # half-decade steps over the positive range
 BISECTIONS = 64        # log-space halvings: the bracket shrinks below float precision
 CHUNK = 200_000        # rows per batch, to bound memory of the scan
 SNAP_NOISE = 1e-9      # a residual this small beside its size at half and twice the root is a root
+GUARD_NOISE = 1e-12    # a nonnegative definition this far below 0, beside the size of its terms, is 0
 
 
 class Roots(NamedTuple):
@@ -49,21 +51,27 @@ def find_roots(residual: Compiled, name: str, env: Mapping[str, np.ndarray], row
 
 def snapped_to_whole(residual: Compiled, name: str, env: Mapping[str, np.ndarray], rows: int, root: np.ndarray,
                      rounding: str) -> np.ndarray:
-    """`root` moved to the whole number its rounding would pass over (below it for `up`, above for `down`)
-    where that is a root too: a residual flat over a range (the training time of 8.0006 GPUs is that of 8,
-    the optimizer steps being whole) has its bisected root anywhere in it, and 8.0006 would round up to 9
-    GPUs where 8 give the very time asked. "A root too": the residual there is float noise beside its size
-    at half and twice the root (a sawtooth's lower tooth, short of the limit, is not)."""
-    whole = np.floor(root) if rounding == "up" else np.ceil(root)
-    candidate = (whole != root) & (whole >= 1) & np.isfinite(root)
-    if not candidate.any():
-        return root
-    at = np.where(candidate, whole, 1.0)
-    with np.errstate(all="ignore"):
-        at_whole = np.abs(evaluate_at(residual, name, dict(env), at, rows))
-        scale = np.fmax(np.abs(evaluate_at(residual, name, dict(env), at / 2, rows)),
-                        np.abs(evaluate_at(residual, name, dict(env), at * 2, rows)))
-    return np.where(candidate & (at_whole <= SNAP_NOISE * scale), whole, root)
+    """`root` moved to a whole number that is a root too: the one its rounding would pass over (below it
+    for `up`, above for `down`), or the nearest where the root is float noise away from it (0.99999999 GPUs,
+    whose data-parallel size then reads below 1). A residual flat over a range (the training time of 8.0006
+    GPUs is that of 8, the optimizer steps being whole) has its bisected root anywhere in it, and 8.0006
+    would round up to 9 GPUs where 8 give the very time asked. "A root too": the residual there is float
+    noise beside its size at half and twice that number (a sawtooth's lower tooth, short of the limit, is
+    not)."""
+    passed = np.floor(root) if rounding == "up" else np.ceil(root)
+    nearest = np.round(root)
+    close = np.abs(root - nearest) <= SNAP_NOISE * np.fmax(1.0, np.abs(root))
+    for whole, allowed in ((passed, True), (nearest, close)):
+        candidate = allowed & (whole != root) & (whole >= 1) & np.isfinite(root)
+        if not candidate.any():
+            continue
+        at = np.where(candidate, whole, 1.0)
+        with np.errstate(all="ignore"):
+            at_whole = np.abs(evaluate_at(residual, name, dict(env), at, rows))
+            scale = np.fmax(np.abs(evaluate_at(residual, name, dict(env), at / 2, rows)),
+                            np.abs(evaluate_at(residual, name, dict(env), at * 2, rows)))
+        root = np.where(candidate & (at_whole <= SNAP_NOISE * scale), whole, root)
+    return root
 
 
 class _Brackets:
@@ -160,23 +168,46 @@ def _bracket_at_edge(residual: Compiled, name: str, env: dict, rows: int, left: 
     return change
 
 
-def guarded(residual: Compiled, guards: list[tuple[str, Compiled, str]]) -> Compiled:
+def guarded(residual: Compiled, guards: list[tuple[str, Compiled, str]],
+            sizes: Mapping[str, Compiled] | None = None) -> Compiled:
     """The residual of a torn chain, NaN where a definition it went through leaves its domain (name, closed
     form, domain; in the order they define each other): a sign change there is no root the chain can have
-    (n_gpus for a deadline where dp < 1 turns the ring all-reduce's (dp - 1)/dp negative)."""
+    (n_gpus for a deadline where dp < 1 turns the ring all-reduce's (dp - 1)/dp negative). `sizes`: for a
+    nonnegative definition, the size of its terms (`magnitude`); a value below 0 by float noise beside them
+    is 0 (network_exposed_bytes = −3.8e-6 B of terms of 1e10 B at grad_accum = 3.8 hid the root at 4)."""
     if not guards:
         return residual
+    sizes = sizes or {}
 
     def checked(env: Env) -> "np.ndarray | float":
         local = dict(env)
         outside: "np.ndarray | bool" = False
         for name, closed, domain in guards:
             value = np.asarray(closed(local), dtype=float)
+            size = sizes.get(name)
+            if size is not None and np.any(value < 0):
+                noise = (value < 0) & (value >= -GUARD_NOISE * np.abs(np.asarray(size(local), dtype=float)))
+                value = np.where(noise, 0.0, value)
             local[name] = value
             outside = outside | ~domain_mask(domain, np.atleast_1d(value))
         return np.where(outside, np.nan, residual(local))   # (a residual may read the definitions)
 
     return checked
+
+
+def magnitude(tree: Tree) -> Tree:
+    """`tree` with every number made positive: for sums and products of nonnegative values, the sum of the
+    sizes of its terms (a − b becomes a + b), the scale its float noise is measured against."""
+    kind = tree[0]
+    if kind == "num":
+        return ("num", abs(tree[1]))
+    if kind in ("add", "mul"):
+        return (kind, tuple(magnitude(t) for t in tree[1]))
+    if kind == "pow":
+        return ("pow", magnitude(tree[1]), tree[2])
+    if kind == "call":
+        return ("call", tree[1], tuple(magnitude(t) for t in tree[2]))
+    return tree
 
 
 def evaluate_at(residual: Compiled, name: str, env: dict, x: "np.ndarray | float", rows: int) -> np.ndarray:

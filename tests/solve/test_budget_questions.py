@@ -11,6 +11,8 @@ import math
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.rules.expr import parse_expression
 from engine.rules.model import Equation
@@ -122,3 +124,23 @@ def test_a_torn_residual_is_judged_with_the_formulas_of_derived_knowns() -> None
     # a known derived from a rule it is not the left side of is isolated in it: a = f / b gives f = a · b
     f_from_a = Link((_rule("a", "f / b", {"a", "b", "f"}),), ("f",))
     assert not informative_after(residual, "x", (f_from_a,), DOMAINS)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(tp=st.sampled_from([1, 2, 4, 8]), pp=st.sampled_from([1, 2, 4]), micro_batch=st.sampled_from([1, 2, 4]),
+       grad_accum=st.sampled_from([4, 8, 16]), replicas=st.integers(1, 16), zero_stage=st.sampled_from([1, 2, 3]),
+       question=st.sampled_from([("n_gpus", "train_time"), ("micro_batch", "step_time"),
+                                 ("grad_accum", "step_time")]))
+def test_a_whole_number_comes_back_from_the_limit_it_sets(eng: Any, tp: int, pp: int, micro_batch: int,
+                                                          grad_accum: int, replicas: int, zero_stage: int,
+                                                          question: tuple[str, str]) -> None:
+    # Property over layouts of Llama-2-13B on H100s: a whole number and a limit it sets strictly (more GPUs, a
+    # shorter training; a bigger micro-batch or more accumulation, a longer step), the limit handed back as
+    # the run gives it, gives the number back.
+    whole, limit = question
+    run = {**H100_7B, "model": "llama2-13b", "tp": tp, "pp": pp, "n_gpus": tp * pp * replicas,
+           "micro_batch": micro_batch, "grad_accum": grad_accum, "zero_stage": zero_stage, "tokens": "1T"}
+    figure = eng.solve([limit], run).values[limit] / eng.rules.variables[limit].factor
+    asked = {k: v for k, v in run.items() if k != whole}
+    assert eng.solve([whole], {**asked, limit: repr(figure)}).values[whole] == run[whole]

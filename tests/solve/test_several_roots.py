@@ -19,7 +19,7 @@ from engine.rules.expr import parse_expression
 from engine.rules.model import Equation
 from engine.solve.float_noise import within_noise
 from engine.solve.numeric import compile_tree
-from engine.solve.roots import find_roots, snapped_to_whole
+from engine.solve.roots import find_roots, guarded, magnitude, snapped_to_whole
 from engine.table.frames import run_frame
 
 DAY = 86400.0
@@ -62,6 +62,10 @@ def test_a_root_on_a_flat_stretch_moves_to_the_whole_number_there() -> None:
     # residual reads ±1; at 8 the tooth is 0.5 short of zero: smaller than at the root, but no root, not taken
     tooth = compile_tree(parse_expression("0.5 + 2.5 * (x - 8) - 2 * min(floor(x / 8.2), 1)", {"x"}))
     assert snapped_to_whole(tooth, "x", {}, 1, np.array([8.2]), "up").tolist() == [8.2]
+    # a root float noise below a whole number is that number (0.999999999999 GPUs: dp would read below 1)
+    one = compile_tree(parse_expression("x - 1", {"x"}))
+    assert snapped_to_whole(one, "x", {}, 1, np.array([1 - 1e-12]), "up").tolist() == [1.0]
+    assert snapped_to_whole(steep, "x", {}, 1, np.array([8.5 - 1e-12]), "up").tolist() == [8.5 - 1e-12]
 
 
 def test_gpus_back_from_a_fine_tuning_time_on_whole_steps(eng: Any) -> None:
@@ -125,3 +129,16 @@ def test_rows_of_a_workbook_each_name_their_own_other_root(eng: Any) -> None:
     assert results["seq_len"].cast(pl.Float64).to_list() == [4096, 3072]
     others = [re.search(r"\(([\d,.]+) token as well\)", text).group(1) for text in results["warnings"].to_list()]
     assert others[0] != others[1]
+
+
+def test_a_guard_below_zero_by_float_noise_is_zero() -> None:
+    # A torn chain's nonnegative definition d = a − b with a = b = 1e10 in exact arithmetic reads −3.8e-6 in
+    # floats: 4e-16 of its terms' size (magnitude: a + b = 2e10), so it is 0 and the residual stays finite;
+    # d = −1,000 is a value outside the domain, and the residual there is NaN.
+    d = parse_expression("a - b", {"a", "b"})
+    assert compile_tree(magnitude(d))({"a": 2.0, "b": 3.0}) == 5.0
+    residual = guarded(compile_tree(parse_expression("x - 4", {"x"})), [("d", compile_tree(d), "nonnegative")],
+                       {"d": compile_tree(magnitude(d))})
+    near = residual({"x": np.array([5.0]), "a": np.array([1e10]), "b": np.array([1e10 + 3.8e-6])})
+    far = residual({"x": np.array([5.0]), "a": np.array([1e10]), "b": np.array([1e10 + 1e3])})
+    assert near.tolist() == [1.0] and np.isnan(far).all()
