@@ -263,16 +263,23 @@ class StepEvaluation(ColumnBounds):
             roots = roots._replace(root=snapped_to_whole(residual, name, env, n, roots.root, variable.rounding))
         several = np.flatnonzero(~np.isnan(roots.other))
         if len(several):
-            which = Nested("planner.several_roots.largest" if largest else "planner.several_roots.smallest")
-            named = len(several) <= SEVERAL_ROOTS_NAMED   # (each row's own other value, while few rows)
-            shown = [format_quantity(variable, float(v)) for v in roots.other[several]] if named else []
-            for text in dict.fromkeys(shown) if named else [None]:
-                at = several if text is None else several[[t == text for t in shown]]
-                other = Nested("planner.several_roots.value", value=text) if text else Nested()
-                batch.notes.append((f"several_roots.{name}", said_text(
-                    "planner.several_roots", name=name, other=other, rules=_rule_ids(step), which=which),
-                    mask(np.asarray(rows)[at], batch.rows)))
+            self._note_other_roots(batch, step, roots.other, several, rows, largest)
         return roots.root
+
+    def _note_other_roots(self, batch: Batch, step: Step, other: FloatColumn, several: np.ndarray, rows: Rows,
+                          largest: bool) -> None:
+        """A note on the rows `several` (positions in `rows`) that their answer is one of several roots,
+        naming each row's other one while they are few (SEVERAL_ROOTS_NAMED)."""
+        name = step.unknowns[0]
+        which = Nested("planner.several_roots.largest" if largest else "planner.several_roots.smallest")
+        named = len(several) <= SEVERAL_ROOTS_NAMED
+        shown = [format_quantity(self.rules.variables[name], float(v)) for v in other[several]] if named else []
+        for text in dict.fromkeys(shown) if named else [None]:
+            at = several if text is None else several[np.array([t == text for t in shown])]
+            value = Nested("planner.several_roots.value", value=text) if text else Nested()
+            batch.notes.append((f"several_roots.{name}", said_text(
+                "planner.several_roots", name=name, other=value, rules=_rule_ids(step), which=which),
+                mask(np.asarray(rows)[at], batch.rows)))
 
     def _root_rest(self, step: Step, env: Env, chosen: dict[str, FloatColumn], open_rows: Mask, batch: Batch,
                    rows: Rows) -> Mask:
