@@ -24,7 +24,7 @@ from .elimination import Eliminator
 from .giving_way import giving_way
 from .ordering import Definitions, Link, structural, trace
 from .suggestions import reachable_alone, underdetermined
-from .tearing import informative, informative_after, substitute
+from .tearing import informative, informative_after, written_out
 from .watched import watched_links
 
 Tear = tuple[tuple[dict[str, Tree], ...], Tree, tuple[tuple[str, Tree], ...]]   # (closed forms, residual, guards)
@@ -311,9 +311,8 @@ class Planner:
                 if not solutions or len(solutions) != 1:
                     return None
                 subs[name] = solutions[0][name]
-            lhs, rhs = closing.lhs, closing.rhs
-            for _, name in reversed(defs):
-                lhs, rhs = substitute(lhs, name, subs[name]), substitute(rhs, name, subs[name])
+            written: dict[str, Tree] = {}   # (each definition refers to earlier ones: written out in turn)
+            lhs, rhs = (written_out(side, subs, written) for side in (closing.lhs, closing.rhs))
             if informative(lhs, rhs, x):
                 text = f"{render(lhs)} = {render(rhs)}"
                 solutions = symbolic.solve_block([(lhs, rhs, text)], [x], self.domains) or []

@@ -17,17 +17,26 @@ from .numeric import compile_tree
 from .ordering import Link
 
 
-def substitute(tree: Tree, name: str, value: Tree) -> Tree:
-    """`tree` with every occurrence of variable `name` replaced by `value`."""
+def written_out(tree: Tree, formulas: Mapping[str, Tree | None], written: dict[str, Tree] | None = None) -> Tree:
+    """`tree` with each variable that has a formula replaced by it, the formula written out in turn (names
+    with None stay). `written` keeps each formula written out once: a value many rules read is not
+    expanded again for each (pass the same dict for both sides of an equation)."""
+    written = {} if written is None else written
     kind = tree[0]
     if kind == "var":
-        return value if tree[1] == name else tree
+        name = tree[1]
+        formula = formulas.get(name)
+        if formula is None:
+            return tree
+        if name not in written:
+            written[name] = written_out(formula, formulas, written)
+        return written[name]
     if kind in ("add", "mul"):
-        return (kind, tuple(substitute(t, name, value) for t in tree[1]))
+        return (kind, tuple(written_out(t, formulas, written) for t in tree[1]))
     if kind == "pow":
-        return ("pow", substitute(tree[1], name, value), substitute(tree[2], name, value))
+        return ("pow", written_out(tree[1], formulas, written), written_out(tree[2], formulas, written))
     if kind == "call":
-        return ("call", tree[1], tuple(substitute(t, name, value) for t in tree[2]))
+        return ("call", tree[1], tuple(written_out(t, formulas, written) for t in tree[2]))
     return tree
 
 
@@ -61,29 +70,8 @@ def informative_after(residual: Tree, x: str, before: tuple[Link, ...], domains:
     here: at one point a min() or floor() may hide x, which says nothing of other values."""
     formulas = {link.names[0]: _formula(link, domains) for link in before if len(link.names) == 1}
     written: dict[str, Tree] = {}
-    lhs, rhs = (_written_out(side, formulas, written) for side in _sides(residual))
+    lhs, rhs = (written_out(side, formulas, written) for side in _sides(residual))
     return not _identity(lhs, rhs, x)
-
-
-def _written_out(tree: Tree, formulas: dict[str, Tree | None], written: dict[str, Tree]) -> Tree:
-    """`tree` with each variable that has a formula replaced by it, written out in turn (each formula
-    once, in `written`: a value many rules read is not expanded again for each)."""
-    kind = tree[0]
-    if kind == "var":
-        name = tree[1]
-        formula = formulas.get(name)
-        if formula is None:
-            return tree
-        if name not in written:
-            written[name] = _written_out(formula, formulas, written)
-        return written[name]
-    if kind in ("add", "mul"):
-        return (kind, tuple(_written_out(t, formulas, written) for t in tree[1]))
-    if kind == "pow":
-        return ("pow", _written_out(tree[1], formulas, written), _written_out(tree[2], formulas, written))
-    if kind == "call":
-        return ("call", tree[1], tuple(_written_out(t, formulas, written) for t in tree[2]))
-    return tree
 
 
 def _identity(lhs: Tree, rhs: Tree, x: str, tries: int = 6) -> bool:

@@ -28,7 +28,8 @@ def unused_givens(plans: Iterable[Plan | None], checks: Iterable[Equation], stat
 
 def note_unused_givens(batch: Batch, inputs: Iterable[str], rules: RuleSet) -> None:
     """Per group of rows, one info note on those rows naming what was typed and shaped nothing: the typed
-    `inputs` its plans never read (mfu beside a question no rule connects it to), and the catalog keys typed
+    `inputs` its plans never read (mfu beside a question no rule connects it to), the typed limits no step
+    toward the answer reads, and the catalog keys typed
     there whose figures no step toward the answer reads and that switch none of its rules (precision=fp32
     beside method=lora: the adapters' dtypes decide there)."""
     typed = set(inputs)
@@ -38,29 +39,22 @@ def note_unused_givens(batch: Batch, inputs: Iterable[str], rules: RuleSet) -> N
         plans = [plan for plan in (group.plan, group.replan) if plan is not None]
         checks = [eq for plan in plans for eq in plan.checks]
         given = {n: "given" for n in group.plan.knowns if n in typed and n not in group.admitted}
-        unused = sorted({*unused_givens(plans, checks, given), *_unused_keys(batch, rules, plans, group.index),
-                         *_unused_limits(rules, plans, given)})
+        read = frozenset().union(*(_read_toward_answer(plan, rules) for plan in plans))
+        # (a limit some rule reads, but none on the way to the answer: params from layers and the shape sketch
+        # beside memory_fill=1 is no largest model that fits)
+        limits = [n for n in given if rules.variables[n].limit and n not in read]
+        unused = sorted({*unused_givens(plans, checks, given), *_unused_keys(batch, rules, read, group.index),
+                         *limits})
         if unused:
             batch.notes.append((UNUSED, said_text("results.given_unused", names=", ".join(unused), first=unused[0]),
                                 mask(group.index, batch.rows)))
 
 
-def _unused_keys(batch: Batch, rules: RuleSet, plans: list[Plan], rows: Rows) -> list[str]:
-    """The catalog keys typed in `rows` that neither supply a figure the answer reads nor switch a rule."""
-    read: set[str] = set()
-    for plan in plans:
-        read |= _read_toward_answer(plan, rules)
+def _unused_keys(batch: Batch, rules: RuleSet, read: frozenset[str], rows: Rows) -> list[str]:
+    """The catalog keys typed in `rows` that neither supply a figure the answer reads (`read`: what the
+    steps toward it read, _read_toward_answer) nor switch a rule."""
     return [key for key, typed in batch.typed.items() if key in rules.tables and key not in read
             and not read & set(rules.tables[key].fields) and any_at(typed, rows)]
-
-
-def _unused_limits(rules: RuleSet, plans: list[Plan], given: dict[str, str]) -> list[str]:
-    """Typed limits (memory_fill=1, a deadline) that some rule reads, but none on the way to the answer:
-    params from layers and the shape sketch beside memory_fill=1 is no largest model that fits."""
-    read: set[str] = set()
-    for plan in plans:
-        read |= _read_toward_answer(plan, rules)
-    return [name for name in given if rules.variables[name].limit and name not in read]
 
 
 def _read_toward_answer(plan: Plan, rules: RuleSet) -> frozenset[str]:
