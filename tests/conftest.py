@@ -41,6 +41,14 @@ def fresh_process(code: str, tmp_path: Path) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture(autouse=True)
+def search_counted_not_timed(monkeypatch: Any) -> None:
+    """The search for what is missing stops after a count of tries, and after 2 s as a safety net only;
+    a test checks what a message names, so the net is raised out of reach of a loaded machine's pauses
+    (tests/solve/test_search_budget.py checks the net itself, and the cold-cache tests the time)."""
+    monkeypatch.setattr("engine.solve.suggestions.SUGGESTION_SECONDS", 60.0)
+
+
 @pytest.fixture
 def llmplan() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_llmplan

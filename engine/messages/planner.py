@@ -61,8 +61,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "; or choose {selector}={value}: its rules derive {names} from more values (see `llmplan explain {names}`)",
         "；或选择 {selector}={value}：其规则可由更多的值推出 {names}（见 `llmplan explain {names}`）"),
     "planner.slow": (
-        " (the search for what is missing stopped after {seconds:g} s)",
-        "（查找缺失值的搜索在 {seconds:g} 秒后停止）"),
+        " (the search for what is missing stopped after {tries} tries, {seconds} s)",
+        "（查找缺失值的搜索在尝试 {tries} 次、{seconds} 秒后停止）"),
     "planner.contradiction": (
         "given values contradict each other: by rule {rule} ({formula}), {left_name} is {left}, but the "
         "other values imply {right} (they differ by {gap}; tolerance {tolerance}); values: {values}. {drop}",

@@ -178,11 +178,10 @@ def test_unpacked_inverse_questions_answer_on_the_computed_tokens():
     assert hand_step_time(length) == pytest.approx(2, rel=1e-9)
 
 
-def test_unpacked_without_the_sample_length_names_it(monkeypatch):
+def test_unpacked_without_the_sample_length_names_it():
     """packing=off without tokens_per_sample: the step's tokens are unknown, and the refusal names
     tokens_per_sample first (what perf_model=given asks for too), with pad_to=max_length as the other way out;
     packing=on is not offered, since the user chose packing=off (a convention set is never suggested away)."""
-    monkeypatch.setattr("engine.solve.suggestions.SUGGESTION_SECONDS", 60.0)   # (the search is timed)
     for target in ("step_time", "mfu"):
         with pytest.raises(UnderdeterminedError) as caught:
             ENGINE.solve([target], {**RUN, "packing": "off"})

@@ -88,10 +88,7 @@ def assert_same_row(big, row: int, small, small_row: int = 0) -> None:
 
 
 @pytest.mark.parametrize("side_values", [True, False])
-def test_batch_of_mixed_patterns_matches_every_row_solved_alone(eng, side_values, monkeypatch):
-    # the search for what an under-determined row misses stops after SUGGESTION_SECONDS; on a loaded
-    # machine the batch and the lone row could stop at different points and word it differently
-    monkeypatch.setattr("engine.solve.suggestions.SUGGESTION_SECONDS", 60.0)
+def test_batch_of_mixed_patterns_matches_every_row_solved_alone(eng, side_values):
     numbers, keys, row_targets = mixed_inputs()
     rows = len(row_targets)
     batch = eng.solve_columns(numbers, keys, TARGETS, row_targets, rows, side_values=side_values)

@@ -734,13 +734,10 @@ def test_figures_typed_as_printed_are_answered_with_a_warning_not_refused(eng: A
         eng.solve(["train_cost"], {**givens, "train_time": 29.0})
 
 
-def test_the_convention_named_is_the_one_whose_rules_read_what_was_given(eng: Any, monkeypatch: Any) -> None:
+def test_the_convention_named_is_the_one_whose_rules_read_what_was_given(eng: Any) -> None:
     # pp_bubble_fraction is read only by perf_model=analytic's rules (bubble (pp-1)/(vpp·m + pp-1), Narayanan et al.
     # 2021): the refusal names that convention, not the first one alphabetically (activation_model=korthikanti)
     from engine.errors import UnderdeterminedError
-    from engine.solve import suggestions
-
-    monkeypatch.setattr(suggestions, "SUGGESTION_SECONDS", 60.0)
     with pytest.raises(UnderdeterminedError) as caught:
         eng.solve(["grad_accum"], {"pp_bubble_fraction": 0.05, "pp": 8})
     assert "perf_model=analytic" in str(caught.value) and "activation_model" not in str(caught.value)
@@ -749,12 +746,9 @@ def test_the_convention_named_is_the_one_whose_rules_read_what_was_given(eng: An
                      ).values["grad_accum"] == 133
 
 
-def test_a_missing_peak_names_the_gpu_key_that_has_it(eng: Any, monkeypatch: Any) -> None:
+def test_a_missing_peak_names_the_gpu_key_that_has_it(eng: Any) -> None:
     # the GPUs for 13B on 1T tokens in 30 days at mfu 0.4 need the GPU's peak, which a gpu key supplies
     from engine.errors import UnderdeterminedError
-    from engine.solve import suggestions
-
-    monkeypatch.setattr(suggestions, "SUGGESTION_SECONDS", 60.0)
     with pytest.raises(UnderdeterminedError) as caught:
         eng.solve(["n_gpus"], {"params": 13e9, "tokens": 1e12, "train_time": 30.0, "mfu": 0.4})
     assert "or give gpu (a catalog key" in str(caught.value) and "its entry has peak_flops" in str(caught.value)
