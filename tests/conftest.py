@@ -43,10 +43,12 @@ def fresh_process(code: str, tmp_path: Path) -> Any:
 
 @pytest.fixture(autouse=True)
 def search_counted_not_timed(monkeypatch: Any) -> None:
-    """The search for what is missing stops after a count of tries, and after 2 s as a safety net only;
-    a test checks what a message names, so the net is raised out of reach of a loaded machine's pauses
-    (tests/solve/test_search_budget.py checks the net itself, and the cold-cache tests the time)."""
+    """The search for what is missing stops after a count of tries, and after 2 s as a safety net only (so
+    does the search for whole values that would work, past the nearest one); a test checks what a message
+    names, so the nets are raised out of reach of a loaded machine's pauses (tests/solve/test_search_budget.py
+    checks the net itself, and the cold-cache tests the time)."""
     monkeypatch.setattr("engine.solve.suggestions.SUGGESTION_SECONDS", 60.0)
+    monkeypatch.setattr("engine.solve.whole_options.SEARCH_SECONDS", 60.0)
 
 
 @pytest.fixture

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from .solver import Engine
 
 MAX_OPTIONS = 4
-SEARCH_SECONDS = 2.0   # (each try is a new question: a plan, maybe sympy on an empty cache)
+# each try is a new question (a plan, maybe sympy on an empty cache): after this long, the whole value on the
+# far side is not tried; the nearest one always is, so a loaded machine does not change the answer's first options
+SEARCH_SECONDS = 2.0
 
 
 def with_whole_options(engine: "Engine", error: BaseException, batch: "Batch", numbers: dict[str, float],
@@ -48,7 +50,7 @@ def whole_options(engine: "Engine", numbers: dict[str, float], keys: dict[str, s
     wholes = sorted({math.floor(raw), math.ceil(raw)} - {0}, key=lambda w: abs(w - raw))
     for whole in wholes:
         for field in inputs:
-            if len(options) >= MAX_OPTIONS or time.monotonic() > deadline:
+            if len(options) >= MAX_OPTIONS or (whole != wholes[0] and time.monotonic() > deadline):
                 return options
             givens = {n: v for n, v in numbers.items() if n != field}
             givens[name] = float(whole)

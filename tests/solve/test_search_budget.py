@@ -49,3 +49,18 @@ def test_the_budget_counts_only_tries_it_allows():
     budget = suggestions.SearchBudget()
     allowed = [not budget.spent() for _ in range(suggestions.SUGGESTION_TRIES + 5)]
     assert sum(allowed) == suggestions.SUGGESTION_TRIES == budget.tries and budget.stopped
+
+
+def test_whole_values_that_would_work_nearest_first_even_out_of_time(eng, monkeypatch):
+    # global_batch 1,000 on 64 GPUs, micro_batch 1: grad_accum = 15.625 is no whole number. With the clock run
+    # out the options for the nearest whole value (16: global_batch = 16 · 64 = 1,024, by hand) are still found;
+    # the far side's (15: 960) only with time left (tests/solve/test_planner_semantics.py has both)
+    from engine.errors import EngineError
+    from engine.solve import whole_options
+
+    givens = {"global_batch": 1000.0, "micro_batch": 1.0, "n_gpus": 64.0}
+    monkeypatch.setattr(whole_options, "SEARCH_SECONDS", 0.0)
+    with pytest.raises(EngineError):
+        eng.solve(["grad_accum"], givens)
+    options = whole_options.whole_options(eng, givens, {}, "grad_accum", 15.625, ("global_batch", "n_gpus"))
+    assert options == ["global_batch = 1,024 (grad_accum = 16)"]
