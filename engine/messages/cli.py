@@ -13,6 +13,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.warnings": ("Warnings", "提示"),
     "cli.source": ("source", "来源"),
     "cli.catalog": ("from catalog", "来自目录"),
+    "cli.first_whole": ("the fewest there can be: it already keeps the limits given",
+                        "可取的最小值：它即已满足给定的限制"),
     "cli.recomputed": ("recomputed for the rounded count", "按取整后的数量重新计算"),
     "cli.round_up": ("up", "向上"),
     "cli.round_down": ("down", "向下"),

@@ -68,6 +68,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "other values imply {right} (they differ by {gap}; tolerance {tolerance}); values: {values}. {drop}",
         "给定的值相互矛盾：按规则 {rule}（{formula}），{left_name} 为 {left}，而其他值推出 {right}"
         "（相差 {gap}；容差 {tolerance}）；涉及的值：{values}。{drop}"),
+    "planner.first_whole": (
+        "{name} = {value} is the fewest there can be, and {value} already keeps {limits} as given: that limit "
+        "does not bind (the values that depend on {name} are recomputed for {value})",
+        "{name} = {value} 已是可取的最小值，且 {value} 即已满足给定的 {limits}：该限制不起约束作用"
+        "（依赖 {name} 的值已按 {value} 重新计算）"),
     "planner.rounds_to_zero": (
         "{name} = {raw} rounds {way} to 0: no whole {name} of at least 1 meets the given values {givens}; "
         "loosen one of them",

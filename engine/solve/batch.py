@@ -50,6 +50,7 @@ from .batch_result import (
 from .bounds import remember_bounds, remembered_bounds
 from .evaluation import Env, values_behind
 from .factored import Factored
+from .first_whole import unsettled
 from .keys import Categorical, Columns, Soft, expand_keys, same, writable
 from .planning import Plan, Planner
 from .rounding import IntegerRounding
@@ -211,10 +212,10 @@ class BatchSolver(IntegerRounding, GroupChecks):
             steps = [s for s in plan.steps if set(s.unknowns) & path]
         if whole and self._grid is not None and self._grid.rows == batch.rows:
             steps = self._run_factored(plan, env, targets, codes, steps, self._grid)
-        self._run(batch, plan, env, rows, targets, codes, steps)
+        self._run(batch, plan, env, rows, targets, codes, steps, group)
         # The givens among themselves, before any rounding: a replan frees and recomputes the budgets
         # (gpu_hours, gpu_days for the rounded n_gpus), and two of them that disagree must not pass unseen.
-        self._consistency(batch, plan, env, rows)
+        self._consistency(batch, plan, env, rows, unsettled=unsettled(plan, group.below_first))
         # (the rounding replaces values: the layout as given, which an error check's refusal tells)
         before = env.subset([n for n in self._error_check_names if n in env])
         self._round(batch, group, plan, env, rows, known, selectors, targets, codes)

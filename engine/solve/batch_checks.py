@@ -38,13 +38,15 @@ class GroupChecks(StepEvaluation):
 
     def _consistency(self, batch: Batch, plan: Plan, env: Env, rows: Rows,
                      rounded: frozenset[str] = frozenset(), skip: set[str] | frozenset[str] = frozenset(),
-                     defaults: frozenset[str] = frozenset(), before: Env | None = None) -> None:
+                     defaults: frozenset[str] = frozenset(), before: Env | None = None,
+                     unsettled: tuple[np.ndarray, set[str]] = (np.zeros(0, dtype=np.intp), set())) -> None:
         """Rules with no unknown left must hold. `rounded`: whole-number answers (grad_accum = 3.9 -> 4)
         that a rule with only givens besides them cannot follow: not a contradiction of the givens
         but no admissible whole value (global_batch 1,000 is no multiple of micro_batch x dp = 256).
         `skip`: checks already made on the same values. `defaults`: inputs the user did not give (a
         replan holds them as knowns), said so in the message. `before`: the values before the rounding,
-        where a layout that cannot run (an error check) is told as it was given (dp = 7.5, not 7.474)."""
+        where a layout that cannot run (an error check) is told as it was given (dp = 7.5, not 7.474).
+        `unsettled`: (rows, names) whose values await the recompute (solve/first_whole.py)."""
         n = len(rows)
         shaped = self._shaped(env, n)
         for eq in plan.checks:
@@ -62,6 +64,8 @@ class GroupChecks(StepEvaluation):
                 gap = np.abs(left - right) / np.where(scale > 0, scale, 1.0)
             # a side that could not be computed (overflow: already noted) cannot be checked
             bad = ~(gap <= eq.tolerance) & np.isfinite(left) & np.isfinite(right)
+            if len(unsettled[0]) and eq.variables & unsettled[1]:
+                bad[unsettled[0]] = False
             if bad.any():   # (a value solved by subtraction, −4e-16 s against its rule's 0 s, is no contradiction)
                 bad &= ~within_noise(eq, self.rules.variables, env, left, right)
             if eq.tolerance >= APPROXIMATE and bad.any():

@@ -38,6 +38,9 @@ class Group:
     replan: Plan | None = None     # plan after integer answers were rounded
     admitted: set[str] = field(default_factory=set)   # what the admissibility checks of its rounding read
     error: str = ""                # planning error shared by every row of the group
+    # a count answered by its first whole value, its root lying below (engine/solve/first_whole.py): name -> (positions
+    # in the group's rows, the error they get if that breaks a limit after all, the typed limits that must hold)
+    below_first: dict[str, tuple[np.ndarray, str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def rows(self) -> npt.NDArray[np.intp]:

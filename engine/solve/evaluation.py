@@ -17,10 +17,11 @@ from ..messages import Both, Nested, said_text
 from ..rules.expr import Tree
 from ..rules.model import RuleSet
 from ..text.formatting import format_quantity
-from .batch_result import DERIVED, GIVEN, SOLVED, Batch, ErrorKind, FloatColumn, Mask, Rows
+from .batch_result import DERIVED, GIVEN, SOLVED, Batch, ErrorKind, FloatColumn, Group, Mask, Rows
 from .check_causes import FiredChecks
 from .column_bounds import ColumnBounds
 from .factored import Factored, ShapedEnv
+from .first_whole import applies, kept_at_first, typed_limits
 from .grid_forms import formula_on_grid
 from .keys import Columns
 from .no_effect import independent_of
@@ -71,7 +72,7 @@ class StepEvaluation(ColumnBounds):
         return hit[1]
 
     def _run(self, batch: Batch, plan: Plan, env: Env, rows: Rows, targets: tuple[str, ...],
-             codes: dict[str, int], steps: list[Step] | None = None) -> None:
+             codes: dict[str, int], steps: list[Step] | None = None, group: Group | None = None) -> None:
         n = len(rows)
         for step in plan.steps if steps is None else steps:
             results, bad = self._step(step, env, n, batch, rows)
@@ -83,9 +84,29 @@ class StepEvaluation(ColumnBounds):
             eq_ids = _rule_ids(step)
             if set(step.unknowns) & plan.needed:   # (a side value without a root stays a note, below)
                 bad = self._no_effect(batch, step, env, rows, bad, eq_ids)
+                if group is not None and bad.any():
+                    bad = self._below_first(group, plan, step, env, bad, eq_ids)
                 if not bad.any():
                     continue
             self._no_value(batch, plan, step, env, rows, bad, eq_ids)
+
+    def _below_first(self, group: Group, plan: Plan, step: Step, env: Env, bad: Mask, eq_ids: str) -> Mask:
+        """Rows of `bad` whose count lies below 1 with the typed limits kept there: 1 for now, not an error
+        (engine/solve/first_whole.py; the rounding recomputes the limits for it). The rest is returned."""
+        if not applies(self.rules, plan, step) or not (limits := typed_limits(self.rules, plan, step)):
+            return bad
+        name, index = step.unknowns[0], np.flatnonzero(bad)
+        part = {k: (v[index] if isinstance(v, np.ndarray) and v.shape == bad.shape else v) for k, v in env.items()}
+        found, first = kept_at_first(self.rules, self._residual(step), name, part, len(index), limits)
+        if not found.any():
+            return bad
+        kept = index[found]
+        env[name] = answer = np.array(np.broadcast_to(env[name], bad.shape), dtype=float)
+        answer[kept] = first[found]
+        group.below_first[name] = (kept, said_text("planner.domain.none", names=name, rules=eq_ids), limits)
+        bad = bad.copy()
+        bad[kept] = False
+        return bad
 
     def _run_factored(self, plan: Plan, env: Env, targets: tuple[str, ...], codes: dict[str, int],
                       steps: list[Step], grid: Factored) -> list[Step]:

@@ -21,6 +21,7 @@ from ..text.formatting import format_quantity
 from .admissible import admissible, downstream
 from .batch_result import Batch, FloatColumn, Group, Rows, Value, keep
 from .evaluation import Env, inputs_behind
+from .first_whole import FIRST_WHOLE, broken_limits
 from .planning import Plan, Planner
 from .recompute import Recompute
 from .rowset import mask
@@ -60,8 +61,10 @@ class IntegerRounding(Recompute):
             if moved is None and shown is not None and shown[0] > 0 and (rounding == "up" or shown[0] >= 1):
                 # a rounded count lies within a step of the raw bounds (and is at least 1)
                 self._prove(rounded, (max(1.0, np.floor(shown[0]) - 1.0), np.ceil(shown[1]) + 1.0))
-            if not _same_values(rounded, raw):   # (a row with NaN among changed rows lands here)
-                keep(batch.unrounded, name, rows, raw, batch.rows)
+            below = group.below_first.get(name)   # (rows taken as their first whole value: no value before)
+            if not _same_values(rounded, raw) or below is not None:   # (a row with NaN among changed rows too)
+                keep(batch.unrounded, name, rows, raw if below is None else _without(raw, below[0], len(rows)),
+                     batch.rows)
                 env[name] = rounded
                 group.rounded.append(name)
                 after |= downstream(plan, name) - {name}
@@ -69,6 +72,7 @@ class IntegerRounding(Recompute):
         if group.rounded:
             self._recompute(batch, group, plan, env, rows, known, selectors, targets, codes)
             turned = self._keep_budgets(batch, group, plan, env, rows, known, (selectors, targets, codes))
+            self._below_first_kept(batch, group, env, rows)
         for at, message in pending:   # (a row the budget turned the other way found its value there)
             at = at[~turned[at]]
             if len(at):
@@ -115,6 +119,23 @@ class IntegerRounding(Recompute):
             env[budget] = limit
         self._recompute(batch, group, plan, env, rows, known, *question)
         return broken
+
+    def _below_first_kept(self, batch: Batch, group: Group, env: Env, rows: Rows) -> None:
+        """Rows whose count was taken as its first whole value (engine/solve/first_whole.py): a note where the
+        limits recomputed for it hold as typed, the refusal they would have had where not."""
+        index = np.asarray(rows)
+        for name, (at, message, limits) in group.below_first.items():
+            given = {n: np.broadcast_to(batch.unrounded[n], (batch.rows,))[index[at]] for n in limits
+                     if n in batch.unrounded}   # (the limits the recompute freed, as typed)
+            now = {n: np.broadcast_to(np.asarray(env[n], dtype=float), (len(rows),))[at] for n in given}
+            broken = broken_limits(self.rules, given, now)
+            if broken.any():
+                self._row_error(batch, mask(index[at[broken]], batch.rows), message, EvaluationError)
+            values = np.broadcast_to(np.asarray(env[name], dtype=float), (len(rows),))[at]
+            for value in np.unique(values[~broken]):   # (a note per value: 1, or 8 GPUs for tp = 8)
+                said = said_text("planner.first_whole", name=name, value=f"{value:g}", limits=", ".join(limits))
+                batch.notes.append((f"{FIRST_WHOLE}{name}", said, mask(index[at[~broken & (values == value)]],
+                                                                     batch.rows)))
 
     def _rounds_to_zero(self, batch: Batch, plan: Plan, name: str, raw: Value, rounded: Value, rounding: Rounding,
                         rows: Rows) -> None:
@@ -210,6 +231,13 @@ def _same_values(rounded: Value, raw: Value) -> bool:
             and len(rounded) and rounded[0] != raw[0]:
         return False
     return bool(np.array_equal(rounded, raw, equal_nan=True))
+
+
+def _without(raw: Value, at: np.ndarray, n: int) -> FloatColumn:
+    """raw with no value (NaN) at positions `at`."""
+    out = np.array(np.broadcast_to(raw, (n,)), dtype=float)
+    out[at] = np.nan
+    return out
 
 
 def _answer_below(plan: Plan, name: str, integers: list[str], targets: tuple[str, ...]) -> bool:

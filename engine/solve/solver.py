@@ -32,6 +32,7 @@ from . import symbolic
 from .batch import STATUS_NAMES, Batch, BatchSolver, Categorical
 from .catalog_selectors import apply_catalog_selectors
 from .factored import Factored
+from .first_whole import FIRST_WHOLE
 from .numeric import compile_tree
 from .planning import Plan, Planner, Step
 from .reach import key_columns, unreachable
@@ -247,7 +248,7 @@ class Engine:
             before = dict(values)
             before.update(unrounded)
             derivation = self._derive(plan, before, batch, row, "solve")
-            for name in (n for n in group.rounded if n in before):   # a NaN row of a rounded group
+            for name in (n for n in group.rounded if n in unrounded):   # (a NaN row, one of first_whole: none)
                 rounded[name] = (before[name], values.get(name, before[name]))
             if group.replan is not None:
                 derivation += self._recomputed(group.replan, group.rounded, values, batch, row)
@@ -344,7 +345,8 @@ class Engine:
                 out.append(Warning_(check.id, self.check_message(check, batch, row, lang), severity, check.source))
         for code, message, mask in batch.notes:
             if mask[row]:
-                out.append(Warning_(code, localized(message, lang), "info" if code == UNUSED else "warning"))
+                informative = code == UNUSED or code.startswith(FIRST_WHOLE)   # (news, not a doubt)
+                out.append(Warning_(code, localized(message, lang), "info" if informative else "warning"))
         for mismatch in batch.mismatches:
             if not np.isnan(mismatch.gaps[row]):
                 out.append(Warning_(mismatch.code, mismatch.message(row, lang), "warning", mismatch.eq.source))

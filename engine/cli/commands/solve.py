@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...messages import text
 from ...rules.expr import Tree, render
+from ...solve.first_whole import FIRST_WHOLE
 from ...solve.sensitivity import convention_effects, default_effects
 from ...table.breakdown import breakdowns
 from ...table.scope import (
@@ -124,6 +125,8 @@ def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
             extra = "   (" + "; ".join(text("cli.rounded_on_the_way", lang, name=n, value=show(n),
                                             how=_rounded_as(result, n, lang)) for n in on_the_way) + ")"
             on_the_way = []
+        if any(w.code == f"{FIRST_WHOLE}{name}" for w in result.warnings):   # (no root at or above 1)
+            extra = "   (" + text("cli.first_whole", lang) + ")"
         if name == FILL and result.values.get(name, 0) > 1 + 1e-9:
             extra += "   (" + text("cli.does_not_fit", lang) + ")"
         lines.append(f"  {name} = {show(name)}{_in_bits(rules.variables[name], result.values.get(name))}{extra}"
