@@ -47,8 +47,10 @@ def search_counted_not_timed(monkeypatch: Any) -> None:
     does the search for whole values that would work, past the nearest one); a test checks what a message
     names, so the nets are raised out of reach of a loaded machine's pauses (tests/solve/test_search_budget.py
     checks the net itself, and the cold-cache tests the time)."""
-    monkeypatch.setattr("engine.solve.suggestions.SUGGESTION_SECONDS", 60.0)
-    monkeypatch.setattr("engine.solve.whole_options.SEARCH_SECONDS", 60.0)
+    import importlib   # (the modules themselves: `engine.solve` may name the function engine/__init__ exports)
+
+    monkeypatch.setattr(importlib.import_module("engine.solve.suggestions"), "SUGGESTION_SECONDS", 60.0)
+    monkeypatch.setattr(importlib.import_module("engine.solve.whole_options"), "SEARCH_SECONDS", 60.0)
 
 
 @pytest.fixture

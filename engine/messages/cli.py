@@ -15,6 +15,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.catalog": ("from catalog", "来自目录"),
     "cli.first_whole": ("the fewest there can be: it already keeps the limits given",
                         "可取的最小值：它即已满足给定的限制"),
+    "cli.recomputed_first": ("recomputed for that count", "按该数量重新计算"),
     "cli.recomputed": ("recomputed for the rounded count", "按取整后的数量重新计算"),
     "cli.round_up": ("up", "向上"),
     "cli.round_down": ("down", "向下"),

@@ -131,8 +131,10 @@ def _answer(result: Result, lang: str, show: _Shower) -> list[str]:
             extra += "   (" + text("cli.does_not_fit", lang) + ")"
         lines.append(f"  {name} = {show(name)}{_in_bits(rules.variables[name], result.values.get(name))}{extra}"
                      f"    # {short_label(rules.variables[name].label(lang))}")
+    first = not result.rounded and any(w.code.startswith(FIRST_WHOLE) for w in result.warnings)   # (none rounded)
+    label = text("cli.recomputed_first" if first else "cli.recomputed", lang)
     for name in (n for n, s in result.status.items() if s == "recomputed" and not only_noise_rounded(result)):
-        lines.append(f"  {name} = {show(name)}    # {text('cli.recomputed', lang)}")
+        lines.append(f"  {name} = {show(name)}    # {label}")
     return lines
 
 
