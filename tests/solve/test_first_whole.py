@@ -100,3 +100,17 @@ def test_the_reach_clause_for_a_limit_every_count_keeps(eng: Any) -> None:
     kept = [c for c in clauses.parts if c.key == "planner.out_of_reach.kept"]
     assert len(kept) == 1 and kept[0].fields["name"] == "train_time"
     assert "(at n_gpus = 1)" in kept[0].say("en") and "不构成限制" in kept[0].say("zh")
+
+
+def test_a_step_time_limit_a_single_gpu_keeps(eng: Any) -> None:
+    # a full fine-tune of Llama-3-8B, 4 micro-batches of 4 per GPU: the step's work per GPU does not shrink with more
+    # GPUs (only the gradient all-reduce grows), so a step of at most 8.97 s (its time on 8 A100s) is kept by one
+    # GPU already; this round trip was refused as "no real, finite answer" before
+    run = {"model": "llama3-8b", "gpu": "A100-80G", "precision": "mixed-bf16", "method": "full", "micro_batch": 4,
+           "grad_accum": 4, "samples": "50k", "tokens_per_sample": 1024, "epochs": 3, "seq_len": 2048,
+           "perf_model": "analytic"}
+    on_eight = eng.solve(["step_time"], {**run, "n_gpus": 8}).values["step_time"]
+    result = eng.solve(["n_gpus"], {**run, "step_time": repr(on_eight)})
+    assert result.values["n_gpus"] == 1
+    alone = eng.solve(["step_time"], {**run, "n_gpus": 1}).values["step_time"]
+    assert result.values["step_time"] == pytest.approx(alone, rel=1e-9) and alone < on_eight
