@@ -68,6 +68,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "other values imply {right} (they differ by {gap}; tolerance {tolerance}); values: {values}. {drop}",
         "给定的值相互矛盾：按规则 {rule}（{formula}），{left_name} 为 {left}，而其他值推出 {right}"
         "（相差 {gap}；容差 {tolerance}）；涉及的值：{values}。{drop}"),
+    "planner.limits.set_by": (
+        "{limit} set this answer; {others} as given are kept too (shown beside the values they have for it)",
+        "本答案由 {limit} 决定；给定的 {others} 同样满足（其在此答案下的值与给定值并列显示）"),
+    "planner.limits.conflict": (
+        "no {name} keeps every limit given ({limits}): the {name} that meets each of them breaks another; "
+        "loosen one of them",
+        "没有一个 {name} 能同时满足所有给定的限制（{limits}）：满足其中一个的 {name} 会违反另一个；请放宽其中某个限制"),
+    "planner.limits.conflict_at": (
+        "no {name} keeps every limit given: {name} = {value}, the one {limit} asks for, gives {other} = {now}, "
+        "beyond the {typed} given; loosen {limit} or {other}",
+        "没有一个 {name} 能同时满足所有给定的限制：{limit} 所要求的 {name} = {value} 使 {other} = {now}，"
+        "超出给定的 {typed}；请放宽 {limit} 或 {other}"),
     "planner.first_whole": (
         "{name} = {value} is the fewest there can be, and {value} already keeps {limits} as given: that limit "
         "does not bind (the values that depend on {name} are recomputed for {value})",

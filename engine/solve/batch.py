@@ -56,6 +56,7 @@ from .planning import Plan, Planner
 from .rounding import IntegerRounding
 from .row_groups import asked_rows, constant_code, group_rows
 from .rowset import Every, mask
+from .several_limits import limit_trials, solve_by_each_limit
 from .unused_givens import note_unused_givens
 
 __all__ = ["CATALOG", "DEFAULT", "DERIVED", "GIVEN", "NONE", "RECOMPUTED", "SOLVED", "STATUS_NAMES",
@@ -191,6 +192,10 @@ class BatchSolver(IntegerRounding, GroupChecks):
 
     def _solve_group(self, batch: Batch, rows: Rows, known: frozenset[str], selectors: dict[str, str],
                      targets: tuple[str, ...], soft: Soft) -> None:
+        trials = limit_trials(self, batch, rows, known, selectors, targets, soft)
+        if trials:   # (a count under a deadline and a GPU-day budget: engine/solve/several_limits.py)
+            solve_by_each_limit(self, batch, rows, known, selectors, targets, soft, trials)
+            return
         whole = len(rows) == batch.rows
         usable = {n: v for n, v in soft.items() if n not in known and _complete(v, rows, whole)}
         ordered = dict(sorted(usable.items(), key=lambda kv: self._order.get(kv[0], 0)))
