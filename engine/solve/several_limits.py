@@ -47,9 +47,11 @@ def limit_trials(solver: "BatchSolver", batch: Batch, rows: Rows, known: frozens
     counts = [t for t in targets if variables[t].domain == "integer" and variables[t].rounding in ("up", "down")]
     if len(counts) != 1:
         return []
+    limits = sorted(n for n in known if variables[n].limit and n not in targets)
+    if len(limits) < 2:   # (most groups: no work below, not even the row positions of a sweep)
+        return []
     index = np.asarray(rows)
-    limits = sorted(n for n in known if variables[n].limit and n not in targets
-                    and (np.broadcast_to(batch.status[n], (batch.rows,))[index] == GIVEN).all())
+    limits = [n for n in limits if (np.broadcast_to(batch.status[n], (batch.rows,))[index] == GIVEN).all()]
     if len(limits) < 2:
         return []
     names = [n for n in soft if n not in known]
