@@ -69,8 +69,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "给定的值相互矛盾：按规则 {rule}（{formula}），{left_name} 为 {left}，而其他值推出 {right}"
         "（相差 {gap}；容差 {tolerance}）；涉及的值：{values}。{drop}"),
     "planner.limits.set_by": (
-        "{limit} set this answer; {others} as given are kept too (shown beside the values they have for it)",
-        "本答案由 {limit} 决定；给定的 {others} 同样满足（其在此答案下的值与给定值并列显示）"),
+        "{limit} sets this answer; the other limits given ({others}) are kept too (their values for it are shown "
+        "beside the ones given)",
+        "本答案由 {limit} 决定；给定的其他限制（{others}）同样满足（其在此答案下的值与给定值并列显示）"),
     "planner.limits.conflict": (
         "no {name} keeps every limit given ({limits}): the {name} that meets each of them breaks another; "
         "loosen one of them",

@@ -28,6 +28,7 @@ from ..errors import EngineError, EvaluationError
 from ..messages import said_text
 from ..text.formatting import format_quantity
 from .batch_result import GIVEN, RECOMPUTED, Batch, Rows, keep
+from .evaluation import inputs_behind
 from .keys import Columns, Soft, writable
 from .rowset import mask
 
@@ -40,39 +41,32 @@ CONFLICTS_TOLD = 200   # refused rows told their own numbers (the rest: one text
 
 def limit_trials(solver: "BatchSolver", batch: Batch, rows: Rows, known: frozenset[str], selectors: dict[str, str],
                  targets: tuple[str, ...], soft: Soft) -> list[tuple[str, tuple[str, ...]]]:
-    """(the limits a trial keeps given, as said; the limits it asks instead) for each way of solving these rows,
-    when a count rounded up or down is asked under several typed limits; [] otherwise. A limit the answer cannot
-    do without (a deadline with mfu at perf_model=given: GPU-days alone set no GPU count) is given in every trial."""
+    """(the budget a trial keeps given; the budgets it asks instead) for each budget that sets the count alone,
+    when a count rounded up or down is asked under two or more typed budgets; [] otherwise. Floors (mfu) stay
+    given in every trial: at perf_model=given mfu is how the run is assumed to go, and the mfu two budgets would
+    need (0.47 where 0.4 was typed) is no answer. A trial counts only where its count is computed from its one
+    budget: not from two of them as equations (600 GPU-days in 30 days is 20 GPUs: there the budgets are the
+    question, and two that disagree stay a contradiction), nor from defaults alone (the batch's micro-batches)."""
     variables = solver.rules.variables
     counts = [t for t in targets if variables[t].domain == "integer" and variables[t].rounding in ("up", "down")]
-    if len(counts) != 1:
-        return []
-    limits = sorted(n for n in known if variables[n].limit and n not in targets)
-    if len(limits) < 2:   # (most groups: no work below, not even the row positions of a sweep)
+    budgets = sorted(n for n in known if variables[n].role == "budget" and n not in targets)
+    if len(counts) != 1 or len(budgets) < 2:   # (most groups: no work below, not even a sweep's row positions)
         return []
     index = np.asarray(rows)
-    limits = [n for n in limits if (np.broadcast_to(batch.status[n], (batch.rows,))[index] == GIVEN).all()]
-    if len(limits) < 2:
+    budgets = [n for n in budgets if (np.broadcast_to(batch.status[n], (batch.rows,))[index] == GIVEN).all()]
+    if len(budgets) < 2:
         return []
     names = [n for n in soft if n not in known]
-    # only a budget (a deadline, GPU-days, a cost) is asked instead: a floor such as mfu is how the run is assumed
-    # to go at perf_model=given, and solving for the mfu two budgets need (0.47 where 0.4 was typed) is no answer
-    droppable = [n for n in limits if variables[n].role == "budget"
-                 and _plans(solver, known - {n}, (*targets, n), selectors, names)]
-    essential = [n for n in limits if n not in droppable]
-    trials = [(", ".join(essential), tuple(droppable))] if essential and droppable else []
-    if len(droppable) > 1:
-        trials += [(n, tuple(d for d in droppable if d != n)) for n in droppable]
+    trials = []
+    for budget in budgets:
+        dropped = tuple(n for n in budgets if n != budget)
+        try:
+            plan = solver.planner.plan(known - set(dropped), (*targets, *dropped), selectors, names)
+        except EngineError:
+            continue
+        if inputs_behind(plan, counts) & set(budgets) == {budget}:
+            trials.append((budget, dropped))
     return trials
-
-
-def _plans(solver: "BatchSolver", known: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
-           soft: list[str]) -> bool:
-    try:
-        solver.planner.plan(known, targets, selectors, soft)
-    except EngineError:
-        return False
-    return True
 
 
 def solve_by_each_limit(solver: "BatchSolver", batch: Batch, rows: Rows, known: frozenset[str],

@@ -37,6 +37,7 @@ from .numeric import compile_tree
 from .planning import Plan, Planner, Step
 from .reach import key_columns, unreachable
 from .sensitivity import default_effects
+from .several_limits import NOTE as LIMITS
 from .unused_givens import UNUSED
 from .whole_options import with_whole_options
 
@@ -345,7 +346,7 @@ class Engine:
                 out.append(Warning_(check.id, self.check_message(check, batch, row, lang), severity, check.source))
         for code, message, mask in batch.notes:
             if mask[row]:
-                informative = code == UNUSED or code.startswith(FIRST_WHOLE)   # (news, not a doubt)
+                informative = code == UNUSED or code.startswith((FIRST_WHOLE, LIMITS))   # (news, not a doubt)
                 out.append(Warning_(code, localized(message, lang), "info" if informative else "warning"))
         for mismatch in batch.mismatches:
             if not np.isnan(mismatch.gaps[row]):

@@ -29,7 +29,7 @@ from .value_texts import (
 )
 
 SEPARATOR = " | "
-SHOWN_NOTES = ("several_roots.", "first_whole.")   # solver notes (batch.notes) said in the warnings column
+SHOWN_NOTES = ("several_roots.", "first_whole.", "limits.")   # solver notes (batch.notes) said in the warnings column
 
 
 def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -> Cells:

@@ -28,7 +28,8 @@ def test_a_budget_the_deadline_keeps_is_no_contradiction(eng: Any) -> None:
     assert result.values["gpu_days"] / DAY == pytest.approx(6 * 6.74e9 * 1e12 / (989e12 * 0.4) / DAY, rel=0.01)
     assert result.status["gpu_days"] == "recomputed" and result.unrounded["gpu_days"] == 2000 * DAY
     assert result.values["train_time"] <= 30 * DAY
-    assert any(w.code.startswith("limits.") and "gpu_days as given" in w.message for w in result.warnings)
+    assert any(w.code == "limits.train_time" and w.severity == "info" and "train_time sets this answer" in w.message and "(gpu_days)" in w.message
+               for w in result.warnings)
 
 
 def test_a_budget_the_deadline_breaks_is_refused_with_the_numbers(eng: Any) -> None:
