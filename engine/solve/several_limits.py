@@ -7,15 +7,16 @@ to 4 GPUs, the time recomputed as 25 days from the GPU-days), the performance mo
 take 6 hours on those GPUs. Or, at a given mfu, it called the limits a contradiction where both were kept (1,183
 GPU-days used of 2,000).
 
-Here the group is solved once per limit, that limit given and the others asked (computed for the answer). Each
-limit bounds the count from one side: a deadline from below (its trial gives the fewest GPUs that meet it), a
-GPU-day budget from above (its trial, turned by the budget, gives the most within it). Per row the answer is the
-fewest count among the trials' answers that keeps every other limit (the largest, for a count rounded down): the
-largest lower bound, where any count keeps them all. The rows are then solved for real that way; the other limits
-are shown as typed beside their recomputed values, and a note says which limit sets the answer. A row whose
-answers each break another limit is refused, with the numbers.
-Only a whole-number answer rounded up or down gets this (a count has a direction; tokens for two budgets would
-need one too).
+Here the group is solved once per budget, that budget given and the other budgets asked (computed for the
+answer); a budget that does not set the count by itself is no trial (two budgets as the question, 600 GPU-days
+in 30 days, stay two equations), and floors (mfu) stay given (limit_trials says why). Each budget bounds the
+count from one side: a deadline from below (its trial gives the fewest GPUs that meet it), a GPU-day budget from
+above (its trial, turned by the budget, gives the most within it). Per row the answer is the fewest count among
+the trials' answers that keeps every other budget (the largest, for a count rounded down): the largest lower
+bound, where any count keeps them all. The rows are then solved for real that way; the other budgets are shown
+as typed beside their recomputed values, and a note says which one sets the answer. A row whose answers each
+break another budget is refused, with the numbers. Only a whole-number answer rounded up or down gets this (a
+count has a direction; the most tokens within two budgets would need one too).
 """
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def solve_by_each_limit(solver: "BatchSolver", batch: Batch, rows: Rows, known: 
                         trials: list[tuple[str, tuple[str, ...]]]) -> None:
     """Solve the group's rows the way that gives each row's answer within every limit (module docstring)."""
     variables = solver.rules.variables
-    count = next(t for t in targets if variables[t].domain == "integer")
+    count = next(t for t in targets if variables[t].domain == "integer" and variables[t].rounding in ("up", "down"))
     index = np.asarray(rows)
     asked = sorted({n for _, dropped in trials for n in dropped})
     typed = {n: np.array(np.broadcast_to(batch.values[n], (batch.rows,))[index], dtype=float) for n in asked}
