@@ -12,6 +12,7 @@ import numpy as np
 
 from ..messages import text
 from ..table.breakdown import breakdowns
+from ..table.note_columns import SHOWN_NOTES
 from ..table.scope import OVERRIDDEN, admissible_move, meaningful, only_noise_rounded, real_roundings, reworded
 from ..text.formatting import TIME_STEPS, format_quantity, rounded_note, rounded_way, shown_whole
 from . import charts, formulas
@@ -224,10 +225,12 @@ def _warnings(engine: Engine, result: Result, words: dict[str, str], lang: str) 
         if not meaningful(warning, result):
             continue
         if check is None:
-            if warning.code.startswith(OVERRIDDEN):   # a convention the typed values contradict
+            # a convention the typed values contradict; the solver's notes a table shows too (the fewest GPUs
+            # there can be, the limit that set the answer, another root), already in the result's language
+            if warning.code.startswith((OVERRIDDEN, *SHOWN_NOTES)):
+                message = reworded(warning, result, lang) if warning.code.startswith(OVERRIDDEN) else warning.message
                 out.append({"code": warning.code, "severity": warning.severity, "source": warning.source,
-                            "severity_label": words.get(warning.severity, warning.severity),
-                            "message": reworded(warning, result, lang)})
+                            "severity_label": words.get(warning.severity, warning.severity), "message": message})
             continue           # the engine's own notes (rounding) are rebuilt above in this language
         message = engine.check_message(check, one_row(result.values), 0, lang)
         out.append({"code": check.id, "severity": warning.severity, "severity_label": words.get(warning.severity,

@@ -114,3 +114,12 @@ def test_a_step_time_limit_a_single_gpu_keeps(eng: Any) -> None:
     assert result.values["n_gpus"] == 1
     alone = eng.solve(["step_time"], {**run, "n_gpus": 1}).values["step_time"]
     assert result.values["step_time"] == pytest.approx(alone, rel=1e-9) and alone < on_eight
+
+
+def test_the_report_says_why_the_count_is_one(eng: Any) -> None:
+    # the note reaches the review report too (in its language), not only `solve` and the workbook
+    from engine.report.scenario import _warnings
+
+    result = eng.solve(["n_gpus"], PRETRAIN, lang="zh")
+    said = [w["message"] for w in _warnings(eng, result, {"info": "提示", "warning": "警告"}, "zh")]
+    assert any("n_gpus = 1 已是可取的最小值" in m for m in said)
