@@ -12,13 +12,13 @@ default); the batch solver then recomputes the budgets for the moved value.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
 from ..rules.model import Check, RuleSet
 from .evaluation import inputs_behind
-from .planning import Plan
+from .planning import Plan, computed_from
 
 MAX_STEPS = 4096   # values tried per row before saying that none is admissible
 MARK = ".admissible_"
@@ -36,16 +36,6 @@ class Admissible:
 
 def admissibility_checks(rules: RuleSet, name: str) -> list[Check]:
     return [c for c in rules.checks if MARK in c.id and name in c.variables]
-
-
-def computed_from(name: str, steps: Iterable[Any]) -> set[str]:
-    """The values steps (plan or derivation steps, in order) compute from `name`: they cannot judge whether
-    `name` is admissible (grad_accum = global_batch / dp beside a GPU count)."""
-    out = {name}
-    for step in steps:
-        if {v for eq in step.equations for v in eq.variables} & out - set(step.unknowns):
-            out |= set(step.unknowns)
-    return out - {name}
 
 
 def downstream(plan: Plan, name: str) -> set[str]:

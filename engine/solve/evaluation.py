@@ -27,11 +27,12 @@ from .keys import Columns
 from .no_effect import independent_of
 from .numeric import Compiled, compile_tree, domain_mask, interval, within_domain
 from .planning import Plan, Step
-from .roots import find_roots, guarded, magnitude, snapped_to_whole
+from .roots import at_rows, find_roots, guarded, magnitude, snapped_to_whole
 from .rowset import column, mask
 
 DOMAIN_MESSAGES = 200   # rows with a value outside its domain told one by one (the rest: one text)
 SEVERAL_ROOTS_NAMED = 20   # rows whose note names their other root (more: one note without the values)
+SEVERAL_ROOTS = "several_roots."   # the code of that note (batch.notes)
 Env = Columns   # a group's values: columns (or one number for every row), some gathered when first read
 
 
@@ -96,7 +97,7 @@ class StepEvaluation(ColumnBounds):
         if not applies(self.rules, plan, step) or not (limits := typed_limits(self.rules, plan, step)):
             return bad
         name, index = step.unknowns[0], np.flatnonzero(bad)
-        part = {k: (v[index] if isinstance(v, np.ndarray) and v.shape == bad.shape else v) for k, v in env.items()}
+        part = at_rows(env, len(bad), index)
         found, first = kept_at_first(self.rules, self._residual(step), name, part, len(index), limits)
         if not found.any():
             return bad
@@ -205,7 +206,7 @@ class StepEvaluation(ColumnBounds):
             return bad
         name = step.unknowns[0]
         index = np.flatnonzero(bad)
-        part = {k: (v[index] if isinstance(v, np.ndarray) and v.shape == bad.shape else v) for k, v in env.items()}
+        part = at_rows(env, len(bad), index)
         flat = independent_of(self._compile(step.residual), name, part, len(index), self.rules.variables[name].domain)
         if flat.any():
             self._row_error(batch, mask(rows[index[flat]], batch.rows),
@@ -298,7 +299,7 @@ class StepEvaluation(ColumnBounds):
         for text in dict.fromkeys(shown) if named else [None]:
             at = several if text is None else several[np.array([t == text for t in shown])]
             value = Nested("planner.several_roots.value", value=text) if text else Nested()
-            batch.notes.append((f"several_roots.{name}", said_text(
+            batch.notes.append((f"{SEVERAL_ROOTS}{name}", said_text(
                 "planner.several_roots", name=name, other=value, rules=_rule_ids(step), which=which),
                 mask(np.asarray(rows)[at], batch.rows)))
 
@@ -311,8 +312,7 @@ class StepEvaluation(ColumnBounds):
             return open_rows
         name = step.unknowns[0]
         index = np.flatnonzero(open_rows)
-        part = {k: (v[index] if isinstance(v, np.ndarray) and v.shape == open_rows.shape else v)
-                for k, v in env.items()}
+        part = at_rows(env, len(open_rows), index)
         root = self._root(step, part, len(index), batch, rows[index])
         chosen[name][index] = root
         open_rows = open_rows.copy()

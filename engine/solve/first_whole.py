@@ -21,7 +21,8 @@ from ..rules.model import RuleSet
 from .batch_result import FloatColumn, Mask
 from .numeric import Compiled
 from .numeric import Env as Values
-from .planning import Plan, Step
+from .planning import Plan, Step, computed_from
+from .roots import at_rows
 
 # the whole values tried for the first at which a layout's chain is defined: every count up to 128 (tp · pp of
 # any layout people run there), then powers of two (a replica of 256 or more GPUs)
@@ -53,7 +54,7 @@ def first_defined(residual: Compiled, name: str, env: Values, n: int) -> FloatCo
     open_rows = np.arange(n)
     with np.errstate(all="ignore"):
         for value in LADDER:
-            part = {k: (v[open_rows] if isinstance(v, np.ndarray) and v.shape == (n,) else v) for k, v in env.items()}
+            part = at_rows(env, n, open_rows)
             found = np.isfinite(_column(residual(dict(part, **{name: np.full(len(open_rows), value)})),
                                         len(open_rows)))
             first[open_rows[found]] = value
@@ -91,16 +92,14 @@ def unsettled(plan: Plan, below_first: dict[str, tuple[np.ndarray, str, tuple[st
     if not below_first:
         return np.zeros(0, dtype=np.intp), set()
     rows = np.unique(np.concatenate([at for at, _, _ in below_first.values()]))
-    names = {n for name, (_, _, limits) in below_first.items() for n in (name, *limits)}
-    for step in plan.steps:   # (in order: a value read by a later step is already in)
-        if {v for eq in step.equations for v in eq.variables} - set(step.unknowns) & names:
-            names |= set(step.unknowns)
-    return rows, names
+    seeds = {n for name, (_, _, limits) in below_first.items() for n in (name, *limits)}
+    return rows, seeds.union(*(computed_from(n, plan.steps) for n in seeds))
 
 
-def broken_limits(rules: RuleSet, given: dict[str, FloatColumn], now: dict[str, FloatColumn]) -> Mask:
-    """Rows where a limit recomputed for the first whole value (`now`) is beyond the value typed (`given`)."""
-    broken = np.zeros(len(next(iter(given.values()))), dtype=bool) if given else np.zeros(0, dtype=bool)
+def broken_limits(rules: RuleSet, given: dict[str, FloatColumn], now: dict[str, FloatColumn], n: int) -> Mask:
+    """Of n rows, those where a limit's value now (recomputed for a whole answer) is beyond the value typed for it
+    (`given`, same rows): above a budget, below a floor, by more than float noise (1e-9). NaN breaks nothing."""
+    broken = np.zeros(n, dtype=bool)
     for limit, typed in given.items():
         if rules.variables[limit].role == "floor":
             broken |= now[limit] < typed * (1 - 1e-9)

@@ -14,7 +14,7 @@ conventions, so every row with the same pattern shares it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Collection, Iterable
+from typing import Any, Collection, Iterable
 
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
@@ -43,6 +43,17 @@ class Step:
     @property
     def numeric(self) -> bool:
         return not self.candidates
+
+
+
+def computed_from(name: str, steps: Iterable[Any]) -> set[str]:
+    """The values steps (plan or derivation steps, in order) compute from `name`: they cannot judge whether
+    `name` is admissible (grad_accum = global_batch / dp beside a GPU count)."""
+    out = {name}
+    for step in steps:
+        if {v for eq in step.equations for v in eq.variables} & out - set(step.unknowns):
+            out |= set(step.unknowns)
+    return out - {name}
 
 
 @dataclass

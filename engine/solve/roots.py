@@ -44,7 +44,7 @@ def find_roots(residual: Compiled, name: str, env: Mapping[str, np.ndarray], row
     root, other = np.full(rows, np.nan), np.full(rows, np.nan)
     for start in range(0, rows, CHUNK):
         stop = min(rows, start + CHUNK)
-        part = _rows(env, rows, slice(start, stop)) if rows > CHUNK else dict(env)   # (a slice: views)
+        part = at_rows(env, rows, slice(start, stop)) if rows > CHUNK else dict(env)   # (a slice: views)
         root[start:stop], other[start:stop] = _root_chunk(residual, name, part, stop - start, domain, largest)
     return Roots(root, other)
 
@@ -119,7 +119,7 @@ def _root_chunk(residual: Compiled, name: str, env: dict, rows: int, domain: str
         several = np.flatnonzero(brackets.count > 1)
         other = np.full(rows, np.nan)
         if len(several):
-            part = _rows(env, rows, several)
+            part = at_rows(env, rows, several)
             other[several] = _bisect(residual, name, part, len(several), opposite[0][several], opposite[1][several])
     # exactly zero at two or more scan points: the equation holds for every x (two forms of one
     # relation), so it says nothing about x
@@ -139,7 +139,7 @@ def _bisect(residual: Compiled, name: str, env: dict, rows: int, lo: np.ndarray,
     return np.sqrt(lo * hi)
 
 
-def _rows(env: Mapping[str, "np.ndarray | float"], rows: int, index: "np.ndarray | slice") -> dict:
+def at_rows(env: Mapping[str, "np.ndarray | float"], rows: int, index: "np.ndarray | slice") -> dict:
     """env at the row positions `index` (a column of `rows` values is picked, one number stays)."""
     return {k: (v[index] if isinstance(v, np.ndarray) and v.shape == (rows,) else v) for k, v in env.items()}
 

@@ -95,13 +95,8 @@ class IntegerRounding(Recompute):
         given = {b: np.broadcast_to(batch.unrounded[b], (batch.rows,))[index] for b in known
                  if self.rules.variables[b].limit and b in batch.unrounded}
         given = {b: limit for b, limit in given.items() if not np.isnan(limit).all()}   # (freed in this group)
-        broken = np.zeros(n, dtype=bool)
-        for budget, limit in given.items():
-            now = np.broadcast_to(np.asarray(env[budget], dtype=float), (n,))
-            if self.rules.variables[budget].role == "floor":   # (a lower limit: an mfu of at least 0.4)
-                broken |= now < limit * (1 - 1e-9)
-            else:
-                broken |= now > limit * (1 + 1e-9)
+        now = {budget: np.broadcast_to(np.asarray(env[budget], dtype=float), (n,)) for budget in given}
+        broken = broken_limits(self.rules, given, now, n)   # (a floor: an mfu of at least 0.4)
         if not broken.any():
             return broken
         raw = np.broadcast_to(np.asarray(batch.unrounded[name], dtype=float)[np.asarray(rows)], (n,))
@@ -128,7 +123,7 @@ class IntegerRounding(Recompute):
             given = {n: np.broadcast_to(batch.unrounded[n], (batch.rows,))[index[at]] for n in limits
                      if n in batch.unrounded}   # (the limits the recompute freed, as typed)
             now = {n: np.broadcast_to(np.asarray(env[n], dtype=float), (len(rows),))[at] for n in given}
-            broken = broken_limits(self.rules, given, now)
+            broken = broken_limits(self.rules, given, now, len(at))
             if broken.any():
                 self._row_error(batch, mask(index[at[broken]], batch.rows), message, EvaluationError)
             values = np.broadcast_to(np.asarray(env[name], dtype=float), (len(rows),))[at]

@@ -30,6 +30,7 @@ from ..messages import said_text
 from ..text.formatting import format_quantity
 from .batch_result import GIVEN, RECOMPUTED, Batch, Rows, keep
 from .evaluation import inputs_behind
+from .first_whole import broken_limits
 from .keys import Columns, Soft, writable
 from .rowset import mask
 
@@ -88,7 +89,7 @@ def solve_by_each_limit(solver: "BatchSolver", batch: Batch, rows: Rows, known: 
         ok = ~np.isnan(answer)
         now = {other: _column(trial, other, index) for other in dropped}
         for other in dropped:
-            ok &= _kept(variables[other].role, now[other], typed[other])
+            ok &= _kept(solver, other, now[other], typed[other])
         answers.append(answer)
         kept.append(ok)
         values.append(now)
@@ -124,8 +125,8 @@ def _conflict(solver: "BatchSolver", count: str, limit: str, answer: float,
               others: dict[str, tuple[float, float]]) -> str:
     """"n_gpus = 36 meets train_time but gives gpu_days = 1,060 days, beyond the 1,000 given"."""
     variables = solver.rules.variables
-    broken = [(name, now, typed) for name, (now, typed) in others.items() if not _kept(
-        variables[name].role, np.array([now]), np.array([typed]))[0]]
+    broken = [(name, now, typed) for name, (now, typed) in others.items()
+              if not _kept(solver, name, np.array([now]), np.array([typed]))[0]]
     if np.isnan(answer) or not broken:
         return said_text("planner.limits.conflict", name=count, limits=", ".join([limit, *others]))
     name, now, typed = broken[0]
@@ -158,9 +159,9 @@ def _column(batch: Batch, name: str, index: np.ndarray) -> np.ndarray:
     return np.array(np.broadcast_to(batch.values[name], (batch.rows,))[index], dtype=float)
 
 
-def _kept(role: str, now: np.ndarray, typed: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return now >= typed * (1 - 1e-9) if role == "floor" else now <= typed * (1 + 1e-9)
+def _kept(solver: "BatchSolver", name: str, now: np.ndarray, typed: np.ndarray) -> np.ndarray:
+    """Rows where the limit `name` holds: not broken (first_whole.broken_limits), and computed at all."""
+    return ~broken_limits(solver.rules, {name: typed}, {name: now}, len(now)) & np.isfinite(now)
 
 
 def _best_kept(answers: np.ndarray, kept: np.ndarray, rounding: str) -> np.ndarray:

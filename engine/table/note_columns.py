@@ -10,7 +10,10 @@ import polars as pl
 from ..messages import localized
 from ..rules.model import Check, Equation
 from ..solve.batch import Batch, Every, Group
+from ..solve.evaluation import SEVERAL_ROOTS
+from ..solve.first_whole import FIRST_WHOLE
 from ..solve.mismatch import RuleMismatch
+from ..solve.several_limits import NOTE as LIMITS
 from ..solve.solver import Engine
 from ..text.formatting import PLACEHOLDER, format_quantity
 from .result_columns import Cells, Repeated, scatter
@@ -29,7 +32,7 @@ from .value_texts import (
 )
 
 SEPARATOR = " | "
-SHOWN_NOTES = ("several_roots.", "first_whole.", "limits.")   # solver notes (batch.notes) said in the warnings column
+SHOWN_NOTES = (SEVERAL_ROOTS, FIRST_WHOLE, LIMITS)   # solver notes (batch.notes) said in the warnings column
 
 
 def warning_column(engine: "Engine", batch: Batch, ok: np.ndarray, lang: str) -> Cells:

@@ -19,8 +19,8 @@ import polars as pl
 from ..messages import template
 from ..messages import text as message
 from ..rules.schema import Rounding
-from ..solve.admissible import computed_from
 from ..solve.batch import RECOMPUTED, Batch, Group
+from ..solve.planning import computed_from
 from ..solve.rounding import rounded_whole
 from ..solve.solver import Engine
 from ..text.formatting import PLACEHOLDER, rounded_note, rounded_way

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..messages import text
-from ..solve.admissible import admissibility_checks, computed_from
+from ..solve.admissible import admissibility_checks
 from ..solve.batch import CATALOG, DEFAULT, DERIVED, SOLVED
 from ..solve.bounds import repeated_view
 from ..solve.numeric import compile_tree
+from ..solve.planning import computed_from
 from ..text.formatting import (
     ROUNDING_NOISE,
     format_quantity,

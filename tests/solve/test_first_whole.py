@@ -123,3 +123,15 @@ def test_the_report_says_why_the_count_is_one(eng: Any) -> None:
     result = eng.solve(["n_gpus"], PRETRAIN, lang="zh")
     said = [w["message"] for w in _warnings(eng, result, {"info": "提示", "warning": "警告"}, "zh")]
     assert any("n_gpus = 1 已是可取的最小值" in m for m in said)
+
+
+def test_a_limit_is_broken_beyond_float_noise_only(eng: Any) -> None:
+    # train_time is a budget (at most), mfu a floor (at least); 1e-9 of slack is float noise (by hand below)
+    import numpy as np
+
+    from engine.solve.first_whole import broken_limits
+
+    given = {"train_time": np.array([30.0, 30.0, 30.0]), "mfu": np.array([0.4, 0.4, 0.4])}
+    now = {"train_time": np.array([30.0 * (1 + 1e-12), 31.0, np.nan]), "mfu": np.array([0.4, 0.4, 0.39])}
+    assert broken_limits(eng.rules, given, now, 3).tolist() == [False, True, True]
+    assert broken_limits(eng.rules, {}, {}, 2).tolist() == [False, False]   # (no limit freed: none broken)
