@@ -50,6 +50,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.suggestion.catalog": (
         "; or give {catalog} (a catalog key such as {examples}): its entry has {figure}",
         "；或给出 {catalog}（目录中的键，例如 {examples}）：其条目含有 {figure}"),
+    "planner.suggestion.catalog_answers": (
+        "; or give {catalog} (a catalog key such as {examples}): its entry's figures answer {target}",
+        "；或给出 {catalog}（目录中的键，例如 {examples}）：其条目中的数值即可推出 {target}"),
     "planner.suggestion.selector": (
         "; or choose {selector}={value}",
         "；或选择 {selector}={value}"),
@@ -90,6 +93,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name} = {raw} rounds {way} to 0: no whole {name} of at least 1 meets the given values {givens}; "
         "loosen one of them",
         "{name} = {raw} {way}取整为 0：在给定的 {givens} 下没有不小于 1 的整数 {name}；请放宽其中某个值"),
+    "planner.rounds_to_zero.at_one": (
+        "{name} = {raw} rounds {way} to 0, and even {name} = 1 gives {values}: loosen one of the givens {givens}"
+        "{cause}",
+        "{name} = {raw} {way}取整为 0，而即使 {name} = 1 也会使 {values}：请放宽给定值 {givens} 之一{cause}"),
+    "planner.rounds_to_zero.value": ("{name} = {now}, beyond the {typed} given", "{name} = {now}，超出给定的 {typed}"),
     "planner.not_whole": (
         "{name} must be a whole number, and no whole {name} satisfies rule {rule} ({formula}) with {values}: "
         "the exact value is {raw}. Change one of those values so that {name} comes out whole",
@@ -134,6 +142,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.out_of_reach": (
         "{clauses}. Change {names}, or the other inputs that set it. (In detail: {detail})",
         "{clauses}。请修改 {names}，或决定它的其他输入。（详细：{detail}）"),
+    "planner.probe_unreached": (   # (a trial plan of the search for what is missing; never shown)
+        "a trial plan does not reach {names}", "试探的求解计划无法推出 {names}"),
+    "planner.unmoved": (
+        "{clauses}. (What else would answer {target}: {detail})",
+        "{clauses}。（其他可推出 {target} 的给定值：{detail}）"),
+    "planner.unmoved.clause": (
+        "{name} = {value} cannot set {target}: with the other givens {name} does not depend on {target}, "
+        "it is {now} whatever {target} is{cause}",
+        "{name} = {value} 无法决定 {target}：在其他给定值下 {name} 与 {target} 无关，无论 {target} 取何值都为 {now}"
+        "{cause}"),
     "planner.out_of_reach.kept": (
         "{name} = {value} sets no limit on {target}: whatever {target} is, {name} is at most {limit} "
         "(at {target} = {at}), so every {target} keeps it",

@@ -32,6 +32,8 @@ class FiredChecks:
         refusing check first, then a plain bound on one value (dp < 1) before a derived test (dp not
         whole), fewer values first."""
         fired = [check for check, rows in self.fired if rows[i]]
+        replaced = {r for check in fired for r in check.replaces}   # (the precise one stands in, as in the warnings)
+        fired = [check for check in fired if check.id not in replaced]
         if not fired:
             return None
         check = min(fired, key=lambda c: (c.severity != "error", not _is_bound(c.condition), len(c.variables)))

@@ -191,7 +191,7 @@ class StepEvaluation(ColumnBounds):
             # epoch, says the rule does not apply, not that the givens are wrong: it stays a note)
             if implied is not None and (needed or self.rules.variables[implied[0]].domain != "nonnegative"):
                 self._row_error(batch, mask(rows[i:i + 1], batch.rows),
-                                self._domain_message(plan, step, *implied, typed=_typed(batch, int(rows[i])),
+                                self._domain_message(plan, step, *implied, typed=typed_at(batch, int(rows[i])),
                                                      cause=causes.at(int(i))),
                                 EvaluationError)
         if needed or len(bad_rows) > DOMAIN_MESSAGES:
@@ -236,7 +236,7 @@ class StepEvaluation(ColumnBounds):
         variable = self.rules.variables[name]
         shown = value / variable.factor
         rules = ", ".join(e.id for e in step.equations)
-        givens = _givens_clause(_inputs_of(plan, step), typed)
+        givens = givens_clause(_inputs_of(plan, step), typed)
         if cause is not None and cause[1]:
             requirement = Nested(f"planner.requirement.{variable.domain}") \
                 if variable.domain in ("positive", "nonnegative", "fraction", "integer") else variable.domain
@@ -349,12 +349,12 @@ class StepEvaluation(ColumnBounds):
         return domain_mask(self.rules.variables[name].domain, col)
 
 
-def _typed(batch: Batch, row: int) -> frozenset[str]:
+def typed_at(batch: Batch, row: int) -> frozenset[str]:
     """The values the user gave in `row` (not catalog figures or defaults)."""
     return frozenset(n for n, codes in batch.status.items() if codes is not None and codes[row] == GIVEN)
 
 
-def _givens_clause(inputs: set[str], typed: frozenset[str]) -> Nested:
+def givens_clause(inputs: set[str], typed: frozenset[str]) -> Nested:
     """The inputs behind a refused value, the user's own first: "mfu, tp (and 48 catalog figures and
     defaults behind them)" rather than fifty names in alphabetical order."""
     own = sorted(inputs & typed)

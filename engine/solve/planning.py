@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Collection, Iterable
 
+from ..errors import EngineError, UnderdeterminedError
+from ..messages import keyed
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
 from . import symbolic
@@ -90,6 +92,21 @@ class Planner:
         self.eliminator = Eliminator(self.domains)
         self.fixed = fixed_defaults(rules, self.defined)
         self.catalog_fields = {f for table in rules.tables.values() for f in table.fields}
+        self.probing = False
+
+    def answers(self, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
+                soft: Collection[str]) -> bool:
+        """Whether a plan reaches the targets from these knowns (a trial: a refusal builds no message)."""
+        probing, self.probing = self.probing, True
+        try:
+            self.plan(knowns, targets, selectors, soft)
+        except UnderdeterminedError:
+            return False
+        except EngineError:
+            return True   # (reached, and refused for another reason: a contradiction of the trial's knowns)
+        finally:
+            self.probing = probing
+        return True
 
     def active(self, selectors: dict[str, str]) -> list[Equation]:
         return [eq for eq in self.rules.equations if eq.active(selectors)]
@@ -115,6 +132,10 @@ class Planner:
         start = set(knowns) | fixed | promoted
         order, known, defaults = self._chains(equations, start, targets, soft, promoted, assumed)
         missing = [t for t in targets if t not in known]
+        if missing and self.probing:   # (a trial of the search for what is missing: no search of its own)
+            unreached = keyed(UnderdeterminedError, "planner.probe_unreached", names=", ".join(missing))
+            unreached.missing = missing
+            raise unreached
         if missing:
             lacking, answered = reachable_alone(self, knowns, targets, missing, selectors, offered)
             raise underdetermined(self, lacking, set(start), set(soft), equations, selectors, answered, knowns)

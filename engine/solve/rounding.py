@@ -20,7 +20,8 @@ from ..rules.schema import Rounding
 from ..text.formatting import format_quantity
 from .admissible import admissible, downstream
 from .batch_result import Batch, FloatColumn, Group, Rows, Value, keep
-from .evaluation import Env, inputs_behind
+from .below_one import BelowOne, BelowOneRefusal, below_one_rows
+from .evaluation import Env
 from .first_whole import FIRST_WHOLE, broken_limits
 from .planning import Plan, Planner
 from .recompute import Recompute
@@ -29,7 +30,7 @@ from .rowset import mask
 ADMISSIBLE_MESSAGES = 1000   # rows without an admissible value told one by one (the rest: one text)
 
 
-class IntegerRounding(Recompute):
+class IntegerRounding(Recompute, BelowOneRefusal):
     """The rounding part of BatchSolver."""
 
     def __init__(self, rules: RuleSet, planner: Planner) -> None:
@@ -42,6 +43,7 @@ class IntegerRounding(Recompute):
                selectors: dict[str, str], targets: tuple[str, ...], codes: dict[str, int]) -> None:
         after: set[str] = set()   # values computed from an integer already rounded: the recompute gives them
         pending: list[tuple[np.ndarray, str]] = []   # rows with no admissible value this way, and what to say
+        under_one: BelowOne = {}   # answers below 1: taken at 1 for the recompute, then refused with what 1 takes
         integers = [u for u in plan.derived if self.rules.variables[u].domain == "integer"]
         for name in integers:
             if name in after or name not in plan.needed or _answer_below(plan, name, integers, targets):
@@ -52,8 +54,9 @@ class IntegerRounding(Recompute):
             raw = env[name]
             rounding = self.rules.variables[name].rounding
             rounded = rounded_whole(raw, rounding)
-            if not self._at_least_one(raw, rounding):
-                self._rounds_to_zero(batch, plan, name, raw, rounded, rounding, rows)
+            if not self._at_least_one(raw, rounding) and (zero := below_one_rows(raw, rounded, len(rows))).any():
+                rounded = np.where(zero, 1.0, np.broadcast_to(np.asarray(rounded, dtype=float), zero.shape))
+                under_one[name] = (zero, raw, rounding)
             moved = self._admissible(batch, group, plan, name, raw, rounded, rounding, env, rows, pending)
             if moved is not None:
                 rounded = moved
@@ -71,6 +74,7 @@ class IntegerRounding(Recompute):
         turned = np.zeros(len(rows), dtype=bool)
         if group.rounded:
             self._recompute(batch, group, plan, env, rows, known, selectors, targets, codes)
+            self._refuse_below_one(batch, plan, group.replan, env, rows, under_one)
             turned = self._keep_budgets(batch, group, plan, env, rows, known, (selectors, targets, codes))
             self._below_first_kept(batch, group, env, rows)
         for at, message in pending:   # (a row the budget turned the other way found its value there)
@@ -96,7 +100,7 @@ class IntegerRounding(Recompute):
                  if self.rules.variables[b].limit and b in batch.unrounded}
         given = {b: limit for b, limit in given.items() if not np.isnan(limit).all()}   # (freed in this group)
         now = {budget: np.broadcast_to(np.asarray(env[budget], dtype=float), (n,)) for budget in given}
-        broken = broken_limits(self.rules, given, now, n)   # (a floor: an mfu of at least 0.4)
+        broken = broken_limits(self.rules, given, now, n) & ~batch.failed[index]   # (a floor: mfu at least 0.4)
         if not broken.any():
             return broken
         raw = np.broadcast_to(np.asarray(batch.unrounded[name], dtype=float)[np.asarray(rows)], (n,))
@@ -131,19 +135,6 @@ class IntegerRounding(Recompute):
                 said = said_text("planner.first_whole", name=name, value=f"{value:g}", limits=", ".join(limits))
                 batch.notes.append((f"{FIRST_WHOLE}{name}", said, mask(index[at[~broken & (values == value)]],
                                                                      batch.rows)))
-
-    def _rounds_to_zero(self, batch: Batch, plan: Plan, name: str, raw: Value, rounded: Value, rounding: Rounding,
-                        rows: Rows) -> None:
-        """Rows whose positive answer rounds to 0: e.g. the largest micro_batch that fits is 0.6,
-        nothing fits."""
-        n = len(rows)
-        below = np.broadcast_to((np.asarray(rounded) < 1) & (np.asarray(raw) > 0), (n,))
-        behind = inputs_behind(plan, {name})
-        givens = ", ".join(sorted(n for n in behind if n in plan.knowns and n not in plan.defaults))
-        for i in np.flatnonzero(below):
-            self._row_error(batch, mask(rows[i:i + 1], batch.rows), said_text(
-                "planner.rounds_to_zero", name=name, raw=f"{np.broadcast_to(raw, (n,))[i]:.4g}",
-                way=Nested(f"results.how.{rounding}"), givens=givens), EvaluationError)
 
     def _admissible(self, batch: Batch, group: Group, plan: Plan, name: str, raw: Value, rounded: Value,
                     rounding: Rounding, env: Env, rows: Rows, pending: list[tuple[np.ndarray, str]]

@@ -38,6 +38,7 @@ from .planning import Plan, Planner, Step
 from .reach import key_columns, unreachable
 from .sensitivity import default_effects
 from .several_limits import NOTE as LIMITS
+from .unmoved import unmoved
 from .unused_givens import UNUSED
 from .whole_options import with_whole_options
 
@@ -381,4 +382,11 @@ def _with_reach(engine: Engine, error: BaseException, numbers: dict[str, float],
     """An asked value outside its domain (network_bandwidth < 0 for an MFU no network reaches) becomes
     "mfu = 0.45 is out of reach ... at most 0.4471" when a typed given is what cannot be met."""
     fields = unreachable(engine, numbers, keys, targets, error)
-    return error if fields is None else keyed(type(error), "planner.out_of_reach", **fields)
+    if fields is not None:
+        return keyed(type(error), "planner.out_of_reach", **fields)
+    unmoved_fields = unmoved(engine, numbers, keys, targets, error)   # (a given the asked value cannot move)
+    if unmoved_fields is None:
+        return error
+    told = keyed(type(error), "planner.unmoved", **unmoved_fields)
+    told.__dict__.update({k: v for k, v in error.__dict__.items() if not k.startswith("message_")})
+    return told

@@ -73,17 +73,11 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
                          if pair else Nested("planner.underdetermined.others", names=", ".join(others[:SUGGESTIONS])))
     else:
         parts.append(Nested("planner.underdetermined.none", target=target, names=", ".join(related) or "none"))
-    if not absent.key:   # (the absent figure's clause names the convention that answers)
+    keys = _catalog_hints(self, equations, (knowns, soft), missing, helpful, forward_only, selectors or {}, budget)
+    answered_by_key = any(p.key == "planner.suggestion.catalog_answers" for p in keys)
+    if not absent.key and not answered_by_key:   # (the absent figure's clause names the convention that answers)
         parts.append(_selector_hint(self, missing, knowns | soft, selectors or {}, forward_only, budget, helpful))
-    # peak_flops asked, or the first value that would answer (n_gpus without a GPU): a catalog key has it
-    wanted = set(missing) if not helpful else {*missing, helpful[0]}
-    catalogs = sorted(name for name, table in self.rules.tables.items()
-                      if (set(missing) <= set(table.fields) or wanted & set(table.fields)) and name not in knowns
-                      and self.rules.variables[name].default is None)
-    for name in catalogs:   # peak_flops: a gpu key answers it from the catalog
-        figure = next(n for n in [*missing, *helpful[:1]] if n in self.rules.tables[name].fields)
-        parts.append(Nested("planner.suggestion.catalog", catalog=name, figure=figure,
-                            examples=", ".join(list(self.rules.tables[name].entries)[:4])))
+    parts += keys
     if answered:
         parts.append(Nested("planner.underdetermined.answerable", names=", ".join(answered), target=target))
     if budget.stopped:
@@ -93,6 +87,35 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
     error = UnderdeterminedError(whole.say("en"), missing=missing, suggestions=helpful)
     error.message_key, error.message_fields = "planner.joined", {"parts": whole}   # type: ignore[attr-defined]
     return error
+
+
+def _catalog_hints(self: Planner, equations: list[Equation], known: tuple[set[str], set[str]], missing: list[str],
+                   helpful: Sequence[str], forward_only: Iterable[str], selectors: dict[str, str],
+                   budget: SearchBudget) -> list[Nested]:
+    """Catalog keys not given (and without a default) that would answer: one whose entries have the figure
+    asked or the first value that would answer (peak_flops, n_gpus without a GPU: gpu=); else one whose
+    entry's figures, all together, answer (model= for a LoRA's memory from params alone: the adapters are
+    sized from the shape). `known`: (the givens, the defaults usable)."""
+    givens, soft = known
+    wanted = set(missing) if not helpful else {*missing, helpful[0]}
+    open_keys = sorted(name for name in self.rules.tables
+                       if name not in givens and self.rules.variables[name].default is None)
+    out = []
+    for name in open_keys:
+        table = self.rules.tables[name]
+        if set(missing) <= set(table.fields) or wanted & set(table.fields):
+            figure = next(n for n in [*missing, *helpful[:1]] if n in table.fields)
+            out.append(Nested("planner.suggestion.catalog", catalog=name, figure=figure,
+                              examples=", ".join(list(table.entries)[:4])))
+    if out:
+        return out
+    for name in open_keys:   # (the structural reach first, cheap and optimistic; then a real plan)
+        fields = set(self.rules.tables[name].fields)
+        if not budget.spent() and self._reaches(equations, givens | soft | fields, missing, forward_only) \
+                and not budget.spent() and self.answers(frozenset(givens | fields), tuple(missing), selectors, soft):
+            out.append(Nested("planner.suggestion.catalog_answers", catalog=name, target=", ".join(missing),
+                              examples=", ".join(list(self.rules.tables[name].entries)[:4])))
+    return out
 
 
 def reachable_alone(self: Planner, knowns: frozenset[str], targets: Sequence[str], missing: list[str],

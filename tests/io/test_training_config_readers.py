@@ -151,6 +151,23 @@ def test_llamafactory_defaults(tmp_path):
     assert pretrain.givens["packing"].value == "on" and pretrain.givens["trainable_layers"].value == 2
 
 
+def test_llamafactory_reads_transformers_gradient_checkpointing_as_it_acts_there(tmp_path):
+    # LLaMA-Factory checkpoints every layer unless disable_gradient_checkpointing: true
+    # (model/model_utils/checkpointing.py, prepare_model_for_training); Transformers' gradient_checkpointing key in
+    # the same file only asks for it again, and `false` there does not turn it off
+    on = _read(tmp_path, "model_name_or_path: m\ngradient_checkpointing: true\n")
+    assert on.givens["recompute"].value == "full" and not on.givens["recompute"].default
+    assert _line_of(on.givens["recompute"].origin).endswith("train.yaml:2")
+    off = _read(tmp_path, "model_name_or_path: m\ngradient_checkpointing: false\n")
+    assert off.givens["recompute"].value == "full"
+    assert "does not turn it off" in off.givens["recompute"].origin and "train.yaml:2" in off.givens["recompute"].origin
+    assert not any(i.startswith("gradient_checkpointing ") for i in on.ignored + off.ignored)
+    # LLaMA-Factory's own key decides
+    disabled = _read(tmp_path, "model_name_or_path: m\ngradient_checkpointing: true\n"
+                               "disable_gradient_checkpointing: true\n")
+    assert disabled.givens["recompute"].value == "none"
+
+
 def test_llamafactory_switches(tmp_path):
     read = _read(tmp_path, "model_name_or_path: m\nfinetuning_type: full\npure_bf16: true\n"
                            "disable_gradient_checkpointing: true\nflash_attn: disabled\nneat_packing: true\n"

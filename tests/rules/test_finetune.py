@@ -214,6 +214,23 @@ def test_samples_to_steps_to_time(eng):
     assert assumed(r)["steps_rounding"] == "trainer"
 
 
+def test_packed_samples_give_a_lora_time_without_seq_len(eng):
+    # Packed, the tokens are the samples' own: 10,000 samples × 1,000 tokens × 3 epochs = 30M whatever seq_len is.
+    # A LoRA's FLOPs are a sum in tokens (4 · N + 6 · adapters per token), so this once asked for a seq_len that
+    # cancels out. Llama-2-7B LoRA on q, v (r = 8): 30e6 · (4 · 6,738,415,616 + 6 · 4,194,304) FLOPs at 312 TFLOPS
+    # × 0.4 on one A800: 30e6 · 26,978,828,288 / 124.8e12 = 6,485.3 s (by hand)
+    givens = {"model": "llama2-7b", "method": "lora", "samples": "10k", "tokens_per_sample": 1000, "epochs": 3,
+              "gpu": "A800", "n_gpus": 1, "mfu": 0.4}
+    r = eng.solve(["train_time"], givens)
+    assert r.values["tokens"] == 30e6
+    assert r.values["train_time"] == pytest.approx(30e6 * (4 * LLAMA2_7B + 6 * LORA_QV_7B) / (312e12 * 0.4),
+                                                   rel=1e-9)
+    assert 30e6 * (4 * LLAMA2_7B + 6 * LORA_QV_7B) / (312e12 * 0.4) == pytest.approx(6485.3, abs=0.1)
+    # and backwards: the samples 10 hours allow
+    back = eng.solve(["samples"], {**{k: v for k, v in givens.items() if k != "samples"}, "train_time": "10h"})
+    assert back.values["samples"] == pytest.approx(10_000 * 36_000 / r.values["train_time"], rel=1e-9)
+
+
 def test_unpacked_samples_compute_their_padding(eng):
     # 50,000 samples of 600 tokens, each padded to 2,048 (pad_to=max_length: axolotl's pad_to_sequence_len; the
     # collators' default pads a micro-batch to its longest sample only): 102.4M tokens per epoch, 70.7 % padding

@@ -754,6 +754,25 @@ def test_a_missing_peak_names_the_gpu_key_that_has_it(eng: Any) -> None:
     assert "or give gpu (a catalog key" in str(caught.value) and "its entry has peak_flops" in str(caught.value)
 
 
+def test_a_lora_without_its_shape_names_the_model_key(eng: Any) -> None:
+    # a LoRA's adapters are sized from the architecture (layers, hidden, heads...), which params alone does not
+    # give: no single figure answers, but a model key's entry does, and says so (not "choose perf_model=analytic",
+    # whose shape sketch is for the step time, not memory)
+    from engine.errors import UnderdeterminedError
+    from engine.messages import localized
+    for target, givens in (("train_memory", {"params": "7B", "method": "lora"}),
+                           ("train_time", {"params": "7B", "method": "lora", "tokens": "30M", "gpu": "A800",
+                                           "n_gpus": 1, "mfu": 0.4})):
+        with pytest.raises(UnderdeterminedError) as caught:
+            eng.solve([target], givens)
+        said = str(caught.value)
+        assert f"or give model (a catalog key such as" in said and f"its entry's figures answer {target}" in said
+        assert "perf_model=analytic" not in said
+        assert "其条目中的数值即可推出" in localized(caught.value, "zh")
+        # and the key does answer
+        assert eng.solve([target], {**givens, "model": "llama2-7b"}).values[target] > 0
+
+
 def test_the_admissible_move_is_said_in_the_users_language(eng: Any) -> None:
     # global_batch 40 on 8 GPUs (dp 8): micro_batch × grad_accum = 5, so the largest micro-batch that fits memory
     # (14.06 -> 14 on an A100 for Qwen2.5-7B LoRA at 2k) moves to 5, the largest divisor of 5 at or below 14

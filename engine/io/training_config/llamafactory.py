@@ -220,15 +220,33 @@ def _runtime(keys: Keys, out: ConfigRead) -> None:
              attention[1] if attention
              else f"{LF} default flash_attn = auto (FlashAttention-2 or SDPA, model_args.py:116)",
              "flash_attn", attention is None)
+    _checkpointing(keys, out)
+    out.fill("tp", 1, f"{HF}: data parallelism only (no tensor parallelism)", "", True)
+    out.fill("pp", 1, f"{HF}: data parallelism only (no pipeline parallelism)", "", True)
+
+
+def _checkpointing(keys: Keys, out: ConfigRead) -> None:
+    """recompute: LLaMA-Factory checkpoints every layer unless disable_gradient_checkpointing: true
+    (model/model_utils/checkpointing.py prepare_model_for_training). Transformers' own
+    `gradient_checkpointing` key is read as what it does there: true asks for what is already on, and
+    false does not turn it off (people write it meaning to), which the origin says."""
     disabled = keys.flag("disable_gradient_checkpointing")
     if disabled is not None:
         out.fill("recompute", "none" if disabled[0] else "full", disabled[1], "disable_gradient_checkpointing")
+        keys.node("gradient_checkpointing")   # (LLaMA-Factory's own key decides)
+        return
+    default = (f"{LF} default: gradient checkpointing of every layer (model/model_utils/checkpointing.py; "
+               "disable_gradient_checkpointing = false)")
+    hf = keys.flag("gradient_checkpointing")
+    if hf is None:
+        out.fill("recompute", "full", default, "disable_gradient_checkpointing", True)
+    elif hf[0]:
+        out.fill("recompute", "full", f"{hf[1]} (gradient_checkpointing: true; {LF} checkpoints every layer "
+                 "anyway unless disable_gradient_checkpointing: true)", "gradient_checkpointing")
     else:
-        out.fill("recompute", "full", f"{LF} default: gradient checkpointing of every layer "
-                 "(model/model_utils/checkpointing.py; disable_gradient_checkpointing = false)",
+        out.fill("recompute", "full", f"{default}: gradient_checkpointing: false at {hf[1]} does not turn it off "
+                 "(Transformers' key; LLaMA-Factory's is disable_gradient_checkpointing: true)",
                  "disable_gradient_checkpointing", True)
-    out.fill("tp", 1, f"{HF}: data parallelism only (no tensor parallelism)", "", True)
-    out.fill("pp", 1, f"{HF}: data parallelism only (no pipeline parallelism)", "", True)
 
 
 def _deepspeed(ref: tuple[str, str], base: Path, out: ConfigRead) -> None:

@@ -1,0 +1,78 @@
+"""A question refused as under-determined because a given it is asked from does not depend on it.
+
+"How many RTX 4090s for a QLoRA of Llama-3-70B within the memory (memory_fill=1)?" has no answer at
+zero_stage 0: every GPU holds the whole model, so the count changes nothing about the memory, and the
+planner, finding no rule that links them, lists values that would (dp, global_batch). True, but the
+user needs to hear why: memory_fill does not depend on n_gpus here, the other givens make it 1.65
+whatever the count, and the weights alone (39.6 GB) exceed the 24 GB card: split them (zero_stage=3,
+tp or pp). This module finds that: each typed given that the other givens determine on their own,
+without the asked value, is solved forwards from them, and said with its value and the warnings that
+fire there. Like engine/solve/reach.py it runs only after a single question was refused (one small
+solve per typed given), never per row of a batch.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+
+from ..errors import UnderdeterminedError
+from ..messages import Both, Caught, Joined, Nested
+from ..text.formatting import fill_values, format_quantity
+from .reach import solved_alone
+
+if TYPE_CHECKING:
+    from .batch_result import Batch
+    from .solver import Engine
+
+
+def unmoved(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], targets: Sequence[str],
+            error: BaseException) -> dict[str, object] | None:
+    """The fields of message planner.unmoved when `error` is an under-determined refusal of one asked value
+    and some typed continuous given follows from the other givens alone; None otherwise."""
+    if not isinstance(error, UnderdeterminedError) or len(targets) != 1:
+        return None
+    target = targets[0]
+    clauses: list[Nested] = []
+    for name, typed in numbers.items():
+        variable = engine.rules.variables[name]
+        if name == target or variable.domain in ("integer", "categorical") or not variable.limit:
+            continue
+        others = {n: v for n, v in numbers.items() if n != name}
+        batch = solved_alone(engine, others, keys, name)
+        if batch is None:
+            continue
+        now = float(np.asarray(batch.values[name], dtype=float).reshape(-1)[0])
+        if not np.isfinite(now):
+            continue
+        clauses.append(Nested("planner.unmoved.clause", name=name, target=target,
+                              value=_both(engine, name, typed), now=_both(engine, name, now),
+                              cause=_cause(engine, batch, name)))
+    if not clauses:
+        return None
+    return {"clauses": Joined(*clauses, separator="; "), "target": target, "detail": Caught(error)}
+
+
+def _both(engine: "Engine", name: str, value: float) -> Both:
+    variable = engine.rules.variables[name]
+    return Both(format_quantity(variable, value), format_quantity(variable, value, lang="zh"))
+
+
+def _cause(engine: "Engine", batch: "Batch", name: str) -> Nested:
+    """The first warning (not a note) of the forward solve, as the likely cause: the weights alone do not fit."""
+    checks = {c.id: c for c in engine.rules.checks}
+    for check_id, rows in batch.warnings:
+        check = checks.get(check_id)
+        if check is None or check.severity == "info" or not rows[0]:
+            continue
+        said = Both(*(f"{check.id}{colon}{fill_values(check.message(lang), engine.rules.variables, _reader(batch))}"
+                      for lang, colon in (("en", ": "), ("zh", "："))))
+        return Nested("planner.domain.cause", check=said)
+    return Nested()
+
+
+def _reader(batch: "Batch") -> Callable[[str], "float | None"]:
+    def value(name: str) -> float | None:
+        found = batch.values.get(name)
+        return None if found is None else float(np.asarray(found, dtype=float).reshape(-1)[0])
+    return value
