@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Collection, Iterable
 
-from ..errors import EngineError, UnderdeterminedError
+from ..errors import UnderdeterminedError
 from ..messages import keyed
 from ..rules.expr import Tree, render, variables
 from ..rules.model import Equation, RuleSet
@@ -92,21 +92,7 @@ class Planner:
         self.eliminator = Eliminator(self.domains)
         self.fixed = fixed_defaults(rules, self.defined)
         self.catalog_fields = {f for table in rules.tables.values() for f in table.fields}
-        self.probing = False
-
-    def answers(self, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
-                soft: Collection[str]) -> bool:
-        """Whether a plan reaches the targets from these knowns (a trial: a refusal builds no message)."""
-        probing, self.probing = self.probing, True
-        try:
-            self.plan(knowns, targets, selectors, soft)
-        except UnderdeterminedError:
-            return False
-        except EngineError:
-            return True   # (reached, and refused for another reason: a contradiction of the trial's knowns)
-        finally:
-            self.probing = probing
-        return True
+        self.probing = False   # (a trial plan of the search for what is missing: suggestions.plan_answers)
 
     def active(self, selectors: dict[str, str]) -> list[Equation]:
         return [eq for eq in self.rules.equations if eq.active(selectors)]

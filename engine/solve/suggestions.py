@@ -7,7 +7,7 @@ import time
 from itertools import combinations
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from ..errors import UnderdeterminedError
+from ..errors import EngineError, UnderdeterminedError
 from ..messages import Both, Joined, Nested
 from ..rules.model import Equation, RuleSet
 from .ordering import trace
@@ -111,11 +111,28 @@ def _catalog_hints(self: Planner, equations: list[Equation], known: tuple[set[st
         return out
     for name in open_keys:   # (the structural reach first, cheap and optimistic; then a real plan)
         fields = set(self.rules.tables[name].fields)
-        if not budget.spent() and self._reaches(equations, givens | soft | fields, missing, forward_only) \
-                and not budget.spent() and self.answers(frozenset(givens | fields), tuple(missing), selectors, soft):
+        if budget.spent() or not self._reaches(equations, givens | soft | fields, missing, forward_only):
+            continue
+        if not budget.spent() and plan_answers(self, frozenset(givens | fields), tuple(missing), selectors, soft):
             out.append(Nested("planner.suggestion.catalog_answers", catalog=name, target=", ".join(missing),
                               examples=", ".join(list(self.rules.tables[name].entries)[:4])))
     return out
+
+
+def plan_answers(self: Planner, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
+                 soft: Iterable[str]) -> bool:
+    """Whether a plan reaches the targets from these knowns: a trial, whose refusal builds no message (the
+    structural reach is cheaper, and optimistic: it takes defaults a plan would not)."""
+    probing, self.probing = self.probing, True
+    try:
+        self.plan(knowns, targets, selectors, tuple(soft))
+    except UnderdeterminedError:
+        return False
+    except EngineError:
+        return True   # (reached, and refused for another reason: a contradiction of the trial's knowns)
+    finally:
+        self.probing = probing
+    return True
 
 
 def reachable_alone(self: Planner, knowns: frozenset[str], targets: Sequence[str], missing: list[str],
