@@ -92,7 +92,7 @@ class Planner:
         self.eliminator = Eliminator(self.domains)
         self.fixed = fixed_defaults(rules, self.defined)
         self.catalog_fields = {f for table in rules.tables.values() for f in table.fields}
-        self.probing = False   # (a trial plan of the search for what is missing: suggestions.plan_answers)
+        self.probing = False   # (a trial plan of the search for what is missing: trial_plan.plan_answers)
 
     def active(self, selectors: dict[str, str]) -> list[Equation]:
         return [eq for eq in self.rules.equations if eq.active(selectors)]

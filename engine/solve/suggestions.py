@@ -7,16 +7,18 @@ import time
 from itertools import combinations
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from ..errors import EngineError, UnderdeterminedError
+from ..errors import UnderdeterminedError
 from ..messages import Both, Joined, Nested
 from ..rules.model import Equation, RuleSet
 from .ordering import trace
+from .trial_plan import plan_answers
 
 if TYPE_CHECKING:
     from .planning import Planner
 
 SUGGESTIONS = 10   # names listed in an under-determined message
 CONVENTION_CANDIDATES = 8   # inputs tried (alone, then in pairs) for what a convention still needs
+VERIFIED = 3   # conventions the structural reach finds that a trial plan confirms (the most preferred first)
 # The search for what is missing is bounded by the number of tries (each asks whether one more set of givens
 # reaches the target), so the same question gets the same message on any machine: a slow CI runner once cut it
 # off by the clock before its first try and named nothing. The most any question of the test suite needs is
@@ -73,10 +75,12 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
                          if pair else Nested("planner.underdetermined.others", names=", ".join(others[:SUGGESTIONS])))
     else:
         parts.append(Nested("planner.underdetermined.none", target=target, names=", ".join(related) or "none"))
-    keys = _catalog_hints(self, equations, (knowns, soft), missing, helpful, forward_only, selectors or {}, budget)
+    # (the typed values, and every default a row offers: what a trial plan starts from, as the question's did)
+    split = (set(given), soft | (knowns - set(given)))
+    keys = _catalog_hints(self, equations, split, missing, helpful, forward_only, selectors or {}, budget)
     answered_by_key = any(p.key == "planner.suggestion.catalog_answers" for p in keys)
     if not absent.key and not answered_by_key:   # (the absent figure's clause names the convention that answers)
-        parts.append(_selector_hint(self, missing, knowns | soft, selectors or {}, forward_only, budget, helpful))
+        parts.append(_selector_hint(self, missing, split, selectors or {}, forward_only, budget, helpful))
     parts += keys
     if answered:
         parts.append(Nested("planner.underdetermined.answerable", names=", ".join(answered), target=target))
@@ -117,22 +121,6 @@ def _catalog_hints(self: Planner, equations: list[Equation], known: tuple[set[st
             out.append(Nested("planner.suggestion.catalog_answers", catalog=name, target=", ".join(missing),
                               examples=", ".join(list(self.rules.tables[name].entries)[:4])))
     return out
-
-
-def plan_answers(self: Planner, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
-                 soft: Iterable[str]) -> bool:
-    """Whether a plan reaches the targets from these knowns: a trial, whose refusal builds no message (the
-    structural reach is cheaper, and optimistic: it takes defaults a plan would not)."""
-    probing, self.probing = self.probing, True
-    try:
-        self.plan(knowns, targets, selectors, tuple(soft))
-    except UnderdeterminedError:
-        return False
-    except EngineError:
-        return True   # (reached, and refused for another reason: a contradiction of the trial's knowns)
-    finally:
-        self.probing = probing
-    return True
 
 
 def reachable_alone(self: Planner, knowns: frozenset[str], targets: Sequence[str], missing: list[str],
@@ -270,15 +258,54 @@ def _suggestion(self: Planner, name: str, position: int) -> Nested:
     return Nested("planner.suggestion", name=name, label=label)
 
 
-def _selector_hint(self: Planner, missing: list[str], known: set[str], selectors: dict[str, str],
+_Trial = tuple[str, str, list[Equation], list[Equation]]   # (selector, value, its active rules, its own rules)
+_Deriving = tuple[str, str, list[Equation], list[Equation], list[str]]   # ... and the names its own rules derive
+
+
+def _selector_hint(self: Planner, missing: list[str], split: tuple[set[str], set[str]], selectors: dict[str, str],
                    forward_only: Iterable[str], budget: SearchBudget, helpful: Sequence[str] = ()) -> Nested:
     """A convention that would answer the question (perf_model=analytic where it exists); or one
     whose own rules derive a suggested value (mfu under perf_model=analytic), with the givens it
     still needs (issue #16: "a question missing mfu keeps naming mfu and mentions perf_model=analytic").
     A convention set away from its default (perf_model=analytic typed, or a model's attention_kind) is a
-    choice: never suggested away."""
-    deriving: list[tuple[str, str, list[Equation], list[Equation], list[str]]] = []
-    reaching: list[tuple[str, str, list[Equation]]] = []
+    choice: never suggested away. `split`: (the givens, the defaults usable)."""
+    known = split[0] | split[1]
+    reaching, deriving = _conventions_tried(self, missing, known, selectors, forward_only, budget, helpful)
+    # a convention whose own rules read a given nothing reads now (pp_bubble_fraction: perf_model=analytic's)
+    # first, then one whose rules derive a missing target itself rather than a value that would help
+    read_now = {v for eq in self.active(selectors) for v in eq.variables}
+    idle = set(known) - read_now
+    reaching.sort(key=lambda r: -len(idle & {v for eq in r[3] for v in eq.variables}))
+    near = set()   # (reached structurally through defaults a plan does not take: what it still needs, as below)
+    for rank, (selector, value, equations, own) in enumerate(reaching):
+        if rank < VERIFIED and not budget.spent() and plan_answers(
+                self, frozenset(split[0]), tuple(missing), dict(selectors, **{selector: value}), split[1]):
+            return Nested("planner.suggestion.selector", selector=selector, value=value)
+        derived = [name for name in [*missing, *helpful] if any(name in eq.variables for eq in own)]
+        if derived:
+            deriving.append((selector, value, equations, own, derived))
+            near.add((selector, value))
+    deriving.sort(key=lambda d: (-len(idle & {v for eq in d[3] for v in eq.variables}),
+                                 -len(set(d[4]) & set(missing))))
+    for selector, value, equations, own, derived in deriving:
+        needs = _convention_needs(self, equations, own, missing, known, forward_only, budget, set(helpful))
+        if needs is None and (selector, value) not in near:
+            continue
+        if needs:
+            return Nested("planner.suggestion.selector_needs", selector=selector, value=value,
+                          names=" + ".join(needs), target=", ".join(missing))
+        return Nested("planner.suggestion.selector_more", selector=selector, value=value,   # (the targets first)
+                      names=", ".join([d for d in derived if d in missing] or derived[:2]))
+    return Nested()
+
+
+def _conventions_tried(self: Planner, missing: list[str], known: set[str], selectors: dict[str, str],
+                       forward_only: Iterable[str], budget: SearchBudget, helpful: Sequence[str]
+                       ) -> tuple[list[_Trial], list[_Deriving]]:
+    """Other values of the conventions at their defaults: (those reaching the targets structurally, those
+    whose own rules derive a target or a value that would help)."""
+    deriving: list[_Deriving] = []
+    reaching: list[_Trial] = []
     for selector in sorted(self.rules.selectors):
         variable = self.rules.variables[selector]
         if variable.role == "plan" or selectors.get(selector, str(variable.default)) != str(variable.default):
@@ -289,35 +316,16 @@ def _selector_hint(self: Planner, missing: list[str], known: set[str], selectors
             current = selectors.get(selector, str(variable.default))
             if value == current or selector in known and selector not in selectors:
                 continue
-            trial = dict(selectors, **{selector: value})
-            equations = self.active(trial)
+            equations = self.active(dict(selectors, **{selector: value}))
             own = [eq for eq in equations if any(sel == selector for sel, _ in eq.variant)
                    and not eq.active(dict(selectors, **{selector: current}))]
             if self._reaches(equations, set(known), missing, forward_only):
-                reaching.append((selector, value, own))
+                reaching.append((selector, value, equations, own))
                 continue
             derived = [name for name in [*missing, *helpful] if any(name in eq.variables for eq in own)]
             if derived:
                 deriving.append((selector, value, equations, own, derived))
-    # a convention whose own rules read a given nothing reads now (pp_bubble_fraction: perf_model=analytic's)
-    # first, then one whose rules derive a missing target itself rather than a value that would help
-    read_now = {v for eq in self.active(selectors) for v in eq.variables}
-    idle = set(known) - read_now
-    if reaching:
-        best = min(reaching, key=lambda r: -len(idle & {v for eq in r[2] for v in eq.variables}))
-        return Nested("planner.suggestion.selector", selector=best[0], value=best[1])
-    deriving.sort(key=lambda d: (-len(idle & {v for eq in d[3] for v in eq.variables}),
-                                 -len(set(d[4]) & set(missing))))
-    for selector, value, equations, own, derived in deriving:
-        needs = _convention_needs(self, equations, own, missing, known, forward_only, budget, set(helpful))
-        if needs is None:
-            continue
-        if needs:
-            return Nested("planner.suggestion.selector_needs", selector=selector, value=value,
-                          names=" + ".join(needs), target=", ".join(missing))
-        return Nested("planner.suggestion.selector_more", selector=selector, value=value,
-                      names=", ".join(derived))
-    return Nested()
+    return reaching, deriving
 
 
 def _convention_needs(self: Planner, equations: list[Equation], own: list[Equation], missing: list[str],
