@@ -384,7 +384,7 @@ def _with_reach(engine: Engine, error: BaseException, numbers: dict[str, float],
     fields = unreachable(engine, numbers, keys, targets, error)
     if fields is not None:
         return keyed(type(error), "planner.out_of_reach", **fields)
-    unmoved_fields = unmoved(engine, numbers, keys, targets, error)   # (a given the asked value cannot move)
+    unmoved_fields = unmoved(engine, numbers, keys, targets, error, error)   # (a given the asked value cannot move)
     if unmoved_fields is None:
         return error
     told = keyed(type(error), "planner.unmoved", **unmoved_fields)

@@ -27,10 +27,12 @@ if TYPE_CHECKING:
 
 
 def unmoved(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], targets: Sequence[str],
-            error: BaseException) -> dict[str, object] | None:
-    """The fields of message planner.unmoved when `error` is an under-determined refusal of one asked value
-    and some typed continuous given follows from the other givens alone; None otherwise."""
-    if not isinstance(error, UnderdeterminedError) or len(targets) != 1:
+            error: BaseException | str, kind: object) -> dict[str, object] | None:
+    """The fields of message planner.unmoved when `error` (of `kind`: an exception, or its class for a row of a
+    batch) is an under-determined refusal of one asked value and some typed limit follows from the other givens
+    alone; None otherwise."""
+    underdetermined = isinstance(kind, UnderdeterminedError) or kind is UnderdeterminedError
+    if not underdetermined or len(targets) != 1:
         return None
     target = targets[0]
     clauses: list[Nested] = []

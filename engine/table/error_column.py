@@ -57,8 +57,9 @@ def question_cells(prep: Prepared, batch: Batch, rows: np.ndarray, under: list[i
 
 
 def said_error(kind: object, message: object, lang: str) -> str:
-    """A row's error in `lang` when the solver raised it with a message key (keyed)."""
-    for source in (kind, message):   # a keyed error, or its text (Said)
+    """A row's error in `lang` when the solver raised it with a message key (keyed). The text first: a row's
+    error rephrased after the solve (engine/table/unreachable_rows.py) keeps the kind it was raised with."""
+    for source in (message, kind):   # its text (Said), or a keyed error
         if getattr(source, "message_key", None):
             return localized(source, lang)   # type: ignore[arg-type]  # a keyed exception or Said text
     return str(message)

@@ -304,7 +304,7 @@ def test_run_frame_results_match_between_fast_and_text_frames(eng, side_values, 
     fast, slow = frames()
     if not side_values:
         solve_columns = eng.solve_columns
-        monkeypatch.setattr(eng, "solve_columns", lambda *a, **k: solve_columns(*a, **k, side_values=False))
+        monkeypatch.setattr(eng, "solve_columns", lambda *a, **k: solve_columns(*a, **{**k, "side_values": False}))
     a, b = run_frame(fast, eng), run_frame(slow, eng)
     assert a.results.columns == b.results.columns
     keep = [c for c in a.results.columns if c not in fast.columns]

@@ -46,3 +46,18 @@ def test_a_plain_missing_value_is_not_called_unmoved(eng: Any) -> None:
     with pytest.raises(UnderdeterminedError) as caught:
         eng.solve(["n_gpus"], {"params": "7B", "tokens": "1T", "gpu": "A800", "train_time": "30d"})
     assert "cannot set" not in str(caught.value) and "mfu" in str(caught.value)
+
+
+def test_a_sheet_row_says_it_too_in_its_language(eng: Any) -> None:
+    # the same question as a row of a table, beside the row the advice answers; the error column of a zh run
+    # says the rephrased refusal in Chinese (the row's error was once said from the kind it was raised with)
+    import polars as pl
+
+    from engine.table.frames import run_frame
+    frame = pl.DataFrame({**{k: [v] * 2 for k, v in QLORA_70B.items()}, "memory_fill": ["1", "1"],
+                          "zero_stage": ["0", "3"], "solve": ["n_gpus"] * 2})
+    outcome = run_frame(frame, eng)
+    assert "memory_fill = 1 cannot set n_gpus" in str(outcome.batch.errors[0])
+    assert outcome.batch.errors[1] is None and outcome.batch.values["n_gpus"][1] >= 2
+    zh = run_frame(frame, eng, lang="zh").results["error"][0]
+    assert "无法决定 n_gpus" in zh and "parallelism.quantized_weights_do_not_fit" in zh
