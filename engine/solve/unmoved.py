@@ -52,7 +52,26 @@ def unmoved(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], t
                               cause=_cause(engine, batch, name)))
     if not clauses:
         return None
-    return {"clauses": Joined(*clauses, separator="; "), "target": target, "detail": Caught(error)}
+    return {"clauses": Joined(*clauses, separator="; "), "target": target,
+            "detail": _checked_detail(engine, numbers, keys, target, error)}
+
+
+def _checked_detail(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], target: str,
+                    error: BaseException | str) -> Nested:
+    """The refusal's own message, less a plain "or choose X=Y" that is refused too once solved: a plan exists at
+    zero_stage=1 for the GPUs within the memory, but the 4-bit base still does not fit (the clause above says
+    what would)."""
+    parts = getattr(error, "message_fields", {}).get("parts")
+    if not isinstance(parts, Joined):
+        return Caught(error)
+    kept = []
+    for part in parts.parts:
+        if part.key == "planner.suggestion.selector":
+            trial = {**keys, str(part.fields["selector"]): str(part.fields["value"])}
+            if solved_alone(engine, numbers, trial, target) is None:
+                continue
+        kept.append(part)
+    return Joined(*kept)
 
 
 def _both(engine: "Engine", name: str, value: float) -> Both:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from engine.errors import UnderdeterminedError
+from engine.errors import EngineError, UnderdeterminedError
 from engine.messages import localized
 
 QLORA_70B = {"model": "llama3-70b", "method": "qlora", "gpu": "RTX-4090"}
@@ -27,8 +27,12 @@ def test_gpus_that_cannot_change_the_memory_say_so(eng: Any) -> None:
     # the precise check (the base is quantized already: split it, do not quantize it)
     assert "parallelism.quantized_weights_do_not_fit:" in said and "zero_stage=3" in said
     assert "method=qlora" not in said.split("What else")[0]
-    # what would answer otherwise is still said
+    # what would answer otherwise is still said, less a convention that is refused too once solved (a plan exists
+    # at zero_stage=1, which shards only the adapters' optimizer states: the base still does not fit)
     assert "What else would answer n_gpus" in said and "dp" in said
+    assert "zero_stage=1" not in said
+    with pytest.raises(EngineError):
+        eng.solve(["n_gpus"], {**QLORA_70B, "memory_fill": 1, "zero_stage": "1"})
     assert caught.value.missing == ["n_gpus"]
     zh = localized(caught.value, "zh")
     assert "无法决定 n_gpus" in zh and "与 n_gpus 无关" in zh
