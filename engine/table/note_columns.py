@@ -165,7 +165,8 @@ class _Notes:
         if rows is None:
             return whole.gather(coded.codes)
         whole = pl.concat([whole, pl.Series([lead], dtype=pl.String)], rechunk=True)   # (one chunk: a fast gather)
-        return whole.gather(np.where(rows, coded.codes, len(whole) - 1))
+        # (the rows it is not on have code -1, which polars' gather takes from the end: the lead, or null)
+        return whole.gather(coded.codes)
 
 
     def _by_combination(self, lead: "str | None", notes: list[_Note]) -> "pl.Series | None":

@@ -22,7 +22,7 @@ FORMAT_ONE_BY_ONE = 20_000   # distinct values formatted one by one (about 20 ms
 class Coded:
     """Texts by code: row i reads table[codes[i]] (a value formatted once per distinct text)."""
 
-    codes: np.ndarray   # int64, one per row of the column
+    codes: np.ndarray   # int64, one per row of the column (-1 on rows the text is not for)
     table: pl.Series    # String
 
 
@@ -100,7 +100,7 @@ def bucketed_texts(variable: Variable, values: np.ndarray, index: np.ndarray) ->
         if not bool((at_tie == ends.round_sig_figs(4).gather(code[tie])).all()):
             return None
     first = pl.DataFrame({"v": ends}).select(format_expr(variable, pl.col("v"), 0.0)).to_series()
-    codes = np.zeros(len(values), dtype=np.int64)
+    codes = np.full(len(values), -1, dtype=np.int64)   # (-1: a row it is not on; a gather takes the last text)
     codes[index] = code
     return Coded(codes, first)
 
