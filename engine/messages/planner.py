@@ -27,6 +27,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.underdetermined.others": (
         "; or several of the other values its rules use: {names}",
         "；或给出其规则用到的其他几个值：{names}"),
+    "planner.underdetermined.banded": (
+        "; or {first} together with one of: {names}",
+        "；或同时给出 {first} 与以下之一：{names}"),
     "planner.underdetermined.pair": (
         "; or two of the other values its rules use together, such as {pair} (others: {names})",
         "；或同时给出其规则用到的另外两个值，例如 {pair}（其他：{names}）"),

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from ..errors import UnderdeterminedError
 from ..messages import Both, Joined, Nested
 from ..rules.model import Equation, RuleSet
+from .catalog_hints import catalog_hints
 from .ordering import trace
 from .trial_plan import plan_answers
 
@@ -67,6 +68,7 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
         if len(helpful) > SUGGESTIONS:
             parts.append(Nested("planner.underdetermined.more", count=len(helpful) - SUGGESTIONS,
                                 target=missing[0]))
+        parts.append(_banded_with(self, equations, knowns | soft, missing, forward_only, helpful, related, budget))
         others = [n for n in related if n not in helpful]
         if len(helpful) < 3 and others:   # a lone odd suggestion (dp): also name the usual inputs
             pair = _answering_pair(self, equations, knowns | soft, missing, forward_only, others, budget)
@@ -77,7 +79,7 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
         parts.append(Nested("planner.underdetermined.none", target=target, names=", ".join(related) or "none"))
     # (the typed values, and every default a row offers: what a trial plan starts from, as the question's did)
     split = (set(given), soft | (knowns - set(given)))
-    keys = _catalog_hints(self, equations, split, missing, helpful, forward_only, selectors or {}, budget)
+    keys = catalog_hints(self, equations, split, missing, helpful, forward_only, selectors or {}, budget)
     answered_by_key = any(p.key == "planner.suggestion.catalog_answers" for p in keys)
     if not absent.key and not answered_by_key:   # (the absent figure's clause names the convention that answers)
         parts.append(_selector_hint(self, missing, split, selectors or {}, forward_only, budget, helpful))
@@ -91,36 +93,6 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
     error = UnderdeterminedError(whole.say("en"), missing=missing, suggestions=helpful)
     error.message_key, error.message_fields = "planner.joined", {"parts": whole}   # type: ignore[attr-defined]
     return error
-
-
-def _catalog_hints(self: Planner, equations: list[Equation], known: tuple[set[str], set[str]], missing: list[str],
-                   helpful: Sequence[str], forward_only: Iterable[str], selectors: dict[str, str],
-                   budget: SearchBudget) -> list[Nested]:
-    """Catalog keys not given (and without a default) that would answer: one whose entries have the figure
-    asked or the first value that would answer (peak_flops, n_gpus without a GPU: gpu=); else one whose
-    entry's figures, all together, answer (model= for a LoRA's memory from params alone: the adapters are
-    sized from the shape). `known`: (the givens, the defaults usable)."""
-    givens, soft = known
-    wanted = set(missing) if not helpful else {*missing, helpful[0]}
-    open_keys = sorted(name for name in self.rules.tables
-                       if name not in givens and self.rules.variables[name].default is None)
-    out = []
-    for name in open_keys:
-        table = self.rules.tables[name]
-        if set(missing) <= set(table.fields) or wanted & set(table.fields):
-            figure = next(n for n in [*missing, *helpful[:1]] if n in table.fields)
-            out.append(Nested("planner.suggestion.catalog", catalog=name, figure=figure,
-                              examples=", ".join(list(table.entries)[:4])))
-    if out:
-        return out
-    for name in open_keys:   # (the structural reach first, cheap and optimistic; then a real plan)
-        fields = set(self.rules.tables[name].fields)
-        if budget.spent() or not self._reaches(equations, givens | soft | fields, missing, forward_only):
-            continue
-        if not budget.spent() and plan_answers(self, frozenset(givens | fields), tuple(missing), selectors, soft):
-            out.append(Nested("planner.suggestion.catalog_answers", catalog=name, target=", ".join(missing),
-                              examples=", ".join(list(self.rules.tables[name].entries)[:4])))
-    return out
 
 
 def reachable_alone(self: Planner, knowns: frozenset[str], targets: Sequence[str], missing: list[str],
@@ -229,6 +201,24 @@ def _other_convention(self: Planner, idle: set[str], selector: str, allowed: tup
             if sel == selector and others and eq.variables & idle:
                 return others[0], sorted(eq.variables & idle)
     return None
+
+
+def _banded_with(self: Planner, equations: list[Equation], known: set[str], missing: list[str],
+                 forward_only: Iterable[str], helpful: list[str], related: list[str], budget: SearchBudget) -> Nested:
+    """A usual input with a band (mfu) that does not answer alone, and the values that answer beside it: the time
+    of a LLaMA-Factory config's unpacked samples needs mfu and their mean length, and was told step_time,
+    GPU-hours... but never mfu. Nothing where a banded input answers alone (it is listed first then)."""
+    if any(self.rules.variables[n].typical is not None for n in helpful[:SUGGESTIONS]):
+        return Nested()
+    banded = next((n for n in related if self.rules.variables[n].typical is not None), None)
+    if banded is None:
+        return Nested()
+    partners = [n for n in _single_answers(self, equations, known | {banded}, missing, forward_only, budget)
+                if n not in helpful]
+    partners = sorted(partners, key=lambda n: n in self.defined)[:3]   # (inputs first: tokens_per_sample, not FLOPs)
+    if not partners:
+        return Nested()
+    return Nested("planner.underdetermined.banded", first=_suggestion(self, banded, 0), names=", ".join(partners))
 
 
 def _answering_pair(self: Planner, equations: list[Equation], known: set[str], missing: list[str],

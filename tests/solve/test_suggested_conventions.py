@@ -51,3 +51,19 @@ def test_a_gpu_count_without_utilization_names_the_analytic_model_with_what_it_n
     said = str(caught.value)
     assert said.index("mfu") < said.index("perf_model=analytic")
     assert "or choose perf_model=analytic: its rules derive n_gpus from more values" in said
+
+
+def test_a_config_without_sample_lengths_names_mfu_with_its_partner(eng: Any) -> None:
+    # LLaMA-Factory's example SFT config (unpacked samples, padded to each micro-batch's longest): its time needs a
+    # utilization and the samples' mean length. The refusal listed step_time, GPU-hours... and never mfu; it now
+    # names mfu with the values that answer beside it, the samples' own length among them, and that pair answers.
+    from pathlib import Path
+    config = Path(__file__).resolve().parents[1] / "fixtures" / "training_configs" / "llamafactory" / "examples" \
+        / "train_lora" / "llama3_lora_sft.yaml"
+    givens = {"config": str(config), "gpu": "A100-80GB-SXM", "n_gpus": 8}
+    with pytest.raises(UnderdeterminedError) as caught:
+        eng.solve(["train_time"], givens)
+    said = str(caught.value)
+    assert re.search(r"or mfu \(GPU utilization[^)]*\) together with one of: [\w, ]*tokens_per_sample", said)
+    answered = eng.solve(["train_time"], {**givens, "mfu": 0.4, "tokens_per_sample": 600})
+    assert answered.values["train_time"] > 0
