@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import EvaluationError
-from ..messages import Joined, Nested, said_text
+from ..messages import Both, Joined, Nested, said_text
 from ..text.formatting import format_quantity
 from .batch_result import Batch, Rows, Value
 from .check_causes import FiredChecks
@@ -70,8 +70,10 @@ class BelowOneRefusal(StepEvaluation):
             if np.isnan(typed) or np.isnan(now) or abs(now - typed) <= 1e-9 * abs(typed):
                 continue
             variable = self.rules.variables[limit]
-            moved.append(Nested("planner.rounds_to_zero.value", name=limit, now=format_quantity(variable, now),
-                                typed=format_quantity(variable, typed)))
+            moved.append(Nested("planner.rounds_to_zero.value", name=limit,
+                                now=Both(format_quantity(variable, now), format_quantity(variable, now, lang="zh")),
+                                typed=Both(format_quantity(variable, typed),
+                                           format_quantity(variable, typed, lang="zh"))))
         if not moved:
             return said_text("planner.rounds_to_zero", name=name, raw=raw, way=way, givens=givens)
         found = causes.at(i) if causes is not None else None
