@@ -96,6 +96,14 @@ def keyed(error: type[E], key: str, /, **fields: object) -> E:
     return exc
 
 
+def rekeyed(error: E, key: str, /, **fields: object) -> E:
+    """`error` said again as the message `key` (its fields may hold the error itself, Caught), keeping what else
+    it carries (an under-determined error's missing and suggestions)."""
+    told = keyed(type(error), key, **fields)
+    told.__dict__.update({k: v for k, v in error.__dict__.items() if not k.startswith("message_")})
+    return told
+
+
 def localized(exc: BaseException | str, lang: str) -> str:
     """An exception's (or a Said text's) text in `lang`: from its message key when it has one, else as raised.
 

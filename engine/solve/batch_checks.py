@@ -16,7 +16,7 @@ from ..rules.model import Check, Equation, RuleSet, Variable
 from ..rules.units import unit_info
 from ..text.formatting import PLACEHOLDER, fill_values, format_quantity, in_language
 from .batch_result import CATALOG, GIVEN, Batch, Rows, Value
-from .check_causes import fired_checks
+from .check_causes import fired_checks, said_check
 from .conventions import same_figure
 from .elimination import monomial
 from .evaluation import Env, StepEvaluation, inputs_behind
@@ -268,9 +268,8 @@ class GroupChecks(StepEvaluation):
             return
         value_of = values or (lambda row: _row_value(batch, row))
         told = where[:ROW_MESSAGES]
-        messages: list[str] = [said_text("planner.check_refused", check=Both(*(
-            f"{check.id}{colon}{fill_values(check.message(lang), self.rules.variables, value_of(int(r)))}"
-            for lang, colon in (("en", ": "), ("zh", "："))))) for r in told]
+        messages: list[str] = [said_text("planner.check_refused", check=said_check(check, self.rules.variables,
+                                                                                  value_of(int(r)))) for r in told]
         batch.fail_each(told, messages, EvaluationError)
         if len(where) > len(told):   # (one text for the rest: the values they share filled, the others named)
             rest = where[len(told):]

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import EvaluationError
-from ..messages import Both, Joined, Nested, said_text
-from ..text.formatting import format_quantity
+from ..messages import Joined, Nested, said_text
+from ..text.formatting import said_quantity
 from .batch_result import Batch, Rows, Value
 from .check_causes import FiredChecks
 from .evaluation import Env, StepEvaluation, givens_clause, inputs_behind, typed_at, values_behind
@@ -43,8 +43,8 @@ class BelowOneRefusal(StepEvaluation):
             at = np.flatnonzero(zero & ~batch.failed[index])
             if not len(at):
                 continue
-            freed = [b for b in sorted(batch.unrounded) if b != name and b in env and replan is not None
-                     and b not in replan.knowns]
+            freed = [] if replan is None else [b for b in sorted(batch.unrounded)
+                                               if b != name and b in env and b not in replan.knowns]
             inputs = {v for v in inputs_behind(plan, {name}) if v in plan.knowns}
             causes = FiredChecks(self, env, n, values_behind(replan, freed)) if replan is not None and freed else None
             way = Nested(f"results.how.{rounding}")
@@ -70,10 +70,8 @@ class BelowOneRefusal(StepEvaluation):
             if np.isnan(typed) or np.isnan(now) or abs(now - typed) <= 1e-9 * abs(typed):
                 continue
             variable = self.rules.variables[limit]
-            moved.append(Nested("planner.rounds_to_zero.value", name=limit,
-                                now=Both(format_quantity(variable, now), format_quantity(variable, now, lang="zh")),
-                                typed=Both(format_quantity(variable, typed),
-                                           format_quantity(variable, typed, lang="zh"))))
+            moved.append(Nested("planner.rounds_to_zero.value", name=limit, now=said_quantity(variable, now),
+                                typed=said_quantity(variable, typed)))
         if not moved:
             return said_text("planner.rounds_to_zero", name=name, raw=raw, way=way, givens=givens)
         found = causes.at(i) if causes is not None else None

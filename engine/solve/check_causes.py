@@ -5,13 +5,13 @@ that fires beside it (a layout that cannot run), rather than by the rule that fa
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
 
 from ..messages import Both
 from ..rules.expr import Tree
-from ..rules.model import Check
+from ..rules.model import Check, Variable
 from ..text.formatting import fill_values
 
 if TYPE_CHECKING:
@@ -37,13 +37,15 @@ class FiredChecks:
         if not fired:
             return None
         check = min(fired, key=lambda c: (c.severity != "error", not _is_bound(c.condition), len(c.variables)))
-        said = Both(*(f"{check.id}{colon}{self._filled(check.message(lang), i)}"
-                      for lang, colon in (("en", ": "), ("zh", "："))))
-        return said, check.severity == "error"
+        return said_check(check, self.rules.variables, lambda name: float(
+            np.broadcast_to(np.asarray(self.env[name], dtype=float), (self.n,))[i]) if name in self.env else None), \
+            check.severity == "error"
 
-    def _filled(self, template: str, i: int) -> str:
-        return fill_values(template, self.rules.variables, lambda name: float(
-            np.broadcast_to(np.asarray(self.env[name], dtype=float), (self.n,))[i]) if name in self.env else None)
+
+def said_check(check: Check, variables: Mapping[str, Variable], value_of: Callable[[str], "float | None"]) -> Both:
+    """"check.id: its message" with its {name} placeholders filled, in both languages."""
+    return Both(*(f"{check.id}{colon}{fill_values(check.message(lang), variables, value_of)}"
+                  for lang, colon in (("en", ": "), ("zh", "："))))
 
 
 def fired_checks(evaluation: StepEvaluation, env: Env, n: int, wanted: Callable[[Check], bool]

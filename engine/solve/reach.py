@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ..messages import Both, Caught, Joined, Nested
-from ..text.formatting import format_quantity
+from ..messages import Caught, Joined, Nested
+from ..text.formatting import format_quantity, said_quantity
 from .keys import Categorical
 
 if TYPE_CHECKING:
@@ -76,9 +76,8 @@ def out_of_reach(engine: "Engine", numbers: dict[str, float], keys: dict[str, st
         at = format_quantity(engine.rules.variables[target], at_high if above else at_low)
         key = "planner.out_of_reach.kept" if kept else f"planner.out_of_reach.{'above' if above else 'below'}"
         clauses.append(Nested(key, name=name, at=at,
-                              value=Both(format_quantity(variable, value), format_quantity(variable, value, lang="zh")),
-                              target=target, limit=Both(format_quantity(variable, limit),
-                                                        format_quantity(variable, limit, lang="zh"))))
+                              value=said_quantity(variable, value), target=target,
+                              limit=said_quantity(variable, limit)))
     return Joined(*clauses, separator="; ") if clauses else None
 
 

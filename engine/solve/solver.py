@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import hooks
 from ..errors import EngineError, ValueParseError
-from ..messages import Nested, keyed, keyed_from, localized
+from ..messages import Nested, keyed, keyed_from, localized, rekeyed
 from ..rules import units
 from ..rules.expr import Tree, render
 from ..rules.hf_config import givens_from_config
@@ -387,6 +387,4 @@ def _with_reach(engine: Engine, error: BaseException, numbers: dict[str, float],
     unmoved_fields = unmoved(engine, numbers, keys, targets, error, error)   # (a given the asked value cannot move)
     if unmoved_fields is None:
         return error
-    told = keyed(type(error), "planner.unmoved", **unmoved_fields)
-    told.__dict__.update({k: v for k, v in error.__dict__.items() if not k.startswith("message_")})
-    return told
+    return rekeyed(error, "planner.unmoved", **unmoved_fields)

@@ -248,8 +248,8 @@ def _suggestion(self: Planner, name: str, position: int) -> Nested:
     return Nested("planner.suggestion", name=name, label=label)
 
 
-_Trial = tuple[str, str, list[Equation], list[Equation]]   # (selector, value, its active rules, its own rules)
-_Deriving = tuple[str, str, list[Equation], list[Equation], list[str]]   # ... and the names its own rules derive
+# (selector, value, its active rules, its own rules, the targets or helpful values its own rules derive)
+_Trial = tuple[str, str, list[Equation], list[Equation], list[str]]
 
 
 def _selector_hint(self: Planner, missing: list[str], split: tuple[set[str], set[str]], selectors: dict[str, str],
@@ -267,13 +267,13 @@ def _selector_hint(self: Planner, missing: list[str], split: tuple[set[str], set
     idle = set(known) - read_now
     reaching.sort(key=lambda r: -len(idle & {v for eq in r[3] for v in eq.variables}))
     near = set()   # (reached structurally through defaults a plan does not take: what it still needs, as below)
-    for rank, (selector, value, equations, own) in enumerate(reaching):
+    for rank, trial in enumerate(reaching):
+        selector, value = trial[0], trial[1]
         if rank < VERIFIED and not budget.spent() and plan_answers(
                 self, frozenset(split[0]), tuple(missing), dict(selectors, **{selector: value}), split[1]):
             return Nested("planner.suggestion.selector", selector=selector, value=value)
-        derived = [name for name in [*missing, *helpful] if any(name in eq.variables for eq in own)]
-        if derived:
-            deriving.append((selector, value, equations, own, derived))
+        if trial[4]:
+            deriving.append(trial)
             near.add((selector, value))
     deriving.sort(key=lambda d: (-len(idle & {v for eq in d[3] for v in eq.variables}),
                                  -len(set(d[4]) & set(missing))))
@@ -291,10 +291,10 @@ def _selector_hint(self: Planner, missing: list[str], split: tuple[set[str], set
 
 def _conventions_tried(self: Planner, missing: list[str], known: set[str], selectors: dict[str, str],
                        forward_only: Iterable[str], budget: SearchBudget, helpful: Sequence[str]
-                       ) -> tuple[list[_Trial], list[_Deriving]]:
+                       ) -> tuple[list[_Trial], list[_Trial]]:
     """Other values of the conventions at their defaults: (those reaching the targets structurally, those
     whose own rules derive a target or a value that would help)."""
-    deriving: list[_Deriving] = []
+    deriving: list[_Trial] = []
     reaching: list[_Trial] = []
     for selector in sorted(self.rules.selectors):
         variable = self.rules.variables[selector]
@@ -309,11 +309,10 @@ def _conventions_tried(self: Planner, missing: list[str], known: set[str], selec
             equations = self.active(dict(selectors, **{selector: value}))
             own = [eq for eq in equations if any(sel == selector for sel, _ in eq.variant)
                    and not eq.active(dict(selectors, **{selector: current}))]
-            if self._reaches(equations, set(known), missing, forward_only):
-                reaching.append((selector, value, equations, own))
-                continue
             derived = [name for name in [*missing, *helpful] if any(name in eq.variables for eq in own)]
-            if derived:
+            if self._reaches(equations, set(known), missing, forward_only):
+                reaching.append((selector, value, equations, own, derived))
+            elif derived:
                 deriving.append((selector, value, equations, own, derived))
     return reaching, deriving
 

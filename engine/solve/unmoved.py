@@ -12,13 +12,14 @@ solve per typed given), never per row of a batch.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from ..errors import UnderdeterminedError
-from ..messages import Both, Caught, Joined, Nested
-from ..text.formatting import fill_values, format_quantity
+from ..messages import Caught, Joined, Nested
+from ..text.formatting import said_quantity
+from .check_causes import said_check
 from .reach import solved_alone
 
 if TYPE_CHECKING:
@@ -44,11 +45,11 @@ def unmoved(engine: "Engine", numbers: dict[str, float], keys: dict[str, str], t
         batch = solved_alone(engine, others, keys, name)
         if batch is None:
             continue
-        now = float(np.asarray(batch.values[name], dtype=float).reshape(-1)[0])
+        now = _first(batch, name)
         if not np.isfinite(now):
             continue
         clauses.append(Nested("planner.unmoved.clause", name=name, target=target,
-                              value=_both(engine, name, typed), now=_both(engine, name, now),
+                              value=said_quantity(variable, typed), now=said_quantity(variable, now),
                               cause=_cause(engine, batch, name)))
     if not clauses:
         return None
@@ -74,11 +75,6 @@ def _checked_detail(engine: "Engine", numbers: dict[str, float], keys: dict[str,
     return Joined(*kept)
 
 
-def _both(engine: "Engine", name: str, value: float) -> Both:
-    variable = engine.rules.variables[name]
-    return Both(format_quantity(variable, value), format_quantity(variable, value, lang="zh"))
-
-
 def _cause(engine: "Engine", batch: "Batch", name: str) -> Nested:
     """The first warning (not a note) of the forward solve, as the likely cause: the weights alone do not fit."""
     checks = {c.id: c for c in engine.rules.checks}
@@ -86,14 +82,11 @@ def _cause(engine: "Engine", batch: "Batch", name: str) -> Nested:
         check = checks.get(check_id)
         if check is None or check.severity == "info" or not rows[0]:
             continue
-        said = Both(*(f"{check.id}{colon}{fill_values(check.message(lang), engine.rules.variables, _reader(batch))}"
-                      for lang, colon in (("en", ": "), ("zh", "："))))
-        return Nested("planner.domain.cause", check=said)
+        return Nested("planner.domain.cause", check=said_check(check, engine.rules.variables, lambda name: None
+                                                               if name not in batch.values else _first(batch, name)))
     return Nested()
 
 
-def _reader(batch: "Batch") -> Callable[[str], "float | None"]:
-    def value(name: str) -> float | None:
-        found = batch.values.get(name)
-        return None if found is None else float(np.asarray(found, dtype=float).reshape(-1)[0])
-    return value
+def _first(batch: "Batch", name: str) -> float:
+    """A one-row solve's value of `name`."""
+    return float(np.asarray(batch.values[name], dtype=float).reshape(-1)[0])

@@ -11,6 +11,7 @@ import math
 import re
 from typing import Callable, Mapping
 
+from ..messages import Both
 from ..rules.model import Variable
 
 _COUNT_STEPS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
@@ -136,6 +137,11 @@ def format_quantity(variable: Variable, base_value: float, with_unit: bool = Tru
     time in 天/小时)."""
     return in_language(_quantity_text(variable, base_value, with_unit, binary), lang)
 
+
+
+def said_quantity(variable: Variable, base_value: float) -> Both:
+    """format_quantity in both languages ("45.2 days", "45.2 天"), for a message said in either."""
+    return Both(format_quantity(variable, base_value), format_quantity(variable, base_value, lang="zh"))
 
 def _quantity_text(variable: Variable, base_value: float, with_unit: bool, binary: bool) -> str:
     if _missing(base_value):

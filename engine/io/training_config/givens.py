@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import EngineError, EvaluationError, PlanningError, UnderdeterminedError
-from ...messages import Caught, keyed, localized, said_text
+from ...messages import Caught, keyed, localized, rekeyed, said_text
 from ...rules.hf_config import is_config_path
 from ...solve.solver import Warning_
 from ...text.values import parse_key, parse_number
@@ -67,9 +67,7 @@ class Origins:
             return error
         values = "; ".join(f"{f.name} = {f.value} [{f.origin}{'' if f.default or not f.key else ' ' + f.key}]"
                            for f in named)
-        explained = keyed(type(error), "training.config_behind", error=Caught(error), values=values)
-        explained.__dict__.update({k: v for k, v in error.__dict__.items() if not k.startswith("message_")})
-        return explained
+        return rekeyed(error, "training.config_behind", error=Caught(error), values=values)
 
     def summary(self) -> dict[str, Any]:
         """The JSON shape (DESIGN.md, `config` object of --json)."""
