@@ -40,6 +40,8 @@ def explain_unreachable_rows(engine: "Engine", prep: Prepared, batch: Batch) -> 
         if fields is not None:
             batch.errors[row] = said_text("planner.out_of_reach", **fields)
             continue
-        fields = unmoved(engine, numbers, keys, targets, batch.errors[row], batch.error_kinds[row])
+        kind = batch.error_kinds[row]   # (the exception itself, keyed: its clauses said in the run's language)
+        fields = unmoved(engine, numbers, keys, targets, kind if isinstance(kind, BaseException) else batch.errors[row],
+                         kind)
         if fields is not None:   # (a typed limit the asked value cannot move: memory_fill whatever n_gpus)
             batch.errors[row] = said_text("planner.unmoved", **fields)

@@ -65,3 +65,5 @@ def test_a_sheet_row_says_it_too_in_its_language(eng: Any) -> None:
     assert outcome.batch.errors[1] is None and outcome.batch.values["n_gpus"][1] >= 2
     zh = run_frame(frame, eng, lang="zh").results["error"][0]
     assert "无法决定 n_gpus" in zh and "parallelism.quantized_weights_do_not_fit" in zh
+    # the refusal's own suggestions, after it, in Chinese too and without the convention refused once solved
+    assert "要求解 n_gpus" in zh and "to solve" not in zh and "zero_stage=1" not in zh
