@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..messages import text
+from ..rules.conditional_defaults import said_defaults
 from ..table.cells import column_letter
 from .sheets import atomic_write
 
@@ -186,7 +187,7 @@ def _note(engine: "Engine", header: str, variable: "Variable | None") -> str:
                                     unit=variable.unit or text("template.note.plain_units", lang))
                                for lang in ("en", "zh")))
     if variable.default is not None:
-        shown = variable.default if variable.categorical else f"{variable.default / variable.factor:g}"
+        shown = said_defaults(variable) if variable.categorical else f"{variable.default / variable.factor:g}"
         lines.append(both("template.note.default", value=shown, source=variable.default_source))
     if variable.typical:
         low, high = (f"{v / variable.factor:g}" for v in variable.typical)
@@ -228,7 +229,7 @@ def _variables(engine: "Engine", ws: Any, styles: dict[str, Any]) -> None:
     for row, variable in enumerate(engine.rules.variables.values(), start=1):
         default = ""
         if variable.default is not None:
-            default = str(variable.default) if variable.categorical else f"{variable.default / variable.factor:g}"
+            default = said_defaults(variable) if variable.categorical else f"{variable.default / variable.factor:g}"
         typical = ""
         if variable.typical:
             typical = "–".join(f"{v / variable.factor:g}" for v in variable.typical)

@@ -13,6 +13,7 @@ from typing import Iterable
 
 from ..errors import DefinitionError
 from . import cache, resources, units
+from .conditional_defaults import check_default_when
 from .equation_reader import check_ids, check_selectors, read_checks, read_equations
 from .load_context import LoadContext
 from .model import RuleSet
@@ -79,6 +80,7 @@ class _Loader(LoadContext):
             read_variables(self, path, node)
         tables = read_tables(self, docs)
         fill_categorical_values(self, tables)
+        check_default_when(self)
         equations = [eq for path, node in docs for eq in read_equations(self, path, node)]
         checks = [c for path, node in docs for c in read_checks(self, path, node)]
         check_ids(self, equations, checks)

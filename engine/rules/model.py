@@ -7,13 +7,29 @@ base units (see engine/rules/units.py); `unit` is what users read and type.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from .expr import Tree
 from .schema import DOMAINS, ROUNDINGS, Domain, Role, Rounding, Severity
 from .units import Dims
 
-__all__ = ["DOMAINS", "ROUNDINGS", "Check", "Entry", "Equation", "RuleSet", "Table", "Variable"]
+__all__ = ["DOMAINS", "ROUNDINGS", "Check", "ConditionalDefault", "Entry", "Equation", "RuleSet", "Table", "Variable"]
+
+
+@dataclass(frozen=True)
+class ConditionalDefault:
+    """A categorical default that follows other conventions (a variable's `default_when:`): a fine-tune
+    recomputes activations because its frameworks turn gradient checkpointing on, a pretraining run
+    keeps the seed's none. It holds when every selector in `when` has one of its values."""
+
+    when: tuple[tuple[str, tuple[str, ...]], ...]   # (selector, its values that hold)
+    value: str
+    source: str
+    where: str
+    case: str = ""   # the condition in words, shown beside the default ("a LoRA, QLoRA or freeze fine-tune")
+
+    def holds(self, chosen: "Mapping[str, str]") -> bool:
+        return all(chosen.get(selector) in allowed for selector, allowed in self.when)
 
 
 @dataclass(frozen=True)
@@ -37,10 +53,24 @@ class Variable:
     tags: tuple[str, ...] = ()     # what it stands for in reports (engine/rules/schema.py TAGS)
     default_rank: int = 0          # higher: this default gives way first (the rules derive it)
     neutral: float | None = None   # the do-nothing value, base units (tp = 1: no tensor parallelism)
+    default_when: tuple[ConditionalDefault, ...] = ()   # categorical: the first that holds replaces `default`
 
     @property
     def categorical(self) -> bool:
         return self.domain == "categorical"
+
+    def default_for(self, chosen: Mapping[str, str]) -> tuple[Any, str]:
+        """(the default, its source) under the conventions `chosen` (selector -> key; a row's typed and
+        default keys alike): the first `default_when` that holds, else `default`."""
+        conditional = self.conditional_default(chosen)
+        if conditional is None:
+            return self.default, self.default_source
+        return conditional.value, f"default for {conditional.case}: {conditional.source}" if conditional.case \
+            else conditional.source
+
+    def conditional_default(self, chosen: Mapping[str, str]) -> "ConditionalDefault | None":
+        """The first `default_when` entry that holds under `chosen`, or None."""
+        return next((c for c in self.default_when if c.holds(chosen)), None)
 
     @property
     def limit(self) -> bool:

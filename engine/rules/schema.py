@@ -60,6 +60,9 @@ SECTIONS: dict[str, tuple[Key, ...]] = {
         Key("values", "categorical only (unless a table lists the keys): the allowed keys"),
         Key("default", "a constant in the declared unit (or a key); used only when nothing derives it"),
         Key("default_source", "where the default comes from (required with default)"),
+        Key("default_when", "categorical only: a list of {when: {selector: value or [values]}, value: key, case: the "
+                            "condition in words, source: text}; the first whose conventions hold replaces `default` "
+                            "(recompute=full for a fine-tune, as its frameworks checkpoint)"),
         Key("default_rank", "whole number >= 0 (default 0): when the givens leave a choice of which defaults "
                             "to take, higher ranks give way first and the rules derive them (grad_accum from "
                             "global_batch, as Megatron-LM does)"),

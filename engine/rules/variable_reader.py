@@ -9,6 +9,7 @@ from typing import cast
 
 from ..errors import EngineError
 from . import schema, units
+from .conditional_defaults import read_default_when
 from .expr import FUNCTIONS
 from .load_context import LoadContext
 from .model import DOMAINS, ROUNDINGS, Variable
@@ -92,7 +93,8 @@ def _variable(ctx: LoadContext, name: str, node: Node, where: str) -> Variable |
                     default_source=str(spec.get("default_source", "") or ""),
                     typical=_typical(ctx, name, spec, factor, where),
                     typical_source=str(spec.get("typical_source", "") or ""), tags=tags, default_rank=rank,
-                    neutral=_neutral(ctx, name, spec, domain, factor, where))
+                    neutral=_neutral(ctx, name, spec, domain, factor, where),
+                    default_when=read_default_when(ctx, name, node, where))
 
 
 def _spec(ctx: LoadContext, name: str, node: Node, where: str) -> dict | None:

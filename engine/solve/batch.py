@@ -15,7 +15,7 @@ The hot path avoids per-row Python: validity is checked with two reductions
 (min/max) per column and masks are built only when something is wrong (column_bounds.py). It also
 avoids per-row memory where a column has one value (broadcast views: constant
 keys, their catalog figures, statuses), gathers a catalog figure of a varying
-key column only when something reads it (keys.Columns), and keeps errors as a
+key column only when something reads it (columns.Columns), and keeps errors as a
 bool mask (`failed`) with the message arrays made on first use (batch_result.py).
 """
 from __future__ import annotations
@@ -48,10 +48,11 @@ from .batch_result import (
     has_error,
 )
 from .bounds import remember_bounds, remembered_bounds
+from .columns import Columns
 from .evaluation import Env, values_behind
 from .factored import Factored
 from .first_whole import unsettled
-from .keys import Categorical, Columns, Soft, expand_keys, same, writable
+from .keys import Categorical, Soft, expand_keys, same, writable
 from .planning import Plan, Planner
 from .rounding import IntegerRounding
 from .row_groups import asked_rows, constant_code, group_rows

@@ -9,7 +9,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import EngineError, ValueParseError
-from .keys import CATALOG, GIVEN, NONE, Categorical, Columns
+from .columns import Columns
+from .keys import CATALOG, GIVEN, NONE, Categorical
 from .mismatch import RuleMismatch
 from .planning import Plan
 from .rowset import Every

@@ -14,7 +14,7 @@ import numpy as np
 
 from .batch_result import FloatColumn, Mask, Value
 from .bounds import repeated_view
-from .keys import Columns
+from .columns import Columns
 from .numeric import remembered_bounds
 
 Bounds = tuple[float, float]
@@ -99,7 +99,7 @@ class ColumnBounds:
 
     def _known(self, values: Columns, name: str) -> Known:
         if values.is_deferred(name):
-            return True   # a catalog figure every row has (see keys.Columns)
+            return True   # a catalog figure every row has (see columns.Columns)
         col = values[name]
         cached = self._known_inputs.get(name)
         if cached is not None and cached[0] is col:

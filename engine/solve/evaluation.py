@@ -20,10 +20,10 @@ from ..text.formatting import format_quantity
 from .batch_result import DERIVED, GIVEN, SOLVED, Batch, ErrorKind, FloatColumn, Group, Mask, Rows
 from .check_causes import FiredChecks
 from .column_bounds import ColumnBounds
+from .columns import Columns
 from .factored import Factored, ShapedEnv
 from .first_whole import applies, kept_at_first, typed_limits
 from .grid_forms import formula_on_grid
-from .keys import Columns
 from .no_effect import independent_of
 from .numeric import Compiled, compile_tree, domain_mask, interval, within_domain
 from .planning import Plan, Step

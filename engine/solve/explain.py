@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ValueParseError
 from ..messages import Nested, keyed
+from ..rules.conditional_defaults import said_defaults
 from ..rules.expr import render
 from ..rules.model import Equation
 from ..text.formatting import format_quantity
@@ -42,6 +43,9 @@ def _variable(engine: Engine, name: str, lang: str) -> str:
     if v.default is not None:
         shown = v.default if v.categorical else format_quantity(v, v.default)
         lines.append(f"  default: {shown}   (source: {v.default_source})")
+    for conditional in v.default_when:
+        when = "; ".join(f"{selector} = {', '.join(allowed)}" for selector, allowed in conditional.when)
+        lines.append(f"  default for {conditional.case} ({when}): {conditional.value}   (source: {conditional.source})")
     if v.typical:
         lo, hi = v.typical
         lines.append(f"  typical: {format_quantity(v, lo)} – {format_quantity(v, hi)}   (source: {v.typical_source})")
@@ -69,10 +73,12 @@ def _variants(engine: Engine, selector: str, lang: str) -> str:
     variant_eqs = [eq for eq in rules.equations if any(sel == selector for sel, _ in eq.variant)]
     if not variant_eqs and table is None:
         return ""
-    lines = [f"Variants of {selector} (default: {variable.default}):" if lang == "en"
-             else f"{selector} 的可选口径（默认：{variable.default}）："]
+    default = said_defaults(variable)
+    lines = [f"Variants of {selector} (default: {default}):" if lang == "en"
+             else f"{selector} 的可选口径（默认：{default}）："]
     for value in variable.values:
-        marker = "  *" if str(variable.default) == value else "   "
+        marker = "  *" if str(variable.default) == value else "  +" if any(
+            c.value == value for c in variable.default_when) else "   "
         lines.append(f"{marker} {value}")
         for eq in variant_eqs:
             if any(sel == selector and value in allowed for sel, allowed in eq.variant):

@@ -5,20 +5,23 @@ where the user gave the field; a default key (precision=seed-fp32 when nothing
 was typed) only offers its fields as soft values, which the planner uses where
 an answer needs them. Constant columns (one key for every row: the common case)
 are filled with read-only broadcast columns, so a million rows cost no more than one.
-A column of several keys fills its figures lazily: `Columns` keeps (lookup, codes) and
-gathers a figure only when something reads it (a plan step, a check, the results).
+A column of several keys fills its figures lazily: `Columns` (engine/solve/columns.py) keeps
+(lookup, codes) and gathers a figure only when something reads it (a plan step, a check, the results).
+A default key can follow the row's other keys (recompute=full for method=lora: a variable's
+`default_when`, engine/rules/conditional_defaults.py), so such variables are expanded after them.
 """
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Callable, Generic, Iterable, Iterator, Sequence, TypeVar, Union, overload
+from typing import Callable, Sequence
 
 import numpy as np
 
-from ..rules.model import RuleSet, Table
+from ..rules.model import RuleSet, Table, Variable
 from ..text.values import match_key
 from .bounds import repeated_view
+from .columns import Columns
 
 Soft = dict[str, "float | np.ndarray"]   # variable -> soft value (scalar, or per row with NaN = none)
 Asked = dict[str, "np.ndarray | bool"]    # target -> rows that ask for it (True: every row)
@@ -72,123 +75,6 @@ class Categorical:
         return bounds[0] if bounds[0] == bounds[1] else None
 
 
-_DEFERRED = object()
-T = TypeVar("T")
-V = TypeVar("V", bound=Union[np.ndarray, float])   # what a column holds: an array (or one number for every row)
-
-
-class Columns(dict[str, V], Generic[V]):
-    """Value columns by name, some of them computed when first read.
-
-    A catalog figure of a column of several keys (peak_flops per row from gpu codes) is a gather
-    over every row; a plan often needs one figure of three. `defer(name, make)` records how to
-    compute a column; reading it (`[]`, get, items, values, dict(...)) computes and keeps it.
-    `is_deferred(name)` tells without computing. Deferred columns are known in every row."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._deferred: dict[str, Callable[[], V]] = {}
-        self._bounds: dict[str, tuple[float, float]] = {}
-
-    def defer(self, name: str, make: Callable[[], V],
-              bounds: "tuple[float, float] | None" = None) -> None:
-        """Compute `name` with make() when first read; bounds: (low, high) every value lies in."""
-        dict.__setitem__(self, name, _DEFERRED)
-        self._deferred[name] = make
-        if bounds is not None:
-            self._bounds[name] = bounds
-
-    def bounds_of(self, name: str) -> "tuple[float, float] | None":
-        """(low, high) given with defer() (kept once computed; dropped when the column is replaced)."""
-        return self._bounds.get(name)
-
-    def is_deferred(self, name: str) -> bool:
-        return name in self._deferred
-
-    def raw(self, name: str) -> object:
-        """The stored entry without computing it (a sentinel for a deferred column)."""
-        return dict.__getitem__(self, name)
-
-    def __getitem__(self, name: str) -> V:
-        value = dict.__getitem__(self, name)
-        if value is _DEFERRED:
-            value = self._deferred.pop(name)()
-            dict.__setitem__(self, name, value)
-        return value
-
-    def __setitem__(self, name: str, value: V) -> None:
-        self._deferred.pop(name, None)
-        self._bounds.pop(name, None)
-        dict.__setitem__(self, name, value)
-
-    def __delitem__(self, name: str) -> None:
-        self._deferred.pop(name, None)
-        self._bounds.pop(name, None)
-        dict.__delitem__(self, name)
-
-    def __iter__(self) -> Iterator[str]:   # (overriding it makes dict(columns) go through __getitem__)
-        return dict.__iter__(self)
-
-    @overload
-    def get(self, name: str, default: None = None) -> V | None: ...
-    @overload
-    def get(self, name: str, default: V | T) -> V | T: ...
-
-    def get(self, name: str, default: object = None) -> object:
-        return self[name] if name in self else default
-
-    def items(self) -> list[tuple[str, V]]:   # type: ignore[override]
-        return [(name, self[name]) for name in list(dict.keys(self))]
-
-    def values(self) -> list[V]:   # type: ignore[override]
-        return [self[name] for name in list(dict.keys(self))]
-
-    @overload
-    def pop(self, name: str) -> V: ...
-    @overload
-    def pop(self, name: str, default: V | T) -> V | T: ...
-
-    def pop(self, name: str, default: object = _DEFERRED) -> object:   # (_DEFERRED: no default given)
-        if name in self:
-            value = self[name]
-            del self[name]
-            return value
-        if default is not _DEFERRED:
-            return default
-        raise KeyError(name)
-
-    def setdefault(self, name: str, default: V) -> V:
-        if name not in self:
-            self[name] = default
-        return self[name]
-
-    def update(self, *args, **kwargs) -> None:
-        for name, value in dict(*args, **kwargs).items():
-            self[name] = value
-
-    def copy(self) -> "Columns[V]":
-        return self.subset(list(dict.keys(self)))
-
-    def subset(self, names: Iterable[str]) -> "Columns[V]":
-        """A new mapping of these names; deferred columns stay deferred (and are computed once)."""
-        out: Columns[V] = Columns()
-        for name in names:
-            if name in self._deferred:
-                out.defer(name, functools.partial(self.__getitem__, name))
-            else:
-                dict.__setitem__(out, name, dict.__getitem__(self, name))
-            if name in self._bounds:
-                out._bounds[name] = self._bounds[name]
-        return out
-
-    def __repr__(self) -> str:
-        shown = {n: ("<deferred>" if n in self._deferred else dict.__getitem__(self, n)) for n in dict.keys(self)}
-        return f"Columns({shown!r})"
-
-    def __reduce__(self):
-        return (Columns, (dict(self.items()),))
-
-
 @dataclass
 class Expansion:
     keys: dict[str, Categorical]
@@ -204,9 +90,10 @@ def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str,
 
     With `values` a `Columns`, figures of a column of several keys are deferred (see Columns)."""
     out = Expansion({}, {})
-    for name, variable in rules.variables.items():
-        if not variable.categorical:
-            continue
+    # (a default that follows other conventions is expanded after them: its rows read their keys)
+    categorical = sorted((v for v in rules.variables.values() if v.categorical), key=lambda v: bool(v.default_when))
+    for variable in categorical:
+        name = variable.name
         column = keys.get(name)
         if column is None and variable.default is None:
             continue
@@ -227,17 +114,45 @@ def expand_keys(rules: RuleSet, values: dict[str, np.ndarray], status: dict[str,
             given = column.codes >= 0
         codes = column.codes
         if variable.default is not None and (constant == -1 or (constant is None and not all_typed(given))):
-            canonical.append(str(variable.default))
-            if constant == -1:
-                codes, bounds = _same(rows, len(canonical) - 1), (len(canonical) - 1,) * 2
+            defaults = default_keys(variable, out.keys, rows)
+            first = len(canonical)
+            canonical += defaults.labels
+            default_codes = defaults.codes + first if first else defaults.codes
+            single = defaults.constant()
+            if constant == -1 and single is not None:
+                codes, bounds = _same(rows, first + single), (first + single,) * 2
             else:
-                codes, bounds = np.where(given, codes, np.int64(len(canonical) - 1)), None
+                codes, bounds = np.where(given, codes, default_codes), None
         out.keys[name] = Categorical(codes, canonical, bounds)
         out.typed[name] = given
         table = rules.tables.get(name)
         if table is not None:
             _fill_fields(table, out.keys[name], given, values, status, out.soft, asked, out.answers)
     return out
+
+
+def default_keys(variable: Variable, keys: dict[str, Categorical], rows: int) -> Categorical:
+    """Each row's default key for `variable`: its plain default, or the first of its `default_when`
+    (engine/rules/conditional_defaults.py) whose conventions the row's keys (typed or default) have."""
+    labels = [str(variable.default)]
+    codes: np.ndarray = _same(rows, 0)
+    for conditional in reversed(variable.default_when):   # (the first that holds is applied last)
+        holds: "np.ndarray | bool" = True
+        for selector, allowed in conditional.when:
+            column = keys.get(selector)
+            if column is None:
+                holds = False
+                break
+            wanted = [code for code, label in enumerate(column.labels) if label in allowed]
+            single = column.constant()
+            holds = holds & (single in wanted if single is not None else np.isin(column.codes, wanted))
+        if holds is False or (isinstance(holds, np.ndarray) and not holds.any()):
+            continue
+        if conditional.value not in labels:
+            labels.append(conditional.value)
+        code = labels.index(conditional.value)
+        codes = _same(rows, code) if holds is True else np.where(holds, np.int64(code), codes)
+    return Categorical(codes, labels)
 
 
 def _same(rows: int, value: "int | bool", dtype: "type | np.dtype | None" = None) -> np.ndarray:

@@ -172,7 +172,8 @@ def convention_effects(engine: "Engine", result: "Result", givens: dict[str, Any
     moves it), or None where no alternative answers (it needs more givens) or time ran out."""
     started = time.monotonic()
     effects: dict[str, float | None] = {}
-    for name, value, _ in result.assumptions:
+    # (a default that followed the question's other conventions first: recompute=full for a fine-tune)
+    for name, value, _ in sorted(result.assumptions, key=lambda item: not result.rules.variables[item[0]].default_when):
         variable = result.rules.variables[name]
         if not variable.categorical or name in givens:
             continue

@@ -29,9 +29,10 @@ from ..errors import EngineError, EvaluationError
 from ..messages import said_text
 from ..text.formatting import format_quantity
 from .batch_result import GIVEN, RECOMPUTED, Batch, Rows, keep
+from .columns import Columns
 from .evaluation import inputs_behind
 from .first_whole import broken_limits
-from .keys import Columns, Soft, writable
+from .keys import Soft, writable
 from .rowset import mask
 
 if TYPE_CHECKING:

@@ -108,6 +108,7 @@ class Result:
     unrounded: dict[str, float] = field(default_factory=dict)   # before rounding: raw integers, budgets as given
     origins: dict[str, str] = field(default_factory=dict)       # name -> file:line it came from (config=PATH)
     config: dict[str, Any] = field(default_factory=dict)        # what config=PATH read (files, ignored keys)
+    default_keys: dict[str, str] = field(default_factory=dict)  # the keys the question did not choose (its defaults)
 
     def show(self, name: str) -> str:
         return format_quantity(self.rules.variables[name], self.values[name])
@@ -263,7 +264,7 @@ class Engine:
             warnings.insert(0, Warning_("rounded", f"{name} = {rounded_note(raw)} rounded {way} to {new:g}; "
                                         "values that depend on it are recomputed for the rounded count", "info"))
         return Result(self.rules, targets, values, status, keys, warnings, derivation, assumptions,
-                      rounded, checks, lang, unrounded)
+                      rounded, checks, lang, unrounded, default_keys=default_keys)
 
     def _derive(self, plan: Plan, values: dict[str, float], batch: Batch, row: int, phase: str
                 ) -> list[DerivationStep]:
@@ -304,13 +305,14 @@ class Engine:
     def _assumptions(self, plan: Plan, default_keys: dict[str, str], batch: Batch, row: int
                      ) -> list[tuple[str, str, str]]:
         out = []
+        chosen = dict(plan.selectors)
         for name, key in default_keys.items():
             if self._default_used(name, plan):
-                out.append((name, key, self.rules.variables[name].default_source))
+                out.append((name, key, self.rules.variables[name].default_for(chosen)[1]))
         for name in plan.defaults:
             variable = self.rules.variables[name]
             shown = format_quantity(variable, batch.values[name][row])
-            source = variable.default_source or self._table_source(name, default_keys)
+            source = variable.default_source or self._table_source(name, default_keys, chosen)
             out.append((name, shown, source))
         return out
 
@@ -328,12 +330,14 @@ class Engine:
         table = self.rules.tables.get(name)
         return table is not None and any(f in plan.defaults for f in table.fields)
 
-    def _table_source(self, field_name: str, keys: dict[str, str]) -> str:
+    def _table_source(self, field_name: str, keys: dict[str, str], chosen: dict[str, str]) -> str:
         for name, table in self.rules.tables.items():
             if field_name in table.fields and name in keys:
                 entry = table.entries.get(keys[name])
                 if entry is not None:
-                    return f"{name}={entry.key} (default): {entry.source}"
+                    conditional = self.rules.variables[name].conditional_default(chosen)
+                    case = f" for {conditional.case}" if conditional is not None and conditional.case else ""
+                    return f"{name}={entry.key} (default{case}): {entry.source}"
         return ""
 
     def _warnings(self, batch: Batch, row: int, lang: str) -> list[Warning_]:

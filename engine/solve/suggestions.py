@@ -135,11 +135,12 @@ def _chosen_convention_first(self: Planner, helpful: list[str], equations: list[
     it come first (seq_len: what the model reads), before the values that answer under the default too
     (mfu: the value the user chose to have predicted). Quantities some rule defines keep their place."""
     variables = self.rules.variables
-    chosen = {name: value for name, value in selectors.items()
-              if name in variables and variables[name].default is not None and value != str(variables[name].default)}
+    usual_keys = {name: str(variables[name].default_for(selectors)[0]) for name in selectors
+                  if name in variables and variables[name].default is not None}
+    chosen = {name: value for name, value in selectors.items() if name in usual_keys and value != usual_keys[name]}
     if not chosen or len(helpful) < 2:
         return helpful
-    usual = self.active(dict(selectors, **{name: str(variables[name].default) for name in chosen}))
+    usual = self.active(dict(selectors, **{name: usual_keys[name] for name in chosen}))
     own = []
     for name in helpful:
         if budget.spent():
@@ -298,12 +299,13 @@ def _conventions_tried(self: Planner, missing: list[str], known: set[str], selec
     reaching: list[_Trial] = []
     for selector in sorted(self.rules.selectors):
         variable = self.rules.variables[selector]
-        if variable.role == "plan" or selectors.get(selector, str(variable.default)) != str(variable.default):
+        usual = str(variable.default_for(selectors)[0])   # (a fine-tune's recompute=full is its default too)
+        if variable.role == "plan" or selectors.get(selector, usual) != usual:
             continue   # (the user's plan, not a convention to switch: never "or choose method=freeze")
         for value in variable.values:
             if budget.spent():
                 break   # (out of time: the conventions found so far)
-            current = selectors.get(selector, str(variable.default))
+            current = selectors.get(selector, usual)
             if value == current or selector in known and selector not in selectors:
                 continue
             equations = self.active(dict(selectors, **{selector: value}))

@@ -265,7 +265,7 @@ def _value_columns(table: _ResultColumns, engine: "Engine", prep: Prepared, batc
         status = batch.status.get(name)
         column = inputs.get(name)
         if status is None or (column is None and name not in visible):
-            continue   # not shown (and a catalog figure nothing read is never gathered: keys.Columns)
+            continue   # not shown (and a catalog figure nothing read is never gathered: columns.Columns)
         base = batch.values[name]
         variable = rules.variables[name]
         known = both(rows, ok, not_nan(base))

@@ -48,7 +48,7 @@ def convention_of(name: str, result: Result) -> tuple[str, str] | None:
     """(convention, its default key) whose table supplies `name`, when the user did not choose it."""
     rules = result.rules
     for key, table in rules.tables.items():
-        default = rules.variables[key].default
+        default = result.default_keys.get(key, rules.variables[key].default)   # (a fine-tune's recompute=full)
         if name in table.fields and default is not None and key not in result.keys:
             return key, str(default)
     return None

@@ -8,8 +8,9 @@ import pytest
 
 from engine import Engine, UnderdeterminedError
 
+# (recompute=none chosen: a fine-tune's default is full, tests/rules/test_finetune_defaults.py)
 RUN = {"perf_model": "analytic", "model": "llama3-8b", "gpu": "A100-80GB", "n_gpus": "8", "seq_len": "2048",
-       "global_batch": "64"}
+       "global_batch": "64", "recompute": "none"}
 
 
 @pytest.fixture(scope="module")

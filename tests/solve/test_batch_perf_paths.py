@@ -1,7 +1,7 @@
 """The batch engine's fast paths give the same answers as the general path.
 
 Fast paths (engine/solve/batch.py, keys.py, columns.py, numeric.py): broadcast columns for one value in
-every row, catalog figures of a varying key column gathered only when read (keys.Columns),
+every row, catalog figures of a varying key column gathered only when read (columns.Columns),
 cached key bounds, errors kept as a bool mask, Enum codes without copies, in-place products.
 Each test compares them with a path that does not take them: every row solved on its own,
 plain dicts instead of Columns, String columns instead of Enum ones, writable full arrays

@@ -11,7 +11,8 @@ from engine import EvaluationError
 from engine.messages import localized
 from engine.solve.keys import Categorical
 
-LORA_14B = {"model": "qwen2.5-14b", "method": "lora", "gpu": "A100-80GB-SXM", "seq_len": 8192}
+# (recompute=none chosen: a LoRA's default is full, under which one sequence fits)
+LORA_14B = {"model": "qwen2.5-14b", "method": "lora", "gpu": "A100-80GB-SXM", "seq_len": 8192, "recompute": "none"}
 
 
 def _number_after(text: str, head: str) -> float:

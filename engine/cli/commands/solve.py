@@ -257,7 +257,9 @@ def shaping_assumptions(result: Result, switches: dict[str, float | None] | None
     ranked: list[_Ranked] = [(item, effect) for item, effect in conventions + figures
                              if effect is not None and effect >= MATTERS]
     ranked.sort(key=lambda pair: -(pair[1] or 0.0))
-    ranked += [(item, effect) for item, effect in conventions if effect is None or effect < MATTERS]
+    # (the conventions their figures do not rank: the ones whose other values move the answer most first)
+    unranked = [(item, effect) for item, effect in conventions if effect is None or effect < MATTERS]
+    ranked += sorted(unranked, key=lambda pair: -_switched(result, pair[0][0], switches))
     ranked += [(item, effect) for item, effect in figures if effect is None]
     ranked += sorted(((item, effect) for item, effect in figures if effect is not None and effect < MATTERS),
                      key=lambda pair: -(pair[1] or 0.0))
@@ -314,6 +316,14 @@ def _conventions(result: Result, implied: dict[str, list[float | None]], switche
             continue   # (its figures do not move this answer and none of its rules was used)
         out.append((item, max(measured) if measured and max(measured) > 0 else None))
     return out
+
+
+def _switched(result: Result, name: str, switches: dict[str, float | None] | None) -> float:
+    """How far solving again under a convention's other values moved the answer (0 when unknown; a plan
+    such as method=lora is another run, not an assumption to rank by its size)."""
+    if result.rules.variables[name].role == "plan":
+        return 0.0
+    return min((switches or {}).get(name) or 0.0, 1e9)
 
 
 def _warnings(result: Result, lang: str, brief: bool) -> list[str]:
