@@ -91,6 +91,8 @@ def _epoch_question(engine: Engine, givens: dict[str, Any], sequences: float, as
     kept = ("packing", "tokens_per_sample") if analytic and "tokens_per_sample" in givens else ()
     base = _without(givens, tuple(n for n in _DATA if n not in kept) + ("memory_fill",) + layout)
     question = {**base, "tokens": sequences * tokens_per_sequence(engine, givens)}
+    if analytic and not kept:   # (every sequence at seq_len, the bound: a fine-tune's default, unpacked, asks the mean)
+        question["packing"] = "on"
     if assume_mfu:
         question["mfu"] = ASSUMED_MFU
     return question

@@ -145,6 +145,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "planner.out_of_reach": (
         "{clauses}. Change {names}, or the other inputs that set it. (In detail: {detail})",
         "{clauses}。请修改 {names}，或决定它的其他输入。（详细：{detail}）"),
+    "planner.limit_unread": (
+        "{limits} cannot shape {target} here: with the defaults {defaults} the rules fix {target} without it, "
+        "and they do not tie {limits} to {target} either, so the answer would ignore it. To tie them, {detail}",
+        "此处 {limits} 无法影响 {target}：按默认值 {defaults}，规则不依赖它就确定了 {target}，也无法把 {limits} "
+        "与 {target} 联系起来，答案会忽略它。要联系二者，{detail}"),
     "planner.probe_unreached": (   # (a trial plan of the search for what is missing; never shown)
         "a trial plan does not reach {names}", "试探的求解计划无法推出 {names}"),
     "planner.unmoved": (

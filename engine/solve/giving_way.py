@@ -1,12 +1,14 @@
 """Defaults that give way (issue #13 semantics, found under perf_model=analytic): a default on the
 answer's path that fixes the answer and leaves a given to side values the rules also derive from the
 defaults is dropped, so that the given shapes the answer (engine/solve/planning.py calls this on every
-new plan)."""
+new plan). And a typed limit that no step or check reads while such defaults fix the answer is read by
+the plan without them, or the question is refused with what reading it needs (`unread_limit`)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import EngineError
+from ..errors import EngineError, UnderdeterminedError
+from ..messages import Caught, rekeyed
 from ..rules.model import Equation
 from . import symbolic
 from .ordering import Link, structural, trace
@@ -52,4 +54,34 @@ def giving_way(planner: Planner, equations: list[Equation], order: list[Link], k
             continue
         if off_path & plan.needed:
             return plan
+    return None
+
+
+def unread_limit(planner: Planner, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],
+                 offered: tuple[str, ...], defaults: list[str], needed: set[str]) -> Plan | None:
+    """Typed limits (a deadline) of which none is on the answer's path, where defaults of rank > 0 on it
+    fix the answer: n_gpus = global_batch / (micro_batch · grad_accum) = 64 with micro_batch = grad_accum = 1,
+    whatever train_time = 3 d says, when an unpacked fine-tune's step needs the samples' mean length to be timed.
+    The plan without those defaults is taken if its path reads a limit; if it cannot answer, the question is refused
+    with what it lacks (tokens_per_sample), not answered as if the limit had not been given. None: keep the plan.
+    (A side value may still read the limit, gpu_hours from train_time: that is no use of it for the answer.)"""
+    variables = planner.rules.variables
+    limits = [n for n in knowns if variables[n].limit and n not in targets]
+    unread = sorted(n for n in limits if n not in needed)
+    if len(unread) < len(limits):
+        return None   # (one limit shapes the answer; the others are kept by engine/solve/several_limits.py)
+    yielding = [n for n in defaults if variables[n].default_rank > 0 and n in needed]
+    if not unread or not yielding:
+        return None
+    try:
+        plan = planner.plan(knowns, targets, selectors, tuple(n for n in offered if n not in yielding))
+    except UnderdeterminedError:
+        plan = None
+    if plan is not None:
+        return plan if set(unread) & plan.needed else None
+    try:   # (what the rules lack to tie the limit to the answer: the limit asked with the answer known)
+        planner.plan((knowns - {unread[0]}) | set(targets), (unread[0],), selectors, offered)
+    except UnderdeterminedError as lacking:
+        raise rekeyed(lacking, "planner.limit_unread", limits=", ".join(unread), target=", ".join(targets),
+                      defaults=", ".join(yielding), detail=Caught(lacking)) from None
     return None

@@ -23,7 +23,7 @@ from ..rules.model import Equation, RuleSet
 from . import symbolic
 from .conventions import fixed_defaults, prune_conventions, same_figure
 from .elimination import Eliminator
-from .giving_way import giving_way
+from .giving_way import giving_way, unread_limit
 from .ordering import Definitions, Link, structural, trace
 from .suggestions import reachable_alone, underdetermined
 from .tearing import informative, informative_after, written_out
@@ -148,6 +148,9 @@ class Planner:
         # (and the conventions an error check reads beside them: offload=optimizer at the default zero_stage 0)
         touched |= {v for c in self.rules.checks if c.severity == "error" and c.variables & touched
                     for v in c.variables}
+        limited = unread_limit(self, knowns, targets, selectors, offered, defaults, trace(order, targets))
+        if limited is not None:
+            return limited
         defaults = [n for n in sorted(fixed | promoted) if n in touched] + defaults
         return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
                     frozenset(trace(order, targets)), frozenset(n for link in watch for n in link.names))

@@ -57,6 +57,7 @@ def underdetermined(self: Planner, missing: list[str], knowns: set[str], soft: s
     helpful = _single_answers(self, equations, knowns | soft, missing, forward_only, budget)
     helpful = _chosen_convention_first(self, helpful, equations, knowns | soft, missing, forward_only,
                                        selectors or {}, budget)
+    helpful = _following_default_first(self, helpful, (knowns | soft, missing, forward_only), selectors or {})
     target = ", ".join(missing)
     absent = _absent_figure(self, equations, (knowns, set(given)), missing, forward_only, selectors or {})
     related = prefer_inputs(sorted({n for eq in equations if set(missing) & eq.variables for n in eq.variables}
@@ -126,6 +127,22 @@ def _single_answers(self: Planner, equations: list[Equation], known: set[str], m
         if self._reaches(equations, set(known) | {name}, missing, forward_only):
             helpful.append(name)
     return helpful
+
+
+def _following_default_first(self: Planner, helpful: list[str], question: tuple[set[str], list[str], Iterable[str]],
+                             selectors: dict[str, str]) -> list[str]:
+    """Where a default that followed the question's other conventions is why it is refused (packing=off for a
+    fine-tune: under the plain default it answers), the inputs that default's rules read come first: seq_len,
+    to which an unpacked sample is padded and cut."""
+    variables = self.rules.variables
+    followed = {name: str(variables[name].default) for name, value in selectors.items() if name in variables
+                and getattr(variables[name].conditional_default(selectors), "value", None) == value}
+    known, missing, forward_only = question
+    if not followed or not self._reaches(self.active(dict(selectors, **followed)), known, missing, forward_only):
+        return helpful
+    read = {v for eq in self.active(selectors) if any(sel in followed for sel, _ in eq.variant) for v in eq.variables}
+    first = [name for name in helpful if name in read and name not in self.defined]
+    return first + [name for name in helpful if name not in first]
 
 
 def _chosen_convention_first(self: Planner, helpful: list[str], equations: list[Equation], known: set[str],

@@ -87,16 +87,17 @@ def test_replacing_an_unknown_check_is_refused_with_the_line_and_a_hint(tmp_path
     assert "did you mean 'parallelism.does_not_fit'" in message
 
 
-LORA_STEPS = {"model": "qwen2.5-7b", "method": "lora", "seq_len": 4096, "samples": "50k", "tokens_per_sample": 1024,
-              "epochs": 3, "micro_batch": 1, "grad_accum": 8, "n_gpus": 1}
+UNPACKED = {"model": "qwen2.5-7b", "method": "lora", "seq_len": 4096, "samples": "50k", "tokens_per_sample": 1024,
+            "epochs": 3, "micro_batch": 4, "grad_accum": 2, "n_gpus": 1}
 
 
 def test_advice_about_a_default_is_quiet_where_the_user_chose_it(engine: Engine) -> None:
-    # packing=on is llmplan's default and a fine-tune's trainers do not pack unless asked: said by default
-    # (tests/rule_cases/batching.yaml: 4,686 packed steps against 18,750), not when packing=on was chosen
-    assert "batching.finetune_packed" in codes(engine.solve(["steps"], LORA_STEPS))
-    chosen = engine.solve(["steps"], {**LORA_STEPS, "packing": "on"})
-    assert "batching.finetune_packed" not in codes(chosen) and chosen.values["steps"] == 4686
+    # a LoRA is unpacked by default, and without longest_sample_tokens each micro-batch of 4 is taken as padded to
+    # seq_len, the upper bound: said (batching.padding_upper_bound), but not where pad_to was chosen
+    assert "batching.padding_upper_bound" in codes(engine.solve(["tokens"], UNPACKED))
+    chosen = engine.solve(["tokens"], {**UNPACKED, "pad_to": "longest"})
+    assert "batching.padding_upper_bound" not in codes(chosen)
+    assert chosen.values["tokens"] == 3 * 50_000 * 4096   # the same upper bound, chosen knowingly
 
 
 def test_a_config_that_packs_is_a_choice_too(engine: Engine, tmp_path: Path) -> None:
@@ -106,8 +107,10 @@ def test_a_config_that_packs_is_a_choice_too(engine: Engine, tmp_path: Path) -> 
                       "num_epochs: 3\n", encoding="utf-8")
     result = engine.solve(["steps"], {"config": str(config), "samples": "50k", "tokens_per_sample": 1024,
                                       "n_gpus": 1})
-    assert result.values["steps"] == 4686                 # packed, as the case above
-    assert "batching.finetune_packed" not in codes(result)
+    # packed, as the config says: 50,000 × 1,024 / 4,096 = 12,500 sequences per epoch, 12,500 // 8 = 1,562 steps
+    # per epoch (Transformers Trainer), 3 epochs: 4,686 (tests/rule_cases/batching.yaml); a LoRA's default would
+    # count 50,000 / 8 × 3 = 18,750
+    assert result.values["steps"] == 4686
 
 
 def test_unless_given_must_name_a_variable(tmp_path: Path) -> None:

@@ -194,7 +194,7 @@ def test_sequence_parallel_checkpoints_are_split_over_tp(eng):
 # -- samples -> steps -> time ------------------------------------------------------------------------
 
 def test_samples_to_steps_to_time(eng):
-    # (recompute=none chosen: a LoRA's default is full, tests/rules/test_finetune_defaults.py)
+    # (packing=on and recompute=none chosen: a LoRA's defaults are off and full, test_finetune_defaults.py)
     # 50,000 samples of 1,024 tokens packed into 4,096 -> 12,500 sequences per epoch; 8 GPUs, micro_batch 2:
     # ceil(12,500 / 16) = 782 batches per rank; grad_accum 4: 782 // 4 = 195 steps per epoch (Transformers
     # Trainer); 3 epochs: 585 steps. Tokens 3 · 12,500 · 4,096 = 153.6M; LoRA FLOPs
@@ -202,7 +202,7 @@ def test_samples_to_steps_to_time(eng):
     # 4150.6 s, 7.095 s per step; at 2 USD per GPU-hour 8 · 4150.6 / 3600 · 2 = 18.45 USD
     givens = {"model": "llama2-7b", "method": "lora", "samples": 50000, "tokens_per_sample": 1024,
               "seq_len": 4096, "epochs": 3, "n_gpus": 8, "micro_batch": 2, "grad_accum": 4, "gpu": "A800",
-              "mfu": 0.4, "price_per_gpu_hour": 2, "recompute": "none"}
+              "mfu": 0.4, "price_per_gpu_hour": 2, "packing": "on", "recompute": "none"}
     r = eng.solve(["steps", "step_time", "train_time", "train_cost"], givens)
     v = r.values
     flops = 153.6e6 * (4 * LLAMA2_7B + 6 * LORA_QV_7B)
@@ -221,9 +221,9 @@ def test_packed_samples_give_a_lora_time_without_seq_len(eng):
     # A LoRA's FLOPs are a sum in tokens (4 · N + 6 · adapters per token), so this once asked for a seq_len that
     # cancels out. Llama-2-7B LoRA on q, v (r = 8): 30e6 · (4 · 6,738,415,616 + 6 · 4,194,304) FLOPs at 312 TFLOPS
     # × 0.4 on one A800: 30e6 · 26,978,828,288 / 124.8e12 = 6,485.3 s (by hand)
-    # (recompute=none chosen: a LoRA's default is full, tests/rules/test_finetune_defaults.py)
+    # (packing=on and recompute=none chosen: a LoRA's defaults are off and full, test_finetune_defaults.py)
     givens = {"model": "llama2-7b", "method": "lora", "samples": "10k", "tokens_per_sample": 1000, "epochs": 3,
-              "gpu": "A800", "n_gpus": 1, "mfu": 0.4, "recompute": "none"}
+              "gpu": "A800", "n_gpus": 1, "mfu": 0.4, "packing": "on", "recompute": "none"}
     r = eng.solve(["train_time"], givens)
     assert r.values["tokens"] == 30e6
     assert r.values["train_time"] == pytest.approx(30e6 * (4 * LLAMA2_7B + 6 * LORA_QV_7B) / (312e12 * 0.4),
@@ -300,7 +300,7 @@ def test_analytic_step_time_and_batching_agree(eng, rounding):
     # `steps` the Trainer reports (585: floor(ceil(12,500 / 16) / 4) = 195 per epoch)
     givens = {"model": "llama2-7b", "method": "lora", "gpu": "A800", "n_gpus": 8, "seq_len": 4096,
               "samples": "50k", "tokens_per_sample": 1024, "epochs": 3, "micro_batch": 2, "grad_accum": 4,
-              "perf_model": "analytic", "steps_rounding": rounding, "recompute": "none"}
+              "perf_model": "analytic", "steps_rounding": rounding, "packing": "on", "recompute": "none"}
     r = eng.solve(["train_time", "steps", "step_time", "mfu"], givens)
     v = r.values
     assert v["train_time"] == pytest.approx(153_600_000 / 262_144 * v["step_time"], rel=1e-9)

@@ -1,8 +1,9 @@
 """A fine-tune's defaults are its frameworks' defaults (formulas' `default_when`, engine/rules/conditional_defaults.py).
 
-LLaMA-Factory, TRL's SFTTrainer and PEFT's k-bit preparation turn gradient checkpointing on, so recompute=full for
-method=lora/qlora/freeze or stage=finetuning; a pretraining run keeps the seed's recompute=none (Megatron-LM
-recomputes only when asked). A value the user types always wins.
+LLaMA-Factory, TRL's SFTTrainer and PEFT's k-bit preparation turn gradient checkpointing on, and none of them (nor
+axolotl) packs unless asked, so recompute=full and packing=off for method=lora/qlora/freeze or stage=finetuning; a
+pretraining run keeps the seed's recompute=none (Megatron-LM recomputes only when asked) and packed sequences. A
+value the user types always wins.
 """
 from __future__ import annotations
 
@@ -57,6 +58,31 @@ def test_pretraining_keeps_the_seeds_six_n_d_and_a_full_fine_tune_recomputes(eng
     finetune = eng.solve(["train_flops"], {**base, "stage": "finetuning"})
     assert finetune.values["train_flops"] == pytest.approx(8 * LLAMA2_7B * 1e9, rel=1e-12)     # seed §4b, 8·N·D
     assert _assumed(finetune)["flops_factor"][1].startswith("recompute=full (default for a fine-tune)")
+
+
+def test_a_fine_tune_counts_one_sequence_per_sample(eng):
+    # LLaMA-Factory's SFT (packing off): 50,000 samples, global batch 1 · 8 · 1 = 8: 6,250 steps per epoch, 3 epochs
+    # 18,750 (by hand); packed into 4,096 they would be 50,000 · 1,024 / 4,096 / 8 · 3 -> 4,686 (Trainer rounding)
+    givens = {"model": "qwen2.5-7b", "method": "lora", "seq_len": 4096, "samples": "50k", "tokens_per_sample": 1024,
+              "epochs": 3, "micro_batch": 1, "grad_accum": 8, "n_gpus": 1}
+    unpacked = eng.solve(["steps", "tokens"], givens)
+    assert unpacked.values["steps"] == 50_000 / 8 * 3 == 18_750
+    value, source = _assumed(unpacked)["packing"]
+    assert value == "off" and source.startswith("default for a LoRA, QLoRA or freeze fine-tune") and "TRL" in source
+    assert eng.solve(["steps"], {**givens, "packing": "on"}).values["steps"] == 4686
+    pretraining = eng.solve(["steps"], {k: v for k, v in givens.items() if k != "method"})
+    assert pretraining.values["steps"] == 4686          # a pretraining corpus is packed (seed §2)
+    # a micro-batch of one sample is computed at its own length: 3 × 50,000 × 1,024 tokens, no padding
+    assert unpacked.values["tokens"] == 3 * 50_000 * 1024
+
+
+def test_an_unpacked_time_without_seq_len_asks_for_seq_len_first(eng):
+    # unpacked, a sample is cut at seq_len (and padded to its micro-batch's longest), so its tokens need it
+    with pytest.raises(UnderdeterminedError) as missing:
+        eng.solve(["train_time"], {"model": "qwen2.5-7b", "method": "lora", "samples": "10k", "tokens_per_sample": 1000,
+                                   "epochs": 3, "gpu": "RTX-4090", "n_gpus": 1, "mfu": 0.35})
+    assert missing.value.suggestions[0] == "seq_len"
+    assert "packing=on" in str(missing.value)
 
 
 def test_qlora_fits_a_65b_model_on_one_48_gb_gpu(eng):

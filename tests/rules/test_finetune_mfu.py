@@ -8,9 +8,10 @@ import pytest
 
 from engine import Engine, UnderdeterminedError
 
-# (recompute=none chosen: a fine-tune's default is full, tests/rules/test_finetune_defaults.py)
+# (packed and not recomputed, chosen: a fine-tune's defaults are packing=off, whose step reads the samples'
+# mean length, and recompute=full; tests/rules/test_finetune_defaults.py)
 RUN = {"perf_model": "analytic", "model": "llama3-8b", "gpu": "A100-80GB", "n_gpus": "8", "seq_len": "2048",
-       "global_batch": "64", "recompute": "none"}
+       "global_batch": "64", "packing": "on", "recompute": "none"}
 
 
 @pytest.fixture(scope="module")

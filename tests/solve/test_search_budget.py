@@ -10,8 +10,9 @@ from engine import UnderdeterminedError
 from engine.solve import suggestions
 
 # Llama-3-8B LoRA on 8 A100s, global batch 64, analytic step time, without seq_len (tests/rules/test_finetune_mfu.py)
+# (packed, chosen: unpacked, a fine-tune's default, the step needs the samples' mean length as well)
 NO_SEQ_LEN = {"perf_model": "analytic", "model": "llama3-8b", "gpu": "A100-80GB", "n_gpus": "8", "global_batch": "64",
-              "method": "lora"}
+              "method": "lora", "packing": "on"}
 
 
 def refusal(eng, targets=("step_time",), givens=NO_SEQ_LEN) -> UnderdeterminedError:
