@@ -27,7 +27,9 @@ def giving_way(planner: Planner, equations: list[Equation], order: list[Link], k
     and the analytic rules predict the same mfu from the layout: the given is over-determined and the
     answer ignores it. Defaults of rank > 0 give way (highest first: grad_accum, then micro_batch, as
     `default_rank` says); the first plan in which the given shapes the answer is taken, each built within
-    its own `seconds` of sympy work (a cold cache must not decide the answer). None: keep the plan."""
+    its own `seconds` of sympy work (a cold cache must not decide the answer). Not where the defaults that
+    give way before those of the path (grad_accum, off it) are what over-determines the given: the side values
+    derive them, and the path keeps its own (micro_batch = 1). None: keep the plan."""
     needed = trace(order, targets)
     off_path = set(knowns) - needed - planner.catalog_fields   # (typed values: a GPU's figures are no question)
     ranks = {n: planner.rules.variables[n].default_rank for n in defaults}
@@ -37,14 +39,13 @@ def giving_way(planner: Planner, equations: list[Equation], order: list[Link], k
     used = {eq.id for link in order for eq in link.eqs}
     rest = [eq for eq in equations if eq.id not in used]
     trial = set(known) | set(soft)
-    extra = structural(rest, trial, forward_only=planner.defined & set(soft))
-    tainted = set(off_path)
-    for link in order + extra:
-        if {v for eq in link.eqs for v in eq.variables} - set(link.names) & tainted:
-            tainted |= set(link.names)
-    closed = {eq.id for link in extra for eq in link.eqs}
-    if not any(eq.variables <= trial and eq.variables & (tainted - off_path) for eq in rest
-               if eq.id not in closed):
+    if not _overdetermined(planner, order, rest, trial, off_path, soft):
+        return None
+    # (unless the defaults that give way before those of the path, not assumed, leave nothing over-determined: the
+    # side values derive them. global_batch beside a LoRA's time gives grad_accum = 8 at micro_batch = 1, not
+    # micro_batch = 8 with grad_accum = 1, whose padding would then shape the time)
+    later = {n for n in soft if n not in known and planner.rules.variables[n].default_rank > ranks[yielding[0]]}
+    if later and not _overdetermined(planner, order, rest, trial - later, off_path, soft):
         return None
     for name in yielding:
         try:
@@ -55,6 +56,19 @@ def giving_way(planner: Planner, equations: list[Equation], order: list[Link], k
         if off_path & plan.needed:
             return plan
     return None
+
+
+def _overdetermined(planner: Planner, order: list[Link], rest: list[Equation], trial: set[str], off_path: set[str],
+                    soft: tuple[str, ...]) -> bool:
+    """Whether a rule off the plan is over-determined by values the off-path givens feed, with `trial` known."""
+    reached = set(trial)   # (structural adds what it derives)
+    extra = structural(rest, reached, forward_only=planner.defined & set(soft))
+    tainted = set(off_path)
+    for link in order + extra:
+        if {v for eq in link.eqs for v in eq.variables} - set(link.names) & tainted:
+            tainted |= set(link.names)
+    closed = {eq.id for link in extra for eq in link.eqs}
+    return any(eq.variables <= reached and eq.variables & (tainted - off_path) for eq in rest if eq.id not in closed)
 
 
 def unread_limit(planner: Planner, knowns: frozenset[str], targets: tuple[str, ...], selectors: dict[str, str],

@@ -76,6 +76,21 @@ def test_a_fine_tune_counts_one_sequence_per_sample(eng):
     assert unpacked.values["tokens"] == 3 * 50_000 * 1024
 
 
+def test_a_global_batch_is_reached_by_accumulation_not_by_a_padded_micro_batch(eng):
+    # 64 sequences per step on 8 GPUs: grad_accum gives way before micro_batch (default_rank), so micro_batch = 1,
+    # grad_accum = 8, and each sample is computed at its own 800 tokens: 3 × 50,000 × 800 = 120M tokens. Once the
+    # global batch was reached by micro_batch = 8 instead, each micro-batch padded to seq_len: 2.56× the time.
+    # Steps as Transformers' Trainer counts them: ceil(50,000 / 8) = 6,250 batches per rank, 6,250 // 8 = 781 per
+    # epoch, 3 epochs: 2,343 (by hand)
+    question = {"model": "qwen2.5-7b", "method": "lora", "samples": "50k", "tokens_per_sample": 800, "epochs": 3,
+                "gpu": "A100-80GB", "n_gpus": 8, "seq_len": 2048, "global_batch": 64, "mfu": 0.35}
+    r = eng.solve(["train_time", "steps", "tokens"], question)
+    assert r.values["micro_batch"] == 1 and r.values["grad_accum"] == 8
+    assert r.values["tokens"] == 3 * 50_000 * 800 and r.values["steps"] == 2343
+    typed = eng.solve(["train_time"], {**question, "micro_batch": 1, "grad_accum": 8})
+    assert r.values["train_time"] == pytest.approx(typed.values["train_time"], rel=1e-12)
+
+
 def test_an_unpacked_time_without_seq_len_asks_for_seq_len_first(eng):
     # unpacked, a sample is cut at seq_len (and padded to its micro-batch's longest), so its tokens need it
     with pytest.raises(UnderdeterminedError) as missing:
