@@ -255,7 +255,8 @@ def assumptions_column(engine: "Engine", batch: Batch, ok: np.ndarray, assumed: 
     per_group: list[tuple["np.ndarray | Every", str]] = []
     used: dict[str, tuple[Equation, int]] = {}
     for index, group, items in assumed:
-        texts = [f"{name}={value}" for name, value, _ in items]
+        listed = {f"{name}={value}" for name, value, _ in items}
+        texts = [said_assumption(name, value, source, listed) for name, value, source in items]
         if texts:
             per_group.append((index, "; ".join(texts)))
         equations = {}
@@ -270,6 +271,15 @@ def assumptions_column(engine: "Engine", batch: Batch, ok: np.ndarray, assumed: 
     checks = {c.id: c for c in engine.rules.checks}
     fired = [(checks[cid], int((mask & ok).sum())) for cid, mask in batch.warnings if (mask & ok).any()]
     return per_group, rules_used, fired
+
+
+def said_assumption(name: str, value: str, source: str, listed: set[str]) -> str:
+    """name=value, with the convention whose default supplied the figure unless it is listed itself:
+    "flops_factor=8 FLOP/token (recompute=full)", whose source reads "recompute=full (default for a LoRA …): …"
+    (why 8 and not the seed's 6 would not show otherwise)."""
+    convention, marker, _ = source.partition(" (default")
+    implied = marker and "=" in convention and " " not in convention and convention not in listed
+    return f"{name}={value} ({convention})" if implied else f"{name}={value}"
 
 
 def _group_assumptions(engine: "Engine", batch: Batch, group: Group, row: int) -> list[tuple[str, str, str]]:
