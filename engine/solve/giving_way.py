@@ -1,8 +1,8 @@
 """Defaults that give way (issue #13 semantics, found under perf_model=analytic): a default on the
 answer's path that fixes the answer and leaves a given to side values the rules also derive from the
 defaults is dropped, so that the given shapes the answer (engine/solve/planning.py calls this on every
-new plan). And a typed limit that no step or check reads while such defaults fix the answer is read by
-the plan without them, or the question is refused with what reading it needs (`unread_limit`)."""
+new plan). And typed limits none of which is on the answer's path, while such defaults fix the answer, are
+read by the plan without them, or the question is refused with what reading them needs (`unread_limit`)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
