@@ -97,6 +97,10 @@ def said_defaults(variable: Variable) -> str:
     "none; full for a fine-tune (stage = finetuning)"."""
     parts = [str(variable.default)]
     for conditional in variable.default_when:
-        when = "; ".join(f"{selector} = {', '.join(allowed)}" for selector, allowed in conditional.when)
-        parts.append(f"{conditional.value} for {conditional.case or 'these conventions'} ({when})")
+        parts.append(f"{conditional.value} for {conditional.case or 'these conventions'} ({said_when(conditional)})")
     return "; ".join(parts)
+
+
+def said_when(conditional: ConditionalDefault) -> str:
+    """The conventions a conditional default reads: "method = freeze, lora; stage = finetuning"."""
+    return "; ".join(f"{selector} = {', '.join(allowed)}" for selector, allowed in conditional.when)

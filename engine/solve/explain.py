@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ValueParseError
 from ..messages import Nested, keyed
-from ..rules.conditional_defaults import said_defaults
+from ..rules.conditional_defaults import said_defaults, said_when
 from ..rules.expr import render
 from ..rules.model import Equation
 from ..text.formatting import format_quantity
@@ -44,8 +44,8 @@ def _variable(engine: Engine, name: str, lang: str) -> str:
         shown = v.default if v.categorical else format_quantity(v, v.default)
         lines.append(f"  default: {shown}   (source: {v.default_source})")
     for conditional in v.default_when:
-        when = "; ".join(f"{selector} = {', '.join(allowed)}" for selector, allowed in conditional.when)
-        lines.append(f"  default for {conditional.case} ({when}): {conditional.value}   (source: {conditional.source})")
+        lines.append(f"  default for {conditional.case} ({said_when(conditional)}): {conditional.value}   "
+                     f"(source: {conditional.source})")
     if v.typical:
         lo, hi = v.typical
         lines.append(f"  typical: {format_quantity(v, lo)} – {format_quantity(v, hi)}   (source: {v.typical_source})")

@@ -126,7 +126,8 @@ class Planner:
             lacking, answered = reachable_alone(self, knowns, targets, missing, selectors, offered)
             raise underdetermined(self, lacking, set(start), set(soft), equations, selectors, answered, knowns)
         better = giving_way(self, equations, order, known, knowns, targets, selectors, offered, defaults,
-                            PLAN_SYMBOLIC_SECONDS)
+                            PLAN_SYMBOLIC_SECONDS) \
+            or unread_limit(self, knowns, targets, selectors, offered, defaults, trace(order, targets))
         if better is not None:
             return better
         used = {eq.id for link in order for eq in link.eqs}
@@ -148,9 +149,6 @@ class Planner:
         # (and the conventions an error check reads beside them: offload=optimizer at the default zero_stage 0)
         touched |= {v for c in self.rules.checks if c.severity == "error" and c.variables & touched
                     for v in c.variables}
-        limited = unread_limit(self, knowns, targets, selectors, offered, defaults, trace(order, targets))
-        if limited is not None:
-            return limited
         defaults = [n for n in sorted(fixed | promoted) if n in touched] + defaults
         return Plan(frozenset(knowns) | set(defaults), targets, sel, steps, checks, defaults,
                     frozenset(trace(order, targets)), frozenset(n for link in watch for n in link.names))

@@ -331,6 +331,8 @@ class Engine:
         return table is not None and any(f in plan.defaults for f in table.fields)
 
     def _table_source(self, field_name: str, keys: dict[str, str], chosen: dict[str, str]) -> str:
+        """A default figure's source through its convention: "recompute=full (default for …): seed §4b" (read back by
+        engine/table/scope.default_convention)."""
         for name, table in self.rules.tables.items():
             if field_name in table.fields and name in keys:
                 entry = table.entries.get(keys[name])

@@ -19,7 +19,7 @@ from ..text.formatting import PLACEHOLDER, format_quantity
 from .result_columns import Cells, Repeated, scatter
 from .rounding_notes import rounding_notes
 from .row_masks import ok_rows
-from .scope import across_tables, catalog_only_rows, off_path_default_rows
+from .scope import across_tables, catalog_only_rows, default_convention, off_path_default_rows
 from .value_texts import (
     FORMAT_ONE_BY_ONE,
     Coded,
@@ -277,9 +277,8 @@ def said_assumption(name: str, value: str, source: str, listed: set[str]) -> str
     """name=value, with the convention whose default supplied the figure unless it is listed itself:
     "flops_factor=8 FLOP/token (recompute=full)", whose source reads "recompute=full (default for a LoRA …): …"
     (why 8 and not the seed's 6 would not show otherwise)."""
-    convention, marker, _ = source.partition(" (default")
-    implied = marker and "=" in convention and " " not in convention and convention not in listed
-    return f"{name}={value} ({convention})" if implied else f"{name}={value}"
+    convention = default_convention(source)
+    return f"{name}={value} ({convention})" if convention and convention not in listed else f"{name}={value}"
 
 
 def _group_assumptions(engine: "Engine", batch: Batch, group: Group, row: int) -> list[tuple[str, str, str]]:

@@ -54,6 +54,12 @@ def convention_of(name: str, result: Result) -> tuple[str, str] | None:
     return None
 
 
+def default_convention(source: str) -> str | None:
+    """"recompute=full" from a default figure's source as Engine._table_source writes it, else None."""
+    convention, marker, _ = source.partition(" (default")
+    return convention if marker and "=" in convention and " " not in convention else None
+
+
 def reworded(warning: Warning_, result: Result, lang: str) -> str:
     """An overridden-default warning said in `lang` from its parts (the convention and its figure);
     any other warning as the solver wrote it."""

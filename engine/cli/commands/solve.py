@@ -323,7 +323,7 @@ def _switched(result: Result, name: str, switches: dict[str, float | None] | Non
     such as method=lora is another run, not an assumption to rank by its size)."""
     if result.rules.variables[name].role == "plan":
         return 0.0
-    return min((switches or {}).get(name) or 0.0, 1e9)
+    return (switches or {}).get(name) or 0.0
 
 
 def _warnings(result: Result, lang: str, brief: bool) -> list[str]:
